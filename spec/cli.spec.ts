@@ -1,0 +1,237 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main, STOP_TIMEOUT_MS, type CliEffects, type RunningServer, type StartServer } from '../src/cli';
+import { flagName, parseConfig } from '../src/config';
+
+const root = join(__dirname, '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+/** A stand-in process: records what the CLI printed, its handlers and timers; `exited` resolves with the code. */
+function fakeProcess(startServer: StartServer) {
+  let exit!: (code: number) => void;
+  const exited = new Promise<number>((resolve) => (exit = resolve));
+  const out: string[] = [];
+  const err: string[] = [];
+  const handlers = new Map<string, () => void>();
+  const timers: { fn: () => void; ms: number }[] = [];
+  const exits: number[] = [];
+  const fx: CliEffects = {
+    stdout: (text) => out.push(text),
+    stderr: (text) => err.push(text),
+    exit: (code) => {
+      exits.push(code);
+      exit(code);
+    },
+    onSignal: (signal, handler) => handlers.set(signal, handler),
+    setTimer: (fn, ms) => timers.push({ fn, ms }),
+    startServer: jest.fn(startServer),
+  };
+  return { fx, exited, out, err, handlers, timers, exits, startServer: fx.startServer as jest.Mock };
+}
+
+function fakeServer(stop: () => Promise<void> = () => Promise.resolve()): RunningServer & { stop: jest.Mock } {
+  return { url: 'http://0.0.0.0:8082/', stop: jest.fn(stop) };
+}
+
+/** Resolves once `fn` has been called (startServer, say). */
+function called(mock: jest.Mock): Promise<void> {
+  return new Promise((resolve) => {
+    const impl = mock.getMockImplementation();
+    mock.mockImplementation((...args: unknown[]) => {
+      resolve();
+      return impl?.(...args);
+    });
+  });
+}
+
+describe('main (in-process)', () => {
+  it('prints help to stdout and exits 0 without starting anything', async () => {
+    const p = fakeProcess(() => Promise.resolve(fakeServer()));
+    await main(['--help'], {}, p.fx);
+    expect(await p.exited).toBe(0);
+    expect(p.out.join('')).toContain('--legacy-port');
+    expect(p.err).toEqual([]);
+    expect(p.startServer).not.toHaveBeenCalled();
+    expect(p.handlers.size).toBe(0);
+  });
+
+  it('prints the version and exits 0', async () => {
+    const p = fakeProcess(() => Promise.resolve(fakeServer()));
+    await main(['--version'], {}, p.fx);
+    expect(await p.exited).toBe(0);
+    expect(p.out).toEqual([`${pkg.version}\n`]);
+  });
+
+  it('prints one line naming a bad flag and exits 2', async () => {
+    const p = fakeProcess(() => Promise.resolve(fakeServer()));
+    await main(['--port', '70000'], {}, p.fx);
+    expect(await p.exited).toBe(2);
+    expect(p.err).toEqual(['pistream: --port must be a whole number from 0 to 65535, got "70000"\n']);
+    expect(p.startServer).not.toHaveBeenCalled();
+  });
+
+  it('prints one line naming a bad variable and exits 2', async () => {
+    const p = fakeProcess(() => Promise.resolve(fakeServer()));
+    await main([], { PISTREAM_PORT: 'abc' }, p.fx);
+    expect(await p.exited).toBe(2);
+    expect(p.err).toEqual([expect.stringMatching(/^pistream: PISTREAM_PORT must be .*\n$/)]);
+  });
+
+  it('starts the server with the parsed config and stays up', async () => {
+    const p = fakeProcess(() => Promise.resolve(fakeServer()));
+    await main(['--port', '9000'], { PISTREAM_FPS: '30' }, p.fx);
+    expect(p.startServer).toHaveBeenCalledTimes(1);
+    expect(p.startServer).toHaveBeenCalledWith(parseConfig(['--port', '9000'], { PISTREAM_FPS: '30' }));
+    expect(p.exits).toEqual([]);
+    expect([...p.handlers.keys()].sort()).toEqual(['SIGINT', 'SIGTERM']);
+  });
+
+  it('reports a failed start in one line and exits 1', async () => {
+    const p = fakeProcess(() => Promise.reject(new Error('listen EADDRINUSE: address already in use\n  at 0.0.0.0:8082')));
+    await main([], {}, p.fx);
+    expect(await p.exited).toBe(1);
+    expect(p.err).toEqual(['pistream: listen EADDRINUSE: address already in use at 0.0.0.0:8082\n']);
+  });
+
+  it.each(['SIGINT', 'SIGTERM'])('stops once on %s and exits 0', async (signal) => {
+    const server = fakeServer();
+    const p = fakeProcess(() => Promise.resolve(server));
+    await main([], {}, p.fx);
+    p.handlers.get(signal)!();
+    expect(await p.exited).toBe(0);
+    expect(server.stop).toHaveBeenCalledTimes(1);
+    expect(p.timers.map((t) => t.ms)).toEqual([STOP_TIMEOUT_MS]);
+    expect(p.err).toEqual([]);
+  });
+
+  it('exits 0 after 2 s when stopping hangs', async () => {
+    const server = fakeServer(() => new Promise<void>(() => undefined));
+    const p = fakeProcess(() => Promise.resolve(server));
+    await main([], {}, p.fx);
+    p.handlers.get('SIGTERM')!();
+    expect(p.exits).toEqual([]);
+    expect(p.timers).toEqual([{ fn: expect.any(Function), ms: 2000 }]);
+    p.timers[0].fn();
+    expect(await p.exited).toBe(0);
+    expect(p.err).toEqual(['pistream: stopping took over 2 s, exiting anyway\n']);
+    expect(server.stop).toHaveBeenCalledTimes(1);
+  });
+
+  it('exits at once on a second signal, without stopping again', async () => {
+    const server = fakeServer(() => new Promise<void>(() => undefined));
+    const p = fakeProcess(() => Promise.resolve(server));
+    const stopping = called(server.stop);
+    await main([], {}, p.fx);
+    p.handlers.get('SIGTERM')!();
+    await stopping;
+    p.handlers.get('SIGINT')!();
+    expect(p.exits).toEqual([130]);
+    expect(server.stop).toHaveBeenCalledTimes(1);
+  });
+
+  it('exits 1 with one line when stopping fails', async () => {
+    const server = fakeServer(() => Promise.reject(new Error('boom')));
+    const p = fakeProcess(() => Promise.resolve(server));
+    await main([], {}, p.fx);
+    p.handlers.get('SIGINT')!();
+    expect(await p.exited).toBe(1);
+    expect(p.err).toEqual(['pistream: while stopping: boom\n']);
+  });
+
+  it('stops a server that was still starting when the signal came', async () => {
+    const server = fakeServer();
+    let started!: (s: RunningServer) => void;
+    const p = fakeProcess(() => new Promise<RunningServer>((resolve) => (started = resolve)));
+    const starting = called(p.startServer);
+    const running = main([], {}, p.fx);
+    await starting;
+    p.handlers.get('SIGINT')!();
+    expect(server.stop).not.toHaveBeenCalled();
+    started(server);
+    await running;
+    expect(await p.exited).toBe(0);
+    expect(server.stop).toHaveBeenCalledTimes(1);
+  });
+});
+
+/** Runs the CLI as a real process, from source (no build step needed). */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), ...args],
+      { cwd: root, env: { PATH: process.env.PATH, ...env }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('pistream (a real process)', () => {
+  it('starts with a shebang, for the bin', () => {
+    expect(readFileSync(join(root, 'src', 'cli.ts'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  });
+
+  it('--help exits 0 and lists every flag', async () => {
+    const { code, stdout, stderr } = await runCli(['--help']);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    const keys = [
+      'source', 'width', 'height', 'fps', 'allowNonstandardFps', 'bitrate', 'quality', 'gop', 'threads', 'hflip',
+      'vflip', 'rotation', 'port', 'host', 'legacyPort', 'ffmpeg', 'alwaysOn', 'grace', 'logLevel', 'help', 'version',
+    ];
+    for (const key of keys) expect(stdout).toContain(flagName(key));
+  });
+
+  it('a bad flag exits 2 with exactly one stderr line naming it', async () => {
+    const { code, stdout, stderr } = await runCli(['--colour', 'blue']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^pistream: unknown flag --colour[^\n]*\n$/);
+  });
+
+  it('a bad variable exits 2 with exactly one stderr line naming it', async () => {
+    const { code, stderr } = await runCli([], { PISTREAM_ROTATION: '90' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^pistream: PISTREAM_ROTATION must be 0 or 180[^\n]*\n$/);
+  });
+
+  it("--version prints package.json's version", async () => {
+    const { code, stdout } = await runCli(['--version']);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${pkg.version}\n`);
+  });
+
+  // The server is written elsewhere; once it exists, check the whole path: start, SIGTERM, exit 0 promptly.
+  const withServer = existsSync(join(root, 'src', 'server', 'start-server.ts')) ? it : it.skip;
+  withServer('starts the test pattern server and exits 0 on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), '--source', 'test', '--port', '0', '--host', '127.0.0.1'],
+      { cwd: root, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let output = '';
+      await new Promise<void>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          if (/http:\/\/127\.0\.0\.1:\d+/.test(output)) resolve();
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${output}`)));
+      });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * The machine-readable barcode of the test pattern (DESIGN §7), read back from decoded pictures by the benchmark,
+ * the browser tests and the page's latency HUD: two rows of 32 luma blocks of 16×16 px from the top-left corner,
+ * 235 for a 1 bit and 16 for a 0 bit, most significant bit first. Row 0 holds the frame number (u32), row 1 the
+ * capture time in ms since the epoch mod 2^32. Chroma under the blocks is 128 (grey), so any renderer's
+ * YUV→RGB conversion maps a block to near-black or near-white.
+ */
+export const BARCODE = {
+  block: 16,
+  bits: 32,
+  width: 512,
+  height: 32,
+  one: 235,
+  zero: 16,
+} as const;
+
+/** The two numbers a barcode carries. */
+export interface BarcodeValue {
+  readonly frame: number;
+  readonly time: number;
+}
+
+/** Draws the barcode into a tightly packed I420 frame buffer (in place). Needs width ≥ 512 and height ≥ 32. */
+export function drawBarcode(i420: Buffer, width: number, height: number, value: BarcodeValue): void {
+  const { block, bits, one, zero } = BARCODE;
+  const rows = [value.frame >>> 0, Math.floor(value.time) % 2 ** 32];
+  rows.forEach((word, row) => {
+    for (let bit = 0; bit < bits; bit++) {
+      const luma = (word >>> (bits - 1 - bit)) & 1 ? one : zero;
+      const x0 = bit * block;
+      for (let y = row * block; y < (row + 1) * block; y++) i420.fill(luma, y * width + x0, y * width + x0 + block);
+    }
+  });
+  // Chroma 128 under the whole barcode area.
+  const cw = width >> 1;
+  const uOffset = width * height;
+  const vOffset = uOffset + cw * (height >> 1);
+  for (let y = 0; y < BARCODE.height / 2; y++) {
+    i420.fill(128, uOffset + y * cw, uOffset + y * cw + BARCODE.width / 2);
+    i420.fill(128, vOffset + y * cw, vOffset + y * cw + BARCODE.width / 2);
+  }
+}
+
+/**
+ * Reads a barcode back through `luma(x, y)` (any 0–255 brightness: Y of a decoded frame, or the mean of R, G, B
+ * from a canvas). Samples the centre 8×8 of each block, so a blurred or slightly shifted decode still reads.
+ * Returns undefined when a block is neither clearly dark nor clearly bright (no barcode there).
+ */
+export function readBarcode(luma: (x: number, y: number) => number): BarcodeValue | undefined {
+  const { block, bits } = BARCODE;
+  const words: number[] = [];
+  for (let row = 0; row < 2; row++) {
+    let word = 0;
+    for (let bit = 0; bit < bits; bit++) {
+      let sum = 0;
+      for (let dy = 4; dy < 12; dy++) for (let dx = 4; dx < 12; dx++) sum += luma(bit * block + dx, row * block + dy);
+      const mean = sum / 64;
+      if (mean > 90 && mean < 160) return undefined;
+      word = ((word << 1) | (mean >= 128 ? 1 : 0)) >>> 0;
+    }
+    words.push(word);
+  }
+  return { frame: words[0]!, time: words[1]! };
+}
+
+/**
+ * Milliseconds from a barcode's capture time to `nowMs`, undoing the mod 2^32 wrap (valid while the two are
+ * within ~24 days of each other).
+ */
+export function barcodeAge(time: number, nowMs: number): number {
+  const now32 = Math.floor(nowMs) % 2 ** 32;
+  let age = now32 - time;
+  if (age < -(2 ** 31)) age += 2 ** 32;
+  if (age > 2 ** 31) age -= 2 ** 32;
+  return age;
+}

@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** Where the ffmpeg binary came from, for the startup log. */
+export type FfmpegOrigin = 'option' | 'env' | 'path' | '@ffmpeg-installer/ffmpeg';
+
+export interface ResolvedFfmpeg {
+  readonly path: string;
+  readonly origin: FfmpegOrigin;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first executable `name` on `PATH`, or undefined. */
+export function which(name: string, pathEnv = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Finds ffmpeg: the explicit path (`--ffmpeg`), else `PISTREAM_FFMPEG`, else `ffmpeg` on `PATH`, else the binary
+ * that the `@ffmpeg-installer/ffmpeg` package ships inside npm. Throws an error that says what was tried.
+ */
+export function resolveFfmpeg(explicit?: string, env: NodeJS.ProcessEnv = process.env): ResolvedFfmpeg {
+  if (explicit) {
+    if (!isExecutable(explicit)) throw new Error(`ffmpeg not found or not executable at ${explicit} (from --ffmpeg)`);
+    return { path: explicit, origin: 'option' };
+  }
+  const fromEnv = env.PISTREAM_FFMPEG;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new Error(`ffmpeg not found or not executable at ${fromEnv} (from PISTREAM_FFMPEG)`);
+    return { path: fromEnv, origin: 'env' };
+  }
+  const onPath = which('ffmpeg', env.PATH ?? '');
+  if (onPath) return { path: onPath, origin: 'path' };
+  let installerError = 'not installed';
+  try {
+    // It throws a plain string at require() time on unsupported platforms or when the binary is missing.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const installer = require('@ffmpeg-installer/ffmpeg') as { path: string };
+    if (isExecutable(installer.path)) return { path: installer.path, origin: '@ffmpeg-installer/ffmpeg' };
+    installerError = `${installer.path} is not executable`;
+  } catch (err) {
+    installerError = String(err instanceof Error ? err.message : err);
+  }
+  throw new Error(
+    `ffmpeg not found: pass --ffmpeg PATH or set PISTREAM_FFMPEG, install it (apt install ffmpeg), ` +
+      `or reinstall with optional dependencies (@ffmpeg-installer/ffmpeg: ${installerError})`,
+  );
+}
+
+/** What an ffmpeg binary can do, where versions differ. */
+export interface FfmpegCapabilities {
+  /** e.g. `'N-47683-g0e8eb07980-static'` or `'5.1.9-0+deb12u1'`. */
+  readonly version: string;
+  /** `-fps_mode` (ffmpeg ≥ 5.1); older builds only know `-vsync`. */
+  readonly fpsMode: boolean;
+}
+
+const probes = new Map<string, Promise<FfmpegCapabilities>>();
+
+/** Asks the binary what it supports (once per path, cached): never assume from a version number. */
+export function probeFfmpeg(path: string): Promise<FfmpegCapabilities> {
+  let probe = probes.get(path);
+  if (!probe) {
+    probe = new Promise<FfmpegCapabilities>((resolve, reject) => {
+      execFile(path, ['-hide_banner', '-h', 'long'], { maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
+        if (err && !stdout) return reject(new Error(`ffmpeg at ${path} did not run: ${err.message}`));
+        const text = `${stdout}\n${stderr}`;
+        execFile(path, ['-hide_banner', '-version'], (err2, vout) => {
+          if (err2) return reject(new Error(`ffmpeg at ${path} did not run: ${err2.message}`));
+          const version = /ffmpeg version (\S+)/.exec(vout)?.[1] ?? 'unknown';
+          resolve({ version, fpsMode: /-fps_mode\b/.test(text) });
+        });
+      });
+    });
+    probes.set(path, probe);
+    probe.catch(() => probes.delete(path));
+  }
+  return probe;
+}

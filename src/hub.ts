@@ -1,0 +1,174 @@
+import {
+  asyncScheduler,
+  defer,
+  finalize,
+  ReplaySubject,
+  retry,
+  share,
+  Subject,
+  takeUntil,
+  tap,
+  throwError,
+  timeout,
+  timer,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import { encodeMpeg1 } from './encoder/encode-mpeg1';
+import { createEncoderCounters, type EncoderCounters, type EncoderOptions } from './encoder/encoder-options';
+import type { Frame } from './frame';
+import { gopCache, replayGop } from './operators/gop-cache';
+import type { MuxedPicture, Picture } from './picture';
+import { toMpegTs } from './transport/mpegts';
+
+export interface HubOptions {
+  /** The frames to encode: any `Observable<Frame>` (a camera source, the test pattern, your own). */
+  readonly source: Observable<Frame>;
+  /** Encoder settings (size and fps must match the source's frames). */
+  readonly encoder: Omit<EncoderOptions, 'counters'>;
+  /** How long the source and encoder keep running after the last subscriber leaves. Default 5000 ms. */
+  readonly graceMs?: number;
+  /** A restart waits `initialDelayMs`, doubling per failure up to `maxDelayMs`. Defaults 500 and 10 000 ms. */
+  readonly restart?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** No picture for this long while running counts as a failure (a frozen camera or encoder). Default 5000 ms. */
+  readonly watchdogMs?: number;
+  /** Told about each failure before the restart, with the delay it will wait. */
+  readonly onRestart?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Scheduler for the grace period, backoff and watchdog (a TestScheduler in marble tests). */
+  readonly scheduler?: SchedulerLike;
+  /** Replaces `encodeMpeg1(encoder)` (tests, or another encoder). */
+  readonly encode?: OperatorFunction<Frame, Picture>;
+  /** Replaces `toMpegTs()`: the per-picture wire framing made once for every viewer. */
+  readonly mux?: OperatorFunction<Picture, MuxedPicture>;
+}
+
+/** Live counters of a hub (a plain object, updated in place). */
+export interface HubStats extends EncoderCounters {
+  /** Subscribers (viewers) now. */
+  subscribers: number;
+  /** Whether the source and encoder are running. */
+  running: boolean;
+  /** Pipeline restarts after a failure. */
+  restarts: number;
+  /** The last failure's message, until the next picture. */
+  lastError: string | undefined;
+  /** When the last picture came out of the encoder (`scheduler.now()`: ms since the epoch), or 0. */
+  lastPictureAt: number;
+  /** Bytes of wire framing (MPEG-TS) produced. */
+  bytes: number;
+}
+
+export interface Hub {
+  /**
+   * The shared pictures, each with its MPEG-TS bytes. Every subscriber starts with the current GOP (from its
+   * keyframe, at once); the source and encoder start with the first subscriber and stop `graceMs` after the last.
+   */
+  readonly pictures$: Observable<MuxedPicture>;
+  readonly stats: Readonly<HubStats>;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** Keeps the pipeline running without viewers (always-on) until the subscription is unsubscribed. */
+  keepAlive(): Subscription;
+  /**
+   * Stops the source and encoder now (no grace period) and completes every subscriber. Later subscribers
+   * start it again. For shutdown.
+   */
+  close(): void;
+}
+
+/**
+ * One source and one encoder for any number of viewers (DESIGN §1, §6). `share()` owns the encoder's life: it
+ * starts on the first subscriber and stops a grace period after the last. Failures (the encoder or camera
+ * exiting, or no picture for `watchdogMs`) restart the pipeline with exponential backoff while subscribers stay
+ * subscribed; they resume at the next keyframe.
+ *
+ * @example
+ * const hub = createHub({ source: testPattern(), encoder: { width: 640, height: 480, fps: 24 } });
+ * hub.pictures$.subscribe((p) => console.log(p.type, p.ts.length));
+ */
+export function createHub(options: HubOptions): Hub {
+  const {
+    source,
+    encoder,
+    graceMs = 5000,
+    watchdogMs = 5000,
+    scheduler = asyncScheduler,
+    mux = toMpegTs(),
+  } = options;
+  const initialDelayMs = options.restart?.initialDelayMs ?? 500;
+  const maxDelayMs = options.restart?.maxDelayMs ?? 10_000;
+  const stats: HubStats = {
+    ...createEncoderCounters(),
+    subscribers: 0,
+    running: false,
+    restarts: 0,
+    lastError: undefined,
+    lastPictureAt: 0,
+    bytes: 0,
+  };
+  const encode = options.encode ?? encodeMpeg1({ ...encoder, counters: stats });
+
+  const closing$ = new Subject<void>();
+  const gop$ = defer(() => {
+    stats.running = true;
+    return source.pipe(encode);
+  }).pipe(
+    timeout({
+      each: watchdogMs,
+      scheduler,
+      with: () => throwError(() => new Error(`no picture for ${watchdogMs} ms: camera or encoder stalled`)),
+    }),
+    retry({
+      resetOnSuccess: true,
+      delay: (error: unknown, attempt) => {
+        const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
+        stats.restarts++;
+        stats.lastError = error instanceof Error ? error.message : String(error);
+        options.onRestart?.(error, attempt, delayMs);
+        return timer(delayMs, scheduler);
+      },
+    }),
+    // Muxed once here, after the restart point, so continuity counters run on across encoder restarts.
+    mux,
+    tap((picture) => {
+      stats.lastPictureAt = scheduler.now();
+      stats.lastError = undefined;
+      stats.bytes += picture.ts.length;
+    }),
+    gopCache(),
+    // Completing (rather than unsubscribing) resets the share at once, skipping the grace period.
+    takeUntil(closing$),
+    finalize(() => {
+      stats.running = false;
+    }),
+    share({
+      connector: () => new ReplaySubject(1),
+      resetOnError: true,
+      resetOnComplete: true,
+      resetOnRefCountZero: () => timer(graceMs, scheduler),
+    }),
+  );
+
+  const pictures$ = defer(() => {
+    stats.subscribers++;
+    return gop$.pipe(
+      replayGop(),
+      finalize(() => {
+        stats.subscribers--;
+      }),
+    );
+  });
+
+  return {
+    pictures$,
+    stats,
+    width: encoder.width,
+    height: encoder.height,
+    fps: encoder.fps,
+    keepAlive: () => gop$.subscribe({ error: () => undefined }),
+    close: () => closing$.next(),
+  };
+}

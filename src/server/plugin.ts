@@ -1,0 +1,167 @@
+import type { Plugin, Server } from '@hapi/hapi';
+import Inert from '@hapi/inert';
+import Joi from 'joi';
+import { isObservable, type Observable, type Subscription } from 'rxjs';
+import type { EncoderOptions } from '../encoder/encoder-options';
+import type { Frame } from '../frame';
+import { createHub, type Hub } from '../hub';
+import { openSource, type SourceSpec } from '../sources/open-source';
+import { healthRoute } from './health';
+import { addSecurityHeaders, pageRoutes } from './pages';
+import { ViewerServer } from './viewer-server';
+
+export interface PistreamPluginOptions {
+  /**
+   * The frames to stream: any `Observable<Frame>` your app already has, or a source to open (`{ kind: 'auto' }`,
+   * `{ kind: 'test' }`, `{ kind: 'v4l2', device }`, …). Give `source` or `hub`.
+   */
+  readonly source?: Observable<Frame> | SourceSpec;
+  /** An existing hub to serve (then `source`, `encoder`, `graceMs`, `alwaysOn` are not used). */
+  readonly hub?: Hub;
+  /** Encoder settings: frame size and rate (required with `source`), bitrate or quality, GOP, threads, ffmpeg. */
+  readonly encoder?: Omit<EncoderOptions, 'counters' | 'spawn' | 'onSpawn'>;
+  /** Seconds' worth of ms the camera keeps running after the last viewer leaves. Default 5000. */
+  readonly graceMs?: number;
+  /** Run the camera and encoder from server start, not only while someone watches. */
+  readonly alwaysOn?: boolean;
+  /** Unsent bytes above which a viewer counts as slow and skips pictures. Default 512 KiB. */
+  readonly highWaterMark?: number;
+  /** Most viewers at once; more are closed with 1013. Default 100. */
+  readonly maxViewers?: number;
+  /** WebSocket ping interval in ms; a viewer silent for two is dropped. Default 15 000; 0 turns it off. */
+  readonly heartbeatMs?: number;
+  /** Origins (besides the page's own) whose pages may open the streams, e.g. an embedding site; `'*'`: any. */
+  readonly allowOrigins?: readonly string[];
+  /** Serve the original protocol at `/legacy`. Default true. */
+  readonly legacy?: boolean;
+  /** Serve the viewer page and its assets. Default true. */
+  readonly pages?: boolean;
+}
+
+/** What the plugin exposes as `server.plugins.pistream`. */
+export interface PistreamPluginApi {
+  readonly hub: Hub;
+  readonly viewers: ViewerServer;
+  /** Which source runs, and for `auto` why the others were not chosen. */
+  readonly source: { readonly kind: string; readonly reasons: readonly string[] };
+}
+
+declare module '@hapi/hapi' {
+  interface PluginProperties {
+    pistream: PistreamPluginApi;
+  }
+}
+
+const observable = Joi.any().custom((value: unknown) => {
+  if (!isObservable(value)) throw new Error('must be an Observable');
+  return value;
+});
+
+const encoderSchema = Joi.object({
+  width: Joi.number().integer().min(2).max(4094).multiple(2).required(),
+  height: Joi.number().integer().min(2).max(4094).multiple(2).required(),
+  fps: Joi.number().min(1).max(60).required(),
+  bitrate: Joi.number().min(16).max(100_000),
+  quality: Joi.number().integer().min(2).max(31),
+  gop: Joi.number().integer().min(1).max(600),
+  threads: Joi.number().integer().min(1).max(16),
+  fullRange: Joi.boolean(),
+  allowNonstandardFps: Joi.boolean(),
+  ffmpeg: Joi.string(),
+});
+
+const optionsSchema = Joi.object({
+  source: Joi.alternatives(
+    observable,
+    Joi.object({
+      kind: Joi.string().valid('auto', 'test', 'rpicam', 'libcamera', 'raspivid', 'v4l2', 'file').required(),
+      device: Joi.string(),
+      path: Joi.string(),
+    }),
+  ),
+  hub: Joi.object({ pictures$: observable.required() }).unknown(),
+  encoder: encoderSchema.when('source', { is: Joi.exist(), then: Joi.required() }),
+  graceMs: Joi.number().integer().min(0).default(5000),
+  alwaysOn: Joi.boolean().default(false),
+  highWaterMark: Joi.number().integer().min(1024).default(512 * 1024),
+  maxViewers: Joi.number().integer().min(1).default(100),
+  heartbeatMs: Joi.number().integer().min(0).default(15_000),
+  allowOrigins: Joi.array().items(Joi.string()).default([]),
+  legacy: Joi.boolean().default(true),
+  pages: Joi.boolean().default(true),
+})
+  .xor('source', 'hub')
+  .messages({ 'object.missing': 'pistream plugin needs either source or hub' });
+
+type ValidOptions = Required<Omit<PistreamPluginOptions, 'source' | 'hub' | 'encoder'>> &
+  Pick<PistreamPluginOptions, 'source' | 'hub' | 'encoder'>;
+
+async function hubFor(options: ValidOptions): Promise<{ hub: Hub; kind: string; reasons: readonly string[] }> {
+  if (options.hub) return { hub: options.hub, kind: 'hub', reasons: [] };
+  const encoder = options.encoder!;
+  const source = options.source!;
+  const opened = isObservable(source)
+    ? { source, kind: 'observable', reasons: [], fullRange: false }
+    : await openSource(source, { width: encoder.width, height: encoder.height, fps: encoder.fps, ffmpeg: encoder.ffmpeg });
+  const hub = createHub({
+    source: opened.source,
+    encoder: { fullRange: opened.fullRange, ...encoder },
+    graceMs: options.graceMs,
+  });
+  return { hub, kind: opened.kind, reasons: opened.reasons };
+}
+
+/**
+ * The hapi plugin: the viewer page, `/healthz`, and the WebSockets `/stream` (MPEG-TS for JSMpeg) and `/legacy`
+ * (the original `jsmp` protocol) on the server's own listener. Works under a route prefix. Validates its options
+ * at registration and stops everything it started in `onPreStop`.
+ *
+ * @example
+ * await server.register({ plugin: pistreamPlugin, options: { source: myFrames$, encoder: { width: 640, height: 480, fps: 24 } },
+ *   routes: { prefix: '/cam' } });
+ */
+export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
+  name: 'pistream',
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  version: (require('../../package.json') as { version: string }).version,
+  register: async (server: Server, rawOptions: PistreamPluginOptions) => {
+    const { error, value } = optionsSchema.validate(rawOptions ?? {}, { abortEarly: true });
+    if (error) throw new Error(`pistream plugin options: ${error.message}`);
+    const options = value as ValidOptions;
+    const { hub, kind, reasons } = await hubFor(options);
+
+    const prefix = server.realm.modifiers.route.prefix ?? '';
+    const paths: Record<string, 'stream' | 'legacy'> = { [`${prefix}/stream`]: 'stream' };
+    if (options.legacy) paths[`${prefix}/legacy`] = 'legacy';
+    const viewers = new ViewerServer({
+      hub,
+      paths,
+      highWaterMark: options.highWaterMark,
+      maxViewers: options.maxViewers,
+      heartbeatMs: options.heartbeatMs,
+      allowOrigins: options.allowOrigins,
+      rejectUnknownPaths: () => server.listener.listenerCount('upgrade') === 1,
+      log: (level, message, details) => server.log(['pistream', level], { msg: message, ...details }),
+    });
+    server.listener.on('upgrade', viewers.onUpgrade);
+
+    if (options.pages) {
+      await server.register(Inert, { once: true });
+      server.route(pageRoutes());
+    }
+    server.route(healthRoute(hub, () => viewers.viewers.size));
+    addSecurityHeaders(server);
+    server.expose('hub', hub);
+    server.expose('viewers', viewers);
+    server.expose('source', { kind, reasons });
+
+    let keepAlive: Subscription | undefined;
+    if (options.alwaysOn) server.ext('onPostStart', () => void (keepAlive = hub.keepAlive()));
+    server.ext('onPreStop', () => {
+      server.listener.off('upgrade', viewers.onUpgrade);
+      viewers.close();
+      keepAlive?.unsubscribe();
+      hub.close();
+    });
+  },
+};

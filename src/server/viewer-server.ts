@@ -1,0 +1,139 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Hub } from '../hub';
+import { Viewer, type ViewerProtocol } from './viewer';
+
+export interface ViewerServerOptions {
+  readonly hub: Hub;
+  /** Request path → protocol, e.g. `{ '/stream': 'stream', '/legacy': 'legacy' }`; `'*'` matches any path. */
+  readonly paths: Readonly<Record<string, ViewerProtocol>>;
+  /** Unsent bytes on a socket above which its viewer is slow. */
+  readonly highWaterMark: number;
+  /** Viewers beyond this are closed with 1013 (try again later). */
+  readonly maxViewers: number;
+  /** Interval of the WebSocket ping; a viewer that missed a pong by the next ping is terminated. 0: off. */
+  readonly heartbeatMs: number;
+  /** Origins allowed besides the page's own (the Host header). `'*'` allows any. */
+  readonly allowOrigins: readonly string[];
+  /**
+   * Accept an Origin on the same host name but another port (the legacy listener: the page comes from the HTTP
+   * port, the socket goes to the legacy port, as in the original).
+   */
+  readonly anyPortOfHost?: boolean;
+  /** Answer upgrades for paths that are not ours with 404 (set when nothing else handles upgrades). */
+  readonly rejectUnknownPaths: () => boolean;
+  readonly log?: (level: 'info' | 'warn', message: string, details?: object) => void;
+}
+
+/** Control messages are tiny; anything near this is abuse (1009 from ws). */
+const MAX_PAYLOAD = 64 * 1024;
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+}
+
+/**
+ * The WebSocket edge: upgrades on an existing HTTP listener (hapi's, so one port), checks path and Origin before
+ * the handshake, and gives each socket a {@link Viewer}. Owns the sockets: `close()` ends them all with 1001.
+ */
+export class ViewerServer {
+  readonly viewers = new Set<Viewer>();
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_PAYLOAD });
+  private readonly alive = new WeakSet<WebSocket>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(private readonly options: ViewerServerOptions) {
+    if (options.heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => this.ping(), options.heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  /** The `upgrade` listener to put on an HTTP server. */
+  readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const protocol = this.options.paths[path] ?? this.options.paths['*'];
+    if (!protocol) {
+      if (this.options.rejectUnknownPaths()) reject(socket, 404, 'Not Found');
+      return;
+    }
+    socket.on('error', () => undefined);
+    if (this.closing) return reject(socket, 503, 'Service Unavailable');
+    if (!this.originAllowed(req)) {
+      this.options.log?.('warn', 'websocket upgrade refused: origin not allowed', { origin: req.headers.origin, host: req.headers.host });
+      return reject(socket, 403, 'Forbidden');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, protocol, req));
+  };
+
+  /**
+   * Closes every viewer with 1001 (going away) and stops the heartbeat. Peers that do not answer the close
+   * handshake within `graceMs` are cut off, so shutdown never waits on a browser (the original hung here).
+   */
+  close(graceMs = 1000): void {
+    this.closing = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const closing = [...this.viewers];
+    for (const viewer of closing) viewer.close(1001, 'server shutting down');
+    this.wss.close();
+    if (closing.length > 0) {
+      const cutOff = setTimeout(() => {
+        for (const viewer of closing) viewer.socket.terminate();
+      }, graceMs);
+      cutOff.unref();
+    }
+  }
+
+  private accept(ws: WebSocket, protocol: ViewerProtocol, req: IncomingMessage): void {
+    if (this.viewers.size >= this.options.maxViewers) {
+      ws.on('error', () => undefined);
+      ws.close(1013, 'too many viewers: try again later');
+      return;
+    }
+    this.alive.add(ws);
+    ws.on('pong', () => this.alive.add(ws));
+    const { hub, highWaterMark } = this.options;
+    const viewer = new Viewer(ws, {
+      protocol,
+      pictures$: hub.pictures$,
+      width: hub.width,
+      height: hub.height,
+      highWaterMark,
+      onClose: (v) => {
+        this.viewers.delete(v);
+        this.options.log?.('info', 'viewer left', { protocol, address: req.socket.remoteAddress, ...v.stats });
+      },
+    });
+    this.viewers.add(viewer);
+    this.options.log?.('info', 'viewer joined', { protocol, address: req.socket.remoteAddress, viewers: this.viewers.size });
+  }
+
+  private ping(): void {
+    for (const viewer of this.viewers) {
+      const ws = viewer.socket;
+      if (!this.alive.has(ws)) {
+        viewer.terminate();
+        continue;
+      }
+      this.alive.delete(ws);
+      ws.ping();
+    }
+  }
+
+  private originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    // Non-browser clients send no Origin; the check protects browsers from cross-site pages (CSWSH).
+    if (origin === undefined) return true;
+    const allow = this.options.allowOrigins;
+    if (allow.includes('*') || allow.includes(origin)) return true;
+    try {
+      const from = new URL(origin);
+      if (from.host === req.headers.host) return true;
+      return this.options.anyPortOfHost === true && from.hostname === new URL(`http://${req.headers.host}`).hostname;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { Observable, type TeardownLogic } from 'rxjs';
+
+/** The subset of `child_process.spawn` we use, so tests and hosts can inject their own. */
+export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+
+/** A child process that failed to start or exited with a failure; the message names the program. */
+export class ChildProcessError extends Error {
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    /** The last lines the program wrote to stderr. */
+    readonly stderr: readonly string[],
+  ) {
+    super(message);
+    this.name = 'ChildProcessError';
+  }
+}
+
+export interface ChildProcessOptions {
+  /** Injected `spawn` (default: node's). */
+  readonly spawn?: SpawnFn;
+  /**
+   * Called once the child is spawned, with its stdin (only when given: otherwise stdin is `/dev/null`).
+   * Whatever it returns is torn down before the child is killed. Call `fail` to end the stream with an error.
+   */
+  readonly stdin?: (stdin: Writable, fail: (err: unknown) => void) => TeardownLogic;
+  /** Called with the child right after spawn (e.g. to learn its PID). */
+  readonly onSpawn?: (child: ChildProcess) => void;
+  /** How long after SIGTERM to send SIGKILL. Default 2000 ms. */
+  readonly killTimeoutMs?: number;
+  /** How many of the last stderr lines to keep for error messages. Default 20. */
+  readonly stderrLines?: number;
+  /** Extra environment for the child (merged over `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Children still running when Node exits are killed, so a crash of ours never orphans a camera or encoder. */
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+}
+
+/** How many children spawned by `fromChildProcess` are running now. */
+export function liveChildCount(): number {
+  return live.size;
+}
+
+/**
+ * The edge every process-backed source and the encoder share: spawns `command` with an argument array (never a
+ * shell) on subscribe and emits its stdout chunks. It completes when the program exits 0 and errors with a
+ * {@link ChildProcessError} (naming the program, its exit code or signal, and its last stderr lines) when it is
+ * missing or exits otherwise. Unsubscribing kills it: SIGTERM, then SIGKILL after `killTimeoutMs`.
+ *
+ * @example
+ * fromChildProcess('rpicam-vid', ['-n', '-t', '0', '--codec', 'yuv420', '-o', '-']).subscribe((chunk) => …);
+ */
+export function fromChildProcess(
+  command: string,
+  args: readonly string[],
+  options: ChildProcessOptions = {},
+): Observable<Buffer> {
+  const { spawn = nodeSpawn as SpawnFn, killTimeoutMs = 2000, stderrLines = 20 } = options;
+  return new Observable<Buffer>((subscriber) => {
+    const stderr: string[] = [];
+    let partial = '';
+    const keepStderr = (chunk: Buffer): void => {
+      const lines = (partial + chunk.toString('utf8')).split(/\r?\n|\r/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim() !== '') stderr.push(line);
+      if (stderr.length > stderrLines) stderr.splice(0, stderr.length - stderrLines);
+    };
+    const lastLines = (): string[] => (partial.trim() !== '' ? [...stderr, partial] : stderr).slice(-stderrLines);
+
+    const child = spawn(command, args, {
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      env: options.env ? { ...process.env, ...options.env } : process.env,
+      windowsHide: true,
+    });
+    let exited = false;
+    const onError = (err: NodeJS.ErrnoException): void => {
+      exited = exited || child.pid === undefined;
+      const missing = err.code === 'ENOENT';
+      subscriber.error(
+        new ChildProcessError(
+          missing
+            ? `${command}: program not found (is it installed and on PATH?)`
+            : `${command}: could not start: ${err.message}`,
+          command,
+          null,
+          null,
+          lastLines(),
+        ),
+      );
+    };
+    const onData = (chunk: Buffer): void => subscriber.next(chunk);
+    const onClose = (code: number | null, signal: NodeJS.Signals | null): void => {
+      exited = true;
+      if (code === 0) return subscriber.complete();
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      const tail = lastLines();
+      subscriber.error(
+        new ChildProcessError(
+          `${command} ${how}${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`,
+          command,
+          code,
+          signal,
+          tail,
+        ),
+      );
+    };
+    child.on('error', onError);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', keepStderr);
+    child.on('close', onClose);
+    if (child.pid !== undefined) track(child);
+    options.onSpawn?.(child);
+
+    let stdinTeardown: TeardownLogic;
+    if (options.stdin && child.stdin) {
+      // EPIPE when the child dies under us is reported by its exit, not as a second error.
+      child.stdin.on('error', () => undefined);
+      stdinTeardown = options.stdin(child.stdin, (err) => subscriber.error(err));
+    }
+
+    return () => {
+      if (typeof stdinTeardown === 'function') stdinTeardown();
+      else stdinTeardown?.unsubscribe();
+      child.stdout!.off('data', onData);
+      child.stderr!.off('data', keepStderr);
+      child.off('close', onClose);
+      // Keep an error listener: a late 'error' event with no listener would crash the host process.
+      child.off('error', onError);
+      child.on('error', () => undefined);
+      child.stdin?.destroy();
+      if (exited || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      child.kill('SIGTERM');
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), killTimeoutMs);
+      killTimer.unref();
+      child.once('exit', () => clearTimeout(killTimer));
+      // Drain what is left so the child never blocks on a full pipe while it shuts down.
+      child.stdout!.resume();
+      child.stderr!.resume();
+    };
+  });
+}

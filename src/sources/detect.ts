@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Observable } from 'rxjs';
+import type { Frame } from '../frame';
+import { resolveFfmpeg, which } from '../encoder/ffmpeg-path';
+import { raspivid } from './raspivid';
+import { rpicam } from './rpicam';
+import { assertSourceOptions, type ProcessSourceOptions, type SourceOptions } from './source-options';
+import { v4l2 } from './v4l2';
+
+export type SourceKind = 'rpicam' | 'libcamera' | 'raspivid' | 'v4l2' | 'test';
+
+export interface DetectedSource {
+  readonly source: Observable<Frame>;
+  readonly kind: SourceKind;
+  /** Why each candidate tried before the chosen one was not chosen, e.g. `"rpicam-vid: not on PATH"`. */
+  readonly reasons: string[];
+}
+
+export interface DetectSourceOptions extends SourceOptions, ProcessSourceOptions {
+  /** Makes the fallback test pattern (the composition root passes `testPattern`). */
+  readonly testPattern: (options: SourceOptions) => Observable<Frame>;
+  /** Where to look for the camera programs (default `process.env.PATH`). */
+  readonly pathEnv?: string;
+  /** Whether a file exists (default `fs.existsSync`); asked about the V4L2 device. */
+  readonly exists?: (path: string) => boolean;
+  /** The V4L2 device to try (default `/dev/video0`). */
+  readonly device?: string;
+  /** ffmpeg for the V4L2 source (default: `resolveFfmpeg()`'s choice). */
+  readonly ffmpeg?: string;
+  /**
+   * Asks a libcamera app whether a camera is connected (default: runs `PROGRAM --list-cameras`): resolves to
+   * undefined when one is, else to the reason it is not usable. Raspberry Pi OS installs rpicam-apps even on
+   * Pis without a camera, so being on PATH is not enough.
+   */
+  readonly listCameras?: (program: string) => Promise<string | undefined>;
+  /** Passed to rpicam-vid / libcamera-vid. */
+  readonly pi5?: boolean;
+  readonly camera?: number;
+}
+
+/**
+ * Runs `program --list-cameras` (rpicam-apps and libcamera-apps both have it) and reads its answer: it lists
+ * cameras as lines like `0 : imx219 [3280x2464] (/base/soc/i2c0mux/i2c@1/imx219@10)`.
+ */
+export function listLibcameraCameras(program: string, timeoutMs = 10_000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(program, ['--list-cameras'], { timeout: timeoutMs, windowsHide: true }, (err, stdout, stderr) => {
+      const text = `${stdout}\n${stderr}`;
+      if (/^\s*\d+\s*:/m.test(text)) return resolve(undefined);
+      if (/no cameras available/i.test(text)) return resolve('no camera connected');
+      resolve(err ? `--list-cameras failed: ${err.message.split('\n')[0]}` : 'no camera listed by --list-cameras');
+    });
+  });
+}
+
+/**
+ * Picks the first source that can work here, in this order: `rpicam-vid`, `libcamera-vid`, `raspividyuv` (on
+ * PATH), a V4L2 device (`/dev/video0`, through ffmpeg), else the test pattern; and says why the others were not
+ * chosen, for the startup log.
+ *
+ * @example
+ * const { source, kind, reasons } = await detectSource({ width: 640, height: 480, fps: 24, testPattern });
+ * log.info({ kind, reasons }, `source: ${kind}`);
+ */
+export async function detectSource(options: DetectSourceOptions): Promise<DetectedSource> {
+  assertSourceOptions(options, 'source');
+  const {
+    pathEnv = process.env.PATH ?? '',
+    exists = existsSync,
+    device = '/dev/video0',
+    listCameras = (program: string) => listLibcameraCameras(program),
+  } = options;
+  const reasons: string[] = [];
+
+  for (const [name, kind] of [
+    ['rpicam-vid', 'rpicam'],
+    ['libcamera-vid', 'libcamera'],
+  ] as const) {
+    const program = which(name, pathEnv);
+    if (program === undefined) {
+      reasons.push(`${name}: not on PATH`);
+      continue;
+    }
+    const unusable = await listCameras(program);
+    if (unusable !== undefined) {
+      reasons.push(`${name}: ${unusable}`);
+      continue;
+    }
+    return { source: rpicam({ ...options, command: program }), kind, reasons };
+  }
+
+  const raspividyuv = which('raspividyuv', pathEnv);
+  if (raspividyuv !== undefined) {
+    return { source: raspivid({ ...options, command: raspividyuv, pathEnv }), kind: 'raspivid', reasons };
+  }
+  reasons.push('raspividyuv: not on PATH');
+
+  if (!exists(device)) {
+    reasons.push(`v4l2: ${device} does not exist`);
+  } else {
+    try {
+      const ffmpeg = resolveFfmpeg(options.ffmpeg).path;
+      return { source: v4l2({ ...options, device, ffmpeg }), kind: 'v4l2', reasons };
+    } catch (err) {
+      reasons.push(`v4l2: ${device} exists but ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  const { width, height, fps, hflip, vflip, rotation } = options;
+  return { source: options.testPattern({ width, height, fps, hflip, vflip, rotation }), kind: 'test', reasons };
+}
