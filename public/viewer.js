@@ -55,6 +55,9 @@
     kbps: 0,
     /** Most pictures decoded in one animation frame (1 normally; more after a hiccup, as the backlog drains). */
     maxDecodesPerTick: 0,
+    /** JSMpeg's decoder and renderer in use: 'wasm' | 'js', 'webgl' | 'canvas2d' (null before the first player). */
+    decoder: null,
+    renderer: null,
   };
   window.pistream = state;
 
@@ -141,7 +144,16 @@
   PageSource.prototype.start = function () {
     var source = this;
     var s = this.session;
-    var socket = new WebSocket(this.url);
+    var socket;
+    try {
+      socket = new WebSocket(this.url);
+    } catch (err) {
+      // e.g. a CSP or mixed-content refusal: treat it as a failed connection, retried with backoff.
+      setTimeout(function () {
+        onClose(s);
+      }, 0);
+      return;
+    }
     socket.binaryType = 'arraybuffer';
     socket.onopen = function () {
       source.progress = 1;
@@ -170,6 +182,20 @@
   };
 
   /**
+   * Decodes the next buffered picture. JSMpeg's JS decoder (6.1.2) returns false, without decoding, once for each
+   * other start code it meets first (the sequence and GOP headers before every I picture), so "false" alone would
+   * stop the catch-up at every keyframe; it is only final when the decoder's read position did not move.
+   * (The WASM decoder skips those headers itself.)
+   */
+  function decodeNext(video) {
+    for (;;) {
+      var before = video.bufferGetIndex();
+      if (video.decode()) return true;
+      if (video.bufferGetIndex() === before) return false;
+    }
+  }
+
+  /**
    * Replaces the player's per-frame streaming step: decode everything buffered, paint only the newest picture.
    * The decoder hands each picture to its destination (`render`); we put ourselves there, read the barcode from
    * the Y plane of every picture (so latency counts each one), and keep only the last for painting. The planes
@@ -191,7 +217,7 @@
     });
     player.updateForStreaming = function () {
       var n = 0;
-      while (n < MAX_DECODES_PER_TICK && player.video.decode()) n++;
+      while (n < MAX_DECODES_PER_TICK && decodeNext(player.video)) n++;
       if (n > state.maxDecodesPerTick) state.maxDecodesPerTick = n;
       // `pending` may also come from the decode JSMpeg runs itself when the first sequence header arrives.
       if (pending) {
@@ -234,6 +260,8 @@
       pauseWhenHidden: false,
     });
     installDecodeAll(s, s.player);
+    state.decoder = s.player.video instanceof JSMpeg.Decoder.MPEG1VideoWASM ? 'wasm' : 'js';
+    state.renderer = s.player.renderer instanceof JSMpeg.Renderer.WebGL ? 'webgl' : 'canvas2d';
   }
 
   /** Ends the session's player and socket; `retry` says whether to connect again after the backoff. */

@@ -3,13 +3,13 @@ import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import { ConfigError, parseCommandLine, type PistreamConfig } from './config';
 
-/** A running server, as `startServer` (src/server/start-server.ts) resolves it. */
+/** What the CLI needs of the running server that `startServer` (src/server/start-server.ts) resolves. */
 export interface RunningServer {
   readonly url: string;
   stop(): Promise<void>;
 }
 
-/** `startServer`'s signature, so this file type-checks on its own and can be given a stand-in. */
+/** `startServer`'s signature, narrowed to what the CLI uses, so tests can give it a stand-in. */
 export type StartServer = (config: PistreamConfig, options?: { logger?: Logger }) => Promise<RunningServer>;
 
 /** The process effects the CLI uses, injectable so its exit codes and signal handling can be tested in-process. */
@@ -37,7 +37,8 @@ export function processEffects(): CliEffects {
     setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
     // Loaded only to run: --help, --version and flag errors answer without loading hapi and friends.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    startServer: (config, options) => (require('./server/start-server') as { startServer: StartServer }).startServer(config, options),
+    startServer: (config, options) =>
+      (require('./server/start-server') as typeof import('./server/start-server')).startServer(config, options),
   };
 }
 

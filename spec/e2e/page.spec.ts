@@ -11,6 +11,7 @@ interface PageState {
   readonly connections: number;
   readonly lastBarcode: { readonly frame: number; readonly time: number; readonly latencyMs: number } | null;
   readonly latencies: readonly number[];
+  readonly decoder: 'wasm' | 'js' | null;
 }
 // Page functions run in the browser; this file is compiled without the DOM library.
 declare const window: { readonly pistream?: PageState };
@@ -73,6 +74,8 @@ describeBrowser('viewer page (public/) in Chromium', () => {
       const state = await pageState(page);
       expect(state.status).toBe('live');
       expect(state.frames).toBeGreaterThanOrEqual(24);
+      // JSMpeg's WASM decoder compiled under the page's CSP ('wasm-unsafe-eval'); the JS fallback is slower.
+      expect(state.decoder).toBe('wasm');
       // The newest readings only: the first pictures of a connection may be a replayed GOP, up to a second old.
       const recent = state.latencies.slice(-24);
       expect(recent.length).toBe(24);

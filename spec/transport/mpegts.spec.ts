@@ -52,10 +52,9 @@ function expectWellFormed(ts: Buffer, pic: Picture): void {
   expect(first!.afFlags).toBe(pic.keyframe ? 0x50 : 0x10);
   expect(first!.pcr).toBe((ptsOf(pic.capturedAt) - 1800 + 2 ** 33) % 2 ** 33);
   expect(first!.stuffing!.every((b) => b === 0xff)).toBe(true);
-  tail.forEach((p, i) => {
-    expect(p.pusi).toBe(false);
-    if (i < tail.length - 1) expect(p.afc).toBe(1); // a padded middle packet would end the picture early in JSMpeg
-  });
+  expect(tail.filter((p) => p.pusi)).toHaveLength(0);
+  // a middle packet with an adaptation field would end the picture early in JSMpeg
+  expect(tail.slice(0, -1).filter((p) => p.afc !== 1)).toHaveLength(0);
   const last = tail.at(-1);
   if (last && last.afc === 3) {
     expect(last.afFlags ?? 0).toBe(0);

@@ -1,0 +1,275 @@
+import { map, NEVER, type Observable } from 'rxjs';
+import type { RunHelpers, TestScheduler } from 'rxjs/testing';
+import { createHub, type Hub, type HubOptions } from '../src/hub';
+import type { Picture } from '../src/picture';
+import { muxedValues, pictures, withTs } from './helpers/pictures';
+import { testScheduler } from './helpers/test-scheduler';
+
+// Marble letters are pictures: upper case = keyframe, lower case = P picture. The hub's output is the same
+// pictures with their (stand-in) TS bytes: `m` below. The encoder is a cold marble that ignores the frames.
+// All specs here use a grace period of 3 frames, restarts after 2 frames doubling up to 8, a watchdog of 100.
+const v = pictures('AbcDefCdgh');
+const m = muxedValues(v);
+const COUNTS = { 0: 0, 1: 1, 2: 2, 3: 3 };
+const BOOLS = { t: true, f: false };
+
+/** A hub over a fake encoder: `encoders` are used in turn, one per (re)start; the last one is used from then on. */
+function hubOver(ts: TestScheduler, encoders: Observable<Picture>[], options: Partial<HubOptions> = {}): Hub {
+  let starts = 0;
+  return createHub({
+    source: NEVER,
+    encoder: { width: 640, height: 480, fps: 24 },
+    graceMs: 3,
+    watchdogMs: 100,
+    restart: { initialDelayMs: 2, maxDelayMs: 8 },
+    scheduler: ts,
+    encode: () => encoders[Math.min(starts++, encoders.length - 1)]!,
+    mux: map(withTs),
+    ...options,
+  });
+}
+
+/** Reads `read()` at each `x` of the marble: how stats are asserted over time. */
+function probe<T>({ cold }: RunHelpers, marble: string, read: () => T): Observable<T> {
+  return cold(marble).pipe(map(read));
+}
+
+describe('createHub', () => {
+  it('never: an encoder that emits nothing gives subscribers nothing, and no error', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const encoder = cold('  -', v);
+      const viewer = '        ^---------!';
+      const viewerGets = '    -';
+      const encoderSubs = '   ^------------!';
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets);
+      expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
+    });
+  });
+
+  it('empty: an encoder that ends (its source ended) ends every subscriber’s stream; the next one starts afresh', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const encoder = cold('  -A-|', v);
+      const first = '         ^';
+      const firstGets = '     -A-|';
+      const next = '          -----^---!';
+      const nextGets = '      ------A-|';
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, first).toBe(firstGets, m);
+      expectObservable(hub.pictures$, next).toBe(nextGets, m);
+      expectSubscriptions(encoder.subscriptions).toBe(['^--!', '-----^--!']);
+    });
+  });
+
+  it('values: one encoder subscription for many subscribers, unsubscribed graceMs after the last leaves', () => {
+    const ts = testScheduler();
+    ts.run((helpers) => {
+      const { cold, expectObservable, expectSubscriptions } = helpers;
+      const encoder = cold('  -A-b-c-D-e-f-', v);
+      const first = '         ^---------!';
+      const firstGets = '     -A-b-c-D-e-';
+      const second = '        --^-----------!';
+      const secondGets = '    --Ab-c-D-e-f-';
+      const encoderSubs = '   ^-----------------!';
+      const probes = '        x---x-------x-x-----x';
+      const subscribers = '   0---2-------1-0-----0';
+      const running = '       f---t-------t-t-----f';
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, first).toBe(firstGets, m);
+      expectObservable(hub.pictures$, second).toBe(secondGets, m);
+      expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
+      expectObservable(probe(helpers, probes, () => hub.stats.subscribers)).toBe(subscribers, COUNTS);
+      expectObservable(probe(helpers, probes, () => hub.stats.running)).toBe(running, BOOLS);
+    });
+  });
+
+  it('a subscriber within the grace period reuses the running encoder and gets the GOP from its keyframe at once', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const encoder = cold('  -A-b-c-----D-e-', v);
+      const first = '         ^---!';
+      const firstGets = '     -A-b-';
+      const back = '          ------^---------!';
+      const backGets = '      ------(Abc)D-e-';
+      const encoderSubs = '   ^------------------!';
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, first).toBe(firstGets, m);
+      expectObservable(hub.pictures$, back).toBe(backGets, m);
+      expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
+    });
+  });
+
+  it('after the grace period the encoder is gone: a new subscriber starts a new one, with no stale GOP', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const encoder = cold('  -A-b-c-', v);
+      const first = '         ^---!';
+      const firstGets = '     -A-b-';
+      const later = '         ----------^---!';
+      const laterGets = '     -----------A-b-';
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, first).toBe(firstGets, m);
+      expectObservable(hub.pictures$, later).toBe(laterGets, m);
+      expectSubscriptions(encoder.subscriptions).toBe(['^------!', '----------^------!']);
+    });
+  });
+
+  it('a subscriber joining mid-GOP gets the GOP from its keyframe at once, then live pictures', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const encoder = cold('  -A-b-c-D-e-----f-', v);
+      const early = '         ^-----------------!';
+      const earlyGets = '     -A-b-c-D-e-----f-';
+      const late = '          ----------^-------!';
+      const lateGets = '      ----------(De)-f-';
+      const encoderSubs = '   ^--------------------!';
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, early).toBe(earlyGets, m);
+      expectObservable(hub.pictures$, late).toBe(lateGets, m);
+      expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
+    });
+  });
+
+  it('error: the encoder restarts after initialDelayMs while subscribers stay subscribed and see no error', () => {
+    const ts = testScheduler();
+    const restarts: [string, number, number][] = [];
+    ts.run((helpers) => {
+      const { cold, expectObservable, expectSubscriptions } = helpers;
+      const crashing = cold(' -A-b-#', v, new Error('ffmpeg exited with code 1'));
+      const restarted = cold('        -C-d-g-', v);
+      const viewer = '        ^------------!';
+      const viewerGets = '    -A-b----C-d-g';
+      const crashingSubs = '  ^----!';
+      const restartedSubs = ' -------^--------!';
+      const probes = '        ------x--x';
+      const lastError = '     ------e--u';
+      const hub = hubOver(ts, [crashing, restarted], {
+        onRestart: (error, attempt, delayMs) => restarts.push([(error as Error).message, attempt, delayMs]),
+      });
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectSubscriptions(crashing.subscriptions).toBe(crashingSubs);
+      expectSubscriptions(restarted.subscriptions).toBe(restartedSubs);
+      expectObservable(probe(helpers, probes, () => hub.stats.lastError)).toBe(lastError, {
+        e: 'ffmpeg exited with code 1',
+        u: undefined,
+      });
+      expectObservable(probe(helpers, probes, () => hub.stats.restarts)).toBe('------1--1', COUNTS);
+    });
+    expect(restarts).toEqual([['ffmpeg exited with code 1', 1, 2]]);
+  });
+
+  it('error again and again: the delay doubles per failure up to maxDelayMs (2, 4, 8, 8, …)', () => {
+    const ts = testScheduler();
+    const restarts: [number, number][] = [];
+    let hub!: Hub;
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const failing = cold('  -#', v);
+      const viewer = '        ^-----------------------------!';
+      const viewerGets = '    -';
+      hub = hubOver(ts, [failing], { onRestart: (_e, attempt, delayMs) => restarts.push([attempt, delayMs]) });
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets);
+      expectSubscriptions(failing.subscriptions).toBe([
+        '^!',
+        '---^!',
+        '--------^!',
+        '-----------------^!',
+        '--------------------------^!',
+      ]);
+    });
+    expect(restarts).toEqual([
+      [1, 2],
+      [2, 4],
+      [3, 8],
+      [4, 8],
+      [5, 8],
+    ]);
+    expect(hub.stats.restarts).toBe(5);
+  });
+
+  it('error after pictures: a restart that delivered pictures starts the backoff again', () => {
+    const ts = testScheduler();
+    const delays: number[] = [];
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const flaky = cold('    -A-#', v);
+      const viewer = '        ^-----------!';
+      const viewerGets = '    -A----A----A';
+      hub(ts);
+      function hub(t: TestScheduler) {
+        const h = hubOver(t, [flaky], { onRestart: (_e, _attempt, delayMs) => delays.push(delayMs) });
+        expectObservable(h.pictures$, viewer).toBe(viewerGets, m);
+      }
+      expectSubscriptions(flaky.subscriptions).toBe(['^--!', '-----^--!', '----------^----!']);
+    });
+    expect(delays).toEqual([2, 2]);
+  });
+
+  it('watchdog: no picture for watchdogMs restarts the encoder', () => {
+    const ts = testScheduler();
+    const errors: string[] = [];
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const stalling = cold(' -A-b-', v);
+      const viewer = '        ^-------------!';
+      const viewerGets = '    -A-b-------A-b';
+      const stallingSubs = [
+        '                     ^-------!',
+        '                     ----------^------!',
+      ];
+      const hub = hubOver(ts, [stalling], {
+        watchdogMs: 5,
+        onRestart: (error) => errors.push((error as Error).message),
+      });
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectSubscriptions(stalling.subscriptions).toBe(stallingSubs);
+    });
+    expect(errors).toEqual(['no picture for 5 ms: camera or encoder stalled']);
+  });
+
+  it('keepAlive(): the encoder runs without subscribers until it is released (then the grace period applies)', () => {
+    const ts = testScheduler();
+    ts.run((helpers) => {
+      const { cold, expectObservable, expectSubscriptions } = helpers;
+      const encoder = cold('  -A-b-c-----D-e-f-', v);
+      const viewer = '        ------^-----!';
+      const viewerGets = '    ------(Abc)D-';
+      const encoderSubs = '   ^------------------!';
+      const probes = '        --x-------------x----x';
+      const running = '       --t-------------t----f';
+      const subscribers = '   --0-------------0----0';
+      const hub = hubOver(ts, [encoder]);
+      const keepAlive = hub.keepAlive();
+      ts.schedule(() => keepAlive.unsubscribe(), 16);
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
+      expectObservable(probe(helpers, probes, () => hub.stats.running)).toBe(running, BOOLS);
+      expectObservable(probe(helpers, probes, () => hub.stats.subscribers)).toBe(subscribers, COUNTS);
+    });
+  });
+
+  it('never-ending: pictures keep flowing to a subscriber that stays', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const encoder = cold('  -A-b-c-D-e-f-|', v);
+      const viewer = '        ^';
+      const viewerGets = '    -A-b-c-D-e-f-|';
+      const encoderSubs = '   ^------------!';
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
+    });
+  });
+
+  it('early unsubscribe: a subscriber can leave at any time; the encoder stops graceMs later', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const encoder = cold('  -A-b-c-D-e-f-', v);
+      const viewer = '        ^-----!';
+      const viewerGets = '    -A-b-c';
+      const encoderSubs = '   ^--------!';
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
+    });
+  });
+});
