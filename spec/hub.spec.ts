@@ -72,10 +72,10 @@ describe('createHub', () => {
       const firstGets = '     -A-b-c-D-e-';
       const second = '        --^-----------!';
       const secondGets = '    --Ab-c-D-e-f-';
-      const encoderSubs = '   ^-----------------!';
-      const probes = '        x---x-------x-x-----x';
-      const subscribers = '   0---2-------1-0-----0';
-      const running = '       f---t-------t-t-----f';
+      const encoderSubs = '   ^----------------!';
+      const probes = '        -x--x-------x--x----x';
+      const subscribers = '   -1--2-------1--0----0';
+      const running = '       -t--t-------t--t----f';
       const hub = hubOver(ts, [encoder]);
       expectObservable(hub.pictures$, first).toBe(firstGets, m);
       expectObservable(hub.pictures$, second).toBe(secondGets, m);
@@ -138,13 +138,15 @@ describe('createHub', () => {
     ts.run((helpers) => {
       const { cold, expectObservable, expectSubscriptions } = helpers;
       const crashing = cold(' -A-b-#', v, new Error('ffmpeg exited with code 1'));
-      const restarted = cold('        -C-d-g-', v);
+      // Drawn from where it is subscribed (frame 7): leading spaces do not count as time.
+      const restarted = cold('       -C-d-g-', v);
       const viewer = '        ^------------!';
       const viewerGets = '    -A-b----C-d-g';
       const crashingSubs = '  ^----!';
       const restartedSubs = ' -------^--------!';
       const probes = '        ------x--x';
       const lastError = '     ------e--u';
+      const restartCount = '  ------1--1';
       const hub = hubOver(ts, [crashing, restarted], {
         onRestart: (error, attempt, delayMs) => restarts.push([(error as Error).message, attempt, delayMs]),
       });
@@ -155,7 +157,7 @@ describe('createHub', () => {
         e: 'ffmpeg exited with code 1',
         u: undefined,
       });
-      expectObservable(probe(helpers, probes, () => hub.stats.restarts)).toBe('------1--1', COUNTS);
+      expectObservable(probe(helpers, probes, () => hub.stats.restarts)).toBe(restartCount, COUNTS);
     });
     expect(restarts).toEqual([['ffmpeg exited with code 1', 1, 2]]);
   });
@@ -193,14 +195,16 @@ describe('createHub', () => {
     const delays: number[] = [];
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const flaky = cold('    -A-#', v);
-      const viewer = '        ^-----------!';
-      const viewerGets = '    -A----A----A';
-      hub(ts);
-      function hub(t: TestScheduler) {
-        const h = hubOver(t, [flaky], { onRestart: (_e, _attempt, delayMs) => delays.push(delayMs) });
-        expectObservable(h.pictures$, viewer).toBe(viewerGets, m);
-      }
-      expectSubscriptions(flaky.subscriptions).toBe(['^--!', '-----^--!', '----------^----!']);
+      const viewer = '        ^--------!';
+      const viewerGets = '    -A----A--';
+      const flakySubs = [
+        '                     ^--!',
+        '                     -----^--!',
+        '                     ----------^-!',
+      ];
+      const hub = hubOver(ts, [flaky], { onRestart: (_e, _attempt, delayMs) => delays.push(delayMs) });
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectSubscriptions(flaky.subscriptions).toBe(flakySubs);
     });
     expect(delays).toEqual([2, 2]);
   });

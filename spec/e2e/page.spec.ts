@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import pino from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
+import { parseConfig } from '../../src/config';
+import { startServer, type RunningServer } from '../../src/server/start-server';
+import { liveChildCount } from '../../src/sources/child-process';
 import { describeBrowser, launchBrowser } from '../helpers/browser';
-import { startStandInServer } from '../helpers/stand-in-server';
 
 /** What public/viewer.js exposes on `window.pistream`. */
 interface PageState {
@@ -17,18 +20,21 @@ interface PageState {
 declare const window: { readonly pistream?: PageState };
 declare const document: { getElementById(id: string): { readonly textContent: string | null } | null };
 
-interface Running {
-  readonly url: string;
-  stop(): Promise<void>;
+/**
+ * The real server on `port` (0: any free port), streaming the built-in test pattern, logging nothing.
+ * The encoder child is gone once `stop()` has resolved and {@link childrenGone} has passed.
+ */
+function start(port = 0): Promise<RunningServer> {
+  const config = parseConfig(['--source', 'test', '--host', '127.0.0.1', '--port', String(port)], {});
+  return startServer(config, { logger: pino({ level: 'silent' }) });
 }
 
-/**
- * The server under test, on `port` (0: any free port), streaming the test pattern.
- * TODO: src/server/start-server.ts did not exist when this was written; this uses the stand-in. Switch with:
- *   return startServer(parseConfig(['--source', 'test', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'silent'], {}));
- */
-function start(port = 0): Promise<Running> {
-  return startStandInServer({ port });
+/** Waits (bounded) for the encoder children to finish their TERM→KILL teardown, which outlives `stop()`. */
+async function childrenGone(expected: number): Promise<void> {
+  for (let waited = 0; liveChildCount() > expected && waited < 5000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(liveChildCount()).toBe(expected);
 }
 
 const SCREENSHOT = join(__dirname, '..', '..', 'docs', 'screenshot.png');
@@ -48,12 +54,14 @@ async function waitForFramesToAdvance(page: Page, advance: number): Promise<void
 }
 
 describeBrowser('viewer page (public/) in Chromium', () => {
-  let server: Running | undefined;
+  let server: RunningServer | undefined;
+  let childrenAtStart = 0;
   let browser: BrowserContext | undefined;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    childrenAtStart = liveChildCount();
     server = await start();
     browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
     page = browser.pages()[0] ?? (await browser.newPage());
@@ -63,6 +71,7 @@ describeBrowser('viewer page (public/) in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await childrenGone(childrenAtStart);
   }, TIMEOUT);
 
   it(
@@ -98,7 +107,7 @@ describeBrowser('viewer page (public/) in Chromium', () => {
   it(
     'reconnects by itself when the server restarts on the same port',
     async () => {
-      const { port } = new URL(server!.url);
+      const { port } = server!;
       const before = await pageState(page);
       expect(before.status).toBe('live');
 
@@ -106,7 +115,7 @@ describeBrowser('viewer page (public/) in Chromium', () => {
       server = undefined;
       await page.waitForFunction(() => window.pistream!.status === 'reconnecting', undefined, { timeout: TIMEOUT });
 
-      server = await start(Number(port));
+      server = await start(port);
       await page.waitForFunction(
         (connections) => window.pistream!.connections > connections && window.pistream!.status === 'live',
         before.connections,

@@ -3,7 +3,7 @@ import { firstValueFrom, from, lastValueFrom, map, of, take, tap, toArray } from
 import { readBarcode } from '../../src/barcode';
 import { encodeMpeg1 } from '../../src/encoder/encode-mpeg1';
 import { createEncoderCounters, type EncoderOptions } from '../../src/encoder/encoder-options';
-import { resolveFfmpeg } from '../../src/encoder/ffmpeg-path';
+import { probeFfmpeg, resolveFfmpeg } from '../../src/encoder/ffmpeg-path';
 import { yuv420Size, type Frame } from '../../src/frame';
 import type { Picture } from '../../src/picture';
 import { ChildProcessError, liveChildCount, type SpawnFn } from '../../src/sources/child-process';
@@ -37,11 +37,17 @@ afterEach(async () => {
   expect(liveChildCount()).toBe(liveAtStart);
 });
 
-/** Decodes an MPEG-1 elementary stream with ffmpeg itself into raw I420 frames. */
-function decode(stream: Buffer): Promise<Buffer[]> {
+/**
+ * Decodes an MPEG-1 elementary stream with ffmpeg itself into raw I420 frames. (`mpeg1video` is only the muxer's
+ * name; ffmpeg 4.1 reads the stream with the `mpegvideo` demuxer.)
+ */
+async function decode(stream: Buffer): Promise<Buffer[]> {
+  const ffmpeg = resolveFfmpeg().path;
+  // Passthrough, or ffmpeg pads the output to a constant rate with a duplicate of the last frame.
+  const passthrough = (await probeFfmpeg(ffmpeg)).fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
   const child = spawn(
-    resolveFfmpeg().path,
-    ['-v', 'error', '-f', 'mpeg1video', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'],
+    ffmpeg,
+    ['-v', 'error', '-f', 'mpegvideo', '-i', 'pipe:0', ...passthrough, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   children.push(child);
@@ -49,6 +55,7 @@ function decode(stream: Buffer): Promise<Buffer[]> {
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
   child.stderr.on('data', (c: Buffer) => err.push(c));
+  child.stdin.on('error', () => undefined); // a decoder that fails says why on stderr
   child.stdin.end(stream);
   return new Promise((resolve, reject) =>
     child.on('close', (code) => {

@@ -48,7 +48,7 @@ function sourceLabel(kind: string): string {
  * the WebSockets on one hapi server (plus the original protocol on `legacyPort`, when set).
  *
  * @example
- * const running = await startServer(parseConfig(['--source', 'test'], process.env).config);
+ * const running = await startServer(parseConfig(['--source', 'test'], process.env));
  * process.once('SIGINT', () => running.stop());
  */
 export async function startServer(config: PistreamConfig, options: StartServerOptions = {}): Promise<RunningServer> {

@@ -1,7 +1,7 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { MuxedPicture, Picture } from '../picture';
 
-/** Bytes in one MPEG-TS packet. */
+/** Bytes in one MPEG-TS packet: a muxed picture's `ts.length` is always a multiple of it. */
 export const TS_PACKET_SIZE = 188;
 
 /** Options of {@link MpegTsMuxer} and {@link toMpegTs}. The defaults are ffmpeg's, so tools show familiar PIDs. */
@@ -65,7 +65,11 @@ export function crc32Mpeg2(bytes: Uint8Array, start = 0, end = bytes.length): nu
   return crc >>> 0;
 }
 
-/** 90 kHz timestamp of a capture time in ms, wrapped to 33 bits: `(capturedAt × 90) mod 2^33`. */
+/**
+ * 90 kHz timestamp of a capture time in ms, wrapped to 33 bits: `(capturedAt × 90) mod 2^33`.
+ * @example
+ * ptsOf(1000); // 90000
+ */
 export function ptsOf(capturedAtMs: number): number {
   const ticks = Math.floor(capturedAtMs * 90) % TIMESTAMP_MODULO;
   return ticks < 0 ? ticks + TIMESTAMP_MODULO : ticks;
