@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Request, ResponseToolkit, Server, ServerRoute } from '@hapi/hapi';
 import Boom from '@hapi/boom';
-// Type augmentation only (h.file, the directory handler); the plugin registers inert itself.
+// Type augmentation only (h.file); the plugin registers inert itself.
 import '@hapi/inert';
 
 /** The page's own files (index.html, viewer.js, viewer.css). */
@@ -15,14 +15,21 @@ export function jsmpegPlayerFile(): string {
 
 export const JSMPEG_ROUTE = '/vendor/jsmpeg-player.umd.min.js';
 
+const noPayload = { parse: false, output: 'stream' } as const;
+
 const security = { hsts: false, xframe: 'sameorigin', noSniff: true, referrer: 'no-referrer' } as const;
 
 /**
  * The page routes: `/` (and `/index.html`) the viewer, the files of `public/`, and the JSMpeg player. GET and HEAD
- * only (405 for other methods on these paths), no listings, nothing outside `public/` (inert confines paths).
+ * only (405 for other methods on these paths), no listings, nothing but the files of `public/`.
  */
 export function pageRoutes(): ServerRoute[] {
-  const files = new Set(readdirSync(PUBLIC_DIR).filter((f) => !f.startsWith('.')));
+  // public/ is flat: these names are all it serves, so a path that is not one (a traversal, a hidden file) is 404.
+  const files = new Set(
+    readdirSync(PUBLIC_DIR, { withFileTypes: true })
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) => e.name),
+  );
   const methodNotAllowed = (request: Request, h: ResponseToolkit) => {
     const file = String(request.params.file ?? '');
     if (file !== '' && !files.has(file) && `/${file}` !== JSMPEG_ROUTE) throw Boom.notFound();
@@ -50,12 +57,17 @@ export function pageRoutes(): ServerRoute[] {
       method: 'GET',
       path: '/{file*}',
       options: { security },
-      handler: {
-        directory: { path: PUBLIC_DIR, index: ['index.html'], listing: false, showHidden: false, redirectToSlash: false },
+      handler: (request, h) => {
+        // "" is the page itself under a prefix ("/cam/"). inert's confine would answer 403 to a traversal; to a
+        // client that is simply a path we do not have.
+        const file = String(request.params.file ?? '') || 'index.html';
+        if (!files.has(file)) throw Boom.notFound();
+        return h.file(join(PUBLIC_DIR, file), { confine: PUBLIC_DIR });
       },
     },
-    { method: '*', path: '/', handler: methodNotAllowed },
-    { method: '*', path: '/{file*}', handler: methodNotAllowed },
+    // A body is never read here: unparsed, so any method with any payload gets its 405 (not a 400 or 415).
+    { method: '*', path: '/', options: { payload: noPayload }, handler: methodNotAllowed },
+    { method: '*', path: '/{file*}', options: { payload: noPayload }, handler: methodNotAllowed },
   ];
 }
 

@@ -7,6 +7,7 @@ import type { Frame } from '../frame';
 import { createHub, type Hub } from '../hub';
 import { openSource, type SourceSpec } from '../sources/open-source';
 import { healthRoute } from './health';
+import { createMetrics, metricsRoute } from './metrics';
 import { addSecurityHeaders, pageRoutes } from './pages';
 import { ViewerServer } from './viewer-server';
 
@@ -112,7 +113,7 @@ async function hubFor(options: ValidOptions): Promise<{ hub: Hub; kind: string; 
 }
 
 /**
- * The hapi plugin: the viewer page, `/healthz`, and the WebSockets `/stream` (MPEG-TS for JSMpeg) and `/legacy`
+ * The hapi plugin: the viewer page, `/healthz`, `/metrics` (Prometheus), and the WebSockets `/stream` (MPEG-TS for JSMpeg) and `/legacy`
  * (the original `jsmp` protocol) on the server's own listener. Works under a route prefix. Validates its options
  * at registration and stops everything it started in `onPreStop`.
  *
@@ -150,6 +151,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       server.route(pageRoutes());
     }
     server.route(healthRoute(hub, () => viewers.viewers.size));
+    server.route(metricsRoute(createMetrics(hub, viewers)));
     addSecurityHeaders(server);
     server.expose('hub', hub);
     server.expose('viewers', viewers);

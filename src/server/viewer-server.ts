@@ -2,7 +2,21 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Hub } from '../hub';
-import { Viewer, type ViewerProtocol } from './viewer';
+import { Viewer, type ViewerProtocol, type ViewerStats } from './viewer';
+
+/** Counts over every viewer this server has had, gone ones included. */
+export type ViewerTotals = Omit<ViewerStats, 'acked'>;
+
+function addStats(into: ViewerTotals, from: ViewerTotals): ViewerTotals {
+  into.sent += from.sent;
+  into.bytes += from.bytes;
+  into.dropped.slow += from.dropped.slow;
+  into.dropped.resync += from.dropped.resync;
+  into.resyncs += from.resyncs;
+  return into;
+}
+
+const zeroTotals = (): ViewerTotals => ({ sent: 0, bytes: 0, dropped: { slow: 0, resync: 0 }, resyncs: 0 });
 
 export interface ViewerServerOptions {
   readonly hub: Hub;
@@ -43,6 +57,7 @@ export class ViewerServer {
   private readonly alive = new WeakSet<WebSocket>();
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
+  private readonly departed = zeroTotals();
 
   constructor(private readonly options: ViewerServerOptions) {
     if (options.heartbeatMs > 0) {
@@ -67,6 +82,13 @@ export class ViewerServer {
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, protocol, req));
   };
+
+  /** Sent, bytes, drops by reason and resyncs over all viewers, past and present (for metrics). */
+  totals(): ViewerTotals {
+    const totals = addStats(zeroTotals(), this.departed);
+    for (const viewer of this.viewers) addStats(totals, viewer.stats);
+    return totals;
+  }
 
   /**
    * Closes every viewer with 1001 (going away) and stops the heartbeat. Peers that do not answer the close
@@ -102,7 +124,7 @@ export class ViewerServer {
       height: hub.height,
       highWaterMark,
       onClose: (v) => {
-        this.viewers.delete(v);
+        if (this.viewers.delete(v)) addStats(this.departed, v.stats);
         this.options.log?.('info', 'viewer left', { protocol, address: req.socket.remoteAddress, ...v.stats });
       },
     });
