@@ -20,7 +20,8 @@ export function createMetrics(hub: Hub, viewers: ViewerServer): Registry {
       collect() {
         for (const [key, value] of Object.entries(read())) {
           const before = seen.get(key) ?? 0;
-          if (value > before) counter.inc(label ? { [label]: key } : {}, value - before);
+          // inc(0) too, so every label value is exported from the first scrape.
+          counter.inc(label ? { [label]: key } : {}, Math.max(0, value - before));
           seen.set(key, value);
         }
       },
