@@ -233,7 +233,12 @@
   function connect() {
     clearTimeout(retryTimer);
     retryTimer = 0;
-    if (session || document.visibilityState === 'hidden') return;
+    if (session) return;
+    if (document.visibilityState === 'hidden') {
+      // Opened in a background tab: connect when first shown.
+      setStatus('paused');
+      return;
+    }
     setStatus(everLive ? 'reconnecting' : 'connecting');
     var s = {
       player: null,

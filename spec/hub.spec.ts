@@ -48,18 +48,18 @@ describe('createHub', () => {
     });
   });
 
-  it('empty: an encoder that ends (its source ended) ends every subscriber’s stream; the next one starts afresh', () => {
+  it('empty: an encoder that ends (camera or ffmpeg exited, even cleanly) is restarted; subscribers stay on', () => {
     const ts = testScheduler();
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const encoder = cold('  -A-|', v);
-      const first = '         ^';
-      const firstGets = '     -A-|';
-      const next = '          -----^---!';
-      const nextGets = '      ------A-|';
-      const hub = hubOver(ts, [encoder]);
-      expectObservable(hub.pictures$, first).toBe(firstGets, m);
-      expectObservable(hub.pictures$, next).toBe(nextGets, m);
-      expectSubscriptions(encoder.subscriptions).toBe(['^--!', '-----^--!']);
+      const firstRun = cold('  -A-|', v);
+      const secondRun = cold(' -D-e-', v);
+      const viewer = '         ^-----------!';
+      const viewerGets = '     -A----D-e----';
+      const hub = hubOver(ts, [firstRun, secondRun]);
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      // Ends at 3, restarts 2 frames later; stopped 3 frames (grace) after the viewer leaves at 12.
+      expectSubscriptions(firstRun.subscriptions).toBe('^--!');
+      expectSubscriptions(secondRun.subscriptions).toBe('-----^---------!');
     });
   });
 
@@ -254,10 +254,10 @@ describe('createHub', () => {
   it('never-ending: pictures keep flowing to a subscriber that stays', () => {
     const ts = testScheduler();
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const encoder = cold('  -A-b-c-D-e-f-|', v);
-      const viewer = '        ^';
-      const viewerGets = '    -A-b-c-D-e-f-|';
-      const encoderSubs = '   ^------------!';
+      const encoder = cold('  -A-b-c-D-e-f-', v);
+      const viewer = '        ^---------------!';
+      const viewerGets = '    -A-b-c-D-e-f-----';
+      const encoderSubs = '   ^------------------!';
       const hub = hubOver(ts, [encoder]);
       expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
       expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);

@@ -1,5 +1,6 @@
 import {
   asyncScheduler,
+  concatWith,
   defer,
   finalize,
   ReplaySubject,
@@ -82,7 +83,7 @@ export interface Hub {
 /**
  * One source and one encoder for any number of viewers (DESIGN §1, §6). `share()` owns the encoder's life: it
  * starts on the first subscriber and stops a grace period after the last. Failures (the encoder or camera
- * exiting, or no picture for `watchdogMs`) restart the pipeline with exponential backoff while subscribers stay
+ * exiting for any reason, or no picture for `watchdogMs`) restart the pipeline with exponential backoff while subscribers stay
  * subscribed; they resume at the next keyframe.
  *
  * @example
@@ -114,7 +115,12 @@ export function createHub(options: HubOptions): Hub {
   const closing$ = new Subject<void>();
   const gop$ = defer(() => {
     stats.running = true;
-    return source.pipe(encode);
+    // A live pipeline has no natural end: the camera or encoder exiting, even with status 0, is a failure
+    // to restart from (DESIGN §6). Only close() and the last viewer leaving stop it.
+    return source.pipe(
+      encode,
+      concatWith(throwError(() => new Error('the source or encoder ended'))),
+    );
   }).pipe(
     timeout({
       each: watchdogMs,

@@ -82,22 +82,30 @@ describeBrowser('viewer page (public/) in Chromium', () => {
 
       const state = await pageState(page);
       expect(state.status).toBe('live');
-      expect(state.frames).toBeGreaterThanOrEqual(24);
+      // Fewer pictures than frame numbers is fine: the source skips late frames rather than queue them.
+      expect(state.frames).toBeGreaterThanOrEqual(12);
       // JSMpeg's WASM decoder compiled under the page's CSP ('wasm-unsafe-eval'); the JS fallback is slower.
       expect(state.decoder).toBe('wasm');
       // The newest readings only: the first pictures of a connection may be a replayed GOP, up to a second old.
-      const recent = state.latencies.slice(-24);
-      expect(recent.length).toBe(24);
+      const recent = state.latencies.slice(-12);
+      expect(recent.length).toBe(12);
       for (const latencyMs of recent) {
         expect(latencyMs).toBeGreaterThan(0);
         expect(latencyMs).toBeLessThan(1000);
       }
       expect(pageErrors).toEqual([]);
 
-      // The HUD shows a latency once it has a fresh reading (it refreshes every second).
-      await page.waitForFunction(() => /\d+ ms/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
-        timeout: TIMEOUT,
-      });
+      // The HUD refreshes every second: wait for a refresh after this point, so it covers a whole second of
+      // streaming (the one showing now may include the start-up), and one that shows a latency.
+      const shown = await page.evaluate(() => document.getElementById('stats')?.textContent ?? '');
+      await page.waitForFunction(
+        (previous) => {
+          const text = document.getElementById('stats')?.textContent ?? '';
+          return text !== previous && /\d+ ms/.test(text);
+        },
+        shown,
+        { timeout: TIMEOUT },
+      );
       mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
       await page.screenshot({ path: SCREENSHOT });
     },

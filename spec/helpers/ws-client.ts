@@ -15,6 +15,8 @@ export interface WsClient {
   readonly ws: WebSocket;
   /** Every message received so far, in order (binary and text alike, as Buffers). */
   readonly messages: readonly Buffer[];
+  /** Pings received from the server so far (counted from creation; ws answers them unless `autoPong: false`). */
+  readonly pings: number;
   /** Resolves with the close code and reason once the socket has closed (never rejects). */
   readonly closed: Promise<Closed>;
   /** Resolves with the first `n` messages once that many have arrived; rejects if the socket closes first. */
@@ -72,9 +74,15 @@ export function connect(url: string, options: ClientOptions = {}): Promise<WsCli
       check();
     });
 
+  let pings = 0;
+  ws.on('ping', () => pings++);
+
   const client: WsClient = {
     ws,
     messages,
+    get pings() {
+      return pings;
+    },
     closed,
     received,
     more: (n) => {

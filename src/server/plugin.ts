@@ -128,7 +128,8 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
   register: async (server: Server, rawOptions: PistreamPluginOptions) => {
     const { error, value } = optionsSchema.validate(rawOptions ?? {}, { abortEarly: true });
     if (error) throw new Error(`pistream plugin options: ${error.message}`);
-    const options = value as ValidOptions;
+    // Joi hands back a shallow copy of an object it validated: serve the caller's own hub, not a clone of it.
+    const options: ValidOptions = { ...(value as ValidOptions), hub: rawOptions?.hub };
     const { hub, kind, reasons } = await hubFor(options);
 
     const prefix = server.realm.modifiers.route.prefix ?? '';
