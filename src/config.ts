@@ -4,14 +4,9 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import Joi from 'joi';
 
-/** Where frames come from (`--source`). */
-export interface SourceSpec {
-  readonly kind: 'auto' | 'test' | 'rpicam' | 'libcamera' | 'raspivid' | 'v4l2' | 'file';
-  /** `v4l2:DEVICE` (e.g. `/dev/video1`); absent means the default device. */
-  readonly device?: string;
-  /** `file:PATH`. */
-  readonly path?: string;
-}
+import type { SourceSpec } from './sources/open-source';
+
+export type { SourceSpec };
 
 /** How the encoder spends bits: a target bitrate, or a fixed quantiser (`-q:v`, 2 best … 31 worst). */
 export type RateControl =

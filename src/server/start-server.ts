@@ -100,7 +100,7 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
   const why = opened.reasons.length ? ` (${opened.reasons.join('; ')})` : '';
   logger.info({ source: opened.kind, reasons: opened.reasons }, `Source: ${sourceLabel(opened.kind)}${why}`);
   logger.info(
-    `Encoding ${config.width}x${config.height} at ${config.fps} fps, ${config.rate.mode === 'bitrate' ? `${config.rate.kbps} kbit/s` : `quantiser ${config.rate.quantiser}`}, GOP ${config.gop}; camera ${config.alwaysOn ? 'always on' : `on demand (stops ${config.grace} s after the last viewer)`}`,
+    `Encoding ${config.width}x${config.height} at ${Number(config.fps.toFixed(3))} fps, ${config.rate.mode === 'bitrate' ? `${config.rate.kbps} kbit/s` : `quantiser ${config.rate.quantiser}`}, GOP ${config.gop}; camera ${config.alwaysOn ? 'always on' : `on demand (stops ${config.grace} s after the last viewer)`}`,
   );
 
   let legacy: { http: HttpServer; viewers: ViewerServer } | undefined;
