@@ -1,8 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main, STOP_TIMEOUT_MS, type CliEffects, type RunningServer, type StartServer } from '../src/cli';
 import { flagName, parseConfig } from '../src/config';
+import { connect } from './helpers/ws-client';
 
 const root = join(__dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -205,33 +206,65 @@ describe('pistream (a real process)', () => {
     expect(stdout).toBe(`${pkg.version}\n`);
   });
 
-  // The server is written elsewhere; once it exists, check the whole path: start, SIGTERM, exit 0 promptly.
-  const withServer = existsSync(join(root, 'src', 'server', 'start-server.ts')) ? it : it.skip;
-  withServer('starts the test pattern server and exits 0 on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), '--source', 'test', '--port', '0', '--host', '127.0.0.1'],
-      { cwd: root, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    try {
-      let output = '';
-      await new Promise<void>((resolve, reject) => {
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          if (/http:\/\/127\.0\.0\.1:\d+/.test(output)) resolve();
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${output}`)));
-      });
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'serves the test pattern; on %s closes a watching viewer with 1001, exits 0 and leaves no ffmpeg',
+    async (signal) => {
+      const child = spawn(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), '--source', 'test', '--port', '0', '--host', '127.0.0.1'],
+        { cwd: root, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        let output = '';
+        const port = await new Promise<number>((resolve, reject) => {
+          const onData = (chunk: Buffer) => {
+            output += chunk.toString();
+            const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+            if (match) resolve(Number(match[1]));
+          };
+          child.stdout.on('data', onData);
+          child.stderr.on('data', onData);
+          child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${output}`)));
+        });
+        const viewer = await connect(`ws://127.0.0.1:${port}/stream`);
+        await viewer.received(1);
+        // The encoder runs as a child of the CLI process while someone watches.
+        const ffmpegPids = childPidsOf(child.pid!).filter((pid) => commOf(pid) === 'ffmpeg');
+        expect(ffmpegPids).toHaveLength(1);
+        child.kill(signal);
+        expect((await viewer.closed).code).toBe(1001);
+        expect(await exited).toBe(0);
+        for (const pid of ffmpegPids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGKILL');
+          await exited;
+        }
       }
-    }
-  });
+    },
+  );
 });
+
+/** PIDs whose parent is `ppid`, from /proc. */
+function childPidsOf(ppid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((name) => {
+      try {
+        // Fields after the parenthesised command: state, ppid, …
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid ? [Number(name)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}

@@ -7,6 +7,7 @@ import type { Observable } from 'rxjs';
 import type { PistreamConfig } from '../config';
 import type { Frame } from '../frame';
 import type { Hub } from '../hub';
+import { childrenExited } from '../sources/child-process';
 import { openSource } from '../sources/open-source';
 import { createHub } from '../hub';
 import { pistreamPlugin } from './plugin';
@@ -28,7 +29,7 @@ export interface RunningServer {
   readonly legacyPort?: number;
   readonly server: Hapi.Server;
   readonly hub: Hub;
-  /** Closes viewers (1001), stops the camera and encoder, stops listening. Idempotent. */
+  /** Closes viewers (1001), stops listening, stops the camera and encoder and waits for them to exit. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -142,6 +143,8 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
       }
       await server.stop({ timeout: 1000 });
       hub.close();
+      // Unsubscribing sent SIGTERM to the camera and encoder; wait for them so none outlives us.
+      await childrenExited(1000);
     })());
 
   return { url, port, legacyPort, server, hub, stop };

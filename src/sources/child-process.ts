@@ -59,6 +59,26 @@ export function liveChildCount(): number {
 }
 
 /**
+ * Resolves once every child spawned by `fromChildProcess` has exited, or after `timeoutMs` (children still
+ * running then are killed with SIGKILL). For shutdown: unsubscribing sends SIGTERM; this waits for it to land.
+ */
+export function childrenExited(timeoutMs = 1500): Promise<void> {
+  const waiting = [...live].map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
+  if (waiting.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      for (const child of live) child.kill('SIGKILL');
+      resolve();
+    }, timeoutMs);
+    timer.unref();
+    void Promise.all(waiting).then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
  * The edge every process-backed source and the encoder share: spawns `command` with an argument array (never a
  * shell) on subscribe and emits its stdout chunks. It completes when the program exits 0 and errors with a
  * {@link ChildProcessError} (naming the program, its exit code or signal, and its last stderr lines) when it is
