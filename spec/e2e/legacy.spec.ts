@@ -11,6 +11,7 @@ import { ffmpegChildren, waitFor } from '../helpers/child-processes';
 
 // Page functions run in the browser; this file is compiled without the DOM library.
 declare const window: { readonly readFrameNumber?: () => number | null; readonly jsmpeg?: unknown };
+declare const document: { getElementById(id: string): { readonly width: number; readonly height: number } | null };
 
 const TIMEOUT = 60_000;
 
@@ -69,6 +70,7 @@ describeBrowser('original client (jsmpg.js of jsmpeg 1.0.0) on the legacy listen
   let pages: { server: Server; url: string } | undefined;
   let browser: BrowserContext | undefined;
   let page: Page;
+  let size: { width: number; height: number };
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -77,6 +79,7 @@ describeBrowser('original client (jsmpg.js of jsmpeg 1.0.0) on the legacy listen
       ['--source', 'test', '--host', '127.0.0.1', '--port', '0', '--legacy-port', '0', '--log-level', 'silent'],
       {},
     );
+    size = { width: config.width, height: config.height };
     server = await startServer(config, { logger: pino({ level: 'silent' }) });
     pages = await startPageServer();
     browser = await launchBrowser({ viewport: { width: 800, height: 600 } });
@@ -102,6 +105,12 @@ describeBrowser('original client (jsmpg.js of jsmpeg 1.0.0) on the legacy listen
 
       const { from, to } = await waitForFramesToAdvance(page, 24);
       expect(to).toBeGreaterThanOrEqual(from + 24);
+      // The page leaves the canvas unsized: the `jsmp` header sized it to the stream.
+      const canvas = await page.evaluate(() => {
+        const element = document.getElementById('videoCanvas')!;
+        return { width: element.width, height: element.height };
+      });
+      expect(canvas).toEqual(size);
       expect(pageErrors.filter((message) => !KNOWN_ERROR.test(message))).toEqual([]);
     },
     TIMEOUT,
