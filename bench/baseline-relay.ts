@@ -66,7 +66,10 @@ new JSMpeg.Player('ws://' + location.host + '/stream', {
     window.frames++;
     var y = yPlane(decoder);
     if (!y) return;
-    var b = readBarcode(y, (decoder.width + 15) & ~15);
+    // The JS decoder keeps its width; the WASM one only reports it through its exports.
+    var w = decoder.width || (decoder.functions ? decoder.functions._mpeg1_decoder_get_width(decoder.decoder) : 0);
+    if (!(w >= 512)) return;
+    var b = readBarcode(y, (w + 15) & ~15);
     if (!b) return;
     var age = (Date.now() % T32) - b.time;
     if (age < -T32 / 2) age += T32;
