@@ -264,6 +264,20 @@ describe('createHub', () => {
     });
   });
 
+  it('stats.pictures counts the pictures that come out of any encoder, an injected one included', () => {
+    const ts = testScheduler();
+    ts.run((helpers) => {
+      const { cold, expectObservable } = helpers;
+      const encoder = cold('  -A-b-c-D-', v);
+      const viewer = '        ^-------!';
+      const probes = '        x-x-x-x-x';
+      const counted = '       0-1-2-3-4';
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, viewer).toBe('-A-b-c-D', m);
+      expectObservable(probe(helpers, probes, () => hub.stats.pictures)).toBe(counted, { 0: 0, 1: 1, 2: 2, 3: 3, 4: 4 });
+    });
+  });
+
   it('early unsubscribe: a subscriber can leave at any time; the encoder stops graceMs later', () => {
     const ts = testScheduler();
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {

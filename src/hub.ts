@@ -101,8 +101,17 @@ export function createHub(options: HubOptions): Hub {
   } = options;
   const initialDelayMs = options.restart?.initialDelayMs ?? 500;
   const maxDelayMs = options.restart?.maxDelayMs ?? 10_000;
+  // The encoder counts frames in and dropped (only it sees them); pictures are counted here, where they come out
+  // of whatever `encode` is, so the stats hold with an injected encoder too.
+  const encoderCounters = createEncoderCounters();
   const stats: HubStats = {
-    ...createEncoderCounters(),
+    get framesIn() {
+      return encoderCounters.framesIn;
+    },
+    get framesDropped() {
+      return encoderCounters.framesDropped;
+    },
+    pictures: 0,
     subscribers: 0,
     running: false,
     restarts: 0,
@@ -110,7 +119,7 @@ export function createHub(options: HubOptions): Hub {
     lastPictureAt: 0,
     bytes: 0,
   };
-  const encode = options.encode ?? encodeMpeg1({ ...encoder, counters: stats });
+  const encode = options.encode ?? encodeMpeg1({ ...encoder, counters: encoderCounters });
 
   const closing$ = new Subject<void>();
   const gop$ = defer(() => {
@@ -140,6 +149,7 @@ export function createHub(options: HubOptions): Hub {
     // Muxed once here, after the restart point, so continuity counters run on across encoder restarts.
     mux,
     tap((picture) => {
+      stats.pictures++;
       stats.lastPictureAt = scheduler.now();
       stats.lastError = undefined;
       stats.bytes += picture.ts.length;

@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { parseConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server/start-server';
-import { describeBrowser, launchBrowser } from '../helpers/browser';
+import { describeBrowser, openPage } from '../helpers/browser';
 import { ffmpegChildren, waitFor } from '../helpers/child-processes';
 
 // Page functions run in the browser; this file is compiled without the DOM library.
@@ -71,7 +71,7 @@ describeBrowser('original client (jsmpg.js of jsmpeg 1.0.0) on the legacy listen
   let browser: BrowserContext | undefined;
   let page: Page;
   let size: { width: number; height: number };
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
     // The original's setup: the page from one port, the socket on another port of the same host (8082/8084).
@@ -82,9 +82,7 @@ describeBrowser('original client (jsmpg.js of jsmpeg 1.0.0) on the legacy listen
     size = { width: config.width, height: config.height };
     server = await startServer(config, { logger: pino({ level: 'silent' }) });
     pages = await startPageServer();
-    browser = await launchBrowser({ viewport: { width: 800, height: 600 } });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    ({ browser, page, pageErrors } = await openPage({ width: 800, height: 600 }));
   }, TIMEOUT);
 
   afterAll(async () => {

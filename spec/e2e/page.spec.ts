@@ -6,7 +6,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { parseConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { liveChildCount } from '../../src/sources/child-process';
-import { describeBrowser, launchBrowser } from '../helpers/browser';
+import { describeBrowser, openPage } from '../helpers/browser';
 
 /** What public/viewer.js exposes on `window.pistream`. */
 interface PageState {
@@ -63,14 +63,12 @@ describeBrowser('viewer page (public/) in Chromium', () => {
   let childrenAtStart = 0;
   let browser: BrowserContext | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
     childrenAtStart = liveChildCount();
     server = await start();
-    browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    ({ browser, page, pageErrors } = await openPage({ width: 1280, height: 720 }));
   }, TIMEOUT);
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { yuv420Size, type Frame } from '../../src/frame';
 import type { Picture } from '../../src/picture';
 import { ChildProcessError, liveChildCount, type SpawnFn } from '../../src/sources/child-process';
 import { testPattern, TestPatternRenderer } from '../../src/sources/test-pattern';
-import { exited, pidGone, reap } from '../helpers/recording-spawn';
+import { exited, guardChildren, pidGone } from '../helpers/recording-spawn';
 
 const W = 640;
 const H = 480;
@@ -28,14 +28,7 @@ const options = (more: Partial<EncoderOptions> = {}): EncoderOptions => ({
   ...more,
 });
 
-let liveAtStart: number;
-beforeEach(() => {
-  liveAtStart = liveChildCount();
-});
-afterEach(async () => {
-  await reap(children.splice(0));
-  expect(liveChildCount()).toBe(liveAtStart);
-});
+const liveAtStart = guardChildren(children);
 
 /**
  * Decodes an MPEG-1 elementary stream with ffmpeg itself into raw I420 frames. (`mpeg1video` is only the muxer's
@@ -183,7 +176,7 @@ describe('encodeMpeg1 (with the real ffmpeg)', () => {
     await exited(child!);
     expect(child!.signalCode === 'SIGTERM' || child!.exitCode !== null).toBe(true);
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
-    expect(liveChildCount()).toBe(liveAtStart);
+    expect(liveChildCount()).toBe(liveAtStart());
   });
 
   it('runs one ffmpeg per subscription', async () => {

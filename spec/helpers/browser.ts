@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /**
  * The browser the e2e specs and the benchmark drive: Debian's Chromium (never a Playwright download), overridable
@@ -96,4 +96,15 @@ export function describeBrowser(name: string, fn: () => void): void {
   } else {
     describe.skip(`${name} (skipped: no Chromium at ${CHROMIUM_PATH})`, fn);
   }
+}
+
+/** A fresh browser with its one page, and the page's uncaught errors collected as they happen. */
+export async function openPage(
+  viewport: { width: number; height: number },
+): Promise<{ browser: BrowserContext; page: Page; pageErrors: string[] }> {
+  const browser = await launchBrowser({ viewport });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  return { browser, page, pageErrors };
 }

@@ -1,5 +1,5 @@
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
-import type { SpawnFn } from '../../src/sources/child-process';
+import { liveChildCount, type SpawnFn } from '../../src/sources/child-process';
 
 /** A spawn that records what it started (command, args, child) and adds `env` to the child's environment. */
 export function recordingSpawn(env: NodeJS.ProcessEnv = {}) {
@@ -34,4 +34,21 @@ export function pidGone(pid: number): boolean {
 export async function reap(children: readonly ChildProcess[]): Promise<void> {
   for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) c.kill('SIGKILL');
   await Promise.all(children.map(exited));
+}
+
+/**
+ * Registers jest hooks: after each test, kills and awaits whatever is left in `children` (a failed test must not
+ * leave processes behind) and asserts that no child of `fromChildProcess` outlived the test. Returns how many
+ * such children were running when the current test began.
+ */
+export function guardChildren(children: ChildProcess[]): () => number {
+  let liveAtStart = 0;
+  beforeEach(() => {
+    liveAtStart = liveChildCount();
+  });
+  afterEach(async () => {
+    await reap(children.splice(0));
+    expect(liveChildCount()).toBe(liveAtStart);
+  });
+  return () => liveAtStart;
 }

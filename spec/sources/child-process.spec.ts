@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { lastValueFrom, toArray, type Observable, type Subscription } from 'rxjs';
 import { ChildProcessError, fromChildProcess, liveChildCount, type ChildProcessOptions } from '../../src/sources/child-process';
-import { exited, pidGone, reap, recordingSpawn } from '../helpers/recording-spawn';
+import { exited, guardChildren, pidGone, recordingSpawn } from '../helpers/recording-spawn';
 
 const NODE = process.execPath;
 /** Runs `script` in a fresh node: the small real program each test needs. */
@@ -15,14 +15,7 @@ const onSpawn = (child: ChildProcess): void => {
   children.push(child);
 };
 
-let liveAtStart: number;
-beforeEach(() => {
-  liveAtStart = liveChildCount();
-});
-afterEach(async () => {
-  await reap(children.splice(0));
-  expect(liveChildCount()).toBe(liveAtStart);
-});
+const liveAtStart = guardChildren(children);
 
 /** Collects what a subscription saw, resolving when it errors or completes. */
 function run(source: Observable<Buffer>) {
@@ -185,7 +178,7 @@ describe('fromChildProcess', () => {
       }),
     );
     await r.output('ready');
-    expect(liveChildCount()).toBe(liveAtStart + 1);
+    expect(liveChildCount()).toBe(liveAtStart() + 1);
     const pid = child.pid!;
     expect(pidGone(pid)).toBe(false);
     r.subscription().unsubscribe();
@@ -194,7 +187,7 @@ describe('fromChildProcess', () => {
     expect(order).toEqual(['stdin teardown', 'exit']);
     expect(child.signalCode).toBe('SIGTERM');
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
-    expect(liveChildCount()).toBe(liveAtStart);
+    expect(liveChildCount()).toBe(liveAtStart());
   });
 
   it('SIGKILLs a child that ignores SIGTERM after killTimeoutMs', async () => {
@@ -214,7 +207,7 @@ describe('fromChildProcess', () => {
     await exited(child);
     expect(child.signalCode).toBe('SIGKILL');
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
-    expect(liveChildCount()).toBe(liveAtStart);
+    expect(liveChildCount()).toBe(liveAtStart());
   });
 
   it('emits nothing more after unsubscribe, even while the child drains its output', async () => {
