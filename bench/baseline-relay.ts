@@ -60,10 +60,29 @@ function yPlane(d) {
   return null;
 }
 var T32 = 4294967296;
+// Socket open → first decoded picture, as public/viewer.js records it (window.pistream.timings): the stock player
+// opens its own socket, so the page watches it through a WebSocket wrapper.
+window.timings = { navigationToOpen: null, openToFirstPicture: null, openToFirstPaint: null };
+var openedAt = 0, NativeWebSocket = window.WebSocket;
+window.WebSocket = function (url, protocols) {
+  var ws = protocols === undefined ? new NativeWebSocket(url) : new NativeWebSocket(url, protocols);
+  ws.addEventListener('open', function () {
+    if (openedAt) return;
+    openedAt = performance.now();
+    window.timings.navigationToOpen = openedAt;
+  });
+  return ws;
+};
+['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].forEach(function (k) { window.WebSocket[k] = NativeWebSocket[k]; });
+window.WebSocket.prototype = NativeWebSocket.prototype;
 new JSMpeg.Player('ws://' + location.host + '/stream', {
   canvas: document.getElementById('video'), audio: false,
   onVideoDecode: function (decoder) {
     window.frames++;
+    // The stock player paints every picture it decodes, in the same call.
+    if (window.timings.openToFirstPicture === null && openedAt) {
+      window.timings.openToFirstPicture = window.timings.openToFirstPaint = performance.now() - openedAt;
+    }
     var y = yPlane(decoder);
     if (!y) return;
     // The JS decoder keeps its width; the WASM one only reports it through its exports.

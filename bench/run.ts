@@ -1,165 +1,213 @@
-// pistream benchmark: glass-to-glass latency, time to first picture, fan-out CPU, slow viewers; each against a
-// plain `ws` broadcast relay (bench/baseline-relay.ts) in the same run. See bench/README.md.
-// Run: npm run bench [-- --quick] [-- --parts 1,2,3,4]
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+// pistream benchmark: glass-to-glass latency (+ recovery from a CPU stall, + drift), connect-to-first-paint, fan-out
+// CPU (+ cost per picture), slow viewers; each against a plain `ws` broadcast relay (bench/baseline-relay.ts) in the
+// same run. See bench/README.md.
+// Run: npm run bench [-- --quick] [-- --parts 1,2,3,4] [-- --drift-minutes 10] [-- --rounds 3]
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:http';
-import pino from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { parseConfig } from '../src/config';
-import { startServer, type RunningServer } from '../src/server/start-server';
 import { launchBrowser } from '../spec/helpers/browser';
+import { ROOT, killAll, killAllNow, rssMiB } from './children';
 import {
-  ROOT, compileScript, cpuMeter, freePort, killAll, killAllNow, rssMiB, spawnTracked, stderrTail, stopChild, waitForLine,
-} from './children';
+  cliSupportsMaxViewers, runClients, scrapeMetrics, sleep, startServer, type ClientsResult, type Impl,
+  type RunningChild, type StreamSpec,
+} from './servers';
 import { cell, median, printTable, quantile, round } from './stats';
 
 // Page functions run in the browser; this file is compiled without the DOM library.
 declare const window: {
-  pistream?: { frames: number; latencies: number[] };
+  pistream?: { frames: number; painted: number; latencies: number[]; timings: Timings };
   frames?: number;
   latencies?: number[];
+  timings?: Timings;
+  __lat?: [number, number][];
 };
 declare const performance: { now(): number };
 
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const partsArg = argv[argv.indexOf('--parts') + 1];
-const parts = new Set((argv.includes('--parts') && partsArg ? partsArg : '1,2,3,4').split(',').map(Number));
+interface Timings {
+  navigationToOpen: number | null;
+  openToFirstPicture: number | null;
+  openToFirstPaint: number | null;
+}
 
-const W = 640, H = 480, FPS = 24;
-const LATENCY_WARMUP_S = 5;
-const LATENCY_S = quick ? 10 : 30;
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const quick = argv.includes('--quick');
+const parts = new Set((flag('--parts') ?? '1,2,3,4').split(',').map(Number));
+const DRIFT_MIN = Number(flag('--drift-minutes') ?? 0);
+if (DRIFT_MIN > 0) parts.add(5);
+
+const SD: StreamSpec = { width: 640, height: 480, fps: 24, bitrateKbps: 800 };
+const HD: StreamSpec = { width: 1280, height: 720, fps: 30, bitrateKbps: 2000 };
+const LATENCY_SPECS = quick ? [SD] : [SD, HD];
+const LATENCY_WARMUP_S = quick ? 3 : 5;
+const LATENCY_S = quick ? 8 : 30;
+const THROTTLE_RATE = 6;
+const THROTTLE_S = 3;
+/** How long after the stall the page is watched for recovery. */
+const RECOVER_WATCH_S = quick ? 8 : 12;
+/** Back under p95 means: this long in a row with every picture at or under the steady p95. */
+const RECOVERED_HOLD_MS = 1000;
 const JOINS = quick ? 5 : 20;
 const FANOUT = quick ? [1, 100] : [1, 100, 500, 1000];
-const FANOUT_S = quick ? 5 : 15;
-const SLOW_S = quick ? 5 : 15;
+const FANOUT_S = quick ? 5 : 30;
+const ROUNDS = Number(flag('--rounds') ?? (quick ? 1 : 2));
+const SLOW = { normal: 100, paused: 20, throttled: 5, throttleKbps: SD.bitrateKbps / 2 };
+/** Paused viewers need about a minute before the kernel's socket buffers are full and the server notices. */
+const SLOW_S = quick ? 10 : 60;
+const SLOW_REFERENCE_S = quick ? 8 : 30;
 const SETTLE_S = 2;
+const IMPLS: readonly Impl[] = ['pistream', 'baseline'];
 
-type Impl = 'pistream' | 'baseline';
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const results: Record<string, unknown> = {
   startedAt: new Date().toISOString(),
   quick,
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
-  stream: { width: W, height: H, fps: FPS, gop: FPS, bitrateKbps: 800 },
+  streams: { sd: SD, hd: HD, gopSeconds: 1 },
 };
 
 let browser: BrowserContext | undefined;
-let server: RunningServer | undefined;
+const servers = new Set<RunningChild>();
 
-/** The in-process pistream server (test pattern), logging nothing. */
-function startPistream(): Promise<RunningServer> {
-  const config = parseConfig(
-    ['--source', 'test', '--host', '127.0.0.1', '--port', '0', '--width', String(W), '--height', String(H), '--fps', String(FPS)],
-    {},
-  );
-  return startServer(config, { logger: pino({ level: 'silent' }) });
+async function up(impl: Impl, spec: StreamSpec): Promise<RunningChild> {
+  const child = await startServer(impl, spec);
+  servers.add(child);
+  return child;
 }
 
-/** The baseline relay as a child process; resolves with its page URL and pid. */
-async function startBaseline(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawnTracked(process.execPath, [
-    compileScript('baseline-relay.ts'), '--port', String(port), '--width', String(W), '--height', String(H), '--fps', String(FPS),
-  ]);
-  await waitForLine(child, /ready (\d+)/);
-  return { url: `http://127.0.0.1:${port}/`, pid: child.pid!, stop: () => stopChild(child) };
+async function down(child: RunningChild): Promise<void> {
+  servers.delete(child);
+  await child.stop();
 }
 
-/** pistream's CLI (dist/cli.js) as a child process on a free port; resolves once it answers /healthz. */
-async function startPistreamChild(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const cli = join(ROOT, 'dist', 'cli.js');
-  if (!existsSync(cli)) throw new Error('dist/cli.js missing: run npm run build first');
-  const port = await freePort();
-  const child = spawnTracked(process.execPath, [
-    cli, '--source', 'test', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn',
-    '--width', String(W), '--height', String(H), '--fps', String(FPS),
-  ]);
-  for (let waited = 0; !(await answers(port, '/healthz')); waited += 100) {
-    if (child.exitCode !== null || waited > 15_000) throw new Error(`pistream CLI did not start: ${stderrTail(child)}`);
-    await sleep(100);
-  }
-  return { url: `http://127.0.0.1:${port}/`, pid: child.pid!, stop: () => stopChild(child) };
-}
+const label = (s: StreamSpec): string => `${s.width}x${s.height}@${s.fps}`;
 
-function answers(port: number, path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(false);
-    });
-    req.end();
-  });
-}
-
-// ---- 1. glass-to-glass latency -------------------------------------------------------------------------------
+// ---- 1. glass-to-glass latency and recovery after a CPU stall ---------------------------------------------------
 
 interface LatencyResult {
+  spec: string;
+  impl: Impl;
   samples: number;
   p50: number;
   p95: number;
   p99: number;
   max: number;
-  fps: number;
+  decodedFps: number;
+  paintedFps: number;
+  /** ms from the end of the 6× CPU throttle until pictures stay ≤ the steady p95 for 1 s (NaN: not within the watch). */
+  recoveryMs: number;
+  /** Worst latency from the start of the throttle to the end of the watch. */
+  stallMaxMs: number;
 }
 
-async function measureLatency(page: Page, url: string, impl: Impl): Promise<LatencyResult> {
+const counters = (impl: Impl) => (impl === 'pistream'
+  ? () => ({ decoded: window.pistream?.frames ?? 0, painted: window.pistream?.painted ?? 0, at: performance.now() })
+  : () => ({ decoded: window.frames ?? 0, painted: window.frames ?? 0, at: performance.now() }));
+
+/** Makes the page record [performance.now(), latency] for every latency it pushes, in window.__lat. */
+function recordLatencies(page: Page, impl: Impl): Promise<void> {
+  return page.evaluate((isPistream) => {
+    const list = isPistream ? window.pistream!.latencies : window.latencies!;
+    const log: [number, number][] = (window.__lat = []);
+    const push = list.push;
+    list.push = function (...values: number[]) {
+      for (const v of values) log.push([performance.now(), v]);
+      return push.apply(this, values);
+    };
+  }, impl === 'pistream');
+}
+
+async function measureLatency(page: Page, spec: StreamSpec, url: string, impl: Impl): Promise<LatencyResult> {
   await page.goto(url);
-  const read = impl === 'pistream'
-    ? () => page.evaluate(() => ({ frames: window.pistream?.frames ?? 0, at: performance.now() }))
-    : () => page.evaluate(() => ({ frames: window.frames ?? 0, at: performance.now() }));
   const hasFrames = impl === 'pistream' ? () => (window.pistream?.frames ?? 0) > 0 : () => (window.frames ?? 0) > 0;
   await page.waitForFunction(hasFrames, undefined, { timeout: 30_000 });
   await sleep(LATENCY_WARMUP_S * 1000);
-  // Start from an empty list: the page keeps the last 1000, more than LATENCY_S seconds' worth.
-  if (impl === 'pistream') await page.evaluate(() => void (window.pistream!.latencies.length = 0));
-  else await page.evaluate(() => void (window.latencies!.length = 0));
-  const start = await read();
+  await recordLatencies(page, impl);
+  const read = counters(impl);
+  const start = await page.evaluate(read);
   await sleep(LATENCY_S * 1000);
-  const end = await read();
-  const latencies = impl === 'pistream'
-    ? await page.evaluate(() => window.pistream!.latencies.slice())
-    : await page.evaluate(() => window.latencies!.slice());
+  const end = await page.evaluate(read);
+  const steady = (await page.evaluate(() => window.__lat!.splice(0))).map(([, l]) => l);
+  const p95 = quantile(steady, 0.95);
+
+  // The stall: Chromium's CPU throttling slows the page's main thread (JS decode and paint) 6×.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE_RATE });
+  await sleep(THROTTLE_S * 1000);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+  const throttleEnd = await page.evaluate(() => performance.now());
+  await sleep(RECOVER_WATCH_S * 1000);
+  const after = await page.evaluate(() => window.__lat!.splice(0));
+  await cdp.detach();
   return {
-    samples: latencies.length,
-    p50: quantile(latencies, 0.5),
-    p95: quantile(latencies, 0.95),
-    p99: quantile(latencies, 0.99),
-    max: quantile(latencies, 1),
-    fps: ((end.frames - start.frames) * 1000) / (end.at - start.at),
+    spec: label(spec),
+    impl,
+    samples: steady.length,
+    p50: quantile(steady, 0.5),
+    p95,
+    p99: quantile(steady, 0.99),
+    max: quantile(steady, 1),
+    decodedFps: ((end.decoded - start.decoded) * 1000) / (end.at - start.at),
+    paintedFps: ((end.painted - start.painted) * 1000) / (end.at - start.at),
+    recoveryMs: recoveryTime(after, throttleEnd, p95),
+    stallMaxMs: after.length ? Math.max(...after.map(([, l]) => l)) : NaN,
   };
 }
 
-// ---- 2. time to first picture --------------------------------------------------------------------------------
+/**
+ * The first moment at or after `from` that starts a run of pictures, all ≤ `limit`, lasting RECOVERED_HOLD_MS
+ * (and not cut off by the end of the samples), minus `from`; NaN if there is none.
+ */
+function recoveryTime(samples: readonly [number, number][], from: number, limit: number): number {
+  const after = samples.filter(([t]) => t >= from);
+  let runStart: number | undefined;
+  for (const [t, latency] of after) {
+    if (latency > limit) {
+      runStart = undefined;
+      continue;
+    }
+    runStart ??= t;
+    if (t - runStart >= RECOVERED_HOLD_MS) return Math.max(0, runStart - from);
+  }
+  return NaN;
+}
 
-async function timeToFirstPicture(url: string, impl: Impl): Promise<{ joins: number[]; p50: number; p95: number }> {
-  const joins: number[] = [];
+// ---- 2. connect-to-first-paint ---------------------------------------------------------------------------------
+
+interface FirstPaint {
+  navigationToOpen: number[];
+  openToFirstPicture: number[];
+  openToFirstPaint: number[];
+  navigationToFirstPaint: number[];
+}
+
+async function firstPaints(url: string, impl: Impl): Promise<FirstPaint> {
+  const out: FirstPaint = { navigationToOpen: [], openToFirstPicture: [], openToFirstPaint: [], navigationToFirstPaint: [] };
   for (let i = 0; i < JOINS; i++) {
     // A random moment in the GOP (one GOP = one second here).
     await sleep(Math.random() * 1000);
     const page = await browser!.newPage();
     try {
       await page.goto(url);
-      const hasFrames = impl === 'pistream' ? () => (window.pistream?.frames ?? 0) > 0 : () => (window.frames ?? 0) > 0;
-      // Polled on every animation frame; performance.now() counts from the navigation's start.
-      await page.waitForFunction(hasFrames, undefined, { timeout: 15_000, polling: 'raf' });
-      joins.push(await page.evaluate(() => performance.now()));
+      const timings = impl === 'pistream' ? () => window.pistream?.timings : () => window.timings;
+      await page.waitForFunction(() => {
+        const t = (window.pistream?.timings ?? window.timings);
+        return t !== undefined && t.openToFirstPaint !== null;
+      }, undefined, { timeout: 15_000 });
+      const t = (await page.evaluate(timings))!;
+      out.navigationToOpen.push(round(t.navigationToOpen!));
+      out.openToFirstPicture.push(round(t.openToFirstPicture!));
+      out.openToFirstPaint.push(round(t.openToFirstPaint!));
+      out.navigationToFirstPaint.push(round(t.navigationToOpen! + t.openToFirstPaint!));
     } finally {
       await page.close();
     }
   }
-  return { joins: joins.map((j) => round(j)), p50: quantile(joins, 0.5), p95: quantile(joins, 0.95) };
+  return out;
 }
 
-/** A viewer socket that keeps the stream running between joins (pistream runs its camera only while watched). */
+/** A viewer socket that keeps the stream warm between joins (harmless for the always-on servers). */
 function keepWarm(url: string): WebSocket {
   const ws = new WebSocket(url.replace(/^http/, 'ws') + 'stream', { perMessageDeflate: false });
   ws.on('error', () => undefined);
@@ -167,193 +215,251 @@ function keepWarm(url: string): WebSocket {
   return ws;
 }
 
-// ---- 3 and 4. fan-out and slow viewers -------------------------------------------------------------------------
+// ---- 5. drift ----------------------------------------------------------------------------------------------------
 
-interface ClientsResult {
-  count: number;
-  paused: number;
-  connected: number;
-  pausedConnected: number;
-  refused: number;
-  closeCodes: number[];
-  minKbps: number;
-  medianKbps: number;
-  cpuPct: number;
-  rssMiB: number;
-}
-
-/** Forks clients.ts against `url`, measuring the server `pid`'s CPU over exactly the clients' counting window. */
-async function runClients(url: string, pid: number, count: number, paused: number, seconds: number): Promise<ClientsResult> {
-  const child = spawnTracked(process.execPath, [
-    compileScript('clients.ts'), '--url', url.replace(/^http/, 'ws') + 'stream', '--count', String(count),
-    '--paused', String(paused), '--seconds', String(seconds), '--settle', String(SETTLE_S),
-  ], true);
-  child.stdout?.resume();
-  let meter: { stop(): number } | undefined;
-  const result = await new Promise<ClientsResult>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`clients timed out: ${stderrTail(child)}`)), (seconds + 60) * 1000);
-    child.on('message', (msg: { type: string; [k: string]: unknown }) => {
-      if (msg.type === 'measuring') meter = cpuMeter(pid);
-      if (msg.type === 'result') {
-        clearTimeout(timer);
-        const cpuPct = meter?.stop() ?? NaN;
-        const rates = (msg.rates as number[]).map((r) => (r * 8) / 1000);
-        resolve({
-          count,
-          paused,
-          connected: msg.connected as number,
-          pausedConnected: msg.pausedConnected as number,
-          refused: msg.refused as number,
-          closeCodes: [...new Set(msg.closeCodes as number[])],
-          minKbps: rates.length ? Math.min(...rates) : NaN,
-          medianKbps: median(rates),
-          cpuPct,
-          rssMiB: rssMiB(pid),
-        });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`clients exited (${code}) before reporting: ${stderrTail(child)}`));
-    });
-  });
-  await stopChild(child);
-  return result;
+async function drift(page: Page, url: string, impl: Impl, minutes: number): Promise<Record<string, number>> {
+  await page.goto(url);
+  const hasFrames = impl === 'pistream' ? () => (window.pistream?.frames ?? 0) > 0 : () => (window.frames ?? 0) > 0;
+  await page.waitForFunction(hasFrames, undefined, { timeout: 30_000 });
+  await sleep(LATENCY_WARMUP_S * 1000);
+  await recordLatencies(page, impl);
+  const t0 = await page.evaluate(() => performance.now());
+  const all: [number, number][] = [];
+  // Collected every 10 s, so the page's own list never holds more than a few hundred.
+  for (let waited = 0; waited < minutes * 60_000; waited += 10_000) {
+    await sleep(10_000);
+    all.push(...(await page.evaluate(() => window.__lat!.splice(0))));
+  }
+  const first = all.filter(([t]) => t - t0 < 60_000).map(([, l]) => l);
+  const tEnd = all.length ? all[all.length - 1]![0] : t0;
+  const last = all.filter(([t]) => tEnd - t < 60_000).map(([, l]) => l);
+  return {
+    firstP50: quantile(first, 0.5), firstP95: quantile(first, 0.95),
+    lastP50: quantile(last, 0.5), lastP95: quantile(last, 0.95),
+    samples: all.length,
+  };
 }
 
 // ---- main --------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  console.log(`pistream bench ${quick ? '(quick)' : '(full)'}: ${W}x${H}@${FPS}, ${cpus().length} CPUs, node ${process.version}`);
-
-  if (parts.has(1) || parts.has(2)) {
-    server = await startPistream();
-    const baseline = await startBaseline();
-    browser = await launchBrowser({ viewport: { width: 800, height: 600 } });
-    const pageErrors: string[] = [];
+  console.log(
+    `pistream bench ${quick ? '(quick)' : '(full)'}: ${cpus().length} CPUs, node ${process.version}; pistream via ` +
+      `${cliSupportsMaxViewers() ? 'dist/cli.js --max-viewers' : 'bench/server.ts (CLI has no --max-viewers yet)'}`,
+  );
+  const pageErrors: string[] = [];
+  const openBrowser = async (): Promise<Page> => {
+    browser = await launchBrowser({ viewport: { width: 1300, height: 760 } });
     browser.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(e.message)));
     const page = browser.pages()[0] ?? (await browser.newPage());
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    return page;
+  };
+  const closeBrowser = async (): Promise<void> => {
+    await browser?.close();
+    browser = undefined;
+  };
 
-    if (parts.has(1)) {
-      const rows: LatencyResult[] = [];
-      for (const [impl, url] of [['pistream', server.url], ['baseline', baseline.url]] as const) {
-        rows.push(await measureLatency(page, url, impl));
+  if (parts.has(1)) {
+    const rows: LatencyResult[] = [];
+    for (const spec of LATENCY_SPECS) {
+      // Both servers up, so each page's run shares the machine with the same background encoder work.
+      const pistream = await up('pistream', spec);
+      const baseline = await up('baseline', spec);
+      const page = await openBrowser();
+      for (const child of [pistream, baseline]) {
+        rows.push(await measureLatency(page, spec, child.url, child.impl));
         await page.goto('about:blank');
       }
-      results.latency = { warmupS: LATENCY_WARMUP_S, seconds: LATENCY_S, pistream: rows[0], baseline: rows[1] };
-      printTable(
-        `1. Glass-to-glass latency, headless Chromium, ${LATENCY_S} s after ${LATENCY_WARMUP_S} s warm-up (ms)`,
-        ['impl', 'samples', 'p50', 'p95', 'p99', 'max', 'fps'],
-        rows.map((r, i) => [i === 0 ? 'pistream' : 'baseline', cell(r.samples, 0), cell(r.p50), cell(r.p95), cell(r.p99), cell(r.max), cell(r.fps)]),
-      );
+      await closeBrowser();
+      await down(pistream);
+      await down(baseline);
     }
+    results.latency = { warmupS: LATENCY_WARMUP_S, seconds: LATENCY_S, throttle: { rate: THROTTLE_RATE, seconds: THROTTLE_S }, rows };
+    printTable(
+      `1. Glass-to-glass latency, headless Chromium, ${LATENCY_S} s after ${LATENCY_WARMUP_S} s warm-up (ms); then the page's ` +
+        `CPU throttled ${THROTTLE_RATE}× for ${THROTTLE_S} s: time until every picture is ≤ the steady p95 for 1 s`,
+      ['stream', 'impl', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'recover ms', 'stall max'],
+      rows.map((r) => [
+        r.spec, r.impl, cell(r.samples, 0), cell(r.p50), cell(r.p95), cell(r.p99), cell(r.max), cell(r.decodedFps),
+        cell(r.paintedFps), Number.isFinite(r.recoveryMs) ? cell(r.recoveryMs, 0) : `> ${RECOVER_WATCH_S * 1000}`, cell(r.stallMaxMs, 0),
+      ]),
+    );
+    console.log('   targets: p50 ≤ 16, p95 ≤ 24 ms (640x480@24)');
+  }
 
-    if (parts.has(2)) {
-      const rows: [Impl, { joins: number[]; p50: number; p95: number }][] = [];
-      for (const [impl, url] of [['pistream', server.url], ['baseline', baseline.url]] as const) {
-        const warm = keepWarm(url);
-        await sleep(1500);
-        try {
-          rows.push([impl, await timeToFirstPicture(url, impl)]);
-        } finally {
-          warm.terminate();
-        }
+  if (parts.has(2)) {
+    const pistream = await up('pistream', SD);
+    const baseline = await up('baseline', SD);
+    await openBrowser();
+    const rows: [Impl, FirstPaint][] = [];
+    for (const child of [pistream, baseline]) {
+      const warm = keepWarm(child.url);
+      await sleep(1500);
+      try {
+        rows.push([child.impl, await firstPaints(child.url, child.impl)]);
+      } finally {
+        warm.terminate();
       }
-      results.firstPicture = Object.fromEntries(rows);
-      printTable(
-        `2. Time to first picture, fresh page joining at a random point of the GOP (${JOINS} joins, ms from navigation)`,
-        ['impl', 'joins', 'p50', 'p95', 'max'],
-        rows.map(([impl, r]) => [impl, cell(r.joins.length, 0), cell(r.p50, 0), cell(r.p95, 0), cell(Math.max(...r.joins), 0)]),
-      );
     }
-    if (pageErrors.length) results.pageErrors = pageErrors;
-
-    await browser.close();
-    browser = undefined;
-    await server.stop();
-    server = undefined;
-    await baseline.stop();
+    await closeBrowser();
+    await down(pistream);
+    await down(baseline);
+    results.firstPaint = Object.fromEntries(rows);
+    printTable(
+      `2. Connect-to-first-paint: ${JOINS} fresh pages joining at a random point of the 1 s GOP (ms; socket open → first picture painted)`,
+      ['impl', 'joins', 'p50', 'p95', 'max', 'first decode p50', 'nav→open p50', 'nav→paint p50', 'nav→paint p95'],
+      rows.map(([impl, r]) => [
+        impl, cell(r.openToFirstPaint.length, 0), cell(quantile(r.openToFirstPaint, 0.5), 0), cell(quantile(r.openToFirstPaint, 0.95), 0),
+        cell(quantile(r.openToFirstPaint, 1), 0), cell(quantile(r.openToFirstPicture, 0.5), 0), cell(quantile(r.navigationToOpen, 0.5), 0),
+        cell(quantile(r.navigationToFirstPaint, 0.5), 0), cell(quantile(r.navigationToFirstPaint, 0.95), 0),
+      ]),
+    );
+    console.log('   target: connect-to-first-paint ≤ 100 ms');
   }
 
   if (parts.has(3) || parts.has(4)) {
-    const fanout: Record<Impl, ClientsResult[]> = { pistream: [], baseline: [] };
-    const slow: Record<Impl, ClientsResult[]> = { pistream: [], baseline: [] };
-    for (const impl of ['pistream', 'baseline'] as const) {
-      const child = impl === 'pistream' ? await startPistreamChild() : await startBaseline();
-      try {
-        const idleRss = rssMiB(child.pid);
-        if (parts.has(3)) {
-          for (const n of FANOUT) fanout[impl].push(await runClients(child.url, child.pid, n, 0, FANOUT_S));
-          (fanout[impl] as unknown as { idleRssMiB?: number }).idleRssMiB = idleRss;
-        }
-        if (parts.has(4)) {
-          slow[impl].push(await runClients(child.url, child.pid, 20, 0, SLOW_S));
-          slow[impl].push(await runClients(child.url, child.pid, 20, 10, SLOW_S));
-        }
-      } finally {
-        await child.stop();
-      }
-    }
+    // Both servers up for the whole of parts 3 and 4, each encoding all the time, so neither run is quieter.
+    const pistream = await up('pistream', SD);
+    const baseline = await up('baseline', SD);
+    const byImpl = { pistream, baseline };
+    await sleep(2000);
 
     if (parts.has(3)) {
-      const perViewer = (rs: ClientsResult[]): number => {
-        const one = rs[0]!, top = rs[rs.length - 1]!;
-        return top.connected > one.connected ? (top.cpuPct - one.cpuPct) / (top.connected - one.connected) : NaN;
-      };
-      const pv = { pistream: perViewer(fanout.pistream), baseline: perViewer(fanout.baseline) };
-      results.fanout = {
-        seconds: FANOUT_S,
-        counts: FANOUT,
-        pistream: fanout.pistream,
-        baseline: fanout.baseline,
-        cpuPctPerViewer: pv,
-        ratioPistreamToBaseline: pv.pistream / pv.baseline,
-      };
+      const runs: Record<Impl, ClientsResult[][]> = { pistream: [], baseline: [] };
+      for (const n of FANOUT) {
+        const per: Record<Impl, ClientsResult[]> = { pistream: [], baseline: [] };
+        for (let round = 0; round < ROUNDS; round++) {
+          const order = round % 2 === 0 ? IMPLS : [...IMPLS].reverse();
+          for (const impl of order) {
+            const r = await runClients(byImpl[impl], { count: n, seconds: FANOUT_S, settle: SETTLE_S, delays: false });
+            per[impl].push({ ...r, delays: [], throttledDelays: [] });
+          }
+        }
+        for (const impl of IMPLS) runs[impl].push(per[impl]);
+      }
+      // Medians over rounds, per viewer count.
+      const med = (impl: Impl, i: number, key: 'cpuPct' | 'rssMiB' | 'connected' | 'minKbps' | 'medianKbps'): number =>
+        median(runs[impl][i]!.map((r) => r[key]));
+      const perViewer = (impl: Impl, i: number): number =>
+        (med(impl, i, 'cpuPct') - med(impl, 0, 'cpuPct')) / (med(impl, i, 'connected') - med(impl, 0, 'connected'));
+      // µs of server CPU per picture per viewer: (extra CPU s/s) / (pictures/s × extra viewers).
+      const usPerPicture = (impl: Impl, i: number): number => (perViewer(impl, i) / 100) * 1e6 / SD.fps;
       const rows: string[][] = [];
-      for (const impl of ['pistream', 'baseline'] as const) {
-        const streamKbps = fanout[impl][0]?.medianKbps ?? NaN;
-        for (const r of fanout[impl]) {
+      const summary: Record<string, unknown>[] = [];
+      for (const [i, n] of FANOUT.entries()) {
+        for (const impl of IMPLS) {
+          const rs = runs[impl][i]!;
+          const closed = [...new Set(rs.flatMap((r) => r.closeCodes))];
+          const pv = i === 0 ? NaN : perViewer(impl, i);
+          summary.push({ impl, viewers: n, cpuPct: med(impl, i, 'cpuPct'), cpuPctPerViewer: pv, usPerPicturePerViewer: i === 0 ? NaN : usPerPicture(impl, i), rounds: rs.map((r) => round(r.cpuPct, 2)) });
           rows.push([
-            impl, cell(r.count, 0), cell(r.connected, 0), cell(r.minKbps, 0), cell(r.medianKbps, 0), cell(streamKbps, 0),
-            cell(r.cpuPct), cell(r.rssMiB, 0), r.closeCodes.length ? r.closeCodes.join(',') : '',
+            impl, cell(n, 0), cell(med(impl, i, 'connected'), 0), cell(med(impl, i, 'minKbps'), 0), cell(med(impl, i, 'medianKbps'), 0),
+            cell(med(impl, i, 'cpuPct')), rs.map((r) => cell(r.cpuPct)).join('/'), cell(med(impl, i, 'rssMiB'), 0),
+            cell(pv, 4), cell(i === 0 ? NaN : usPerPicture(impl, i), 1), closed.join(','),
           ]);
         }
+        if (i > 0) rows.push(['', '', '', '', '', '', '', '', `ratio ${cell(perViewer('pistream', i) / perViewer('baseline', i), 2)}`, `ratio ${cell(usPerPicture('pistream', i) / usPerPicture('baseline', i), 2)}`, '']);
       }
+      results.fanout = { seconds: FANOUT_S, rounds: ROUNDS, counts: FANOUT, runs, summary };
       printTable(
-        `3. Fan-out, ws viewers on loopback, ${FANOUT_S} s each (kbit/s per viewer; server CPU % of one core; RSS MiB)`,
-        ['impl', 'viewers', 'connected', 'min kb/s', 'median kb/s', 'stream kb/s', 'CPU %', 'RSS', 'closed with'],
+        `3. Fan-out, ws viewers on loopback, ${FANOUT_S} s each, ${ROUNDS} alternating round(s), medians (kbit/s per viewer; ` +
+          'server CPU % of one core; RSS MiB; per viewer = (CPU@n − CPU@1)/(n − 1); µs = server CPU per picture per viewer)',
+        ['impl', 'viewers', 'connected', 'min kb/s', 'median kb/s', 'CPU %', 'rounds', 'RSS', '%/viewer', 'µs/pic/viewer', 'closed with'],
         rows,
       );
-      console.log(
-        `   CPU per viewer (% of a core, (CPU@max − CPU@1)/(connected@max − 1)): pistream ${cell(pv.pistream, 3)}, ` +
-          `baseline ${cell(pv.baseline, 3)}, pistream/baseline ${cell(pv.pistream / pv.baseline, 2)}`,
-      );
+      console.log('   target: pistream CPU per viewer ≤ 1.1× the baseline\'s');
     }
 
     if (parts.has(4)) {
-      results.slowViewers = { seconds: SLOW_S, pistream: slow.pistream, baseline: slow.baseline };
-      const rows: string[][] = [];
-      for (const impl of ['pistream', 'baseline'] as const) {
-        for (const r of slow[impl]) {
-          rows.push([
-            impl, `20 + ${r.paused} paused`, cell(r.connected, 0), cell(r.pausedConnected, 0), cell(r.minKbps, 0),
-            cell(r.medianKbps, 0), cell(r.cpuPct), cell(r.rssMiB, 0),
-          ]);
-        }
+      const slowRows: Record<string, unknown>[] = [];
+      const delayOffset: Partial<Record<Impl, number>> = {};
+      const table: string[][] = [];
+      for (const impl of IMPLS) {
+        const child = byImpl[impl];
+        const m0 = await scrapeMetrics(child);
+        const reference = await runClients(child, { count: SLOW.normal, seconds: SLOW_REFERENCE_S, settle: SETTLE_S, delays: true, ack: true });
+        const m1 = await scrapeMetrics(child);
+        const rssBefore = rssMiB(child.pid);
+        // The server's own count of viewers a second before the window ends (a paused client never reads the
+        // close frame, so it cannot tell that the server has closed it).
+        const late = sleep((SETTLE_S + SLOW_S - 1) * 1000 + 1500).then(() => scrapeMetrics(child));
+        const slow = await runClients(child, {
+          count: SLOW.normal, paused: SLOW.paused, throttled: SLOW.throttled, throttleKbps: SLOW.throttleKbps,
+          seconds: SLOW_S, settle: SETTLE_S, delays: true, ack: true,
+        });
+        const m2 = await scrapeMetrics(child);
+        const viewersLate = (await late)['pistream_viewers'] ?? NaN;
+        // pistream's PTS is the capture time, so its delays are exact; ffmpeg's (the baseline's) PTS has an unknown
+        // origin: measured from the smallest delay any normal viewer saw in the reference run.
+        const offset = impl === 'pistream' ? 0 : Math.min(...reference.delays) - 1;
+        delayOffset[impl] = offset;
+        const d = (xs: number[], p: number): number => quantile(xs, p) - offset;
+        const delta = (a: Record<string, number>, b: Record<string, number>, key: string): number => (b[key] ?? NaN) - (a[key] ?? NaN);
+        // Every reason (backlog, lag, resync, …): all are pictures a slow viewer did not get.
+        const dropped = (m: Record<string, number>): Record<string, number> => Object.fromEntries(
+          Object.entries(m).filter(([k]) => k.startsWith('pistream_dropped_pictures_total')).map(([k, v]) => [/reason="([^"]*)"/.exec(k)?.[1] ?? k, v]),
+        );
+        const d1 = dropped(m1), d2 = dropped(m2);
+        const dropsByReason = Object.fromEntries(Object.keys(d2).map((k) => [k, d2[k]! - (d1[k] ?? 0)]));
+        const drops = impl === 'pistream' ? Object.values(dropsByReason).reduce((a, b) => a + b, 0) : NaN;
+        const row = {
+          impl,
+          reference: { p50: d(reference.delays, 0.5), p95: d(reference.delays, 0.95), p99: d(reference.delays, 0.99), kbps: reference.medianKbps, rssMiB: reference.rssMiB, cpuPct: reference.cpuPct, droppedInReference: impl === 'pistream' ? Object.entries(dropped(m1)).reduce((n, [k, v]) => n + v - (dropped(m0)[k] ?? 0), 0) : NaN },
+          withSlow: {
+            p50: d(slow.delays, 0.5), p95: d(slow.delays, 0.95), p99: d(slow.delays, 0.99), kbps: slow.medianKbps, minKbps: slow.minKbps,
+            rssMiBBefore: rssBefore, rssMiB: slow.rssMiB, cpuPct: slow.cpuPct, normalOpen: slow.connected, pausedOpen: slow.pausedConnected,
+            throttledOpen: slow.throttledConnected, dropsPerSlowViewer: drops / (SLOW.paused + SLOW.throttled), dropsByReason,
+            closeCodes: slow.closeCodes, serverViewersAtEnd: viewersLate,
+            resyncs: delta(m1, m2, 'pistream_resyncs_total'), throttledKbps: slow.throttledKbps,
+            throttledP50: d(slow.throttledDelays, 0.5), throttledP95: d(slow.throttledDelays, 0.95), throttledMax: d(slow.throttledDelays, 1),
+          },
+        };
+        slowRows.push(row);
+        const w = row.withSlow;
+        table.push([impl, `${SLOW.normal}`, cell(row.reference.p50), cell(row.reference.p95), cell(row.reference.kbps, 0), cell(row.reference.rssMiB, 0), '', '', '', '', '']);
+        table.push([
+          impl, `${SLOW.normal}+${SLOW.paused}p+${SLOW.throttled}t`, cell(w.p50), cell(w.p95), cell(w.kbps, 0), cell(w.rssMiB, 0),
+          impl === 'pistream' ? cell(w.serverViewersAtEnd, 0) : `${SLOW.normal + w.pausedOpen + w.throttledOpen}`, cell(w.dropsPerSlowViewer, 0), cell(w.resyncs, 0), cell(w.throttledKbps, 0),
+          `${cell(w.throttledP50, 0)}/${cell(w.throttledP95, 0)}/${cell(w.throttledMax, 0)}`,
+        ]);
       }
+      results.slowViewers = { seconds: SLOW_S, referenceSeconds: SLOW_REFERENCE_S, ...SLOW, delayOffset, rows: slowRows };
       printTable(
-        `4. Slow viewers: 20 normal + 10 paused (stop reading), ${SLOW_S} s (normal viewers' kbit/s; server RSS MiB at the end)`,
-        ['impl', 'viewers', 'normal open', 'paused open', 'min kb/s', 'median kb/s', 'CPU %', 'RSS'],
-        rows,
+        `4. Slow viewers: ${SLOW.normal} normal, then + ${SLOW.paused} paused (stop reading) + ${SLOW.throttled} throttled ` +
+          `(read ≤ ${SLOW.throttleKbps} kbit/s), ${SLOW_S} s (reference ${SLOW_REFERENCE_S} s). Delay = capture → socket read (ms), ` +
+          'normal viewers; RSS MiB at the end; drops per slow viewer from /metrics',
+        ['impl', 'viewers', 'delay p50', 'delay p95', 'kb/s', 'RSS', 'open at end', 'drops/slow', 'resyncs', 'thr kb/s', 'thr delay p50/p95/max'],
+        table,
       );
     }
+    await down(pistream);
+    await down(baseline);
   }
+
+  if (parts.has(5)) {
+    const pistream = await up('pistream', SD);
+    const baseline = await up('baseline', SD);
+    const first = await openBrowser();
+    const second = await browser!.newPage();
+    // Both pages at once, so a 10-minute drift run costs 10 minutes.
+    const [p, b] = await Promise.all([drift(first, pistream.url, 'pistream', DRIFT_MIN), drift(second, baseline.url, 'baseline', DRIFT_MIN)]);
+    await closeBrowser();
+    await down(pistream);
+    await down(baseline);
+    results.drift = { minutes: DRIFT_MIN, pistream: p, baseline: b };
+    printTable(
+      `5. Drift: latency in the first and the last minute of a ${DRIFT_MIN}-minute run (ms, both pages at once)`,
+      ['impl', 'samples', 'first p50', 'first p95', 'last p50', 'last p95'],
+      ([['pistream', p], ['baseline', b]] as const).map(([impl, r]) => [impl, cell(r.samples!, 0), cell(r.firstP50), cell(r.firstP95), cell(r.lastP50), cell(r.lastP95)]),
+    );
+  }
+  if (pageErrors.length) results.pageErrors = pageErrors;
 }
 
 async function cleanup(): Promise<void> {
   await browser?.close().catch(() => undefined);
-  await server?.stop().catch(() => undefined);
+  await Promise.all([...servers].map((s) => s.stop().catch(() => undefined)));
   await killAll();
 }
 
@@ -382,6 +488,5 @@ main()
     await cleanup();
     save();
     console.log(`done in ${Math.round((Date.now() - t0) / 1000)} s`);
-    // The in-process server's encoder teardown and pino may hold the loop a moment; don't wait on them.
     setTimeout(() => process.exit(), 500).unref();
   });

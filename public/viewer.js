@@ -58,6 +58,13 @@
     /** JSMpeg's decoder and renderer in use: 'wasm' | 'js', 'webgl' | 'canvas2d' (null before the first player). */
     decoder: null,
     renderer: null,
+    /** Pictures painted since the page loaded (at most one per animation frame). */
+    painted: 0,
+    /**
+     * The first connection's milestones (ms, from performance.now()): navigation start → socket open, and socket
+     * open → first picture decoded / first picture painted (null until they happen).
+     */
+    timings: { navigationToOpen: null, openToFirstPicture: null, openToFirstPaint: null },
   };
   window.pistream = state;
 
@@ -80,6 +87,10 @@
     var url = new URL('stream', window.location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
+    // A page opened as ?token=… (pistream --token) hands the token on to its socket; Basic credentials the
+    // browser sends by itself.
+    var token = new URL(window.location.href).searchParams.get('token');
+    if (token) url.searchParams.set('token', token);
     return url.href;
   }
 
@@ -114,6 +125,7 @@
   function onPictureDecoded(s, y) {
     s.decoded++;
     s.lastPictureAt = performance.now();
+    if (state.timings.openToFirstPicture === null && s.open) state.timings.openToFirstPicture = s.lastPictureAt - s.openedAt;
     state.frames++;
     var barcode = readBarcode(y, (s.width + 15) & ~15, s.height);
     if (barcode) {
@@ -284,6 +296,7 @@
   function onOpen(s) {
     s.open = true;
     s.openedAt = performance.now();
+    if (state.timings.navigationToOpen === null) state.timings.navigationToOpen = s.openedAt;
     state.connections++;
   }
 
@@ -294,6 +307,8 @@
 
   function onPainted(s) {
     if (session !== s) return;
+    state.painted++;
+    if (state.timings.openToFirstPaint === null && s.open) state.timings.openToFirstPaint = performance.now() - s.openedAt;
     if (state.status !== 'live') {
       everLive = true;
       backoffMs = BACKOFF_MIN_MS;

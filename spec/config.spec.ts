@@ -44,6 +44,15 @@ describe('parseConfig', () => {
       grace: 5,
       graceMs: 5000,
       logLevel: 'info',
+      // Open by default (README, Security): any page of the same host, no auth, plain http, 100 viewers.
+      allowOrigins: [],
+      publicHealth: false,
+      maxViewers: 100,
+      headerTimeoutMs: 10_000,
+      upgradeRate: 5,
+      // Slow viewers (README, Slow viewers): half a second behind by their acks, or 512 KiB unsent.
+      maxLagMs: 500,
+      highWaterMark: 512 * 1024,
     });
   });
 
@@ -86,6 +95,9 @@ describe('parseConfig', () => {
     ['--grace', '2.5', { grace: 2.5, graceMs: 2500 }],
     ['--log-level', 'debug', { logLevel: 'debug' }],
     ['--log-level', 'silent', { logLevel: 'silent' }],
+    ['--max-lag', '1000', { maxLagMs: 1000 }],
+    ['--max-lag', '0', { maxLagMs: 0 }],
+    ['--high-water-mark', '65536', { highWaterMark: 65536 }],
   ];
 
   it.each(cases)('reads %s %s', (flag, value, expected) => {
@@ -181,6 +193,9 @@ describe('parseConfig', () => {
     [['--threads', 'many'], {}, /^--threads must be auto or a whole number from 1 to 16/],
     [['--host', 'not a host'], {}, /^--host must be a host name or an IP address/],
     [['--grace', '-1'], {}, /^--grace must be a number of seconds from 0 to 86400/],
+    [['--max-lag', '0.5'], {}, /^--max-lag must be a whole number of ms from 0 to 60000, got "0.5"$/],
+    [[], { PISTREAM_MAX_LAG: '-1' }, /^PISTREAM_MAX_LAG must be a whole number of ms from 0 to 60000/],
+    [['--high-water-mark', '100'], {}, /^--high-water-mark must be a whole number of bytes from 1024 to 1073741824/],
     [['--log-level', 'loud'], {}, /^--log-level must be fatal, error, warn, info, debug, trace, silent, got "loud"$/],
     [['--colour'], {}, /^unknown flag --colour \(see --help\)$/],
     [['--prot', '80'], {}, /^unknown flag --prot; did you mean --port\?/],

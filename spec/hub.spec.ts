@@ -7,7 +7,8 @@ import { testScheduler } from './helpers/test-scheduler';
 
 // Marble letters are pictures: upper case = keyframe, lower case = P picture. The hub's output is the same
 // pictures with their (stand-in) TS bytes: `m` below. The encoder is a cold marble that ignores the frames.
-// All specs here use a grace period of 3 frames, restarts after 2 frames doubling up to 8, a watchdog of 100.
+// All specs here use a grace period of 3 frames, restarts after 2 frames doubling up to 8 (the count of failures
+// reset after 6 frames of pictures), a watchdog of 100.
 const v = pictures('AbcDefCdgh');
 const m = muxedValues(v);
 const COUNTS = { 0: 0, 1: 1, 2: 2, 3: 3 };
@@ -21,7 +22,7 @@ function hubOver(ts: TestScheduler, encoders: Observable<Picture>[], options: Pa
     encoder: { width: 640, height: 480, fps: 24 },
     graceMs: 3,
     watchdogMs: 100,
-    restart: { initialDelayMs: 2, maxDelayMs: 8 },
+    restart: { initialDelayMs: 2, maxDelayMs: 8, healthyMs: 6 },
     scheduler: ts,
     encode: () => encoders[Math.min(starts++, encoders.length - 1)]!,
     mux: map(withTs),
@@ -190,23 +191,80 @@ describe('createHub', () => {
     expect(hub.stats.restarts).toBe(5);
   });
 
-  it('error after pictures: a restart that delivered pictures starts the backoff again', () => {
+  it('error after pictures: a run shorter than healthyMs does not reset the backoff (2, 4, 8)', () => {
     const ts = testScheduler();
-    const delays: number[] = [];
+    const restarts: [number, number][] = [];
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      // Each run shows one picture and crashes 2 frames later: well before 6 frames of health.
       const flaky = cold('    -A-#', v);
-      const viewer = '        ^--------!';
-      const viewerGets = '    -A----A--';
+      const viewer = '        ^-------------!';
+      const viewerGets = '    -A----A------A-';
       const flakySubs = [
         '                     ^--!',
         '                     -----^--!',
-        '                     ----------^-!',
+        // Waiting 8 after the third crash (15) when the grace period after the viewer left (14) ends it, at 17.
+        '                     ------------^--!',
       ];
-      const hub = hubOver(ts, [flaky], { onRestart: (_e, _attempt, delayMs) => delays.push(delayMs) });
+      const hub = hubOver(ts, [flaky], { onRestart: (_e, attempt, delayMs) => restarts.push([attempt, delayMs]) });
       expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
       expectSubscriptions(flaky.subscriptions).toBe(flakySubs);
     });
-    expect(delays).toEqual([2, 2]);
+    expect(restarts).toEqual([
+      [1, 2],
+      [2, 4],
+      [3, 8],
+    ]);
+  });
+
+  it('healthy for healthyMs: pictures without a failure for that long reset the backoff to initialDelayMs', () => {
+    const ts = testScheduler();
+    const restarts: [number, number][] = [];
+    ts.run((helpers) => {
+      const { cold, expectObservable, expectSubscriptions } = helpers;
+      const failing = cold('  -#', v);
+      // Subscribed at 3: pictures from 4, healthy from 10 (6 frames after its first picture), crashes at 12.
+      const steady = cold('      -A-b-c-d-#', v);
+      const again = cold('                 -D-e-', v);
+      const viewer = '        ^-----------------!';
+      const viewerGets = '    ----A-b-c-d----D-e';
+      const probes = '        --x-x-x----x-x-x--x';
+      const failures = '      --1-1-1----0-1-1--1';
+      const state = '         --r-u-u----u-r-u--u';
+      const hub = hubOver(ts, [failing, steady, again], {
+        onRestart: (_e, attempt, delayMs) => restarts.push([attempt, delayMs]),
+      });
+      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectSubscriptions(failing.subscriptions).toBe('^!');
+      expectSubscriptions(steady.subscriptions).toBe('---^--------!');
+      expectSubscriptions(again.subscriptions).toBe('--------------^------!');
+      expectObservable(probe(helpers, probes, () => hub.stats.failures)).toBe(failures, COUNTS);
+      expectObservable(probe(helpers, probes, () => hub.stats.state)).toBe(state, { r: 'restarting', u: 'running' });
+    });
+    // Without the reset the second delay would have been 4.
+    expect(restarts).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
+  });
+
+  it('stats while restarting: the state, the failure count and when the next attempt starts', () => {
+    const ts = testScheduler();
+    ts.run((helpers) => {
+      const { cold, expectObservable } = helpers;
+      const failing = cold('  -#', v);
+      const viewer = '        ^---------!';
+      const probes = '        x-x-x--x------x';
+      const next = '          n-3-n--8------n';
+      const state = '         u-r-u--r------i';
+      const hub = hubOver(ts, [failing]);
+      expectObservable(hub.pictures$, viewer).toBe('-');
+      expectObservable(probe(helpers, probes, () => hub.stats.nextAttemptAt)).toBe(next, { n: undefined, 3: 3, 8: 8 });
+      expectObservable(probe(helpers, probes, () => hub.stats.state)).toBe(state, {
+        i: 'idle',
+        r: 'restarting',
+        u: 'running',
+      });
+    });
   });
 
   it('watchdog: no picture for watchdogMs restarts the encoder', () => {

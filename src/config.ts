@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import Joi from 'joi';
 
+import { parseAuthFile, type AuthOptions } from './server/auth';
+
 import type { SourceSpec } from './sources/open-source';
 
 export type { SourceSpec };
@@ -46,6 +48,24 @@ export interface PistreamConfig {
   readonly grace: number;
   readonly graceMs: number;
   readonly logLevel: LogLevel;
+  /** Origins (besides the page's own) whose pages may open the streams; `'*'`: any. */
+  readonly allowOrigins: readonly string[];
+  /** Basic users and/or a token that every page, stream and (unless `publicHealth`) health request must carry. */
+  readonly auth?: AuthOptions;
+  /** Leave `/healthz` and `/metrics` open when auth is on. */
+  readonly publicHealth: boolean;
+  /** Serve https and wss with this certificate chain and key (PEM), read at startup. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Most viewers at once, over the main and legacy listeners together. */
+  readonly maxViewers: number;
+  /** How long a client may take to send a request's headers before it is cut off (slow-header attacks). */
+  readonly headerTimeoutMs: number;
+  /** WebSocket upgrades per second allowed per client address (burst: 4× this); 0: no limit. */
+  readonly upgradeRate: number;
+  /** A viewer whose acks show it this many ms behind skips pictures until it catches up; 0: no bound. */
+  readonly maxLagMs: number;
+  /** Unsent bytes on a viewer's socket above which it skips pictures (for clients that do not ack). */
+  readonly highWaterMark: number;
 }
 
 /**
@@ -130,11 +150,23 @@ interface FlagSpec {
   readonly schema: Joi.Schema;
   /** What is allowed, after "must be". */
   readonly allowed: string;
+  /** May be given more than once (the values are joined with commas, as a comma list in the environment is). */
+  readonly repeatable?: boolean;
 }
 
 type Key =
   | 'source' | 'width' | 'height' | 'fps' | 'allowNonstandardFps' | 'bitrate' | 'quality' | 'gop' | 'threads'
-  | 'hflip' | 'vflip' | 'rotation' | 'port' | 'host' | 'legacyPort' | 'ffmpeg' | 'alwaysOn' | 'grace' | 'logLevel';
+  | 'hflip' | 'vflip' | 'rotation' | 'port' | 'host' | 'legacyPort' | 'ffmpeg' | 'alwaysOn' | 'grace' | 'logLevel'
+  | 'allowOrigin' | 'auth' | 'authFile' | 'token' | 'publicHealth' | 'tlsCert' | 'tlsKey' | 'maxViewers'
+  | 'headerTimeout' | 'upgradeRate' | 'maxLag' | 'highWaterMark';
+
+/** `https://example.com:8443/x` → `https://example.com:8443`, as browsers send Origin; `*` stays. */
+function normalizeOrigin(value: string): string {
+  if (value === '*') return value;
+  const origin = new URL(value).origin;
+  if (origin === 'null') throw new Error('not an http(s) origin');
+  return origin;
+}
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -232,6 +264,71 @@ const FLAGS: readonly FlagSpec[] = [
     key: 'logLevel', flag: '--log-level <level>', shown: 'info', help: LOG_LEVELS.join(', '),
     schema: Joi.string().valid(...LOG_LEVELS), allowed: LOG_LEVELS.join(', '),
   },
+  {
+    key: 'allowOrigin', flag: '--allow-origin <origin>', shown: 'none (only the page\'s own)', repeatable: true,
+    help: 'also let pages from this origin (e.g. https://example.com) open the streams; repeat it or give a comma ' +
+      'list; * allows any site',
+    schema: Joi.string().custom((v: string) => v.split(',').map((o) => o.trim()).filter((o) => o !== '').map(normalizeOrigin)),
+    allowed: 'origins like https://example.com (comma-separated) or *',
+  },
+  {
+    key: 'auth', flag: '--auth <user:password>', shown: 'off',
+    help: 'require HTTP Basic auth with this user and password for the page, the streams, /healthz and /metrics',
+    schema: Joi.string().pattern(/^[^:]+:.+$/), allowed: 'user:password (a user name without ":" and a password)',
+  },
+  {
+    key: 'authFile', flag: '--auth-file <path>', shown: 'off',
+    help: 'require HTTP Basic auth with the users of this file of user:scrypt$SALT$KEY lines (see README, Security)',
+    schema: Joi.string().min(1), allowed: 'a path to a file of user:scrypt$SALT$KEY lines',
+  },
+  {
+    key: 'token', flag: '--token <token>', shown: 'off',
+    help: 'require this token (?token=… in the page URL, or Authorization: Bearer …); prefer the variable, which ps ' +
+      'does not show',
+    schema: Joi.string().min(8).max(512), allowed: 'a token of 8 to 512 characters',
+  },
+  {
+    key: 'publicHealth', flag: '--public-health', shown: 'off',
+    help: 'leave /healthz and /metrics open to anyone when --auth, --auth-file or --token is set',
+    schema: boolean, allowed: 'true or false (1/0, yes/no)',
+  },
+  {
+    key: 'tlsCert', flag: '--tls-cert <path>', shown: 'off',
+    help: 'serve https and wss with this certificate (PEM, chain included); needs --tls-key',
+    schema: Joi.string().min(1), allowed: 'a path to a PEM certificate',
+  },
+  {
+    key: 'tlsKey', flag: '--tls-key <path>', shown: 'off',
+    help: 'the private key (PEM) of --tls-cert', schema: Joi.string().min(1), allowed: 'a path to a PEM private key',
+  },
+  {
+    key: 'maxViewers', flag: '--max-viewers <n>', shown: '100',
+    help: 'most viewers at once, legacy listener included; more are closed with 1013 (try again later)',
+    schema: Joi.number().integer().min(1).max(100_000), allowed: 'a whole number from 1 to 100000',
+  },
+  {
+    key: 'headerTimeout', flag: '--header-timeout <seconds>', shown: '10',
+    help: 'how long a client may take to send its request headers before it is cut off (slow-header attacks)',
+    schema: Joi.number().min(0.05).max(600), allowed: 'a number of seconds from 0.05 to 600',
+  },
+  {
+    key: 'upgradeRate', flag: '--upgrade-rate <per-second>', shown: '5',
+    help: 'WebSocket connections per second allowed from one address, in bursts of up to 4× that; beyond, 429; ' +
+      '0: no limit',
+    schema: Joi.number().min(0).max(10_000), allowed: 'a number from 0 to 10000',
+  },
+  {
+    key: 'maxLag', flag: '--max-lag <ms>', shown: '500',
+    help: 'a viewer whose page has left a picture unacknowledged this long skips pictures until it catches up, ' +
+      'then resumes at a keyframe; one slow that way for 10 s is closed (1008) and reconnects; 0: no bound',
+    schema: Joi.number().integer().min(0).max(60_000), allowed: 'a whole number of ms from 0 to 60000',
+  },
+  {
+    key: 'highWaterMark', flag: '--high-water-mark <bytes>', shown: '524288 (512 KiB)',
+    help: 'unsent bytes on a viewer\'s socket above which it skips pictures (judges clients that cannot ack, ' +
+      'such as the original jsmpg.js)',
+    schema: Joi.number().integer().min(1024).max(1 << 30), allowed: 'a whole number of bytes from 1024 to 1073741824',
+  },
 ];
 
 /** `legacyPort` → `--legacy-port`. */
@@ -281,7 +378,9 @@ function program(out: (text: string) => void): Command {
     .configureOutput({ writeOut: out, writeErr: out, outputError: () => undefined });
   for (const spec of FLAGS) {
     // On a line of its own, so wrapping never parts a variable from its label.
-    cmd.option(spec.flag, `${spec.help}\nenv ${envName(spec.key)}, default ${spec.shown}`);
+    const description = `${spec.help}\nenv ${envName(spec.key)}, default ${spec.shown}`;
+    if (spec.repeatable) cmd.option(spec.flag, description, (value: string, before?: string) => (before ? `${before},${value}` : value));
+    else cmd.option(spec.flag, description);
   }
   cmd.addHelpText(
     'after',
@@ -398,6 +497,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const threads = get<number | 'auto'>('threads', 'auto');
   const grace = get('grace', DEFAULTS.grace);
   const ffmpeg = get<string | undefined>('ffmpeg', undefined);
+  const security = securityConfig(get, raws);
 
   return {
     action: 'run',
@@ -422,7 +522,67 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       grace,
       graceMs: Math.round(grace * 1000),
       logLevel: get('logLevel', DEFAULTS.logLevel),
+      maxLagMs: get('maxLag', 500),
+      highWaterMark: get('highWaterMark', 512 * 1024),
+      ...security,
     },
+  };
+}
+
+type SecurityConfig = Pick<
+  PistreamConfig, 'allowOrigins' | 'auth' | 'publicHealth' | 'tls' | 'maxViewers' | 'headerTimeoutMs' | 'upgradeRate'
+>;
+
+/** Reads a file a flag names, or fails naming the flag. */
+function readFlagFile(raw: Raw | undefined, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`${raw?.origin}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** The access and limits part of the config; reads the auth file and TLS files so a bad one stops startup. */
+function securityConfig(get: <T>(key: Key, fallback: T) => T, raws: ReadonlyMap<Key, Raw>): SecurityConfig {
+  const users: Record<string, string> = {};
+  const authFile = get<string | undefined>('authFile', undefined);
+  if (authFile !== undefined) {
+    try {
+      Object.assign(users, parseAuthFile(readFlagFile(raws.get('authFile'), authFile).toString('utf8')));
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`${raws.get('authFile')?.origin}: ${authFile} ${(err as Error).message}`);
+    }
+  }
+  const plain = get<string | undefined>('auth', undefined);
+  if (plain !== undefined) {
+    const colon = plain.indexOf(':');
+    users[plain.slice(0, colon)] = plain.slice(colon + 1);
+  }
+  const token = get<string | undefined>('token', undefined);
+  const hasUsers = Object.keys(users).length > 0;
+  const auth: AuthOptions | undefined =
+    hasUsers || token ? { ...(hasUsers ? { users } : {}), ...(token ? { token } : {}) } : undefined;
+
+  const certPath = get<string | undefined>('tlsCert', undefined);
+  const keyPath = get<string | undefined>('tlsKey', undefined);
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    const given = raws.get(certPath === undefined ? 'tlsKey' : 'tlsCert')?.origin;
+    throw new ConfigError(`${given} needs ${certPath === undefined ? '--tls-cert' : '--tls-key'} too`);
+  }
+  const tls =
+    certPath !== undefined && keyPath !== undefined
+      ? { cert: readFlagFile(raws.get('tlsCert'), certPath), key: readFlagFile(raws.get('tlsKey'), keyPath) }
+      : undefined;
+
+  return {
+    allowOrigins: get<string[]>('allowOrigin', []),
+    ...(auth ? { auth } : {}),
+    publicHealth: get('publicHealth', false),
+    ...(tls ? { tls } : {}),
+    maxViewers: get('maxViewers', 100),
+    headerTimeoutMs: Math.round(get('headerTimeout', 10) * 1000),
+    upgradeRate: get('upgradeRate', 5),
   };
 }
 

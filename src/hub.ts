@@ -1,12 +1,17 @@
 import {
   asyncScheduler,
   concatWith,
+  connect,
   defer,
   finalize,
+  ignoreElements,
+  merge,
   ReplaySubject,
   retry,
   share,
   Subject,
+  switchMap,
+  take,
   takeUntil,
   tap,
   throwError,
@@ -31,11 +36,15 @@ export interface HubOptions {
   readonly encoder: Omit<EncoderOptions, 'counters'>;
   /** How long the source and encoder keep running after the last subscriber leaves. Default 5000 ms. */
   readonly graceMs?: number;
-  /** A restart waits `initialDelayMs`, doubling per failure up to `maxDelayMs`. Defaults 500 and 10 000 ms. */
-  readonly restart?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /**
+   * A restart waits `initialDelayMs`, doubling per consecutive failure up to `maxDelayMs`. The count of consecutive
+   * failures goes back to zero only after `healthyMs` of pictures without a failure, so a pipeline that crashes a
+   * moment after each start still backs off. Defaults 500, 10 000 and 60 000 ms.
+   */
+  readonly restart?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number; readonly healthyMs?: number };
   /** No picture for this long while running counts as a failure (a frozen camera or encoder). Default 5000 ms. */
   readonly watchdogMs?: number;
-  /** Told about each failure before the restart, with the delay it will wait. */
+  /** Told about each failure before the restart: the error, the consecutive failure count (1, 2, …), the delay. */
   readonly onRestart?: (error: unknown, attempt: number, delayMs: number) => void;
   /** Scheduler for the grace period, backoff and watchdog (a TestScheduler in marble tests). */
   readonly scheduler?: SchedulerLike;
@@ -49,10 +58,16 @@ export interface HubOptions {
 export interface HubStats extends EncoderCounters {
   /** Subscribers (viewers) now. */
   subscribers: number;
-  /** Whether the source and encoder are running. */
+  /** Whether the pipeline is on (source and encoder running, or waiting to restart after a failure). */
   running: boolean;
-  /** Pipeline restarts after a failure. */
+  /** `idle`: off (nobody watching); `running`: started; `restarting`: failed, waiting until `nextAttemptAt`. */
+  state: 'idle' | 'running' | 'restarting';
+  /** Pipeline restarts after a failure (all time). */
   restarts: number;
+  /** Consecutive failures: 0 once the pipeline has run `healthyMs` without one. The backoff grows with it. */
+  failures: number;
+  /** While `restarting`: when the next attempt starts (`scheduler.now()`), else undefined. */
+  nextAttemptAt: number | undefined;
   /** The last failure's message, until the next picture. */
   lastError: string | undefined;
   /** When the last picture came out of the encoder (`scheduler.now()`: ms since the epoch), or 0. */
@@ -101,6 +116,7 @@ export function createHub(options: HubOptions): Hub {
   } = options;
   const initialDelayMs = options.restart?.initialDelayMs ?? 500;
   const maxDelayMs = options.restart?.maxDelayMs ?? 10_000;
+  const healthyMs = options.restart?.healthyMs ?? 60_000;
   // The encoder counts frames in and dropped (only it sees them); pictures are counted here, where they come out
   // of whatever `encode` is, so the stats hold with an injected encoder too.
   const encoderCounters = createEncoderCounters();
@@ -114,16 +130,21 @@ export function createHub(options: HubOptions): Hub {
     pictures: 0,
     subscribers: 0,
     running: false,
+    state: 'idle',
     restarts: 0,
+    failures: 0,
+    nextAttemptAt: undefined,
     lastError: undefined,
     lastPictureAt: 0,
     bytes: 0,
   };
   const encode = options.encode ?? encodeMpeg1({ ...encoder, counters: encoderCounters });
 
-  const closing$ = new Subject<void>();
-  const gop$ = defer(() => {
+  // One run of the pipeline, from spawning the source and encoder to their failure.
+  const run$ = defer(() => {
     stats.running = true;
+    stats.state = 'running';
+    stats.nextAttemptAt = undefined;
     // A live pipeline has no natural end: the camera or encoder exiting, even with status 0, is a failure
     // to restart from (DESIGN §6). Only close() and the last viewer leaving stop it.
     return source.pipe(
@@ -136,16 +157,41 @@ export function createHub(options: HubOptions): Hub {
       scheduler,
       with: () => throwError(() => new Error(`no picture for ${watchdogMs} ms: camera or encoder stalled`)),
     }),
-    retry({
-      resetOnSuccess: true,
-      delay: (error: unknown, attempt) => {
-        const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
-        stats.restarts++;
-        stats.lastError = error instanceof Error ? error.message : String(error);
-        options.onRestart?.(error, attempt, delayMs);
-        return timer(delayMs, scheduler);
-      },
-    }),
+    // A run that has delivered pictures for `healthyMs` (the watchdog guarantees they kept coming) has proved
+    // itself: forget earlier failures. Not on the first picture (retry's resetOnSuccess), or an encoder that
+    // crashes right after its first picture would restart every initialDelayMs forever.
+    connect((pictures) =>
+      merge(
+        pictures,
+        pictures.pipe(
+          take(1),
+          switchMap(() => timer(healthyMs, scheduler)),
+          tap(() => (stats.failures = 0)),
+          ignoreElements(),
+        ),
+      ),
+    ),
+  );
+
+  const closing$ = new Subject<void>();
+  const gop$ = defer(() => {
+    // Each start (first viewer, or back after the grace period) begins with a clean slate.
+    stats.failures = 0;
+    return run$.pipe(
+      retry({
+        delay: (error: unknown) => {
+          stats.failures++;
+          const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** (stats.failures - 1));
+          stats.restarts++;
+          stats.lastError = error instanceof Error ? error.message : String(error);
+          stats.state = 'restarting';
+          stats.nextAttemptAt = scheduler.now() + delayMs;
+          options.onRestart?.(error, stats.failures, delayMs);
+          return timer(delayMs, scheduler);
+        },
+      }),
+    );
+  }).pipe(
     // Muxed once here, after the restart point, so continuity counters run on across encoder restarts.
     mux,
     tap((picture) => {
@@ -159,6 +205,8 @@ export function createHub(options: HubOptions): Hub {
     takeUntil(closing$),
     finalize(() => {
       stats.running = false;
+      stats.state = 'idle';
+      stats.nextAttemptAt = undefined;
     }),
     share({
       connector: () => new ReplaySubject(1),

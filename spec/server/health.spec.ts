@@ -1,35 +1,13 @@
 import Hapi from '@hapi/hapi';
-import { firstValueFrom, map, NEVER, throwError, type Subscription } from 'rxjs';
-import { createEncoderCounters } from '../../src/encoder/encoder-options';
-import { createHub, type Hub, type HubStats } from '../../src/hub';
+import { firstValueFrom, map, throwError, type Subscription } from 'rxjs';
+import { createHub, type Hub } from '../../src/hub';
 import { health, HEALTHY_WITHIN_MS } from '../../src/server/health';
 import { pistreamPlugin } from '../../src/server/plugin';
 import { testPattern } from '../../src/sources/test-pattern';
 import { pic } from '../helpers/pictures';
+import { statsHub } from '../helpers/stats-hub';
 
 const NOW = 1_700_000_000_000;
-
-/** A hub that is only its stats, which the test sets. */
-function statsHub(stats: Partial<HubStats>): Hub {
-  return {
-    pictures$: NEVER,
-    stats: {
-      ...createEncoderCounters(),
-      subscribers: 0,
-      running: false,
-      restarts: 0,
-      lastError: undefined,
-      lastPictureAt: 0,
-      bytes: 0,
-      ...stats,
-    },
-    width: 640,
-    height: 480,
-    fps: 24,
-    keepAlive: () => NEVER.subscribe(),
-    close: () => undefined,
-  };
-}
 
 describe('health() (pure)', () => {
   it('is idle, and healthy, when nobody watches and the camera is off on purpose', () => {
@@ -38,6 +16,8 @@ describe('health() (pure)', () => {
       status: 'idle',
       reason: expect.stringMatching(/no viewers/),
       running: false,
+      state: 'idle',
+      failures: 0,
       viewers: 0,
       pictures: 0,
       restarts: 0,
@@ -54,7 +34,16 @@ describe('health() (pure)', () => {
 
   it('is ok while pictures flow', () => {
     const result = health(statsHub({ running: true, lastPictureAt: NOW - 40, pictures: 10, restarts: 1 }), 2, NOW);
-    expect(result).toEqual({ status: 'ok', running: true, viewers: 2, pictures: 10, restarts: 1, lastPictureAgeMs: 40 });
+    expect(result).toEqual({
+      status: 'ok',
+      running: true,
+      state: 'running',
+      viewers: 2,
+      pictures: 10,
+      restarts: 1,
+      failures: 0,
+      lastPictureAgeMs: 40,
+    });
     expect(result.reason).toBeUndefined();
   });
 
@@ -75,13 +64,51 @@ describe('health() (pure)', () => {
 
   it('is failing with the pipeline error, even if a picture came recently', () => {
     const result = health(
-      statsHub({ running: true, lastPictureAt: NOW - 10, lastError: 'ffmpeg exited with code 1', restarts: 3 }),
+      statsHub({ running: true, lastPictureAt: NOW - 10, lastError: 'ffmpeg exited with code 1', restarts: 3, failures: 1 }),
       1,
       NOW,
     );
     expect(result.status).toBe('failing');
-    expect(result.reason).toBe('pipeline failing: ffmpeg exited with code 1');
+    expect(result.reason).toBe('pipeline failing: ffmpeg exited with code 1; restarted (attempt 1), waiting for a picture');
     expect(result.restarts).toBe(3);
+  });
+
+  it('says when a failing pipeline restarts, and which attempt that is', () => {
+    const at = (nextAttemptAt: number) =>
+      health(
+        statsHub({
+          running: true,
+          state: 'restarting',
+          lastError: 'ffmpeg was killed by SIGKILL',
+          failures: 3,
+          restarts: 7,
+          nextAttemptAt,
+          lastPictureAt: NOW - 5000,
+        }),
+        1,
+        NOW,
+      );
+    const result = at(NOW + 4000);
+    expect(result).toMatchObject({
+      status: 'failing',
+      state: 'restarting',
+      reason: 'pipeline failing: ffmpeg was killed by SIGKILL; restarting in 4 s (attempt 3)',
+      failures: 3,
+      restarts: 7,
+      nextAttemptInMs: 4000,
+    });
+    expect(at(NOW + 1500).reason).toMatch(/restarting in 1\.5 s \(attempt 3\)$/);
+    expect(at(NOW + 300).reason).toMatch(/restarting in 300 ms \(attempt 3\)$/);
+    expect(at(NOW - 5).nextAttemptInMs).toBe(0);
+  });
+
+  it('after the restart, until the first picture, says it restarted and waits', () => {
+    const result = health(statsHub({ running: true, state: 'running', lastError: 'no picture for 5000 ms: camera or encoder stalled', failures: 2 }), 1, NOW);
+    expect(result.status).toBe('failing');
+    expect(result.reason).toBe(
+      'pipeline failing: no picture for 5000 ms: camera or encoder stalled; restarted (attempt 2), waiting for a picture',
+    );
+    expect(result.nextAttemptInMs).toBeUndefined();
   });
 
   it('is failing when an error is left over after the pipeline stopped', () => {
@@ -157,7 +184,7 @@ describe('GET /healthz (server.inject)', () => {
           return new Error('ffmpeg exited with code 1: Unrecognized option');
         }),
       // One failure is enough to look at: the restart waits longer than the test.
-      restart: { initialDelayMs: 60_000 },
+      restart: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
       graceMs: 0,
     });
     const server = await setUp(hub);
@@ -167,9 +194,14 @@ describe('GET /healthz (server.inject)', () => {
     expect(res.statusCode).toBe(503);
     expect(res.result).toMatchObject({
       status: 'failing',
-      reason: 'pipeline failing: ffmpeg exited with code 1: Unrecognized option',
+      state: 'restarting',
+      reason: expect.stringMatching(
+        /^pipeline failing: ffmpeg exited with code 1: Unrecognized option; restarting in 60 s \(attempt 1\)$/,
+      ),
       restarts: 1,
+      failures: 1,
     });
+    expect((res.result as { nextAttemptInMs: number }).nextAttemptInMs).toBeGreaterThan(50_000);
   });
 
   it('is 503 when pictures stopped coming', async () => {

@@ -9,28 +9,63 @@ export interface Health {
   readonly status: 'ok' | 'idle' | 'failing';
   readonly reason?: string;
   readonly running: boolean;
+  /** The pipeline's state: `idle` (off), `running`, or `restarting` (waiting out the backoff after a failure). */
+  readonly state: 'idle' | 'running' | 'restarting';
   readonly viewers: number;
   readonly pictures: number;
   readonly restarts: number;
+  /** Consecutive failures (the backoff grows with them); 0 once the pipeline has run healthy for a while. */
+  readonly failures: number;
+  /** While restarting: ms until the next attempt starts. */
+  readonly nextAttemptInMs?: number;
   /** Ms since the last picture, or null when none came yet. */
   readonly lastPictureAgeMs: number | null;
 }
 
-/** Judges a hub's health (pure: `now` is given). */
+/** `4 s`, `1.5 s`, `300 ms`: a wait as a person reads it. */
+function wait(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
+}
+
+/**
+ * Judges a hub's health (pure: `now` is given, on the hub scheduler's clock). A failing pipeline says what failed
+ * and what happens next, e.g. `pipeline failing: ffmpeg was killed by SIGKILL; restarting in 4 s (attempt 3)`.
+ *
+ * @example
+ * health(hub, 2, Date.now()).status; // 'ok' while pictures flow
+ */
 export function health(hub: Hub, viewers: number, now: number): Health {
   const s = hub.stats;
   const age = s.lastPictureAt > 0 ? now - s.lastPictureAt : null;
-  const base = { running: s.running, viewers, pictures: s.pictures, restarts: s.restarts, lastPictureAgeMs: age };
+  const nextIn = s.state === 'restarting' && s.nextAttemptAt !== undefined ? Math.max(0, s.nextAttemptAt - now) : undefined;
+  const base = {
+    running: s.running,
+    state: s.state,
+    viewers,
+    pictures: s.pictures,
+    restarts: s.restarts,
+    failures: s.failures,
+    ...(nextIn === undefined ? {} : { nextAttemptInMs: nextIn }),
+    lastPictureAgeMs: age,
+  };
   if (s.running && age !== null && age <= HEALTHY_WITHIN_MS && !s.lastError) return { status: 'ok', ...base };
   if (!s.running && !s.lastError) {
     // On demand with nobody watching, the camera is off on purpose: that is healthy.
     return { status: 'idle', reason: 'no viewers: camera and encoder stopped until someone watches', ...base };
   }
-  const reason = s.lastError
-    ? `pipeline failing: ${s.lastError}`
-    : age === null
-      ? 'starting: no picture yet'
-      : `no picture for ${age} ms`;
+  let reason: string;
+  if (s.lastError) {
+    // Attempt N is the Nth restart in a row, as `onRestart` numbers it.
+    const next = s.state === 'restarting' && nextIn !== undefined
+      ? `; restarting in ${wait(nextIn)} (attempt ${s.failures})`
+      : s.state === 'running' && s.failures > 0
+        ? `; restarted (attempt ${s.failures}), waiting for a picture`
+        : '';
+    reason = `pipeline failing: ${s.lastError}${next}`;
+  } else {
+    reason = age === null ? 'starting: no picture yet' : `no picture for ${age} ms`;
+  }
   return { status: 'failing', reason, ...base };
 }
 

@@ -1,4 +1,4 @@
-import type { Plugin, Server } from '@hapi/hapi';
+import type { Plugin, Request, RouteOptions, Server, ServerRoute } from '@hapi/hapi';
 import Inert from '@hapi/inert';
 import Joi from 'joi';
 import { isObservable, type Observable, type Subscription } from 'rxjs';
@@ -6,9 +6,11 @@ import type { EncoderOptions } from '../encoder/encoder-options';
 import type { Frame } from '../frame';
 import { createHub, type Hub } from '../hub';
 import { openSource, type SourceSpec } from '../sources/open-source';
+import { AUTH_STRATEGY, createAuthenticator, registerAuthStrategy, type AuthOptions } from './auth';
 import { healthRoute } from './health';
 import { createMetrics, metricsRoute } from './metrics';
-import { addSecurityHeaders, pageRoutes } from './pages';
+import { addSecurityHeaders, JSMPEG_ROUTE, pageRoutes } from './pages';
+import { RateLimiter } from './rate-limit';
 import { ViewerServer } from './viewer-server';
 
 export interface PistreamPluginOptions {
@@ -27,6 +29,13 @@ export interface PistreamPluginOptions {
   readonly alwaysOn?: boolean;
   /** Unsent bytes above which a viewer counts as slow and skips pictures. Default 512 KiB. */
   readonly highWaterMark?: number;
+  /**
+   * A viewer whose page acks (ours does) and has left a picture unacknowledged for longer than this many ms skips
+   * pictures until it catches up, then resumes at a keyframe. Default 500; 0: judge by `highWaterMark` only.
+   */
+  readonly maxLagMs?: number;
+  /** A viewer that stays slow this many ms is closed with 1008 "too slow" (the page reconnects). Default 10 000; 0: never. */
+  readonly stuckMs?: number;
   /** Most viewers at once; more are closed with 1013. Default 100. */
   readonly maxViewers?: number;
   /** WebSocket ping interval in ms; a viewer silent for two is dropped. Default 15 000; 0 turns it off. */
@@ -37,6 +46,15 @@ export interface PistreamPluginOptions {
   readonly legacy?: boolean;
   /** Serve the viewer page and its assets. Default true. */
   readonly pages?: boolean;
+  /**
+   * Credentials for the page, the streams, `/healthz` and `/metrics`: Basic `users` (user → password or scrypt
+   * hash) and/or a `token` (`?token=` or `Authorization: Bearer`). 401 before any byte. Absent: open to anyone.
+   */
+  readonly auth?: AuthOptions;
+  /** Leave `/healthz` and `/metrics` open when `auth` is set (for a monitor that has no credentials). */
+  readonly publicHealth?: boolean;
+  /** WebSocket upgrades allowed per client address: `perSecond` sustained, `burst` at once; beyond, 429. `false`: no limit. Default 5/s, burst 20. */
+  readonly upgradeRate?: { readonly perSecond: number; readonly burst: number } | false;
 }
 
 /** What the plugin exposes as `server.plugins.pistream`. */
@@ -85,17 +103,48 @@ const optionsSchema = Joi.object({
   graceMs: Joi.number().integer().min(0).default(5000),
   alwaysOn: Joi.boolean().default(false),
   highWaterMark: Joi.number().integer().min(1024).default(512 * 1024),
+  maxLagMs: Joi.number().integer().min(0).default(500),
+  stuckMs: Joi.number().integer().min(0).default(10_000),
   maxViewers: Joi.number().integer().min(1).default(100),
   heartbeatMs: Joi.number().integer().min(0).default(15_000),
   allowOrigins: Joi.array().items(Joi.string()).default([]),
   legacy: Joi.boolean().default(true),
   pages: Joi.boolean().default(true),
+  auth: Joi.object({
+    users: Joi.object().pattern(Joi.string().min(1).pattern(/^[^:]*$/), Joi.string()),
+    token: Joi.string().min(1),
+  })
+    .or('users', 'token')
+    .messages({ 'object.missing': '"auth" needs users or a token' }),
+  publicHealth: Joi.boolean().default(false),
+  upgradeRate: Joi.alternatives(
+    Joi.object({ perSecond: Joi.number().positive().required(), burst: Joi.number().integer().min(1).required() }),
+    Joi.valid(false),
+  ).default({ perSecond: 5, burst: 20 }),
 })
   .xor('source', 'hub')
   .messages({ 'object.missing': 'pistream plugin needs either source or hub' });
 
-type ValidOptions = Required<Omit<PistreamPluginOptions, 'source' | 'hub' | 'encoder'>> &
-  Pick<PistreamPluginOptions, 'source' | 'hub' | 'encoder'>;
+type ValidOptions = Required<Omit<PistreamPluginOptions, 'source' | 'hub' | 'encoder' | 'auth'>> &
+  Pick<PistreamPluginOptions, 'source' | 'hub' | 'encoder' | 'auth'>;
+
+/**
+ * Requests the page routes answer without credentials: its static scripts and stylesheet (the npm package's own
+ * files; a page opened as `/?token=…` loads them without the token). The page itself and everything live is
+ * guarded; unknown names are 404 either way.
+ */
+function isPublicAsset(request: Request): boolean {
+  if (request.route.path.endsWith(JSMPEG_ROUTE)) return true;
+  const file = request.route.path.endsWith('/{file*}') ? String(request.params.file ?? '') : '';
+  return file !== '' && file !== 'index.html';
+}
+
+/** Puts `auth` on routes (a no-op without it). */
+function guarded(routes: ServerRoute | ServerRoute[], auth: RouteOptions['auth'] | undefined): ServerRoute[] {
+  const list = Array.isArray(routes) ? routes : [routes];
+  if (auth === undefined) return list;
+  return list.map((route) => ({ ...route, options: { ...(route.options as RouteOptions | undefined), auth } }));
+}
 
 async function hubFor(options: ValidOptions): Promise<{ hub: Hub; kind: string; reasons: readonly string[] }> {
   if (options.hub) return { hub: options.hub, kind: 'hub', reasons: [] };
@@ -135,24 +184,32 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     const prefix = server.realm.modifiers.route.prefix ?? '';
     const paths: Record<string, 'stream' | 'legacy'> = { [`${prefix}/stream`]: 'stream' };
     if (options.legacy) paths[`${prefix}/legacy`] = 'legacy';
+    const authenticator = options.auth ? createAuthenticator(options.auth) : undefined;
+    if (authenticator) registerAuthStrategy(server, authenticator, isPublicAsset);
+    const auth = authenticator ? { strategy: AUTH_STRATEGY, mode: 'required' as const } : undefined;
     const viewers = new ViewerServer({
       hub,
       paths,
       highWaterMark: options.highWaterMark,
+      maxLagMs: options.maxLagMs,
+      stuckMs: options.stuckMs,
       maxViewers: options.maxViewers,
       heartbeatMs: options.heartbeatMs,
       allowOrigins: options.allowOrigins,
       rejectUnknownPaths: () => server.listener.listenerCount('upgrade') === 1,
+      ...(authenticator ? { authenticator } : {}),
+      ...(options.upgradeRate ? { upgradeLimit: new RateLimiter(options.upgradeRate) } : {}),
       log: (level, message, details) => server.log(['pistream', level], { msg: message, ...details }),
     });
     server.listener.on('upgrade', viewers.onUpgrade);
 
     if (options.pages) {
       await server.register(Inert, { once: true });
-      server.route(pageRoutes());
+      server.route(guarded(pageRoutes(), auth));
     }
-    server.route(healthRoute(hub, () => viewers.viewers.size));
-    server.route(metricsRoute(createMetrics(hub, viewers)));
+    const monitorAuth = options.publicHealth ? undefined : auth;
+    server.route(guarded(healthRoute(hub, () => viewers.viewers.size), monitorAuth));
+    server.route(guarded(metricsRoute(createMetrics(hub, viewers)), monitorAuth));
     addSecurityHeaders(server);
     server.expose('hub', hub);
     server.expose('viewers', viewers);

@@ -1,4 +1,5 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Hapi from '@hapi/hapi';
 import HapiPino from 'hapi-pino';
@@ -6,11 +7,13 @@ import pino, { type Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import type { PistreamConfig } from '../config';
 import type { Frame } from '../frame';
-import type { Hub } from '../hub';
-import { childrenExited } from '../sources/child-process';
+import type { Hub, HubOptions } from '../hub';
+import { ChildProcessError, childrenExited } from '../sources/child-process';
 import { openSource } from '../sources/open-source';
 import { createHub } from '../hub';
+import { createAuthenticator } from './auth';
 import { pistreamPlugin } from './plugin';
+import { RateLimiter } from './rate-limit';
 import { ViewerServer } from './viewer-server';
 
 export interface StartServerOptions {
@@ -18,6 +21,46 @@ export interface StartServerOptions {
   readonly logger?: Logger;
   /** Stream these frames instead of opening `config.source`. */
   readonly source?: Observable<Frame>;
+  /** Restart policy and watchdog of the hub (defaults: see {@link HubOptions}); tests shorten them. */
+  readonly hub?: Pick<HubOptions, 'restart' | 'watchdogMs'>;
+  /** Also told about each restart (after it is logged): the failure, the restart count in a row, the delay. */
+  readonly onRestart?: HubOptions['onRestart'];
+}
+
+/**
+ * The one log line of a pipeline restart: what failed (exit code or signal, and the last stderr lines for a child
+ * process), the attempt, and the wait.
+ */
+function logRestart(logger: Logger, error: unknown, attempt: number, delayMs: number): void {
+  const details: Record<string, unknown> = { attempt, delayMs };
+  if (error instanceof ChildProcessError) {
+    Object.assign(details, { command: error.command, exitCode: error.exitCode, signal: error.signal, stderr: error.stderr.slice(-5) });
+  }
+  // ChildProcessError's message already says "<cmd> exited with code N" or "was killed by SIG…" plus the stderr tail.
+  const what = error instanceof Error ? error.message : String(error);
+  logger.warn(details, `pipeline failed: ${what}; restarting in ${delayMs} ms (attempt ${attempt})`);
+}
+
+/**
+ * An HTTP (or, with `config.tls`, HTTPS) listener whose clients must send their headers within
+ * `config.headerTimeoutMs` (else 408 and closed), checked often enough for that to hold (Node checks every 30 s by
+ * default). An upgraded WebSocket is no longer a request, so none of this limits a viewer.
+ */
+function createListener(config: PistreamConfig, handler?: RequestListener): HttpServer {
+  const limits = {
+    headersTimeout: config.headerTimeoutMs,
+    requestTimeout: Math.max(config.headerTimeoutMs, 30_000),
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(config.headerTimeoutMs / 4))),
+  };
+  return config.tls ? createHttpsServer({ ...limits, cert: config.tls.cert, key: config.tls.key }, handler) : createServer(limits, handler);
+}
+
+/** Request logs without secrets: no `?token=` value, no Authorization or Cookie header. */
+function scrubCredentials(req: { url?: string; headers?: IncomingMessage['headers'] }): object {
+  const headers = { ...req.headers };
+  if (headers.authorization) headers.authorization = '[redacted]';
+  if (headers.cookie) headers.cookie = '[redacted]';
+  return { ...req, url: req.url?.replace(/([?&]token=)[^&]*/g, '$1[redacted]'), headers };
 }
 
 export interface RunningServer {
@@ -79,25 +122,52 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
     source: opened.source,
     encoder: { ...encoder, fullRange: opened.fullRange },
     graceMs: config.graceMs,
-    onRestart: (error, attempt, delayMs) =>
-      logger.warn({ attempt, delayMs }, `pipeline failed, restarting in ${delayMs} ms: ${error instanceof Error ? error.message : String(error)}`),
+    ...options.hub,
+    onRestart: (error, attempt, delayMs) => {
+      logRestart(logger, error, attempt, delayMs);
+      options.onRestart?.(error, attempt, delayMs);
+    },
   });
 
   const server = Hapi.server({
     port: config.port,
     host: config.host,
+    // Our own listener, for its slow-header limits (hapi makes a default one) and TLS.
+    listener: createListener(config),
+    tls: config.tls !== undefined,
     // Slow-header and idle-socket limits: a viewer page needs nothing long-lived except its WebSocket.
     routes: { timeout: { server: 10_000, socket: 30_000 } },
   });
   await server.register({
     plugin: HapiPino,
-    options: { instance: logger, ignorePaths: ['/healthz', '/metrics'], logEvents: ['request-error'] },
+    options: {
+      instance: logger,
+      ignorePaths: ['/healthz', '/metrics'],
+      logEvents: ['request-error'],
+      serializers: { req: scrubCredentials },
+    },
   });
-  await server.register({ plugin: pistreamPlugin, options: { hub, alwaysOn: config.alwaysOn } });
+  const upgradeRate = config.upgradeRate > 0 ? { perSecond: config.upgradeRate, burst: Math.max(1, Math.ceil(config.upgradeRate * 4)) } : false as const;
+  await server.register({
+    plugin: pistreamPlugin,
+    options: {
+      hub,
+      alwaysOn: config.alwaysOn,
+      maxLagMs: config.maxLagMs,
+      highWaterMark: config.highWaterMark,
+      maxViewers: config.maxViewers,
+      allowOrigins: config.allowOrigins,
+      publicHealth: config.publicHealth,
+      upgradeRate,
+      ...(config.auth ? { auth: config.auth } : {}),
+    },
+  });
   await server.start();
   const port = (server.listener.address() as AddressInfo).port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`;
-  logger.info(`HTTP and WebSocket server on ${url} (stream at ws://…:${port}/stream, original protocol at /legacy)`);
+  const scheme = config.tls ? 'https' : 'http';
+  const url = `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`;
+  logger.info(`HTTP and WebSocket server on ${url} (stream at ${config.tls ? 'wss' : 'ws'}://…:${port}/stream, original protocol at /legacy)`);
+  if (!config.auth) logger.info('No --auth, --auth-file or --token: anyone who can reach this port can watch (see README, Security)');
   const why = opened.reasons.length ? ` (${opened.reasons.join('; ')})` : '';
   logger.info({ source: opened.kind, reasons: opened.reasons }, `Source: ${sourceLabel(opened.kind)}${why}`);
   logger.info(
@@ -107,21 +177,26 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
   let legacy: { http: HttpServer; viewers: ViewerServer } | undefined;
   let legacyPort: number | undefined;
   if (config.legacyPort !== undefined) {
-    const http = createServer((_req, res) => {
+    const http = createListener(config, (_req, res) => {
       res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
       res.end('This port speaks the original pistreaming WebSocket protocol only.\n');
     });
     const viewers = new ViewerServer({
       hub,
       paths: { '*': 'legacy' },
-      highWaterMark: 512 * 1024,
-      maxViewers: 100,
+      highWaterMark: config.highWaterMark,
+      maxLagMs: config.maxLagMs,
+      maxViewers: config.maxViewers,
       heartbeatMs: 15_000,
-      allowOrigins: [],
+      allowOrigins: config.allowOrigins,
       anyPortOfHost: true,
       rejectUnknownPaths: () => true,
+      // The same credentials and limits as the main port: this listener must not be a way around them.
+      ...(config.auth ? { authenticator: createAuthenticator(config.auth) } : {}),
+      ...(upgradeRate ? { upgradeLimit: new RateLimiter(upgradeRate) } : {}),
       log: (level, msg, details) => logger[level](details ?? {}, msg),
     });
+    viewers.shareCap(server.plugins.pistream.viewers);
     http.on('upgrade', viewers.onUpgrade);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -129,7 +204,7 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
     });
     legacyPort = (http.address() as AddressInfo).port;
     legacy = { http, viewers };
-    logger.info(`Original-protocol WebSocket server on ws://${config.host}:${legacyPort}/`);
+    logger.info(`Original-protocol WebSocket server on ${config.tls ? 'wss' : 'ws'}://${config.host}:${legacyPort}/`);
   }
 
   let stopping: Promise<void> | undefined;

@@ -1,15 +1,29 @@
-import { map, type Observable, type Subscription } from 'rxjs';
+import { asyncScheduler, map, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type WebSocket from 'ws';
-import { dropWhileSlow, type DropReason } from '../operators/drop-while-slow';
+import { dropWhileSlow } from '../operators/drop-while-slow';
 import { fromKeyframe } from '../operators/from-keyframe';
 import type { MuxedPicture } from '../picture';
 import { toJsmp } from '../transport/jsmp';
+import { ViewerLag } from './viewer-lag';
 
 /** `stream`: MPEG-TS for JSMpeg v1 (our page). `legacy`: the original `jsmp` protocol for the old jsmpg.js. */
 export type ViewerProtocol = 'stream' | 'legacy';
 
 /** Largest control message a viewer may send (DESIGN §3); anything else is a policy violation. */
 export const MAX_CONTROL_MESSAGE = 256;
+
+/** Default bound on a viewer's ack lag, in ms: beyond it, its pictures are dropped. */
+export const DEFAULT_MAX_LAG_MS = 500;
+/** Default time a viewer may stay slow before it is closed (1008), in ms. */
+export const DEFAULT_STUCK_MS = 10_000;
+/** How long a viewer closed for being too slow gets to finish the closing handshake before it is cut off. */
+export const SLOW_CLOSE_GRACE_MS = 2000;
+
+/**
+ * Why a picture was not sent to a viewer: `lag`: its acks say it is more than `maxLagMs` behind; `backlog`: its
+ * socket holds more than `highWaterMark` unsent bytes; `resync`: it has caught up and waits for a keyframe.
+ */
+export type ViewerDropReason = 'lag' | 'backlog' | 'resync';
 
 export interface ViewerOptions {
   readonly protocol: ViewerProtocol;
@@ -18,6 +32,14 @@ export interface ViewerOptions {
   readonly height: number;
   /** A viewer whose socket holds more than this many unsent bytes is slow. */
   readonly highWaterMark: number;
+  /** A viewer that acks and whose oldest unacknowledged picture is older than this (ms) is slow. 0: no bound. */
+  readonly maxLagMs?: number;
+  /** A viewer slow for this long (ms) without a break is closed with 1008. 0: never. */
+  readonly stuckMs?: number;
+  /** Clock and timers (default `asyncScheduler`), so the lag logic runs in virtual time in tests. */
+  readonly scheduler?: SchedulerLike;
+  /** Told on each ack that moved forward: ms from sending the newest acknowledged picture to its ack. */
+  readonly onAck?: (lagMs: number, viewer: Viewer) => void;
   /** Told when the viewer has gone, whatever the reason. */
   readonly onClose?: (viewer: Viewer) => void;
 }
@@ -26,10 +48,13 @@ export interface ViewerOptions {
 export interface ViewerStats {
   sent: number;
   bytes: number;
-  dropped: Record<DropReason, number>;
+  dropped: Record<ViewerDropReason, number>;
   resyncs: number;
   /** Pictures the page says it has decoded (acks), or -1 for a client that never acked. */
   acked: number;
+  /** Lag when the last picture was offered: pictures sent but not acknowledged, and the oldest one's age in ms. */
+  lagPictures: number;
+  lagMs: number;
 }
 
 /**
@@ -38,10 +63,29 @@ export interface ViewerStats {
  * decision and one `send` of bytes made once for all viewers.
  */
 export class Viewer {
-  readonly stats: ViewerStats = { sent: 0, bytes: 0, dropped: { slow: 0, resync: 0 }, resyncs: 0, acked: -1 };
+  readonly stats: ViewerStats = {
+    sent: 0,
+    bytes: 0,
+    dropped: { lag: 0, backlog: 0, resync: 0 },
+    resyncs: 0,
+    acked: -1,
+    lagPictures: 0,
+    lagMs: 0,
+  };
   readonly connectedAt = Date.now();
+  /** The code this server closed the socket with (undefined: not closed by us). */
+  closeCode: number | undefined;
   private subscription: Subscription | undefined;
   private closed = false;
+  private readonly scheduler: SchedulerLike;
+  private readonly lag: ViewerLag;
+  private readonly maxLagMs: number;
+  private readonly stuckMs: number;
+  /** Why the viewer is slow now (set on each picture), or undefined while it keeps up. */
+  private slowBecause: 'lag' | 'backlog' | undefined;
+  /** Runs while the viewer is slow: closes it if it still is after `stuckMs`. */
+  private stuckTimer: Subscription | undefined;
+  private cutOff: Subscription | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -52,14 +96,20 @@ export class Viewer {
     // A socket error (reset, bad frame) is followed by 'close'; the listener keeps it from being thrown.
     socket.on('error', () => undefined);
 
-    const { pictures$, protocol, highWaterMark, width, height } = options;
+    const { pictures$, protocol, width, height } = options;
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.lag = new ViewerLag(() => this.scheduler.now());
+    this.maxLagMs = options.maxLagMs ?? DEFAULT_MAX_LAG_MS;
+    this.stuckMs = options.stuckMs ?? DEFAULT_STUCK_MS;
     const deliverable$ = pictures$.pipe(
       fromKeyframe(),
       dropWhileSlow({
-        isSlow: () => socket.bufferedAmount > highWaterMark,
-        onDrop: (_, reason) => this.stats.dropped[reason]++,
+        isSlow: this.isSlow,
+        // A 'slow' drop is counted under what made the viewer slow (set by isSlow for this very picture).
+        onDrop: (_, reason) => this.stats.dropped[reason === 'slow' ? (this.slowBecause ?? 'backlog') : reason]++,
         onResync: () => this.stats.resyncs++,
       }),
+      tap((picture) => this.lag.record(picture.capturedAt)),
     );
     const bytes$ = protocol === 'stream' ? deliverable$.pipe(map((p) => p.ts)) : deliverable$.pipe(toJsmp(width, height));
     this.subscription = bytes$.subscribe({
@@ -80,7 +130,9 @@ export class Viewer {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeCode = code;
     this.subscription?.unsubscribe();
+    this.stopStuckTimer();
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(code, reason);
     }
@@ -90,7 +142,44 @@ export class Viewer {
   terminate(): void {
     this.closed = true;
     this.subscription?.unsubscribe();
+    this.stopStuckTimer();
     this.socket.terminate();
+  }
+
+  /** Judges the viewer before each picture (lag first: kernel buffers hide a slow peer from the backlog). */
+  private readonly isSlow = (): boolean => {
+    const because = this.slowReason();
+    this.slowBecause = because;
+    this.stats.lagPictures = this.lag.pictures;
+    if (because === undefined) this.stopStuckTimer();
+    else if (this.stuckTimer === undefined && this.stuckMs > 0) {
+      // Scheduled on the edge into slowness only, so the per-picture path allocates nothing.
+      this.stuckTimer = this.scheduler.schedule(this.onStuck, this.stuckMs);
+    }
+    return because !== undefined;
+  };
+
+  private slowReason(): 'lag' | 'backlog' | undefined {
+    const lagMs = this.lag.ms();
+    this.stats.lagMs = lagMs;
+    if (this.maxLagMs > 0 && lagMs > this.maxLagMs) return 'lag';
+    if (this.socket.bufferedAmount > this.options.highWaterMark) return 'backlog';
+    return undefined;
+  }
+
+  /** `stuckMs` after the viewer became slow, with no picture in between finding it caught up. */
+  private readonly onStuck = (): void => {
+    this.stuckTimer = undefined;
+    // Asked again now: pictures may have stopped coming while the viewer caught up.
+    if (this.slowReason() === undefined) return;
+    this.close(1008, 'too slow');
+    // A stuck peer may never read the close frame behind its backlog: do not hold its socket for ws's 30 s.
+    this.cutOff = this.scheduler.schedule(() => this.socket.terminate(), SLOW_CLOSE_GRACE_MS);
+  };
+
+  private stopStuckTimer(): void {
+    this.stuckTimer?.unsubscribe();
+    this.stuckTimer = undefined;
   }
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
@@ -104,13 +193,19 @@ export class Viewer {
     }
     if (typeof message !== 'object' || message === null) return this.close(1008, 'control message is not a JSON object');
     const { type, frames } = message as { type?: unknown; frames?: unknown };
-    if (type === 'ack' && typeof frames === 'number' && Number.isFinite(frames)) this.stats.acked = frames;
+    if (type === 'ack' && typeof frames === 'number' && Number.isFinite(frames)) {
+      this.stats.acked = frames;
+      const lagMs = this.lag.ack(frames);
+      if (lagMs !== undefined) this.options.onAck?.(lagMs, this);
+    }
     // Unknown control types are ignored, so newer pages keep working with older servers.
   };
 
   private readonly onSocketClose = (): void => {
     this.closed = true;
     this.subscription?.unsubscribe();
+    this.stopStuckTimer();
+    this.cutOff?.unsubscribe();
     this.socket.off('message', this.onMessage);
     this.options.onClose?.(this);
   };

@@ -1,0 +1,191 @@
+import { EventEmitter } from 'node:events';
+import { concat, interval, map, NEVER, take, type Observable } from 'rxjs';
+import type WebSocket from 'ws';
+import type { MuxedPicture } from '../../src/picture';
+import { SLOW_CLOSE_GRACE_MS, Viewer, type ViewerOptions } from '../../src/server/viewer';
+import { pic, withTs } from '../helpers/pictures';
+import { testScheduler } from '../helpers/test-scheduler';
+
+/** Pictures every 100 ms of virtual time, a keyframe every `gop`; picture i is seq i. */
+const FRAME_MS = 100;
+
+/** Just enough of a ws socket for a Viewer: records sends and closes, with a settable bufferedAmount. */
+class FakeSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readonly CONNECTING = 0;
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: { at: number; seq: number }[] = [];
+  readonly closes: { at: number; code: number; reason: string }[] = [];
+  terminatedAt: number | undefined;
+  constructor(
+    private readonly now: () => number,
+    private readonly seqOf: Map<Buffer, number>,
+  ) {
+    super();
+  }
+  send(bytes: Buffer): void {
+    this.sent.push({ at: this.now(), seq: this.seqOf.get(bytes)! });
+  }
+  close(code: number, reason: string): void {
+    this.readyState = 2;
+    this.closes.push({ at: this.now(), code, reason });
+  }
+  terminate(): void {
+    this.terminatedAt = this.now();
+    this.readyState = 3;
+    this.emit('close', 1006, Buffer.alloc(0));
+  }
+  /** The page's ack, as the viewer page sends it. */
+  ack(frames: number): void {
+    this.emit('message', Buffer.from(JSON.stringify({ type: 'ack', frames })), false);
+  }
+}
+
+/**
+ * A Viewer on a fake socket in virtual time: `count` pictures, one every 100 ms, keyframes every `gop`.
+ * `at(ms, fn)` runs a step (an ack, a change of backlog) at a virtual time; `run()` flushes everything.
+ */
+function setup(count: number, gop: number, options: Partial<ViewerOptions> = {}, ends = true) {
+  const scheduler = testScheduler();
+  // Outside run(), a TestScheduler stops at 750 virtual ms; these runs last seconds.
+  scheduler.maxFrames = 60_000;
+  const seqOf = new Map<Buffer, number>();
+  const pictures = Array.from({ length: count }, (_, i) => {
+    const p = withTs(pic(i % gop === 0 ? 'I' : 'P', i));
+    seqOf.set(p.ts, i);
+    return p;
+  });
+  const pictures$: Observable<MuxedPicture> = interval(FRAME_MS, scheduler).pipe(
+    take(count),
+    map((i) => pictures[i]!),
+    (pictures$) => (ends ? pictures$ : concat(pictures$, NEVER)),
+  );
+  const socket = new FakeSocket(() => scheduler.now(), seqOf);
+  const acks: number[] = [];
+  let viewer!: Viewer;
+  scheduler.schedule(() => {
+    viewer = new Viewer(socket as unknown as WebSocket, {
+      protocol: 'stream',
+      pictures$,
+      width: 640,
+      height: 480,
+      highWaterMark: 1024,
+      maxLagMs: 500,
+      stuckMs: 2000,
+      scheduler,
+      onAck: (ms) => acks.push(ms),
+      ...options,
+    });
+  });
+  const at = (ms: number, step: () => void): void => void scheduler.schedule(step, ms);
+  /** Acks every picture sent so far, as a page that keeps up does. */
+  const ackAll = (): void => socket.ack(socket.sent.length);
+  return { scheduler, socket, acks, at, ackAll, viewer: () => viewer, run: () => scheduler.flush() };
+}
+
+describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
+  it('sends every picture to a viewer that keeps up, and reports each ack\'s lag', () => {
+    const t = setup(30, 10);
+    // A page that acks 50 ms after each picture arrives.
+    for (let i = 1; i <= 30; i++) t.at(i * FRAME_MS + 50, t.ackAll);
+    t.run();
+    expect(t.socket.sent.map((s) => s.seq)).toEqual([...Array(30).keys()]);
+    expect(t.viewer().stats).toMatchObject({ sent: 30, dropped: { lag: 0, backlog: 0, resync: 0 }, resyncs: 0, acked: 30 });
+    expect(t.acks).toHaveLength(30);
+    expect(new Set(t.acks)).toEqual(new Set([50]));
+    // The stream ended: closed as such, not as too slow.
+    expect(t.socket.closes).toEqual([{ at: 3000, code: 1001, reason: 'stream ended' }]);
+  });
+
+  it('never judges a viewer that never acks by lag (legacy clients cannot)', () => {
+    const t = setup(150, 10);
+    t.run();
+    expect(t.viewer().stats.sent).toBe(150);
+    expect(t.viewer().stats.dropped).toEqual({ lag: 0, backlog: 0, resync: 0 });
+    expect(t.viewer().stats.acked).toBe(-1);
+  });
+
+  it('drops whole pictures once the ack lag passes maxLagMs, and resumes at the next keyframe after catching up', () => {
+    const t = setup(40, 10);
+    // Picture i is sent at (i + 1) * 100 ms. The page keeps up for 5 pictures, freezes, then from 1550 ms acks
+    // everything it got every 100 ms again.
+    for (let i = 1; i <= 5; i++) t.at(i * FRAME_MS + 10, t.ackAll);
+    for (let ms = 1550; ms < 4200; ms += FRAME_MS) t.at(ms, t.ackAll);
+    t.run();
+    const seqs = t.socket.sent.map((s) => s.seq);
+    // Picture 5 (sent at 600) is unacknowledged from then on: at 1200 it has waited 600 ms > 500, so pictures
+    // 11…14 are dropped as lag; after the ack at 1550, 15…19 wait for the keyframe 20 (resync).
+    expect(seqs).toEqual([...Array.from({ length: 11 }, (_, i) => i), ...Array.from({ length: 20 }, (_, i) => 20 + i)]);
+    const { stats } = t.viewer();
+    expect(stats.dropped).toEqual({ lag: 4, backlog: 0, resync: 5 });
+    expect(stats.resyncs).toBe(1);
+    expect(t.socket.closes.map((c) => c.code)).toEqual([1001]);
+  });
+
+  it('drops on a socket backlog above the high-water mark, counted as backlog', () => {
+    const t = setup(30, 10);
+    t.at(450, () => (t.socket.bufferedAmount = 4096));
+    t.at(750, () => (t.socket.bufferedAmount = 0));
+    t.run();
+    expect(t.socket.sent.map((s) => s.seq)).toEqual([0, 1, 2, 3, ...Array.from({ length: 20 }, (_, i) => 10 + i)]);
+    expect(t.viewer().stats.dropped).toEqual({ lag: 0, backlog: 3, resync: 3 });
+  });
+
+  it('closes a viewer that stays slow for stuckMs with 1008 "too slow", and cuts it off if it never answers', () => {
+    const t = setup(100, 10);
+    t.at(110, t.ackAll); // acks once, then never again
+    t.run();
+    // Slow from picture 7 (at 800, picture 1, sent at 200, has waited 600 ms); closed stuckMs later, before the
+    // picture due then: pictures 7…26 were dropped.
+    expect(t.socket.closes).toEqual([{ at: 2800, code: 1008, reason: 'too slow' }]);
+    expect(t.viewer().closeCode).toBe(1008);
+    expect(t.socket.terminatedAt).toBe(2800 + SLOW_CLOSE_GRACE_MS);
+    expect(t.viewer().stats).toMatchObject({ sent: 7, dropped: { lag: 20, backlog: 0, resync: 0 } });
+    // Nothing was sent or judged after the close.
+    expect(Math.max(...t.socket.sent.map((s) => s.at))).toBeLessThan(2800);
+  });
+
+  it('does not cut off a socket that finished its closing handshake, and leaves no timer behind', () => {
+    const t = setup(100, 10);
+    t.at(110, t.ackAll);
+    t.at(2900, () => t.socket.emit('close', 1008, Buffer.from('too slow')));
+    t.run();
+    expect(t.socket.closes.map((c) => c.code)).toEqual([1008]);
+    expect(t.socket.terminatedAt).toBeUndefined();
+    expect(t.scheduler.actions).toHaveLength(0);
+  });
+
+  it('keeps a viewer whose slowness ends before stuckMs, and one whose pictures stopped while it caught up', () => {
+    const t = setup(30, 10, { stuckMs: 1000 });
+    t.at(110, t.ackAll);
+    // Slow from 800; the page catches up at 1500 (before 1800): the timer is cleared by the next picture.
+    t.at(1500, t.ackAll);
+    t.run();
+    expect(t.socket.closes.map((c) => c.code)).toEqual([1001]);
+    expect(t.viewer().stats.dropped.lag).toBeGreaterThan(0);
+
+    // Pictures stop at 1000 (the camera stalls) while the viewer is slow; it acks everything at 1200; the stuck
+    // timer (due 1800) asks again rather than trusting the last verdict, and keeps it.
+    const u = setup(10, 10, { stuckMs: 1000 }, false);
+    u.at(110, u.ackAll);
+    u.at(1200, u.ackAll);
+    u.run();
+    expect(u.viewer().stats.dropped.lag).toBe(3);
+    expect(u.socket.closes).toEqual([]);
+    expect(u.scheduler.actions).toHaveLength(0);
+  });
+
+  it('closes nobody for slowness with stuckMs 0, and judges by backlog only with maxLagMs 0', () => {
+    const t = setup(200, 10, { stuckMs: 0 });
+    t.at(110, t.ackAll);
+    t.run();
+    expect(t.socket.closes.map((c) => c.code)).toEqual([1001]);
+    expect(t.viewer().stats.dropped.lag).toBeGreaterThan(150);
+
+    const u = setup(50, 10, { maxLagMs: 0 });
+    u.at(110, u.ackAll);
+    u.run();
+    expect(u.viewer().stats.sent).toBe(50);
+  });
+});
