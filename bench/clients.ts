@@ -1,10 +1,13 @@
 // Viewer sockets for the fan-out and slow-viewer parts, in their own process so the server's CPU is measured alone.
 // Run by bench/run.ts with an IPC channel:
-//   node clients.js --url ws://127.0.0.1:8082/stream --count 100 [--paused 20] [--throttled 5 --throttle-kbps 400]
+//   node clients.js --url ws://127.0.0.1:8082/stream --count 100 [--paused 10] [--stalled 10]
+//                   [--throttled 5 --throttle-kbps 400] [--ack 1]
 //                   --seconds 30 [--settle 2]
 // Opens `count` normal viewers, `paused` ones that stop reading at once (ws._socket.pause(): the kernel buffers
 // fill, then the server's queue) and `throttled` ones that read at most `throttle-kbps` (the socket is paused and
-// resumed on a 50 ms token bucket). Waits `settle` seconds, sends { type: 'measuring' }, counts for `seconds`, then
+// resumed on a 50 ms token bucket). With --ack, normal and throttled viewers ack received pictures as the page does,
+// and `stalled` ones ack until the window starts, then read on without acking (a page whose main thread froze: the
+// browser keeps reading the socket). Waits `settle` seconds, sends { type: 'measuring' }, counts for `seconds`, then
 // sends { type: 'result', … } and exits.
 //
 // Delivery delay: every picture starts a PES packet whose PTS is a 90 kHz timestamp. pistream's PTS is the frame's
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '1' },
     paused: { type: 'string', default: '0' },
     throttled: { type: 'string', default: '0' },
+    stalled: { type: 'string', default: '0' },
     'throttle-kbps': { type: 'string', default: '400' },
     seconds: { type: 'string', default: '5' },
     settle: { type: 'string', default: '1' },
@@ -28,7 +32,7 @@ const { values } = parseArgs({
   },
 });
 
-type Kind = 'normal' | 'paused' | 'throttled';
+type Kind = 'normal' | 'paused' | 'throttled' | 'stalled';
 
 interface Viewer {
   readonly ws: WebSocket;
@@ -92,7 +96,7 @@ function openViewer(url: string, kind: Kind, throttleBytesPerTick: number): Prom
     viewer.messages++;
     if (!measuring) return;
     viewer.bytes += data.length;
-    if (measureDelays && kind !== 'paused') scanPackets(viewer, data);
+    if (measureDelays && (kind === 'normal' || kind === 'throttled')) scanPackets(viewer, data);
   });
   ws.on('error', () => undefined);
   return new Promise((resolve) => {
@@ -103,6 +107,8 @@ function openViewer(url: string, kind: Kind, throttleBytesPerTick: number): Prom
       if (ack && kind !== 'paused') {
         let acked = 0;
         const acker = setInterval(() => {
+          // A stalled page (its main thread frozen): the browser still reads the socket, but nothing is decoded.
+          if (kind === 'stalled' && measuring) return;
           if (viewer.messages === acked || ws.readyState !== ws.OPEN) return;
           acked = viewer.messages;
           ws.send(JSON.stringify({ type: 'ack', frames: acked }));
@@ -138,6 +144,7 @@ async function main(): Promise<void> {
     ...Array<Kind>(Number(values.count)).fill('normal'),
     ...Array<Kind>(Number(values.paused)).fill('paused'),
     ...Array<Kind>(Number(values.throttled)).fill('throttled'),
+    ...Array<Kind>(Number(values.stalled)).fill('stalled'),
   ];
   const throttleBytesPerTick = (Number(values['throttle-kbps']) * 1000) / 8 / 20;
   const viewers: Viewer[] = [];

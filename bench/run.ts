@@ -53,9 +53,13 @@ const JOINS = quick ? 5 : 20;
 const FANOUT = quick ? [1, 100] : [1, 100, 500, 1000];
 const FANOUT_S = quick ? 5 : 30;
 const ROUNDS = Number(flag('--rounds') ?? (quick ? 1 : 2));
-const SLOW = { normal: 100, paused: 20, throttled: 5, throttleKbps: SD.bitrateKbps / 2 };
-/** Paused viewers need about a minute before the kernel's socket buffers are full and the server notices. */
-const SLOW_S = quick ? 10 : 60;
+/**
+ * 20 paused: 10 whose TCP reading stops (a dead peer or network) and 10 stalled pages (the socket is read, nothing is
+ * decoded or acked: what a frozen tab does, as the browser's network stack keeps reading).
+ */
+const SLOW = { normal: 100, paused: 10, stalled: 10, throttled: 5, throttleKbps: SD.bitrateKbps / 2 };
+/** TCP-paused viewers need over a minute here before the kernel's socket buffers (~4 MiB) are full. */
+const SLOW_S = quick ? 10 : 90;
 const SLOW_REFERENCE_S = quick ? 8 : 30;
 const SETTLE_S = 2;
 const IMPLS: readonly Impl[] = ['pistream', 'baseline'];
@@ -68,6 +72,7 @@ const results: Record<string, unknown> = {
 };
 
 let browser: BrowserContext | undefined;
+const extraBrowsers = new Set<BrowserContext>();
 const servers = new Set<RunningChild>();
 
 async function up(impl: Impl, spec: StreamSpec): Promise<RunningChild> {
@@ -381,11 +386,11 @@ async function main(): Promise<void> {
         const reference = await runClients(child, { count: SLOW.normal, seconds: SLOW_REFERENCE_S, settle: SETTLE_S, delays: true, ack: true });
         const m1 = await scrapeMetrics(child);
         const rssBefore = rssMiB(child.pid);
-        // The server's own count of viewers a second before the window ends (a paused client never reads the
+        // The server's own count of viewers a few seconds before the window ends (a paused client never reads the
         // close frame, so it cannot tell that the server has closed it).
-        const late = sleep((SETTLE_S + SLOW_S - 1) * 1000 + 1500).then(() => scrapeMetrics(child));
+        const late = sleep((SETTLE_S + SLOW_S - 3) * 1000).then(() => scrapeMetrics(child));
         const slow = await runClients(child, {
-          count: SLOW.normal, paused: SLOW.paused, throttled: SLOW.throttled, throttleKbps: SLOW.throttleKbps,
+          count: SLOW.normal, paused: SLOW.paused, stalled: SLOW.stalled, throttled: SLOW.throttled, throttleKbps: SLOW.throttleKbps,
           seconds: SLOW_S, settle: SETTLE_S, delays: true, ack: true,
         });
         const m2 = await scrapeMetrics(child);
@@ -409,7 +414,7 @@ async function main(): Promise<void> {
           withSlow: {
             p50: d(slow.delays, 0.5), p95: d(slow.delays, 0.95), p99: d(slow.delays, 0.99), kbps: slow.medianKbps, minKbps: slow.minKbps,
             rssMiBBefore: rssBefore, rssMiB: slow.rssMiB, cpuPct: slow.cpuPct, normalOpen: slow.connected, pausedOpen: slow.pausedConnected,
-            throttledOpen: slow.throttledConnected, dropsPerSlowViewer: drops / (SLOW.paused + SLOW.throttled), dropsByReason,
+            throttledOpen: slow.throttledConnected, dropsPerSlowViewer: drops / (SLOW.paused + SLOW.stalled + SLOW.throttled), dropsByReason,
             closeCodes: slow.closeCodes, serverViewersAtEnd: viewersLate,
             resyncs: delta(m1, m2, 'pistream_resyncs_total'), throttledKbps: slow.throttledKbps,
             throttledP50: d(slow.throttledDelays, 0.5), throttledP95: d(slow.throttledDelays, 0.95), throttledMax: d(slow.throttledDelays, 1),
@@ -419,19 +424,23 @@ async function main(): Promise<void> {
         const w = row.withSlow;
         table.push([impl, `${SLOW.normal}`, cell(row.reference.p50), cell(row.reference.p95), cell(row.reference.kbps, 0), cell(row.reference.rssMiB, 0), '', '', '', '', '']);
         table.push([
-          impl, `${SLOW.normal}+${SLOW.paused}p+${SLOW.throttled}t`, cell(w.p50), cell(w.p95), cell(w.kbps, 0), cell(w.rssMiB, 0),
-          impl === 'pistream' ? cell(w.serverViewersAtEnd, 0) : `${SLOW.normal + w.pausedOpen + w.throttledOpen}`, cell(w.dropsPerSlowViewer, 0), cell(w.resyncs, 0), cell(w.throttledKbps, 0),
+          impl, `${SLOW.normal}+${SLOW.paused}p+${SLOW.stalled}s+${SLOW.throttled}t`, cell(w.p50), cell(w.p95), cell(w.kbps, 0), cell(w.rssMiB, 0),
+          impl === 'pistream' ? cell(w.serverViewersAtEnd, 0) : `${SLOW.normal + SLOW.stalled + w.pausedOpen + w.throttledOpen}`, cell(w.dropsPerSlowViewer, 0), cell(w.resyncs, 0), cell(w.throttledKbps, 0),
           `${cell(w.throttledP50, 0)}/${cell(w.throttledP95, 0)}/${cell(w.throttledMax, 0)}`,
         ]);
       }
       results.slowViewers = { seconds: SLOW_S, referenceSeconds: SLOW_REFERENCE_S, ...SLOW, delayOffset, rows: slowRows };
       printTable(
-        `4. Slow viewers: ${SLOW.normal} normal, then + ${SLOW.paused} paused (stop reading) + ${SLOW.throttled} throttled ` +
+        `4. Slow viewers: ${SLOW.normal} normal, then + ${SLOW.paused} paused (stop reading TCP) + ${SLOW.stalled} stalled (read, stop acking) + ${SLOW.throttled} throttled ` +
           `(read ≤ ${SLOW.throttleKbps} kbit/s), ${SLOW_S} s (reference ${SLOW_REFERENCE_S} s). Delay = capture → socket read (ms), ` +
           'normal viewers; RSS MiB at the end; drops per slow viewer from /metrics',
         ['impl', 'viewers', 'delay p50', 'delay p95', 'kb/s', 'RSS', 'open at end', 'drops/slow', 'resyncs', 'thr kb/s', 'thr delay p50/p95/max'],
         table,
       );
+      for (const r of slowRows as { impl: Impl; withSlow: { dropsByReason: Record<string, number>; closeCodes: number[] } }[]) {
+        if (r.impl !== 'pistream') continue;
+        console.log(`   pistream drops by reason over the run: ${Object.entries(r.withSlow.dropsByReason).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      }
     }
     await down(pistream);
     await down(baseline);
@@ -440,11 +449,17 @@ async function main(): Promise<void> {
   if (parts.has(5)) {
     const pistream = await up('pistream', SD);
     const baseline = await up('baseline', SD);
+    // Both pages at once, so a 10-minute drift run costs 10 minutes; each in its own browser, as a second tab in
+    // one window would be a background tab, its animation frames throttled.
     const first = await openBrowser();
-    const second = await browser!.newPage();
-    // Both pages at once, so a 10-minute drift run costs 10 minutes.
+    const other = await launchBrowser({ viewport: { width: 1300, height: 760 } });
+    extraBrowsers.add(other);
+    const second = other.pages()[0] ?? (await other.newPage());
+    second.on('pageerror', (e) => pageErrors.push(e.message));
     const [p, b] = await Promise.all([drift(first, pistream.url, 'pistream', DRIFT_MIN), drift(second, baseline.url, 'baseline', DRIFT_MIN)]);
     await closeBrowser();
+    await other.close();
+    extraBrowsers.delete(other);
     await down(pistream);
     await down(baseline);
     results.drift = { minutes: DRIFT_MIN, pistream: p, baseline: b };
@@ -459,6 +474,7 @@ async function main(): Promise<void> {
 
 async function cleanup(): Promise<void> {
   await browser?.close().catch(() => undefined);
+  await Promise.all([...extraBrowsers].map((b) => b.close().catch(() => undefined)));
   await Promise.all([...servers].map((s) => s.stop().catch(() => undefined)));
   await killAll();
 }

@@ -126,6 +126,7 @@ export interface ClientsOptions {
   readonly paused?: number;
   readonly throttled?: number;
   readonly throttleKbps?: number;
+  readonly stalled?: number;
   readonly seconds: number;
   readonly settle: number;
   /** Parse PTS for delivery delays (costs client CPU: off for the fan-out). */
@@ -156,10 +157,10 @@ export interface ClientsResult {
 
 /** Forks clients.ts against `child`, measuring the server's CPU over exactly the clients' counting window. */
 export async function runClients(child: RunningChild, options: ClientsOptions): Promise<ClientsResult> {
-  const { count, paused = 0, throttled = 0, throttleKbps = 400, seconds, settle, delays } = options;
+  const { count, paused = 0, throttled = 0, throttleKbps = 400, stalled = 0, seconds, settle, delays } = options;
   const clients = spawnTracked(process.execPath, [
     compileScript('clients.ts'), '--url', child.url.replace(/^http/, 'ws') + 'stream', '--count', String(count),
-    '--paused', String(paused), '--throttled', String(throttled), '--throttle-kbps', String(throttleKbps),
+    '--paused', String(paused), '--throttled', String(throttled), '--throttle-kbps', String(throttleKbps), '--stalled', String(stalled),
     '--seconds', String(seconds), '--settle', String(settle), '--delays', delays ? '1' : '0',
     '--ack', options.ack ? '1' : '0',
   ], true);
