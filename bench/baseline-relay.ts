@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { resolveFfmpeg } from '../src/encoder/ffmpeg-path';
+import { resolveFfmpeg } from '../src/process/ffmpeg-path';
 import { TestPatternRenderer } from '../src/sources/test-pattern';
 
 const { values } = parseArgs({

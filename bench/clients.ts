@@ -11,7 +11,7 @@
 // sends { type: 'result', … } and exits.
 //
 // Delivery delay: every picture starts a PES packet whose PTS is a 90 kHz timestamp. pistream's PTS is the frame's
-// capture time (ptsOf(capturedAt) = capturedAt × 90 mod 2^33, src/transport/mpegts.ts), so
+// capture time (ptsOf(capturedAt) = capturedAt × 90 mod 2^33, src/formats/mpegts.ts), so
 // (Date.now() × 90 − PTS) mod 2^33 / 90 is the exact capture → socket-read delay. ffmpeg's (the baseline's) PTS
 // starts at 1.4 s when the encoder starts, so the same sum is the delay plus a constant that bench/run.ts removes.
 import { parseArgs } from 'node:util';

@@ -3,8 +3,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { interval, map, take } from 'rxjs';
-import { encodeMpeg1 } from '../src/encoder/encode-mpeg1';
-import { createEncoderCounters } from '../src/encoder/encoder-options';
+import { encodeMpeg1 } from '../src/codecs/mpeg1/encode-mpeg1';
+import { createEncoderCounters } from '../src/codecs/codec';
 import { TestPatternRenderer } from '../src/sources/test-pattern';
 
 const { values } = parseArgs({

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, killAll, killAllNow } from './children';
-import { runClients, sleep, startServer, type Impl } from './servers';
+import { BENCH_MAX_VIEWERS, runClients, sleep, startServer, type Impl } from './servers';
 import { cell, printTable, round } from './stats';
 
 const { values } = parseArgs({
@@ -72,7 +72,8 @@ function bucket(key: string): string {
 async function profiled(impl: Impl, viewers: number): Promise<{ byFunction: Map<string, number>; cpuPct: number }> {
   const dir = join(DIR, `${impl}-${viewers}`);
   mkdirSync(dir, { recursive: true });
-  const server = await startServer(impl, SD, ['--cpu-prof', '--cpu-prof-dir', dir]);
+  // pistream's viewer cap above the viewers opened, or the plugin would refuse some of them.
+  const server = await startServer(impl, SD, ['--cpu-prof', '--cpu-prof-dir', dir], Math.max(BENCH_MAX_VIEWERS, viewers + 10));
   let cpuPct = NaN;
   try {
     await sleep(1000);

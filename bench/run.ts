@@ -7,10 +7,10 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { launchBrowser } from '../spec/helpers/browser';
+import { launchBrowser } from './browser';
 import { ROOT, killAll, killAllNow, rssMiB } from './children';
 import {
-  cliSupportsMaxViewers, runClients, scrapeMetrics, sleep, startServer, type ClientsResult, type Impl,
+  BENCH_MAX_VIEWERS, cliSupportsMaxViewers, runClients, scrapeMetrics, sleep, startServer, type ClientsResult, type Impl,
   type RunningChild, type StreamSpec,
 } from './servers';
 import { cell, median, printTable, quantile, round } from './stats';
@@ -52,6 +52,8 @@ const RECOVERED_HOLD_MS = 1000;
 const JOINS = quick ? 5 : 20;
 const FANOUT = quick ? [1, 100] : [1, 100, 500, 1000];
 const FANOUT_S = quick ? 5 : 30;
+// pistream runs with maxViewers = BENCH_MAX_VIEWERS: the largest fan-out must fit under it, or viewers are refused.
+if (Math.max(...FANOUT) >= BENCH_MAX_VIEWERS) throw new Error(`fan-out of ${Math.max(...FANOUT)} viewers needs a cap above BENCH_MAX_VIEWERS`);
 const ROUNDS = Number(flag('--rounds') ?? (quick ? 1 : 2));
 /**
  * 20 paused: 10 whose TCP reading stops (a dead peer or network) and 10 stalled pages (the socket is read, nothing is

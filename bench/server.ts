@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { createServer } from 'node:http';
 import Hapi from '@hapi/hapi';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { mpegts } from '../src/formats/mpegts';
 import { createHub, type Hub } from '../src/hub';
 import type { MuxedPicture } from '../src/picture';
 import { pistreamPlugin } from '../src/server/plugin';
@@ -43,6 +44,8 @@ async function experiment(variant: string): Promise<void> {
     encoder: { width, height, fps, bitrate: Number(values.bitrate), gop: Math.round(fps), threads: Math.min(4, Math.max(1, availableParallelism() - 1)) },
   });
   const keep = hub.keepAlive();
+  // The MPEG-TS the plugin's /stream sends (muxed once per picture for all viewers; no preamble).
+  const pictures$ = hub.stream(mpegts);
   const http = createServer((_req, res) => res.end('ok'));
   const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
   interface Slot { ws: WebSocket; started: boolean; resyncing: boolean; sent: number; bytes: number; dropped: number }
@@ -62,11 +65,11 @@ async function experiment(variant: string): Promise<void> {
       v.resyncing = false;
     }
     v.sent++;
-    v.bytes += p.ts.length;
-    v.ws.send(p.ts, SEND_OPTIONS);
+    v.bytes += p.wire.length;
+    v.ws.send(p.wire, SEND_OPTIONS);
   };
   if (variant === 'loop') {
-    hub.pictures$.subscribe((p) => {
+    pictures$.subscribe((p) => {
       for (const v of slots) deliver(v, p);
     });
   }
@@ -77,7 +80,7 @@ async function experiment(variant: string): Promise<void> {
       slots.add(v);
       ws.once('close', () => slots.delete(v));
     } else {
-      const sub = hub.pictures$.subscribe((p) => deliver(v, p));
+      const sub = pictures$.subscribe((p) => deliver(v, p));
       ws.once('close', () => sub.unsubscribe());
     }
   });

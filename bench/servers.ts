@@ -32,6 +32,13 @@ export interface RunningChild {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The viewer cap pistream runs with here: above the most viewers any part of the benchmark opens at once (1000 in the
+ * fan-out, + one socket keeping the stream warm), as the plugin's default `maxViewers` (100) would close the rest with
+ * 1013. Together with no per-address upgrade limit (`--upgrade-rate 0`, `upgradeRate: false` in bench/server.ts).
+ */
+export const BENCH_MAX_VIEWERS = 2000;
+
 let cliHasMaxViewers: boolean | undefined;
 
 /** Whether the built CLI takes `--max-viewers` and `--upgrade-rate` (until it does, bench/server.ts stands in). */
@@ -51,11 +58,13 @@ export function cliSupportsMaxViewers(): boolean {
  * pistream on the test pattern, camera always on, `maxViewers` high enough for the fan-out: `node dist/cli.js` when
  * it has --max-viewers, else bench/server.ts (the same plugin). `nodeArgs` go before the script (e.g. --cpu-prof).
  */
-export async function startPistream(spec: StreamSpec, nodeArgs: readonly string[] = [], variant = 'plugin'): Promise<RunningChild> {
+export async function startPistream(
+  spec: StreamSpec, nodeArgs: readonly string[] = [], variant = 'plugin', maxViewers = BENCH_MAX_VIEWERS,
+): Promise<RunningChild> {
   const port = await freePort();
   const common = [
     '--host', '127.0.0.1', '--port', String(port), '--width', String(spec.width), '--height', String(spec.height),
-    '--fps', String(spec.fps), '--bitrate', String(spec.bitrateKbps), '--max-viewers', '2000',
+    '--fps', String(spec.fps), '--bitrate', String(spec.bitrateKbps), '--max-viewers', String(maxViewers),
   ];
   // Every bench viewer comes from 127.0.0.1: the per-address upgrade limit (default 5/s) would refuse the fan-out.
   const cliOnly = ['--upgrade-rate', '0'];
@@ -84,8 +93,10 @@ export async function startBaseline(spec: StreamSpec, nodeArgs: readonly string[
   return { impl: 'baseline', url: `http://127.0.0.1:${port}/`, port, pid: child.pid!, via: 'relay', stop: () => stopChild(child) };
 }
 
-export function startServer(impl: Impl, spec: StreamSpec, nodeArgs: readonly string[] = []): Promise<RunningChild> {
-  return impl === 'pistream' ? startPistream(spec, nodeArgs) : startBaseline(spec, nodeArgs);
+export function startServer(
+  impl: Impl, spec: StreamSpec, nodeArgs: readonly string[] = [], maxViewers = BENCH_MAX_VIEWERS,
+): Promise<RunningChild> {
+  return impl === 'pistream' ? startPistream(spec, nodeArgs, 'plugin', maxViewers) : startBaseline(spec, nodeArgs);
 }
 
 function get(port: number, path: string): Promise<string | undefined> {

@@ -4,7 +4,7 @@
 // Run: npm run build && npm run bench:variants [-- --viewers 500 --seconds 20 --rounds 2]
 import { parseArgs } from 'node:util';
 import { killAll, killAllNow } from './children';
-import { runClients, sleep, startBaseline, startPistream, type RunningChild } from './servers';
+import { BENCH_MAX_VIEWERS, runClients, sleep, startBaseline, startPistream, type RunningChild } from './servers';
 import { cell, median, printTable } from './stats';
 
 const { values } = parseArgs({
@@ -16,14 +16,16 @@ const { values } = parseArgs({
 });
 const N = Number(values.viewers), SECONDS = Number(values.seconds), ROUNDS = Number(values.rounds);
 const SD = { width: 640, height: 480, fps: 24, bitrateKbps: 800 };
+/** pistream's viewer cap: above N, or the plugin would refuse some of the fan-out. */
+const MAX_VIEWERS = Math.max(BENCH_MAX_VIEWERS, N + 10);
 const NAMES = ['pistream (Viewer)', 'inline subscriber', 'shared loop', 'baseline relay'] as const;
 
 async function main(): Promise<void> {
   // All four up at once, each encoding: the same background load for every measurement.
   const servers: RunningChild[] = [
-    await startPistream(SD, [], 'plugin'),
-    await startPistream(SD, [], 'inline'),
-    await startPistream(SD, [], 'loop'),
+    await startPistream(SD, [], 'plugin', MAX_VIEWERS),
+    await startPistream(SD, [], 'inline', MAX_VIEWERS),
+    await startPistream(SD, [], 'loop', MAX_VIEWERS),
     await startBaseline(SD),
   ];
   await sleep(2000);

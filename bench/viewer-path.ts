@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import { Subject, type Observable } from 'rxjs';
+import type { Mpeg1Picture } from '../src/codecs/mpeg1/mpeg1-picture';
+import { mpegts } from '../src/formats/mpegts';
 import { createHub } from '../src/hub';
 import type { MuxedPicture, Picture } from '../src/picture';
 import { Viewer } from '../src/server/viewer';
@@ -57,9 +59,9 @@ class StubSocket extends EventEmitter {
   ping(): void {}
 }
 
-function picture(seq: number): Picture {
+function picture(seq: number): Mpeg1Picture {
   const data = Buffer.alloc(4000, seq & 0xff);
-  return { data, type: seq % GOP === 0 ? 'I' : 'P', keyframe: seq % GOP === 0, seq, capturedAt: Date.now(), width: 640, height: 480 };
+  return { data, codec: 'mpeg1', type: seq % GOP === 0 ? 'I' : 'P', keyframe: seq % GOP === 0, seq, capturedAt: Date.now(), width: 640, height: 480 };
 }
 
 interface Variant {
@@ -70,11 +72,11 @@ interface Variant {
 
 const variants: Variant[] = [
   {
-    name: 'Viewer (now: fromKeyframe → dropWhileSlow → tap → map → subscribe)',
+    name: 'Viewer (now: fromKeyframe → dropWhileSlow → tap → subscribe)',
     attach(pictures$, n) {
       const sockets = Array.from({ length: n }, () => new StubSocket());
       const viewers = sockets.map(
-        (s) => new Viewer(s as never, { protocol: 'stream', pictures$, width: 640, height: 480, highWaterMark: 512 * 1024 }),
+        (s) => new Viewer(s as never, { format: mpegts, pictures$, highWaterMark: 512 * 1024 }),
       );
       return { sockets, stop: () => viewers.forEach((v) => v.terminate()) };
     },
@@ -103,8 +105,8 @@ const variants: Variant[] = [
             resyncing = false;
           }
           stats.sent++;
-          stats.bytes += p.ts.length;
-          s.send(p.ts, options);
+          stats.bytes += p.wire.length;
+          s.send(p.wire, options);
         });
       });
       return { sockets, stop: () => subs.forEach((x) => x.unsubscribe()) };
@@ -136,8 +138,8 @@ const variants: Variant[] = [
             v.resyncing = false;
           }
           v.sent++;
-          v.bytes += p.ts.length;
-          v.s.send(p.ts, options);
+          v.bytes += p.wire.length;
+          v.s.send(p.wire, options);
         }
       });
       return { sockets, stop: () => sub.unsubscribe() };
@@ -157,7 +159,8 @@ function run(variant: Variant, n: number): { usPerPicture: number; bytesPerPictu
     graceMs: 0,
     watchdogMs: 1e9,
   });
-  const { sockets, stop } = variant.attach(hub.pictures$, n);
+  // The bytes /stream sends: MPEG-TS, muxed once per picture in the hub for all viewers (as the server does).
+  const { sockets, stop } = variant.attach(hub.stream(mpegts), n);
   // Warm-up: one GOP (JIT, first-keyframe paths).
   for (let i = 0; i < GOP; i++) frames$.next(pictures[i] as never);
   gc();

@@ -9,7 +9,8 @@
  * - acknowledgements of decoded pictures back to the server, which uses them to spot slow viewers;
  * - a stats HUD, and glass-to-glass latency from the test pattern's barcode, exposed on `window.pistream`.
  *
- * Plain script, no build step; the page's CSP allows no inline script or style.
+ * Plain script, no build step; the page's CSP allows no inline script or style. Loaded after barcode.js and
+ * protocol.js, which it shares with the server.
  */
 (function () {
   'use strict';
@@ -26,13 +27,12 @@
   /** Smaller than JSMpeg's 512 KiB default: the decoder's buffer bounds the worst-case backlog. */
   var VIDEO_BUFFER_SIZE = 256 * 1024;
 
-  /** The test pattern's barcode (DESIGN §7): two rows of 32 blocks of 16x16 px, 235 = 1, 16 = 0, MSB first. */
-  var BARCODE_BLOCK = 16;
-  var BARCODE_BITS = 32;
-  var BARCODE_WIDTH = BARCODE_BLOCK * BARCODE_BITS;
   var TWO_32 = 4294967296;
 
   var JSMpeg = window.JSMpeg;
+  /** The barcode reader and the control messages, shared with the server (barcode.js, protocol.js). */
+  var barcodeReader = window.pistreamBarcode;
+  var protocol = window.pistreamProtocol;
   var canvas = document.getElementById('video');
   var statusEl = document.getElementById('status');
   var statsEl = document.getElementById('stats');
@@ -94,26 +94,6 @@
     return url.href;
   }
 
-  /** Reads the barcode from the decoded luma plane (row stride `stride`), or returns null when there is none. */
-  function readBarcode(y, stride, height) {
-    if (stride < BARCODE_WIDTH || height < 2 * BARCODE_BLOCK) return null;
-    var words = [0, 0];
-    for (var row = 0; row < 2; row++) {
-      var word = 0;
-      var cy = row * BARCODE_BLOCK + BARCODE_BLOCK / 2;
-      for (var bit = 0; bit < BARCODE_BITS; bit++) {
-        // The mean of the 2x2 pixels at the block's centre: far from the block edges, where coding artefacts are.
-        var i = (cy - 1) * stride + bit * BARCODE_BLOCK + BARCODE_BLOCK / 2 - 1;
-        var luma = (y[i] + y[i + 1] + y[i + stride] + y[i + stride + 1]) / 4;
-        // Neither clearly dark (16) nor clearly bright (235): this picture has no barcode.
-        if (luma > 90 && luma < 160) return null;
-        word = word * 2 + (luma >= 128 ? 1 : 0);
-      }
-      words[row] = word;
-    }
-    return { frame: words[0], time: words[1] };
-  }
-
   /** Milliseconds from a mod-2^32 capture time to now, undoing the wrap. */
   function barcodeAge(time) {
     var age = (Date.now() % TWO_32) - time;
@@ -127,7 +107,8 @@
     s.lastPictureAt = performance.now();
     if (state.timings.openToFirstPicture === null && s.open) state.timings.openToFirstPicture = s.lastPictureAt - s.openedAt;
     state.frames++;
-    var barcode = readBarcode(y, (s.width + 15) & ~15, s.height);
+    // JSMpeg pads the rows of its planes to whole macroblocks (16 px).
+    var barcode = barcodeReader.readPlane(y, (s.width + 15) & ~15, s.height);
     if (barcode) {
       var latencyMs = barcodeAge(barcode.time);
       state.lastBarcode = { frame: barcode.frame, time: barcode.time, latencyMs: latencyMs };
@@ -330,7 +311,7 @@
       return;
     }
     if (s.socket.readyState !== WebSocket.OPEN) return;
-    s.socket.send(JSON.stringify({ type: 'ack', frames: s.decoded }));
+    s.socket.send(protocol.ackMessage(s.decoded));
     s.acked = s.decoded;
     s.lastAckAt = performance.now();
   }
@@ -437,9 +418,9 @@
     }, 10000);
   }
 
-  if (!JSMpeg) {
+  if (!JSMpeg || !barcodeReader || !protocol) {
     setStatus('reconnecting');
-    statusEl.textContent = 'player failed to load';
+    statusEl.textContent = JSMpeg ? 'page scripts failed to load' : 'player failed to load';
     return;
   }
   initFullscreen();

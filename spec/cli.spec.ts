@@ -1,8 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, STOP_TIMEOUT_MS, type CliEffects, type RunningServer, type StartServer } from '../src/cli';
-import { flagName, parseConfig } from '../src/config';
+import { main, STOP_TIMEOUT_MS, type CliEffects, type StartServer } from '../src/cli';
+import { parseConfig } from '../src/config/command-line';
+import { flagName, FLAGS } from '../src/config/flags';
+import type { RunningServer } from '../src/server/start-server';
 import { connect } from './helpers/ws-client';
 
 const root = join(__dirname, '..');
@@ -31,7 +33,10 @@ function fakeProcess(startServer: StartServer) {
   return { fx, exited, out, err, handlers, timers, exits, startServer: fx.startServer as jest.Mock };
 }
 
-function fakeServer(stop: () => Promise<void> = () => Promise.resolve()): RunningServer & { stop: jest.Mock } {
+/** What the CLI gets from startServer. */
+type Started = Pick<RunningServer, 'url' | 'stop'>;
+
+function fakeServer(stop: () => Promise<void> = () => Promise.resolve()): Started & { stop: jest.Mock } {
   return { url: 'http://0.0.0.0:8082/', stop: jest.fn(stop) };
 }
 
@@ -84,6 +89,10 @@ describe('main (in-process)', () => {
     await main(['--port', '9000'], { PISTREAM_FPS: '30' }, p.fx);
     expect(p.startServer).toHaveBeenCalledTimes(1);
     expect(p.startServer).toHaveBeenCalledWith(parseConfig(['--port', '9000'], { PISTREAM_FPS: '30' }));
+    const [config] = p.startServer.mock.calls[0] as Parameters<StartServer>;
+    expect(config.port).toBe(9000);
+    expect(config.plugin.encoder?.fps).toBe(30);
+    expect(config.plugin.encoder?.width).toBe(640);
     expect(p.exits).toEqual([]);
     expect([...p.handlers.keys()].sort()).toEqual(['SIGINT', 'SIGTERM']);
   });
@@ -142,8 +151,8 @@ describe('main (in-process)', () => {
 
   it('stops a server that was still starting when the signal came', async () => {
     const server = fakeServer();
-    let started!: (s: RunningServer) => void;
-    const p = fakeProcess(() => new Promise<RunningServer>((resolve) => (started = resolve)));
+    let started!: (s: Started) => void;
+    const p = fakeProcess(() => new Promise<Started>((resolve) => (started = resolve)));
     const starting = called(p.startServer);
     const running = main([], {}, p.fx);
     await starting;
@@ -180,10 +189,8 @@ describe('pistream (a real process)', () => {
     const { code, stdout, stderr } = await runCli(['--help']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    const keys = [
-      'source', 'width', 'height', 'fps', 'allowNonstandardFps', 'bitrate', 'quality', 'gop', 'threads', 'hflip',
-      'vflip', 'rotation', 'port', 'host', 'legacyPort', 'ffmpeg', 'alwaysOn', 'grace', 'logLevel', 'help', 'version',
-    ];
+    const keys = [...FLAGS.map((spec) => spec.key), 'help', 'version'];
+    expect(keys).toEqual(expect.arrayContaining(['source', 'codec', 'width', 'fps', 'threads', 'legacyPort', 'trustProxy', 'grace']));
     for (const key of keys) expect(stdout).toContain(flagName(key));
   });
 

@@ -1,16 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  autoThreads,
-  ConfigError,
-  configSchema,
-  envName,
-  flagName,
-  parseCommandLine,
-  parseConfig,
-  version,
-  type PistreamConfig,
-} from '../src/config';
+import { ConfigError, parseCommandLine, parseConfig, version, type PistreamConfig } from '../src/config/command-line';
+import { autoThreads, configSchema, envName, flagName, FLAGS } from '../src/config/flags';
+import { hashPassword } from '../src/options/auth-users';
+import { PluginOptionsError, validatePluginOptions, type PistreamPluginOptions } from '../src/options/plugin-options';
+import type { SourceSpec } from '../src/sources/open-source';
 
 /** Runs parseConfig and returns its ConfigError's message (failing the test when it does not throw one). */
 function errorOf(argv: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -23,37 +18,66 @@ function errorOf(argv: string[], env: NodeJS.ProcessEnv = {}): string {
   throw new Error(`expected a ConfigError for ${argv.join(' ')} ${JSON.stringify(env)}`);
 }
 
+/** What a config holds, in part (for toMatchObject). */
+type Partly<T> = { [K in keyof T]?: NonNullable<T[K]> extends Buffer ? T[K] : NonNullable<T[K]> extends object ? Partly<NonNullable<T[K]>> : T[K] };
+
+/** The source spec as the plugin's schema takes it from the flags, with the flips (which `SourceSpec` does not declare). */
+type FlagSource = SourceSpec & { readonly hflip?: boolean; readonly vflip?: boolean; readonly rotation?: number };
+
+/** A config as the flags make it. */
+type FlagConfig = Omit<PistreamConfig, 'plugin'> & { readonly plugin: Omit<PistreamPluginOptions, 'source'> & { readonly source?: FlagSource } };
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A copy of `tree` with `value` at the dotted path `keys`, copying the objects on the way. */
+function withValue(tree: Record<string, unknown>, keys: readonly string[], value: unknown): Record<string, unknown> {
+  const [key, ...rest] = keys;
+  return { ...tree, [key!]: rest.length === 0 ? value : withValue((tree[key!] ?? {}) as Record<string, unknown>, rest, value) };
+}
+
+const TLS_CERT = join(__dirname, 'fixtures', 'tls', 'test-only-localhost.crt');
+const TLS_KEY = join(__dirname, 'fixtures', 'tls', 'test-only-localhost.key');
+
 describe('parseConfig', () => {
-  it('defaults to the original pistreaming settings', () => {
+  it('defaults to the original pistreaming settings, leaving the rest of the plugin options to the plugin', () => {
     expect(parseConfig([], {})).toEqual<PistreamConfig>({
-      source: { kind: 'auto' },
-      width: 640,
-      height: 480,
-      fps: 24,
-      frameRate: '24',
-      allowNonstandardFps: false,
-      rate: { mode: 'bitrate', kbps: 800 },
-      gop: 24,
-      threads: autoThreads(),
-      hflip: false,
-      vflip: false,
-      rotation: 0,
       port: 8082,
       host: '0.0.0.0',
-      alwaysOn: false,
-      grace: 5,
-      graceMs: 5000,
       logLevel: 'info',
-      // Open by default (README, Security): any page of the same host, no auth, plain http, 100 viewers.
-      allowOrigins: [],
-      publicHealth: false,
-      maxViewers: 100,
       headerTimeoutMs: 10_000,
-      upgradeRate: 5,
+      plugin: {
+        source: { kind: 'auto' },
+        encoder: { width: 640, height: 480, fps: 24, threads: autoThreads() },
+      },
+    });
+  });
+
+  it("gets the documented defaults from the plugin's schema", () => {
+    const valid = validatePluginOptions(parseConfig([], {}).plugin);
+    expect(valid).toMatchObject({
       // Slow viewers (README, Slow viewers): half a second behind by their acks, or 512 KiB unsent.
       maxLagMs: 500,
       highWaterMark: 512 * 1024,
+      // Open by default (README, Security): any page of the same host, no auth, 100 viewers.
+      maxViewers: 100,
+      upgradeRate: { perSecond: 5, burst: 20 },
+      graceMs: 5000,
+      alwaysOn: false,
+      publicHealth: false,
+      allowOrigins: [],
+      trustProxy: [],
+      encoder: { width: 640, height: 480, fps: 24, threads: autoThreads() },
     });
+    expect(valid.codec.id).toBe('mpeg1');
+    expect(valid.formats.map((format) => format.id)).toEqual(['mpegts', 'jsmp']);
+    expect(valid.auth).toBeUndefined();
+    expect(valid.legacyListener).toBeUndefined();
+    // No bitrate, quality or GOP: the codec picks them when it encodes.
+    expect(valid.encoder).not.toHaveProperty('bitrate');
+    expect(valid.encoder).not.toHaveProperty('quality');
+    expect(valid.encoder).not.toHaveProperty('gop');
   });
 
   it('ignores unrelated and empty environment variables', () => {
@@ -61,43 +85,57 @@ describe('parseConfig', () => {
   });
 
   // Each flag with a value, its env equivalent, and what the config then holds.
-  const cases: [string, string, Partial<PistreamConfig>][] = [
-    ['--source', 'test', { source: { kind: 'test' } }],
-    ['--source', 'rpicam', { source: { kind: 'rpicam' } }],
-    ['--source', 'libcamera', { source: { kind: 'libcamera' } }],
-    ['--source', 'raspivid', { source: { kind: 'raspivid' } }],
-    ['--source', 'v4l2', { source: { kind: 'v4l2' } }],
-    ['--source', 'v4l2:/dev/video2', { source: { kind: 'v4l2', device: '/dev/video2' } }],
-    ['--source', 'file:/tmp/a b.yuv', { source: { kind: 'file', path: '/tmp/a b.yuv' } }],
-    ['--width', '1280', { width: 1280 }],
-    ['--height', '720', { height: 720 }],
-    ['--fps', '30', { fps: 30, frameRate: '30', gop: 30 }],
-    ['--fps', '25', { fps: 25, frameRate: '25', gop: 25 }],
-    ['--fps', '23.976', { fps: 24000 / 1001, frameRate: '24000/1001', gop: 24 }],
-    ['--fps', '29.97', { fps: 30000 / 1001, frameRate: '30000/1001', gop: 30 }],
-    ['--fps', '60000/1001', { fps: 60000 / 1001, frameRate: '60000/1001', gop: 60 }],
-    ['--fps', '60', { fps: 60, frameRate: '60', gop: 60 }],
-    ['--bitrate', '1500', { rate: { mode: 'bitrate', kbps: 1500 } }],
-    ['--quality', '5', { rate: { mode: 'quality', quantiser: 5 } }],
-    ['--gop', '12', { gop: 12 }],
-    ['--threads', '3', { threads: 3 }],
-    ['--threads', 'auto', { threads: autoThreads() }],
-    ['--rotation', '180', { rotation: 180 }],
-    ['--rotation', '0', { rotation: 0 }],
+  const cases: [string, string, Partly<FlagConfig>][] = [
+    ['--source', 'test', { plugin: { source: { kind: 'test' } } }],
+    ['--source', 'rpicam', { plugin: { source: { kind: 'rpicam' } } }],
+    ['--source', 'libcamera', { plugin: { source: { kind: 'libcamera' } } }],
+    ['--source', 'raspivid', { plugin: { source: { kind: 'raspivid' } } }],
+    ['--source', 'v4l2', { plugin: { source: { kind: 'v4l2' } } }],
+    ['--source', 'v4l2:/dev/video2', { plugin: { source: { kind: 'v4l2', device: '/dev/video2' } } }],
+    ['--source', 'file:/tmp/a b.yuv', { plugin: { source: { kind: 'file', path: '/tmp/a b.yuv' } } }],
+    ['--codec', 'mpeg1', { plugin: { codec: 'mpeg1' } }],
+    ['--width', '1280', { plugin: { encoder: { width: 1280 } } }],
+    ['--height', '720', { plugin: { encoder: { height: 720 } } }],
+    ['--fps', '30', { plugin: { encoder: { fps: 30 } } }],
+    ['--fps', '25', { plugin: { encoder: { fps: 25 } } }],
+    ['--fps', '23.976', { plugin: { encoder: { fps: 23.976 } } }],
+    ['--fps', '29.97', { plugin: { encoder: { fps: 29.97 } } }],
+    ['--fps', '60000/1001', { plugin: { encoder: { fps: 60000 / 1001 } } }],
+    ['--fps', '60', { plugin: { encoder: { fps: 60 } } }],
+    ['--bitrate', '1500', { plugin: { encoder: { bitrate: 1500 } } }],
+    ['--quality', '5', { plugin: { encoder: { quality: 5 } } }],
+    ['--gop', '12', { plugin: { encoder: { gop: 12 } } }],
+    ['--threads', '3', { plugin: { encoder: { threads: 3 } } }],
+    ['--threads', 'auto', { plugin: { encoder: { threads: autoThreads() } } }],
+    ['--rotation', '180', { plugin: { source: { kind: 'auto', rotation: 180 } } }],
+    ['--rotation', '0', { plugin: { source: { kind: 'auto', rotation: 0 } } }],
     ['--port', '8080', { port: 8080 }],
     ['--port', '0', { port: 0 }],
     ['--host', '127.0.0.1', { host: '127.0.0.1' }],
     ['--host', '::', { host: '::' }],
     ['--host', 'my-pi.local', { host: 'my-pi.local' }],
-    ['--legacy-port', '8084', { legacyPort: 8084 }],
-    ['--ffmpeg', '/usr/bin/ffmpeg', { ffmpeg: '/usr/bin/ffmpeg' }],
-    ['--grace', '0', { grace: 0, graceMs: 0 }],
-    ['--grace', '2.5', { grace: 2.5, graceMs: 2500 }],
+    ['--legacy-port', '8084', { plugin: { legacyListener: { port: 8084, headerTimeoutMs: 10_000 } } }],
+    ['--legacy-port', '0', { plugin: { legacyListener: { port: 0 } } }],
+    ['--ffmpeg', '/usr/bin/ffmpeg', { plugin: { encoder: { ffmpeg: '/usr/bin/ffmpeg' } } }],
+    ['--grace', '0', { plugin: { graceMs: 0 } }],
+    ['--grace', '2.5', { plugin: { graceMs: 2500 } }],
     ['--log-level', 'debug', { logLevel: 'debug' }],
     ['--log-level', 'silent', { logLevel: 'silent' }],
-    ['--max-lag', '1000', { maxLagMs: 1000 }],
-    ['--max-lag', '0', { maxLagMs: 0 }],
-    ['--high-water-mark', '65536', { highWaterMark: 65536 }],
+    ['--allow-origin', 'https://example.com:8443/page', { plugin: { allowOrigins: ['https://example.com:8443'] } }],
+    ['--allow-origin', 'https://a.example, http://b.example', { plugin: { allowOrigins: ['https://a.example', 'http://b.example'] } }],
+    ['--allow-origin', '*', { plugin: { allowOrigins: ['*'] } }],
+    ['--trust-proxy', 'loopback', { plugin: { trustProxy: ['loopback'] } }],
+    ['--trust-proxy', '10.0.0.0/8, fd00::/8,private', { plugin: { trustProxy: ['10.0.0.0/8', 'fd00::/8', 'private'] } }],
+    ['--max-viewers', '5', { plugin: { maxViewers: 5 } }],
+    ['--header-timeout', '2.5', { headerTimeoutMs: 2500 }],
+    ['--upgrade-rate', '2', { plugin: { upgradeRate: { perSecond: 2, burst: 8 } } }],
+    ['--upgrade-rate', '0.1', { plugin: { upgradeRate: { perSecond: 0.1, burst: 1 } } }],
+    ['--upgrade-rate', '0', { plugin: { upgradeRate: false } }],
+    ['--max-lag', '1000', { plugin: { maxLagMs: 1000 } }],
+    ['--max-lag', '0', { plugin: { maxLagMs: 0 } }],
+    ['--high-water-mark', '65536', { plugin: { highWaterMark: 65536 } }],
+    ['--auth', 'alice:s3cr:et', { plugin: { auth: { users: { alice: 's3cr:et' } } } }],
+    ['--token', 'a-long-token', { plugin: { auth: { token: 'a-long-token' } } }],
   ];
 
   it.each(cases)('reads %s %s', (flag, value, expected) => {
@@ -110,57 +148,137 @@ describe('parseConfig', () => {
     expect(parseConfig([], { [name]: value })).toMatchObject(expected);
   });
 
-  const booleans: [string, keyof PistreamConfig][] = [
-    ['--hflip', 'hflip'],
-    ['--vflip', 'vflip'],
-    ['--always-on', 'alwaysOn'],
-    ['--allow-nonstandard-fps', 'allowNonstandardFps'],
-  ];
-
-  it.each(booleans)('reads the switch %s', (flag, key) => {
-    expect(parseConfig([flag], {})[key]).toBe(true);
+  it('fills in no plugin option that no flag gave', () => {
+    expect(Object.keys(parseConfig(['--max-lag', '1000'], {}).plugin).sort()).toEqual(['encoder', 'maxLagMs', 'source']);
+    expect(Object.keys(parseConfig(['--bitrate', '900'], {}).plugin.encoder!).sort()).toEqual(['bitrate', 'fps', 'height', 'threads', 'width']);
   });
 
-  it.each(booleans.flatMap(([, key]) =>
-    ([['1', true], ['true', true], ['YES', true], ['yes', true], ['0', false], ['false', false], ['no', false]] as const).map(
-      ([text, value]) => [envName(key), text, key, value] as const,
+  // fps is the number typed; the plugin's schema makes it the exact MPEG-1 rate.
+  it.each([
+    ['24', 24, 24],
+    ['23.976', 23.976, 24000 / 1001],
+    ['29.97', 29.97, 30000 / 1001],
+    ['30000/1001', 30000 / 1001, 30000 / 1001],
+    ['59.94', 59.94, 60000 / 1001],
+    [' 60000 / 1001 ', 60000 / 1001, 60000 / 1001],
+  ])('keeps --fps %j as typed, which the plugin makes exact', (text, typed, exact) => {
+    const config = parseConfig(['--fps', text], {});
+    expect(config.plugin.encoder?.fps).toBe(typed);
+    expect(validatePluginOptions(config.plugin).encoder?.fps).toBe(exact);
+    expect(validatePluginOptions(parseConfig([], { PISTREAM_FPS: text }).plugin).encoder?.fps).toBe(exact);
+  });
+
+  it('puts --legacy-port together with the header timeout and TLS of the main listener', () => {
+    const config = parseConfig(['--legacy-port', '8084', '--header-timeout', '3', '--tls-cert', TLS_CERT, '--tls-key', TLS_KEY], {});
+    expect(config.headerTimeoutMs).toBe(3000);
+    expect(config.tls).toEqual({ cert: readFileSync(TLS_CERT), key: readFileSync(TLS_KEY) });
+    expect(config.plugin.legacyListener).toEqual({ port: 8084, headerTimeoutMs: 3000, tls: config.tls });
+    expect(parseConfig(['--tls-cert', TLS_CERT, '--tls-key', TLS_KEY], {}).plugin).not.toHaveProperty('legacyListener');
+  });
+
+  describe('with an auth file', () => {
+    let dir: string;
+    let file: string;
+    let line: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'pistream-config-'));
+      file = join(dir, 'users');
+      line = await hashPassword('alice', 's3cret');
+      writeFileSync(file, `# viewers\n${line}\n`);
+      writeFileSync(join(dir, 'plain'), 'bob:hunter2\n');
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('puts the file, --auth and --token together in plugin.auth', () => {
+      const hash = line.slice('alice:'.length);
+      expect(parseConfig(['--auth-file', file], {}).plugin.auth).toEqual({ users: { alice: hash } });
+      expect(parseConfig(['--auth-file', file, '--auth', 'bob:pw'], { PISTREAM_TOKEN: 'a-long-token' }).plugin.auth).toEqual({
+        users: { alice: hash, bob: 'pw' },
+        token: 'a-long-token',
+      });
+      expect(parseConfig([], { PISTREAM_AUTH_FILE: file }).plugin.auth).toEqual({ users: { alice: hash } });
+    });
+
+    it('refuses a file of plain passwords, naming the flag and the line', () => {
+      expect(errorOf(['--auth-file', join(dir, 'plain')])).toMatch(/^--auth-file: \S+plain line 1 is not "user:scrypt\$SALT\$KEY"/);
+      expect(errorOf([], { PISTREAM_AUTH_FILE: join(dir, 'plain') })).toMatch(/^PISTREAM_AUTH_FILE: /);
+    });
+  });
+
+  const booleans: [string, (config: PistreamConfig) => unknown][] = [
+    ['--hflip', (c) => (c.plugin.source as FlagSource).hflip],
+    ['--vflip', (c) => (c.plugin.source as FlagSource).vflip],
+    ['--always-on', (c) => c.plugin.alwaysOn],
+    ['--allow-nonstandard-fps', (c) => c.plugin.encoder?.allowNonstandardFps],
+    ['--public-health', (c) => c.plugin.publicHealth],
+  ];
+
+  it('has a case for every switch', () => {
+    expect(booleans.map(([flag]) => flag).sort()).toEqual(FLAGS.filter((s) => !s.flag.includes('<')).map((s) => flagName(s.key)).sort());
+  });
+
+  it.each(booleans)('reads the switch %s', (flag, get) => {
+    expect(get(parseConfig([flag], {}))).toBe(true);
+    expect(get(parseConfig([], {}))).toBeUndefined();
+  });
+
+  it.each(booleans.flatMap(([flag, get]) =>
+    ([['1', true], ['true', true], ['YES', true], ['yes', true], ['on', true], ['0', false], ['false', false], ['no', false], ['off', false]] as const).map(
+      ([text, value]) => [`PISTREAM_${flag.slice(2).replace(/-/g, '_').toUpperCase()}`, text, get, value] as const,
     ),
-  ))('reads %s=%s', (name, text, key, value) => {
-    expect(parseConfig([], { [name]: text })[key]).toBe(value);
+  ))('reads %s=%s', (name, text, get, value) => {
+    expect(get(parseConfig([], { [name]: text }))).toBe(value);
+  });
+
+  it('keeps the flips with the source that --source names', () => {
+    expect(parseConfig(['--hflip', '--source', 'rpicam', '--rotation', '180'], { PISTREAM_VFLIP: '1' }).plugin.source).toEqual({
+      kind: 'rpicam',
+      hflip: true,
+      vflip: true,
+      rotation: 180,
+    });
   });
 
   it('lets a flag beat its environment variable', () => {
-    const env = { PISTREAM_PORT: '9000', PISTREAM_WIDTH: '800', PISTREAM_SOURCE: 'rpicam', PISTREAM_LOG_LEVEL: 'warn' };
-    expect(parseConfig(['--port', '9001', '--source', 'test'], env)).toMatchObject({
+    const env = { PISTREAM_PORT: '9000', PISTREAM_WIDTH: '800', PISTREAM_SOURCE: 'rpicam', PISTREAM_LOG_LEVEL: 'warn', PISTREAM_ALLOW_ORIGIN: 'https://env.example' };
+    expect(parseConfig(['--port', '9001', '--source', 'test', '--allow-origin', 'https://a.example', '--allow-origin', 'https://b.example'], env)).toMatchObject({
       port: 9001,
-      source: { kind: 'test' },
-      width: 800,
       logLevel: 'warn',
+      plugin: {
+        source: { kind: 'test' },
+        encoder: { width: 800 },
+        allowOrigins: ['https://a.example', 'https://b.example'],
+      },
     });
   });
 
   it('does not check a variable that a flag overrides', () => {
     expect(parseConfig(['--port', '9001'], { PISTREAM_PORT: 'abc' }).port).toBe(9001);
+    expect(parseConfig(['--rotation', '180'], { PISTREAM_ROTATION: '90' }).plugin.source).toEqual({ kind: 'auto', rotation: 180 });
   });
 
   it('lets --quality beat PISTREAM_BITRATE and --bitrate beat PISTREAM_QUALITY', () => {
-    expect(parseConfig(['--quality', '4'], { PISTREAM_BITRATE: '900' }).rate).toEqual({ mode: 'quality', quantiser: 4 });
-    expect(parseConfig(['--bitrate', '900'], { PISTREAM_QUALITY: '4' }).rate).toEqual({ mode: 'bitrate', kbps: 900 });
+    const quality = parseConfig(['--quality', '4'], { PISTREAM_BITRATE: '900' }).plugin.encoder;
+    expect(quality?.quality).toBe(4);
+    expect(quality).not.toHaveProperty('bitrate');
+    const bitrate = parseConfig(['--bitrate', '900'], { PISTREAM_QUALITY: '4' }).plugin.encoder;
+    expect(bitrate?.bitrate).toBe(900);
+    expect(bitrate).not.toHaveProperty('quality');
   });
 
-  it('keeps an explicit --gop over the one derived from fps', () => {
-    expect(parseConfig(['--fps', '30', '--gop', '15'], {}).gop).toBe(15);
+  it('gives a GOP only when --gop is given (the codec derives one from fps otherwise)', () => {
+    expect(parseConfig(['--fps', '30'], {}).plugin.encoder).not.toHaveProperty('gop');
+    expect(parseConfig(['--fps', '30', '--gop', '15'], {}).plugin.encoder?.gop).toBe(15);
+    expect(validatePluginOptions(parseConfig(['--fps', '30', '--gop', '15'], {}).plugin).encoder?.gop).toBe(15);
   });
 
   it('allows the unofficial rates only with --allow-nonstandard-fps', () => {
     for (const fps of [5, 10, 12, 15]) {
-      expect(parseConfig(['--fps', String(fps), '--allow-nonstandard-fps'], {})).toMatchObject({
-        fps,
-        frameRate: String(fps),
-        gop: fps,
-        allowNonstandardFps: true,
-      });
-      expect(parseConfig(['--fps', String(fps)], { PISTREAM_ALLOW_NONSTANDARD_FPS: '1' }).fps).toBe(fps);
+      const config = parseConfig(['--fps', String(fps), '--allow-nonstandard-fps'], {});
+      expect(config.plugin.encoder).toMatchObject({ fps, allowNonstandardFps: true });
+      expect(validatePluginOptions(config.plugin).encoder?.fps).toBe(fps);
+      expect(parseConfig(['--fps', String(fps)], { PISTREAM_ALLOW_NONSTANDARD_FPS: '1' }).plugin.encoder?.fps).toBe(fps);
+      expect(errorOf(['--fps', String(fps)])).toMatch(/^--fps must be one of MPEG-1's frame rates/);
     }
   });
 
@@ -169,43 +287,63 @@ describe('parseConfig', () => {
     [['--port', '70000'], {}, /^--port must be a whole number from 0 to 65535, got "70000"$/],
     [['--port', '-1'], {}, /^--port must be a whole number from 0 to 65535/],
     [['--port', '80.5'], {}, /^--port must be a whole number/],
-    [['--legacy-port', '65536'], {}, /^--legacy-port must be a whole number from 0 to 65535/],
+    [['--legacy-port', '65536'], {}, /^--legacy-port must be a whole number from 0 to 65535, got "65536"$/],
     [['--legacy-port', '8082'], {}, /^--legacy-port must differ from the main port \(8082\)$/],
+    [['--legacy-port', '9000', '--port', '9000'], {}, /^--legacy-port must differ from the main port \(9000\)$/],
     [['--width', '641'], {}, /^--width must be an even whole number from 2 to 4094, got "641"$/],
     [['--width', '4096'], {}, /^--width must be an even whole number from 2 to 4094/],
     [['--height', '0'], {}, /^--height must be an even whole number from 2 to 4094/],
-    [['--source', 'test', '--width', '320'], {}, /^--width must be at least 512 with --source test/],
-    [['--fps', '15'], {}, /^--fps must be one of MPEG-1's frame rates: .*60 \(5, 10, 12 or 15 only with --allow-nonstandard-fps\)/],
+    [['--source', 'test', '--width', '320'], {}, /^--width must be at least 512 with the test source \(its barcode is 512 px wide\), got "320"$/],
+    [['--width', '320'], { PISTREAM_SOURCE: 'test' }, /^--width must be at least 512 with the test source/],
+    [['--fps', '15'], {}, /^--fps must be one of MPEG-1's frame rates: .*60 \(5, 10, 12 or 15 only with --allow-nonstandard-fps\), got "15"$/],
     [['--fps', '100'], {}, /^--fps must be one of MPEG-1's frame rates/],
     [['--fps', '20', '--allow-nonstandard-fps'], {}, /^--fps must be one of MPEG-1's frame rates/],
-    [['--fps', 'fast'], {}, /^--fps must be one of/],
+    [['--fps', 'fast'], {}, /^--fps must be one of MPEG-1's frame rates.*, got "fast"$/],
+    [['--fps', '1/0'], {}, /^--fps must be one of/],
     [['--rotation', '90'], {}, /^--rotation must be 0 or 180 \(.*rotate it in the page's CSS\), got "90"$/],
     [['--rotation', '270'], {}, /^--rotation must be 0 or 180/],
+    [['--source', 'rpicam', '--hflip', '--rotation', '90'], {}, /^--rotation must be 0 or 180/],
     [['--source', 'foo'], {}, /^--source must be auto, test, rpicam, libcamera, raspivid, v4l2\[:DEVICE\] or file:PATH, got "foo"$/],
     [['--source', 'file:'], {}, /^--source must be/],
+    [['--codec', 'h264'], {}, /^--codec must be mpeg1, got "h264"$/],
     [['--bitrate', '10', '--quality', '4'], {}, /^--bitrate and --quality cannot be used together/],
     [[], { PISTREAM_BITRATE: '900', PISTREAM_QUALITY: '4' }, /^PISTREAM_BITRATE and PISTREAM_QUALITY cannot be used together/],
-    [['--bitrate', '10'], {}, /^--bitrate must be a whole number of kbit\/s from 16 to 100000/],
-    [['--quality', '1'], {}, /^--quality must be a whole number from 2 to 31/],
+    [['--bitrate', '10'], {}, /^--bitrate must be a whole number of kbit\/s from 16 to 100000, got "10"$/],
+    [['--quality', '1'], {}, /^--quality must be a whole number from 2 to 31, got "1"$/],
     [['--quality', '32'], {}, /^--quality must be a whole number from 2 to 31/],
-    [['--gop', '0'], {}, /^--gop must be a whole number of frames from 1 to 600/],
-    [['--threads', '0'], {}, /^--threads must be auto or a whole number from 1 to 16/],
-    [['--threads', 'many'], {}, /^--threads must be auto or a whole number from 1 to 16/],
+    [['--gop', '0'], {}, /^--gop must be a whole number of frames from 1 to 600, got "0"$/],
+    [['--threads', '0'], {}, /^--threads must be a whole number from 1 to 16, got "0"$/],
+    [['--threads', 'many'], {}, /^--threads must be auto or a whole number from 1 to 16, got "many"$/],
     [['--host', 'not a host'], {}, /^--host must be a host name or an IP address/],
-    [['--grace', '-1'], {}, /^--grace must be a number of seconds from 0 to 86400/],
+    [['--grace', '-1'], {}, /^--grace must be a number of seconds from 0 to 86400, got "-1"$/],
     [['--max-lag', '0.5'], {}, /^--max-lag must be a whole number of ms from 0 to 60000, got "0.5"$/],
     [[], { PISTREAM_MAX_LAG: '-1' }, /^PISTREAM_MAX_LAG must be a whole number of ms from 0 to 60000/],
-    [['--high-water-mark', '100'], {}, /^--high-water-mark must be a whole number of bytes from 1024 to 1073741824/],
+    [['--high-water-mark', '100'], {}, /^--high-water-mark must be a whole number of bytes from 1024 to 1073741824, got "100"$/],
+    [['--max-viewers', '0'], {}, /^--max-viewers must be a whole number from 1 to 100000, got "0"$/],
+    [['--upgrade-rate', '-1'], {}, /^--upgrade-rate must be a number from 0 to 10000, got "-1"$/],
+    [['--header-timeout', '0'], {}, /^--header-timeout must be a number of seconds from 0.05 to 600, got "0"$/],
+    [['--allow-origin', 'example.com'], {}, /^--allow-origin must be origins like https:\/\/example.com \(comma-separated\) or \*, got "example.com"$/],
+    [['--allow-origin', 'file:///tmp/x'], {}, /^--allow-origin must be origins like/],
+    [['--trust-proxy', ''], {}, /^--trust-proxy must be addresses, CIDR blocks/],
+    [['--auth', 'alice'], {}, /^--auth must be user:password/],
+    [['--token', 'short'], {}, /^--token must be a token of 8 to 512 characters, got "short"$/],
+    [['--tls-cert', TLS_CERT], {}, /^--tls-cert needs --tls-key too$/],
+    [['--tls-cert', '/nonexistent.pem', '--tls-key', TLS_KEY], {}, /^--tls-cert: cannot read \/nonexistent.pem \(ENOENT\)$/],
+    [['--auth-file', '/nonexistent'], {}, /^--auth-file: cannot read \/nonexistent \(ENOENT\)$/],
     [['--log-level', 'loud'], {}, /^--log-level must be fatal, error, warn, info, debug, trace, silent, got "loud"$/],
     [['--colour'], {}, /^unknown flag --colour \(see --help\)$/],
     [['--prot', '80'], {}, /^unknown flag --prot; did you mean --port\?/],
     [['-x'], {}, /^unknown flag -x/],
     [['--port'], {}, /^--port needs a value: a whole number from 0 to 65535$/],
-    [['stray'], {}, /^pistream takes only flags/],
+    [['stray'], {}, /^pistream takes only flags, no other arguments, got "stray" \(see --help\)$/],
+    [['--port', '1', 'stray'], {}, /^pistream takes only flags, no other arguments, got "stray"/],
+    [['--hflip=no'], {}, /^--hflip takes no value: give it alone to turn it on, or set PISTREAM_HFLIP to true or false \(1\/0, yes\/no\), got "no"$/],
+    [['--port', '1', '--always-on', 'off'], {}, /^--always-on takes no value: .*PISTREAM_ALWAYS_ON to true or false.*, got "off" after it$/],
     [[], { PISTREAM_PORT: 'abc' }, /^PISTREAM_PORT must be a whole number from 0 to 65535, got "abc"$/],
     [[], { PISTREAM_HFLIP: 'maybe' }, /^PISTREAM_HFLIP must be true or false/],
-    [[], { PISTREAM_ROTATION: '90' }, /^PISTREAM_ROTATION must be 0 or 180/],
+    [[], { PISTREAM_ROTATION: '90' }, /^PISTREAM_ROTATION must be 0 or 180.*, got "90"$/],
     [[], { PISTREAM_FPS: '15' }, /^PISTREAM_FPS must be one of/],
+    [[], { PISTREAM_CODEC: 'vp8' }, /^PISTREAM_CODEC must be mpeg1, got "vp8"$/],
     [['--source', 'test'], { PISTREAM_WIDTH: '320' }, /^PISTREAM_WIDTH must be at least 512/],
   ];
 
@@ -243,16 +381,120 @@ describe('parseConfig', () => {
   });
 });
 
+/**
+ * The CLI reads syntax; the plugin's schema judges values. Every flag that feeds a plugin option is refused, naming
+ * the flag (or its variable) and saying what is allowed, whichever of the two refuses it; where the plugin is the
+ * one, the message carries the plugin's own words.
+ */
+describe('flags and the plugin agree', () => {
+  // Per flag that lands in the plugin's options: values that must be refused.
+  const refused: Record<string, string[]> = {
+    source: ['foo', 'file:', 'v4l2:', 'csi'],
+    codec: ['h264', 'MPEG1', 'object'],
+    width: ['641', '4096', '0', '-2', '640.5', 'wide'],
+    height: ['481', '4096', '0', 'tall'],
+    fps: ['15', '100', '0', '-24', '1/0', '24/0', 'fast'],
+    allowNonstandardFps: ['maybe', '2'],
+    bitrate: ['10', '100001', '800.5', 'lots'],
+    quality: ['1', '32', '4.5', 'best'],
+    gop: ['0', '601', '2.5', 'long'],
+    threads: ['0', '17', '1.5', 'many'],
+    hflip: ['maybe'],
+    vflip: ['2'],
+    rotation: ['90', '270', '-180', '360', 'upside'],
+    legacyPort: ['65536', '-1', '1.5', 'http'],
+    ffmpeg: [''],
+    alwaysOn: ['sometimes'],
+    allowOrigin: ['example.com', 'file:///tmp/x', 'https://'],
+    trustProxy: [''],
+    publicHealth: ['perhaps'],
+    maxViewers: ['0', '100001', '1.5', 'many'],
+    maxLag: ['-1', '60001', '0.5', 'soon'],
+    highWaterMark: ['100', '1073741825', '2048.5', 'big'],
+    // Not a plain target, but plugin options all the same (in other units).
+    grace: ['-1', '86401', 'later'],
+    upgradeRate: ['-1', '10001', 'fast'],
+  };
+  const targeted = FLAGS.filter((spec) => spec.target?.startsWith('plugin.'));
+
+  it('has refused values for every flag with a target under plugin.', () => {
+    expect(targeted.length).toBeGreaterThan(0);
+    for (const spec of targeted) expect(refused).toHaveProperty([spec.key]);
+  });
+
+  const rows = Object.entries(refused).flatMap(([key, values]) => values.map((value) => [key, value] as const));
+
+  const isSwitch = (key: string) => !FLAGS.find((s) => s.key === key)!.flag.includes('<');
+
+  it.each(rows)('refuses %s %j, naming it', (key, value) => {
+    const flag = flagName(key);
+    const got = `, got ${escapeRegExp(JSON.stringify(value))}`;
+    // A switch takes no value on the command line (its variable does).
+    if (isSwitch(key)) expect(errorOf([`${flag}=${value}`])).toMatch(new RegExp(`^${escapeRegExp(flag)} takes no value: .*${envName(key)} to true or false.*${got}$`));
+    else expect(errorOf([flag, value])).toMatch(new RegExp(`^${escapeRegExp(flag)} must be \\S.*${got}$`));
+    // An empty variable counts as unset.
+    if (value.trim() !== '') expect(errorOf([], { [envName(key)]: value })).toMatch(new RegExp(`^${envName(key)} must be \\S`));
+  });
+
+  // Values whose text the flag reads, so that only the plugin's schema can refuse them: the CLI must give the
+  // plugin's own words, behind the flag's name.
+  const spec = (key: string) => FLAGS.find((s) => s.key === key)!;
+  const pluginRows = rows.filter(([key, value]) => spec(key).target?.startsWith('plugin.') && !configSchema.extract(key).validate(value).error);
+
+  it('has values that only the plugin refuses for the flags whose text is not checked for range', () => {
+    const keys = new Set(pluginRows.map(([key]) => key));
+    for (const key of ['codec', 'width', 'height', 'fps', 'bitrate', 'quality', 'gop', 'threads', 'rotation', 'legacyPort', 'maxViewers', 'maxLag', 'highWaterMark']) {
+      expect(keys).toContain(key);
+    }
+  });
+
+  it.each(pluginRows)("passes the plugin's refusal of %s %j on under the flag's name", (key, value) => {
+    const target = spec(key).target!.split('.').slice(1);
+    const converted = configSchema.extract(key).validate(value).value as unknown;
+    const plugin = withValue(parseConfig([], {}).plugin as Record<string, unknown>, target, converted) as PistreamPluginOptions;
+    let refusal: PluginOptionsError | undefined;
+    try {
+      validatePluginOptions(plugin);
+    } catch (err) {
+      refusal = err as PluginOptionsError;
+    }
+    expect(refusal).toBeInstanceOf(PluginOptionsError);
+    // The plugin names the option, or the object holding it (source, for its rotation).
+    expect(target.join('.').startsWith(refusal!.path.join('.'))).toBe(true);
+    const flag = flagName(key);
+    const message = errorOf([flag, value]);
+    const got = `, got ${JSON.stringify(value)}`;
+    expect(message.startsWith(`${flag} must be `)).toBe(true);
+    expect(message.endsWith(got)).toBe(true);
+    const words = message.slice(flag.length + 1, -got.length);
+    const vague = /^(does not match any of the allowed types|must be one of \[)/.test(refusal!.problem);
+    // The plugin's words (less any alternative only a program can give, such as a Codec value); where joi's are
+    // vague, what the flag allows.
+    if (vague) expect(words).toBe(`must be ${spec(key).allowed}`);
+    else expect(refusal!.problem.replace(/, got .*$/, '').startsWith(words)).toBe(true);
+  });
+
+  it('names the flag the plugin refuses together with another (--width with the test source)', () => {
+    expect(() => validatePluginOptions({ source: { kind: 'test' }, encoder: { width: 320, height: 240, fps: 24 } })).toThrow(PluginOptionsError);
+    expect(errorOf(['--source', 'test', '--width', '320', '--height', '240'])).toMatch(/^--width must be at least 512 with the test source/);
+  });
+});
+
 describe('parseCommandLine', () => {
   it('gives the help text for --help and -h, listing every flag with its default and variable', () => {
     const line = parseCommandLine(['--help'], {});
     expect(line).toEqual(parseCommandLine(['-h'], {}));
     if (line.action !== 'help') throw new Error('expected help');
-    for (const key of Object.keys(configSchema.describe().keys as object)) {
-      expect(line.text).toContain(flagName(key));
-      expect(line.text).toMatch(new RegExp(`env ${envName(key)}, default \\S`));
+    expect(FLAGS.map((spec) => spec.key).sort()).toEqual(Object.keys(configSchema.describe().keys as object).sort());
+    for (const spec of FLAGS) {
+      expect(line.text).toContain(flagName(spec.key));
+      expect(line.text).toMatch(new RegExp(`env ${envName(spec.key)}, default \\S`));
     }
     expect(line.text).toContain('env PISTREAM_PORT, default 8082');
+    expect(line.text).toContain('--codec <codec>');
+    expect(line.text).toContain('env PISTREAM_CODEC, default mpeg1');
+    expect(line.text).toContain('--trust-proxy <addresses>');
+    expect(line.text).toContain('env PISTREAM_TRUST_PROXY, default none');
     expect(line.text).toMatch(/512/);
   });
 
@@ -269,15 +511,21 @@ describe('parseCommandLine', () => {
 });
 
 describe('configSchema', () => {
-  it('validates and converts values with our messages', () => {
+  it('converts the text of flags with our messages, leaving what values are allowed to the plugin', () => {
     expect(configSchema.validate({ port: '80', hflip: 'yes', source: 'v4l2:/dev/video1' }).value).toEqual({
       port: 80,
       hflip: true,
       source: { kind: 'v4l2', device: '/dev/video1' },
     });
     expect(configSchema.validate({ port: '70000' }).error?.message).toBe('port must be a whole number from 0 to 65535');
-    expect(configSchema.validate({ fps: 15 }).error?.message).toMatch(/^fps must be one of/);
-    expect(configSchema.validate({ fps: 15 }, { context: { nonstandard: true } }).value).toEqual({ fps: [15, 1] });
+    expect(configSchema.validate({ fps: '30000/1001' }).value).toEqual({ fps: 30000 / 1001 });
+    expect(configSchema.validate({ fps: '29.97' }).value).toEqual({ fps: 29.97 });
+    // Which rates MPEG-1 has is the plugin's business.
+    expect(configSchema.validate({ fps: '15' }).value).toEqual({ fps: 15 });
+    expect(configSchema.validate({ fps: 'fast' }).error?.message).toMatch(/^fps must be one of MPEG-1's frame rates/);
+    expect(configSchema.validate({ threads: 'auto' }).value).toEqual({ threads: autoThreads() });
+    expect(configSchema.validate({ allowOrigin: 'https://a.example/x, *' }).value).toEqual({ allowOrigin: ['https://a.example', '*'] });
+    expect(configSchema.validate({ trustProxy: 'loopback,,10.0.0.0/8' }).value).toEqual({ trustProxy: ['loopback', '10.0.0.0/8'] });
   });
 });
 
@@ -292,5 +540,7 @@ describe('flagName and envName', () => {
     expect(flagName('legacyPort')).toBe('--legacy-port');
     expect(envName('legacyPort')).toBe('PISTREAM_LEGACY_PORT');
     expect(envName('allowNonstandardFps')).toBe('PISTREAM_ALLOW_NONSTANDARD_FPS');
+    expect(flagName('trustProxy')).toBe('--trust-proxy');
+    expect(envName('highWaterMark')).toBe('PISTREAM_HIGH_WATER_MARK');
   });
 });

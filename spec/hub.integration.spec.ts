@@ -23,23 +23,29 @@ describe('createHub with the test pattern and a real ffmpeg', () => {
       encoder: { width: 640, height: 480, fps: 24, gop: 12, onSpawn: (child) => spawned.push(child) },
       graceMs: 100,
     });
-    const take$ = (n: number) => firstValueFrom(hub.pictures$.pipe(take(n), toArray()));
+    const take$ = (n: number) => firstValueFrom(hub.stream('mpegts').pipe(take(n), toArray()));
 
     // Three subscribers at once, each for a GOP and a half.
     const early = Promise.all([take$(18), take$(18), take$(18)]);
     expect(hub.stats.subscribers).toBe(3);
 
     // Once the first GOP is three P pictures in, a fourth subscriber joins mid-GOP.
-    const midGop = await firstValueFrom(hub.pictures$.pipe(filter((p) => !p.keyframe), skip(2)));
+    const midGop = await firstValueFrom(hub.stream('mpegts').pipe(filter((p) => !p.keyframe), skip(2)));
     const late = await take$(4);
     const pictureLists: MuxedPicture[][] = [...(await early), late];
 
     expect(spawned).toHaveLength(1);
+    // Each picture was muxed once for every subscriber: they hold the very same Buffer, not equal copies.
+    const [a, b, c] = pictureLists as [MuxedPicture[], MuxedPicture[], MuxedPicture[]];
+    a.forEach((picture, i) => {
+      expect(b[i]!.wire).toBe(picture.wire);
+      expect(c[i]!.wire).toBe(picture.wire);
+    });
     for (const list of pictureLists) {
       const first = list[0]!;
       expect(first.keyframe).toBe(true);
-      expect([...first.ts.subarray(0, 3)]).toEqual(PAT_START);
-      expect(first.ts.length % 188).toBe(0);
+      expect([...first.wire.subarray(0, 3)]).toEqual(PAT_START);
+      expect(first.wire.length % 188).toBe(0);
     }
     // The late subscriber got the GOP it joined, from its keyframe, without waiting for the next one.
     expect(late[0]!.seq).toBeLessThan(midGop.seq);

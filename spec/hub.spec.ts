@@ -2,7 +2,7 @@ import { map, NEVER, type Observable } from 'rxjs';
 import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { createHub, type Hub, type HubOptions } from '../src/hub';
 import type { Picture } from '../src/picture';
-import { muxedValues, pictures, withTs } from './helpers/pictures';
+import { muxedValues, pictures, testFormat } from './helpers/pictures';
 import { testScheduler } from './helpers/test-scheduler';
 
 // Marble letters are pictures: upper case = keyframe, lower case = P picture. The hub's output is the same
@@ -25,7 +25,7 @@ function hubOver(ts: TestScheduler, encoders: Observable<Picture>[], options: Pa
     restart: { initialDelayMs: 2, maxDelayMs: 8, healthyMs: 6 },
     scheduler: ts,
     encode: () => encoders[Math.min(starts++, encoders.length - 1)]!,
-    mux: map(withTs),
+    formats: [testFormat],
     ...options,
   });
 }
@@ -44,7 +44,7 @@ describe('createHub', () => {
       const viewerGets = '    -';
       const encoderSubs = '   ^------------!';
       const hub = hubOver(ts, [encoder]);
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets);
       expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
     });
   });
@@ -57,7 +57,7 @@ describe('createHub', () => {
       const viewer = '         ^-----------!';
       const viewerGets = '     -A----D-e----';
       const hub = hubOver(ts, [firstRun, secondRun]);
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets, m);
       // Ends at 3, restarts 2 frames later; stopped 3 frames (grace) after the viewer leaves at 12.
       expectSubscriptions(firstRun.subscriptions).toBe('^--!');
       expectSubscriptions(secondRun.subscriptions).toBe('-----^---------!');
@@ -78,8 +78,8 @@ describe('createHub', () => {
       const subscribers = '   -1--2-------1--0----0';
       const running = '       -t--t-------t--t----f';
       const hub = hubOver(ts, [encoder]);
-      expectObservable(hub.pictures$, first).toBe(firstGets, m);
-      expectObservable(hub.pictures$, second).toBe(secondGets, m);
+      expectObservable(hub.stream('test'), first).toBe(firstGets, m);
+      expectObservable(hub.stream('test'), second).toBe(secondGets, m);
       expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
       expectObservable(probe(helpers, probes, () => hub.stats.subscribers)).toBe(subscribers, COUNTS);
       expectObservable(probe(helpers, probes, () => hub.stats.running)).toBe(running, BOOLS);
@@ -96,8 +96,8 @@ describe('createHub', () => {
       const backGets = '      ------(Abc)D-e-';
       const encoderSubs = '   ^------------------!';
       const hub = hubOver(ts, [encoder]);
-      expectObservable(hub.pictures$, first).toBe(firstGets, m);
-      expectObservable(hub.pictures$, back).toBe(backGets, m);
+      expectObservable(hub.stream('test'), first).toBe(firstGets, m);
+      expectObservable(hub.stream('test'), back).toBe(backGets, m);
       expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
     });
   });
@@ -111,8 +111,8 @@ describe('createHub', () => {
       const later = '         ----------^---!';
       const laterGets = '     -----------A-b-';
       const hub = hubOver(ts, [encoder]);
-      expectObservable(hub.pictures$, first).toBe(firstGets, m);
-      expectObservable(hub.pictures$, later).toBe(laterGets, m);
+      expectObservable(hub.stream('test'), first).toBe(firstGets, m);
+      expectObservable(hub.stream('test'), later).toBe(laterGets, m);
       expectSubscriptions(encoder.subscriptions).toBe(['^------!', '----------^------!']);
     });
   });
@@ -127,8 +127,8 @@ describe('createHub', () => {
       const lateGets = '      ----------(De)-f-';
       const encoderSubs = '   ^--------------------!';
       const hub = hubOver(ts, [encoder]);
-      expectObservable(hub.pictures$, early).toBe(earlyGets, m);
-      expectObservable(hub.pictures$, late).toBe(lateGets, m);
+      expectObservable(hub.stream('test'), early).toBe(earlyGets, m);
+      expectObservable(hub.stream('test'), late).toBe(lateGets, m);
       expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
     });
   });
@@ -151,7 +151,7 @@ describe('createHub', () => {
       const hub = hubOver(ts, [crashing, restarted], {
         onRestart: (error, attempt, delayMs) => restarts.push([(error as Error).message, attempt, delayMs]),
       });
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets, m);
       expectSubscriptions(crashing.subscriptions).toBe(crashingSubs);
       expectSubscriptions(restarted.subscriptions).toBe(restartedSubs);
       expectObservable(probe(helpers, probes, () => hub.stats.lastError)).toBe(lastError, {
@@ -172,7 +172,7 @@ describe('createHub', () => {
       const viewer = '        ^-----------------------------!';
       const viewerGets = '    -';
       hub = hubOver(ts, [failing], { onRestart: (_e, attempt, delayMs) => restarts.push([attempt, delayMs]) });
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets);
       expectSubscriptions(failing.subscriptions).toBe([
         '^!',
         '---^!',
@@ -206,7 +206,7 @@ describe('createHub', () => {
         '                     ------------^--!',
       ];
       const hub = hubOver(ts, [flaky], { onRestart: (_e, attempt, delayMs) => restarts.push([attempt, delayMs]) });
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets, m);
       expectSubscriptions(flaky.subscriptions).toBe(flakySubs);
     });
     expect(restarts).toEqual([
@@ -233,7 +233,7 @@ describe('createHub', () => {
       const hub = hubOver(ts, [failing, steady, again], {
         onRestart: (_e, attempt, delayMs) => restarts.push([attempt, delayMs]),
       });
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets, m);
       expectSubscriptions(failing.subscriptions).toBe('^!');
       expectSubscriptions(steady.subscriptions).toBe('---^--------!');
       expectSubscriptions(again.subscriptions).toBe('--------------^------!');
@@ -257,7 +257,7 @@ describe('createHub', () => {
       const next = '          n-3-n--8------n';
       const state = '         u-r-u--r------i';
       const hub = hubOver(ts, [failing]);
-      expectObservable(hub.pictures$, viewer).toBe('-');
+      expectObservable(hub.stream('test'), viewer).toBe('-');
       expectObservable(probe(helpers, probes, () => hub.stats.nextAttemptAt)).toBe(next, { n: undefined, 3: 3, 8: 8 });
       expectObservable(probe(helpers, probes, () => hub.stats.state)).toBe(state, {
         i: 'idle',
@@ -282,7 +282,7 @@ describe('createHub', () => {
         watchdogMs: 5,
         onRestart: (error) => errors.push((error as Error).message),
       });
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets, m);
       expectSubscriptions(stalling.subscriptions).toBe(stallingSubs);
     });
     expect(errors).toEqual(['no picture for 5 ms: camera or encoder stalled']);
@@ -302,7 +302,7 @@ describe('createHub', () => {
       const hub = hubOver(ts, [encoder]);
       const keepAlive = hub.keepAlive();
       ts.schedule(() => keepAlive.unsubscribe(), 16);
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets, m);
       expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
       expectObservable(probe(helpers, probes, () => hub.stats.running)).toBe(running, BOOLS);
       expectObservable(probe(helpers, probes, () => hub.stats.subscribers)).toBe(subscribers, COUNTS);
@@ -317,7 +317,7 @@ describe('createHub', () => {
       const viewerGets = '    -A-b-c-D-e-f-----';
       const encoderSubs = '   ^------------------!';
       const hub = hubOver(ts, [encoder]);
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets, m);
       expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
     });
   });
@@ -331,7 +331,7 @@ describe('createHub', () => {
       const probes = '        x-x-x-x-x';
       const counted = '       0-1-2-3-4';
       const hub = hubOver(ts, [encoder]);
-      expectObservable(hub.pictures$, viewer).toBe('-A-b-c-D', m);
+      expectObservable(hub.stream('test'), viewer).toBe('-A-b-c-D', m);
       expectObservable(probe(helpers, probes, () => hub.stats.pictures)).toBe(counted, { 0: 0, 1: 1, 2: 2, 3: 3, 4: 4 });
     });
   });
@@ -344,7 +344,7 @@ describe('createHub', () => {
       const viewerGets = '    -A-b-c';
       const encoderSubs = '   ^--------!';
       const hub = hubOver(ts, [encoder]);
-      expectObservable(hub.pictures$, viewer).toBe(viewerGets, m);
+      expectObservable(hub.stream('test'), viewer).toBe(viewerGets, m);
       expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
     });
   });

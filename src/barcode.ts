@@ -1,18 +1,40 @@
+/** What public/barcode.js exports: the barcode's geometry and the reader the page uses as well. */
+interface SharedBarcode {
+  readonly BLOCK: number;
+  readonly BITS: number;
+  readonly WIDTH: number;
+  readonly HEIGHT: number;
+  readonly ONE: number;
+  readonly ZERO: number;
+  read(luma: (x: number, y: number) => number): BarcodeValue | null;
+}
+
+// The page's own script, so the server side and the page read barcodes by literally the same code. src/ and dist/
+// both sit one level below the package root, next to public/ (which the package ships).
+const shared = require('../public/barcode.js') as SharedBarcode;
+
 /**
- * The machine-readable barcode of the test pattern (DESIGN §7), read back from decoded pictures by the benchmark,
- * the browser tests and the page's latency HUD: two rows of 32 luma blocks of 16×16 px from the top-left corner,
- * 235 for a 1 bit and 16 for a 0 bit, most significant bit first. Row 0 holds the frame number (u32), row 1 the
- * capture time in ms since the epoch mod 2^32. Chroma under the blocks is 128 (grey), so any renderer's
- * YUV→RGB conversion maps a block to near-black or near-white.
+ * The machine-readable barcode of the test pattern, read back from decoded pictures by the benchmark, the browser
+ * tests and the page's latency HUD: two rows of 32 luma blocks of 16×16 px from the top-left corner, 235 for a 1
+ * bit and 16 for a 0 bit, most significant bit first. Row 0 holds the frame number (u32), row 1 the capture time
+ * in ms since the epoch mod 2^32. Chroma under the blocks is 128 (grey), so any renderer's YUV→RGB conversion maps
+ * a block to near-black or near-white. The numbers live in public/barcode.js, with the reader.
  */
-export const BARCODE = {
-  block: 16,
-  bits: 32,
-  width: 512,
-  height: 32,
-  one: 235,
-  zero: 16,
-} as const;
+export const BARCODE: {
+  readonly block: number;
+  readonly bits: number;
+  readonly width: number;
+  readonly height: number;
+  readonly one: number;
+  readonly zero: number;
+} = Object.freeze({
+  block: shared.BLOCK,
+  bits: shared.BITS,
+  width: shared.WIDTH,
+  height: shared.HEIGHT,
+  one: shared.ONE,
+  zero: shared.ZERO,
+});
 
 /** The two numbers a barcode carries. */
 export interface BarcodeValue {
@@ -43,24 +65,12 @@ export function drawBarcode(i420: Buffer, width: number, height: number, value: 
 
 /**
  * Reads a barcode back through `luma(x, y)` (any 0–255 brightness: Y of a decoded frame, or the mean of R, G, B
- * from a canvas). Samples the centre 8×8 of each block, so a blurred or slightly shifted decode still reads.
- * Returns undefined when a block is neither clearly dark nor clearly bright (no barcode there).
+ * from a canvas) by the page's rule (public/barcode.js): the mean of the centre 8×8 of each block, so a blurred or
+ * slightly shifted decode still reads. Returns undefined when a block is neither clearly dark nor clearly bright
+ * (no barcode there).
  */
 export function readBarcode(luma: (x: number, y: number) => number): BarcodeValue | undefined {
-  const { block, bits } = BARCODE;
-  const words: number[] = [];
-  for (let row = 0; row < 2; row++) {
-    let word = 0;
-    for (let bit = 0; bit < bits; bit++) {
-      let sum = 0;
-      for (let dy = 4; dy < 12; dy++) for (let dx = 4; dx < 12; dx++) sum += luma(bit * block + dx, row * block + dy);
-      const mean = sum / 64;
-      if (mean > 90 && mean < 160) return undefined;
-      word = ((word << 1) | (mean >= 128 ? 1 : 0)) >>> 0;
-    }
-    words.push(word);
-  }
-  return { frame: words[0]!, time: words[1]! };
+  return shared.read(luma) ?? undefined;
 }
 
 /**

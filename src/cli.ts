@@ -1,16 +1,12 @@
 #!/usr/bin/env node
 import { constants } from 'node:os';
 import type { Logger } from 'pino';
-import { ConfigError, parseCommandLine, type PistreamConfig } from './config';
-
-/** What the CLI needs of the running server that `startServer` (src/server/start-server.ts) resolves. */
-export interface RunningServer {
-  readonly url: string;
-  stop(): Promise<void>;
-}
+import { ConfigError, parseCommandLine, type PistreamConfig } from './config/command-line';
+import { DEFAULTS } from './defaults';
+import type { RunningServer } from './server/start-server';
 
 /** `startServer`'s signature, narrowed to what the CLI uses, so tests can give it a stand-in. */
-export type StartServer = (config: PistreamConfig, options?: { logger?: Logger }) => Promise<RunningServer>;
+export type StartServer = (config: PistreamConfig, options?: { logger?: Logger }) => Promise<Pick<RunningServer, 'url' | 'stop'>>;
 
 /** The process effects the CLI uses, injectable so its exit codes and signal handling can be tested in-process. */
 export interface CliEffects {
@@ -25,7 +21,7 @@ export interface CliEffects {
 }
 
 /** How long a stop may take before the process exits anyway: the original hung until browsers closed. */
-export const STOP_TIMEOUT_MS = 2000;
+export const STOP_TIMEOUT_MS = DEFAULTS.stopTimeoutMs;
 
 /** The real process. */
 export function processEffects(): CliEffects {

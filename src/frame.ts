@@ -13,6 +13,9 @@ export interface Frame {
   readonly capturedAt: number;
 }
 
+/** Which source frame a picture encodes: what travels through an encoder beside the pixels. */
+export type FrameMeta = Pick<Frame, 'seq' | 'capturedAt'>;
+
 /** Size in bytes of one tightly packed I420 frame. */
 export function yuv420Size(width: number, height: number): number {
   return width * height + 2 * ((width >> 1) * (height >> 1));

@@ -22,18 +22,25 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { encodeMpeg1 } from './encoder/encode-mpeg1';
-import { createEncoderCounters, type EncoderCounters, type EncoderOptions } from './encoder/encoder-options';
+import type { Codec, EncodeOptions } from './codecs/codec';
+import { createEncoderCounters, type EncoderCounters } from './codecs/codec';
+import { mpeg1 } from './codecs/mpeg1/mpeg1-codec';
+import { DEFAULTS } from './defaults';
+import { FORMATS } from './formats';
+import { carries, type WireFormat } from './formats/wire-format';
 import type { Frame } from './frame';
-import { gopCache, replayGop } from './operators/gop-cache';
+import { gopCache, replayGop, type Gop } from './operators/gop-cache';
 import type { MuxedPicture, Picture } from './picture';
-import { toMpegTs } from './transport/mpegts';
 
 export interface HubOptions {
   /** The frames to encode: any `Observable<Frame>` (a camera source, the test pattern, your own). */
   readonly source: Observable<Frame>;
-  /** Encoder settings (size and fps must match the source's frames). */
-  readonly encoder: Omit<EncoderOptions, 'counters'>;
+  /** The codec to encode with. Default: MPEG-1. */
+  readonly codec?: Codec;
+  /** Encoder settings (size and fps must match the source's frames), checked by the codec's schema; `spawn`/`onSpawn` for tests. */
+  readonly encoder: Omit<EncodeOptions, 'counters'>;
+  /** The wire formats viewers may ask for. Default: every format that carries the codec. */
+  readonly formats?: readonly WireFormat[];
   /** How long the source and encoder keep running after the last subscriber leaves. Default 5000 ms. */
   readonly graceMs?: number;
   /**
@@ -48,10 +55,16 @@ export interface HubOptions {
   readonly onRestart?: (error: unknown, attempt: number, delayMs: number) => void;
   /** Scheduler for the grace period, backoff and watchdog (a TestScheduler in marble tests). */
   readonly scheduler?: SchedulerLike;
-  /** Replaces `encodeMpeg1(encoder)` (tests, or another encoder). */
+  /** Replaces `codec.encode(encoder)` (tests, or a camera that encodes by itself). */
   readonly encode?: OperatorFunction<Frame, Picture>;
-  /** Replaces `toMpegTs()`: the per-picture wire framing made once for every viewer. */
-  readonly mux?: OperatorFunction<Picture, MuxedPicture>;
+}
+
+/** One pipeline failure, as {@link Hub.restarts$} tells it. */
+export interface HubRestart {
+  readonly error: unknown;
+  /** Failures in a row, 1 for the first. */
+  readonly attempt: number;
+  readonly delayMs: number;
 }
 
 /** Live counters of a hub (a plain object, updated in place). */
@@ -72,16 +85,28 @@ export interface HubStats extends EncoderCounters {
   lastError: string | undefined;
   /** When the last picture came out of the encoder (`scheduler.now()`: ms since the epoch), or 0. */
   lastPictureAt: number;
-  /** Bytes of wire framing (MPEG-TS) produced. */
-  bytes: number;
+  /** Bytes muxed per wire format (only formats that had viewers muxed anything). */
+  readonly wireBytes: Record<string, number>;
 }
 
 export interface Hub {
   /**
-   * The shared pictures, each with its MPEG-TS bytes. Every subscriber starts with the current GOP (from its
-   * keyframe, at once); the source and encoder start with the first subscriber and stop `graceMs` after the last.
+   * The shared pictures, codec-level. Every subscriber starts with the current GOP (from its keyframe, at once);
+   * the source and encoder start with the first subscriber and stop `graceMs` after the last.
    */
-  readonly pictures$: Observable<MuxedPicture>;
+  readonly pictures$: Observable<Picture>;
+  /**
+   * The shared pictures with their bytes in one wire format, muxed once per picture for all its viewers, only
+   * while the format has viewers. Starts at the current GOP's keyframe, like `pictures$`. Throws for a format
+   * the hub was not given.
+   */
+  stream(format: WireFormat | string): Observable<MuxedPicture>;
+  /** The codec pictures come from. */
+  readonly codec: Codec;
+  /** The wire formats viewers may ask for. */
+  readonly formats: readonly WireFormat[];
+  /** Each pipeline failure, as it is about to be restarted (for logs). Completes never. */
+  readonly restarts$: Observable<HubRestart>;
   readonly stats: Readonly<HubStats>;
   readonly width: number;
   readonly height: number;
@@ -96,27 +121,23 @@ export interface Hub {
 }
 
 /**
- * One source and one encoder for any number of viewers (DESIGN §1, §6). `share()` owns the encoder's life: it
+ * One source and one encoder for any number of viewers. `share()` owns the encoder's life: it
  * starts on the first subscriber and stops a grace period after the last. Failures (the encoder or camera
  * exiting for any reason, or no picture for `watchdogMs`) restart the pipeline with exponential backoff while subscribers stay
- * subscribed; they resume at the next keyframe.
+ * subscribed; they resume at the next keyframe. Each wire format's bytes are made once per picture, in a
+ * stream of its own that runs while that format has viewers.
  *
  * @example
  * const hub = createHub({ source: testPattern(), encoder: { width: 640, height: 480, fps: 24 } });
- * hub.pictures$.subscribe((p) => console.log(p.type, p.ts.length));
+ * hub.stream('mpegts').subscribe((p) => socket.send(p.wire));
  */
 export function createHub(options: HubOptions): Hub {
-  const {
-    source,
-    encoder,
-    graceMs = 5000,
-    watchdogMs = 5000,
-    scheduler = asyncScheduler,
-    mux = toMpegTs(),
-  } = options;
-  const initialDelayMs = options.restart?.initialDelayMs ?? 500;
-  const maxDelayMs = options.restart?.maxDelayMs ?? 10_000;
-  const healthyMs = options.restart?.healthyMs ?? 60_000;
+  const { source, codec = mpeg1, graceMs = DEFAULTS.graceMs, watchdogMs = DEFAULTS.watchdogMs, scheduler = asyncScheduler } = options;
+  const formats = options.formats ?? FORMATS.filter((format) => carries(format, codec.id));
+  for (const format of formats) {
+    if (!carries(format, codec.id)) throw new Error(`wire format ${format.id} cannot carry ${codec.label} pictures`);
+  }
+  const { initialDelayMs, maxDelayMs, healthyMs } = { ...DEFAULTS.restart, ...options.restart };
   // The encoder counts frames in and dropped (only it sees them); pictures are counted here, where they come out
   // of whatever `encode` is, so the stats hold with an injected encoder too.
   const encoderCounters = createEncoderCounters();
@@ -136,9 +157,11 @@ export function createHub(options: HubOptions): Hub {
     nextAttemptAt: undefined,
     lastError: undefined,
     lastPictureAt: 0,
-    bytes: 0,
+    wireBytes: Object.fromEntries(formats.map((format) => [format.id, 0])),
   };
-  const encode = options.encode ?? encodeMpeg1({ ...encoder, counters: encoderCounters });
+  // Checked now, so bad settings fail at creation rather than at the first viewer.
+  const encode = options.encode ?? codec.encode({ ...options.encoder, counters: encoderCounters });
+  const restarts = new Subject<HubRestart>();
 
   // One run of the pipeline, from spawning the source and encoder to their failure.
   const run$ = defer(() => {
@@ -146,7 +169,7 @@ export function createHub(options: HubOptions): Hub {
     stats.state = 'running';
     stats.nextAttemptAt = undefined;
     // A live pipeline has no natural end: the camera or encoder exiting, even with status 0, is a failure
-    // to restart from (DESIGN §6). Only close() and the last viewer leaving stop it.
+    // to restart from. Only close() and the last viewer leaving stop it.
     return source.pipe(
       encode,
       concatWith(throwError(() => new Error('the source or encoder ended'))),
@@ -187,18 +210,16 @@ export function createHub(options: HubOptions): Hub {
           stats.state = 'restarting';
           stats.nextAttemptAt = scheduler.now() + delayMs;
           options.onRestart?.(error, stats.failures, delayMs);
+          restarts.next({ error, attempt: stats.failures, delayMs });
           return timer(delayMs, scheduler);
         },
       }),
     );
   }).pipe(
-    // Muxed once here, after the restart point, so continuity counters run on across encoder restarts.
-    mux,
-    tap((picture) => {
+    tap(() => {
       stats.pictures++;
       stats.lastPictureAt = scheduler.now();
       stats.lastError = undefined;
-      stats.bytes += picture.ts.length;
     }),
     gopCache(),
     // Completing (rather than unsubscribing) resets the share at once, skipping the grace period.
@@ -216,22 +237,49 @@ export function createHub(options: HubOptions): Hub {
     }),
   );
 
-  const pictures$ = defer(() => {
-    stats.subscribers++;
-    return gop$.pipe(
-      replayGop(),
-      finalize(() => {
-        stats.subscribers--;
-      }),
+  const counted = <T>(gops$: Observable<Gop<T & Picture>>): Observable<T & Picture> =>
+    defer(() => {
+      stats.subscribers++;
+      return gops$.pipe(
+        replayGop(),
+        finalize(() => {
+          stats.subscribers--;
+        }),
+      );
+    });
+
+  // Per format: the codec's GOP replayed into a fresh muxer (after the restart point, so a stateful muxer's
+  // counters run on across encoder restarts), cached and shared like the codec's, and reset as soon as the
+  // format's last viewer leaves: nobody's format is muxed for nobody. The codec's grace period still applies.
+  const formatGops = new Map<string, Observable<Gop<MuxedPicture>>>();
+  for (const format of formats) {
+    formatGops.set(
+      format.id,
+      gop$.pipe(
+        replayGop(),
+        format.mux(),
+        tap((picture) => (stats.wireBytes[format.id]! += picture.wire.length)),
+        gopCache(),
+        share({ connector: () => new ReplaySubject(1), resetOnError: true, resetOnComplete: true, resetOnRefCountZero: true }),
+      ),
     );
-  });
+  }
 
   return {
-    pictures$,
+    pictures$: counted<Picture>(gop$),
+    stream: (format) => {
+      const id = typeof format === 'string' ? format : format.id;
+      const gops$ = formatGops.get(id);
+      if (!gops$) throw new Error(`this hub serves no wire format ${id} (it has ${formats.map((f) => f.id).join(', ')})`);
+      return counted<MuxedPicture>(gops$);
+    },
+    codec,
+    formats,
+    restarts$: restarts.asObservable(),
     stats,
-    width: encoder.width,
-    height: encoder.height,
-    fps: encoder.fps,
+    width: options.encoder.width,
+    height: options.encoder.height,
+    fps: options.encoder.fps,
     keepAlive: () => gop$.subscribe({ error: () => undefined }),
     close: () => closing$.next(),
   };

@@ -1,8 +1,9 @@
-// The public library API: re-exports only (DESIGN §9).
-export type { Frame } from './frame';
+// The public library API: re-exports only. docs/architecture.md maps where each part lives.
+export type { Frame, FrameMeta } from './frame';
 export { yuv420Size, assertFrameSize } from './frame';
-export type { Picture, PictureType, MuxedPicture } from './picture';
+export type { Picture, MuxedPicture } from './picture';
 export { BARCODE, drawBarcode, readBarcode, barcodeAge, type BarcodeValue } from './barcode';
+export { DEFAULTS, LIMITS, upgradeBurst } from './defaults';
 
 export { testPattern, TestPatternRenderer, type TestPatternOptions } from './sources/test-pattern';
 export { rpicam, rpicamStride, type RpicamOptions } from './sources/rpicam';
@@ -13,25 +14,32 @@ export { detectSource, type DetectSourceOptions, type DetectedSource, type Sourc
 export { openSource, type SourceSpec, type OpenedSource } from './sources/open-source';
 export { rawFrames, type RawFramesOptions } from './sources/raw-frames';
 export type { SourceOptions } from './sources/source-options';
-export { fromChildProcess, ChildProcessError, type ChildProcessOptions, type SpawnFn } from './sources/child-process';
+export { fromChildProcess, ChildProcessError, type ChildProcessOptions, type SpawnFn } from './process/child-process';
+export { resolveFfmpeg, probeFfmpeg } from './process/ffmpeg-path';
 
-export { encodeMpeg1 } from './encoder/encode-mpeg1';
-export { encoderArgs, type EncoderOptions, type EncoderCounters } from './encoder/encoder-options';
-export { resolveFfmpeg, probeFfmpeg } from './encoder/ffmpeg-path';
-export { multipartParts } from './encoder/multipart-parts';
+export { CODECS, codecById } from './codecs';
+export { createEncoderCounters, type Codec, type EncoderSettings, type EncodeOptions, type EncoderCounters } from './codecs/codec';
+export { multipartParts } from './codecs/multipart-parts';
+export { mpeg1 } from './codecs/mpeg1/mpeg1-codec';
+export type { Mpeg1Picture, PictureType } from './codecs/mpeg1/mpeg1-picture';
+export { encodeMpeg1 } from './codecs/mpeg1/encode-mpeg1';
+export { encoderArgs } from './codecs/mpeg1/encoder-args';
+export { splitPictures } from './codecs/mpeg1/split-pictures';
+export { findStartCode, describePicture, START_CODE } from './codecs/mpeg1/start-codes';
 
-export { splitPictures } from './mpeg1/split-pictures';
-export { findStartCode, describePicture, START_CODE } from './mpeg1/start-codes';
-
-export { toMpegTs, MpegTsMuxer, type MpegTsOptions } from './transport/mpegts';
-export { toJsmp, jsmpHeader } from './transport/jsmp';
+export { FORMATS, formatById } from './formats';
+export type { WireFormat } from './formats/wire-format';
+export { mpegts, toMpegTs, MpegTsMuxer, type MpegTsOptions } from './formats/mpegts';
+export { jsmp, toJsmp, jsmpHeader } from './formats/jsmp';
 
 export { fromKeyframe } from './operators/from-keyframe';
 export { dropWhileSlow, type DropReason, type DropWhileSlowOptions } from './operators/drop-while-slow';
 export { gopCache, replayGop, type Gop } from './operators/gop-cache';
 
-export { createHub, type Hub, type HubOptions, type HubStats } from './hub';
+export { createHub, type Hub, type HubOptions, type HubStats, type HubRestart } from './hub';
 
-export { pistreamPlugin, type PistreamPluginOptions, type PistreamPluginApi } from './server/plugin';
+export { validatePluginOptions, PluginOptionsError, type PistreamPluginOptions, type LegacyListenerOptions } from './options/plugin-options';
+export type { PistreamConfig, LogLevel } from './options/server-config';
+export { pistreamPlugin, type PistreamPluginApi } from './server/plugin';
 export { startServer, type RunningServer, type StartServerOptions } from './server/start-server';
-export { parseConfig, ConfigError, type PistreamConfig } from './config';
+export { parseConfig, parseCommandLine, ConfigError } from './config/command-line';

@@ -1,15 +1,14 @@
-/** MPEG-1 picture coding types that ffmpeg's mpeg1video encoder emits (B only with `-bf` > 0, which we never set). */
-export type PictureType = 'I' | 'P' | 'B' | 'D';
-
 /**
- * One coded MPEG-1 picture, as a decoder needs it: any sequence and GOP headers that precede it are part of
- * `data`, so a picture with `keyframe: true` is a place where a decoder can start.
+ * One coded picture of any codec, as a decoder needs it: the headers a decoder must have before it (MPEG-1's
+ * sequence and GOP headers, H.264's SPS and PPS) are part of `data`, so a picture with `keyframe: true` is a
+ * place where a decoder can start. A codec adds its own facts by extending this (see `Mpeg1Picture`).
  */
 export interface Picture {
-  /** The coded bytes, from the first header start code up to (not including) the next picture's. */
+  /** The coded bytes. */
   readonly data: Buffer;
-  readonly type: PictureType;
-  /** Sequence header + I picture: a decoder can start here. */
+  /** Which codec made it: the `id` of a {@link Codec} value (`'mpeg1'`). */
+  readonly codec: string;
+  /** A decoder can start here. */
   readonly keyframe: boolean;
   /** Source frame number of the frame this picture encodes. */
   readonly seq: number;
@@ -20,9 +19,12 @@ export interface Picture {
 }
 
 /**
- * A picture with its wire bytes made once for every viewer (DESIGN §1): `ts` is whole 188-byte MPEG-TS packets
- * (PAT + PMT first on keyframes) carrying the picture as one closed PES.
+ * A picture with its bytes in one wire format, made once for every viewer of that format before the hub shares
+ * it: `wire` is what a viewer's socket sends for this picture (e.g. whole MPEG-TS packets, or the raw picture).
  */
-export interface MuxedPicture extends Picture {
-  readonly ts: Buffer;
-}
+export type MuxedPicture<P extends Picture = Picture> = P & {
+  /** The bytes one WebSocket message carries for this picture. */
+  readonly wire: Buffer;
+  /** The wire format's `id` (`'mpegts'`, `'jsmp'`). */
+  readonly format: string;
+};

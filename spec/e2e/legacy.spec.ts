@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
-import { parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { describeBrowser, openPage } from '../helpers/browser';
 import { ffmpegChildren, waitFor } from '../helpers/child-processes';
@@ -79,7 +79,7 @@ describeBrowser('original client (jsmpg.js of jsmpeg 1.0.0) on the legacy listen
       ['--source', 'test', '--host', '127.0.0.1', '--port', '0', '--legacy-port', '0', '--log-level', 'silent'],
       {},
     );
-    size = { width: config.width, height: config.height };
+    size = { width: config.plugin.encoder!.width, height: config.plugin.encoder!.height };
     server = await startServer(config, { logger: pino({ level: 'silent' }) });
     pages = await startPageServer();
     ({ browser, page, pageErrors } = await openPage({ width: 800, height: 600 }));

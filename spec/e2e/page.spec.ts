@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
-import { parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
-import { liveChildCount } from '../../src/sources/child-process';
+import { liveChildCount } from '../../src/process/child-process';
 import { describeBrowser, openPage } from '../helpers/browser';
 
 /** What public/viewer.js exposes on `window.pistream`. */
@@ -18,8 +18,17 @@ interface PageState {
   readonly decoder: 'wasm' | 'js' | null;
 }
 // Page functions run in the browser; this file is compiled without the DOM library.
-declare const window: { readonly pistream?: PageState };
-declare const document: { getElementById(id: string): { readonly textContent: string | null } | null };
+declare const window: { readonly pistream?: PageState; pistreamCspViolations?: string[] };
+declare const document: {
+  getElementById(id: string): { readonly textContent: string | null } | null;
+  addEventListener(type: 'securitypolicyviolation', listener: (event: CspViolation) => void): void;
+};
+/** The parts of a SecurityPolicyViolationEvent worth printing. */
+interface CspViolation {
+  readonly effectiveDirective: string;
+  readonly blockedURI: string;
+  readonly sample: string;
+}
 
 /**
  * The real server on `port` (0: any free port), streaming the built-in test pattern, logging nothing.
@@ -64,11 +73,23 @@ describeBrowser('viewer page (public/) in Chromium', () => {
   let browser: BrowserContext | undefined;
   let page: Page;
   let pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     childrenAtStart = liveChildCount();
     server = await start();
     ({ browser, page, pageErrors } = await openPage({ width: 1280, height: 720 }));
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    // Recorded in the page as well, from before its first script runs: the console may word a violation in
+    // any way (or not at all), the event names the directive.
+    await page.addInitScript(() => {
+      window.pistreamCspViolations = [];
+      document.addEventListener('securitypolicyviolation', (event) => {
+        window.pistreamCspViolations!.push(`${event.effectiveDirective} ${event.blockedURI} ${event.sample}`);
+      });
+    });
   }, TIMEOUT);
 
   afterAll(async () => {
@@ -78,10 +99,14 @@ describeBrowser('viewer page (public/) in Chromium', () => {
   }, TIMEOUT);
 
   it(
-    'plays the stream: barcode frames advance, status live, sane glass-to-glass latency',
+    'plays the stream: barcode frames advance, status live, sane glass-to-glass latency, nothing blocked by the CSP',
     async () => {
       await page.goto(server!.url);
       await waitForFramesToAdvance(page, 24);
+      // Pictures decoded and painted means every script of the page has long run (and JSMpeg injected its style):
+      // anything the CSP refused, or any console error of the load, has been reported by now.
+      expect(await page.evaluate(() => window.pistreamCspViolations)).toEqual([]);
+      expect(consoleErrors).toEqual([]);
 
       const state = await pageState(page);
       expect(state.status).toBe('live');

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { resolveFfmpeg } from '../../src/encoder/ffmpeg-path';
+import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
 
 export interface Mpeg1StreamOptions {
   /** Number of pictures. */

@@ -1,4 +1,7 @@
-import type { MuxedPicture, Picture, PictureType } from '../../src/picture';
+import { map } from 'rxjs';
+import type { Mpeg1Picture, PictureType } from '../../src/codecs/mpeg1/mpeg1-picture';
+import type { WireFormat } from '../../src/formats/wire-format';
+import type { MuxedPicture, Picture } from '../../src/picture';
 import { keyPicture, pPicture } from './mpeg1-fixtures';
 
 /** Capture time of picture `seq` in fixtures: a fixed epoch plus 1/24 s per picture (nothing reads the wall clock). */
@@ -12,10 +15,11 @@ const EPOCH_MS = 1_700_000_000_000;
  * pic('I', 0); // keyframe, seq 0
  * pic('P', 1);
  */
-export function pic(type: PictureType, seq: number): Picture {
+export function pic(type: PictureType, seq: number): Mpeg1Picture {
   const keyframe = type === 'I';
   return {
     data: keyframe ? keyPicture() : pPicture(seq % 1024),
+    codec: 'mpeg1',
     type,
     keyframe,
     seq,
@@ -41,12 +45,21 @@ export function pictures(letters: string): Record<string, Picture> {
   return values;
 }
 
-/** What the hub's test mux adds to every picture: one blank TS packet (the real muxer is tested elsewhere). */
-export function withTs<P extends Picture>(picture: P): P & MuxedPicture {
-  return { ...picture, ts: Buffer.alloc(188) };
+/** What the test format's mux adds to every picture: one blank TS packet (the real muxers are tested elsewhere). */
+export function withWire<P extends Picture>(picture: P): MuxedPicture<P> {
+  return { ...picture, wire: Buffer.alloc(188), format: 'test' };
 }
 
-/** `withTs` over a whole marble value map. */
+/** `withWire` over a whole marble value map. */
 export function muxedValues(values: Record<string, Picture>): Record<string, MuxedPicture> {
-  return Object.fromEntries(Object.entries(values).map(([k, p]) => [k, withTs(p)]));
+  return Object.fromEntries(Object.entries(values).map(([k, p]) => [k, withWire(p)]));
 }
+
+/** A stand-in wire format (`test`, at `/test`) whose mux is {@link withWire}: for specs of the hub and viewers. */
+export const testFormat: WireFormat = {
+  id: 'test',
+  label: 'test',
+  path: '/test',
+  codecs: ['mpeg1'],
+  mux: () => map(withWire),
+};

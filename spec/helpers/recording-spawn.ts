@@ -1,5 +1,5 @@
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
-import { liveChildCount, type SpawnFn } from '../../src/sources/child-process';
+import { liveChildCount, type SpawnFn } from '../../src/process/child-process';
 
 /** A spawn that records what it started (command, args, child) and adds `env` to the child's environment. */
 export function recordingSpawn(env: NodeJS.ProcessEnv = {}) {

@@ -1,5 +1,7 @@
 import { NEVER } from 'rxjs';
-import { createEncoderCounters } from '../../src/encoder/encoder-options';
+import { createEncoderCounters } from '../../src/codecs/codec';
+import { mpeg1 } from '../../src/codecs/mpeg1/mpeg1-codec';
+import { FORMATS } from '../../src/formats';
 import type { Hub, HubStats } from '../../src/hub';
 
 /** A hub that is only its stats (mutable: tests set them as time goes by); it streams nothing. */
@@ -15,6 +17,10 @@ export type StatsHub = Hub & { readonly stats: HubStats };
 export function statsHub(stats: Partial<HubStats> = {}): StatsHub {
   return {
     pictures$: NEVER,
+    stream: () => NEVER,
+    codec: mpeg1,
+    formats: FORMATS,
+    restarts$: NEVER,
     stats: {
       ...createEncoderCounters(),
       subscribers: 0,
@@ -25,7 +31,7 @@ export function statsHub(stats: Partial<HubStats> = {}): StatsHub {
       nextAttemptAt: undefined,
       lastError: undefined,
       lastPictureAt: 0,
-      bytes: 0,
+      wireBytes: {},
       ...stats,
     },
     width: 640,

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Hapi from '@hapi/hapi';
 import { map } from 'rxjs';
-import { ConfigError, parseConfig } from '../../src/config';
+import { ConfigError, parseConfig } from '../../src/config/command-line';
 import { createHub, type Hub } from '../../src/hub';
-import { createAuthenticator, hashPassword, parseAuthFile, safeEqual } from '../../src/server/auth';
+import { hashPassword, parseAuthFile } from '../../src/options/auth-users';
+import { createAuthenticator, safeEqual } from '../../src/server/auth';
 import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
 import { testPattern } from '../../src/sources/test-pattern';
 import { describeBrowser, openPage } from '../helpers/browser';
@@ -94,17 +95,17 @@ describe('auth flags', () => {
   beforeAll(() => void (dir = mkdtempSync(join(tmpdir(), 'pistream-auth-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('--auth, --auth-file and --token (or PISTREAM_TOKEN) make config.auth; none: open', async () => {
+  it('--auth, --auth-file and --token (or PISTREAM_TOKEN) make the plugin\'s auth; none: open', async () => {
     const file = join(dir, 'users');
     const line = await hashPassword('bob', 'pw');
     writeFileSync(file, `${line}\n`);
-    expect(parseConfig([], {}).auth).toBeUndefined();
-    expect(parseConfig(['--auth', 'alice:a:b'], {}).auth).toEqual({ users: { alice: 'a:b' } });
-    expect(parseConfig(['--auth-file', file, '--auth', 'alice:x'], {}).auth).toEqual({
+    expect(parseConfig([], {}).plugin.auth).toBeUndefined();
+    expect(parseConfig(['--auth', 'alice:a:b'], {}).plugin.auth).toEqual({ users: { alice: 'a:b' } });
+    expect(parseConfig(['--auth-file', file, '--auth', 'alice:x'], {}).plugin.auth).toEqual({
       users: { bob: line.slice(4), alice: 'x' },
     });
-    expect(parseConfig([], { PISTREAM_TOKEN: TOKEN }).auth).toEqual({ token: TOKEN });
-    expect(parseConfig(['--token', TOKEN, '--public-health'], {})).toMatchObject({ auth: { token: TOKEN }, publicHealth: true });
+    expect(parseConfig([], { PISTREAM_TOKEN: TOKEN }).plugin.auth).toEqual({ token: TOKEN });
+    expect(parseConfig(['--token', TOKEN, '--public-health'], {}).plugin).toMatchObject({ auth: { token: TOKEN }, publicHealth: true });
   });
 
   it.each([
@@ -124,9 +125,9 @@ describe('auth flags', () => {
   });
 
   it('--allow-origin: repeatable, comma lists, normalized like browsers send Origin', () => {
-    expect(parseConfig(['--allow-origin', 'https://a.example:443/x', '--allow-origin', 'http://b.example:8080,*'], {}).allowOrigins)
+    expect(parseConfig(['--allow-origin', 'https://a.example:443/x', '--allow-origin', 'http://b.example:8080,*'], {}).plugin.allowOrigins)
       .toEqual(['https://a.example', 'http://b.example:8080', '*']);
-    expect(parseConfig([], { PISTREAM_ALLOW_ORIGIN: 'https://c.example, https://d.example' }).allowOrigins)
+    expect(parseConfig([], { PISTREAM_ALLOW_ORIGIN: 'https://c.example, https://d.example' }).plugin.allowOrigins)
       .toEqual(['https://c.example', 'https://d.example']);
     expect(() => parseConfig(['--allow-origin', 'example.com'], {})).toThrow(/^--allow-origin must be origins like https:\/\/example.com/);
   });
@@ -225,7 +226,7 @@ describe('the plugin with auth (page, streams, health and metrics alike)', () =>
   it('rejects auth options that say nothing', async () => {
     const server = Hapi.server();
     await expect(server.register({ plugin: pistreamPlugin, options: { hub: standInHub(), auth: {} } })).rejects.toThrow(
-      'pistream plugin options: "auth" needs users or a token',
+      'pistream plugin options: auth needs users or a token',
     );
   });
 });

@@ -1,7 +1,7 @@
 import Hapi from '@hapi/hapi';
 import WebSocket from 'ws';
 import { pistreamPlugin } from '../../src/server/plugin';
-import { ptsOf } from '../../src/transport/mpegts';
+import { ptsOf } from '../../src/formats/mpegts';
 import type { Viewer } from '../../src/server/viewer';
 import { ffmpegChildren, waitFor } from '../helpers/child-processes';
 import { demuxPes } from '../helpers/mpegts-demux';
@@ -60,7 +60,7 @@ describe('latency-bounded delivery with real sockets: 20 frozen viewers beside 2
         stuckMs: STUCK_MS,
         maxViewers: NORMAL + PAUSED,
         heartbeatMs: 0,
-        legacy: false,
+        formats: ['mpegts'],
         pages: false,
       },
     });

@@ -2,8 +2,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { parseConfig } from '../../src/config';
-import { startServer, type RunningServer, type StartServerOptions } from '../../src/server/start-server';
+import { parseConfig } from '../../src/config/command-line';
+import { startServer, type RunningServer } from '../../src/server/start-server';
+import type { PistreamPluginOptions } from '../../src/options/plugin-options';
 import { describeBrowser, openPage } from '../helpers/browser';
 import { childProcesses, ffmpegChildren, waitFor } from '../helpers/child-processes';
 import { tsPackets } from '../helpers/mpegts-demux';
@@ -45,17 +46,15 @@ interface LogLine {
 }
 
 /** A server on the test pattern with a short watchdog and backoff, its log lines kept, and its restarts recorded. */
-async function faultServer(argv: string[], hub: StartServerOptions['hub']) {
+async function faultServer(argv: string[], hub: Pick<PistreamPluginOptions, 'watchdogMs' | 'restart'>) {
   const logs: LogLine[] = [];
   const restarts: { message: string; attempt: number; delayMs: number; at: number }[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const config = parseConfig(['--source', 'test', '--host', '127.0.0.1', '--port', '0', '--grace', '0', ...argv], {});
-  const running = await startServer(config, {
-    logger,
-    hub,
-    onRestart: (error, attempt, delayMs) =>
-      restarts.push({ message: (error as Error).message, attempt, delayMs, at: Date.now() }),
-  });
+  const running = await startServer(config, { logger, plugin: hub });
+  running.hub.restarts$.subscribe(({ error, attempt, delayMs }) =>
+    restarts.push({ message: (error as Error).message, attempt, delayMs, at: Date.now() }),
+  );
   const restartLogs = () => logs.filter((l) => l.msg.startsWith('pipeline failed:'));
   return { running, logs, restarts, restartLogs };
 }

@@ -3,7 +3,8 @@ import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import Hapi from '@hapi/hapi';
 import { map } from 'rxjs';
-import { parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config/command-line';
+import { validatePluginOptions } from '../../src/options/plugin-options';
 import { createHub, type Hub } from '../../src/hub';
 import { pistreamPlugin } from '../../src/server/plugin';
 import { startServer, type RunningServer } from '../../src/server/start-server';
@@ -26,13 +27,15 @@ function standInHub(): Hub {
 
 describe('limit flags', () => {
   it('default to 100 viewers, 10 s for headers, 5 upgrades a second per address', () => {
-    expect(parseConfig([], {})).toMatchObject({ maxViewers: 100, headerTimeoutMs: 10_000, upgradeRate: 5 });
+    // The plugin owns these defaults: the CLI leaves them unset and the plugin's schema fills them in.
+    expect(validatePluginOptions(parseConfig([], {}).plugin)).toMatchObject({ maxViewers: 100, upgradeRate: { perSecond: 5, burst: 20 } });
+    expect(parseConfig([], {}).headerTimeoutMs).toBe(10_000);
     expect(parseConfig(['--max-viewers', '3', '--header-timeout', '0.5', '--upgrade-rate', '0'], {})).toMatchObject({
-      maxViewers: 3,
       headerTimeoutMs: 500,
-      upgradeRate: 0,
+      plugin: { maxViewers: 3, upgradeRate: false },
     });
-    expect(parseConfig([], { PISTREAM_MAX_VIEWERS: '7' }).maxViewers).toBe(7);
+    expect(parseConfig(['--upgrade-rate', '2'], {}).plugin.upgradeRate).toEqual({ perSecond: 2, burst: 8 });
+    expect(parseConfig([], { PISTREAM_MAX_VIEWERS: '7' }).plugin.maxViewers).toBe(7);
   });
 
   it.each([

@@ -43,7 +43,7 @@ function value(samples: Sample[], name: string, labels: Record<string, string> =
 
 /** Viewers as metrics read them: a count and running totals. */
 const noViewers = {
-  viewers: new Set(),
+  viewerCount: 0,
   totals: () => ({ sent: 0, bytes: 0, dropped: { slow: 0, resync: 0 }, resyncs: 0 }),
 } as unknown as ViewerServer;
 

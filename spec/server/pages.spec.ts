@@ -1,9 +1,18 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import vm from 'node:vm';
 import Hapi from '@hapi/hapi';
 import { createHub, type Hub } from '../../src/hub';
 import { pistreamPlugin } from '../../src/server/plugin';
-import { contentSecurityPolicy, JSMPEG_ROUTE, jsmpegPlayerFile, PUBLIC_DIR } from '../../src/server/pages';
+import {
+  contentSecurityPolicy,
+  JSMPEG_ROUTE,
+  jsmpegInjectedStyle,
+  jsmpegPlayerFile,
+  PUBLIC_DIR,
+  styleHashSource,
+} from '../../src/server/pages';
 import { testPattern } from '../../src/sources/test-pattern';
 
 // Pages are tested through server.inject(): no listener, no socket, no encoder (nobody subscribes to the hub).
@@ -12,6 +21,8 @@ const ASSETS: readonly { path: string; type: RegExp; file: string }[] = [
   { path: '/', type: /^text\/html; charset=utf-8$/, file: join(PUBLIC_DIR, 'index.html') },
   { path: '/index.html', type: /^text\/html; charset=utf-8$/, file: join(PUBLIC_DIR, 'index.html') },
   { path: '/viewer.js', type: /^(application|text)\/javascript; charset=utf-8$/, file: join(PUBLIC_DIR, 'viewer.js') },
+  { path: '/barcode.js', type: /^(application|text)\/javascript; charset=utf-8$/, file: join(PUBLIC_DIR, 'barcode.js') },
+  { path: '/protocol.js', type: /^(application|text)\/javascript; charset=utf-8$/, file: join(PUBLIC_DIR, 'protocol.js') },
   { path: '/viewer.css', type: /^text\/css; charset=utf-8$/, file: join(PUBLIC_DIR, 'viewer.css') },
   { path: JSMPEG_ROUTE, type: /^(application|text)\/javascript; charset=utf-8$/, file: jsmpegPlayerFile() },
 ];
@@ -204,5 +215,118 @@ describe('contentSecurityPolicy()', () => {
 
   it('falls back to any ws: origin without a Host header', () => {
     expect(contentSecurityPolicy(undefined)).toContain("connect-src 'self' ws: wss:");
+  });
+});
+
+/**
+ * Runs the JSMpeg player file as the page would, against a stub document, and returns the text its injected
+ * `<style>` element holds each time the browser would check it against the CSP: when the element joins the
+ * document, and whenever text is added to it while it is in the document.
+ */
+function stylesTheBrowserChecks(): string[] {
+  const checked: string[] = [];
+  interface StubElement {
+    inDocument: boolean;
+    text: string;
+    appendChild(child: { data: string }): unknown;
+  }
+  const head = {
+    firstChild: null,
+    appendChild(element: StubElement) {
+      element.inDocument = true;
+      checked.push(element.text);
+      return element;
+    },
+    insertBefore(element: StubElement) {
+      return head.appendChild(element);
+    },
+  };
+  const document = {
+    head,
+    getElementsByTagName: () => [head],
+    createElement(tag: string): StubElement {
+      if (tag !== 'style') throw new Error(`the player made a <${tag}> at load; this stub only knows <style>`);
+      return {
+        inDocument: false,
+        text: '',
+        appendChild(child) {
+          this.text += child.data;
+          if (this.inDocument) checked.push(this.text);
+          return child;
+        },
+      };
+    },
+    createTextNode: (data: string) => ({ data }),
+  };
+  const context: Record<string, unknown> = { document, navigator: { userAgent: '' } };
+  context.window = context.self = context;
+  vm.runInNewContext(readFileSync(jsmpegPlayerFile(), 'utf8'), context, { filename: jsmpegPlayerFile() });
+  return checked;
+}
+
+/** The sources of the CSP's style-src directive. */
+function styleSources(csp: string): string[] {
+  const directive = csp.split(';').map((d) => d.trim().split(/\s+/)).find(([name]) => name === 'style-src');
+  return directive?.slice(1) ?? [];
+}
+
+const sha256Source = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+describe("the CSP and JSMpeg's injected style", () => {
+  const checked = stylesTheBrowserChecks();
+
+  it('the player injects one style: empty as it joins the document, then its CSS', () => {
+    expect(checked).toHaveLength(2);
+    expect(checked[0]).toBe('');
+    expect(checked[1]!.length).toBeGreaterThan(100);
+    expect(jsmpegInjectedStyle(readFileSync(jsmpegPlayerFile(), 'utf8'))).toBe(checked[1]);
+  });
+
+  it('style-src of the page allows exactly those texts by their sha256, and nothing inline otherwise', async () => {
+    const hub = testPatternHub();
+    const server = await serverWithPlugin(hub);
+    try {
+      const res = await server.inject({ method: 'GET', url: '/' });
+      const sources = styleSources(String(res.headers['content-security-policy']));
+      expect(sources).toEqual(["'self'", ...checked.map(sha256Source)]);
+    } finally {
+      await server.stop();
+      hub.close();
+    }
+  });
+
+  it('styleHashSource() is the CSP hash source of a text', () => {
+    // sha256 of the empty string, as CSP spells it.
+    expect(styleHashSource('')).toBe("'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='");
+    expect(styleHashSource('a{color:red}')).toBe(sha256Source('a{color:red}'));
+  });
+
+  it.each([
+    ['no style-inject call', 'var a=1;'],
+    ['a literal with an escape JSON does not know', 'document.createTextNode(A))}}(".a{content:\\x41}")'],
+    ['an unterminated literal', 'document.createTextNode(A))}}(".a{color:red}'],
+  ])('jsmpegInjectedStyle() finds nothing in %s', (_label, source) => {
+    expect(jsmpegInjectedStyle(source)).toBeUndefined();
+  });
+
+  it('jsmpegInjectedStyle() decodes the escapes of the literal', () => {
+    expect(jsmpegInjectedStyle('s.appendChild(document.createTextNode(e))}}(".a{content:\\"x\\"}",{});')).toBe(
+      '.a{content:"x"}',
+    );
+  });
+
+  it('without a readable player the policy keeps style-src to the origin and the page routes still load', () => {
+    jest.isolateModules(() => {
+      jest.doMock('node:fs', () => ({
+        ...jest.requireActual<typeof import('node:fs')>('node:fs'),
+        readFileSync: () => {
+          throw new Error('EACCES');
+        },
+      }));
+      const pages = require('../../src/server/pages') as typeof import('../../src/server/pages');
+      expect(styleSources(pages.contentSecurityPolicy('pi.local'))).toEqual(["'self'"]);
+      expect(pages.pageRoutes().length).toBeGreaterThan(0);
+    });
+    jest.dontMock('node:fs');
   });
 });

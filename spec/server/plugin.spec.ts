@@ -1,6 +1,7 @@
 import Hapi from '@hapi/hapi';
 import { firstValueFrom, map, NEVER } from 'rxjs';
 import { createHub, type Hub } from '../../src/hub';
+import { PluginOptionsError, validatePluginOptions } from '../../src/options/plugin-options';
 import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
 import { testPattern } from '../../src/sources/test-pattern';
 import { pic } from '../helpers/pictures';
@@ -25,7 +26,7 @@ async function register(options: unknown): Promise<Hapi.Server> {
 
 describe('pistreamPlugin option validation', () => {
   it('rejects registration with neither source nor hub, naming both', async () => {
-    await expect(register({})).rejects.toThrow('pistream plugin options: pistream plugin needs either source or hub');
+    await expect(register({})).rejects.toThrow('pistream plugin options: needs either source or hub');
   });
 
   it('rejects registration without options at all', async () => {
@@ -35,44 +36,66 @@ describe('pistreamPlugin option validation', () => {
 
   it('rejects source and hub together', async () => {
     await expect(register({ source: NEVER, encoder: ENCODER, hub: standInHub() })).rejects.toThrow(
-      /pistream plugin options: .*source.*hub/,
+      'pistream plugin options: takes source or hub, not both',
     );
   });
 
   it('rejects a source without encoder settings, naming encoder', async () => {
-    await expect(register({ source: NEVER })).rejects.toThrow('pistream plugin options: "encoder" is required');
-    await expect(register({ source: { kind: 'test' } })).rejects.toThrow('"encoder" is required');
+    await expect(register({ source: NEVER })).rejects.toThrow('pistream plugin options: encoder is required');
+    await expect(register({ source: { kind: 'test' } })).rejects.toThrow('encoder is required');
   });
 
   it('rejects a source that is neither an Observable nor a source spec', async () => {
-    await expect(register({ source: 'camera', encoder: ENCODER })).rejects.toThrow(/pistream plugin options: "source"/);
-    await expect(register({ source: { kind: 'webcam' }, encoder: ENCODER })).rejects.toThrow(/"source"/);
+    await expect(register({ source: 'camera', encoder: ENCODER })).rejects.toThrow(/pistream plugin options: source /);
+    await expect(register({ source: { kind: 'webcam' }, encoder: ENCODER })).rejects.toThrow(/source/);
   });
 
   it('rejects a hub that is not one', async () => {
-    await expect(register({ hub: {} })).rejects.toThrow(/"hub.pictures\$" is required/);
+    await expect(register({ hub: {} })).rejects.toThrow(/hub.pictures\$ is required/);
   });
 
   it.each([
-    [{ highWaterMark: 100 }, /"highWaterMark" must be greater than or equal to 1024/],
-    [{ highWaterMark: 'lots' }, /"highWaterMark" must be a number/],
-    [{ highWaterMark: 2048.5 }, /"highWaterMark" must be an integer/],
-    [{ maxViewers: 0 }, /"maxViewers" must be greater than or equal to 1/],
-    [{ heartbeatMs: -1 }, /"heartbeatMs" must be greater than or equal to 0/],
-    [{ graceMs: -5 }, /"graceMs"/],
-    [{ allowOrigins: 'https://a.example' }, /"allowOrigins" must be an array/],
-    [{ legacy: 'maybe' }, /"legacy" must be a boolean/],
-    [{ camera: true }, /"camera" is not allowed/],
+    [{ highWaterMark: 100 }, 'highWaterMark must be a whole number of bytes from 1024 to 1073741824'],
+    [{ highWaterMark: 'lots' }, 'highWaterMark must be a whole number of bytes'],
+    [{ highWaterMark: 2048.5 }, 'highWaterMark must be a whole number of bytes'],
+    [{ maxViewers: 0 }, 'maxViewers must be a whole number from 1 to 100000'],
+    [{ heartbeatMs: -1 }, 'heartbeatMs must be greater than or equal to 0'],
+    [{ graceMs: -5 }, 'graceMs must be a whole number of ms from 0 to 86400000'],
+    [{ maxLagMs: 60_001 }, 'maxLagMs must be a whole number of ms from 0 to 60000'],
+    [{ allowOrigins: 'https://a.example' }, 'allowOrigins must be an array'],
+    [{ formats: ['hls'] }, 'formats.0 must be a list of wire format ids: mpegts, jsmp'],
+    [{ codec: 'h265' }, 'codec must be mpeg1, or a Codec value'],
+    [{ legacyListener: { port: 70000 } }, 'legacyListener.port must be a whole number from 0 to 65535'],
+    [{ camera: true }, 'camera is not allowed'],
   ])('rejects %j with a message naming the option', async (bad, message) => {
-    await expect(register({ hub: standInHub(), ...bad })).rejects.toThrow(message);
+    const error = await register({ hub: standInHub(), ...bad }).then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(PluginOptionsError);
+    expect((error as Error).message).toContain(`pistream plugin options: ${message}`);
   });
 
+  // The codec's own schema checks encoder settings: the same rule the encoder and the CLI use.
   it.each([
-    [{ width: 641 }, /"encoder.width" must be a multiple of 2/],
-    [{ fps: 0 }, /"encoder.fps" must be greater than or equal to 1/],
-    [{ bitrate: 1 }, /"encoder.bitrate"/],
+    [{ width: 641 }, 'encoder.width must be an even whole number from 2 to 4094'],
+    [{ fps: 0 }, "encoder.fps must be one of MPEG-1's frame rates"],
+    [{ fps: 15 }, "encoder.fps must be one of MPEG-1's frame rates"],
+    [{ bitrate: 1 }, 'encoder.bitrate must be a whole number of kbit/s from 16 to 100000'],
+    [{ bitrate: 900, quality: 4 }, 'encoder bitrate and quality cannot be used together'],
   ])('rejects encoder settings %j, naming the key', async (bad, message) => {
-    await expect(register({ source: NEVER, encoder: { ...ENCODER, ...bad } })).rejects.toThrow(message);
+    await expect(register({ source: NEVER, encoder: { ...ENCODER, ...bad } })).rejects.toThrow(`pistream plugin options: ${message}`);
+  });
+
+  it('refuses a test source narrower than its barcode', async () => {
+    await expect(register({ source: { kind: 'test' }, encoder: { ...ENCODER, width: 320, height: 240 } })).rejects.toThrow(
+      'pistream plugin options: encoder.width must be at least 512 with the test source',
+    );
+  });
+
+  it('gives the validated options with the defaults and exact rates', () => {
+    const valid = validatePluginOptions({ source: { kind: 'test' }, encoder: { ...ENCODER, fps: 29.97 } });
+    expect(valid.encoder?.fps).toBe(30000 / 1001);
+    expect(valid.codec.id).toBe('mpeg1');
+    expect(valid.formats.map((f) => f.id)).toEqual(['mpegts', 'jsmp']);
+    expect(valid).toMatchObject({ graceMs: 5000, maxLagMs: 500, maxViewers: 100, heartbeatMs: 15_000, upgradeRate: { perSecond: 5, burst: 20 } });
   });
 });
 

@@ -1,4 +1,4 @@
-import { parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { ffmpegChildren, waitFor } from '../helpers/child-processes';
 import { connect, type WsClient } from '../helpers/ws-client';

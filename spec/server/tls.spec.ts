@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { ffmpegChildren, waitFor } from '../helpers/child-processes';
 import { connect, refusedStatus, type WsClient } from '../helpers/ws-client';

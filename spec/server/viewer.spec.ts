@@ -2,8 +2,9 @@ import { EventEmitter } from 'node:events';
 import { concat, interval, map, NEVER, take, type Observable } from 'rxjs';
 import type WebSocket from 'ws';
 import type { MuxedPicture } from '../../src/picture';
-import { SLOW_CLOSE_GRACE_MS, Viewer, type ViewerOptions } from '../../src/server/viewer';
-import { pic, withTs } from '../helpers/pictures';
+import { DEFAULTS } from '../../src/defaults';
+import { Viewer, type ViewerOptions } from '../../src/server/viewer';
+import { pic, testFormat, withWire } from '../helpers/pictures';
 import { testScheduler } from '../helpers/test-scheduler';
 
 /** Pictures every 100 ms of virtual time, a keyframe every `gop`; picture i is seq i. */
@@ -52,8 +53,8 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
   scheduler.maxFrames = 60_000;
   const seqOf = new Map<Buffer, number>();
   const pictures = Array.from({ length: count }, (_, i) => {
-    const p = withTs(pic(i % gop === 0 ? 'I' : 'P', i));
-    seqOf.set(p.ts, i);
+    const p = withWire(pic(i % gop === 0 ? 'I' : 'P', i));
+    seqOf.set(p.wire, i);
     return p;
   });
   const pictures$: Observable<MuxedPicture> = interval(FRAME_MS, scheduler).pipe(
@@ -66,10 +67,8 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
   let viewer!: Viewer;
   scheduler.schedule(() => {
     viewer = new Viewer(socket as unknown as WebSocket, {
-      protocol: 'stream',
+      format: testFormat,
       pictures$,
-      width: 640,
-      height: 480,
       highWaterMark: 1024,
       maxLagMs: 500,
       stuckMs: 2000,
@@ -140,7 +139,7 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
     // picture due then: pictures 7…26 were dropped.
     expect(t.socket.closes).toEqual([{ at: 2800, code: 1008, reason: 'too slow' }]);
     expect(t.viewer().closeCode).toBe(1008);
-    expect(t.socket.terminatedAt).toBe(2800 + SLOW_CLOSE_GRACE_MS);
+    expect(t.socket.terminatedAt).toBe(2800 + DEFAULTS.slowCloseGraceMs);
     expect(t.viewer().stats).toMatchObject({ sent: 7, dropped: { lag: 20, backlog: 0, resync: 0 } });
     // Nothing was sent or judged after the close.
     expect(Math.max(...t.socket.sent.map((s) => s.at))).toBeLessThan(2800);

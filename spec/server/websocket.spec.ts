@@ -1,7 +1,7 @@
 import Hapi from '@hapi/hapi';
 import pino from 'pino';
 import { map } from 'rxjs';
-import { parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config/command-line';
 import { createHub, type Hub } from '../../src/hub';
 import { pistreamPlugin } from '../../src/server/plugin';
 import { startServer, type RunningServer } from '../../src/server/start-server';
@@ -51,7 +51,7 @@ describe('WebSockets on a real server (test pattern through ffmpeg)', () => {
         '--log-level', 'silent'],
       {},
     );
-    expect(config.legacyPort).toBe(0);
+    expect(config.plugin.legacyListener?.port).toBe(0);
     running = await startServer(config, { logger: pino({ level: 'silent' }) });
     base = `ws://127.0.0.1:${running.port}`;
   });
@@ -241,7 +241,7 @@ describe('WebSockets through the plugin on a host app’s server', () => {
     server = Hapi.server({ port: 0, host: '127.0.0.1' });
     await server.register({
       plugin: pistreamPlugin,
-      options: { hub: standInHub(), maxViewers: 1, heartbeatMs: 100, legacy: false, allowOrigins: ['https://embed.example'] },
+      options: { hub: standInHub(), maxViewers: 1, heartbeatMs: 100, formats: ['mpegts'], allowOrigins: ['https://embed.example'] },
     });
     await server.start();
     base = `ws://127.0.0.1:${server.info.port}`;
@@ -270,7 +270,7 @@ describe('WebSockets through the plugin on a host app’s server', () => {
     await waitFor(() => viewerCount() === 0, 'the third viewer to leave');
   });
 
-  it('does not serve /legacy with legacy: false', async () => {
+  it("does not serve /legacy when formats leaves jsmp out", async () => {
     expect(await refusedStatus(`${base}/legacy`)).toBe(404);
   });
 

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, NEVER, toArray } from 'rxjs';
-import { resolveFfmpeg } from '../../src/encoder/ffmpeg-path';
+import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
 import { detectSource, listLibcameraCameras, type DetectSourceOptions } from '../../src/sources/detect';
 import type { SourceOptions } from '../../src/sources/source-options';
 import { FAKE_CAMERA, fakeCameraFrame } from '../helpers/fake-camera-frames';

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { resolveFfmpeg } from '../../src/encoder/ffmpeg-path';
-import { ChildProcessError } from '../../src/sources/child-process';
+import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
+import { ChildProcessError } from '../../src/process/child-process';
 import { fileSource, fileSourceArgs } from '../../src/sources/file';
 import { exited, pidGone, reap, recordingSpawn } from '../helpers/recording-spawn';
 

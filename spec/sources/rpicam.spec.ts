@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { ChildProcessError } from '../../src/sources/child-process';
+import { ChildProcessError } from '../../src/process/child-process';
 import { isPi5, rpicam, rpicamArgs, rpicamStride } from '../../src/sources/rpicam';
 import { FAKE_CAMERA, fakeCameraFrame } from '../helpers/fake-camera-frames';
 import { exited, pidGone, reap, recordingSpawn } from '../helpers/recording-spawn';

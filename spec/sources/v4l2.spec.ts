@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { resolveFfmpeg } from '../../src/encoder/ffmpeg-path';
-import { ChildProcessError } from '../../src/sources/child-process';
+import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
+import { ChildProcessError } from '../../src/process/child-process';
 import { v4l2, v4l2Args } from '../../src/sources/v4l2';
 import { exited, pidGone, reap, recordingSpawn } from '../helpers/recording-spawn';
 

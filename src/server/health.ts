@@ -70,13 +70,13 @@ export function health(hub: Hub, viewers: number, now: number): Health {
 }
 
 /** `GET /healthz`: 200 with a small JSON while pictures flow (or the camera is idle on purpose), else 503. */
-export function healthRoute(hub: Hub, viewers: () => number): ServerRoute {
+export function healthRoute(hub: Hub, viewers: () => number, now: () => number = Date.now): ServerRoute {
   return {
     method: 'GET',
     path: '/healthz',
     options: { cache: { privacy: 'private', expiresIn: 0 } },
     handler: (_request, h) => {
-      const result = health(hub, viewers(), Date.now());
+      const result = health(hub, viewers(), now());
       return h.response(result).code(result.status === 'failing' ? 503 : 200);
     },
   };

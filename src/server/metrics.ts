@@ -32,7 +32,11 @@ function rateOf(read: () => number, now: () => number): () => number {
  * @example
  * server.route(metricsRoute(createMetrics(hub, viewers)));
  */
-export function createMetrics(hub: Hub, viewers: ViewerServer, now: () => number = Date.now): Registry {
+export function createMetrics(
+  hub: Hub,
+  viewers: Pick<ViewerServer, 'viewerCount' | 'totals'> & Partial<Pick<ViewerServer, 'ackLag$'>>,
+  now: () => number = Date.now,
+): Registry {
   const registry = new Registry();
   /** A counter fed from running totals; `read` gives the total per label value ('' when unlabelled). */
   const totals = (name: string, help: string, read: () => Record<string, number>, label?: string): void => {
@@ -55,10 +59,10 @@ export function createMetrics(hub: Hub, viewers: ViewerServer, now: () => number
   const stats = hub.stats;
   new Gauge({
     name: 'pistream_viewers',
-    help: 'Viewers connected now',
+    help: 'Viewers connected now, over every listener',
     registers: [registry],
     collect() {
-      this.set(viewers.viewers.size);
+      this.set(viewers.viewerCount);
     },
   });
   new Gauge({
@@ -108,6 +112,7 @@ export function createMetrics(hub: Hub, viewers: ViewerServer, now: () => number
   totals('pistream_frames_dropped_total', 'Frames dropped before the encoder (it was still busy)', () => ({ '': stats.framesDropped }));
   totals('pistream_pictures_total', 'Pictures produced by the encoder', () => ({ '': stats.pictures }));
   totals('pistream_encoder_restarts_total', 'Pipeline restarts after a failure', () => ({ '': stats.restarts }));
+  totals('pistream_muxed_bytes_total', 'Bytes muxed per wire format, once for all its viewers (a format nobody watches muxes nothing)', () => stats.wireBytes, 'format');
   totals('pistream_sent_pictures_total', 'Pictures sent to viewers', () => ({ '': viewers.totals().sent }));
   totals('pistream_sent_bytes_total', 'Bytes sent to viewers', () => ({ '': viewers.totals().bytes }));
   totals('pistream_dropped_pictures_total', 'Pictures not sent to a viewer, by reason (lag: its acks were over the lag bound; backlog: its socket held over the high-water mark; resync: caught up, waiting for a keyframe)', () => viewers.totals().dropped, 'reason');

@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Request, ResponseToolkit, Server, ServerRoute } from '@hapi/hapi';
 import Boom from '@hapi/boom';
@@ -14,6 +15,43 @@ export function jsmpegPlayerFile(): string {
 }
 
 export const JSMPEG_ROUTE = '/vendor/jsmpeg-player.umd.min.js';
+
+/**
+ * The CSS the JSMpeg player puts into a `<style>` element of its own as it loads (its bundler's style-inject
+ * helper: `…document.createTextNode(css))}}("<css>")`), or undefined when `playerSource` has no such call.
+ * Read from the player's code rather than copied here, so an upgraded player with other CSS keeps its hash right.
+ */
+export function jsmpegInjectedStyle(playerSource: string): string | undefined {
+  const call = /\.createTextNode\([\w$]+\)\)\}\}\(("(?:[^"\\\n]|\\.)*")/.exec(playerSource);
+  if (!call) return undefined;
+  try {
+    // The minifier writes a plain double-quoted literal; one with escapes JSON does not know is not worth guessing.
+    return JSON.parse(call[1]!) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CSP source (`'sha256-…'`) that allows inline style elements whose text is exactly `css`. */
+export function styleHashSource(css: string): string {
+  return `'sha256-${createHash('sha256').update(css, 'utf8').digest('base64')}'`;
+}
+
+/**
+ * The hash sources that let JSMpeg's injected style through, worked out once at load: its CSS, and the empty text,
+ * because the player appends the `<style>` to the document before putting the CSS into it, and the browser checks
+ * the element at both steps. Empty when the player file cannot be read or holds no such style: the page still
+ * works, the browser just refuses that style (it is for JSMpeg's own poster and buttons, which the page does not
+ * use) and logs console errors.
+ */
+const JSMPEG_STYLE_SOURCES: readonly string[] = (() => {
+  try {
+    const css = jsmpegInjectedStyle(readFileSync(jsmpegPlayerFile(), 'utf8'));
+    return css === undefined ? [] : [styleHashSource(''), styleHashSource(css)];
+  } catch {
+    return [];
+  }
+})();
 
 const noPayload = { parse: false, output: 'stream' } as const;
 
@@ -72,15 +110,16 @@ export function pageRoutes(): ServerRoute[] {
 }
 
 /**
- * The Content-Security-Policy of our pages: scripts and styles from our origin only, JSMpeg's WASM decoder
- * allowed to compile, and WebSockets only back to the host that served the page.
+ * The Content-Security-Policy of our pages: scripts and styles from our origin only (plus, by its hash, the one
+ * style element JSMpeg injects), JSMpeg's WASM decoder allowed to compile, and WebSockets only back to the host
+ * that served the page.
  */
 export function contentSecurityPolicy(host: string | undefined): string {
   const ws = host ? `ws://${host} wss://${host}` : "ws: wss:";
   return [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
-    "style-src 'self'",
+    ["style-src 'self'", ...JSMPEG_STYLE_SOURCES].join(' '),
     `connect-src 'self' ${ws}`,
     "img-src 'self' data:",
     "frame-ancestors 'self'",

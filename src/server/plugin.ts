@@ -1,68 +1,36 @@
-import type { Plugin, Request, RouteOptions, Server, ServerRoute } from '@hapi/hapi';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Plugin, RouteOptions, Request, Server, ServerRoute } from '@hapi/hapi';
 import Inert from '@hapi/inert';
-import Joi from 'joi';
-import { isObservable, type Observable, type Subscription } from 'rxjs';
-import type { EncoderOptions } from '../encoder/encoder-options';
-import type { Frame } from '../frame';
+import type { Logger } from 'pino';
+import { isObservable, type Subscription } from 'rxjs';
+import { DEFAULTS } from '../defaults';
+import { jsmp } from '../formats/jsmp';
 import { createHub, type Hub } from '../hub';
-import { openSource, type SourceSpec } from '../sources/open-source';
-import { AUTH_STRATEGY, createAuthenticator, registerAuthStrategy, type AuthOptions } from './auth';
+import { validatePluginOptions, type PistreamPluginOptions, type ValidPluginOptions } from '../options/plugin-options';
+import { ChildProcessError, childrenExited } from '../process/child-process';
+import { openSource } from '../sources/open-source';
+import { AUTH_STRATEGY, createAuthenticator, registerAuthStrategy } from './auth';
+import { trustProxy } from '../options/client-address';
 import { healthRoute } from './health';
+import { createListener } from './listener';
 import { createMetrics, metricsRoute } from './metrics';
 import { addSecurityHeaders, JSMPEG_ROUTE, pageRoutes } from './pages';
 import { RateLimiter } from './rate-limit';
-import { ViewerServer } from './viewer-server';
+import { ViewerServer, type FormatPaths } from './viewer-server';
+import { version } from '../version';
 
-export interface PistreamPluginOptions {
-  /**
-   * The frames to stream: any `Observable<Frame>` your app already has, or a source to open (`{ kind: 'auto' }`,
-   * `{ kind: 'test' }`, `{ kind: 'v4l2', device }`, …). Give `source` or `hub`.
-   */
-  readonly source?: Observable<Frame> | SourceSpec;
-  /** An existing hub to serve (then `source`, `encoder`, `graceMs`, `alwaysOn` are not used). */
-  readonly hub?: Hub;
-  /** Encoder settings: frame size and rate (required with `source`), bitrate or quality, GOP, threads, ffmpeg. */
-  readonly encoder?: Omit<EncoderOptions, 'counters' | 'spawn' | 'onSpawn'>;
-  /** Seconds' worth of ms the camera keeps running after the last viewer leaves. Default 5000. */
-  readonly graceMs?: number;
-  /** Run the camera and encoder from server start, not only while someone watches. */
-  readonly alwaysOn?: boolean;
-  /** Unsent bytes above which a viewer counts as slow and skips pictures. Default 512 KiB. */
-  readonly highWaterMark?: number;
-  /**
-   * A viewer whose page acks (ours does) and has left a picture unacknowledged for longer than this many ms skips
-   * pictures until it catches up, then resumes at a keyframe. Default 500; 0: judge by `highWaterMark` only.
-   */
-  readonly maxLagMs?: number;
-  /** A viewer that stays slow this many ms is closed with 1008 "too slow" (the page reconnects). Default 10 000; 0: never. */
-  readonly stuckMs?: number;
-  /** Most viewers at once; more are closed with 1013. Default 100. */
-  readonly maxViewers?: number;
-  /** WebSocket ping interval in ms; a viewer silent for two is dropped. Default 15 000; 0 turns it off. */
-  readonly heartbeatMs?: number;
-  /** Origins (besides the page's own) whose pages may open the streams, e.g. an embedding site; `'*'`: any. */
-  readonly allowOrigins?: readonly string[];
-  /** Serve the original protocol at `/legacy`. Default true. */
-  readonly legacy?: boolean;
-  /** Serve the viewer page and its assets. Default true. */
-  readonly pages?: boolean;
-  /**
-   * Credentials for the page, the streams, `/healthz` and `/metrics`: Basic `users` (user → password or scrypt
-   * hash) and/or a `token` (`?token=` or `Authorization: Bearer`). 401 before any byte. Absent: open to anyone.
-   */
-  readonly auth?: AuthOptions;
-  /** Leave `/healthz` and `/metrics` open when `auth` is set (for a monitor that has no credentials). */
-  readonly publicHealth?: boolean;
-  /** WebSocket upgrades allowed per client address: `perSecond` sustained, `burst` at once; beyond, 429. `false`: no limit. Default 5/s, burst 20. */
-  readonly upgradeRate?: { readonly perSecond: number; readonly burst: number } | false;
-}
+export type { PistreamPluginOptions };
 
 /** What the plugin exposes as `server.plugins.pistream`. */
 export interface PistreamPluginApi {
   readonly hub: Hub;
+  /** Every viewer of every listener. */
   readonly viewers: ViewerServer;
   /** Which source runs, and for `auto` why the others were not chosen. */
   readonly source: { readonly kind: string; readonly reasons: readonly string[] };
+  /** The legacy listener's port once the server has started (with `legacyListener`), else undefined. */
+  readonly legacyPort: number | undefined;
 }
 
 declare module '@hapi/hapi' {
@@ -71,62 +39,34 @@ declare module '@hapi/hapi' {
   }
 }
 
-const observable = Joi.any().custom((value: unknown) => {
-  if (!isObservable(value)) throw new Error('must be an Observable');
-  return value;
-});
+type Log = (level: 'info' | 'warn', message: string, details?: object) => void;
 
-const encoderSchema = Joi.object({
-  width: Joi.number().integer().min(2).max(4094).multiple(2).required(),
-  height: Joi.number().integer().min(2).max(4094).multiple(2).required(),
-  fps: Joi.number().min(1).max(60).required(),
-  bitrate: Joi.number().min(16).max(100_000),
-  quality: Joi.number().integer().min(2).max(31),
-  gop: Joi.number().integer().min(1).max(600),
-  threads: Joi.number().integer().min(1).max(16),
-  fullRange: Joi.boolean(),
-  allowNonstandardFps: Joi.boolean(),
-  ffmpeg: Joi.string(),
-});
+/** Logs through hapi-pino's logger when the server has one (a readable line), else as a hapi server event. */
+function logger(server: Server): Log {
+  return (level, message, details) => {
+    const pinoLogger = (server as unknown as { logger?: Logger }).logger;
+    if (pinoLogger) pinoLogger[level](details ?? {}, message);
+    else server.log(['pistream', level], { msg: message, ...details });
+  };
+}
 
-const optionsSchema = Joi.object({
-  source: Joi.alternatives(
-    observable,
-    Joi.object({
-      kind: Joi.string().valid('auto', 'test', 'rpicam', 'libcamera', 'raspivid', 'v4l2', 'file').required(),
-      device: Joi.string(),
-      path: Joi.string(),
-    }),
-  ),
-  hub: Joi.object({ pictures$: observable.required() }).unknown(),
-  encoder: encoderSchema.when('source', { is: Joi.exist(), then: Joi.required() }),
-  graceMs: Joi.number().integer().min(0).default(5000),
-  alwaysOn: Joi.boolean().default(false),
-  highWaterMark: Joi.number().integer().min(1024).default(512 * 1024),
-  maxLagMs: Joi.number().integer().min(0).default(500),
-  stuckMs: Joi.number().integer().min(0).default(10_000),
-  maxViewers: Joi.number().integer().min(1).default(100),
-  heartbeatMs: Joi.number().integer().min(0).default(15_000),
-  allowOrigins: Joi.array().items(Joi.string()).default([]),
-  legacy: Joi.boolean().default(true),
-  pages: Joi.boolean().default(true),
-  auth: Joi.object({
-    users: Joi.object().pattern(Joi.string().min(1).pattern(/^[^:]*$/), Joi.string()),
-    token: Joi.string().min(1),
-  })
-    .or('users', 'token')
-    .messages({ 'object.missing': '"auth" needs users or a token' }),
-  publicHealth: Joi.boolean().default(false),
-  upgradeRate: Joi.alternatives(
-    Joi.object({ perSecond: Joi.number().positive().required(), burst: Joi.number().integer().min(1).required() }),
-    Joi.valid(false),
-  ).default({ perSecond: 5, burst: 20 }),
-})
-  .xor('source', 'hub')
-  .messages({ 'object.missing': 'pistream plugin needs either source or hub' });
+/**
+ * The one log line of a pipeline restart: what failed (exit code or signal, and the last stderr lines for a child
+ * process), the attempt, and the wait.
+ */
+function logRestart(log: Log, error: unknown, attempt: number, delayMs: number): void {
+  const details: Record<string, unknown> = { attempt, delayMs };
+  if (error instanceof ChildProcessError) {
+    Object.assign(details, { command: error.command, exitCode: error.exitCode, signal: error.signal, stderr: error.stderr.slice(-5) });
+  }
+  // ChildProcessError's message already says "<cmd> exited with code N" or "was killed by SIG…" plus the stderr tail.
+  const what = error instanceof Error ? error.message : String(error);
+  log('warn', `pipeline failed: ${what}; restarting in ${delayMs} ms (attempt ${attempt})`, details);
+}
 
-type ValidOptions = Required<Omit<PistreamPluginOptions, 'source' | 'hub' | 'encoder' | 'auth'>> &
-  Pick<PistreamPluginOptions, 'source' | 'hub' | 'encoder' | 'auth'>;
+function sourceLabel(kind: string): string {
+  return { test: 'test pattern', observable: 'frames from the host application', file: 'video file', hub: 'a hub from the host application' }[kind] ?? kind;
+}
 
 /**
  * Requests the page routes answer without credentials: its static scripts and stylesheet (the npm package's own
@@ -146,7 +86,7 @@ function guarded(routes: ServerRoute | ServerRoute[], auth: RouteOptions['auth']
   return list.map((route) => ({ ...route, options: { ...(route.options as RouteOptions | undefined), auth } }));
 }
 
-async function hubFor(options: ValidOptions): Promise<{ hub: Hub; kind: string; reasons: readonly string[] }> {
+async function hubFor(options: ValidPluginOptions): Promise<{ hub: Hub; kind: string; reasons: readonly string[] }> {
   if (options.hub) return { hub: options.hub, kind: 'hub', reasons: [] };
   const encoder = options.encoder!;
   const source = options.source!;
@@ -155,16 +95,40 @@ async function hubFor(options: ValidOptions): Promise<{ hub: Hub; kind: string; 
     : await openSource(source, { width: encoder.width, height: encoder.height, fps: encoder.fps, ffmpeg: encoder.ffmpeg });
   const hub = createHub({
     source: opened.source,
+    codec: options.codec,
     encoder: { fullRange: opened.fullRange, ...encoder },
+    formats: options.formats,
     graceMs: options.graceMs,
+    watchdogMs: options.watchdogMs,
+    ...(options.restart ? { restart: options.restart } : {}),
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
   return { hub, kind: opened.kind, reasons: opened.reasons };
 }
 
+/** Starts the legacy listener: the original protocol at any path, on its own port. */
+async function listenLegacy(server: Server, options: NonNullable<ValidPluginOptions['legacyListener']>, viewers: ViewerServer): Promise<HttpServer> {
+  const http = createListener(options, (_req, res) => {
+    res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
+    res.end('This port speaks the original pistreaming WebSocket protocol only.\n');
+  });
+  http.on('upgrade', viewers.upgradeHandler({ paths: { '*': jsmp }, anyPortOfHost: true, rejectUnknownPaths: () => true }));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, options.host ?? server.settings.address ?? DEFAULTS.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  return http;
+}
+
 /**
- * The hapi plugin: the viewer page, `/healthz`, `/metrics` (Prometheus), and the WebSockets `/stream` (MPEG-TS for JSMpeg) and `/legacy`
- * (the original `jsmp` protocol) on the server's own listener. Works under a route prefix. Validates its options
- * at registration and stops everything it started in `onPreStop`.
+ * The hapi plugin, and with it the whole pistream server: the viewer page, `/healthz`, `/metrics` (Prometheus),
+ * a WebSocket route per wire format on the server's own listener (`/stream`: MPEG-TS for JSMpeg; `/legacy`: the
+ * original `jsmp` protocol), and optionally the legacy listener on a port of its own. Works under a route prefix.
+ * Validates its options at registration, logs pipeline restarts, closes viewers in `onPreStop` and waits for the
+ * camera and encoder to exit in `onPostStop`.
  *
  * @example
  * await server.register({ plugin: pistreamPlugin, options: { source: myFrames$, encoder: { width: 640, height: 480, fps: 24 } },
@@ -172,56 +136,84 @@ async function hubFor(options: ValidOptions): Promise<{ hub: Hub; kind: string; 
  */
 export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
   name: 'pistream',
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  version: (require('../../package.json') as { version: string }).version,
+  version,
   register: async (server: Server, rawOptions: PistreamPluginOptions) => {
-    const { error, value } = optionsSchema.validate(rawOptions ?? {}, { abortEarly: true });
-    if (error) throw new Error(`pistream plugin options: ${error.message}`);
-    // Joi hands back a shallow copy of an object it validated: serve the caller's own hub, not a clone of it.
-    const options: ValidOptions = { ...(value as ValidOptions), hub: rawOptions?.hub };
+    const options = validatePluginOptions(rawOptions);
+    const log = logger(server);
     const { hub, kind, reasons } = await hubFor(options);
+    const restartLog = hub.restarts$.subscribe(({ error, attempt, delayMs }) => logRestart(log, error, attempt, delayMs));
 
     const prefix = server.realm.modifiers.route.prefix ?? '';
-    const paths: Record<string, 'stream' | 'legacy'> = { [`${prefix}/stream`]: 'stream' };
-    if (options.legacy) paths[`${prefix}/legacy`] = 'legacy';
+    const paths: Record<string, FormatPaths[string]> = {};
+    for (const format of options.formats) paths[`${prefix}${format.path}`] = format;
     const authenticator = options.auth ? createAuthenticator(options.auth) : undefined;
     if (authenticator) registerAuthStrategy(server, authenticator, isPublicAsset);
     const auth = authenticator ? { strategy: AUTH_STRATEGY, mode: 'required' as const } : undefined;
     const viewers = new ViewerServer({
       hub,
-      paths,
       highWaterMark: options.highWaterMark,
       maxLagMs: options.maxLagMs,
       stuckMs: options.stuckMs,
       maxViewers: options.maxViewers,
       heartbeatMs: options.heartbeatMs,
       allowOrigins: options.allowOrigins,
-      rejectUnknownPaths: () => server.listener.listenerCount('upgrade') === 1,
+      ...(options.trustProxy.length ? { trustProxy: trustProxy(options.trustProxy) } : {}),
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
       ...(authenticator ? { authenticator } : {}),
-      ...(options.upgradeRate ? { upgradeLimit: new RateLimiter(options.upgradeRate) } : {}),
-      log: (level, message, details) => server.log(['pistream', level], { msg: message, ...details }),
+      ...(options.upgradeRate ? { upgradeLimit: new RateLimiter({ ...options.upgradeRate, ...(options.scheduler ? { clock: options.scheduler } : {}) }) } : {}),
+      log,
     });
-    server.listener.on('upgrade', viewers.onUpgrade);
+    const onUpgrade = viewers.upgradeHandler({ paths, rejectUnknownPaths: () => server.listener.listenerCount('upgrade') === 1 });
+    server.listener.on('upgrade', onUpgrade);
 
     if (options.pages) {
       await server.register(Inert, { once: true });
       server.route(guarded(pageRoutes(), auth));
     }
     const monitorAuth = options.publicHealth ? undefined : auth;
-    server.route(guarded(healthRoute(hub, () => viewers.viewers.size), monitorAuth));
-    server.route(guarded(metricsRoute(createMetrics(hub, viewers)), monitorAuth));
+    const now = () => (options.scheduler ?? { now: Date.now }).now();
+    server.route(guarded(healthRoute(hub, () => viewers.viewerCount, now), monitorAuth));
+    server.route(guarded(metricsRoute(createMetrics(hub, viewers, now)), monitorAuth));
     addSecurityHeaders(server);
+
+    let legacy: HttpServer | undefined;
     server.expose('hub', hub);
     server.expose('viewers', viewers);
     server.expose('source', { kind, reasons });
+    Object.defineProperty(server.plugins.pistream, 'legacyPort', {
+      enumerable: true,
+      get: () => (legacy?.listening ? (legacy.address() as AddressInfo).port : undefined),
+    });
 
     let keepAlive: Subscription | undefined;
-    if (options.alwaysOn) server.ext('onPostStart', () => void (keepAlive = hub.keepAlive()));
+    server.ext('onPostStart', async () => {
+      const why = reasons.length ? ` (${reasons.join('; ')})` : '';
+      log('info', `Source: ${sourceLabel(kind)}${why}`, { source: kind, reasons });
+      if (options.encoder) {
+        const e = options.encoder;
+        const rate = e.quality !== undefined ? `quantiser ${e.quality}` : `${e.bitrate ?? options.codec.defaultBitrate} kbit/s`;
+        log('info', `Encoding ${options.codec.label} ${e.width}x${e.height} at ${Number(e.fps.toFixed(3))} fps, ${rate}, ` +
+          `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; camera ${options.alwaysOn ? 'always on' : `on demand (stops ${options.graceMs / 1000} s after the last viewer)`}`);
+      }
+      if (options.legacyListener) {
+        legacy = await listenLegacy(server, options.legacyListener, viewers);
+        const scheme = options.legacyListener.tls ? 'wss' : 'ws';
+        log('info', `Original-protocol WebSocket server on ${scheme}://${options.legacyListener.host ?? server.settings.address ?? DEFAULTS.host}:${(legacy.address() as AddressInfo).port}/`);
+      }
+      if (options.alwaysOn) keepAlive = hub.keepAlive();
+    });
     server.ext('onPreStop', () => {
-      server.listener.off('upgrade', viewers.onUpgrade);
+      server.listener.off('upgrade', onUpgrade);
       viewers.close();
+      if (legacy) {
+        legacy.close();
+        legacy.closeAllConnections();
+      }
       keepAlive?.unsubscribe();
       hub.close();
+      restartLog.unsubscribe();
     });
+    // Unsubscribing sent SIGTERM to the camera and encoder; wait for them so none outlives the server.
+    server.ext('onPostStop', () => childrenExited(DEFAULTS.childExitMs));
   },
 };

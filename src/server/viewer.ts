@@ -1,23 +1,12 @@
-import { asyncScheduler, map, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type WebSocket from 'ws';
+import { DEFAULTS } from '../defaults';
+import type { WireFormat } from '../formats/wire-format';
 import { dropWhileSlow } from '../operators/drop-while-slow';
 import { fromKeyframe } from '../operators/from-keyframe';
 import type { MuxedPicture } from '../picture';
-import { toJsmp } from '../transport/jsmp';
+import { parseControlMessage } from './control-message';
 import { ViewerLag } from './viewer-lag';
-
-/** `stream`: MPEG-TS for JSMpeg v1 (our page). `legacy`: the original `jsmp` protocol for the old jsmpg.js. */
-export type ViewerProtocol = 'stream' | 'legacy';
-
-/** Largest control message a viewer may send (DESIGN §3); anything else is a policy violation. */
-export const MAX_CONTROL_MESSAGE = 256;
-
-/** Default bound on a viewer's ack lag, in ms: beyond it, its pictures are dropped. */
-export const DEFAULT_MAX_LAG_MS = 500;
-/** Default time a viewer may stay slow before it is closed (1008), in ms. */
-export const DEFAULT_STUCK_MS = 10_000;
-/** How long a viewer closed for being too slow gets to finish the closing handshake before it is cut off. */
-export const SLOW_CLOSE_GRACE_MS = 2000;
 
 /**
  * Why a picture was not sent to a viewer: `lag`: its acks say it is more than `maxLagMs` behind; `backlog`: its
@@ -26,10 +15,10 @@ export const SLOW_CLOSE_GRACE_MS = 2000;
 export type ViewerDropReason = 'lag' | 'backlog' | 'resync';
 
 export interface ViewerOptions {
-  readonly protocol: ViewerProtocol;
+  /** The wire format this viewer gets: its `preamble` first, then each picture's `wire` bytes. */
+  readonly format: WireFormat;
+  /** The hub's pictures in that format (`hub.stream(format)`). */
   readonly pictures$: Observable<MuxedPicture>;
-  readonly width: number;
-  readonly height: number;
   /** A viewer whose socket holds more than this many unsent bytes is slow. */
   readonly highWaterMark: number;
   /** A viewer that acks and whose oldest unacknowledged picture is older than this (ms) is slow. 0: no bound. */
@@ -44,9 +33,11 @@ export interface ViewerOptions {
   readonly onClose?: (viewer: Viewer) => void;
 }
 
-/** Per-viewer counters (DESIGN §5). */
+/** Per-viewer counters. */
 export interface ViewerStats {
+  /** Pictures sent (a format's preamble is not a picture). */
   sent: number;
+  /** Bytes sent, preamble included. */
   bytes: number;
   dropped: Record<ViewerDropReason, number>;
   resyncs: number;
@@ -72,7 +63,7 @@ export class Viewer {
     lagPictures: 0,
     lagMs: 0,
   };
-  readonly connectedAt = Date.now();
+  readonly connectedAt: number;
   /** The code this server closed the socket with (undefined: not closed by us). */
   closeCode: number | undefined;
   private subscription: Subscription | undefined;
@@ -96,11 +87,13 @@ export class Viewer {
     // A socket error (reset, bad frame) is followed by 'close'; the listener keeps it from being thrown.
     socket.on('error', () => undefined);
 
-    const { pictures$, protocol, width, height } = options;
+    const { pictures$, format } = options;
     this.scheduler = options.scheduler ?? asyncScheduler;
+    this.connectedAt = this.scheduler.now();
     this.lag = new ViewerLag(() => this.scheduler.now());
-    this.maxLagMs = options.maxLagMs ?? DEFAULT_MAX_LAG_MS;
-    this.stuckMs = options.stuckMs ?? DEFAULT_STUCK_MS;
+    this.maxLagMs = options.maxLagMs ?? DEFAULTS.maxLagMs;
+    this.stuckMs = options.stuckMs ?? DEFAULTS.stuckMs;
+    let greeted = false;
     const deliverable$ = pictures$.pipe(
       fromKeyframe(),
       dropWhileSlow({
@@ -111,12 +104,20 @@ export class Viewer {
       }),
       tap((picture) => this.lag.record(picture.capturedAt)),
     );
-    const bytes$ = protocol === 'stream' ? deliverable$.pipe(map((p) => p.ts)) : deliverable$.pipe(toJsmp(width, height));
-    this.subscription = bytes$.subscribe({
-      next: (bytes) => {
+    this.subscription = deliverable$.subscribe({
+      next: (picture) => {
+        if (!greeted) {
+          // The first picture is a keyframe (fromKeyframe), so a preamble built from its headers is complete.
+          greeted = true;
+          const preamble = format.preamble?.(picture);
+          if (preamble) {
+            this.stats.bytes += preamble.length;
+            socket.send(preamble, { binary: true });
+          }
+        }
         this.stats.sent++;
-        this.stats.bytes += bytes.length;
-        socket.send(bytes, { binary: true });
+        this.stats.bytes += picture.wire.length;
+        socket.send(picture.wire, { binary: true });
       },
       // The hub restarts its own failures; an error here is final for this viewer only.
       error: () => this.close(1011, 'stream failed'),
@@ -174,7 +175,7 @@ export class Viewer {
     if (this.slowReason() === undefined) return;
     this.close(1008, 'too slow');
     // A stuck peer may never read the close frame behind its backlog: do not hold its socket for ws's 30 s.
-    this.cutOff = this.scheduler.schedule(() => this.socket.terminate(), SLOW_CLOSE_GRACE_MS);
+    this.cutOff = this.scheduler.schedule(() => this.socket.terminate(), DEFAULTS.slowCloseGraceMs);
   };
 
   private stopStuckTimer(): void {
@@ -183,22 +184,13 @@ export class Viewer {
   }
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
-    const length = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
-    if (isBinary || length > MAX_CONTROL_MESSAGE) return this.close(1008, 'viewers send only small JSON control messages');
-    let message: unknown;
-    try {
-      message = JSON.parse(data.toString());
-    } catch {
-      return this.close(1008, 'control message is not JSON');
-    }
-    if (typeof message !== 'object' || message === null) return this.close(1008, 'control message is not a JSON object');
-    const { type, frames } = message as { type?: unknown; frames?: unknown };
-    if (type === 'ack' && typeof frames === 'number' && Number.isFinite(frames)) {
-      this.stats.acked = frames;
-      const lagMs = this.lag.ack(frames);
+    const message = parseControlMessage(data, isBinary);
+    if (message.kind === 'invalid') return this.close(1008, message.reason);
+    if (message.kind === 'ack') {
+      this.stats.acked = message.frames;
+      const lagMs = this.lag.ack(message.frames);
       if (lagMs !== undefined) this.options.onAck?.(lagMs, this);
     }
-    // Unknown control types are ignored, so newer pages keep working with older servers.
   };
 
   private readonly onSocketClose = (): void => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Observable } from 'rxjs';
 import type { Frame } from '../frame';
-import { resolveFfmpeg, which } from '../encoder/ffmpeg-path';
+import { resolveFfmpeg, which } from '../process/ffmpeg-path';
 import { raspivid } from './raspivid';
 import { rpicam } from './rpicam';
 import { assertSourceOptions, type ProcessSourceOptions, type SourceOptions } from './source-options';

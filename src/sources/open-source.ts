@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { resolveFfmpeg } from '../encoder/ffmpeg-path';
+import { resolveFfmpeg } from '../process/ffmpeg-path';
 import type { Frame } from '../frame';
 import { detectSource, type SourceKind } from './detect';
 import { fileSource } from './file';
@@ -16,6 +16,12 @@ export interface SourceSpec {
   readonly device?: string;
   /** For `file`: the video file. */
   readonly path?: string;
+  /** Mirror left–right (the camera does it, or ffmpeg for V4L2; the test pattern stays readable, unflipped). */
+  readonly hflip?: boolean;
+  /** Mirror top–bottom. */
+  readonly vflip?: boolean;
+  /** 0 or 180 only: the cameras can only flip; turn by 90° in the page's CSS. */
+  readonly rotation?: 0 | 180;
 }
 
 export interface OpenedSource {
@@ -28,16 +34,23 @@ export interface OpenedSource {
 }
 
 /**
- * Turns a configured source into frames: the named one, or for `auto` the first that works in DESIGN §7's
- * order (rpicam-vid, libcamera-vid, raspividyuv, a V4L2 device, else the test pattern).
+ * Turns a configured source into frames: the named one, or for `auto` the first that works, in this order:
+ * rpicam-vid, libcamera-vid, raspividyuv, a V4L2 device, else the test pattern.
  *
  * @example
  * const { source, kind, reasons } = await openSource({ kind: 'auto' }, { width: 640, height: 480, fps: 24 });
  */
 export async function openSource(
   spec: SourceSpec,
-  options: SourceOptions & { readonly ffmpeg?: string },
+  given: SourceOptions & { readonly ffmpeg?: string },
 ): Promise<OpenedSource> {
+  // The spec's orientation wins over the options' (the spec is what the user configured).
+  const options = {
+    ...given,
+    ...(spec.hflip === undefined ? {} : { hflip: spec.hflip }),
+    ...(spec.vflip === undefined ? {} : { vflip: spec.vflip }),
+    ...(spec.rotation === undefined ? {} : { rotation: spec.rotation }),
+  };
   const { width, height, fps } = options;
   const ffmpeg = (): string => resolveFfmpeg(options.ffmpeg).path;
   const opened = (source: Observable<Frame>, kind: OpenedSource['kind'], reasons: readonly string[] = []): OpenedSource => ({

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { catchError, defer, throwError, type Observable } from 'rxjs';
 import type { Frame } from '../frame';
-import { which } from '../encoder/ffmpeg-path';
-import { ChildProcessError, fromChildProcess } from './child-process';
+import { which } from '../process/ffmpeg-path';
+import { ChildProcessError, fromChildProcess } from '../process/child-process';
 import { alignUp, rawFrames } from './raw-frames';
 import { assertSourceOptions, childOptions, type ProcessSourceOptions, type SourceOptions } from './source-options';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Observable } from 'rxjs';
 import type { Frame } from '../frame';
-import { fromChildProcess } from './child-process';
+import { fromChildProcess } from '../process/child-process';
 import { alignUp, rawFrames } from './raw-frames';
 import { assertSourceOptions, childOptions, type ProcessSourceOptions, type SourceOptions } from './source-options';
 

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { assertFrameSize } from '../frame';
-import type { ChildProcessOptions, SpawnFn } from './child-process';
+import type { ChildProcessOptions, SpawnFn } from '../process/child-process';
 
 /** What every source takes: the frame size and rate it must deliver, and the picture's orientation. */
 export interface SourceOptions {

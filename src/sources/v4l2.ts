@@ -1,7 +1,7 @@
 import { defer, type Observable } from 'rxjs';
 import type { Frame } from '../frame';
-import { resolveFfmpeg } from '../encoder/ffmpeg-path';
-import { fromChildProcess } from './child-process';
+import { resolveFfmpeg } from '../process/ffmpeg-path';
+import { fromChildProcess } from '../process/child-process';
 import { rawFrames } from './raw-frames';
 import {
   assertSourceOptions,

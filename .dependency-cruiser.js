@@ -1,0 +1,202 @@
+// Import rules for pistream, checked by `npm run deps` (part of `npm test`) with dependency-cruiser.
+// A violation prints the rule name, the importing file → the imported module, and the rule's comment below.
+// Paths are relative to the repository root. spec/architecture.spec.ts checks that these rules still catch
+// violations (fixture tree in spec/fixtures/deps/).
+//
+// Layout, bottom to top (a layer may import the layers listed for it, never one above it):
+//   src/defaults.ts                      imports nothing from src
+//   src/frame.ts, picture.ts, barcode.ts leaf modules: only each other
+//   src/process/                         child-process edge + ffmpeg locator: only frame, picture
+//   src/operators/                       pure RxJS operators: only picture, frame, defaults
+//   src/sources/                         process/, frame, barcode, defaults, each other
+//   src/codecs/                          process/, frame, picture, defaults, operators/, each other
+//   src/formats/                         picture, frame, codecs/, defaults, operators/, each other
+//   src/hub.ts                           codecs/, formats/, operators/, picture, frame, defaults
+//   src/server/                          everything above except cli.ts and config/
+//   src/config/                          defaults, codecs/, formats/, sources/, process/ (never server/)
+//   src/cli.ts                           config/, server/
+//   src/index.ts                         public API re-exports: anything in src
+const path = require('node:path');
+
+// `src/config.ts` is the pre-move location of `src/config/`; both are held to the config rules.
+const CONFIG = '^src/config(?:/|[.]ts$)';
+const DEFAULTS = '^src/defaults[.]ts$';
+const FRAME = '^src/frame[.]ts$';
+const PICTURE = '^src/picture[.]ts$';
+const BARCODE = '^src/barcode[.]ts$';
+const LEAVES = '^src/(?:frame|picture|barcode)[.]ts$';
+const PROCESS = '^src/process/';
+const SOURCES = '^src/sources/';
+const CODECS = '^src/codecs/';
+const FORMATS = '^src/formats/';
+const OPERATORS = '^src/operators/';
+const HUB = '^src/hub[.]ts$';
+const SERVER = '^src/server/';
+const CLI = '^src/cli[.]ts$';
+const INDEX = '^src/index[.]ts$';
+
+// Core modules show up as `fs` / `node:fs`; packages as their resolved file under node_modules (incl. @types).
+const CHILD_PROCESS_OR_FS = '^(?:node:)?(?:child_process|fs|fs/promises)$';
+const WS_OR_HAPI = '(?:^|/)node_modules/(?:@types/)?(?:ws|hapi-pino|@hapi/[^/]+|hapi__[^/]+)/';
+
+/**
+ * One rule per layer: from `from`, any import of a src module outside `allowed` is a violation.
+ * Imports of src/index.ts, src/cli.ts and (from config) src/server/ are left to their own rules,
+ * so each bad import is reported once.
+ */
+function layer(name, from, allowed, comment) {
+  return {
+    name,
+    severity: 'error',
+    comment,
+    from: { path: from },
+    to: { path: '^src/', pathNot: [from, ...allowed, INDEX, CLI] },
+  };
+}
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    // 1. The pure middle does no I/O and knows nothing of the server.
+    {
+      name: 'pure-middle-no-io',
+      severity: 'error',
+      comment:
+        'picture/frame/barcode/defaults, src/operators/, src/formats/ and src/hub.ts are pure: no child_process, ' +
+        'fs, ws, @hapi/* or hapi-pino. Spawning goes through src/process/, sockets and HTTP live in src/server/.',
+      from: { path: '^src/(?:(?:picture|frame|barcode|defaults|hub)[.]ts$|operators/|formats/)' },
+      to: { path: [CHILD_PROCESS_OR_FS, WS_OR_HAPI] },
+    },
+    {
+      name: 'codecs-io-via-process',
+      severity: 'error',
+      comment:
+        'src/codecs/ must not import child_process, fs, ws, @hapi/* or hapi-pino directly (type imports included): ' +
+        'encoders spawn ffmpeg through src/process/ (import SpawnFn/ChildProcess types from there too); parsers stay pure.',
+      from: { path: CODECS },
+      to: { path: [CHILD_PROCESS_OR_FS, WS_OR_HAPI] },
+    },
+
+    // 2. Configuration is parsed without the server.
+    {
+      name: 'config-not-to-server',
+      severity: 'error',
+      comment:
+        'src/config/ turns argv/env into plugin options and must not import src/server/ ' +
+        '(move shared option types/parsers down into src/config/ or src/defaults.ts, and let src/server/ import them).',
+      from: { path: CONFIG },
+      to: { path: SERVER },
+    },
+
+    // 3. Layering: nothing imports upward.
+    layer('layer-defaults', DEFAULTS, [],
+      'src/defaults.ts is the single module of defaults and imports nothing from src.'),
+    layer('layer-leaves', LEAVES, [LEAVES],
+      'src/frame.ts, src/picture.ts and src/barcode.ts are leaf modules: they import nothing from src except each other.'),
+    layer('layer-process', PROCESS, [FRAME, PICTURE],
+      'src/process/ (child-process edge, ffmpeg locator) may import only src/frame.ts and src/picture.ts from src.'),
+    layer('layer-operators', OPERATORS, [PICTURE, FRAME, DEFAULTS],
+      'src/operators/ are pure RxJS operators: they may import only src/picture.ts, src/frame.ts and src/defaults.ts.'),
+    layer('layer-sources', SOURCES, [PROCESS, FRAME, BARCODE, DEFAULTS],
+      'src/sources/ may import only src/process/, frame, barcode, defaults and each other ' +
+        '(not codecs/, formats/, operators/, hub.ts, server/, config/).'),
+    layer('layer-codecs', CODECS, [PROCESS, FRAME, PICTURE, DEFAULTS, OPERATORS],
+      'src/codecs/ may import only src/process/, frame, picture, defaults, operators/ and each other ' +
+        '(not sources/, formats/, hub.ts, server/, config/).'),
+    layer('layer-formats', FORMATS, [PICTURE, FRAME, CODECS, DEFAULTS, OPERATORS],
+      'src/formats/ (wire formats) may import only picture, frame, codecs/, defaults, operators/ and each other ' +
+        '(not hub.ts, server/, sources/, process/, config/).'),
+    layer('layer-hub', HUB, [CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
+      'src/hub.ts may import only codecs/, formats/, operators/, picture, frame and defaults (not sources/, process/, server/, config/).'),
+    layer('layer-server', SERVER, [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, LEAVES, DEFAULTS],
+      'src/server/ may import hub, codecs/, formats/, sources/, process/, operators/, picture, frame, barcode, ' +
+        'defaults and itself, but not src/cli.ts or src/config/ (config depends on the server, not the other way round).'),
+    layer('layer-config', CONFIG, [DEFAULTS, CODECS, FORMATS, SOURCES, PROCESS, SERVER /* reported by config-not-to-server */],
+      'src/config/ may import only src/defaults.ts, codecs/, formats/, sources/ (types), process/ and itself.'),
+    layer('layer-cli', CLI, [CONFIG, SERVER],
+      'src/cli.ts may import only src/config/ and src/server/.'),
+    {
+      name: 'no-import-of-index',
+      severity: 'error',
+      comment: 'src/index.ts is the public API (re-exports only): modules inside src import the module itself, not the index.',
+      from: { path: '^src/', pathNot: INDEX },
+      to: { path: INDEX },
+    },
+    {
+      name: 'no-import-of-cli',
+      severity: 'error',
+      comment: 'src/cli.ts is the command-line entry point: nothing in src imports it.',
+      from: { path: '^src/', pathNot: CLI },
+      to: { path: CLI },
+    },
+
+    // 4. No cycles.
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'Circular import in src (type-only imports count too). Break the cycle by moving the shared piece down a layer ' +
+        '(e.g. types into the lower module, or defaults into src/defaults.ts).',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+
+    // 5. Test and tool code stays out of the product, and spec/ helpers out of bench/soak.
+    {
+      name: 'src-not-to-tests-or-tools',
+      severity: 'error',
+      comment: 'src/ is the shipped package: it must not import spec/, bench/, soak/ or examples/.',
+      from: { path: '^src/' },
+      to: { path: '^(?:spec|bench|soak|examples)/' },
+    },
+    {
+      name: 'bench-soak-not-to-spec',
+      severity: 'error',
+      comment: 'bench/ and soak/ must not import spec/ (move a shared helper into bench/ or src/ instead).',
+      from: { path: '^(?:bench|soak)/' },
+      to: { path: '^spec/' },
+    },
+
+    // 6. Packages.
+    {
+      name: 'not-to-dev-dep',
+      severity: 'error',
+      comment:
+        'src/ imports a devDependency, which is not installed for users of the package. Move it to "dependencies" ' +
+        'in package.json, or keep the import out of src/. (Type-only imports of @types/* are fine.)',
+      from: { path: '^src/' },
+      to: {
+        dependencyTypes: ['npm-dev'],
+        dependencyTypesNot: ['type-only'],
+        pathNot: ['node_modules/@types/'],
+      },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment:
+        'This import cannot be resolved to a file: a moved/renamed module or a package missing from package.json ' +
+        '(run npm install). Fix the import path.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: ['node_modules'] },
+    // spec/fixtures/deps/ breaks every rule on purpose; spec/architecture.spec.ts cruises it on its own.
+    exclude: { path: ['^spec/fixtures/deps/', '^dist/'] },
+    // Type-only imports are dependencies too (layering and cycles); resolve .ts via tsconfig.json.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: path.join(__dirname, 'tsconfig.json') },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.d.ts', '.js', '.cjs', '.mjs', '.json'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    skipAnalysisNotInRules: true,
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};

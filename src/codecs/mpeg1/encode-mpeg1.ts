@@ -1,0 +1,104 @@
+import type { Writable } from 'node:stream';
+import { asyncScheduler, defer, from, map, switchMap, type Observable, type OperatorFunction } from 'rxjs';
+import { yuv420Size, type Frame, type FrameMeta } from '../../frame';
+import { fromChildProcess } from '../../process/child-process';
+import { probeFfmpeg, resolveFfmpeg } from '../../process/ffmpeg-path';
+import { createEncoderCounters, type EncodeOptions } from '../codec';
+import { checkEncoderSettings } from '../encoder-settings';
+import { multipartParts } from '../multipart-parts';
+import { encoderArgs } from './encoder-args';
+import type { Mpeg1Picture } from './mpeg1-picture';
+import { mpeg1Settings } from './mpeg1-settings';
+import { describePicture } from './start-codes';
+
+/** Frames in flight inside ffmpeg are at most a few; a longer queue means ffmpeg dropped frames after all. */
+const MAX_IN_FLIGHT = 64;
+
+/**
+ * Encodes frames to MPEG-1 pictures with one ffmpeg child per subscription. Frames go to ffmpeg's
+ * stdin **latest wins**: a frame that arrives while the previous one is still being written is dropped and
+ * counted, never queued. Each picture is emitted the moment ffmpeg has written its last byte (ffmpeg's `mpjpeg`
+ * framing carries its length), carrying the `seq` and `capturedAt` of the frame it encodes.
+ *
+ * Errors: a frame of the wrong size (naming both sizes), options ffmpeg cannot do, a missing ffmpeg, ffmpeg
+ * exiting non-zero (with its last stderr lines). Unsubscribing kills ffmpeg (TERM, then KILL).
+ *
+ * @example
+ * testPattern({ fps: 24 })
+ *   .pipe(encodeMpeg1({ width: 640, height: 480, fps: 24 }))
+ *   .subscribe((p) => console.log(p.type, p.data.length));
+ */
+export function encodeMpeg1(input: EncodeOptions): OperatorFunction<Frame, Mpeg1Picture> {
+  const options = checkEncoderSettings(mpeg1Settings, input);
+  const { width, height } = options;
+  const frameBytes = yuv420Size(width, height);
+  const counters = options.counters ?? createEncoderCounters();
+  return (frames$) =>
+    defer(() => {
+      const ffmpeg = resolveFfmpeg(options.ffmpeg);
+      return from(probeFfmpeg(ffmpeg.path)).pipe(
+        switchMap((caps): Observable<Mpeg1Picture> => {
+          const inFlight: FrameMeta[] = [];
+          const feed = (stdin: Writable, fail: (err: unknown) => void) => {
+            let writing = false;
+            const onDrain = (): void => {
+              writing = false;
+            };
+            stdin.on('drain', onDrain);
+            const subscription = frames$.subscribe({
+              next: (frame) => {
+                if (frame.width !== width || frame.height !== height || frame.data.length !== frameBytes) {
+                  fail(
+                    new RangeError(
+                      `frame of ${frame.width}x${frame.height} (${frame.data.length} bytes) does not match the ` +
+                        `encoder's ${width}x${height} (${frameBytes} bytes)`,
+                    ),
+                  );
+                  return;
+                }
+                counters.framesIn++;
+                if (writing) {
+                  counters.framesDropped++;
+                  return;
+                }
+                inFlight.push({ seq: frame.seq, capturedAt: frame.capturedAt });
+                if (inFlight.length > MAX_IN_FLIGHT) inFlight.shift();
+                // A whole frame is far above the stream's high-water mark, so write() returns false until
+                // ffmpeg has read all but the last pipe-full: that is exactly "not yet drained".
+                writing = !stdin.write(frame.data);
+              },
+              error: fail,
+              complete: () => stdin.end(),
+            });
+            return () => {
+              subscription.unsubscribe();
+              stdin.off('drain', onDrain);
+            };
+          };
+          return fromChildProcess(ffmpeg.path, encoderArgs(options, caps.fpsMode), {
+            spawn: options.spawn,
+            onSpawn: options.onSpawn,
+            stdin: feed,
+          }).pipe(
+            multipartParts(),
+            map((data): Mpeg1Picture => {
+              const info = describePicture(data);
+              if (!info) throw new Error(`ffmpeg wrote ${data.length} bytes that are not an MPEG-1 picture`);
+              const meta = inFlight.shift();
+              counters.pictures++;
+              return {
+                data,
+                codec: 'mpeg1',
+                type: info.type,
+                keyframe: info.keyframe,
+                seq: meta?.seq ?? -1,
+                capturedAt: meta?.capturedAt ?? asyncScheduler.now(),
+                width,
+                height,
+              };
+            }),
+          );
+        }),
+      );
+    });
+}

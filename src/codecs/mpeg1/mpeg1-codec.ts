@@ -1,0 +1,18 @@
+import type { Codec } from '../codec';
+import { encodeMpeg1 } from './encode-mpeg1';
+import { MPEG1_DEFAULT_BITRATE, mpeg1DefaultGop } from './encoder-args';
+import type { Mpeg1Picture } from './mpeg1-picture';
+import { mpeg1Settings } from './mpeg1-settings';
+
+/**
+ * The MPEG-1 codec: ffmpeg's mpeg1video with the low-delay flags, decoded in every browser by JSMpeg. Carried by
+ * the `mpegts` and `jsmp` wire formats.
+ */
+export const mpeg1: Codec<Mpeg1Picture> = {
+  id: 'mpeg1',
+  label: 'MPEG-1',
+  defaultBitrate: MPEG1_DEFAULT_BITRATE,
+  defaultGop: mpeg1DefaultGop,
+  settings: mpeg1Settings,
+  encode: encodeMpeg1,
+};

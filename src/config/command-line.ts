@@ -1,0 +1,283 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { DEFAULTS, upgradeBurst } from '../defaults';
+import { parseAuthFile, type AuthOptions } from '../options/auth-users';
+import { PluginOptionsError, validatePluginOptions, type PistreamPluginOptions } from '../options/plugin-options';
+import type { LogLevel, PistreamConfig } from '../options/server-config';
+import { version } from '../version';
+import { autoThreads, configSchema, envName, flagName, FLAGS, type FlagSpec } from './flags';
+
+export type { PistreamConfig };
+export { version };
+
+/**
+ * A bad flag or environment variable. The message is one line that names it and says what is allowed; the CLI
+ * prints it and exits with {@link ConfigError.exitCode}.
+ */
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** What the command line asked for: run with a config, or print some text (help, version) and exit 0. */
+export type CommandLine =
+  | { readonly action: 'run'; readonly config: PistreamConfig }
+  | { readonly action: 'help' | 'version'; readonly text: string };
+
+/** Builds the commander program; output goes to the given sink, and errors throw rather than exit. */
+function program(out: (text: string) => void): Command {
+  const cmd = new Command('pistream')
+    .description('Stream a Raspberry Pi camera to browsers, with low latency (MPEG-1 over WebSocket, JSMpeg).')
+    .helpOption('-h, --help', 'show this help and exit')
+    .version(version, '-v, --version', 'print the version and exit')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: out, outputError: () => undefined });
+  for (const spec of FLAGS) {
+    // On a line of its own, so wrapping never parts a variable from its label.
+    const description = `${spec.help}\nenv ${envName(spec.key)}, default ${spec.shown}`;
+    if (spec.repeatable) cmd.option(spec.flag, description, (value: string, before?: string) => (before ? `${before},${value}` : value));
+    else cmd.option(spec.flag, description);
+  }
+  cmd.addHelpText(
+    'after',
+    '\nEvery flag has a PISTREAM_* environment variable; a flag beats the environment.\n' +
+      'Booleans in the environment take 1/0, true/false, yes/no.\n' +
+      'Then open http://HOST:PORT/ in a browser.',
+  );
+  return cmd;
+}
+
+/** The switch (a flag that takes no value, like `--hflip`) called `name`, if there is one. */
+function switchNamed(name: string | undefined): FlagSpec | undefined {
+  return FLAGS.find((s) => flagName(s.key) === name && !s.flag.includes('<'));
+}
+
+/** What to say about a switch given a value (`--hflip=no`): it takes none, and its variable is the way to say no. */
+function switchTakesNoValue(spec: FlagSpec): string {
+  return `${flagName(spec.key)} takes no value: give it alone to turn it on, or set ${envName(spec.key)} to ${spec.allowed}`;
+}
+
+/** Turns commander's multi-line errors into our one line, naming the flag (`argv` and `operands` for context). */
+function commanderMessage(err: CommanderError, argv: readonly string[], operands: readonly string[]): string {
+  const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? '';
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      // `--hflip=no` is not an unknown flag but a switch given a value.
+      const eq = quoted.indexOf('=');
+      const given = eq > 0 ? switchNamed(quoted.slice(0, eq)) : undefined;
+      if (given) return `${switchTakesNoValue(given)}, got ${JSON.stringify(quoted.slice(eq + 1))}`;
+      const hint = /Did you mean (\S+?)\?/.exec(err.message)?.[1];
+      return `unknown flag ${quoted}${hint ? `; did you mean ${hint}?` : ''} (see --help)`;
+    }
+    case 'commander.optionMissingArgument': {
+      const flag = quoted.split(' ')[0];
+      const spec = FLAGS.find((s) => flagName(s.key) === flag);
+      return `${flag} needs a value: ${spec?.allowed ?? 'see --help'}`;
+    }
+    case 'commander.excessArguments': {
+      // `--hflip no` reads as the switch and then a stray argument: say which, and why.
+      const stray = operands[0];
+      const after = stray === undefined ? undefined : switchNamed(argv.find((arg, i) => argv[i + 1] === stray && switchNamed(arg) !== undefined));
+      if (after) return `${switchTakesNoValue(after)}, got ${JSON.stringify(stray)} after it`;
+      return `pistream takes only flags, no other arguments${stray === undefined ? '' : `, got ${JSON.stringify(stray)}`} (see --help)`;
+    }
+    default:
+      return err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+  }
+}
+
+/** One input value: where it came from (a flag or an env var, for messages) and its raw text. */
+interface Raw {
+  readonly origin: string;
+  readonly layer: 'flag' | 'env';
+  readonly value: string | boolean;
+}
+
+function convert(spec: FlagSpec, raw: Raw): unknown {
+  const { value, error } = configSchema.extract(spec.key).label(raw.origin).validate(raw.value, { errors: { wrap: { label: false } } });
+  if (error) throw new ConfigError(`${error.message}, got ${JSON.stringify(raw.value)}`);
+  return value;
+}
+
+/** Sets `target` (a dotted path) in a plain object tree, making the objects on the way. */
+function put(into: Record<string, unknown>, target: string, value: unknown): void {
+  const keys = target.split('.');
+  let at = into;
+  for (const key of keys.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
+  at[keys[keys.length - 1]!] = value;
+}
+
+/** Reads a file a flag names, or fails naming the flag. */
+function readFlagFile(origin: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`${origin}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** The raw inputs: a flag beats its variable; empty variables count as unset. */
+function layer(opts: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): Map<string, Raw> {
+  const raws = new Map<string, Raw>();
+  for (const spec of FLAGS) {
+    const fromFlag = opts[spec.key];
+    const fromEnv = env[envName(spec.key)];
+    if (fromFlag !== undefined) raws.set(spec.key, { origin: flagName(spec.key), layer: 'flag', value: fromFlag });
+    else if (fromEnv !== undefined && fromEnv.trim() !== '') raws.set(spec.key, { origin: envName(spec.key), layer: 'env', value: fromEnv.trim() });
+  }
+  // --bitrate and --quality are two ways to say the same thing: both in one layer is a mistake (said before either
+  // value is checked, as it is the first thing to fix), but a flag still beats the other's variable.
+  const bitrate = raws.get('bitrate');
+  const quality = raws.get('quality');
+  if (bitrate && quality) {
+    if (bitrate.layer === quality.layer) {
+      throw new ConfigError(`${bitrate.origin} and ${quality.origin} cannot be used together: give a bitrate or a fixed quality`);
+    }
+    raws.delete(bitrate.layer === 'env' ? 'bitrate' : 'quality');
+  }
+  return raws;
+}
+
+/** Access: Basic users from --auth and --auth-file, and/or a token. Reads the file now, so a bad one stops startup. */
+function authOf(values: Map<string, unknown>, raws: Map<string, Raw>): AuthOptions | undefined {
+  const users: Record<string, string> = {};
+  const authFile = values.get('authFile') as string | undefined;
+  if (authFile !== undefined) {
+    const origin = raws.get('authFile')!.origin;
+    try {
+      Object.assign(users, parseAuthFile(readFlagFile(origin, authFile).toString('utf8')));
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`${origin}: ${authFile} ${(err as Error).message}`);
+    }
+  }
+  const plain = values.get('auth') as string | undefined;
+  if (plain !== undefined) users[plain.slice(0, plain.indexOf(':'))] = plain.slice(plain.indexOf(':') + 1);
+  const token = values.get('token') as string | undefined;
+  const hasUsers = Object.keys(users).length > 0;
+  return hasUsers || token ? { ...(hasUsers ? { users } : {}), ...(token ? { token } : {}) } : undefined;
+}
+
+function tlsOf(values: Map<string, unknown>, raws: Map<string, Raw>): PistreamConfig['tls'] {
+  const certPath = values.get('tlsCert') as string | undefined;
+  const keyPath = values.get('tlsKey') as string | undefined;
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    const given = raws.get(certPath === undefined ? 'tlsKey' : 'tlsCert')?.origin;
+    throw new ConfigError(`${given} needs ${certPath === undefined ? '--tls-cert' : '--tls-key'} too`);
+  }
+  if (certPath === undefined || keyPath === undefined) return undefined;
+  return { cert: readFlagFile(raws.get('tlsCert')!.origin, certPath), key: readFlagFile(raws.get('tlsKey')!.origin, keyPath) };
+}
+
+/**
+ * The tail of a plugin message offering what only a program can give (a Codec value, an Observable), which no flag
+ * can: "--codec must be mpeg1, or a Codec value" would send a user looking for a way to type one.
+ */
+const PROGRAM_ONLY = /,? or an? (?:Codec value|Observable)$/;
+
+/**
+ * Maps a plugin option error back to what the user typed: the flag or variable whose target it is, with the
+ * plugin's own words for what is allowed (the plugin's schema is the one judge of values).
+ */
+function fromPluginError(err: PluginOptionsError, raws: Map<string, Raw>): ConfigError {
+  const target = `plugin.${err.path.join('.')}`;
+  const spec = FLAGS.find((s) => s.target === target) ?? (target === 'plugin.graceMs' ? FLAGS.find((s) => s.key === 'grace') : undefined);
+  const problem = err.problem.replace(/, got .*$/, '').replace(PROGRAM_ONLY, '');
+  if (!spec) return new ConfigError(err.message);
+  const raw = raws.get(spec.key);
+  return new ConfigError(`${raw?.origin ?? flagName(spec.key)} ${problem}${raw ? `, got ${JSON.stringify(raw.value)}` : ''}`);
+}
+
+/**
+ * Reads pistream's flags from `argv` (the user's arguments, without node and the script) and `PISTREAM_*`
+ * variables from `env`; a flag beats its variable. Asking for --help or --version gives their text rather than a
+ * config. The plugin's options are checked by the plugin's own schema; a bad value throws {@link ConfigError}
+ * with a one-line message naming the flag or variable.
+ * @example
+ * const line = parseCommandLine(process.argv.slice(2), process.env);
+ * if (line.action === 'run') await startServer(line.config);
+ * else console.log(line.text);
+ */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): CommandLine {
+  let printed = '';
+  const cmd = program((text) => (printed += text));
+  try {
+    cmd.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.code === 'commander.helpDisplayed') return { action: 'help', text: printed };
+    if (err.code === 'commander.version') return { action: 'version', text: printed };
+    throw new ConfigError(commanderMessage(err, argv, cmd.args));
+  }
+  const raws = layer(cmd.opts<Record<string, string | boolean | undefined>>(), env);
+  const values = new Map<string, unknown>();
+  for (const spec of FLAGS) {
+    const raw = raws.get(spec.key);
+    if (raw) values.set(spec.key, convert(spec, raw));
+  }
+
+  const tree: Record<string, unknown> = {
+    port: DEFAULTS.port,
+    host: DEFAULTS.host,
+    logLevel: DEFAULTS.logLevel,
+    plugin: {
+      source: { kind: 'auto' },
+      encoder: { width: DEFAULTS.width, height: DEFAULTS.height, fps: DEFAULTS.fps, threads: autoThreads() },
+    },
+  };
+  // FLAGS lists --source before the flips, so the flips land in the source spec it sets.
+  for (const spec of FLAGS) {
+    const value = values.get(spec.key);
+    if (spec.target && value !== undefined) put(tree, spec.target, value);
+  }
+  const plugin = tree.plugin as { -readonly [K in keyof PistreamPluginOptions]: PistreamPluginOptions[K] };
+  // Flags in other units than the plugin's, and flags that combine.
+  if (values.has('grace')) plugin.graceMs = Math.round((values.get('grace') as number) * 1000);
+  const upgradeRate = values.get('upgradeRate') as number | undefined;
+  if (upgradeRate !== undefined) plugin.upgradeRate = upgradeRate > 0 ? { perSecond: upgradeRate, burst: upgradeBurst(upgradeRate) } : false;
+  const auth = authOf(values, raws);
+  if (auth) plugin.auth = auth;
+  const tls = tlsOf(values, raws);
+  if (plugin.legacyListener) {
+    const legacyPort = plugin.legacyListener.port;
+    if (legacyPort !== 0 && legacyPort === tree.port) throw new ConfigError(`${raws.get('legacyPort')?.origin} must differ from the main port (${legacyPort})`);
+  }
+  const headerTimeoutMs = values.has('headerTimeout') ? Math.round((values.get('headerTimeout') as number) * 1000) : DEFAULTS.headerTimeoutMs;
+  if (plugin.legacyListener) plugin.legacyListener = { ...plugin.legacyListener, headerTimeoutMs, ...(tls ? { tls } : {}) };
+
+  try {
+    validatePluginOptions(plugin);
+  } catch (err) {
+    if (err instanceof PluginOptionsError) throw fromPluginError(err, raws);
+    throw err;
+  }
+  return {
+    action: 'run',
+    config: {
+      port: tree.port as number,
+      host: tree.host as string,
+      logLevel: tree.logLevel as LogLevel,
+      headerTimeoutMs,
+      ...(tls ? { tls } : {}),
+      plugin,
+    },
+  };
+}
+
+/**
+ * Reads pistream's configuration from flags and `PISTREAM_*` variables (see {@link parseCommandLine}). Throws
+ * {@link ConfigError} for a bad value, and for --help and --version, which the CLI answers instead.
+ * @example
+ * const config = parseConfig(['--port', '8080', '--hflip'], { PISTREAM_FPS: '30' });
+ * config.port; // 8080
+ * config.plugin.encoder?.fps; // 30
+ */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): PistreamConfig {
+  const line = parseCommandLine(argv, env);
+  if (line.action !== 'run') throw new ConfigError(`--${line.action} prints text rather than configuring: use parseCommandLine`);
+  return line.config;
+}

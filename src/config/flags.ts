@@ -1,0 +1,196 @@
+import { availableParallelism } from 'node:os';
+import Joi from 'joi';
+import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
+import { MPEG1_RATES_ALLOWED } from '../codecs/mpeg1/frame-rates';
+import { DEFAULTS, upgradeBurst } from '../defaults';
+import type { SourceSpec } from '../sources/open-source';
+import { LOG_LEVELS } from '../options/server-config';
+
+/**
+ * Encoder threads for `--threads auto`: mpeg1video threads by slices, so more threads cut the time to encode each
+ * picture (latency) without holding a frame back; one core is left for the camera process and Node, and beyond
+ * four the slices cost more bits than they save time at these sizes.
+ * @example
+ * autoThreads(4); // 3 on a Pi 3/4/5
+ */
+export function autoThreads(cpus: number = availableParallelism()): number {
+  return Math.min(4, Math.max(1, cpus - 1));
+}
+
+/** Where a flag's value goes in the config: a path into `PistreamConfig` (`plugin.encoder.fps`). */
+export type Target = string;
+
+/**
+ * One flag: how it reads on the command line and in the environment, how its text becomes a value (syntax only:
+ * what a value may be is the plugin's schema's business, or the listener's for the server flags), and where the
+ * value goes.
+ */
+export interface FlagSpec {
+  /** camelCase name: `legacyPort` is `--legacy-port` and `PISTREAM_LEGACY_PORT`. */
+  readonly key: string;
+  /** Commander's flag text, e.g. `'--port <port>'`. */
+  readonly flag: string;
+  /** The default as shown in --help. */
+  readonly shown: string;
+  readonly help: string;
+  /** Text → value. Its message says what is allowed, after "must be". */
+  readonly schema: Joi.Schema;
+  /** What is allowed, after "must be": for --help errors ("--port needs a value: …"). */
+  readonly allowed: string;
+  /** Where the value goes; flags that combine (auth, TLS, bitrate/quality) are put together by the parser. */
+  readonly target?: Target;
+  /** May be given more than once (the values are joined with commas, as a comma list in the environment is). */
+  readonly repeatable?: boolean;
+}
+
+const boolean = Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
+const BOOLEAN = 'true or false (1/0, yes/no)';
+const number = (allowed: string) => ({ schema: Joi.number(), allowed });
+const sourcePattern = /^(auto|test|rpicam|libcamera|raspivid|v4l2(:.+)?|file:.+)$/;
+const SOURCES_ALLOWED = 'auto, test, rpicam, libcamera, raspivid, v4l2[:DEVICE] or file:PATH';
+
+/** `v4l2:/dev/video1` → `{ kind: 'v4l2', device: '/dev/video1' }`. */
+export function parseSource(text: string): SourceSpec {
+  const colon = text.indexOf(':');
+  const kind = (colon < 0 ? text : text.slice(0, colon)) as SourceSpec['kind'];
+  const rest = colon < 0 ? undefined : text.slice(colon + 1);
+  if (kind === 'file') return { kind, path: rest };
+  if (kind === 'v4l2' && rest !== undefined) return { kind, device: rest };
+  return { kind };
+}
+
+/** `24`, `29.97` or `30000/1001` as a number; the codec decides which rates it takes. */
+const fpsText = Joi.alternatives(
+  Joi.number(),
+  Joi.string().pattern(/^\s*\d+(\.\d+)?\s*\/\s*\d+(\.\d+)?\s*$/).custom((v: string) => {
+    const [num, den] = v.split('/');
+    return Number(num) / Number(den);
+  }),
+);
+
+/** `https://example.com:8443/x` → `https://example.com:8443`, as browsers send Origin; `*` stays. */
+function normalizeOrigin(value: string): string {
+  if (value === '*') return value;
+  const origin = new URL(value).origin;
+  if (origin === 'null') throw new Error('not an http(s) origin');
+  return origin;
+}
+
+const list = Joi.string().custom((v: string) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''));
+
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    key: 'source', flag: '--source <kind>', shown: 'auto', target: 'plugin.source',
+    help: `where frames come from: auto (rpicam, libcamera, raspivid, then /dev/video0, else the test pattern), ${SOURCES_ALLOWED}`,
+    schema: Joi.string().pattern(sourcePattern).custom((v: string) => parseSource(v)), allowed: SOURCES_ALLOWED,
+  },
+  {
+    key: 'codec', flag: '--codec <codec>', shown: mpeg1.id, target: 'plugin.codec',
+    help: `video codec: ${mpeg1.id} (${mpeg1.label}, default bitrate ${mpeg1.defaultBitrate} kbit/s, GOP one second)`,
+    schema: Joi.string(), allowed: mpeg1.id,
+  },
+  { key: 'width', flag: '--width <px>', shown: String(DEFAULTS.width), target: 'plugin.encoder.width', help: 'frame width, even, 2–4094 (the test pattern needs at least 512, for its barcode)', ...number('an even whole number from 2 to 4094') },
+  { key: 'height', flag: '--height <px>', shown: String(DEFAULTS.height), target: 'plugin.encoder.height', help: 'frame height, even, 2–4094', ...number('an even whole number from 2 to 4094') },
+  {
+    key: 'fps', flag: '--fps <rate>', shown: String(DEFAULTS.fps), target: 'plugin.encoder.fps',
+    help: 'frames per second (24, 29.97 or 30000/1001): MPEG-1 has codes only for 23.976, 24, 25, 29.97, 30, 50, 59.94 and 60',
+    schema: fpsText, allowed: MPEG1_RATES_ALLOWED,
+  },
+  {
+    key: 'allowNonstandardFps', flag: '--allow-nonstandard-fps', shown: 'off', target: 'plugin.encoder.allowNonstandardFps',
+    help: 'also allow 5, 10, 12 and 15 fps, written with the unofficial MPEG-1 rate codes that ffmpeg uses ' +
+      'under -strict unofficial; JSMpeg ignores the code while streaming, other players may not',
+    schema: boolean, allowed: BOOLEAN,
+  },
+  { key: 'bitrate', flag: '--bitrate <kbit/s>', shown: `${mpeg1.defaultBitrate} (MPEG-1)`, target: 'plugin.encoder.bitrate', help: 'target bitrate in kbit/s (not with --quality)', ...number('a whole number of kbit/s from 16 to 100000') },
+  { key: 'quality', flag: '--quality <2-31>', shown: 'off', target: 'plugin.encoder.quality', help: 'fixed quantiser instead of a bitrate: 2 is best and biggest, 31 worst; 4–6 looks good (not with --bitrate)', ...number('a whole number from 2 to 31') },
+  {
+    key: 'gop', flag: '--gop <frames>', shown: 'fps, rounded (one keyframe a second)', target: 'plugin.encoder.gop',
+    help: 'pictures from one keyframe to the next; new viewers start at once from the cached GOP, so longer costs only recovery time after loss',
+    ...number('a whole number of frames from 1 to 600'),
+  },
+  {
+    key: 'threads', flag: '--threads <n|auto>', shown: `auto (${autoThreads()} here)`, target: 'plugin.encoder.threads',
+    help: 'encoder threads; mpeg1video threads by slices, so more threads encode each picture sooner and add no delay; auto leaves one core for the camera and Node, at most 4',
+    // A pattern, not valid('auto'): joi skips custom() for a value that valid() allows, which left 'auto' as text.
+    schema: Joi.alternatives(Joi.number(), Joi.string().pattern(/^auto$/).custom(() => autoThreads())), allowed: 'auto or a whole number from 1 to 16',
+  },
+  { key: 'hflip', flag: '--hflip', shown: 'off', target: 'plugin.source.hflip', help: 'mirror left–right', schema: boolean, allowed: BOOLEAN },
+  { key: 'vflip', flag: '--vflip', shown: 'off', target: 'plugin.source.vflip', help: 'mirror top–bottom', schema: boolean, allowed: BOOLEAN },
+  {
+    key: 'rotation', flag: '--rotation <0|180>', shown: '0', target: 'plugin.source.rotation',
+    help: "turn the picture; the camera can only flip, so 90 and 270 belong in the page's CSS",
+    ...number("0 or 180 (the camera can only flip; to turn the picture by 90°, rotate it in the page's CSS)"),
+  },
+  { key: 'port', flag: '--port <port>', shown: String(DEFAULTS.port), target: 'port', help: 'HTTP and WebSocket port (0: any free port)', schema: Joi.number().integer().min(0).max(65535), allowed: 'a whole number from 0 to 65535' },
+  { key: 'host', flag: '--host <address>', shown: DEFAULTS.host, target: 'host', help: 'address to listen on (0.0.0.0: every interface)', schema: Joi.string().hostname(), allowed: 'a host name or an IP address' },
+  { key: 'legacyPort', flag: '--legacy-port <port>', shown: 'off', target: 'plugin.legacyListener.port', help: 'also serve the original pistreaming protocol at / on this port (the original used 8084)', ...number('a whole number from 0 to 65535') },
+  { key: 'ffmpeg', flag: '--ffmpeg <path>', shown: 'ffmpeg on PATH, else the bundled one', target: 'plugin.encoder.ffmpeg', help: 'the ffmpeg binary to run', schema: Joi.string().min(1), allowed: 'a path to an ffmpeg binary' },
+  { key: 'alwaysOn', flag: '--always-on', shown: 'off', target: 'plugin.alwaysOn', help: 'start the camera at startup and keep it running, rather than on the first viewer', schema: boolean, allowed: BOOLEAN },
+  {
+    key: 'grace', flag: '--grace <seconds>', shown: String(DEFAULTS.graceMs / 1000), help: 'how long the camera keeps running after the last viewer leaves',
+    schema: Joi.number().min(0).max(86_400), allowed: 'a number of seconds from 0 to 86400',
+  },
+  { key: 'logLevel', flag: '--log-level <level>', shown: DEFAULTS.logLevel, target: 'logLevel', help: LOG_LEVELS.join(', '), schema: Joi.string().valid(...LOG_LEVELS), allowed: LOG_LEVELS.join(', ') },
+  {
+    key: 'allowOrigin', flag: '--allow-origin <origin>', shown: "none (only the page's own)", repeatable: true, target: 'plugin.allowOrigins',
+    help: 'also let pages from this origin (e.g. https://example.com) open the streams; repeat it or give a comma list; * allows any site',
+    schema: list.custom((v: string[]) => v.map(normalizeOrigin)), allowed: 'origins like https://example.com (comma-separated) or *',
+  },
+  {
+    key: 'trustProxy', flag: '--trust-proxy <addresses>', shown: 'none', repeatable: true, target: 'plugin.trustProxy',
+    help: 'reverse proxies (addresses, CIDR blocks, loopback, private) whose X-Forwarded-For names the client, for the per-address limit and logs',
+    schema: list, allowed: 'addresses, CIDR blocks (10.0.0.0/8), loopback or private, comma-separated',
+  },
+  { key: 'auth', flag: '--auth <user:password>', shown: 'off', help: 'require HTTP Basic auth with this user and password for the page, the streams, /healthz and /metrics', schema: Joi.string().pattern(/^[^:]+:.+$/), allowed: 'user:password (a user name without ":" and a password)' },
+  { key: 'authFile', flag: '--auth-file <path>', shown: 'off', help: 'require HTTP Basic auth with the users of this file of user:scrypt$SALT$KEY lines (see README, Security)', schema: Joi.string().min(1), allowed: 'a path to a file of user:scrypt$SALT$KEY lines' },
+  {
+    key: 'token', flag: '--token <token>', shown: 'off',
+    help: 'require this token (?token=… in the page URL, or Authorization: Bearer …); prefer the variable, which ps does not show',
+    schema: Joi.string().min(8).max(512), allowed: 'a token of 8 to 512 characters',
+  },
+  { key: 'publicHealth', flag: '--public-health', shown: 'off', target: 'plugin.publicHealth', help: 'leave /healthz and /metrics open to anyone when --auth, --auth-file or --token is set', schema: boolean, allowed: BOOLEAN },
+  { key: 'tlsCert', flag: '--tls-cert <path>', shown: 'off', help: 'serve https and wss with this certificate (PEM, chain included); needs --tls-key', schema: Joi.string().min(1), allowed: 'a path to a PEM certificate' },
+  { key: 'tlsKey', flag: '--tls-key <path>', shown: 'off', help: 'the private key (PEM) of --tls-cert', schema: Joi.string().min(1), allowed: 'a path to a PEM private key' },
+  { key: 'maxViewers', flag: '--max-viewers <n>', shown: String(DEFAULTS.maxViewers), target: 'plugin.maxViewers', help: 'most viewers at once, legacy listener included; more are closed with 1013 (try again later)', ...number('a whole number from 1 to 100000') },
+  {
+    key: 'headerTimeout', flag: '--header-timeout <seconds>', shown: String(DEFAULTS.headerTimeoutMs / 1000),
+    help: 'how long a client may take to send its request headers before it is cut off (slow-header attacks)',
+    schema: Joi.number().min(0.05).max(600), allowed: 'a number of seconds from 0.05 to 600',
+  },
+  {
+    key: 'upgradeRate', flag: '--upgrade-rate <per-second>', shown: String(DEFAULTS.upgradeRatePerSecond),
+    help: `WebSocket connections per second allowed from one address, in bursts of up to ${upgradeBurst(1)}× that; beyond, 429; 0: no limit`,
+    schema: Joi.number().min(0).max(10_000), allowed: 'a number from 0 to 10000',
+  },
+  {
+    key: 'maxLag', flag: '--max-lag <ms>', shown: String(DEFAULTS.maxLagMs), target: 'plugin.maxLagMs',
+    help: `a viewer whose page has left a picture unacknowledged this long skips pictures until it catches up, then resumes at a keyframe; one slow that way for ${DEFAULTS.stuckMs / 1000} s is closed (1008) and reconnects; 0: no bound`,
+    ...number('a whole number of ms from 0 to 60000'),
+  },
+  {
+    key: 'highWaterMark', flag: '--high-water-mark <bytes>', shown: `${DEFAULTS.highWaterMark} (512 KiB)`, target: 'plugin.highWaterMark',
+    help: "unsent bytes on a viewer's socket above which it skips pictures (judges clients that cannot ack, such as the original jsmpg.js)",
+    ...number('a whole number of bytes from 1024 to 1073741824'),
+  },
+];
+
+/** `legacyPort` → `--legacy-port`. */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** `legacyPort` → `PISTREAM_LEGACY_PORT`. */
+export function envName(key: string): string {
+  return `PISTREAM_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/**
+ * The schema of the flags' text, one key per flag, each failing with "<flag> must be …". It converts (numbers,
+ * booleans, `source` into a {@link SourceSpec}); what values are allowed is checked afterwards, by the plugin.
+ * @example
+ * configSchema.validate({ port: '70000' }).error?.message; // 'port must be a whole number from 0 to 65535'
+ */
+export const configSchema: Joi.ObjectSchema = Joi.object(
+  Object.fromEntries(FLAGS.map((spec) => [spec.key, spec.schema.messages({ '*': `{{#label}} must be ${spec.allowed}` })])),
+).prefs({ errors: { wrap: { label: false } } });

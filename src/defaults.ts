@@ -1,0 +1,59 @@
+/**
+ * Every default and limit of a pistream server, in one place: the plugin's schema, the CLI's `--help`, the
+ * hub and the viewers all read them from here. Codec-specific defaults (bitrate, GOP) live with each codec.
+ */
+export const DEFAULTS = {
+  /** HTTP and WebSocket port: the original pistreaming's page port. */
+  port: 8082,
+  /** Every interface. */
+  host: '0.0.0.0',
+  /** The original's frame size and rate. */
+  width: 640,
+  height: 480,
+  fps: 24,
+  /** How long the camera and encoder keep running after the last viewer leaves. */
+  graceMs: 5000,
+  /** No picture for this long while running counts as a failure (a frozen camera or encoder). */
+  watchdogMs: 5000,
+  /**
+   * A restart waits `initialDelayMs`, doubling per failure in a row up to `maxDelayMs`; the count goes back to
+   * zero only after `healthyMs` of pictures without a failure.
+   */
+  restart: { initialDelayMs: 500, maxDelayMs: 10_000, healthyMs: 60_000 },
+  /** Unsent bytes on a viewer's socket above which it is slow (clients that cannot ack are judged by this). */
+  highWaterMark: 512 * 1024,
+  /** A viewer whose acks show it this many ms behind is slow. */
+  maxLagMs: 500,
+  /** A viewer slow this long is closed with 1008 and reconnects. */
+  stuckMs: 10_000,
+  /** A viewer closed for being stuck gets this long to finish the closing handshake before it is cut off. */
+  slowCloseGraceMs: 2000,
+  /** Viewers at once over every listener; more are closed with 1013. */
+  maxViewers: 100,
+  /** WebSocket ping interval; a viewer that has not answered the previous ping is terminated. */
+  heartbeatMs: 15_000,
+  /** WebSocket upgrades per second per client address (the burst is {@link upgradeBurst} of it). */
+  upgradeRatePerSecond: 5,
+  /** How long a client may take to send its request headers. */
+  headerTimeoutMs: 10_000,
+  /** On stop, viewers that have not finished the closing handshake by then are cut off. */
+  closeGraceMs: 1000,
+  /** On stop, how long to wait for the camera and encoder processes to exit. */
+  childExitMs: 1000,
+  /** The CLI exits this long after a signal even if stopping hangs (the original hung until browsers closed). */
+  stopTimeoutMs: 2000,
+  logLevel: 'info',
+} as const;
+
+/** Upgrades one address may make at once after a quiet spell: four seconds' worth of its rate, at least one. */
+export function upgradeBurst(perSecond: number): number {
+  return Math.max(1, Math.ceil(perSecond * 4));
+}
+
+/** Wire limits of the viewer protocol. */
+export const LIMITS = {
+  /** Largest control message a viewer may send (an ack is ~30 bytes); anything else is a policy violation. */
+  controlMessageBytes: 256,
+  /** ws refuses frames above this with 1009 before reading them. */
+  maxPayloadBytes: 64 * 1024,
+} as const;

@@ -1,0 +1,38 @@
+import type { OperatorFunction } from 'rxjs';
+import type { MuxedPicture, Picture } from '../picture';
+
+/**
+ * A wire format, as a value: the bytes one kind of viewer gets. `mux` runs once per picture for every viewer of
+ * the format (the hub calls it before sharing, so a viewer's path only decides and sends), and `preamble` is what
+ * a viewer gets first when it joins. Adding a format is a new file in `src/formats/` plus one line in
+ * `src/formats/index.ts`; the plugin then serves it at `path`.
+ *
+ * @example
+ * hub.stream(mpegts).subscribe((p) => socket.send(p.wire));
+ */
+export interface WireFormat {
+  /** Short name, as in `MuxedPicture.format`, metrics labels and `formats` options: `'mpegts'`. */
+  readonly id: string;
+  /** For people: `'MPEG-TS (JSMpeg)'`. */
+  readonly label: string;
+  /** The WebSocket path the plugin serves it at, below its route prefix: `'/stream'`. */
+  readonly path: string;
+  /** The `Codec.id`s whose pictures it can carry. */
+  readonly codecs: readonly string[];
+  /**
+   * A fresh muxer (one per hub stream, so a stateful one such as MPEG-TS keeps its continuity counters
+   * running across encoder restarts): each picture in, the same picture with its `wire` bytes out.
+   */
+  mux(): OperatorFunction<Picture, MuxedPicture>;
+  /**
+   * The bytes a viewer gets before its first picture (the first picture is a keyframe, so its headers are at
+   * hand: a jsmp header, an init segment), or undefined when the format needs none. Called once per joining viewer:
+   * a format that builds something costly caches it per configuration.
+   */
+  preamble?(first: Picture): Buffer | undefined;
+}
+
+/** Whether `format` can carry pictures of `codec`. */
+export function carries(format: WireFormat, codec: string): boolean {
+  return format.codecs.includes(codec);
+}

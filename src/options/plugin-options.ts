@@ -1,0 +1,245 @@
+import Joi from 'joi';
+import { isObservable, type Observable, type SchedulerLike } from 'rxjs';
+import type { Codec, EncoderSettings } from '../codecs/codec';
+import { CODECS, codecById } from '../codecs';
+import { DEFAULTS } from '../defaults';
+import { FORMATS, formatById } from '../formats';
+import { carries, type WireFormat } from '../formats/wire-format';
+import type { Frame } from '../frame';
+import type { Hub, HubOptions } from '../hub';
+import type { SourceSpec } from '../sources/open-source';
+import { BARCODE } from '../barcode';
+import type { AuthOptions } from './auth-users';
+import { trustProxy } from './client-address';
+
+/** The test pattern draws a barcode this wide, which the page and the benchmark read back. */
+const TEST_PATTERN_MIN_WIDTH = BARCODE.width;
+
+/** A second listener speaking only the original pistreaming protocol (`jsmp`) at any path, like the original's 8084. */
+export interface LegacyListenerOptions {
+  /** Its port (0: any free one). */
+  readonly port: number;
+  /** Address to listen on. Default: the hapi server's own. */
+  readonly host?: string;
+  /** Serve wss with this certificate chain and key (PEM), as the main listener does with TLS. */
+  readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
+  /** How long a client may take to send its request headers. Default 10 000 ms. */
+  readonly headerTimeoutMs?: number;
+}
+
+/** The options of the hapi plugin: everything a pistream server is, apart from the listener's port and TLS. */
+export interface PistreamPluginOptions {
+  /**
+   * The frames to stream: any `Observable<Frame>` your app already has, or a source to open (`{ kind: 'auto' }`,
+   * `{ kind: 'test' }`, `{ kind: 'rpicam', hflip: true }`, `{ kind: 'v4l2', device }`, …). Give `source` or `hub`.
+   */
+  readonly source?: Observable<Frame> | SourceSpec;
+  /** An existing hub to serve (then `source`, `codec`, `encoder`, `graceMs`, `restart`, `watchdogMs` are not used). */
+  readonly hub?: Hub;
+  /** The codec, by id (`'mpeg1'`) or as a value. Default `'mpeg1'`. */
+  readonly codec?: string | Codec;
+  /** Encoder settings: frame size and rate (required with `source`), bitrate or quality, GOP, threads, ffmpeg. */
+  readonly encoder?: EncoderSettings;
+  /** The wire formats to serve, by id. Default: every format that carries the codec (`mpegts` and `jsmp` for MPEG-1). */
+  readonly formats?: readonly string[];
+  /** How long (ms) the camera keeps running after the last viewer leaves. Default 5000. */
+  readonly graceMs?: number;
+  /** Restart policy after a pipeline failure (see `HubOptions.restart`). */
+  readonly restart?: HubOptions['restart'];
+  /** No picture for this long (ms) while running counts as a failure. Default 5000. */
+  readonly watchdogMs?: number;
+  /** Run the camera and encoder from server start, not only while someone watches. */
+  readonly alwaysOn?: boolean;
+  /** Unsent bytes above which a viewer counts as slow and skips pictures. Default 512 KiB. */
+  readonly highWaterMark?: number;
+  /**
+   * A viewer whose page acks (ours does) and has left a picture unacknowledged for longer than this many ms skips
+   * pictures until it catches up, then resumes at a keyframe. Default 500; 0: judge by `highWaterMark` only.
+   */
+  readonly maxLagMs?: number;
+  /** A viewer that stays slow this many ms is closed with 1008 "too slow" (the page reconnects). Default 10 000; 0: never. */
+  readonly stuckMs?: number;
+  /** Most viewers at once, over every listener; more are closed with 1013. Default 100. */
+  readonly maxViewers?: number;
+  /** WebSocket ping interval in ms; a viewer silent for two is dropped. Default 15 000; 0 turns it off. */
+  readonly heartbeatMs?: number;
+  /** Origins (besides the page's own) whose pages may open the streams, e.g. an embedding site; `'*'`: any. */
+  readonly allowOrigins?: readonly string[];
+  /**
+   * Reverse proxies (addresses, CIDR blocks, `loopback`, `private`) whose `X-Forwarded-For` names the client, for
+   * the per-address upgrade limit and the logs. Default none: the peer is the client.
+   */
+  readonly trustProxy?: readonly string[];
+  /** Also serve the original protocol on a listener of its own (like the original's port 8084). */
+  readonly legacyListener?: LegacyListenerOptions;
+  /** Serve the viewer page and its assets. Default true. */
+  readonly pages?: boolean;
+  /**
+   * Credentials for the page, the streams, `/healthz` and `/metrics`: Basic `users` (user → password or scrypt
+   * hash) and/or a `token` (`?token=` or `Authorization: Bearer`). 401 before any byte. Absent: open to anyone.
+   */
+  readonly auth?: AuthOptions;
+  /** Leave `/healthz` and `/metrics` open when `auth` is set (for a monitor that has no credentials). */
+  readonly publicHealth?: boolean;
+  /** WebSocket upgrades allowed per client address: `perSecond` sustained, `burst` at once; beyond, 429. `false`: no limit. Default 5/s, burst 20. */
+  readonly upgradeRate?: { readonly perSecond: number; readonly burst: number } | false;
+  /** Clock and timers for the hub, viewers, heartbeat and shutdown (a TestScheduler in tests). Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** The options after validation: defaults applied, the codec and formats resolved to values. */
+export interface ValidPluginOptions
+  extends Required<
+    Omit<PistreamPluginOptions, 'source' | 'hub' | 'codec' | 'encoder' | 'formats' | 'auth' | 'legacyListener' | 'restart' | 'scheduler'>
+  > {
+  readonly source?: Observable<Frame> | SourceSpec;
+  readonly hub?: Hub;
+  readonly codec: Codec;
+  readonly encoder?: EncoderSettings;
+  readonly formats: readonly WireFormat[];
+  readonly auth?: AuthOptions;
+  readonly legacyListener?: LegacyListenerOptions;
+  readonly restart?: HubOptions['restart'];
+  readonly scheduler?: SchedulerLike;
+}
+
+/** A bad plugin option: `path` names it (`['encoder', 'fps']`), `problem` says what it must be. */
+export class PluginOptionsError extends Error {
+  constructor(
+    readonly path: readonly (string | number)[],
+    /** "must be …", without the option's name, so the CLI can put the flag's name in front. */
+    readonly problem: string,
+  ) {
+    super(`pistream plugin options: ${path.length ? `${path.join('.')} ` : ''}${problem}`);
+    this.name = 'PluginOptionsError';
+  }
+}
+
+const observable = Joi.any().custom((value: unknown) => {
+  if (!isObservable(value)) throw new Error('must be an Observable');
+  return value;
+});
+
+const ms = (max: number) => Joi.number().integer().min(0).max(max);
+const port = Joi.number().integer().min(0).max(65535).messages({ '*': '{{#label}} must be a whole number from 0 to 65535' });
+
+/** Source kinds a {@link SourceSpec} may name. */
+export const SOURCE_KINDS = ['auto', 'test', 'rpicam', 'libcamera', 'raspivid', 'v4l2', 'file'] as const;
+
+const schema = Joi.object({
+  // An Observable is taken as it is; anything else must be a source spec, so its errors name the bad field.
+  source: Joi.alternatives().conditional(observable, {
+    then: observable,
+    otherwise: Joi.object({
+      kind: Joi.string().valid(...SOURCE_KINDS).required().messages({ '*': `{{#label}} must be ${SOURCE_KINDS.join(', ')}` }),
+      device: Joi.string(),
+      path: Joi.string(),
+      hflip: Joi.boolean(),
+      vflip: Joi.boolean(),
+      rotation: Joi.number().valid(0, 180).messages({
+        '*': "{{#label}} must be 0 or 180 (the camera can only flip; to turn the picture by 90°, rotate it in the page's CSS)",
+      }),
+    }).messages({ 'object.base': '{{#label}} must be an Observable of frames or a source spec with a kind' }),
+  }),
+  hub: Joi.object({ pictures$: observable.required(), stream: Joi.function().required() }).unknown(),
+  codec: Joi.alternatives(
+    Joi.string().valid(...CODECS.map((c) => c.id)),
+    Joi.object({ id: Joi.string().required(), encode: Joi.function().required(), settings: Joi.object().schema() }).unknown(),
+  )
+    .messages({ '*': `{{#label}} must be ${CODECS.map((c) => c.id).join(' or ')}, or a Codec value` })
+    .default('mpeg1'),
+  // Checked below by the codec's own schema, which knows its rates and ranges.
+  encoder: Joi.object().unknown().when('source', { is: Joi.exist(), then: Joi.required() }),
+  formats: Joi.array().items(Joi.string().valid(...FORMATS.map((f) => f.id))).min(1)
+    .messages({ '*': `{{#label}} must be a list of wire format ids: ${FORMATS.map((f) => f.id).join(', ')}` }),
+  graceMs: ms(86_400_000).default(DEFAULTS.graceMs).messages({ '*': '{{#label}} must be a whole number of ms from 0 to 86400000' }),
+  restart: Joi.object({ initialDelayMs: ms(3_600_000), maxDelayMs: ms(3_600_000), healthyMs: ms(86_400_000) }),
+  watchdogMs: Joi.number().integer().min(1).default(DEFAULTS.watchdogMs),
+  alwaysOn: Joi.boolean().default(false),
+  highWaterMark: Joi.number().integer().min(1024).max(1 << 30).default(DEFAULTS.highWaterMark)
+    .messages({ '*': '{{#label}} must be a whole number of bytes from 1024 to 1073741824' }),
+  maxLagMs: ms(60_000).default(DEFAULTS.maxLagMs).messages({ '*': '{{#label}} must be a whole number of ms from 0 to 60000' }),
+  stuckMs: ms(3_600_000).default(DEFAULTS.stuckMs),
+  maxViewers: Joi.number().integer().min(1).max(100_000).default(DEFAULTS.maxViewers)
+    .messages({ '*': '{{#label}} must be a whole number from 1 to 100000' }),
+  heartbeatMs: ms(3_600_000).default(DEFAULTS.heartbeatMs),
+  allowOrigins: Joi.array().items(Joi.string()).default([]),
+  trustProxy: Joi.array()
+    .items(Joi.string())
+    .custom((list: string[]) => {
+      trustProxy(list); // throws with the bad entry named
+      return list;
+    })
+    .messages({ 'any.custom': '{{#label}} entry {{#error.message}}' })
+    .default([]),
+  legacyListener: Joi.object({
+    port: port.required(),
+    host: Joi.string(),
+    tls: Joi.object({ cert: Joi.alternatives(Joi.binary(), Joi.string()).required(), key: Joi.alternatives(Joi.binary(), Joi.string()).required() }),
+    headerTimeoutMs: Joi.number().integer().min(50),
+  }),
+  pages: Joi.boolean().default(true),
+  auth: Joi.object({
+    users: Joi.object().pattern(Joi.string().min(1).pattern(/^[^:]*$/), Joi.string()),
+    token: Joi.string().min(1),
+  })
+    .or('users', 'token')
+    .messages({ 'object.missing': '{{#label}} needs users or a token' }),
+  publicHealth: Joi.boolean().default(false),
+  upgradeRate: Joi.alternatives(
+    Joi.object({ perSecond: Joi.number().positive().required(), burst: Joi.number().integer().min(1).required() }),
+    Joi.valid(false),
+  ).default({ perSecond: DEFAULTS.upgradeRatePerSecond, burst: 20 }),
+  scheduler: Joi.object({ now: Joi.function().required(), schedule: Joi.function().required() }).unknown(),
+})
+  .xor('source', 'hub')
+  .messages({ 'object.missing': 'needs either source or hub', 'object.xor': 'takes source or hub, not both' })
+  .prefs({ errors: { wrap: { label: false } } });
+
+/** Splits joi's "label must be …" into the path and the problem. */
+function optionsError(error: Joi.ValidationError, prefix: readonly (string | number)[] = []): PluginOptionsError {
+  const detail = error.details[0]!;
+  const label = String(detail.context?.label ?? '');
+  const problem = label && detail.message.startsWith(label) ? detail.message.slice(label.length).trim() : detail.message;
+  return new PluginOptionsError([...prefix, ...detail.path], problem);
+}
+
+/**
+ * The one validator of what the plugin accepts: applies the defaults, resolves the codec and formats, and checks
+ * the encoder settings with the codec's schema. Throws {@link PluginOptionsError} naming the option.
+ * @example
+ * validatePluginOptions({ source: { kind: 'test' }, encoder: { width: 640, height: 480, fps: 29.97 } }).encoder?.fps; // 30000/1001
+ */
+export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOptions {
+  const { error, value } = schema.validate(raw ?? {}, { abortEarly: true });
+  if (error) throw optionsError(error);
+  const codec: Codec = typeof value.codec === 'string' ? codecById(value.codec)! : (value.codec as Codec);
+  let encoder: EncoderSettings | undefined;
+  if (value.encoder !== undefined) {
+    const checked = codec.settings.validate(value.encoder, { abortEarly: true, errors: { wrap: { label: false } } });
+    if (checked.error) throw optionsError(checked.error, ['encoder']);
+    encoder = checked.value;
+  }
+  const served = raw.hub?.formats ?? FORMATS.filter((format) => carries(format, codec.id));
+  const formats = value.formats ? (value.formats as string[]).map((id) => formatById(id)!) : served;
+  for (const format of formats) {
+    if (!carries(format, raw.hub?.codec.id ?? codec.id)) {
+      throw new PluginOptionsError(['formats'], `cannot include ${format.id}: it does not carry ${codec.label}`);
+    }
+  }
+  // The test pattern writes a 512 px wide barcode that the page and the benchmark read back.
+  const spec = raw.source && !isObservable(raw.source) ? raw.source : undefined;
+  if (spec?.kind === 'test' && encoder && encoder.width < TEST_PATTERN_MIN_WIDTH) {
+    throw new PluginOptionsError(['encoder', 'width'], `must be at least ${TEST_PATTERN_MIN_WIDTH} with the test source (its barcode is ${TEST_PATTERN_MIN_WIDTH} px wide), got ${encoder.width}`);
+  }
+  // Joi hands back a shallow copy of an object it validated: keep the caller's own hub, source and scheduler.
+  return {
+    ...(value as Omit<ValidPluginOptions, 'codec' | 'formats' | 'encoder'>),
+    hub: raw.hub,
+    source: raw.source,
+    scheduler: raw.scheduler,
+    codec,
+    formats,
+    ...(encoder ? { encoder } : {}),
+  };
+}
