@@ -12,9 +12,13 @@
 //   src/codecs/                          process/, frame, picture, defaults, operators/, each other
 //   src/formats/                         picture, frame, codecs/, defaults, operators/, each other
 //   src/hub.ts                           codecs/, formats/, operators/, picture, frame, defaults
+//   src/version.ts                       the package's version: imports nothing from src
+//   src/options/                         what a server accepts (the plugin's schema): codecs/, formats/, sources/,
+//                                        hub.ts (types), leaves, defaults
 //   src/server/                          everything above except cli.ts and config/
-//   src/config/                          defaults, codecs/, formats/, sources/, process/ (never server/)
-//   src/cli.ts                           config/, server/
+//   src/config/                          argv/env → options: defaults, codecs/, formats/, sources/, process/,
+//                                        options/, version (never server/)
+//   src/cli.ts                           config/, server/, defaults
 //   src/index.ts                         public API re-exports: anything in src
 const path = require('node:path');
 
@@ -31,6 +35,8 @@ const CODECS = '^src/codecs/';
 const FORMATS = '^src/formats/';
 const OPERATORS = '^src/operators/';
 const HUB = '^src/hub[.]ts$';
+const VERSION = '^src/version[.]ts$';
+const OPTIONS = '^src/options/';
 const SERVER = '^src/server/';
 const CLI = '^src/cli[.]ts$';
 const INDEX = '^src/index[.]ts$';
@@ -83,7 +89,7 @@ module.exports = {
       severity: 'error',
       comment:
         'src/config/ turns argv/env into plugin options and must not import src/server/ ' +
-        '(move shared option types/parsers down into src/config/ or src/defaults.ts, and let src/server/ import them).',
+        '(move shared option types/parsers down into src/options/ or src/defaults.ts, and let both import them).',
       from: { path: CONFIG },
       to: { path: SERVER },
     },
@@ -108,13 +114,18 @@ module.exports = {
         '(not hub.ts, server/, sources/, process/, config/).'),
     layer('layer-hub', HUB, [CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/hub.ts may import only codecs/, formats/, operators/, picture, frame and defaults (not sources/, process/, server/, config/).'),
-    layer('layer-server', SERVER, [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, LEAVES, DEFAULTS],
-      'src/server/ may import hub, codecs/, formats/, sources/, process/, operators/, picture, frame, barcode, ' +
-        'defaults and itself, but not src/cli.ts or src/config/ (config depends on the server, not the other way round).'),
-    layer('layer-config', CONFIG, [DEFAULTS, CODECS, FORMATS, SOURCES, PROCESS, SERVER /* reported by config-not-to-server */],
-      'src/config/ may import only src/defaults.ts, codecs/, formats/, sources/ (types), process/ and itself.'),
-    layer('layer-cli', CLI, [CONFIG, SERVER],
-      'src/cli.ts may import only src/config/ and src/server/.'),
+    layer('layer-version', VERSION, [],
+      'src/version.ts reads the package version and imports nothing from src.'),
+    layer('layer-options', OPTIONS, [CODECS, FORMATS, SOURCES, HUB, LEAVES, DEFAULTS],
+      'src/options/ (the plugin\'s schema and the server config type) may import only codecs/, formats/, sources/, ' +
+        'hub.ts, picture, frame, barcode, defaults and itself (not server/, config/, cli.ts).'),
+    layer('layer-server', SERVER, [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, OPTIONS, LEAVES, DEFAULTS, VERSION],
+      'src/server/ may import options/, hub, codecs/, formats/, sources/, process/, operators/, picture, frame, barcode, ' +
+        'defaults, version and itself, but not src/cli.ts or src/config/ (config feeds the server, not the other way round).'),
+    layer('layer-config', CONFIG, [DEFAULTS, CODECS, FORMATS, SOURCES, PROCESS, OPTIONS, VERSION, SERVER /* reported by config-not-to-server */],
+      'src/config/ may import only src/defaults.ts, codecs/, formats/, sources/ (types), process/, options/, version and itself.'),
+    layer('layer-cli', CLI, [CONFIG, SERVER, DEFAULTS],
+      'src/cli.ts may import only src/config/, src/server/ and src/defaults.ts.'),
     {
       name: 'no-import-of-index',
       severity: 'error',

@@ -120,7 +120,7 @@ describe('MpegTsMuxer', () => {
     expect(crc32Mpeg2(patSection)).toBe(0);
     expect(crc32Mpeg2(pmtSection)).toBe(0);
     // table 0, length 13, transport_stream_id 1, version 0 current, program 1 → PMT PID 0x1000
-    // byte for byte what ffmpeg writes (research §5.2), CRC included
+    // byte for byte what ffmpeg writes, CRC included
     expect(patSection.toString('hex')).toBe('00b00d0001c100000001f0002ab104b2');
     // table 2, length 18, program 1, PCR PID 0x100, no program info, stream_type 0x01 on PID 0x100
     expect(pmtSection.subarray(0, -4).toString('hex')).toBe('02b0120001c10000e100f00001e100f000');
@@ -132,7 +132,7 @@ describe('MpegTsMuxer', () => {
   });
 
   it('writes the PIDs, stream type and program it is given', () => {
-    // with ffmpeg's stream_type, the PMT is byte for byte ffmpeg's (research §5.2)
+    // with ffmpeg's stream_type, the PMT is byte for byte ffmpeg's
     const ffmpegLike = tsPackets(new MpegTsMuxer({ streamType: 0x02 }).mux(keyframe(10)));
     expect(psiSection(ffmpegLike[1]!).toString('hex')).toBe('02b0120001c10000e100f00002e100f0009e8b23d1');
 

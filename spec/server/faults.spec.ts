@@ -10,7 +10,7 @@ import { childProcesses, ffmpegChildren, waitFor } from '../helpers/child-proces
 import { tsPackets } from '../helpers/mpegts-demux';
 import { connect, type WsClient } from '../helpers/ws-client';
 
-// Faults with real processes (DESIGN §6; research/reliability-security.md §5.2 F1–F3): the encoder killed, frozen,
+// Faults with real processes: the encoder killed, frozen,
 // or failing at once. Viewers stay connected throughout; the hub restarts the pipeline with backoff.
 
 const SEQUENCE_HEADER = Buffer.from([0, 0, 1, 0xb3]);

@@ -20,7 +20,7 @@ function rawGet(port: number, path: string): Promise<{ status: number; body: str
   });
 }
 
-/** Paths that must never reach a file outside public/ (inert's and ustreamer's tables, and the research's B13). */
+/** Paths that must never reach a file outside public/ (after inert's and ustreamer's own traversal tables). */
 const VECTORS: readonly string[] = [
   '/..%2f..%2fetc/passwd',
   '/..%2F..%2F..%2F..%2Fetc%2Fpasswd',

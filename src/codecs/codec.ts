@@ -1,9 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import type Joi from 'joi';
 import type { OperatorFunction } from 'rxjs';
 import type { Frame } from '../frame';
 import type { Picture } from '../picture';
-import type { SpawnFn } from '../process/child-process';
+import type { ChildProcessOptions, SpawnFn } from '../process/child-process';
 
 /** What every encoder is told: the frames' size and rate, and how to spend bits. */
 export interface EncoderSettings {
@@ -46,7 +45,7 @@ export interface EncodeOptions extends EncoderSettings {
   /** Injected spawn (tests). */
   readonly spawn?: SpawnFn;
   /** Called with the encoder child right after it starts. */
-  readonly onSpawn?: (child: ChildProcess) => void;
+  readonly onSpawn?: ChildProcessOptions['onSpawn'];
   /** Counters to update (shared with the hub's stats). */
   readonly counters?: EncoderCounters;
 }

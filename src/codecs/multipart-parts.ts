@@ -8,7 +8,8 @@ const MAX_HEADER = 4096;
  * Parser for a `multipart/x-mixed-replace` byte stream as ffmpeg's `mpjpeg` muxer writes it: each part is
  * `--boundary\r\nContent-type: …\r\nContent-length: N\r\n\r\n` + N bytes + `\r\n`. The length is what makes it
  * worth having: a part is complete the moment its N bytes are in, so a coded picture is handed on without
- * waiting for the next one to begin (DESIGN §4, "Trap").
+ * waiting for the next one to begin (MPEG-1 has no picture length: a start-code splitter would learn of a
+ * picture's end a whole frame later).
  */
 export class MultipartParser {
   private head: Buffer = Buffer.alloc(0);

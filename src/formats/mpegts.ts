@@ -125,7 +125,8 @@ function section(tableId: number, tableIdExtension: number, body: readonly numbe
 
 /**
  * Packs MPEG-1 pictures into MPEG-TS, one closed PES per picture, shaped so that JSMpeg's TS demuxer hands each
- * picture to its decoder on the picture's own last packet (research §3.3): PES_packet_length is written when it
+ * picture to its decoder on the picture's own last packet (its TS demuxer ends a PES when the length is reached or a
+ * packet is padded): PES_packet_length is written when it
  * fits, and otherwise the last packet, and only the last, carries an adaptation field.
  *
  * Stateful (continuity counters), so use one muxer per output stream; {@link toMpegTs} does that per subscription.

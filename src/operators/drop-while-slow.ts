@@ -14,7 +14,7 @@ export interface DropWhileSlowOptions<P extends Picture> {
 }
 
 /**
- * Latency-bounded delivery for one viewer (DESIGN §5): while `isSlow` says the viewer is behind, whole pictures
+ * Latency-bounded delivery for one viewer: while `isSlow` says the viewer is behind, whole pictures
  * are dropped; once it has caught up, delivery resumes only at the next keyframe, because a decoder cannot use
  * P pictures whose references it never got. Nothing is queued: a slow viewer costs no memory.
  *

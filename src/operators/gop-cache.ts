@@ -26,7 +26,7 @@ export function gopCache<P extends Picture>(): OperatorFunction<P, Gop<P>> {
  */
 export function replayGop<P extends Picture>(): OperatorFunction<Gop<P>, P> {
   // Written from scratch rather than as mergeMap over arrays: this runs per viewer per picture, and a
-  // viewer's path must allocate nothing (DESIGN §1); mergeMap would make an array and an inner subscriber.
+  // viewer's path must allocate nothing (that is what keeps fan-out cheap); mergeMap would make an array and an inner subscriber.
   return (source) =>
     new Observable<P>((subscriber) => {
       let first = true;

@@ -2,7 +2,7 @@
 export const LAG_WINDOW = 256;
 
 /**
- * How far one viewer is behind, from its acknowledgements (DESIGN §5). The page acks the number of pictures it
+ * How far one viewer is behind, from its acknowledgements. The page acks the number of pictures it
  * has decoded since it connected; every message we send on `/stream` is one picture, so ack `n` acknowledges the
  * `n`th picture sent. A fixed ring of typed arrays remembers when each recent picture was sent (and when it was
  * captured), so the per-picture path allocates nothing.

@@ -136,7 +136,7 @@ export class TestPatternRenderer {
 /**
  * A built-in camera stand-in, in pure TypeScript: frames paced at `fps` on a fixed timeline (a late tick skips
  * the slots it missed rather than bursting), with a scrolling background, a bouncing box, a UTC clock and the
- * machine-readable barcode of DESIGN §7 (frame number and capture time). Cold: each subscription runs its own.
+ * machine-readable barcode (frame number and capture time; see src/barcode.ts and docs/architecture.md). Cold: each subscription runs its own.
  *
  * @example
  * testPattern({ width: 640, height: 480, fps: 24 }).pipe(take(3)).subscribe((f) => console.log(f.seq, f.data.length));
