@@ -6,7 +6,7 @@
 // Layout, bottom to top (a layer may import the layers listed for it, never one above it):
 //   src/defaults.ts                      imports nothing from src
 //   src/frame.ts, picture.ts, barcode.ts leaf modules: only each other
-//   src/process/                         child-process edge + ffmpeg locator: only frame, picture
+//   src/process/                         child-process edge + ffmpeg locator: only frame, picture, defaults
 //   src/operators/                       pure RxJS operators: only picture, frame, defaults
 //   src/sources/                         process/, frame, barcode, defaults, each other
 //   src/codecs/                          process/, frame, picture, defaults, operators/, each other
@@ -78,7 +78,7 @@ module.exports = {
       severity: 'error',
       comment:
         'src/codecs/ must not import child_process, fs, ws, @hapi/* or hapi-pino directly (type imports included): ' +
-        'encoders spawn ffmpeg through src/process/ (import SpawnFn/ChildProcess types from there too); parsers stay pure.',
+        'encoders spawn ffmpeg through src/process/ (import SpawnFn/ChildProcessOptions types from there too); parsers stay pure.',
       from: { path: CODECS },
       to: { path: [CHILD_PROCESS_OR_FS, WS_OR_HAPI] },
     },
@@ -99,8 +99,8 @@ module.exports = {
       'src/defaults.ts is the single module of defaults and imports nothing from src.'),
     layer('layer-leaves', LEAVES, [LEAVES],
       'src/frame.ts, src/picture.ts and src/barcode.ts are leaf modules: they import nothing from src except each other.'),
-    layer('layer-process', PROCESS, [FRAME, PICTURE],
-      'src/process/ (child-process edge, ffmpeg locator) may import only src/frame.ts and src/picture.ts from src.'),
+    layer('layer-process', PROCESS, [FRAME, PICTURE, DEFAULTS],
+      'src/process/ (child-process edge, ffmpeg locator) may import only src/frame.ts, src/picture.ts and src/defaults.ts from src.'),
     layer('layer-operators', OPERATORS, [PICTURE, FRAME, DEFAULTS],
       'src/operators/ are pure RxJS operators: they may import only src/picture.ts, src/frame.ts and src/defaults.ts.'),
     layer('layer-sources', SOURCES, [PROCESS, FRAME, BARCODE, DEFAULTS],

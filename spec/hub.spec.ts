@@ -2,7 +2,8 @@ import { map, NEVER, type Observable } from 'rxjs';
 import type { RunHelpers, TestScheduler } from 'rxjs/testing';
 import { createHub, type Hub, type HubOptions } from '../src/hub';
 import type { Picture } from '../src/picture';
-import { muxedValues, pictures, testFormat } from './helpers/pictures';
+import type { WireFormat } from '../src/formats/wire-format';
+import { muxedValues, pictures, testFormat, withWire } from './helpers/pictures';
 import { testScheduler } from './helpers/test-scheduler';
 
 // Marble letters are pictures: upper case = keyframe, lower case = P picture. The hub's output is the same
@@ -347,5 +348,91 @@ describe('createHub', () => {
       expectObservable(hub.stream('test'), viewer).toBe(viewerGets, m);
       expectSubscriptions(encoder.subscriptions).toBe(encoderSubs);
     });
+  });
+});
+
+describe('createHub: codecs and wire formats as values', () => {
+  /** A format like the test one whose mux counts the pictures it muxes. */
+  function countingFormat(id: string): WireFormat & { muxed: number[] } {
+    const muxed: number[] = [];
+    return {
+      id,
+      label: id,
+      path: `/${id}`,
+      codecs: ['mpeg1'],
+      muxed,
+      mux: () => map((p: Picture) => (muxed.push(p.seq), withWire(p))),
+    };
+  }
+
+  it('muxes each picture once per format for all its viewers, and nothing for a format nobody watches', () => {
+    const ts = testScheduler();
+    const a = countingFormat('a');
+    const b = countingFormat('b');
+    ts.run(({ cold, expectObservable }) => {
+      const encoder = cold('  -A-b-c-------D-e-', v);
+      const hub = hubOver(ts, [encoder], { formats: [a, b] });
+      const viewer = '        ^---------------!';
+      const late = '          ------^---------!';
+      for (let i = 0; i < 3; i++) expectObservable(hub.stream(a), viewer).toBe('-A-b-c-------D-e', muxedValues(v));
+      expectObservable(hub.stream('a'), late).toBe('------(Abc)--D-e', muxedValues(v));
+    });
+    // Four viewers of `a` (one joining late, the GOP replayed from the format's cache), each picture muxed once
+    // (A b c D e are seq 0 to 4); `b` never.
+    expect(a.muxed).toEqual([0, 1, 2, 3, 4]);
+    expect(b.muxed).toEqual([]);
+  });
+
+  it("a format's first viewer gets the current GOP at once, muxed then (the codec's GOP cache feeds it)", () => {
+    const ts = testScheduler();
+    const a = countingFormat('a');
+    ts.run(({ cold, expectObservable }) => {
+      const encoder = cold('  -A-b-c-------D-e-', v);
+      const hub = hubOver(ts, [encoder], { formats: [a] });
+      const codecViewer = '   ^---------------!';
+      const formatViewer = '  ------^---------!';
+      expectObservable(hub.pictures$, codecViewer).toBe('-A-b-c-------D-e', v);
+      expectObservable(hub.stream(a), formatViewer).toBe('------(Abc)--D-e', muxedValues(v));
+    });
+    // Nothing was muxed before the format's first viewer; then its GOP at once, then each new picture.
+    expect(a.muxed).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('pictures$ gives the pictures unmuxed, to any number of subscribers', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const encoder = cold('  -A-b-c-', v);
+      const hub = hubOver(ts, [encoder]);
+      expectObservable(hub.pictures$, '^-----!').toBe('-A-b-c', v);
+      expectObservable(hub.pictures$, '--^---!').toBe('--Ab-c', v);
+    });
+  });
+
+  it('names the formats it serves when asked for another, and refuses a format that cannot carry its codec', () => {
+    const ts = testScheduler();
+    const hub = hubOver(ts, [NEVER]);
+    expect(hub.formats.map((f) => f.id)).toEqual(['test']);
+    expect(hub.codec.id).toBe('mpeg1');
+    expect(() => hub.stream('mpegts')).toThrow('this hub serves no wire format mpegts (it has test)');
+    const h264Only: WireFormat = { ...testFormat, id: 'h264', codecs: ['h264'] };
+    expect(() => hubOver(ts, [NEVER], { formats: [h264Only] })).toThrow('wire format h264 cannot carry MPEG-1 pictures');
+  });
+
+  it('by default serves every format that carries the codec: MPEG-TS and jsmp for MPEG-1', () => {
+    const hub = createHub({ source: NEVER, encoder: { width: 640, height: 480, fps: 24 }, encode: () => NEVER });
+    expect(hub.formats.map((f) => f.id)).toEqual(['mpegts', 'jsmp']);
+    expect(hub.stats.wireBytes).toEqual({ mpegts: 0, jsmp: 0 });
+  });
+
+  it('restarts$ tells each failure with its attempt and delay, as the restart is scheduled', () => {
+    const ts = testScheduler();
+    const seen: string[] = [];
+    ts.run(({ cold, expectObservable }) => {
+      const failing = cold('  -A-#', v, new Error('ffmpeg exited with code 1'));
+      const hub = hubOver(ts, [failing]);
+      hub.restarts$.subscribe(({ error, attempt, delayMs }) => seen.push(`${ts.now()} ${(error as Error).message} #${attempt} ${delayMs}`));
+      expectObservable(hub.stream('test'), '^---------!').toBe('-A----A---', m);
+    });
+    expect(seen).toEqual(['3 ffmpeg exited with code 1 #1 2', '8 ffmpeg exited with code 1 #2 4']);
   });
 });

@@ -40,6 +40,13 @@ export const DEFAULTS = {
   closeGraceMs: 1000,
   /** On stop, how long to wait for the camera and encoder processes to exit. */
   childExitMs: 1000,
+  /** A child process that has not exited this long after SIGTERM gets SIGKILL. */
+  killTimeoutMs: 2000,
+  /** Pictures must have come this recently for /healthz to say `ok` while the pipeline runs. */
+  healthyWithinMs: 2000,
+  /** hapi's limits for a page request: a response within 10 s, an idle socket closed after 30 s. */
+  requestTimeoutMs: 10_000,
+  socketTimeoutMs: 30_000,
   /** The CLI exits this long after a signal even if stopping hangs (the original hung until browsers closed). */
   stopTimeoutMs: 2000,
   logLevel: 'info',

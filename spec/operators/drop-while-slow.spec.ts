@@ -91,6 +91,23 @@ describe('dropWhileSlow', () => {
     });
   });
 
+  it('values: the reason isSlow gives reaches onDrop for that very picture', () => {
+    const reasons: string[] = [];
+    testScheduler().run(({ hot, expectObservable }) => {
+      // l = behind by its acks (lag), k = behind by its socket backlog, 0 = caught up.
+      let reason: 'lag' | 'backlog' | undefined;
+      hot('  --l---k-0----', { l: 'lag', k: 'backlog', 0: undefined } as const).subscribe((r) => (reason = r));
+      const pics = hot('-A-b-c-D-e-F-|', v);
+      const op = dropWhileSlow<Picture, 'lag' | 'backlog'>({
+        isSlow: () => reason,
+        onDrop: (picture, why) => reasons.push(`${picture.seq}:${why}`),
+      });
+      expectObservable(pics.pipe(op)).toBe('-A---------F-|', v);
+    });
+    // b and c (seq 1, 2) while lagging, D (4) once the backlog is the reason, e (5) while waiting for a keyframe.
+    expect(reasons).toEqual(['1:lag', '2:lag', '4:backlog', '5:resync']);
+  });
+
   it('values: caught up just before a keyframe, it resumes there without resync drops', () => {
     testScheduler().run((helpers) => {
       const { hot, expectObservable } = helpers;

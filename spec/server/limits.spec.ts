@@ -170,3 +170,38 @@ describe('startServer limits (real server, test pattern through ffmpeg)', () => 
     await again.close();
   });
 });
+
+describe('behind a reverse proxy (trustProxy)', () => {
+  const servers: Hapi.Server[] = [];
+  async function start(trustProxy?: string[]): Promise<string> {
+    const server = Hapi.server({ port: 0, host: '127.0.0.1' });
+    servers.push(server);
+    // One upgrade per address and (in effect) no refill: the key the limiter uses decides who gets in.
+    await server.register({
+      plugin: pistreamPlugin,
+      options: { hub: standInHub(), upgradeRate: { perSecond: 0.001, burst: 1 }, ...(trustProxy ? { trustProxy } : {}) },
+    });
+    await server.start();
+    return `ws://127.0.0.1:${server.info.port}/stream`;
+  }
+  /** Opens and closes a viewer as a proxy would for client `forwarded`; the HTTP status if refused, else 101. */
+  const upgrade = async (url: string, forwarded: string): Promise<number> =>
+    refusedStatus(url, { headers: { 'X-Forwarded-For': forwarded } }).catch(() => 101);
+  afterAll(async () => {
+    for (const server of servers) await server.stop();
+  });
+
+  it('limits per forwarded client when the peer is a trusted proxy', async () => {
+    const url = await start(['loopback']);
+    expect(await upgrade(url, '203.0.113.1')).toBe(101);
+    expect(await upgrade(url, '203.0.113.2')).toBe(101);
+    // A client cannot escape by prepending a fake address: the proxy appended the real one.
+    expect(await upgrade(url, '198.51.100.7, 203.0.113.1')).toBe(429);
+  });
+
+  it('ignores X-Forwarded-For from a peer it does not trust: every client is the peer', async () => {
+    const url = await start();
+    expect(await upgrade(url, '203.0.113.1')).toBe(101);
+    expect(await upgrade(url, '203.0.113.2')).toBe(429);
+  });
+});

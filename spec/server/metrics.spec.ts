@@ -53,7 +53,7 @@ describe('createMetrics (a fake clock, a hub that is only its stats)', () => {
   function setUp() {
     let now = T0;
     const hub = statsHub({ running: true, lastPictureAt: T0 });
-    const registry = createMetrics(hub, noViewers, () => now);
+    const registry = createMetrics(hub, noViewers, { now: () => now });
     const scrape = async () => parse(await registry.metrics()).samples;
     return { hub, scrape, advance: (ms: number) => (now += ms), at: () => now };
   }

@@ -67,6 +67,7 @@ describe('pistreamPlugin option validation', () => {
     [{ codec: 'h265' }, 'codec must be mpeg1, or a Codec value'],
     [{ legacyListener: { port: 70000 } }, 'legacyListener.port must be a whole number from 0 to 65535'],
     [{ camera: true }, 'camera is not allowed'],
+    [{ formats: ['mpegts'], legacyListener: { port: 0 } }, 'legacyListener needs the jsmp format among formats'],
   ])('rejects %j with a message naming the option', async (bad, message) => {
     const error = await register({ hub: standInHub(), ...bad }).then(() => undefined, (err: unknown) => err);
     expect(error).toBeInstanceOf(PluginOptionsError);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { RateLimiter } from '../../src/server/rate-limit';
 
-/** A clock the test moves by hand. */
+/** A scheduler clock the test moves by hand (the limiter only reads `now()`). */
 function manualClock(start = 1_000_000) {
   let now = start;
   return { now: () => now, advance: (ms: number) => void (now += ms) };
@@ -10,13 +10,13 @@ function manualClock(start = 1_000_000) {
 describe('RateLimiter (token bucket per key)', () => {
   it('lets a burst through at once, then refuses', () => {
     const clock = manualClock();
-    const limit = new RateLimiter({ perSecond: 2, burst: 3, clock });
+    const limit = new RateLimiter({ perSecond: 2, burst: 3, scheduler: clock });
     expect([1, 2, 3, 4, 5].map(() => limit.take('a'))).toEqual([true, true, true, false, false]);
   });
 
   it('refills at perSecond, never above burst', () => {
     const clock = manualClock();
-    const limit = new RateLimiter({ perSecond: 2, burst: 3, clock });
+    const limit = new RateLimiter({ perSecond: 2, burst: 3, scheduler: clock });
     for (let i = 0; i < 3; i++) limit.take('a');
     clock.advance(499);
     expect(limit.take('a')).toBe(false); // 0.998 of a token
@@ -27,14 +27,14 @@ describe('RateLimiter (token bucket per key)', () => {
   });
 
   it('keeps keys apart: one client spending its bucket costs another nothing', () => {
-    const limit = new RateLimiter({ perSecond: 1, burst: 2, clock: manualClock() });
+    const limit = new RateLimiter({ perSecond: 1, burst: 2, scheduler: manualClock() });
     expect([limit.take('a'), limit.take('a'), limit.take('a')]).toEqual([true, true, false]);
     expect([limit.take('b'), limit.take('b'), limit.take('b')]).toEqual([true, true, false]);
   });
 
   it('tolerates a clock that goes back (no tokens made from negative time)', () => {
     const clock = manualClock();
-    const limit = new RateLimiter({ perSecond: 1, burst: 1, clock });
+    const limit = new RateLimiter({ perSecond: 1, burst: 1, scheduler: clock });
     expect(limit.take('a')).toBe(true);
     clock.advance(-10_000);
     expect(limit.take('a')).toBe(false);
@@ -42,7 +42,7 @@ describe('RateLimiter (token bucket per key)', () => {
 
   it('bounds the keys it tracks: idle (full) buckets are forgotten first, then the oldest', () => {
     const clock = manualClock();
-    const limit = new RateLimiter({ perSecond: 1, burst: 2, clock, maxKeys: 4 });
+    const limit = new RateLimiter({ perSecond: 1, burst: 2, scheduler: clock, maxKeys: 4 });
     for (const key of ['a', 'b', 'c', 'd']) limit.take(key);
     expect(limit.size).toBe(4);
     clock.advance(5_000); // all refilled: the same as untracked
@@ -61,7 +61,7 @@ describe('RateLimiter (token bucket per key)', () => {
         fc.array(fc.integer({ min: 0, max: 2000 }), { maxLength: 200 }),
         (perSecond, burst, gaps) => {
           const clock = manualClock();
-          const limit = new RateLimiter({ perSecond, burst, clock });
+          const limit = new RateLimiter({ perSecond, burst, scheduler: clock });
           let allowed = 0;
           let elapsed = 0;
           for (const gap of gaps) {

@@ -3,7 +3,7 @@ import { LAG_WINDOW, ViewerLag } from '../../src/server/viewer-lag';
 /** A ViewerLag on a hand-driven clock. */
 function tracker(capacity?: number) {
   let now = 1000;
-  const lag = new ViewerLag(() => now, capacity);
+  const lag = new ViewerLag({ now: () => now }, capacity);
   return { lag, at: (ms: number) => (now = ms) };
 }
 
@@ -88,6 +88,6 @@ describe('ViewerLag', () => {
 
   it('has a default window of 256 pictures and refuses a useless one', () => {
     expect(LAG_WINDOW).toBe(256);
-    expect(() => new ViewerLag(() => 0, 0)).toThrow(RangeError);
+    expect(() => new ViewerLag({ now: () => 0 }, 0)).toThrow(RangeError);
   });
 });

@@ -97,6 +97,19 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
     expect(t.socket.closes).toEqual([{ at: 3000, code: 1001, reason: 'stream ended' }]);
   });
 
+  it("sends the format's preamble once, before the first picture, built from that keyframe, and does not count it as a picture", () => {
+    const preamble = Buffer.from('jsmp\x02\x80\x01\xe0', 'latin1');
+    const firstPictures: number[] = [];
+    const format = { ...testFormat, preamble: (first: { seq: number }) => (firstPictures.push(first.seq), preamble) };
+    const t = setup(12, 10, { format });
+    t.run();
+    // undefined: the preamble is no picture's bytes.
+    expect(t.socket.sent.map((s) => s.seq)).toEqual([undefined, ...Array(12).keys()]);
+    expect(firstPictures).toEqual([0]);
+    expect(t.viewer().stats.sent).toBe(12);
+    expect(t.viewer().stats.bytes).toBe(preamble.length + 12 * 188);
+  });
+
   it('never judges a viewer that never acks by lag (legacy clients cannot)', () => {
     const t = setup(150, 10);
     t.run();

@@ -1,3 +1,4 @@
+import { connect as netConnect } from 'node:net';
 import Hapi from '@hapi/hapi';
 import pino from 'pino';
 import { map } from 'rxjs';
@@ -136,11 +137,35 @@ describe('WebSockets on a real server (test pattern through ffmpeg)', () => {
       await viewer.close();
     });
 
+    it('counts legacy-port viewers with everyone else in /healthz and /metrics (one viewer server for both listeners)', async () => {
+      const before = (await (await fetch(`http://127.0.0.1:${running.port}/healthz`)).json()) as { viewers: number };
+      const legacy = await open('/', {}, running.legacyPort);
+      const stream = await open('/stream');
+      await Promise.all([legacy.received(1), stream.received(1)]);
+      const health = (await (await fetch(`http://127.0.0.1:${running.port}/healthz`)).json()) as { viewers: number };
+      expect(health.viewers).toBe(before.viewers + 2);
+      const metrics = await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`^pistream_viewers ${before.viewers + 2}$`, 'm'));
+      // Both formats had viewers, so both were muxed (each once per picture).
+      expect(metrics).toMatch(/^pistream_muxed_bytes_total\{format="mpegts"\} [1-9]/m);
+      expect(metrics).toMatch(/^pistream_muxed_bytes_total\{format="jsmp"\} [1-9]/m);
+      await Promise.all([legacy.close(), stream.close()]);
+    });
+
     it('accepts the page’s origin (same host, the HTTP port) on the legacy port, refuses other sites', async () => {
       const viewer = await open('/', { origin: `http://127.0.0.1:${running.port}` }, running.legacyPort);
       await viewer.received(1);
       await viewer.close();
       expect(await refusedStatus(`ws://127.0.0.1:${running.legacyPort}/`, { origin: 'https://evil.example' })).toBe(403);
+    });
+
+    it("listens on the server's own address only (--host 127.0.0.1), not on every interface", async () => {
+      const refused = await new Promise<string>((resolve) => {
+        const socket = netConnect({ host: '127.0.0.2', port: running.legacyPort! });
+        socket.once('connect', () => (socket.destroy(), resolve('connected')));
+        socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      });
+      expect(refused).toBe('ECONNREFUSED');
     });
 
     it('answers plain HTTP on the legacy port with 426', async () => {

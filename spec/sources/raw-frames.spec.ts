@@ -51,7 +51,7 @@ describe('rawFrames (marbles)', () => {
     seq,
     capturedAt,
   });
-  const op = (now: () => number) => rawFrames({ width: 4, height: 2, stride: 8, clock: now });
+  const op = (now: () => number) => rawFrames({ width: 4, height: 2, stride: 8, scheduler: { now } });
 
   it('emits a cropped frame per padded frame, stamped when its last byte arrives', () => {
     const ts = testScheduler();
@@ -135,7 +135,7 @@ describe('rawFrames', () => {
 
   it('crops padded rows and padded lines (raspividyuv layout)', () => {
     const f = padded(6, 2, 32, 16, (i) => i);
-    const [frame] = new FrameAssembler(6, 2, 32, 16, () => 7).push(f.buf);
+    const [frame] = new FrameAssembler(6, 2, 32, 16, { now: () => 7 }).push(f.buf);
     expect(frame).toEqual({ data: f.kept, width: 6, height: 2, seq: 0, capturedAt: 7 });
   });
 
@@ -183,7 +183,7 @@ describe('rawFrames', () => {
             .slice(1)
             .map((end, i, ends) => stream.subarray(i === 0 ? 0 : ends[i - 1], end))
             .filter((c) => c.length > 0);
-          const assembler = new FrameAssembler(width, height, stride, paddedHeight, () => 0);
+          const assembler = new FrameAssembler(width, height, stride, paddedHeight, { now: () => 0 });
           const out = chunks.flatMap((c) => assembler.push(c));
           expect(out.map((f) => f.seq)).toEqual(made.map((_, n) => n));
           expect(out.map((f) => f.data)).toEqual(made.map((m) => m.kept));

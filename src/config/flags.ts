@@ -124,7 +124,7 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   { key: 'port', flag: '--port <port>', shown: String(DEFAULTS.port), target: 'port', help: 'HTTP and WebSocket port (0: any free port)', schema: Joi.number().integer().min(0).max(65535), allowed: 'a whole number from 0 to 65535' },
   { key: 'host', flag: '--host <address>', shown: DEFAULTS.host, target: 'host', help: 'address to listen on (0.0.0.0: every interface)', schema: Joi.string().hostname(), allowed: 'a host name or an IP address' },
-  { key: 'legacyPort', flag: '--legacy-port <port>', shown: 'off', target: 'plugin.legacyListener.port', help: 'also serve the original pistreaming protocol at / on this port (the original used 8084)', ...number('a whole number from 0 to 65535') },
+  { key: 'legacyPort', flag: '--legacy-port <port>', shown: 'off', target: 'plugin.legacyListener.port', help: 'also serve the original pistreaming protocol on this port, at any path (the original used 8084)', ...number('a whole number from 0 to 65535') },
   { key: 'ffmpeg', flag: '--ffmpeg <path>', shown: 'ffmpeg on PATH, else the bundled one', target: 'plugin.encoder.ffmpeg', help: 'the ffmpeg binary to run', schema: Joi.string().min(1), allowed: 'a path to an ffmpeg binary' },
   { key: 'alwaysOn', flag: '--always-on', shown: 'off', target: 'plugin.alwaysOn', help: 'start the camera at startup and keep it running, rather than on the first viewer', schema: boolean, allowed: BOOLEAN },
   {

@@ -1,9 +1,12 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { MuxedPicture, Picture } from '../picture';
 import { crc32Mpeg2 } from './crc32-mpeg2';
+import { ptsOf, TIMESTAMP_MODULO, writePcr, writePts } from './mpeg-timestamps';
+
+export { ptsOf };
 import type { WireFormat } from './wire-format';
 
-/** Bytes in one MPEG-TS packet: a muxed picture's `ts.length` is always a multiple of it. */
+/** Bytes in one MPEG-TS packet: a muxed picture's `wire.length` is always a multiple of it. */
 export const TS_PACKET_SIZE = 188;
 
 /** Options of {@link MpegTsMuxer} and {@link toMpegTs}. The defaults are ffmpeg's, so tools show familiar PIDs. */
@@ -37,23 +40,11 @@ const PES_HEADER_SIZE = 14;
 /** PES_packet_length counts the bytes after itself: flags (2), header length (1), PTS (5), then the picture. */
 const PES_LENGTH_OVERHEAD = PES_HEADER_SIZE - 6;
 const MAX_PES_PACKET_LENGTH = 0xffff;
-/** 2^33: PTS and PCR bases are 33-bit counts of a 90 kHz clock. */
-const TIMESTAMP_MODULO = 2 ** 33;
 /**
  * How far the PCR runs behind the PTS, in 90 kHz ticks (20 ms). It is the decoding buffer a player that honours
  * PCR (VLC, ffplay) keeps; JSMpeg ignores the PCR. Small, because we send each picture the moment it is coded.
  */
 const PCR_LEAD = 90 * 20;
-
-/**
- * 90 kHz timestamp of a capture time in ms, wrapped to 33 bits: `(capturedAt × 90) mod 2^33`.
- * @example
- * ptsOf(1000); // 90000
- */
-export function ptsOf(capturedAtMs: number): number {
-  const ticks = Math.floor(capturedAtMs * 90) % TIMESTAMP_MODULO;
-  return ticks < 0 ? ticks + TIMESTAMP_MODULO : ticks;
-}
 
 interface ResolvedOptions {
   readonly videoPid: number;
@@ -267,31 +258,6 @@ export class MpegTsMuxer {
 function stuff(out: Buffer, pos: number, count: number): number {
   out.fill(0xff, pos, pos + count);
   return pos + count;
-}
-
-/** PTS field with prefix '0010' (PTS only): 3 + 15 + 15 bits, each group followed by a marker bit. */
-function writePts(out: Buffer, pos: number, pts: number): number {
-  const high = Math.floor(pts / 2 ** 30); // bits 32..30; bit operators only reach 32 bits
-  const low = pts % 2 ** 30;
-  out[pos] = 0x21 | (high << 1);
-  out[pos + 1] = low >>> 22;
-  out[pos + 2] = ((low >>> 14) & 0xfe) | 1;
-  out[pos + 3] = (low >>> 7) & 0xff;
-  out[pos + 4] = ((low << 1) & 0xfe) | 1;
-  return pos + 5;
-}
-
-/** PCR: 33-bit base (90 kHz), 6 reserved bits, 9-bit extension (27 MHz remainder, 0 here). */
-function writePcr(out: Buffer, pos: number, base: number): number {
-  const high = Math.floor(base / 2 ** 30);
-  const low = base % 2 ** 30;
-  out[pos] = (high << 5) | (low >>> 25);
-  out[pos + 1] = (low >>> 17) & 0xff;
-  out[pos + 2] = (low >>> 9) & 0xff;
-  out[pos + 3] = (low >>> 1) & 0xff;
-  out[pos + 4] = ((low & 1) << 7) | 0x7e;
-  out[pos + 5] = 0x00;
-  return pos + 6;
 }
 
 /**

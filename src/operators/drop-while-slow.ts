@@ -1,14 +1,20 @@
 import { defer, filter, type MonoTypeOperatorFunction } from 'rxjs';
 import type { Picture } from '../picture';
 
-/** Why a picture was not sent: the viewer was slow, or it had caught up and was waiting for a keyframe. */
-export type DropReason = 'slow' | 'resync';
+/**
+ * Why a picture was not sent: the viewer was slow (`'slow'`, or the reason `isSlow` gave), or it had caught up
+ * and was waiting for a keyframe (`'resync'`).
+ */
+export type DropReason<R extends string = never> = 'slow' | 'resync' | R;
 
-export interface DropWhileSlowOptions<P extends Picture> {
-  /** Asked once per picture, before it would be sent: is this viewer behind? */
-  readonly isSlow: (picture: P) => boolean;
-  /** Told about each dropped picture. */
-  readonly onDrop?: (picture: P, reason: DropReason) => void;
+export interface DropWhileSlowOptions<P extends Picture, R extends string = never> {
+  /**
+   * Asked once per picture, before it would be sent: is this viewer behind? `true` or a reason (`'lag'`) for yes,
+   * `false` or undefined for no. The reason is handed to `onDrop`, so the two need no state in between.
+   */
+  readonly isSlow: (picture: P) => boolean | R | undefined;
+  /** Told about each dropped picture, with why. */
+  readonly onDrop?: (picture: P, reason: DropReason<R>) => void;
   /** Told when a viewer that was dropping resumes at a keyframe. */
   readonly onResync?: (picture: P) => void;
 }
@@ -21,16 +27,17 @@ export interface DropWhileSlowOptions<P extends Picture> {
  * @example
  * hub.pictures$.pipe(dropWhileSlow({ isSlow: () => socket.bufferedAmount > 1 << 20 })).subscribe(send);
  */
-export function dropWhileSlow<P extends Picture>(options: DropWhileSlowOptions<P>): MonoTypeOperatorFunction<P> {
+export function dropWhileSlow<P extends Picture, R extends string = never>(options: DropWhileSlowOptions<P, R>): MonoTypeOperatorFunction<P> {
   const { isSlow, onDrop, onResync } = options;
   return (source) =>
     defer(() => {
       let resyncing = false;
       return source.pipe(
         filter((picture) => {
-          if (isSlow(picture)) {
+          const slow = isSlow(picture);
+          if (slow) {
             resyncing = true;
-            onDrop?.(picture, 'slow');
+            onDrop?.(picture, slow === true ? 'slow' : slow);
             return false;
           }
           if (!resyncing) return true;

@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import type { Codec, EncoderSettings } from '../codecs/codec';
 import { CODECS, codecById } from '../codecs';
-import { DEFAULTS } from '../defaults';
+import { DEFAULTS, upgradeBurst } from '../defaults';
 import { FORMATS, formatById } from '../formats';
 import { carries, type WireFormat } from '../formats/wire-format';
 import type { Frame } from '../frame';
@@ -189,7 +189,7 @@ const schema = Joi.object({
   upgradeRate: Joi.alternatives(
     Joi.object({ perSecond: Joi.number().positive().required(), burst: Joi.number().integer().min(1).required() }),
     Joi.valid(false),
-  ).default({ perSecond: DEFAULTS.upgradeRatePerSecond, burst: 20 }),
+  ).default({ perSecond: DEFAULTS.upgradeRatePerSecond, burst: upgradeBurst(DEFAULTS.upgradeRatePerSecond) }),
   scheduler: Joi.object({ now: Joi.function().required(), schedule: Joi.function().required() }).unknown(),
 })
   .xor('source', 'hub')
@@ -220,12 +220,17 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
     if (checked.error) throw optionsError(checked.error, ['encoder']);
     encoder = checked.value;
   }
-  const served = raw.hub?.formats ?? FORMATS.filter((format) => carries(format, codec.id));
-  const formats = value.formats ? (value.formats as string[]).map((id) => formatById(id)!) : served;
+  const available = raw.hub?.formats ?? FORMATS.filter((format) => carries(format, codec.id));
+  const formats = value.formats ? (value.formats as string[]).map((id) => formatById(id)!) : available;
+  const served = raw.hub?.codec ?? codec;
   for (const format of formats) {
-    if (!carries(format, raw.hub?.codec.id ?? codec.id)) {
-      throw new PluginOptionsError(['formats'], `cannot include ${format.id}: it does not carry ${codec.label}`);
+    if (!carries(format, served.id)) {
+      throw new PluginOptionsError(['formats'], `cannot include ${format.id}: it does not carry ${served.label}`);
     }
+  }
+  // The legacy listener speaks only the original protocol.
+  if (value.legacyListener && !formats.some((format) => format.id === 'jsmp')) {
+    throw new PluginOptionsError(['legacyListener'], 'needs the jsmp format among formats (it serves only the original protocol)');
   }
   // The test pattern writes a 512 px wide barcode that the page and the benchmark read back.
   const spec = raw.source && !isObservable(raw.source) ? raw.source : undefined;

@@ -2,7 +2,7 @@ import type { PistreamPluginOptions } from './plugin-options';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-/** The log levels, quietest last. */
+/** The log levels, most severe first; `silent` logs nothing. */
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**

@@ -1,6 +1,7 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { Observable, type TeardownLogic } from 'rxjs';
+import { DEFAULTS } from '../defaults';
 
 /** The subset of `child_process.spawn` we use, so tests and hosts can inject their own. */
 export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -30,7 +31,7 @@ export interface ChildProcessOptions {
   readonly stdin?: (stdin: Writable, fail: (err: unknown) => void) => TeardownLogic;
   /** Called with the child right after spawn (e.g. to learn its PID). */
   readonly onSpawn?: (child: ChildProcess) => void;
-  /** How long after SIGTERM to send SIGKILL. Default 2000 ms. */
+  /** How long after SIGTERM to send SIGKILL. Default `DEFAULTS.killTimeoutMs` (2000 ms). */
   readonly killTimeoutMs?: number;
   /** How many of the last stderr lines to keep for error messages. Default 20. */
   readonly stderrLines?: number;
@@ -62,7 +63,7 @@ export function liveChildCount(): number {
  * Resolves once every child spawned by `fromChildProcess` has exited, or after `timeoutMs` (children still
  * running then are killed with SIGKILL). For shutdown: unsubscribing sends SIGTERM; this waits for it to land.
  */
-export function childrenExited(timeoutMs = 1500): Promise<void> {
+export function childrenExited(timeoutMs: number = DEFAULTS.childExitMs): Promise<void> {
   const waiting = [...live].map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
   if (waiting.length === 0) return Promise.resolve();
   return new Promise<void>((resolve) => {
@@ -92,7 +93,7 @@ export function fromChildProcess(
   args: readonly string[],
   options: ChildProcessOptions = {},
 ): Observable<Buffer> {
-  const { spawn = nodeSpawn as SpawnFn, killTimeoutMs = 2000, stderrLines = 20 } = options;
+  const { spawn = nodeSpawn as SpawnFn, killTimeoutMs = DEFAULTS.killTimeoutMs, stderrLines = 20 } = options;
   return new Observable<Buffer>((subscriber) => {
     const stderr: string[] = [];
     let partial = '';

@@ -1,8 +1,10 @@
 import type { ServerRoute } from '@hapi/hapi';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { DEFAULTS } from '../defaults';
 import type { Hub } from '../hub';
 
 /** Pictures must have flowed this recently for the stream to count as healthy. */
-export const HEALTHY_WITHIN_MS = 2000;
+export const HEALTHY_WITHIN_MS: number = DEFAULTS.healthyWithinMs;
 
 /** What `/healthz` answers. */
 export interface Health {
@@ -70,13 +72,13 @@ export function health(hub: Hub, viewers: number, now: number): Health {
 }
 
 /** `GET /healthz`: 200 with a small JSON while pictures flow (or the camera is idle on purpose), else 503. */
-export function healthRoute(hub: Hub, viewers: () => number, now: () => number = Date.now): ServerRoute {
+export function healthRoute(hub: Hub, viewers: () => number, scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler): ServerRoute {
   return {
     method: 'GET',
     path: '/healthz',
     options: { cache: { privacy: 'private', expiresIn: 0 } },
     handler: (_request, h) => {
-      const result = health(hub, viewers(), now());
+      const result = health(hub, viewers(), scheduler.now());
       return h.response(result).code(result.status === 'failing' ? 503 : 200);
     },
   };

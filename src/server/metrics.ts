@@ -1,4 +1,5 @@
 import type { ServerRoute } from '@hapi/hapi';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Hub } from '../hub';
 import type { ViewerServer } from './viewer-server';
@@ -27,7 +28,7 @@ function rateOf(read: () => number, now: () => number): () => number {
 /**
  * Prometheus metrics read from the live counters at scrape time (nothing is updated on the hot path for them).
  * Totals are counters: each scrape adds what the source counter gained since the previous scrape. `now` is the
- * clock for ages and rates (tests give their own).
+ * clock for ages and rates: the scheduler's (tests give their own).
  *
  * @example
  * server.route(metricsRoute(createMetrics(hub, viewers)));
@@ -35,8 +36,9 @@ function rateOf(read: () => number, now: () => number): () => number {
 export function createMetrics(
   hub: Hub,
   viewers: Pick<ViewerServer, 'viewerCount' | 'totals'> & Partial<Pick<ViewerServer, 'ackLag$'>>,
-  now: () => number = Date.now,
+  scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler,
 ): Registry {
+  const now = (): number => scheduler.now();
   const registry = new Registry();
   /** A counter fed from running totals; `read` gives the total per label value ('' when unlabelled). */
   const totals = (name: string, help: string, read: () => Record<string, number>, label?: string): void => {

@@ -6,7 +6,7 @@ import Boom from '@hapi/boom';
 // Type augmentation only (h.file); the plugin registers inert itself.
 import '@hapi/inert';
 
-/** The page's own files (index.html, viewer.js, viewer.css). */
+/** The page's own files (index.html, viewer.js, viewer.css, and barcode.js and protocol.js, which the server shares). */
 export const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 
 /** The JSMpeg v1 player, served from its npm package (its `exports` map hides dist/, so go via the main entry). */

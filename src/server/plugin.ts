@@ -115,7 +115,7 @@ async function listenLegacy(server: Server, options: NonNullable<ValidPluginOpti
   http.on('upgrade', viewers.upgradeHandler({ paths: { '*': jsmp }, anyPortOfHost: true, rejectUnknownPaths: () => true }));
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port, options.host ?? server.settings.address ?? DEFAULTS.host, () => {
+    http.listen(options.port, options.host ?? server.settings.host ?? DEFAULTS.host, () => {
       http.off('error', reject);
       resolve();
     });
@@ -160,7 +160,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       ...(options.trustProxy.length ? { trustProxy: trustProxy(options.trustProxy) } : {}),
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
       ...(authenticator ? { authenticator } : {}),
-      ...(options.upgradeRate ? { upgradeLimit: new RateLimiter({ ...options.upgradeRate, ...(options.scheduler ? { clock: options.scheduler } : {}) }) } : {}),
+      ...(options.upgradeRate ? { upgradeLimit: new RateLimiter({ ...options.upgradeRate, ...(options.scheduler ? { scheduler: options.scheduler } : {}) }) } : {}),
       log,
     });
     const onUpgrade = viewers.upgradeHandler({ paths, rejectUnknownPaths: () => server.listener.listenerCount('upgrade') === 1 });
@@ -171,9 +171,8 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       server.route(guarded(pageRoutes(), auth));
     }
     const monitorAuth = options.publicHealth ? undefined : auth;
-    const now = () => (options.scheduler ?? { now: Date.now }).now();
-    server.route(guarded(healthRoute(hub, () => viewers.viewerCount, now), monitorAuth));
-    server.route(guarded(metricsRoute(createMetrics(hub, viewers, now)), monitorAuth));
+    server.route(guarded(healthRoute(hub, () => viewers.viewerCount, options.scheduler), monitorAuth));
+    server.route(guarded(metricsRoute(createMetrics(hub, viewers, options.scheduler)), monitorAuth));
     addSecurityHeaders(server);
 
     let legacy: HttpServer | undefined;
@@ -198,7 +197,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       if (options.legacyListener) {
         legacy = await listenLegacy(server, options.legacyListener, viewers);
         const scheme = options.legacyListener.tls ? 'wss' : 'ws';
-        log('info', `Original-protocol WebSocket server on ${scheme}://${options.legacyListener.host ?? server.settings.address ?? DEFAULTS.host}:${(legacy.address() as AddressInfo).port}/`);
+        log('info', `Original-protocol WebSocket server on ${scheme}://${options.legacyListener.host ?? server.settings.host ?? DEFAULTS.host}:${(legacy.address() as AddressInfo).port}/ (any path)`);
       }
       if (options.alwaysOn) keepAlive = hub.keepAlive();
     });

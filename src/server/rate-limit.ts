@@ -1,14 +1,12 @@
-/** A clock in ms: `Date`, or an RxJS scheduler (`asyncScheduler`, a `TestScheduler`) — anything with `now()`. */
-export interface Clock {
-  now(): number;
-}
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 
 export interface RateLimitOptions {
   /** Tokens added per second, per key: the sustained rate allowed. */
   readonly perSecond: number;
   /** Bucket size: how many may come at once after a quiet spell. */
   readonly burst: number;
-  readonly clock?: Clock;
+  /** Whose `now()` the buckets refill by (default `asyncScheduler`; a TestScheduler in tests). */
+  readonly scheduler?: Pick<SchedulerLike, 'now'>;
   /** Keys tracked before idle ones (full buckets) are swept; bounds memory under a spray of addresses. */
   readonly maxKeys?: number;
 }
@@ -20,7 +18,7 @@ interface Bucket {
 
 /**
  * A token bucket per key (a client's IP address): each {@link take} spends one token; tokens come back at
- * `perSecond`, up to `burst`. Pure apart from the injected clock, and O(1) per call.
+ * `perSecond`, up to `burst`. Pure apart from the scheduler's clock, and O(1) per call.
  *
  * @example
  * const limit = new RateLimiter({ perSecond: 5, burst: 20 });
@@ -28,18 +26,18 @@ interface Bucket {
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
-  private readonly clock: Clock;
+  private readonly scheduler: Pick<SchedulerLike, 'now'>;
   private readonly maxKeys: number;
 
   constructor(private readonly options: RateLimitOptions) {
     if (!(options.perSecond > 0) || !(options.burst >= 1)) throw new Error('rate limit needs perSecond > 0 and burst >= 1');
-    this.clock = options.clock ?? Date;
+    this.scheduler = options.scheduler ?? asyncScheduler;
     this.maxKeys = options.maxKeys ?? 10_000;
   }
 
   /** Spends one token of `key`'s bucket: true if there was one (go ahead), false if not (refuse). */
   take(key: string): boolean {
-    const now = this.clock.now();
+    const now = this.scheduler.now();
     let bucket = this.buckets.get(key);
     if (!bucket) {
       if (this.buckets.size >= this.maxKeys) this.sweep(now);

@@ -8,6 +8,7 @@ import type { Frame } from '../frame';
 import type { Hub } from '../hub';
 import type { PistreamPluginOptions } from '../options/plugin-options';
 import type { LogLevel, PistreamConfig } from '../options/server-config';
+import { DEFAULTS } from '../defaults';
 import { createListener } from './listener';
 import { pistreamPlugin } from './plugin';
 
@@ -65,7 +66,7 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
     listener: createListener({ headerTimeoutMs: config.headerTimeoutMs, ...(config.tls ? { tls: config.tls } : {}) }),
     tls: config.tls !== undefined,
     // Slow-header and idle-socket limits: a viewer page needs nothing long-lived except its WebSocket.
-    routes: { timeout: { server: 10_000, socket: 30_000 } },
+    routes: { timeout: { server: DEFAULTS.requestTimeoutMs, socket: DEFAULTS.socketTimeoutMs } },
   });
   await server.register({
     plugin: HapiPino,
@@ -94,7 +95,7 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
     (stopping ??= (async () => {
       logger.info('Shutting down: closing viewers, stopping the camera and encoder');
       // The plugin closes viewers in onPreStop and waits for its child processes in onPostStop.
-      await server.stop({ timeout: 1000 });
+      await server.stop({ timeout: DEFAULTS.closeGraceMs });
     })());
 
   return { url, port, ...(api.legacyPort === undefined ? {} : { legacyPort: api.legacyPort }), server, hub: api.hub, stop };

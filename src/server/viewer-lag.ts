@@ -1,3 +1,5 @@
+import type { SchedulerLike } from 'rxjs';
+
 /** Sent pictures a viewer remembers (about 10 s at 24 fps): enough to map any useful ack to the picture it acks. */
 export const LAG_WINDOW = 256;
 
@@ -13,8 +15,8 @@ export const LAG_WINDOW = 256;
  * cannot ack; the socket's backlog judges them).
  *
  * @example
- * const lag = new ViewerLag(() => scheduler.now());
- * lag.sent(picture.capturedAt);     // on each picture sent
+ * const lag = new ViewerLag(scheduler);
+ * lag.record(picture.capturedAt);     // on each picture sent
  * lag.ack(12);                      // on {"type":"ack","frames":12}: ms from sending picture 12 to its ack
  * if (lag.ms() > 500) dropPictures();
  */
@@ -25,7 +27,8 @@ export class ViewerLag {
   private ackedCount = -1;
 
   constructor(
-    private readonly now: () => number,
+    /** Whose `now()` stamps each send and ack (the viewer's scheduler). */
+    private readonly scheduler: Pick<SchedulerLike, 'now'>,
     private readonly capacity: number = LAG_WINDOW,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a whole number ≥ 1, got ${capacity}`);
@@ -51,7 +54,7 @@ export class ViewerLag {
   /** Records one picture as sent now. */
   record(capturedAt: number): void {
     const slot = this.sentCount % this.capacity;
-    this.sentAt[slot] = this.now();
+    this.sentAt[slot] = this.scheduler.now();
     this.capturedAt[slot] = capturedAt;
     this.sentCount++;
   }
@@ -68,7 +71,7 @@ export class ViewerLag {
     if (!(count > this.ackedCount)) return undefined;
     this.ackedCount = count;
     if (count === 0 || this.sentCount - count >= this.capacity) return undefined;
-    return this.now() - this.sentAt[(count - 1) % this.capacity]!;
+    return this.scheduler.now() - this.sentAt[(count - 1) % this.capacity]!;
   }
 
   /** Capture time of the newest acknowledged picture (what the viewer shows), or NaN when unknown. */
@@ -86,6 +89,6 @@ export class ViewerLag {
     const acked = this.ackedCount;
     if (acked < 0 || acked >= this.sentCount) return 0;
     const oldest = Math.max(acked, this.sentCount - this.capacity);
-    return this.now() - this.sentAt[oldest % this.capacity]!;
+    return this.scheduler.now() - this.sentAt[oldest % this.capacity]!;
   }
 }

@@ -135,10 +135,10 @@ export class ViewerServer {
       return reject(socket, 429, 'Too Many Requests', 'Retry-After: 1\r\n');
     }
     const authenticator = this.options.authenticator;
-    if (!authenticator) return this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, format, address));
+    if (!authenticator) return this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, format, address));
     authenticator.check(req.headers.authorization, req.url ?? '/').then(
       (result) => {
-        if (result.ok) return this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, format, address));
+        if (result.ok) return this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, format, address));
         // One line per failure with the address, in a form fail2ban can match.
         this.options.log?.('warn', 'websocket upgrade refused: unauthorized', { address, reason: result.reason });
         reject(socket, 401, 'Unauthorized', `WWW-Authenticate: ${result.challenge}\r\n`);
@@ -178,7 +178,11 @@ export class ViewerServer {
     }
   }
 
-  private accept(ws: WebSocket, format: WireFormat, address: string): void {
+  /**
+   * Serves a socket that is already upgraded (the upgrade handlers call this; so can a host that upgrades by
+   * itself): checks the viewer cap (1013 beyond it), then gives the socket a {@link Viewer} of `format`.
+   */
+  adopt(ws: WebSocket, format: WireFormat, address: string): void {
     if (this.viewerCount >= this.options.maxViewers) {
       ws.on('error', () => undefined);
       ws.close(1013, 'too many viewers: try again later');

@@ -72,8 +72,6 @@ export class Viewer {
   private readonly lag: ViewerLag;
   private readonly maxLagMs: number;
   private readonly stuckMs: number;
-  /** Why the viewer is slow now (set on each picture), or undefined while it keeps up. */
-  private slowBecause: 'lag' | 'backlog' | undefined;
   /** Runs while the viewer is slow: closes it if it still is after `stuckMs`. */
   private stuckTimer: Subscription | undefined;
   private cutOff: Subscription | undefined;
@@ -90,19 +88,28 @@ export class Viewer {
     const { pictures$, format } = options;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.connectedAt = this.scheduler.now();
-    this.lag = new ViewerLag(() => this.scheduler.now());
+    this.lag = new ViewerLag(this.scheduler);
     this.maxLagMs = options.maxLagMs ?? DEFAULTS.maxLagMs;
     this.stuckMs = options.stuckMs ?? DEFAULTS.stuckMs;
     let greeted = false;
     const deliverable$ = pictures$.pipe(
       fromKeyframe(),
       dropWhileSlow({
-        isSlow: this.isSlow,
-        // A 'slow' drop is counted under what made the viewer slow (set by isSlow for this very picture).
-        onDrop: (_, reason) => this.stats.dropped[reason === 'slow' ? (this.slowBecause ?? 'backlog') : reason]++,
+        // Lag first: kernel buffers hide a slow peer from the backlog for seconds.
+        isSlow: () => this.slowReason(),
+        onDrop: (_, reason) => {
+          this.stats.dropped[reason === 'slow' ? 'backlog' : reason]++;
+          // Dropping because slow starts the stuck clock; a resync drop means it has caught up.
+          if (reason === 'resync') this.stopStuckTimer();
+          else this.startStuckTimer();
+        },
         onResync: () => this.stats.resyncs++,
       }),
-      tap((picture) => this.lag.record(picture.capturedAt)),
+      tap((picture) => {
+        // Sending means the viewer keeps up: it is no longer on its way to being closed as stuck.
+        this.stopStuckTimer();
+        this.lag.record(picture.capturedAt);
+      }),
     );
     this.subscription = deliverable$.subscribe({
       next: (picture) => {
@@ -147,22 +154,16 @@ export class Viewer {
     this.socket.terminate();
   }
 
-  /** Judges the viewer before each picture (lag first: kernel buffers hide a slow peer from the backlog). */
-  private readonly isSlow = (): boolean => {
-    const because = this.slowReason();
-    this.slowBecause = because;
-    this.stats.lagPictures = this.lag.pictures;
-    if (because === undefined) this.stopStuckTimer();
-    else if (this.stuckTimer === undefined && this.stuckMs > 0) {
-      // Scheduled on the edge into slowness only, so the per-picture path allocates nothing.
-      this.stuckTimer = this.scheduler.schedule(this.onStuck, this.stuckMs);
-    }
-    return because !== undefined;
-  };
+  /** Runs from the edge into slowness only, so the per-picture path allocates nothing. */
+  private startStuckTimer(): void {
+    if (this.stuckTimer === undefined && this.stuckMs > 0) this.stuckTimer = this.scheduler.schedule(this.onStuck, this.stuckMs);
+  }
 
+  /** Why this viewer is behind now, or undefined; records its lag in the stats as it goes. */
   private slowReason(): 'lag' | 'backlog' | undefined {
     const lagMs = this.lag.ms();
     this.stats.lagMs = lagMs;
+    this.stats.lagPictures = this.lag.pictures;
     if (this.maxLagMs > 0 && lagMs > this.maxLagMs) return 'lag';
     if (this.socket.bufferedAmount > this.options.highWaterMark) return 'backlog';
     return undefined;

@@ -41,6 +41,6 @@ export function fileSource(options: FileSourceOptions): Observable<Frame> {
     throw new TypeError(`file source path must be a non-empty string, got ${String(options.path)}`);
   }
   const args = fileSourceArgs(options);
-  const toFrames = rawFrames({ width: options.width, height: options.height, clock: options.clock });
+  const toFrames = rawFrames({ width: options.width, height: options.height, scheduler: options.scheduler });
   return defer(() => fromChildProcess(resolveFfmpeg(options.ffmpeg).path, args, childOptions(options))).pipe(toFrames);
 }

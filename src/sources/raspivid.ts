@@ -54,8 +54,8 @@ export function raspivid(options: RaspividOptions): Observable<Frame> {
   const command = options.command ?? 'raspividyuv';
   assertSourceOptions(options, command);
   const { stride, paddedHeight } = raspividPadding(options.width, options.height);
-  const { width, height, clock } = options;
-  const toFrames = rawFrames({ width, height, stride, paddedHeight, clock });
+  const { width, height, scheduler } = options;
+  const toFrames = rawFrames({ width, height, stride, paddedHeight, scheduler });
   const args = raspividArgs(options);
   return defer(() => {
     const pathEnv = options.pathEnv ?? process.env.PATH ?? '';

@@ -1,4 +1,4 @@
-import { defer, mergeMap, type OperatorFunction } from 'rxjs';
+import { asyncScheduler, defer, mergeMap, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { assertFrameSize, yuv420Size, type Frame } from '../frame';
 
 /** `n` rounded up to a multiple of `alignment`. */
@@ -13,8 +13,8 @@ export interface RawFramesOptions {
   readonly stride?: number;
   /** Luma rows per frame in the stream (default `height`); chroma planes have `paddedHeight / 2` rows. */
   readonly paddedHeight?: number;
-  /** Gives each frame's `capturedAt` (default `Date.now`). */
-  readonly clock?: () => number;
+  /** Whose `now()` gives each frame's `capturedAt` (default `asyncScheduler`). */
+  readonly scheduler?: Pick<SchedulerLike, 'now'>;
 }
 
 /** One plane of the padded layout: where it starts in the stream, how its rows are laid out, where it goes. */
@@ -47,7 +47,7 @@ export class FrameAssembler {
     private readonly height: number,
     stride = width,
     paddedHeight = height,
-    private readonly clock: () => number = Date.now,
+    private readonly scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler,
   ) {
     assertFrameSize(width, height, 'raw frames');
     if (!Number.isInteger(stride) || stride < width || stride % 2 !== 0) {
@@ -99,7 +99,7 @@ export class FrameAssembler {
   }
 
   private emit(data: Buffer): Frame {
-    return { data, width: this.width, height: this.height, seq: this.seq++, capturedAt: this.clock() };
+    return { data, width: this.width, height: this.height, seq: this.seq++, capturedAt: this.scheduler.now() };
   }
 
   /**
@@ -131,19 +131,19 @@ export class FrameAssembler {
 /**
  * Turns a raw planar I420 byte stream, chunked anyhow (a camera's stdout), into {@link Frame}s, cropping the row
  * padding a camera adds: a padded frame is Y `stride × paddedHeight`, then U and V `stride/2 × paddedHeight/2`
- * each. Frames are numbered from 0 and stamped with `clock()` when their last byte arrives. A partial frame left
+ * each. Frames are numbered from 0 and stamped with `scheduler.now()` when their last byte arrives. A partial frame left
  * when the stream completes is dropped (the camera stopped mid-frame).
  *
  * @example
  * fromChildProcess('rpicam-vid', args).pipe(rawFrames({ width: 780, height: 480, stride: 832 }));
  */
 export function rawFrames(options: RawFramesOptions): OperatorFunction<Buffer, Frame> {
-  const { width, height, stride, paddedHeight, clock } = options;
+  const { width, height, stride, paddedHeight, scheduler } = options;
   // Validate eagerly, so a bad size throws where the pipeline is built rather than on subscribe.
-  void new FrameAssembler(width, height, stride, paddedHeight, clock);
+  void new FrameAssembler(width, height, stride, paddedHeight, scheduler);
   return (source) =>
     defer(() => {
-      const assembler = new FrameAssembler(width, height, stride, paddedHeight, clock);
+      const assembler = new FrameAssembler(width, height, stride, paddedHeight, scheduler);
       return source.pipe(mergeMap((chunk) => assembler.push(chunk)));
     });
 }

@@ -71,6 +71,6 @@ export function rpicam(options: RpicamOptions): Observable<Frame> {
     throw new RangeError(`${command} camera must be a whole number from 0, got ${options.camera}`);
   }
   const stride = options.stride ?? rpicamStride(options.width, options.pi5 ?? isPi5());
-  const toFrames = rawFrames({ width: options.width, height: options.height, stride, clock: options.clock });
+  const toFrames = rawFrames({ width: options.width, height: options.height, stride, scheduler: options.scheduler });
   return fromChildProcess(command, rpicamArgs(options), childOptions(options)).pipe(toFrames);
 }

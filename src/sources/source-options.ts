@@ -1,3 +1,4 @@
+import type { SchedulerLike } from 'rxjs';
 import type { ChildProcess } from 'node:child_process';
 import { assertFrameSize } from '../frame';
 import type { ChildProcessOptions, SpawnFn } from '../process/child-process';
@@ -25,8 +26,8 @@ export interface ProcessSourceOptions {
   readonly spawn?: SpawnFn;
   /** Called with the child right after spawn (e.g. to learn its PID). */
   readonly onSpawn?: (child: ChildProcess) => void;
-  /** Gives each frame's `capturedAt`, in ms since the epoch (default `Date.now`). */
-  readonly clock?: () => number;
+  /** Whose `now()` gives each frame's `capturedAt`, in ms since the epoch (default `asyncScheduler`). */
+  readonly scheduler?: Pick<SchedulerLike, 'now'>;
   /** How long after SIGTERM to send SIGKILL (default 2000 ms). */
   readonly killTimeoutMs?: number;
 }

@@ -61,7 +61,7 @@ export function v4l2Args(options: V4l2Options): string[] {
 export function v4l2(options: V4l2Options): Observable<Frame> {
   assertSourceOptions(options, 'v4l2');
   const args = v4l2Args(options);
-  const toFrames = rawFrames({ width: options.width, height: options.height, clock: options.clock });
+  const toFrames = rawFrames({ width: options.width, height: options.height, scheduler: options.scheduler });
   // Resolve ffmpeg on subscribe, so a missing one arrives as the stream's error like any other start failure.
   return defer(() => fromChildProcess(resolveFfmpeg(options.ffmpeg).path, args, childOptions(options))).pipe(toFrames);
 }
