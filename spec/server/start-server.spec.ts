@@ -1,5 +1,6 @@
 import { parseConfig } from '../../src/config/command-line';
-import { startServer, type RunningServer } from '../../src/server/start-server';
+import { trustProxy } from '../../src/options/client-address';
+import { requestSerializer, startServer, type RunningServer } from '../../src/server/start-server';
 import { ffmpegChildren, waitFor } from '../helpers/child-processes';
 import { connect, type WsClient } from '../helpers/ws-client';
 
@@ -98,5 +99,24 @@ describe('startServer() without a legacy port', () => {
       await running.stop();
     }
     expect(running.hub.stats.running).toBe(false);
+  });
+});
+
+describe('request log serializer', () => {
+  const serialize = requestSerializer(trustProxy(['loopback']));
+  it('names the forwarded client behind a trusted proxy, and only there', () => {
+    const headers = { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' };
+    expect(serialize({ remoteAddress: '127.0.0.1', headers, url: '/' })).toMatchObject({ remoteAddress: '203.0.113.9' });
+    expect(serialize({ remoteAddress: '192.0.2.5', headers, url: '/' })).toMatchObject({ remoteAddress: '192.0.2.5' });
+  });
+
+  it('never logs a token or credentials', () => {
+    const logged = serialize({
+      remoteAddress: '127.0.0.1',
+      url: '/stream?a=1&token=sekret-token',
+      headers: { authorization: 'Bearer sekret-token', cookie: 'sid=sekret-token' },
+    });
+    expect(logged).toMatchObject({ url: '/stream?a=1&token=[redacted]', headers: { authorization: '[redacted]', cookie: '[redacted]' } });
+    expect(JSON.stringify(logged)).not.toContain('sekret-token');
   });
 });

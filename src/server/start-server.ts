@@ -9,6 +9,7 @@ import type { Hub } from '../hub';
 import type { PistreamPluginOptions } from '../options/plugin-options';
 import type { LogLevel, PistreamConfig } from '../options/server-config';
 import { DEFAULTS } from '../defaults';
+import { clientAddress, trustProxy, type TrustProxy } from '../options/client-address';
 import { createListener } from './listener';
 import { pistreamPlugin } from './plugin';
 
@@ -21,12 +22,25 @@ export interface StartServerOptions {
   readonly plugin?: Partial<PistreamPluginOptions>;
 }
 
-/** Request logs without secrets: no `?token=` value, no Authorization or Cookie header. */
-function scrubCredentials(req: { url?: string; headers?: IncomingMessage['headers'] }): object {
-  const headers = { ...req.headers };
-  if (headers.authorization) headers.authorization = '[redacted]';
-  if (headers.cookie) headers.cookie = '[redacted]';
-  return { ...req, url: req.url?.replace(/([?&]token=)[^&]*/g, '$1[redacted]'), headers };
+/** A request as pino serializes it for the log. */
+interface LoggedRequest {
+  readonly url?: string;
+  readonly headers?: IncomingMessage['headers'];
+  readonly remoteAddress?: string;
+}
+
+/**
+ * Request logs without secrets (no `?token=` value, no Authorization or Cookie header), and with the client's
+ * address rather than the proxy's behind a trusted reverse proxy.
+ */
+export function requestSerializer(trust: TrustProxy): (req: LoggedRequest) => object {
+  return (req) => {
+    const headers = { ...req.headers };
+    if (headers.authorization) headers.authorization = '[redacted]';
+    if (headers.cookie) headers.cookie = '[redacted]';
+    const remoteAddress = clientAddress(req.remoteAddress, req.headers?.['x-forwarded-for'], trust);
+    return { ...req, remoteAddress, url: req.url?.replace(/([?&]token=)[^&]*/g, '$1[redacted]'), headers };
+  };
 }
 
 export interface RunningServer {
@@ -74,7 +88,7 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
       instance: logger,
       ignorePaths: ['/healthz', '/metrics'],
       logEvents: ['request-error'],
-      serializers: { req: scrubCredentials },
+      serializers: { req: requestSerializer(trustProxy(config.plugin.trustProxy ?? [])) },
     },
   });
   await server.register({
