@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { Subject, type Observable } from 'rxjs';
 import type { Mpeg1Picture } from '../src/codecs/mpeg1/mpeg1-picture';
 import { mpegts } from '../src/formats/mpegts';
-import { createHub } from '../src/hub';
-import type { MuxedPicture, Picture } from '../src/picture';
+import { createHub, type Hub } from '../src/hub';
+import type { Picture } from '../src/picture';
 import { Viewer } from '../src/server/viewer';
 
 const { values } = parseArgs({
@@ -66,24 +66,25 @@ function picture(seq: number): Mpeg1Picture {
 
 interface Variant {
   readonly name: string;
-  /** Subscribes `n` viewers to `pictures$`; returns their sockets and a teardown. */
-  attach(pictures$: Observable<MuxedPicture>, n: number): { sockets: StubSocket[]; stop(): void };
+  /** Subscribes `n` viewers to the hub's MPEG-TS pictures; returns their sockets and a teardown. */
+  attach(hub: Hub, n: number): { sockets: StubSocket[]; stop(): void };
 }
 
 const variants: Variant[] = [
   {
-    name: 'Viewer (now: fromKeyframe → dropWhileSlow → tap → subscribe)',
-    attach(pictures$, n) {
+    name: 'Viewer (now: hub.gops → deliver → subscribe)',
+    attach(hub, n) {
       const sockets = Array.from({ length: n }, () => new StubSocket());
       const viewers = sockets.map(
-        (s) => new Viewer(s as never, { format: mpegts, pictures$, highWaterMark: 512 * 1024 }),
+        (s) => new Viewer(s as never, { format: mpegts, gops$: hub.gops(mpegts), highWaterMark: 512 * 1024 }),
       );
       return { sockets, stop: () => viewers.forEach((v) => v.terminate()) };
     },
   },
   {
     name: 'one subscriber per viewer, decisions inline (no operator chain)',
-    attach(pictures$, n) {
+    attach(hub, n) {
+      const pictures$ = hub.stream(mpegts);
       const sockets = Array.from({ length: n }, () => new StubSocket());
       const options = { binary: true };
       const subs = sockets.map((s) => {
@@ -114,7 +115,8 @@ const variants: Variant[] = [
   },
   {
     name: 'one shared subscriber looping over a Set of viewers (the relay\'s shape)',
-    attach(pictures$, n) {
+    attach(hub, n) {
+      const pictures$ = hub.stream(mpegts);
       const sockets = Array.from({ length: n }, () => new StubSocket());
       const options = { binary: true };
       const state = sockets.map((s) => ({ s, started: false, resyncing: false, sent: 0, bytes: 0, dropped: 0 }));
@@ -160,7 +162,7 @@ function run(variant: Variant, n: number): { usPerPicture: number; bytesPerPictu
     watchdogMs: 1e9,
   });
   // The bytes /stream sends: MPEG-TS, muxed once per picture in the hub for all viewers (as the server does).
-  const { sockets, stop } = variant.attach(hub.stream(mpegts), n);
+  const { sockets, stop } = variant.attach(hub, n);
   // Warm-up: one GOP (JIT, first-keyframe paths).
   for (let i = 0; i < GOP; i++) frames$.next(pictures[i] as never);
   gc();

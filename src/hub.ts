@@ -101,6 +101,12 @@ export interface Hub {
    * the hub was not given.
    */
   stream(format: WireFormat | string): Observable<MuxedPicture>;
+  /**
+   * The same pictures as GOP updates (the current GOP after each picture, shared by all viewers of the format): what a
+   * per-viewer operator such as `deliver()` reads, so the replay on join and the decisions per picture happen in one
+   * subscriber. Counts as a subscriber like `stream`.
+   */
+  gops(format: WireFormat | string): Observable<Gop<MuxedPicture>>;
   /** The codec pictures come from. */
   readonly codec: Codec;
   /** The wire formats viewers may ask for. */
@@ -237,11 +243,10 @@ export function createHub(options: HubOptions): Hub {
     }),
   );
 
-  const counted = <T>(gops$: Observable<Gop<T & Picture>>): Observable<T & Picture> =>
+  const counted = <T>(observable$: Observable<T>): Observable<T> =>
     defer(() => {
       stats.subscribers++;
-      return gops$.pipe(
-        replayGop(),
+      return observable$.pipe(
         finalize(() => {
           stats.subscribers--;
         }),
@@ -265,14 +270,17 @@ export function createHub(options: HubOptions): Hub {
     );
   }
 
+  const gopsOf = (format: WireFormat | string): Observable<Gop<MuxedPicture>> => {
+    const id = typeof format === 'string' ? format : format.id;
+    const gops$ = formatGops.get(id);
+    if (!gops$) throw new Error(`this hub serves no wire format ${id} (it has ${formats.map((f) => f.id).join(', ')})`);
+    return gops$;
+  };
+
   return {
-    pictures$: counted<Picture>(gop$),
-    stream: (format) => {
-      const id = typeof format === 'string' ? format : format.id;
-      const gops$ = formatGops.get(id);
-      if (!gops$) throw new Error(`this hub serves no wire format ${id} (it has ${formats.map((f) => f.id).join(', ')})`);
-      return counted<MuxedPicture>(gops$);
-    },
+    pictures$: counted(gop$.pipe(replayGop())),
+    stream: (format) => counted(gopsOf(format).pipe(replayGop())),
+    gops: (format) => counted(gopsOf(format)),
     codec,
     formats,
     restarts$: restarts.asObservable(),

@@ -18,6 +18,7 @@ export function statsHub(stats: Partial<HubStats> = {}): StatsHub {
   return {
     pictures$: NEVER,
     stream: () => NEVER,
+    gops: () => NEVER,
     codec: mpeg1,
     formats: FORMATS,
     restarts$: NEVER,

@@ -3,6 +3,7 @@ import { concat, interval, map, NEVER, take, type Observable } from 'rxjs';
 import type WebSocket from 'ws';
 import type { MuxedPicture } from '../../src/picture';
 import { DEFAULTS } from '../../src/defaults';
+import { gopCache } from '../../src/operators/gop-cache';
 import { Viewer, type ViewerOptions } from '../../src/server/viewer';
 import { pic, testFormat, withWire } from '../helpers/pictures';
 import { testScheduler } from '../helpers/test-scheduler';
@@ -68,7 +69,7 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
   scheduler.schedule(() => {
     viewer = new Viewer(socket as unknown as WebSocket, {
       format: testFormat,
-      pictures$,
+      gops$: pictures$.pipe(gopCache()),
       highWaterMark: 1024,
       maxLagMs: 500,
       stuckMs: 2000,

@@ -193,7 +193,7 @@ export class ViewerServer {
     const { hub, highWaterMark, maxLagMs, stuckMs } = this.options;
     const viewer = new Viewer(ws, {
       format,
-      pictures$: hub.stream(format),
+      gops$: hub.gops(format),
       scheduler: this.scheduler,
       highWaterMark,
       maxLagMs,

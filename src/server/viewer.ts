@@ -1,12 +1,13 @@
-import { asyncScheduler, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type WebSocket from 'ws';
 import { DEFAULTS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
-import { dropWhileSlow } from '../operators/drop-while-slow';
-import { fromKeyframe } from '../operators/from-keyframe';
+import { deliver } from '../operators/deliver';
+import type { Gop } from '../operators/gop-cache';
 import type { MuxedPicture } from '../picture';
 import { parseControlMessage } from './control-message';
 import { ViewerLag } from './viewer-lag';
+import { sendBinary } from './ws-frame';
 
 /**
  * Why a picture was not sent to a viewer: `lag`: its acks say it is more than `maxLagMs` behind; `backlog`: its
@@ -17,8 +18,8 @@ export type ViewerDropReason = 'lag' | 'backlog' | 'resync';
 export interface ViewerOptions {
   /** The wire format this viewer gets: its `preamble` first, then each picture's `wire` bytes. */
   readonly format: WireFormat;
-  /** The hub's pictures in that format (`hub.stream(format)`). */
-  readonly pictures$: Observable<MuxedPicture>;
+  /** The hub's GOP updates in that format (`hub.gops(format)`). */
+  readonly gops$: Observable<Gop<MuxedPicture>>;
   /** A viewer whose socket holds more than this many unsent bytes is slow. */
   readonly highWaterMark: number;
   /** A viewer that acks and whose oldest unacknowledged picture is older than this (ms) is slow. 0: no bound. */
@@ -85,51 +86,50 @@ export class Viewer {
     // A socket error (reset, bad frame) is followed by 'close'; the listener keeps it from being thrown.
     socket.on('error', () => undefined);
 
-    const { pictures$, format } = options;
+    const { gops$, format } = options;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.connectedAt = this.scheduler.now();
     this.lag = new ViewerLag(this.scheduler);
     this.maxLagMs = options.maxLagMs ?? DEFAULTS.maxLagMs;
     this.stuckMs = options.stuckMs ?? DEFAULTS.stuckMs;
     let greeted = false;
-    const deliverable$ = pictures$.pipe(
-      fromKeyframe(),
-      dropWhileSlow({
-        // Lag first: kernel buffers hide a slow peer from the backlog for seconds.
-        isSlow: () => this.slowReason(),
-        onDrop: (_, reason) => {
-          this.stats.dropped[reason === 'slow' ? 'backlog' : reason]++;
-          // Dropping because slow starts the stuck clock; a resync drop means it has caught up.
-          if (reason === 'resync') this.stopStuckTimer();
-          else this.startStuckTimer();
-        },
-        onResync: () => this.stats.resyncs++,
-      }),
-      tap((picture) => {
-        // Sending means the viewer keeps up: it is no longer on its way to being closed as stuck.
-        this.stopStuckTimer();
-        this.lag.record(picture.capturedAt);
-      }),
-    );
-    this.subscription = deliverable$.subscribe({
-      next: (picture) => {
-        if (!greeted) {
-          // The first picture is a keyframe (fromKeyframe), so a preamble built from its headers is complete.
-          greeted = true;
-          const preamble = format.preamble?.(picture);
-          if (preamble) {
-            this.stats.bytes += preamble.length;
-            socket.send(preamble, { binary: true });
+    // The whole per-picture path of a viewer: one subscriber deciding (deliver), then one write.
+    this.subscription = gops$
+      .pipe(
+        deliver({
+          // Lag first: kernel buffers hide a slow peer from the backlog for seconds.
+          slowReason: () => this.slowReason(),
+          onDrop: (_, reason) => {
+            this.stats.dropped[reason]++;
+            // Dropping because slow starts the stuck clock; a resync drop means it has caught up.
+            if (reason === 'resync') this.stopStuckTimer();
+            else this.startStuckTimer();
+          },
+          onResync: () => this.stats.resyncs++,
+        }),
+      )
+      .subscribe({
+        next: (picture) => {
+          // Sending means the viewer keeps up: it is no longer on its way to being closed as stuck.
+          this.stopStuckTimer();
+          this.lag.record(picture.capturedAt);
+          if (!greeted) {
+            // The first picture is a keyframe (deliver starts at one), so a preamble built from its headers is complete.
+            greeted = true;
+            const preamble = format.preamble?.(picture);
+            if (preamble) {
+              this.stats.bytes += preamble.length;
+              sendBinary(socket, preamble);
+            }
           }
-        }
-        this.stats.sent++;
-        this.stats.bytes += picture.wire.length;
-        socket.send(picture.wire, { binary: true });
-      },
-      // The hub restarts its own failures; an error here is final for this viewer only.
-      error: () => this.close(1011, 'stream failed'),
-      complete: () => this.close(1001, 'stream ended'),
-    });
+          this.stats.sent++;
+          this.stats.bytes += picture.wire.length;
+          sendBinary(socket, picture.wire);
+        },
+        // The hub restarts its own failures; an error here is final for this viewer only.
+        error: () => this.close(1011, 'stream failed'),
+        complete: () => this.close(1001, 'stream ended'),
+      });
     // The subscription can end while subscribing (a closed hub): then nothing must outlive the constructor.
     if (this.closed) this.subscription.unsubscribe();
   }
