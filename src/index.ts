@@ -35,6 +35,7 @@ export { jsmp, toJsmp, jsmpHeader } from './formats/jsmp';
 export { fromKeyframe } from './operators/from-keyframe';
 export { dropWhileSlow, type DropReason, type DropWhileSlowOptions } from './operators/drop-while-slow';
 export { gopCache, replayGop, type Gop } from './operators/gop-cache';
+export { deliver, type DeliverOptions } from './operators/deliver';
 
 export { createHub, type Hub, type HubOptions, type HubStats, type HubRestart } from './hub';
 
