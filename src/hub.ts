@@ -1,4 +1,5 @@
 import {
+  Observable,
   asyncScheduler,
   concatWith,
   connect,
@@ -17,7 +18,6 @@ import {
   throwError,
   timeout,
   timer,
-  type Observable,
   type OperatorFunction,
   type SchedulerLike,
   type Subscription,
@@ -243,14 +243,16 @@ export function createHub(options: HubOptions): Hub {
     }),
   );
 
+  // Counts subscribers without an operator in between: every viewer's every picture passes through here, so no
+  // extra subscriber hop (finalize would add one per picture per viewer).
   const counted = <T>(observable$: Observable<T>): Observable<T> =>
-    defer(() => {
+    new Observable<T>((subscriber) => {
       stats.subscribers++;
-      return observable$.pipe(
-        finalize(() => {
-          stats.subscribers--;
-        }),
-      );
+      const subscription = observable$.subscribe(subscriber);
+      return () => {
+        subscription.unsubscribe();
+        stats.subscribers--;
+      };
     });
 
   // Per format: the codec's GOP replayed into a fresh muxer (after the restart point, so a stateful muxer's
