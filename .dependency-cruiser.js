@@ -195,7 +195,7 @@ module.exports = {
   options: {
     doNotFollow: { path: ['node_modules'] },
     // spec/fixtures/deps/ breaks every rule on purpose; spec/architecture.spec.ts cruises it on its own.
-    exclude: { path: ['^spec/fixtures/deps/', '^dist/'] },
+    exclude: { path: ['^spec/fixtures/deps/', '^dist/', '^bench/results/'] },
     // Type-only imports are dependencies too (layering and cycles); resolve .ts via tsconfig.json.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: path.join(__dirname, 'tsconfig.json') },

@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { main, STOP_TIMEOUT_MS, type CliEffects, type StartServer } from '../src/cli';
 import { parseConfig } from '../src/config/command-line';
@@ -102,6 +103,21 @@ describe('main (in-process)', () => {
     await main([], {}, p.fx);
     expect(await p.exited).toBe(1);
     expect(p.err).toEqual(['pistream: listen EADDRINUSE: address already in use at 0.0.0.0:8082\n']);
+  });
+
+  it('names the flag to change when the port is in use: --port, or --legacy-port for its port', async () => {
+    const inUse = (port: number) =>
+      Object.assign(new Error(`listen EADDRINUSE: address already in use 0.0.0.0:${port}`), { code: 'EADDRINUSE', port, address: '0.0.0.0' });
+    const main8082 = fakeProcess(() => Promise.reject(inUse(8082)));
+    await main([], {}, main8082.fx);
+    expect(await main8082.exited).toBe(1);
+    expect(main8082.err).toEqual([
+      'pistream: port 8082 is in use by another program: stop it or pass --port (listen EADDRINUSE: address already in use 0.0.0.0:8082)\n',
+    ]);
+    const legacy = fakeProcess(() => Promise.reject(inUse(8084)));
+    await main(['--legacy-port', '8084'], {}, legacy.fx);
+    expect(await legacy.exited).toBe(1);
+    expect(legacy.err).toEqual([expect.stringMatching(/^pistream: port 8084 is in use by another program: stop it or pass --legacy-port \(/)]);
   });
 
   it.each(['SIGINT', 'SIGTERM'])('stops once on %s and exits 0', async (signal) => {
@@ -211,6 +227,45 @@ describe('pistream (a real process)', () => {
     const { code, stdout } = await runCli(['--version']);
     expect(code).toBe(0);
     expect(stdout).toBe(`${pkg.version}\n`);
+  });
+
+  it('a bad credential exits 2 with one line that never prints it, from a flag or a variable', async () => {
+    for (const [args, env] of [[['--auth', 'nocolon-hunter2'], {}], [['--token', 'hunter2']], [[], { PISTREAM_AUTH: 'nocolon-hunter2' }], [[], { PISTREAM_TOKEN: 'hunter2' }]] as const) {
+      const { code, stdout, stderr } = await runCli([...args], env);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/^pistream: (--auth|--token|PISTREAM_AUTH|PISTREAM_TOKEN) must be [^\n]*\(not shown: a secret\)\n$/);
+      expect(stderr).not.toContain('hunter2');
+    }
+  });
+
+  describe('a port in use', () => {
+    let busy: Server;
+    let port: number;
+    beforeAll(async () => {
+      busy = createServer();
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      port = (busy.address() as AddressInfo).port;
+    });
+    afterAll(() => new Promise<void>((resolve) => busy.close(() => resolve())));
+
+    it('exits 1 with one line naming the port and --port', async () => {
+      const { code, stdout, stderr } = await runCli(['--source', 'test', '--host', '127.0.0.1', '--port', String(port)]);
+      expect(code).toBe(1);
+      const errors = stderr.split('\n').filter((line) => line !== '');
+      expect(errors).toEqual([
+        `pistream: port ${port} is in use by another program: stop it or pass --port (listen EADDRINUSE: address already in use 127.0.0.1:${port})`,
+      ]);
+      expect(stdout).not.toContain('HTTP and WebSocket server on');
+    });
+
+    it('names --legacy-port when that is the port in use', async () => {
+      const { code, stderr } = await runCli(['--source', 'test', '--host', '127.0.0.1', '--port', '0', '--legacy-port', String(port), '--log-level', 'silent']);
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        `pistream: port ${port} is in use by another program: stop it or pass --legacy-port (listen EADDRINUSE: address already in use 127.0.0.1:${port})\n`,
+      );
+    });
   });
 
   it.each(['SIGINT', 'SIGTERM'] as const)(

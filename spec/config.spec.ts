@@ -203,6 +203,17 @@ describe('parseConfig', () => {
       expect(errorOf(['--auth-file', join(dir, 'plain')])).toMatch(/^--auth-file: \S+plain line 1 is not "user:scrypt\$SALT\$KEY"/);
       expect(errorOf([], { PISTREAM_AUTH_FILE: join(dir, 'plain') })).toMatch(/^PISTREAM_AUTH_FILE: /);
     });
+
+    it('never prints what the file holds, nor a user:password given as its path', () => {
+      for (const message of [errorOf(['--auth-file', join(dir, 'plain')]), errorOf([], { PISTREAM_AUTH_FILE: join(dir, 'plain') })]) {
+        expect(message).not.toContain('hunter2');
+        expect(message).not.toContain('bob');
+      }
+      expect(errorOf(['--auth-file', 'bob:hunter2'])).toBe(
+        '--auth-file: cannot read the file it names (ENOENT); that looks like user:password (not shown: a secret), which is what --auth takes',
+      );
+      expect(errorOf([], { PISTREAM_AUTH_FILE: 'bob:hunter2' })).not.toContain('hunter2');
+    });
   });
 
   const booleans: [string, (config: PistreamConfig) => unknown][] = [
@@ -326,7 +337,7 @@ describe('parseConfig', () => {
     [['--allow-origin', 'file:///tmp/x'], {}, /^--allow-origin must be origins like/],
     [['--trust-proxy', ''], {}, /^--trust-proxy must be addresses, CIDR blocks/],
     [['--auth', 'alice'], {}, /^--auth must be user:password/],
-    [['--token', 'short'], {}, /^--token must be a token of 8 to 512 characters, got "short"$/],
+    [['--token', 'short'], {}, /^--token must be a token of 8 to 512 characters: the value given has fewer than 8 characters \(not shown: a secret\)$/],
     [['--tls-cert', TLS_CERT], {}, /^--tls-cert needs --tls-key too$/],
     [['--tls-cert', '/nonexistent.pem', '--tls-key', TLS_KEY], {}, /^--tls-cert: cannot read \/nonexistent.pem \(ENOENT\)$/],
     [['--auth-file', '/nonexistent'], {}, /^--auth-file: cannot read \/nonexistent \(ENOENT\)$/],
@@ -346,6 +357,36 @@ describe('parseConfig', () => {
     [[], { PISTREAM_CODEC: 'vp8' }, /^PISTREAM_CODEC must be mpeg1, got "vp8"$/],
     [['--source', 'test'], { PISTREAM_WIDTH: '320' }, /^PISTREAM_WIDTH must be at least 512/],
   ];
+
+  // A credential is never printed back, not even a malformed one: the message says what shape is wanted.
+  const secrets: [string, string, string][] = [
+    ['auth', 'nocolon-hunter2', 'has no ":"'],
+    ['auth', ':hunter2-no-user', 'has no user name before ":"'],
+    ['auth', 'alice-hunter2:', 'has no password after ":"'],
+    ['token', 'hunter2', 'has fewer than 8 characters'],
+    ['token', `hunter2-${'x'.repeat(600)}`, 'has more than 512 characters'],
+  ];
+
+  it.each(secrets)('never prints a rejected --%s (%s), from the flag or its variable, saying what is wrong with its shape', (key, value, shape) => {
+    const flag = flagName(key);
+    const fromFlag = errorOf([flag, value]);
+    const fromVariable = errorOf([], { [envName(key)]: value });
+    const allowed = FLAGS.find((s) => s.key === key)!.allowed;
+    expect(fromFlag).toBe(`${flag} must be ${allowed}: the value given ${shape} (not shown: a secret)`);
+    expect(fromVariable).toBe(`${envName(key)} must be ${allowed}: the value given ${shape} (not shown: a secret)`);
+    for (const message of [fromFlag, fromVariable, errorOf([`${flag}=${value}`])]) {
+      expect(message).not.toContain('hunter2');
+      expect(message).not.toContain(value);
+    }
+  });
+
+  it('does not print the rest of a credential that had a space in it', () => {
+    for (const argv of [['--token', 'hunter2-long', 'words'], ['--auth=alice:hunter2', 'words'], ['--port', '1', '--auth', 'alice:pw', 'words']]) {
+      const message = errorOf(argv);
+      expect(message).toMatch(/^pistream takes only flags, no other arguments, got one right after the value of --(token|auth) \(not shown: a secret\); quote a value that has spaces$/);
+      expect(message).not.toContain('words');
+    }
+  });
 
   it.each(bad)('rejects %j %j with one line naming it', (argv, env, message) => {
     const text = errorOf(argv, env);

@@ -45,6 +45,19 @@ function oneLine(err: unknown): string {
 }
 
 /**
+ * Why the server could not start, in one line, with what to do when we know it: a port in use names the flag
+ * that picks another (`--port`, or `--legacy-port` for the legacy listener's).
+ */
+function startFailure(err: unknown, config: PistreamConfig): string {
+  const listen = err as Partial<NodeJS.ErrnoException> & { port?: number };
+  if (listen?.code === 'EADDRINUSE' && typeof listen.port === 'number') {
+    const flag = listen.port === config.plugin.legacyListener?.port && listen.port !== config.port ? '--legacy-port' : '--port';
+    return `port ${listen.port} is in use by another program: stop it or pass ${flag} (${oneLine(err)})`;
+  }
+  return oneLine(err);
+}
+
+/**
  * pistream's command line: flags and `PISTREAM_*` → config → server. Exit codes: 0 after --help, --version or a
  * signal; 2 for a bad flag or variable; 1 when the server cannot start or stop. SIGINT/SIGTERM stop the server
  * once and exit 0, within {@link STOP_TIMEOUT_MS} even if stopping hangs; a second signal exits at once (128 +
@@ -100,7 +113,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, fx: 
   try {
     await starting;
   } catch (err) {
-    fx.stderr(`pistream: ${oneLine(err)}\n`);
+    fx.stderr(`pistream: ${startFailure(err, config)}\n`);
     fx.exit(1);
   }
 }

@@ -5,6 +5,7 @@ import { PluginOptionsError, validatePluginOptions } from '../../src/options/plu
 import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
 import { testPattern } from '../../src/sources/test-pattern';
 import { pic } from '../helpers/pictures';
+import { connect } from '../helpers/ws-client';
 
 const ENCODER = { width: 640, height: 480, fps: 24 } as const;
 
@@ -203,5 +204,95 @@ describe('pistreamPlugin lifecycle', () => {
     await server.start();
     await server.stop();
     expect(server.listener.listenerCount('upgrade')).toBe(0);
+  });
+});
+
+describe('HTTP answers that teach (server.inject)', () => {
+  const servers: Hapi.Server[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+  });
+  async function registered(options: Partial<PistreamPluginOptions> = {}, prefix?: string): Promise<Hapi.Server> {
+    const server = Hapi.server();
+    servers.push(server);
+    await server.register({ plugin: pistreamPlugin, options: { hub: standInHub(), heartbeatMs: 0, ...options } }, prefix ? { routes: { prefix } } : {});
+    return server;
+  }
+
+  it.each([
+    ['/stream', 'MPEG-TS (JSMpeg)'],
+    ['/legacy', 'jsmp (original pistreaming)'],
+  ])('GET %s without an upgrade: 426, Upgrade: websocket, one line saying what it is and where the page is', async (path, label) => {
+    const server = await registered();
+    const res = await server.inject(path);
+    expect(res.statusCode).toBe(426);
+    expect(res.headers.upgrade).toBe('websocket');
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.payload).toBe(`${path} is a WebSocket stream, ${label}, not a page: open / in a browser to watch it\n`);
+    const head = await server.inject({ method: 'HEAD', url: path });
+    expect(head.statusCode).toBe(426);
+    expect(head.headers.upgrade).toBe('websocket');
+  });
+
+  it('under a route prefix, names the page there; without pages, says to use a WebSocket client', async () => {
+    const prefixed = await registered({}, '/cam');
+    expect((await prefixed.inject('/cam/stream')).payload).toMatch(/^\/cam\/stream is a WebSocket stream, .*: open \/cam\/ in a browser to watch it\n$/);
+    expect((await prefixed.inject('/stream')).statusCode).toBe(404);
+    const pageless = await registered({ pages: false });
+    const res = await pageless.inject('/stream');
+    expect(res.statusCode).toBe(426);
+    expect(res.payload).toBe('/stream is a WebSocket stream, MPEG-TS (JSMpeg), not a page: connect to it with a WebSocket client\n');
+  });
+
+  it('answers only for the formats it serves', async () => {
+    const server = await registered({ formats: ['mpegts'], pages: false });
+    expect((await server.inject('/stream')).statusCode).toBe(426);
+    expect((await server.inject('/legacy')).statusCode).toBe(404);
+  });
+
+  it.each([
+    [{}, undefined],
+    [{ pages: false }, undefined],
+    [{}, '/cam'],
+  ])('other methods on every known path (options %j, prefix %s): 405 with Allow: GET, HEAD', async (options, prefix) => {
+    const server = await registered(options, prefix);
+    for (const path of ['/healthz', '/metrics', '/stream', '/legacy']) {
+      for (const method of ['POST', 'PUT', 'DELETE']) {
+        const res = await server.inject({ method, url: `${prefix ?? ''}${path}`, payload: method === 'DELETE' ? undefined : '{"a":' });
+        expect([path, method, res.statusCode]).toEqual([path, method, 405]);
+        expect(res.headers.allow).toBe('GET, HEAD');
+      }
+    }
+  });
+
+  it('auth guards the new answers as it guards the paths: 401 without credentials, then 426 or 405', async () => {
+    const token = 'sekret-token-1';
+    const server = await registered({ auth: { token } });
+    for (const [method, url] of [['GET', '/stream'], ['POST', '/stream'], ['POST', '/healthz'], ['POST', '/metrics'], ['GET', '/healthz']]) {
+      expect([method, url, (await server.inject({ method: method!, url: url! })).statusCode]).toEqual([method, url, 401]);
+    }
+    const authorization = `Bearer ${token}`;
+    expect((await server.inject({ url: '/stream', headers: { authorization } })).statusCode).toBe(426);
+    expect((await server.inject({ method: 'POST', url: '/healthz', headers: { authorization } })).statusCode).toBe(405);
+    // With publicHealth the monitor paths are open, their 405 too; the streams stay guarded.
+    const open = await registered({ auth: { token }, publicHealth: true });
+    expect((await open.inject({ method: 'POST', url: '/metrics' })).statusCode).toBe(405);
+    expect((await open.inject('/stream')).statusCode).toBe(401);
+  });
+
+  it('a real upgrade on the same path still gets the stream (the route never sees it)', async () => {
+    const server = Hapi.server({ port: 0, host: '127.0.0.1' });
+    await server.register({ plugin: pistreamPlugin, options: { hub: standInHub(), heartbeatMs: 0 } });
+    await server.start();
+    try {
+      const page = await fetch(`http://127.0.0.1:${server.info.port}/stream`);
+      expect(page.status).toBe(426);
+      await page.text();
+      const viewer = await connect(`ws://127.0.0.1:${server.info.port}/stream`);
+      await viewer.received(1);
+      await viewer.close();
+    } finally {
+      await server.stop();
+    }
   });
 });

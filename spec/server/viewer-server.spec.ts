@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
+import { interval, map } from 'rxjs';
 import type WebSocket from 'ws';
-import { ViewerServer } from '../../src/server/viewer-server';
-import { testFormat } from '../helpers/pictures';
+import { gopCache } from '../../src/operators/gop-cache';
+import { ViewerServer, watchedFor } from '../../src/server/viewer-server';
+import { pic, testFormat, withWire } from '../helpers/pictures';
 import { statsHub } from '../helpers/stats-hub';
 import { testScheduler } from '../helpers/test-scheduler';
 
@@ -102,5 +104,108 @@ describe('ViewerServer timers (virtual time)', () => {
     expect(server.viewerCount).toBe(10);
     expect(sockets[10]!.closes).toEqual([{ at: 0, code: 1013 }]);
     server.close(0);
+  });
+});
+
+/** What the viewer server logged: level, message, and the fields JSON logs get. */
+type Logged = { level: 'info' | 'warn'; message: string; details: Record<string, unknown> };
+
+/** A viewer server over a hub that sends a keyframe every 100 ms (virtual time), logging into `lines`. */
+function loggingSetup(options: { heartbeatMs?: number; maxViewers?: number } = {}) {
+  const scheduler = testScheduler();
+  scheduler.maxFrames = 1_000_000;
+  const lines: Logged[] = [];
+  const gops$ = interval(100, scheduler).pipe(map((i) => withWire(pic('I', i))), gopCache());
+  const server = new ViewerServer({
+    hub: { ...statsHub(), gops: () => gops$ },
+    highWaterMark: 1024,
+    maxLagMs: 500,
+    stuckMs: 2000,
+    maxViewers: options.maxViewers ?? 10,
+    heartbeatMs: options.heartbeatMs ?? 0,
+    allowOrigins: [],
+    scheduler,
+    log: (level, message, details = {}) => lines.push({ level, message, details: details as Record<string, unknown> }),
+  });
+  const socket = (answers = true): FakeSocket => {
+    const ws = new FakeSocket(() => scheduler.now(), answers);
+    server.adopt(ws as unknown as WebSocket, testFormat, '192.0.2.7');
+    return ws;
+  };
+  return { scheduler, server, socket, lines, messages: () => lines.map((l) => l.message) };
+}
+
+describe('ViewerServer log lines: one self-contained line per event', () => {
+  it('joined: the path, the address and how many watch; the same facts as fields', () => {
+    const { server, socket, lines } = loggingSetup();
+    socket();
+    socket();
+    expect(lines).toEqual([
+      { level: 'info', message: 'viewer joined /test 192.0.2.7 (1 watching)', details: { format: 'test', path: '/test', address: '192.0.2.7', viewers: 1 } },
+      { level: 'info', message: 'viewer joined /test 192.0.2.7 (2 watching)', details: expect.objectContaining({ viewers: 2 }) },
+    ]);
+    server.close(0);
+  });
+
+  it('left as too slow: how long it watched, the close code and reason, and who still watches', () => {
+    const { scheduler, server, socket, lines } = loggingSetup();
+    socket(); // a viewer that keeps watching
+    const slow = socket();
+    // Acks picture 1 once, then never again: slow from 600 ms on, closed as too slow 2 s later; it never answers
+    // the close, so it is cut off 2 s after that.
+    scheduler.schedule(() => slow.emit('message', Buffer.from('{"type":"ack","frames":1}'), false), 150);
+    scheduler.schedule(() => server.close(0), 60_000);
+    scheduler.flush();
+    const left = lines.filter((l) => l.message.startsWith('viewer left'));
+    expect(left[0]).toEqual({
+      level: 'info',
+      message: expect.stringMatching(/^viewer left \/test 192\.0\.2\.7 after \d\.\d s, 1008 too slow \(1 watching\)$/),
+      details: expect.objectContaining({ format: 'test', address: '192.0.2.7', closeCode: 1008, closed: '1008 too slow', viewers: 1, sent: expect.any(Number) }),
+    });
+    expect(left[1]!.message).toBe('viewer left /test 192.0.2.7 after 1 min, 1001 server shutting down (0 watching)');
+    expect(left[1]!.details).toMatchObject({ durationMs: 60_000, closeCode: 1001 });
+  });
+
+  it('left on its own, dropped, or silent to pings: says which', () => {
+    const { scheduler, server, socket, messages } = loggingSetup({ heartbeatMs: 1000 });
+    const closing = socket();
+    const dropped = socket();
+    socket(false); // never answers a ping: cut off at the second one
+    scheduler.schedule(() => closing.emit('close', 1001, Buffer.from('')), 42_000);
+    scheduler.schedule(() => dropped.emit('close', 1006, Buffer.from('')), 125_000);
+    scheduler.schedule(() => server.close(0), 200_000);
+    scheduler.flush();
+    expect(messages().filter((m) => m.startsWith('viewer left'))).toEqual([
+      'viewer left /test 192.0.2.7 after 2 s, no answer to ping (2 watching)',
+      'viewer left /test 192.0.2.7 after 42 s, closed by the viewer (1001) (1 watching)',
+      'viewer left /test 192.0.2.7 after 2 min 5 s, connection lost (0 watching)',
+    ]);
+  });
+
+  it('refused beyond maxViewers: a warning naming the code', () => {
+    const { server, socket, lines } = loggingSetup({ maxViewers: 1 });
+    socket();
+    socket();
+    expect(lines[1]).toEqual({
+      level: 'warn',
+      message: 'viewer refused /test 192.0.2.7, 1013 too many viewers (1 watching, the most allowed)',
+      details: expect.objectContaining({ address: '192.0.2.7', closeCode: 1013, viewers: 1 }),
+    });
+    server.close(0);
+  });
+});
+
+describe('watchedFor()', () => {
+  it.each([
+    [0, '0 s'],
+    [400, '0.4 s'],
+    [9_940, '9.9 s'],
+    [42_000, '42 s'],
+    [125_000, '2 min 5 s'],
+    [60_000, '1 min'],
+    [3_600_000, '1 h'],
+    [7_800_000, '2 h 10 min'],
+  ])('%d ms is %s', (ms, text) => {
+    expect(watchedFor(ms)).toBe(text);
   });
 });

@@ -83,6 +83,13 @@ function commanderMessage(err: CommanderError, argv: readonly string[], operands
       const stray = operands[0];
       const after = stray === undefined ? undefined : switchNamed(argv.find((arg, i) => argv[i + 1] === stray && switchNamed(arg) !== undefined));
       if (after) return `${switchTakesNoValue(after)}, got ${JSON.stringify(stray)} after it`;
+      // `--token two words`: the stray is likely the rest of a credential, so it is not quoted either.
+      const at = stray === undefined ? -1 : argv.indexOf(stray);
+      const secret = FLAGS.find((s) => s.secret && (argv[at - 2] === flagName(s.key) || argv[at - 1]?.startsWith(`${flagName(s.key)}=`)));
+      if (secret) {
+        return `pistream takes only flags, no other arguments, got one right after the value of ${flagName(secret.key)} ` +
+          '(not shown: a secret); quote a value that has spaces';
+      }
       return `pistream takes only flags, no other arguments${stray === undefined ? '' : `, got ${JSON.stringify(stray)}`} (see --help)`;
     }
     default:
@@ -97,9 +104,18 @@ interface Raw {
   readonly value: string | boolean;
 }
 
+/**
+ * How a rejected value is quoted after its problem: `, got "90"`; for a credential only what is wrong with its
+ * shape, never the value (`--token must be …: the value given has fewer than 8 characters (not shown: a secret)`).
+ */
+function got(spec: FlagSpec, value: string | boolean): string {
+  if (spec.secret) return `: the value given ${spec.secret(String(value))} (not shown: a secret)`;
+  return `, got ${JSON.stringify(value)}`;
+}
+
 function convert(spec: FlagSpec, raw: Raw): unknown {
   const { value, error } = configSchema.extract(spec.key).label(raw.origin).validate(raw.value, { errors: { wrap: { label: false } } });
-  if (error) throw new ConfigError(`${error.message}, got ${JSON.stringify(raw.value)}`);
+  if (error) throw new ConfigError(`${error.message}${got(spec, raw.value)}`);
   return value;
 }
 
@@ -111,12 +127,19 @@ function put(into: Record<string, unknown>, target: string, value: unknown): voi
   at[keys[keys.length - 1]!] = value;
 }
 
-/** Reads a file a flag names, or fails naming the flag. */
-function readFlagFile(origin: string, path: string): Buffer {
+/**
+ * Reads a file a flag names, or fails naming the flag and the path. With `usersFile`, a path that looks like
+ * `user:password` (given to --auth-file when --auth was meant) is a credential, so it is not printed back.
+ */
+function readFlagFile(origin: string, path: string, usersFile = false): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new ConfigError(`${origin}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    if (usersFile && /^[^/]*:/.test(path)) {
+      throw new ConfigError(`${origin}: cannot read the file it names (${code}); that looks like user:password (not shown: a secret), which is what --auth takes`);
+    }
+    throw new ConfigError(`${origin}: cannot read ${path} (${code})`);
   }
 }
 
@@ -149,7 +172,7 @@ function authOf(values: Map<string, unknown>, raws: Map<string, Raw>): AuthOptio
   if (authFile !== undefined) {
     const origin = raws.get('authFile')!.origin;
     try {
-      Object.assign(users, parseAuthFile(readFlagFile(origin, authFile).toString('utf8')));
+      Object.assign(users, parseAuthFile(readFlagFile(origin, authFile, true).toString('utf8')));
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       throw new ConfigError(`${origin}: ${authFile} ${(err as Error).message}`);
@@ -187,9 +210,11 @@ function fromPluginError(err: PluginOptionsError, raws: Map<string, Raw>): Confi
   const target = `plugin.${err.path.join('.')}`;
   const spec = FLAGS.find((s) => s.target === target) ?? (target === 'plugin.graceMs' ? FLAGS.find((s) => s.key === 'grace') : undefined);
   const problem = err.problem.replace(/, got .*$/, '').replace(PROGRAM_ONLY, '');
+  // Credentials are put together by authOf (no flag targets them): name the flags, never the values.
+  if (err.path[0] === 'auth') return new ConfigError(`--auth, --auth-file or --token gave credentials the plugin refuses (${err.path.join('.')}; not shown: a secret)`);
   if (!spec) return new ConfigError(err.message);
   const raw = raws.get(spec.key);
-  return new ConfigError(`${raw?.origin ?? flagName(spec.key)} ${problem}${raw ? `, got ${JSON.stringify(raw.value)}` : ''}`);
+  return new ConfigError(`${raw?.origin ?? flagName(spec.key)} ${problem}${raw ? got(spec, raw.value) : ''}`);
 }
 
 /**

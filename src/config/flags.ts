@@ -41,6 +41,12 @@ export interface FlagSpec {
   readonly target?: Target;
   /** May be given more than once (the values are joined with commas, as a comma list in the environment is). */
   readonly repeatable?: boolean;
+  /**
+   * Marks a credential, whose value is never printed, not even a malformed one (a mistyped password is still most
+   * of the password, and terminals, shell history and CI logs keep what they are shown). Given a rejected value,
+   * it says what is wrong with its shape, without quoting it: `has no ":"`.
+   */
+  readonly secret?: (rejected: string) => string;
 }
 
 const boolean = Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
@@ -142,12 +148,18 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'reverse proxies (addresses, CIDR blocks, loopback, private) whose X-Forwarded-For names the client, for the per-address limit and logs',
     schema: list, allowed: 'addresses, CIDR blocks (10.0.0.0/8), loopback or private, comma-separated',
   },
-  { key: 'auth', flag: '--auth <user:password>', shown: 'off', help: 'require HTTP Basic auth with this user and password for the page, the streams, /healthz and /metrics', schema: Joi.string().pattern(/^[^:]+:.+$/), allowed: 'user:password (a user name without ":" and a password)' },
+  {
+    key: 'auth', flag: '--auth <user:password>', shown: 'off',
+    help: 'require HTTP Basic auth with this user and password for the page, the streams, /healthz and /metrics',
+    schema: Joi.string().pattern(/^[^:]+:.+$/), allowed: 'user:password (a user name without ":" and a password)',
+    secret: (v) => (!v.includes(':') ? 'has no ":"' : v.startsWith(':') ? 'has no user name before ":"' : 'has no password after ":"'),
+  },
   { key: 'authFile', flag: '--auth-file <path>', shown: 'off', help: 'require HTTP Basic auth with the users of this file of user:scrypt$SALT$KEY lines (see README, Security)', schema: Joi.string().min(1), allowed: 'a path to a file of user:scrypt$SALT$KEY lines' },
   {
     key: 'token', flag: '--token <token>', shown: 'off',
     help: 'require this token (?token=… in the page URL, or Authorization: Bearer …); prefer the variable, which ps does not show',
     schema: Joi.string().min(8).max(512), allowed: 'a token of 8 to 512 characters',
+    secret: (v) => (v.length < 8 ? 'has fewer than 8 characters' : 'has more than 512 characters'),
   },
   { key: 'publicHealth', flag: '--public-health', shown: 'off', target: 'plugin.publicHealth', help: 'leave /healthz and /metrics open to anyone when --auth, --auth-file or --token is set', schema: boolean, allowed: BOOLEAN },
   { key: 'tlsCert', flag: '--tls-cert <path>', shown: 'off', help: 'serve https and wss with this certificate (PEM, chain included); needs --tls-key', schema: Joi.string().min(1), allowed: 'a path to a PEM certificate' },

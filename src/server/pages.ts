@@ -5,6 +5,7 @@ import type { Request, ResponseToolkit, Server, ServerRoute } from '@hapi/hapi';
 import Boom from '@hapi/boom';
 // Type augmentation only (h.file); the plugin registers inert itself.
 import '@hapi/inert';
+import type { WireFormat } from '../formats/wire-format';
 
 /** The page's own files (index.html, viewer.js, viewer.css, and barcode.js and protocol.js, which the server shares). */
 export const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
@@ -55,6 +56,44 @@ const JSMPEG_STYLE_SOURCES: readonly string[] = (() => {
 
 const noPayload = { parse: false, output: 'stream' } as const;
 
+/** 405 with `Allow: GET, HEAD`: the answer to any other method on a path we serve. */
+function methodNotAllowed(h: ResponseToolkit) {
+  return h.response('Method Not Allowed: use GET or HEAD').code(405).type('text/plain').header('Allow', 'GET, HEAD');
+}
+
+/**
+ * 405 for every method on `path` but GET and HEAD (give it next to the path's GET route, which answers HEAD too).
+ * A body is never read: unparsed, so any method with any payload gets its 405 (not a 400 or 415).
+ */
+export function methodNotAllowedRoute(path: string): ServerRoute {
+  return { method: '*', path, options: { payload: noPayload }, handler: (_request, h) => methodNotAllowed(h) };
+}
+
+/**
+ * The HTTP answers of a WebSocket path, for a browser tab or curl that opens it as a page: GET (and HEAD) get
+ * 426 Upgrade Required with `Upgrade: websocket` and one line saying what the path is and where the page is
+ * (`page`, e.g. `/cam/`; absent when the server serves none); other methods 405. Real upgrades never reach these
+ * routes: they are taken on the listener's `upgrade` event, before hapi routes anything.
+ */
+export function webSocketPathRoutes(format: WireFormat, page: string | undefined): ServerRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: format.path,
+      handler: (request, h) => {
+        const watch = page === undefined ? 'connect to it with a WebSocket client' : `open ${page} in a browser to watch it`;
+        return h
+          .response(`${request.path} is a WebSocket stream, ${format.label}, not a page: ${watch}\n`)
+          .code(426)
+          .type('text/plain')
+          .header('Upgrade', 'websocket')
+          .header('Connection', 'Upgrade');
+      },
+    },
+    methodNotAllowedRoute(format.path),
+  ];
+}
+
 const security = { hsts: false, xframe: 'sameorigin', noSniff: true, referrer: 'no-referrer' } as const;
 
 /**
@@ -68,10 +107,10 @@ export function pageRoutes(): ServerRoute[] {
       .filter((e) => e.isFile() && !e.name.startsWith('.'))
       .map((e) => e.name),
   );
-  const methodNotAllowed = (request: Request, h: ResponseToolkit) => {
+  const methodNotAllowedOrNotFound = (request: Request, h: ResponseToolkit) => {
     const file = String(request.params.file ?? '');
     if (file !== '' && !files.has(file) && `/${file}` !== JSMPEG_ROUTE) throw Boom.notFound();
-    return h.response('Method Not Allowed: use GET or HEAD').code(405).type('text/plain').header('Allow', 'GET, HEAD');
+    return methodNotAllowed(h);
   };
   return [
     {
@@ -104,8 +143,8 @@ export function pageRoutes(): ServerRoute[] {
       },
     },
     // A body is never read here: unparsed, so any method with any payload gets its 405 (not a 400 or 415).
-    { method: '*', path: '/', options: { payload: noPayload }, handler: methodNotAllowed },
-    { method: '*', path: '/{file*}', options: { payload: noPayload }, handler: methodNotAllowed },
+    { method: '*', path: '/', options: { payload: noPayload }, handler: methodNotAllowedOrNotFound },
+    { method: '*', path: '/{file*}', options: { payload: noPayload }, handler: methodNotAllowedOrNotFound },
   ];
 }
 

@@ -15,7 +15,7 @@ import { trustProxy } from '../options/client-address';
 import { healthRoute } from './health';
 import { createListener } from './listener';
 import { createMetrics, metricsRoute } from './metrics';
-import { addSecurityHeaders, JSMPEG_ROUTE, pageRoutes } from './pages';
+import { addSecurityHeaders, JSMPEG_ROUTE, methodNotAllowedRoute, pageRoutes, webSocketPathRoutes } from './pages';
 import { RateLimiter } from './rate-limit';
 import { ViewerServer, type FormatPaths } from './viewer-server';
 import { version } from '../version';
@@ -41,7 +41,11 @@ declare module '@hapi/hapi' {
 
 type Log = (level: 'info' | 'warn', message: string, details?: object) => void;
 
-/** Logs through hapi-pino's logger when the server has one (a readable line), else as a hapi server event. */
+/**
+ * Logs through hapi-pino's logger when the server has one, else as a hapi server event. Each message is one
+ * self-contained line (a terminal shows the message only, see `prettyOptions()` in start-server.ts); `details` are
+ * the same facts as fields, for JSON logs.
+ */
 function logger(server: Server): Log {
   return (level, message, details) => {
     const pinoLogger = (server as unknown as { logger?: Logger }).logger;
@@ -60,7 +64,7 @@ function logRestart(log: Log, error: unknown, attempt: number, delayMs: number):
     Object.assign(details, { command: error.command, exitCode: error.exitCode, signal: error.signal, stderr: error.stderr.slice(-5) });
   }
   // ChildProcessError's message already says "<cmd> exited with code N" or "was killed by SIG…" plus the stderr tail.
-  const what = error instanceof Error ? error.message : String(error);
+  const what = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' | ');
   log('warn', `pipeline failed: ${what}; restarting in ${delayMs} ms (attempt ${attempt})`, details);
 }
 
@@ -170,9 +174,12 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       await server.register(Inert, { once: true });
       server.route(guarded(pageRoutes(), auth));
     }
+    // A plain GET of a stream path (a browser tab, curl) gets 426 and where the page is; other methods 405.
+    for (const format of options.formats) server.route(guarded(webSocketPathRoutes(format, options.pages ? `${prefix}/` : undefined), auth));
     const monitorAuth = options.publicHealth ? undefined : auth;
-    server.route(guarded(healthRoute(hub, () => viewers.viewerCount, options.scheduler), monitorAuth));
-    server.route(guarded(metricsRoute(createMetrics(hub, viewers, options.scheduler)), monitorAuth));
+    for (const route of [healthRoute(hub, () => viewers.viewerCount, options.scheduler), metricsRoute(createMetrics(hub, viewers, options.scheduler))]) {
+      server.route(guarded([route, methodNotAllowedRoute(route.path)], monitorAuth));
+    }
     addSecurityHeaders(server);
 
     let legacy: HttpServer | undefined;

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Hapi from '@hapi/hapi';
 import HapiPino from 'hapi-pino';
-import pino, { type Logger } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import type { PrettyOptions } from 'pino-pretty';
 import type { Observable } from 'rxjs';
 import type { Frame } from '../frame';
 import type { Hub } from '../hub';
@@ -56,11 +57,23 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * pino-pretty's options on a terminal: one line per event, `[12:01:02] INFO: viewer joined /stream 127.0.0.1
+ * (3 watching)`. Our messages carry their facts, so only the time, level, message and an error (`err`, with its
+ * stack) are shown, not the fields under them (`hideObject` would hide the error too); JSON logs, off a terminal,
+ * keep every field.
+ */
+export function prettyOptions(): PrettyOptions {
+  return { translateTime: 'SYS:HH:MM:ss', include: 'level,time,msg,err' };
+}
+
+/** pino's options for our own logger: pretty on a terminal (`tty`), JSON lines otherwise. */
+export function loggerOptions(level: LogLevel, tty: boolean): LoggerOptions {
+  return tty ? { level, transport: { target: 'pino-pretty', options: prettyOptions() } } : { level };
+}
+
 function createLogger(level: LogLevel): Logger {
-  if (process.stdout.isTTY) {
-    return pino({ level, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
-  }
-  return pino({ level });
+  return pino(loggerOptions(level, process.stdout.isTTY === true));
 }
 
 /**

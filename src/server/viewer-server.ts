@@ -65,6 +65,34 @@ export interface ViewerServerOptions {
   readonly log?: (level: 'info' | 'warn', message: string, details?: object) => void;
 }
 
+/** `0.4 s`, `42 s`, `3 min 5 s`, `1 min`, `2 h 10 min`: how long a viewer watched, as a person reads it. */
+export function watchedFor(ms: number): string {
+  const seconds = Math.max(0, ms) / 1000;
+  if (seconds < 10) return `${Number(seconds.toFixed(1))} s`;
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const [big, small] = s < 3600 ? [`${Math.floor(s / 60)} min`, `${s % 60} s`] : [`${Math.floor(s / 3600)} h`, `${Math.floor((s % 3600) / 60)} min`];
+  return small.startsWith('0 ') ? big : `${big} ${small}`;
+}
+
+/** How a socket ended, for the "viewer left" line: who closed it, with which code and why. */
+interface Ending {
+  /** The first close this server made, noted as it makes it. */
+  sent?: { readonly code: number; readonly reason: string };
+  /** The code of the close event (the peer's, or 1006 when the connection just went). */
+  code?: number;
+  /** Terminated by the heartbeat: no pong since the last ping. */
+  noPong?: boolean;
+}
+
+function endingText(ending: Ending): string {
+  if (ending.sent) return `${ending.sent.code} ${ending.sent.reason}`.trim();
+  if (ending.noPong) return 'no answer to ping';
+  if (ending.code === 1006) return 'connection lost';
+  if (ending.code === undefined || ending.code === 1005) return 'closed by the viewer';
+  return `closed by the viewer (${ending.code})`;
+}
+
 function reject(socket: Duplex, status: number, text: string, headers = ''): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${headers}Content-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
 }
@@ -79,6 +107,7 @@ export class ViewerServer {
   readonly viewers = new Set<Viewer>();
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: LIMITS.maxPayloadBytes });
   private readonly alive = new WeakSet<WebSocket>();
+  private readonly endings = new WeakMap<WebSocket, Ending>();
   private readonly scheduler: SchedulerLike;
   private heartbeat: Subscription | undefined;
   private closing = false;
@@ -121,26 +150,31 @@ export class ViewerServer {
       if (routes.rejectUnknownPaths()) reject(socket, 404, 'Not Found');
       return;
     }
+    // Where the viewer watches, for the log: the path, or the port and path on a listener that serves any path.
+    const where = routes.paths[path] ? path : `:${req.socket.localPort ?? ''}${path}`;
     socket.on('error', () => undefined);
     if (this.closing) return reject(socket, 503, 'Service Unavailable');
+    const address = this.addressOf(req);
     if (!this.originAllowed(req, routes.anyPortOfHost === true)) {
-      this.options.log?.('warn', 'websocket upgrade refused: origin not allowed', { origin: req.headers.origin, host: req.headers.host });
+      const origin = req.headers.origin;
+      this.options.log?.('warn', `websocket upgrade refused: origin not allowed (${origin} on ${req.headers.host ?? 'no host'}) from ${address}`, {
+        origin, host: req.headers.host, address, path: where,
+      });
       return reject(socket, 403, 'Forbidden');
     }
     // Before credentials are checked (scrypt is costly) and per address, so a flood from one client is refused
     // cheaply and touches no viewer already watching.
-    const address = this.addressOf(req);
     if (this.options.upgradeLimit && !this.options.upgradeLimit.take(address)) {
-      this.options.log?.('warn', 'websocket upgrade refused: too many from this address', { address });
+      this.options.log?.('warn', `websocket upgrade refused: too many from ${address}`, { address, path: where });
       return reject(socket, 429, 'Too Many Requests', 'Retry-After: 1\r\n');
     }
     const authenticator = this.options.authenticator;
-    if (!authenticator) return this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, format, address));
+    if (!authenticator) return this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, format, address, where));
     authenticator.check(req.headers.authorization, req.url ?? '/').then(
       (result) => {
-        if (result.ok) return this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, format, address));
+        if (result.ok) return this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, format, address, where));
         // One line per failure with the address, in a form fail2ban can match.
-        this.options.log?.('warn', 'websocket upgrade refused: unauthorized', { address, reason: result.reason });
+        this.options.log?.('warn', `websocket upgrade refused: unauthorized from ${address} (${result.reason})`, { address, reason: result.reason, path: where });
         reject(socket, 401, 'Unauthorized', `WWW-Authenticate: ${result.challenge}\r\n`);
       },
       () => reject(socket, 500, 'Internal Server Error'),
@@ -180,16 +214,22 @@ export class ViewerServer {
 
   /**
    * Serves a socket that is already upgraded (the upgrade handlers call this; so can a host that upgrades by
-   * itself): checks the viewer cap (1013 beyond it), then gives the socket a {@link Viewer} of `format`.
+   * itself): checks the viewer cap (1013 beyond it), then gives the socket a {@link Viewer} of `format`. `where`
+   * names what the viewer opened in the log lines (default the format's path).
    */
-  adopt(ws: WebSocket, format: WireFormat, address: string): void {
+  adopt(ws: WebSocket, format: WireFormat, address: string, where: string = format.path): void {
+    const log = this.options.log;
     if (this.viewerCount >= this.options.maxViewers) {
       ws.on('error', () => undefined);
       ws.close(1013, 'too many viewers: try again later');
+      log?.('warn', `viewer refused ${where} ${address}, 1013 too many viewers (${this.viewerCount} watching, the most allowed)`, {
+        format: format.id, path: where, address, viewers: this.viewerCount, closeCode: 1013,
+      });
       return;
     }
     this.alive.add(ws);
     ws.on('pong', () => this.alive.add(ws));
+    const ending = this.noteEnding(ws);
     const { hub, highWaterMark, maxLagMs, stuckMs } = this.options;
     const viewer = new Viewer(ws, {
       format,
@@ -201,17 +241,53 @@ export class ViewerServer {
       onAck: (lagMs) => this.ackLags.next(lagMs),
       onClose: (v) => {
         if (this.viewers.delete(v)) addStats(this.departed, v.stats);
-        this.options.log?.('info', 'viewer left', { format: format.id, address, closeCode: v.closeCode, ...v.stats });
+        const durationMs = this.scheduler.now() - v.connectedAt;
+        const how = endingText(ending);
+        log?.('info', `viewer left ${where} ${address} after ${watchedFor(durationMs)}, ${how} (${this.viewers.size} watching)`, {
+          format: format.id, path: where, address, closeCode: v.closeCode, closed: how, durationMs, viewers: this.viewers.size, ...v.stats,
+        });
       },
     });
+    this.noteClose(viewer, ending);
     this.viewers.add(viewer);
-    this.options.log?.('info', 'viewer joined', { format: format.id, address, viewers: this.viewers.size });
+    log?.('info', `viewer joined ${where} ${address} (${this.viewers.size} watching)`, {
+      format: format.id, path: where, address, viewers: this.viewers.size,
+    });
+  }
+
+  /**
+   * Starts noting how `ws` ends: the close event's code. Called before the Viewer exists, so this listener runs
+   * before the Viewer's own, which logs.
+   */
+  private noteEnding(ws: WebSocket): Ending {
+    const ending: Ending = {};
+    this.endings.set(ws, ending);
+    ws.once('close', (code: number) => (ending.code = code));
+    return ending;
+  }
+
+  /**
+   * Notes the code and reason `viewer` is closed with by this server: the Viewer closes itself in several places
+   * (too slow, a bad message, the stream failed or ended) and this server on shutdown, all through `close()`.
+   */
+  private noteClose(viewer: Viewer, ending: Ending): void {
+    // Closed while it was being made (a hub that had already ended): the code is all there is.
+    if (viewer.closeCode !== undefined) ending.sent = { code: viewer.closeCode, reason: '' };
+    const close = viewer.close.bind(viewer);
+    viewer.close = (code, reason) => {
+      const before = viewer.closeCode;
+      close(code, reason);
+      // Only a close that took (a viewer already closed or cut off ignores it).
+      if (before === undefined && viewer.closeCode === code) ending.sent ??= { code, reason };
+    };
   }
 
   private ping(): void {
     for (const viewer of this.viewers) {
       const ws = viewer.socket;
       if (!this.alive.has(ws)) {
+        const ending = this.endings.get(ws);
+        if (ending) ending.noPong = true;
         viewer.terminate();
         continue;
       }
