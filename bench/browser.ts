@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -60,11 +60,57 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
       viewport: options.viewport ?? { width: 1280, height: 720 },
     });
     context.on('close', removeProfile);
+    profiles.set(context, userDataDir);
     return context;
   } catch (err) {
     removeProfile();
     throw err;
   }
+}
+
+/** Each launched context's profile directory, which names its browser process on the command line. */
+const profiles = new WeakMap<BrowserContext, string>();
+
+/**
+ * CPU seconds (user + system) used so far by the whole browser of a context from {@link launchBrowser}: its main
+ * process and every descendant (zygotes, renderers, the GPU process, network and other utilities), read from
+ * /proc. A page's main-thread metrics miss the GPU process, which with `--disable-gpu` composites and rasterises
+ * in software and can cost more than the page. NaN where there is no /proc (not Linux) or the browser is gone.
+ */
+export function browserCpuSeconds(context: BrowserContext): number {
+  const profile = profiles.get(context);
+  if (!profile || !existsSync('/proc/self/stat')) return NaN;
+  const stats = new Map<number, { ppid: number; seconds: number }>();
+  const roots: number[] = [];
+  const ticksPerSecond = 100; // USER_HZ, 100 on every Linux platform Chromium runs on
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    try {
+      // Fields after the command name, which may itself contain spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      stats.set(pid, { ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond });
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes(`--user-data-dir=${profile}`) && !cmdline.includes('--type=')) roots.push(pid);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  if (roots.length === 0) return NaN;
+  const children = new Map<number, number[]>();
+  for (const [pid, { ppid }] of stats) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  let seconds = 0;
+  const todo = [...roots];
+  const seen = new Set<number>();
+  while (todo.length) {
+    const pid = todo.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    seconds += stats.get(pid)?.seconds ?? 0;
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return seconds;
 }
 
 /** Whether the browser the specs need is installed. */

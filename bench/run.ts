@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { launchBrowser } from './browser';
+import { browserCpuSeconds, launchBrowser } from './browser';
 import { ROOT, killAll, killAllNow, rssMiB } from './children';
 import {
   BENCH_MAX_VIEWERS, cliSupportsMaxViewers, runClients, scrapeMetrics, sleep, startServer, type ClientsResult, type Impl,
@@ -132,6 +132,8 @@ interface LatencyResult {
    */
   taskPct: number;
   scriptPct: number;
+  /** The whole browser's CPU (every process, the GPU process included) over the steady window, % of one core. */
+  browserPct: number;
 }
 
 /** Chromium's cumulative main-thread metrics of a page (seconds), and the moment they were read (ms). */
@@ -170,8 +172,10 @@ async function measureLatency(page: Page, spec: StreamSpec, url: string, variant
   const read = counters(impl);
   const start = await page.evaluate(read);
   const cpuStart = await pageMetrics(cdp);
+  const browserStart = browserCpuSeconds(page.context());
   await sleep(LATENCY_S * 1000);
   const cpuEnd = await pageMetrics(cdp);
+  const browserEnd = browserCpuSeconds(page.context());
   const end = await page.evaluate(read);
   const steady = (await page.evaluate(() => window.__lat!.splice(0))).map(([, l]) => l);
   const p95 = quantile(steady, 0.95);
@@ -200,6 +204,7 @@ async function measureLatency(page: Page, spec: StreamSpec, url: string, variant
     stallMaxMs: after.length ? Math.max(...after.map(([, l]) => l)) : NaN,
     taskPct: cpuPct('task'),
     scriptPct: cpuPct('script'),
+    browserPct: ((browserEnd - browserStart) * 1000 * 100) / (cpuEnd.at - cpuStart.at),
   };
 }
 
@@ -330,12 +335,13 @@ async function main(): Promise<void> {
     printTable(
       `1. Glass-to-glass latency, headless Chromium, ${LATENCY_S} s after ${LATENCY_WARMUP_S} s warm-up (ms); then the page's ` +
         `CPU throttled ${THROTTLE_RATE}× for ${THROTTLE_S} s: time until every picture is ≤ the steady p95 for 1 s; page CPU = ` +
-        'main-thread task / script time over the steady window, % of one core (CDP Performance.getMetrics, thread time)',
-      ['stream', 'impl', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'recover ms', 'stall max', 'task %', 'script %'],
+        'main-thread task / script time over the steady window, % of one core (CDP Performance.getMetrics, thread time); ' +
+        'browser % = CPU of all the browser\'s processes (GPU process included) over the same window',
+      ['stream', 'impl', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'recover ms', 'stall max', 'task %', 'script %', 'browser %'],
       rows.map((r) => [
         r.spec, r.name, cell(r.samples, 0), cell(r.p50), cell(r.p95), cell(r.p99), cell(r.max), cell(r.decodedFps),
         cell(r.paintedFps), Number.isFinite(r.recoveryMs) ? cell(r.recoveryMs, 0) : `> ${RECOVER_WATCH_S * 1000}`, cell(r.stallMaxMs, 0),
-        cell(r.taskPct), cell(r.scriptPct),
+        cell(r.taskPct), cell(r.scriptPct), cell(r.browserPct, 0),
       ]),
     );
     const row = (spec: StreamSpec, name: string): LatencyResult | undefined => rows.find((r) => r.spec === label(spec) && r.name === name);
@@ -349,7 +355,10 @@ async function main(): Promise<void> {
       );
     }
     if (hd && hdFrame) {
-      console.log(`   1280x720@30: page task % ${cell(hd.taskPct)} vs paint=frame ${cell(hdFrame.taskPct)}; script % ${cell(hd.scriptPct)} vs ${cell(hdFrame.scriptPct)}`);
+      console.log(
+        `   1280x720@30: page task % ${cell(hd.taskPct)} vs paint=frame ${cell(hdFrame.taskPct)}; script % ${cell(hd.scriptPct)} vs ` +
+          `${cell(hdFrame.scriptPct)}; browser % ${cell(hd.browserPct, 0)} vs ${cell(hdFrame.browserPct, 0)}`,
+      );
     }
   }
 

@@ -2,8 +2,11 @@
  * pistream viewer. Plays the server's MPEG-TS/MPEG-1 stream from `stream` (relative to this page) with JSMpeg
  * (@cycjimmy/jsmpeg-player, served at vendor/), and adds what the stock player lacks for live viewing:
  *
- * - every buffered picture is decoded on each animation frame (stock JSMpeg decodes one per frame, so a backlog
- *   after any hiccup never drains and latency creeps up); only the newest is painted;
+ * - each picture is decoded in the handler of the message that brings it, not on the next animation frame (stock
+ *   JSMpeg decodes one picture per animation frame, so a picture waits up to a refresh, and a backlog after any
+ *   hiccup never drains), and painted at once unless a paint already waits for the next frame;
+ * - on joining, the replayed GOP's keyframe is painted alone at once, and the rest of the burst decoded right after
+ *   the frame that shows it;
  * - one fresh player per connection, reconnecting with backoff, a status line, and no socket while the tab is
  *   hidden (a hidden tab would otherwise buffer stale pictures);
  * - acknowledgements of decoded pictures back to the server, which uses them to spot slow viewers;
@@ -22,12 +25,21 @@
   /** Acks are rate-limited to one per this many ms. */
   var ACK_INTERVAL_MS = 100;
   var MAX_LATENCIES = 1000;
-  /** A bound on one tick's catch-up work, so a huge backlog cannot freeze the page in one go. */
+  /** A bound on one go's decoding, so a huge backlog cannot freeze the page; the rest follows in the next task. */
   var MAX_DECODES_PER_TICK = 240;
+  /** The join's catch-up runs after the next animation frame, or after this long if frames do not come. */
+  var CATCH_UP_FALLBACK_MS = 100;
   /** Smaller than JSMpeg's 512 KiB default: the decoder's buffer bounds the worst-case backlog. */
   var VIDEO_BUFFER_SIZE = 256 * 1024;
 
   var TWO_32 = 4294967296;
+
+  /**
+   * When pictures are decoded and painted. 'message' (the default): in the handler of the message that brings
+   * them. 'frame' (`?paint=frame`): everything buffered on each animation frame, as the page did before; kept so
+   * the benchmark can compare the two in one run.
+   */
+  var PAINT_MODE = new URL(window.location.href).searchParams.get('paint') === 'frame' ? 'frame' : 'message';
 
   var JSMpeg = window.JSMpeg;
   /** The barcode reader and the control messages, shared with the server (barcode.js, protocol.js). */
@@ -53,13 +65,32 @@
     latencies: [],
     fps: 0,
     kbps: 0,
-    /** Most pictures decoded in one animation frame (1 normally; more after a hiccup, as the backlog drains). */
+    /** 'message' | 'frame': see PAINT_MODE. */
+    paintMode: PAINT_MODE,
+    /**
+     * Pictures decoded, by where the decoding ran: in a socket's message handler, in an animation frame callback,
+     * in a join's catch-up (a task after the first picture's frame), or anywhere else (a bug).
+     */
+    decodes: { message: 0, frame: 0, catchUp: 0, other: 0 },
+    /** Most pictures decoded in one go (1 normally; more after a hiccup, as the backlog drains). */
     maxDecodesPerTick: 0,
     /** JSMpeg's decoder and renderer in use: 'wasm' | 'js', 'webgl' | 'canvas2d' (null before the first player). */
     decoder: null,
     renderer: null,
-    /** Pictures painted since the page loaded (at most one per animation frame). */
+    /** Pictures painted since the page loaded. */
     painted: 0,
+    /**
+     * Paints by when they ran: at once (in the handler that decoded the picture, or the join's catch-up), or in an
+     * animation frame (paint=frame; or the newest picture held while an earlier paint waited for that frame).
+     */
+    paints: { atOnce: 0, inFrame: 0 },
+    /** The barcode frame number of the picture painted last (null: none yet, or it had no barcode). */
+    paintedFrame: null,
+    /**
+     * The current connection's join: pictures decoded on it when its first picture was painted, that picture's
+     * barcode frame, and once the catch-up after it has run, the pictures it decoded and the newest one's frame.
+     */
+    join: null,
     /**
      * The first connection's milestones (ms, from performance.now()): navigation start → socket open, and socket
      * open → first picture decoded / first picture painted (null until they happen).
@@ -74,6 +105,8 @@
   var backoffMs = BACKOFF_MIN_MS;
   var retryTimer = 0;
   var wasmFailed = false;
+  /** Where decoding runs right now ('message' | 'frame' | 'catchUp'), or null: see state.decodes. */
+  var decodeContext = null;
 
   function setStatus(status) {
     if (state.status === status) return;
@@ -102,7 +135,9 @@
     return age;
   }
 
+  /** Counts and reads one decoded picture; returns its barcode frame number, or null. */
   function onPictureDecoded(s, y) {
+    state.decodes[decodeContext || 'other']++;
     s.decoded++;
     s.lastPictureAt = performance.now();
     if (state.timings.openToFirstPicture === null && s.open) state.timings.openToFirstPicture = s.lastPictureAt - s.openedAt;
@@ -114,7 +149,9 @@
       state.lastBarcode = { frame: barcode.frame, time: barcode.time, latencyMs: latencyMs };
       state.latencies.push(latencyMs);
       if (state.latencies.length > MAX_LATENCIES) state.latencies.shift();
+      return barcode.frame;
     }
+    return null;
   }
 
   /**
@@ -155,9 +192,15 @@
     socket.onmessage = function (ev) {
       // The server sends only binary MPEG-TS; anything else is not for the demuxer.
       if (typeof ev.data === 'string') return;
-      source.established = true;
-      state.bytes += ev.data.byteLength;
-      source.destination.write(ev.data);
+      decodeContext = 'message';
+      try {
+        source.established = true;
+        state.bytes += ev.data.byteLength;
+        source.destination.write(ev.data);
+        onData(s);
+      } finally {
+        decodeContext = null;
+      }
     };
     // An error is always followed by close; handle the end once, there.
     socket.onclose = function () {
@@ -189,14 +232,137 @@
   }
 
   /**
-   * Replaces the player's per-frame streaming step: decode everything buffered, paint only the newest picture.
-   * The decoder hands each picture to its destination (`render`); we put ourselves there, read the barcode from
-   * the Y plane of every picture (so latency counts each one), and keep only the last for painting. The planes
-   * stay valid until the next decode, and none happens between the loop's end and the paint.
+   * Decodes up to `max` buffered pictures; returns how many it decoded. The decoder hands each picture to its
+   * destination (`render`, see {@link installDecoding}), which reads its barcode (so latency counts each one) and
+   * keeps only the last as `s.pending`, for painting. Its planes stay valid until the next decode, which replaces
+   * it with a newer picture.
    */
-  function installDecodeAll(s, player) {
+  function decodeAll(s, max) {
+    var n = 0;
+    while (n < max && decodeNext(s.player.video)) n++;
+    if (n > state.maxDecodesPerTick) state.maxDecodesPerTick = n;
+    // Acks count decoded pictures: sent now, whether or not the picture is painted yet.
+    if (n > 0) sendAck(s);
+    return n;
+  }
+
+  /** Paints the newest decoded picture, if there is one not painted yet. */
+  function paintPending(s, inFrame) {
+    var p = s.pending;
+    if (!p) return;
+    s.pending = null;
+    s.player.renderer.render(p[0], p[1], p[2], p[3]);
+    state.paints[inFrame ? 'inFrame' : 'atOnce']++;
+    onPainted(s, p[4]);
+  }
+
+  /**
+   * paint=message: paints the newest decoded picture at once, unless an earlier paint still waits for the next
+   * animation frame. The browser shows a canvas at its next composite, whether it was drawn in a message handler or
+   * in that frame's callback, so a newer picture arriving before the frame is held (one slot, always the newest)
+   * and painted in the frame's callback: on screen in the same frame, one paint instead of several. While
+   * pictures keep coming faster than frames (a slow compositor, e.g. software GL), each frame paints the newest;
+   * once a frame finds nothing held, the next picture is painted at once again.
+   */
+  function paintNewest(s) {
+    if (!s.pending || s.paintFrame) return;
+    paintPending(s, false);
+    awaitFrame(s);
+  }
+
+  function awaitFrame(s) {
+    s.paintFrame = requestAnimationFrame(function () {
+      s.paintFrame = 0;
+      if (session !== s || !s.pending) return;
+      paintPending(s, true);
+      awaitFrame(s);
+    });
+  }
+
+  /**
+   * A message has been demuxed (paint=message): decode every complete picture now and paint the newest. Except
+   * on joining: the server replays the current GOP, up to a second of pictures at once, and decoding all of it
+   * before the first paint would keep the screen empty for as long. So the first picture (the keyframe) is
+   * decoded and painted alone, and the rest, with whatever arrives meanwhile, waits for the catch-up after the
+   * frame that shows it.
+   */
+  function onData(s) {
+    if (PAINT_MODE !== 'message' || session !== s || s.catchUpPending) return;
+    if (s.painted === 0) {
+      if (decodeAll(s, 1) > 0) {
+        paintNewest(s);
+        scheduleCatchUp(s, true);
+      }
+      return;
+    }
+    var n = decodeAll(s, MAX_DECODES_PER_TICK);
+    paintNewest(s);
+    if (n === MAX_DECODES_PER_TICK) scheduleCatchUp(s, false);
+  }
+
+  /**
+   * Decodes everything buffered in a task of its own and paints the newest: `afterFrame`, once the next animation
+   * frame has rendered (a task queued from a frame callback runs after that frame's rendering), so the picture
+   * painted just before reaches the screen first; otherwise in the next task (the rest of a backlog over
+   * MAX_DECODES_PER_TICK). Messages arriving meanwhile are only demuxed; the catch-up decodes them too.
+   */
+  function scheduleCatchUp(s, afterFrame) {
+    s.catchUpPending = true;
+    var run = function () {
+      if (!s.catchUpPending || session !== s) return;
+      s.catchUpPending = false;
+      clearTimeout(s.catchUpTimer);
+      cancelAnimationFrame(s.catchUpFrame);
+      decodeContext = 'catchUp';
+      try {
+        var n = decodeAll(s, MAX_DECODES_PER_TICK);
+        if (s.join && s.join.catchUpDecodes === null) {
+          s.join.catchUpDecodes = n;
+          s.join.frameAfterCatchUp = s.pending ? s.pending[4] : state.paintedFrame;
+        }
+        paintNewest(s);
+        if (n === MAX_DECODES_PER_TICK) scheduleCatchUp(s, false);
+      } finally {
+        decodeContext = null;
+      }
+    };
+    if (afterFrame) {
+      s.catchUpFrame = requestAnimationFrame(function () {
+        setTimeout(run, 0);
+      });
+      // Animation frames may not come (an occluded window): don't leave the rest of the burst undecoded.
+      s.catchUpTimer = setTimeout(run, CATCH_UP_FALLBACK_MS);
+    } else {
+      s.catchUpTimer = setTimeout(run, 0);
+    }
+  }
+
+  /** paint=frame: the previous behaviour, everything buffered decoded on each animation frame. */
+  function startFrameLoop(s) {
+    var tick = function () {
+      if (session !== s) return;
+      s.frameLoop = requestAnimationFrame(tick);
+      decodeContext = 'frame';
+      try {
+        decodeAll(s, MAX_DECODES_PER_TICK);
+        paintPending(s, true);
+      } finally {
+        decodeContext = null;
+      }
+    };
+    s.frameLoop = requestAnimationFrame(tick);
+  }
+
+  /**
+   * Takes decoding and painting over from the player: its own loop (one picture per animation frame) is stopped,
+   * and the decoder's destination is the page, which reads every picture and paints as PAINT_MODE says.
+   */
+  function installDecoding(s, player) {
     var renderer = player.renderer;
-    var pending = null;
+    // The player started its animation-frame loop in its constructor (the WASM module is compiled by then); should
+    // it ever start it later, its streaming step does nothing.
+    player.pause();
+    player.updateForStreaming = function () {};
     player.video.connect({
       resize: function (width, height) {
         s.width = width;
@@ -204,23 +370,13 @@
         renderer.resize(width, height);
       },
       render: function (y, c1, c2, isClamped) {
-        onPictureDecoded(s, y);
-        pending = [y, c1, c2, isClamped];
+        var frame = onPictureDecoded(s, y);
+        s.pending = [y, c1, c2, isClamped, frame];
       },
     });
-    player.updateForStreaming = function () {
-      var n = 0;
-      while (n < MAX_DECODES_PER_TICK && decodeNext(player.video)) n++;
-      if (n > state.maxDecodesPerTick) state.maxDecodesPerTick = n;
-      // `pending` may also come from the decode JSMpeg runs itself when the first sequence header arrives.
-      if (pending) {
-        renderer.render(pending[0], pending[1], pending[2], pending[3]);
-        pending = null;
-        onPainted(s);
-      }
-    };
     // Keep the last picture on screen while reconnecting, instead of JSMpeg's loading bar.
     renderer.renderProgress = function () {};
+    if (PAINT_MODE === 'frame') startFrameLoop(s);
   }
 
   function connect() {
@@ -245,6 +401,16 @@
       ackTimer: 0,
       width: 0,
       height: 0,
+      /** The newest decoded picture, not painted yet: [y, cr, cb, isClamped, barcode frame]. */
+      pending: null,
+      painted: 0,
+      join: null,
+      catchUpPending: false,
+      catchUpTimer: 0,
+      catchUpFrame: 0,
+      frameLoop: 0,
+      /** paint=message: the animation frame an earlier paint waits for (0: none). */
+      paintFrame: 0,
     };
     session = s;
     s.player = new JSMpeg.Player(streamUrl(), {
@@ -254,10 +420,12 @@
       audio: false,
       videoBufferSize: VIDEO_BUFFER_SIZE,
       disableWebAssembly: wasmFailed,
+      // The page decodes every picture itself (installDecoding), the first one included.
+      decodeFirstFrame: false,
       // Visibility is handled here: the socket is closed while hidden, not just the drawing paused.
       pauseWhenHidden: false,
     });
-    installDecodeAll(s, s.player);
+    installDecoding(s, s.player);
     state.decoder = s.player.video instanceof JSMpeg.Decoder.MPEG1VideoWASM ? 'wasm' : 'js';
     state.renderer = s.player.renderer instanceof JSMpeg.Renderer.WebGL ? 'webgl' : 'canvas2d';
   }
@@ -267,6 +435,10 @@
     if (session !== s) return;
     session = null;
     clearTimeout(s.ackTimer);
+    clearTimeout(s.catchUpTimer);
+    cancelAnimationFrame(s.catchUpFrame);
+    cancelAnimationFrame(s.frameLoop);
+    cancelAnimationFrame(s.paintFrame);
     s.player.destroy();
     if (!retry) return;
     setStatus('reconnecting');
@@ -286,16 +458,19 @@
     endSession(s, true);
   }
 
-  function onPainted(s) {
+  function onPainted(s, frame) {
     if (session !== s) return;
     state.painted++;
+    state.paintedFrame = frame;
+    if (s.painted++ === 0) {
+      s.join = state.join = { decodedAtFirstPaint: s.decoded, firstFrame: frame, catchUpDecodes: null, frameAfterCatchUp: null };
+    }
     if (state.timings.openToFirstPaint === null && s.open) state.timings.openToFirstPaint = performance.now() - s.openedAt;
     if (state.status !== 'live') {
       everLive = true;
       backoffMs = BACKOFF_MIN_MS;
       setStatus('live');
     }
-    sendAck(s);
   }
 
   /** Tells the server how many pictures this connection has decoded; at most one message per ACK_INTERVAL_MS. */

@@ -16,6 +16,18 @@ interface PageState {
   readonly lastBarcode: { readonly frame: number; readonly time: number; readonly latencyMs: number } | null;
   readonly latencies: readonly number[];
   readonly decoder: 'wasm' | 'js' | null;
+  readonly paintMode: 'message' | 'frame';
+  /** Pictures decoded, by where the decoding ran. */
+  readonly decodes: { readonly message: number; readonly frame: number; readonly catchUp: number; readonly other: number };
+  readonly painted: number;
+  readonly paintedFrame: number | null;
+  /** The current connection's join (null until its first paint). */
+  readonly join: {
+    readonly decodedAtFirstPaint: number;
+    readonly firstFrame: number | null;
+    readonly catchUpDecodes: number | null;
+    readonly frameAfterCatchUp: number | null;
+  } | null;
 }
 // Page functions run in the browser; this file is compiled without the DOM library.
 declare const window: { readonly pistream?: PageState; pistreamCspViolations?: string[] };
@@ -65,6 +77,15 @@ async function waitForFramesToAdvance(page: Page, advance: number): Promise<void
   await page.waitForFunction((target) => window.pistream!.lastBarcode!.frame >= target, from + advance, {
     timeout: TIMEOUT,
   });
+}
+
+/** Waits until the picture on the canvas is the newest the page has decoded. */
+async function paintsNewest(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => window.pistream!.paintedFrame !== null && window.pistream!.paintedFrame === window.pistream!.lastBarcode?.frame,
+    undefined,
+    { timeout: TIMEOUT },
+  );
 }
 
 describeBrowser('viewer page (public/) in Chromium', () => {
@@ -136,6 +157,86 @@ describeBrowser('viewer page (public/) in Chromium', () => {
       );
       mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
       await page.screenshot({ path: SCREENSHOT });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'decodes every picture in the handler of the message that brings it, never on an animation frame, and paints the newest',
+    async () => {
+      await page.goto(server!.url);
+      await waitForFramesToAdvance(page, 12);
+      const before = await pageState(page);
+      expect(before.paintMode).toBe('message');
+      await waitForFramesToAdvance(page, 24);
+      const after = await pageState(page);
+
+      // No picture waited for an animation frame, and none was decoded anywhere else.
+      expect(after.decodes.frame).toBe(0);
+      expect(after.decodes.other).toBe(0);
+      expect(after.decodes.message + after.decodes.catchUp).toBe(after.frames);
+      // The only decodes outside a message handler are a join's catch-up, right after its first paint: none while
+      // the stream just runs on one connection.
+      const decoded = after.frames - before.frames;
+      expect(decoded).toBeGreaterThanOrEqual(12);
+      if (after.connections === before.connections) {
+        expect(after.decodes.message - before.decodes.message).toBe(decoded);
+      }
+      // The newest decoded picture gets painted (at once, or in the next frame if a paint already waits for it).
+      await paintsNewest(page);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'with ?paint=frame, decodes on animation frames (the previous behaviour, kept for the benchmark)',
+    async () => {
+      await page.goto(`${server!.url}?paint=frame`);
+      await waitForFramesToAdvance(page, 24);
+      const state = await pageState(page);
+      expect(state.paintMode).toBe('frame');
+      expect(state.decodes).toEqual({ message: 0, frame: state.frames, catchUp: 0, other: 0 });
+      expect(state.status).toBe('live');
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'joining mid-GOP, paints the keyframe after exactly one decode, then catches up to the newest picture',
+    async () => {
+      // The server replays the current GOP (24 pictures, one second) from its keyframe. A join right at a
+      // keyframe replays that picture alone and tests nothing: join again (a fresh page each time) until the
+      // catch-up had replayed pictures to decode; nearly every join does.
+      let join: NonNullable<PageState['join']> | undefined;
+      for (let attempt = 0; attempt < 10; attempt++) {
+        await page.goto(server!.url);
+        await page.waitForFunction(() => window.pistream?.join != null, undefined, { timeout: TIMEOUT });
+        join = (await pageState(page)).join!;
+        // The first paint came after one decode: the keyframe alone, not the whole replayed GOP.
+        expect(join.decodedAtFirstPaint).toBe(1);
+        await page.waitForFunction(() => window.pistream!.join!.catchUpDecodes !== null, undefined, { timeout: TIMEOUT });
+        join = (await pageState(page)).join!;
+        if (join.catchUpDecodes! >= 2) break;
+      }
+      expect(join!.catchUpDecodes).toBeGreaterThanOrEqual(2);
+      // The catch-up decoded the rest of the burst and painted its newest picture, newer than the keyframe.
+      expect(join!.firstFrame).not.toBeNull();
+      expect(join!.frameAfterCatchUp).toBeGreaterThan(join!.firstFrame!);
+      expect(join!.frameAfterCatchUp! - join!.firstFrame!).toBeGreaterThanOrEqual(join!.catchUpDecodes! - 1);
+
+      // From there on the live stream: each picture decoded in its message's handler, and the newest painted.
+      const atCatchUp = await pageState(page);
+      await page.waitForFunction((decoded) => window.pistream!.decodes.message > decoded, atCatchUp.decodes.message, {
+        timeout: TIMEOUT,
+      });
+      await paintsNewest(page);
+      const live = await pageState(page);
+      expect(live.decodes.frame).toBe(0);
+      expect(live.decodes.other).toBe(0);
+      expect(live.paintedFrame).toBeGreaterThan(join!.frameAfterCatchUp!);
+      expect(pageErrors).toEqual([]);
     },
     TIMEOUT,
   );
