@@ -9,8 +9,11 @@
  *   the frame that shows it;
  * - one fresh player per connection, reconnecting with backoff, a status line, and no socket while the tab is
  *   hidden (a hidden tab would otherwise buffer stale pictures);
+ * - while connected without pictures ("camera offline"), the server's reason under the status line, asked of
+ *   `healthz` (next to this page) every 2 s, and only then;
  * - acknowledgements of decoded pictures back to the server, which uses them to spot slow viewers;
- * - a stats HUD, and glass-to-glass latency from the test pattern's barcode, exposed on `window.pistream`.
+ * - a stats HUD while live, and glass-to-glass latency from the test pattern's barcode, exposed on
+ *   `window.pistream`.
  *
  * Plain script, no build step; the page's CSP allows no inline script or style. Loaded after barcode.js and
  * protocol.js, which it shares with the server.
@@ -22,6 +25,19 @@
   var BACKOFF_MAX_MS = 5000;
   /** Connected but no picture for this long: the camera (or encoder) is down, not the network. */
   var OFFLINE_AFTER_MS = 3000;
+  /** While offline, the server is asked why (`healthz`) this often; never while pictures flow. */
+  var HEALTH_POLL_MS = 2000;
+  /** A `healthz` request unanswered after this long is given up (and asked again at the next poll). */
+  var HEALTH_TIMEOUT_MS = 5000;
+  /** The reason shown under the status: one line, at most this many characters. */
+  var MAX_REASON_CHARS = 200;
+  /** Source kinds (healthz's `source`) that are cameras: the page calls only these a camera. */
+  var CAMERA_SOURCES = { rpicam: true, libcamera: true, raspivid: true, v4l2: true };
+  /** The HUD's first figures after going live wait until they cover at least this long. */
+  var HUD_MIN_WINDOW_MS = 500;
+  var GLASS_TITLE =
+    "Glass-to-glass latency: time from the picture's capture to its decoding in this page, " +
+    "read from the test pattern's barcode (no figure without the barcode)";
   /** Acks are rate-limited to one per this many ms. */
   var ACK_INTERVAL_MS = 100;
   var MAX_LATENCIES = 1000;
@@ -47,12 +63,28 @@
   var protocol = window.pistreamProtocol;
   var canvas = document.getElementById('video');
   var statusEl = document.getElementById('status');
+  var reasonEl = document.getElementById('reason');
   var statsEl = document.getElementById('stats');
+  /** The HUD's latency figure, with a tooltip saying what it measures (placed into statsEl while shown). */
+  var glassEl = document.createElement('span');
+  glassEl.id = 'glass';
+  glassEl.title = GLASS_TITLE;
   var fullscreenButton = document.getElementById('fullscreen');
 
   /** What tests and the benchmark read. */
   var state = {
+    /**
+     * 'connecting' | 'live' | 'reconnecting' | 'paused' | 'camera offline' (connected, no picture for a while;
+     * the state keeps that name for every source, but the page says "camera offline" only when /healthz names a
+     * camera as the source, and "stream offline" otherwise).
+     */
     status: 'connecting',
+    /** What feeds the stream, from /healthz's `source` (e.g. 'rpicam', 'file', 'test'); null until it said. */
+    source: null,
+    /** The server's reason shown under "offline" (one line), or null when none is shown. */
+    reason: null,
+    /** Requests to /healthz since the page loaded (made only while offline). */
+    healthChecks: 0,
     /** Pictures decoded since the page loaded (all connections). */
     frames: 0,
     /** Bytes received since the page loaded. */
@@ -108,11 +140,140 @@
   /** Where decoding runs right now ('message' | 'frame' | 'catchUp'), or null: see state.decodes. */
   var decodeContext = null;
 
+  /**
+   * The /healthz polls: the timer of the next one, the request under way (`busy`, its give-up timer and abort
+   * controller), and a generation that outdates answers still on their way once polling stops.
+   */
+  var health = { timer: 0, busy: false, requestTimer: 0, controller: null, generation: 0 };
+
   function setStatus(status) {
     if (state.status === status) return;
     state.status = status;
     statusEl.setAttribute('data-state', status);
-    statusEl.textContent = status === 'connecting' || status === 'reconnecting' ? status + '…' : status;
+    showStatus();
+    // The HUD's numbers describe a live stream: none beside "reconnecting…" or "offline" (not even for a second).
+    if (status !== 'live') clearHud();
+    else resetHudWindow();
+    if (status === 'camera offline') startHealthPolls();
+    else stopHealthPolls();
+  }
+
+  function showStatus() {
+    var status = state.status;
+    var text = status;
+    if (status === 'connecting' || status === 'reconnecting') text = status + '…';
+    // A file or the test pattern is no camera; a source the page does not know is only "the stream".
+    else if (status === 'camera offline') text = CAMERA_SOURCES.hasOwnProperty(state.source) ? 'camera offline' : 'stream offline';
+    statusEl.textContent = text;
+  }
+
+  /** `healthz` next to this page (so it works under a route prefix), passing on `?token=` as the socket does. */
+  function healthUrl() {
+    var url = new URL('healthz', window.location.href);
+    url.hash = '';
+    url.search = '';
+    var token = new URL(window.location.href).searchParams.get('token');
+    if (token) url.searchParams.set('token', token);
+    return url.href;
+  }
+
+  function startHealthPolls() {
+    if (health.timer || health.busy) return;
+    pollHealth();
+  }
+
+  /** Stops asking, forgets any answer still on its way, and hides the reason. */
+  function stopHealthPolls() {
+    health.generation++;
+    clearTimeout(health.timer);
+    clearTimeout(health.requestTimer);
+    health.timer = health.requestTimer = 0;
+    if (health.controller) health.controller.abort();
+    health.controller = null;
+    health.busy = false;
+    showReason(null);
+  }
+
+  /**
+   * Asks /healthz why there are no pictures, then again every HEALTH_POLL_MS while still offline. An answer that
+   * is not health JSON (401: health needs credentials the page lacks; 404: no /healthz under a host app) or no
+   * answer at all shows nothing extra.
+   */
+  function pollHealth() {
+    health.timer = 0;
+    if (typeof window.fetch !== 'function') return;
+    var generation = health.generation;
+    var controller = typeof window.AbortController === 'function' ? new window.AbortController() : null;
+    health.controller = controller;
+    health.busy = true;
+    health.requestTimer = setTimeout(function () {
+      if (controller) controller.abort();
+    }, HEALTH_TIMEOUT_MS);
+    state.healthChecks++;
+    var current = function () {
+      return generation === health.generation;
+    };
+    window
+      .fetch(healthUrl(), {
+        cache: 'no-store',
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json' },
+        signal: controller ? controller.signal : undefined,
+      })
+      .then(function (res) {
+        var type = res.headers.get('content-type') || '';
+        // 503 is what a failing pipeline answers; its body says why.
+        if ((res.status !== 200 && res.status !== 503) || type.indexOf('application/json') !== 0) return null;
+        return res.json();
+      })
+      .then(
+        function (body) {
+          if (current()) onHealth(body);
+        },
+        function () {
+          if (current()) onHealth(null);
+        }
+      )
+      .then(function () {
+        if (!current()) return;
+        clearTimeout(health.requestTimer);
+        health.requestTimer = 0;
+        health.controller = null;
+        health.busy = false;
+        health.timer = setTimeout(pollHealth, HEALTH_POLL_MS);
+      });
+  }
+
+  function onHealth(body) {
+    if (!body || typeof body !== 'object') {
+      showReason(null);
+      return;
+    }
+    if (typeof body.source === 'string' && body.source !== state.source) {
+      state.source = body.source;
+      showStatus();
+    }
+    showReason(body.status === 'failing' && typeof body.reason === 'string' ? body.reason : null);
+  }
+
+  /** The reason as one short line: no stack frames, no line breaks, at most MAX_REASON_CHARS. */
+  function oneLine(text) {
+    var lines = String(text).split(/\r?\n|\r/);
+    var kept = [];
+    for (var i = 0; i < lines.length; i++) {
+      var line = lines[i].replace(/\s+/g, ' ').trim();
+      if (line && !/^at\s/.test(line)) kept.push(line);
+    }
+    var joined = kept.join(' | ');
+    return joined.length > MAX_REASON_CHARS ? joined.slice(0, MAX_REASON_CHARS - 1).trim() + '…' : joined;
+  }
+
+  function showReason(text) {
+    if (!reasonEl) return;
+    var line = text ? oneLine(text) : '';
+    state.reason = line || null;
+    if (reasonEl.textContent !== line) reasonEl.textContent = line;
+    reasonEl.hidden = !line;
   }
 
   /** ws:// or wss:// URL of `stream` next to this page, so the page also works under a route prefix (/cam/). */
@@ -500,22 +661,39 @@
   }
 
   var hudLast = { at: performance.now(), frames: 0, bytes: 0 };
+
+  /** The HUD's next figures count from now. */
+  function resetHudWindow() {
+    hudLast = { at: performance.now(), frames: state.frames, bytes: state.bytes };
+  }
+
+  function clearHud() {
+    state.fps = 0;
+    state.kbps = 0;
+    statsEl.textContent = '';
+  }
+
+  /** fps and kb/s over the last second, and the newest glass-to-glass latency; shown only while live. */
   function updateHud() {
+    if (state.status !== 'live' || !session || !session.open) {
+      clearHud();
+      resetHudWindow();
+      return;
+    }
     var now = performance.now();
     var dt = now - hudLast.at;
-    if (dt <= 0) return;
+    if (dt < HUD_MIN_WINDOW_MS) return;
     state.fps = Math.round(((state.frames - hudLast.frames) * 10000) / dt) / 10;
     state.kbps = Math.round(((state.bytes - hudLast.bytes) * 8) / dt);
     hudLast = { at: now, frames: state.frames, bytes: state.bytes };
-    if (!session || !session.open) {
-      statsEl.textContent = '';
-      return;
-    }
-    var parts = [state.fps.toFixed(0) + ' fps', state.kbps + ' kb/s'];
+    statsEl.textContent = state.fps.toFixed(0) + ' fps · ' + state.kbps + ' kb/s';
     var barcode = state.lastBarcode;
     // Only a fresh reading: a stale latency next to live numbers would mislead.
-    if (barcode && session.lastPictureAt > now - 1000) parts.push(Math.round(barcode.latencyMs) + ' ms');
-    statsEl.textContent = parts.join(' · ');
+    if (barcode && session.lastPictureAt > now - 1000) {
+      glassEl.textContent = 'glass ' + Math.round(barcode.latencyMs) + ' ms';
+      statsEl.appendChild(document.createTextNode(' · '));
+      statsEl.appendChild(glassEl);
+    }
   }
 
   function onVisibilityChange() {

@@ -30,11 +30,21 @@ interface PageState {
   } | null;
 }
 // Page functions run in the browser; this file is compiled without the DOM library.
-declare const window: { readonly pistream?: PageState; pistreamCspViolations?: string[] };
+declare const window: { readonly pistream?: PageState; pistreamCspViolations?: string[]; pistreamBar?: BarSnapshot[] };
 declare const document: {
-  getElementById(id: string): { readonly textContent: string | null } | null;
+  getElementById(id: string): { readonly textContent: string | null; readonly title: string } | null;
   addEventListener(type: 'securitypolicyviolation', listener: (event: CspViolation) => void): void;
 };
+/** A MutationObserver, as far as the page functions below use it. */
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: unknown, options: { subtree: boolean; childList: boolean; characterData: boolean; attributes: boolean }): void;
+}
+/** The status line and the HUD, as shown together at one moment. */
+interface BarSnapshot {
+  readonly status: string;
+  readonly stats: string;
+}
 /** The parts of a SecurityPolicyViolationEvent worth printing. */
 interface CspViolation {
   readonly effectiveDirective: string;
@@ -150,13 +160,35 @@ describeBrowser('viewer page (public/) in Chromium', () => {
       await page.waitForFunction(
         (previous) => {
           const text = document.getElementById('stats')?.textContent ?? '';
-          return text !== previous && /\d+ ms/.test(text);
+          return text !== previous && /glass \d+ ms/.test(text);
         },
         shown,
         { timeout: TIMEOUT },
       );
       mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
       await page.screenshot({ path: SCREENSHOT });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'the HUD labels its latency "glass N ms", with a tooltip saying what it measures',
+    async () => {
+      await page.goto(server!.url);
+      await page.waitForFunction(() => /glass \d+ ms/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
+        timeout: TIMEOUT,
+      });
+      const hud = await page.evaluate(() => ({
+        stats: document.getElementById('stats')!.textContent,
+        glass: document.getElementById('glass')?.textContent ?? null,
+        title: document.getElementById('glass')?.title ?? null,
+      }));
+      expect(hud.stats).toMatch(/^\d+ fps · \d+ kb\/s · glass \d+ ms$/);
+      expect(hud.glass).toMatch(/^glass \d+ ms$/);
+      expect(hud.title).toMatch(/capture/);
+      expect(hud.title).toMatch(/decod/);
+      expect(hud.title).toMatch(/barcode/);
+      expect(pageErrors).toEqual([]);
     },
     TIMEOUT,
   );
@@ -247,10 +279,37 @@ describeBrowser('viewer page (public/) in Chromium', () => {
       const { port } = server!;
       const before = await pageState(page);
       expect(before.status).toBe('live');
+      // Numbers in the HUD, then a record of the status line and the HUD as shown together, at every change.
+      await page.waitForFunction(() => /fps/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
+        timeout: TIMEOUT,
+      });
+      await page.evaluate(() => {
+        const snapshots: BarSnapshot[] = [];
+        window.pistreamBar = snapshots;
+        const take = (): void => {
+          snapshots.push({
+            status: document.getElementById('status')!.textContent ?? '',
+            stats: document.getElementById('stats')!.textContent ?? '',
+          });
+        };
+        take();
+        new MutationObserver(take).observe(document.getElementById('bar'), {
+          subtree: true,
+          childList: true,
+          characterData: true,
+          attributes: true,
+        });
+      });
 
       await server!.stop();
       server = undefined;
       await page.waitForFunction(() => window.pistream!.status === 'reconnecting', undefined, { timeout: TIMEOUT });
+      // Not even for a moment: no fps or kb/s beside "reconnecting…" (the HUD is only for a live stream).
+      const bar = (await page.evaluate(() => window.pistreamBar!)) ?? [];
+      expect(bar[0]).toMatchObject({ status: 'live', stats: expect.stringMatching(/fps/) });
+      const notLive = bar.filter((snapshot) => snapshot.status !== 'live');
+      expect(notLive.length).toBeGreaterThan(0);
+      expect(notLive.filter((snapshot) => snapshot.stats !== '')).toEqual([]);
 
       server = await start(port);
       await page.waitForFunction(
@@ -260,6 +319,10 @@ describeBrowser('viewer page (public/) in Chromium', () => {
       );
       await waitForFramesToAdvance(page, 24);
       expect((await pageState(page)).status).toBe('live');
+      // Live again: the HUD's numbers come back.
+      await page.waitForFunction(() => /fps/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
+        timeout: TIMEOUT,
+      });
       expect(pageErrors).toEqual([]);
     },
     TIMEOUT,

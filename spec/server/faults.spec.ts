@@ -242,7 +242,7 @@ describe('crash loop: ffmpeg exits 1 at once (a stand-in script as --ffmpeg)', (
           undefined,
           { timeout: 15_000 },
         );
-        expect(await page.textContent('#status')).toBe('camera offline');
+        expect(await page.textContent('#status')).toBe('stream offline'); // the test pattern is no camera
         expect(pageErrors).toEqual([]);
       } finally {
         await browser.close();

@@ -111,6 +111,12 @@ describe('health() (pure)', () => {
     expect(result.nextAttemptInMs).toBeUndefined();
   });
 
+  it('names the source when given (the page words its status by it), and leaves it out otherwise', () => {
+    const hub = statsHub({ running: true, lastPictureAt: NOW - 40 });
+    expect(health(hub, 1, NOW, 'v4l2')).toMatchObject({ status: 'ok', source: 'v4l2' });
+    expect(health(hub, 1, NOW)).not.toHaveProperty('source');
+  });
+
   it('is failing when an error is left over after the pipeline stopped', () => {
     expect(health(statsHub({ running: false, lastError: 'camera gone' }), 0, NOW)).toMatchObject({
       status: 'failing',
@@ -153,6 +159,22 @@ describe('GET /healthz (server.inject)', () => {
     expect(res.headers['cache-control']).toMatch(/no-cache/);
     expect(res.result).toMatchObject({ status: 'idle', running: false, viewers: 0, pictures: 0 });
     expect(hub.stats.running).toBe(false);
+  });
+
+  it("names the source the plugin opened: 'hub' for a host's hub, 'observable' for a host's frames", async () => {
+    const withHub = await setUp(statsHub({}));
+    expect((await withHub.inject('/healthz')).result).toMatchObject({ source: 'hub' });
+
+    const server = Hapi.server();
+    servers.push(server);
+    await server.register({
+      plugin: pistreamPlugin,
+      // Nothing spawns before someone watches.
+      options: { source: testPattern(), encoder: { width: 640, height: 480, fps: 24 }, heartbeatMs: 0 },
+    });
+    await server.initialize();
+    hubs.push(server.plugins.pistream.hub);
+    expect((await server.inject('/healthz')).result).toMatchObject({ status: 'idle', source: 'observable' });
   });
 
   it("is 200 'ok' while pictures flow", async () => {

@@ -1,4 +1,4 @@
-import type { ServerRoute } from '@hapi/hapi';
+import type { Request, ServerRoute } from '@hapi/hapi';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import type { Hub } from '../hub';
@@ -10,6 +10,12 @@ export const HEALTHY_WITHIN_MS: number = DEFAULTS.healthyWithinMs;
 export interface Health {
   readonly status: 'ok' | 'idle' | 'failing';
   readonly reason?: string;
+  /**
+   * What feeds the stream, as the plugin opened it: a camera (`rpicam`, `libcamera`, `raspivid`, `v4l2`), `file`,
+   * `test` (the test pattern), `observable` (frames from the host application) or `hub` (the host's own hub). The
+   * page words its status by it ("camera offline" only for a camera). Absent when unknown.
+   */
+  readonly source?: string;
   readonly running: boolean;
   /** The pipeline's state: `idle` (off), `running`, or `restarting` (waiting out the backoff after a failure). */
   readonly state: 'idle' | 'running' | 'restarting';
@@ -37,11 +43,12 @@ function wait(ms: number): string {
  * @example
  * health(hub, 2, Date.now()).status; // 'ok' while pictures flow
  */
-export function health(hub: Hub, viewers: number, now: number): Health {
+export function health(hub: Hub, viewers: number, now: number, source?: string): Health {
   const s = hub.stats;
   const age = s.lastPictureAt > 0 ? now - s.lastPictureAt : null;
   const nextIn = s.state === 'restarting' && s.nextAttemptAt !== undefined ? Math.max(0, s.nextAttemptAt - now) : undefined;
   const base = {
+    ...(source === undefined ? {} : { source }),
     running: s.running,
     state: s.state,
     viewers,
@@ -71,14 +78,21 @@ export function health(hub: Hub, viewers: number, now: number): Health {
   return { status: 'failing', reason, ...base };
 }
 
+/** The source kind the plugin exposes (`server.plugins.pistream.source`), read when asked: it is set after the routes. */
+function sourceKind(request: Request): string | undefined {
+  const api = (request.server.plugins as { pistream?: { source?: { kind?: unknown } } }).pistream;
+  const kind = api?.source?.kind;
+  return typeof kind === 'string' ? kind : undefined;
+}
+
 /** `GET /healthz`: 200 with a small JSON while pictures flow (or the camera is idle on purpose), else 503. */
 export function healthRoute(hub: Hub, viewers: () => number, scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler): ServerRoute {
   return {
     method: 'GET',
     path: '/healthz',
     options: { cache: { privacy: 'private', expiresIn: 0 } },
-    handler: (_request, h) => {
-      const result = health(hub, viewers(), scheduler.now());
+    handler: (request, h) => {
+      const result = health(hub, viewers(), scheduler.now(), sourceKind(request));
       return h.response(result).code(result.status === 'failing' ? 503 : 200);
     },
   };
