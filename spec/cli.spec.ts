@@ -1,11 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, STOP_TIMEOUT_MS, type CliEffects, type StartServer } from '../src/cli';
 import { parseConfig } from '../src/config/command-line';
 import { flagName, FLAGS } from '../src/config/flags';
 import type { RunningServer } from '../src/server/start-server';
+import { SourceCheckError } from '../src/sources/open-source';
 import { connect } from './helpers/ws-client';
 
 const root = join(__dirname, '..');
@@ -118,6 +120,24 @@ describe('main (in-process)', () => {
     await main(['--legacy-port', '8084'], {}, legacy.fx);
     expect(await legacy.exited).toBe(1);
     expect(legacy.err).toEqual([expect.stringMatching(/^pistream: port 8084 is in use by another program: stop it or pass --legacy-port \(/)]);
+  });
+
+  it('exits 2 with one line naming the flag or variable when the start-up checks refuse the source or ffmpeg', async () => {
+    const cases: [string[], NodeJS.ProcessEnv, SourceCheckError, string][] = [
+      [['--source', 'file:/tmp/x.mp4'], {}, new SourceCheckError('source', 'file:/tmp/x.mp4', 'no such file'), '--source file:/tmp/x.mp4: no such file'],
+      [[], { PISTREAM_SOURCE: 'v4l2:/dev/video9' }, new SourceCheckError('source', 'v4l2:/dev/video9', 'no such device'), 'PISTREAM_SOURCE=v4l2:/dev/video9: no such device'],
+      [['--ffmpeg', '/opt/ff'], {}, new SourceCheckError('ffmpeg', '/opt/ff', 'no such file', 'option'), '--ffmpeg /opt/ff: no such file'],
+      [[], { PISTREAM_FFMPEG: '/opt/ff' }, new SourceCheckError('ffmpeg', '/opt/ff', 'not executable', 'option'), 'PISTREAM_FFMPEG=/opt/ff: not executable'],
+      [[], {}, new SourceCheckError('ffmpeg', '/usr/bin/ffmpeg', 'does not run (exit 127)', 'path'),
+        'ffmpeg /usr/bin/ffmpeg (found on PATH) does not run (exit 127): pass --ffmpeg PATH to use another'],
+      [[], {}, new SourceCheckError('ffmpeg', undefined, 'ffmpeg not found: pass --ffmpeg PATH or set PISTREAM_FFMPEG'), 'ffmpeg not found: pass --ffmpeg PATH or set PISTREAM_FFMPEG'],
+    ];
+    for (const [argv, env, refusal, line] of cases) {
+      const p = fakeProcess(() => Promise.reject(refusal));
+      await main(argv, env, p.fx);
+      expect([argv, env, await p.exited]).toEqual([argv, env, 2]);
+      expect(p.err).toEqual([`pistream: ${line}\n`]);
+    }
   });
 
   it.each(['SIGINT', 'SIGTERM'])('stops once on %s and exits 0', async (signal) => {
@@ -239,6 +259,53 @@ describe('pistream (a real process)', () => {
     }
   });
 
+  describe('a source or ffmpeg that cannot work: exit 2 at start, one line naming the flag and the cause', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'pistream-cli-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it.each([
+      [['--source', 'file:DIR/missing.mp4'], {}, '--source file:DIR/missing.mp4: no such file'],
+      [['--source', 'v4l2:DIR/video9'], {}, '--source v4l2:DIR/video9: no such device (ls /dev/video* lists them)'],
+      [[], { PISTREAM_SOURCE: 'file:DIR' }, 'PISTREAM_SOURCE=file:DIR: is a directory, not a video file'],
+      // An empty PATH: no camera program (and ffmpeg from @ffmpeg-installer, were it asked).
+      [['--source', 'rpicam'], { PATH: 'DIR' }, '--source rpicam: rpicam-vid is not on PATH (it comes with rpicam-apps)'],
+      [['--source', 'raspivid'], { PATH: 'DIR' }, '--source raspivid: raspividyuv is not on PATH (it comes with libraspberrypi-bin)'],
+      [['--source', 'test', '--ffmpeg', 'DIR/ffmpeg'], {}, '--ffmpeg DIR/ffmpeg: no such file'],
+    ] as [string[], NodeJS.ProcessEnv, string][])('%j %j', async (args, env, line) => {
+      const inDir = (text: string): string => text.replaceAll('DIR', dir);
+      const { code, stdout, stderr } = await runCli(
+        [...args.map(inDir), '--port', '0', '--host', '127.0.0.1'],
+        Object.fromEntries(Object.entries(env).map(([k, v]) => [k, inDir(v!)])),
+      );
+      expect(stderr).toBe(`pistream: ${inDir(line)}\n`);
+      expect(code).toBe(2);
+      expect(stdout).not.toContain('HTTP and WebSocket server on');
+    });
+  });
+
+  it('streams a test pattern narrower than its barcode, saying once that the page shows no latency figure', async () => {
+    const cli = await startCli(['--source', 'test', '--width', '320', '--height', '240', '--port', '0', '--host', '127.0.0.1']);
+    try {
+      const viewer = await connect(`ws://127.0.0.1:${cli.port}/legacy`);
+      // The jsmp header names the size, then pictures come.
+      const [header] = await viewer.received(2);
+      expect([header!.readUInt16BE(4), header!.readUInt16BE(6)]).toEqual([320, 240]);
+      const messages = cli.output().split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+      expect(messages.filter((m) => m.includes('barcode'))).toEqual([
+        'Test pattern at 320x240, without its barcode (it needs at least 512x32): the page shows no latency figure (it reads the barcode)',
+      ]);
+      expect(messages.find((m) => m.startsWith('Source:'))).toMatch(/^Source: test pattern; ffmpeg \S+ at \S+ \((found on PATH|the bundled @ffmpeg-installer\/ffmpeg)\)$/);
+      await viewer.close();
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      await cli.kill();
+    }
+  });
+
   describe('a port in use', () => {
     let busy: Server;
     let port: number;
@@ -307,6 +374,47 @@ describe('pistream (a real process)', () => {
     },
   );
 });
+
+/**
+ * Starts the CLI as a real process (from source) and resolves once it listens: its port, what it has printed so
+ * far (stdout and stderr, JSON log lines off a terminal), its exit code, and `kill()` for cleanup.
+ */
+async function startCli(args: string[]): Promise<{
+  child: ChildProcessWithoutNullStreams;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+  kill: () => Promise<void>;
+}> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH },
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  let output = '';
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+        if (match) resolve(Number(match[1]));
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${output}`)));
+    });
+    return { child, port, output: () => output, exited, kill };
+  } catch (err) {
+    await kill();
+    throw err;
+  }
+}
 
 /** PIDs whose parent is `ppid`, from /proc. */
 function childPidsOf(ppid: number): number[] {

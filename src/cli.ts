@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { constants } from 'node:os';
 import type { Logger } from 'pino';
-import { ConfigError, parseCommandLine, type PistreamConfig } from './config/command-line';
+import { ConfigError, fromStartupError, parseCommandLine, type PistreamConfig } from './config/command-line';
 import { DEFAULTS } from './defaults';
 import type { RunningServer } from './server/start-server';
 
@@ -59,7 +59,8 @@ function startFailure(err: unknown, config: PistreamConfig): string {
 
 /**
  * pistream's command line: flags and `PISTREAM_*` → config → server. Exit codes: 0 after --help, --version or a
- * signal; 2 for a bad flag or variable; 1 when the server cannot start or stop. SIGINT/SIGTERM stop the server
+ * signal; 2 for a bad flag or variable, or a source or ffmpeg that the start-up checks refuse (`--source
+ * file:/tmp/missing.mp4: no such file`); 1 when the server cannot start or stop otherwise. SIGINT/SIGTERM stop the server
  * once and exit 0, within {@link STOP_TIMEOUT_MS} even if stopping hangs; a second signal exits at once (128 +
  * its number, as a shell reports a killed process).
  * @example
@@ -113,8 +114,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, fx: 
   try {
     await starting;
   } catch (err) {
-    fx.stderr(`pistream: ${startFailure(err, config)}\n`);
-    fx.exit(1);
+    // What the start-up checks refused (a missing file, device, camera program or ffmpeg) is a bad flag too.
+    const bad = fromStartupError(err, argv, env);
+    fx.stderr(`pistream: ${bad ? bad.message : startFailure(err, config)}\n`);
+    fx.exit(bad ? bad.exitCode : 1);
   }
 }
 

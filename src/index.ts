@@ -11,7 +11,7 @@ export { raspivid, type RaspividOptions } from './sources/raspivid';
 export { v4l2, type V4l2Options } from './sources/v4l2';
 export { fileSource, type FileSourceOptions } from './sources/file';
 export { detectSource, type DetectSourceOptions, type DetectedSource, type SourceKind } from './sources/detect';
-export { openSource, type SourceSpec, type OpenedSource } from './sources/open-source';
+export { openSource, checkSource, checkFfmpeg, SourceCheckError, sourceText, type SourceSpec, type OpenedSource } from './sources/open-source';
 export { rawFrames, type RawFramesOptions } from './sources/raw-frames';
 export type { SourceOptions } from './sources/source-options';
 export { fromChildProcess, ChildProcessError, type ChildProcessOptions, type SpawnFn } from './process/child-process';

@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Hapi from '@hapi/hapi';
 import { firstValueFrom, map, NEVER } from 'rxjs';
 import { createHub, type Hub } from '../../src/hub';
 import { PluginOptionsError, validatePluginOptions } from '../../src/options/plugin-options';
+import { probeFfmpeg, resolveFfmpeg } from '../../src/process/ffmpeg-path';
 import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
+import { SourceCheckError } from '../../src/sources/open-source';
 import { testPattern } from '../../src/sources/test-pattern';
 import { pic } from '../helpers/pictures';
 import { connect } from '../helpers/ws-client';
@@ -86,10 +91,11 @@ describe('pistreamPlugin option validation', () => {
     await expect(register({ source: NEVER, encoder: { ...ENCODER, ...bad } })).rejects.toThrow(`pistream plugin options: ${message}`);
   });
 
-  it('refuses a test source narrower than its barcode', async () => {
-    await expect(register({ source: { kind: 'test' }, encoder: { ...ENCODER, width: 320, height: 240 } })).rejects.toThrow(
-      'pistream plugin options: encoder.width must be at least 512 with the test source',
-    );
+  it('takes a test source narrower than its barcode (the pattern leaves the barcode out)', async () => {
+    const server = await register({ source: { kind: 'test' }, encoder: { ...ENCODER, width: 320, height: 240 } });
+    expect(server.plugins.pistream.hub.width).toBe(320);
+    await server.stop(); // its heartbeat timer
+    expect(validatePluginOptions({ source: { kind: 'test' }, encoder: { ...ENCODER, width: 2, height: 2 } }).encoder).toMatchObject({ width: 2 });
   });
 
   it('gives the validated options with the defaults and exact rates', () => {
@@ -157,6 +163,71 @@ describe('pistreamPlugin registration', () => {
     expect(res.result).toEqual({ fine: true });
     // The plugin's CSP belongs to the plugin's responses only.
     expect(res.headers['content-security-policy']).toBeUndefined();
+  });
+});
+
+describe('pistreamPlugin start-up checks (a host app gets what the CLI gets)', () => {
+  let dir: string;
+  let clip: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pistream-plugin-'));
+    clip = join(dir, 'clip.mpg');
+    writeFileSync(clip, 'stands in for a video: nothing plays it before a viewer comes');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails registration, before anything streams, for a missing file, device or ffmpeg', async () => {
+    const missing = join(dir, 'missing.mp4');
+    await expect(register({ source: { kind: 'file', path: missing }, encoder: ENCODER })).rejects.toThrow(
+      new SourceCheckError('source', `file:${missing}`, 'no such file'),
+    );
+    const device = join(dir, 'video7');
+    const err = await register({ source: { kind: 'v4l2', device }, encoder: ENCODER }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceCheckError);
+    expect((err as Error).message).toBe(`pistream: source v4l2:${device}: no such device (ls /dev/video* lists them)`);
+    // The encoder's ffmpeg, whatever the source (an Observable of the host's too).
+    const ffmpeg = join(dir, 'no-ffmpeg');
+    for (const source of [{ kind: 'test' }, testPattern(ENCODER)]) {
+      await expect(register({ source, encoder: { ...ENCODER, ffmpeg } })).rejects.toThrow(`pistream: encoder.ffmpeg ${ffmpeg}: no such file`);
+    }
+  });
+
+  /** Registers, starts (the startup lines come in onPostStart) and stops a server; gives the plugin's log lines. */
+  async function startupLines(options: PistreamPluginOptions): Promise<{ msg: string; data: Record<string, unknown> }[]> {
+    const server = Hapi.server({ port: 0, host: '127.0.0.1' });
+    const lines: { msg: string; data: Record<string, unknown> }[] = [];
+    server.events.on('log', (event) => {
+      const data = event.data as { msg?: string } | undefined;
+      if (event.tags.includes('pistream') && data?.msg) lines.push({ msg: data.msg, data: data as Record<string, unknown> });
+    });
+    await server.register({ plugin: pistreamPlugin, options: { heartbeatMs: 0, ...options } });
+    await server.start();
+    await server.stop();
+    return lines;
+  }
+
+  it('names in its Source line what the source reads and which ffmpeg runs: path, how it was found, version', async () => {
+    const { path, origin } = resolveFfmpeg();
+    const { version } = await probeFfmpeg(path);
+    const how = { path: 'found on PATH', '@ffmpeg-installer/ffmpeg': 'the bundled @ffmpeg-installer/ffmpeg' }[origin as string];
+    const lines = await startupLines({ source: { kind: 'file', path: clip }, encoder: ENCODER });
+    const line = lines.find((l) => l.msg.startsWith('Source:'));
+    expect(line?.msg).toBe(`Source: video file ${clip}; ffmpeg ${version} at ${path} (${how})`);
+    expect(line?.data).toMatchObject({ source: 'file', target: clip, ffmpeg: { path, origin, version } });
+
+    const given = await startupLines({ source: { kind: 'v4l2', device: '/dev/null' }, encoder: { ...ENCODER, ffmpeg: path } });
+    expect(given.find((l) => l.msg.startsWith('Source:'))?.msg).toBe(
+      `Source: v4l2 /dev/null; ffmpeg ${version} at ${path} (from --ffmpeg/PISTREAM_FFMPEG, the encoder.ffmpeg option)`,
+    );
+  });
+
+  it('says once when the test pattern is too small for its barcode, so the page shows no latency figure', async () => {
+    const small = await startupLines({ source: { kind: 'test' }, encoder: { ...ENCODER, width: 320, height: 480 } });
+    expect(small.filter((l) => l.msg.includes('barcode')).map((l) => l.msg)).toEqual([
+      'Test pattern at 320x480, without its barcode (it needs at least 512x32): the page shows no latency figure (it reads the barcode)',
+    ]);
+    const full = await startupLines({ source: { kind: 'test' }, encoder: ENCODER });
+    expect(full.some((l) => l.msg.includes('barcode'))).toBe(false);
   });
 });
 

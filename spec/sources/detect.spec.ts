@@ -1,10 +1,11 @@
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lastValueFrom, NEVER, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, NEVER, toArray } from 'rxjs';
 import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
 import { detectSource, listLibcameraCameras, type DetectSourceOptions } from '../../src/sources/detect';
 import type { SourceOptions } from '../../src/sources/source-options';
+import { testPattern } from '../../src/sources/test-pattern';
 import { FAKE_CAMERA, fakeCameraFrame } from '../helpers/fake-camera-frames';
 import { reap, recordingSpawn } from '../helpers/recording-spawn';
 
@@ -63,6 +64,14 @@ describe('detectSource', () => {
     expect(patternOptions).toEqual([{ width: 64, height: 4, fps: 30, hflip: true, vflip: undefined, rotation: undefined }]);
   });
 
+  it('falls back to a test pattern of any size, 320 wide too (it leaves its barcode out)', async () => {
+    const found = await detectSource(options({ width: 320, height: 480, testPattern: (o) => testPattern(o) }));
+    expect(found.kind).toBe('test');
+    expect(found.target).toBeUndefined();
+    const frame = await firstValueFrom(found.source);
+    expect([frame.width, frame.height, frame.data.length]).toEqual([320, 480, (320 * 480 * 3) / 2]);
+  });
+
   it('picks rpicam-vid first when it lists a camera, and the source runs it', async () => {
     install('rpicam-vid');
     install('libcamera-vid');
@@ -71,6 +80,7 @@ describe('detectSource', () => {
     started.push(recorder);
     const found = await detectSource(options({ exists: () => true, spawn: recorder.spawn }));
     expect(found.kind).toBe('rpicam');
+    expect(found.target).toBe(join(bin, 'rpicam-vid'));
     expect(found.reasons).toEqual([]);
     const frames = await lastValueFrom(found.source.pipe(toArray()));
     expect(frames.map((f) => f.data)).toEqual([fakeCameraFrame(64, 4, 0), fakeCameraFrame(64, 4, 1)]);

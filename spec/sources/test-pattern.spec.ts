@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { map, take, tap, type SchedulerLike } from 'rxjs';
 import { BARCODE, readBarcode } from '../../src/barcode';
 import { yuv420Size, type Frame } from '../../src/frame';
@@ -142,11 +143,39 @@ describe('TestPatternRenderer', () => {
     expect(() => new TestPatternRenderer(512, 116).render(2 ** 32 - 1, Date.now())).not.toThrow();
   });
 
-  it('rejects sizes too small for the barcode, naming the minimum', () => {
-    expect(() => new TestPatternRenderer(510, 480)).toThrow('test pattern needs at least 512x116 for its barcode and clock, got 510x480');
-    expect(() => new TestPatternRenderer(320, 240)).toThrow(/at least 512x116/);
-    expect(() => new TestPatternRenderer(640, 114)).toThrow(/at least 512x116.*got 640x114/);
-    expect(() => testPattern({ width: 320, height: 240 })).toThrow(/at least 512x116/);
+  it('leaves the barcode out below 512x32, and still draws the clock, shrunk to fit the width', () => {
+    expect(new TestPatternRenderer(512, 32).barcode).toBe(true);
+    expect(new TestPatternRenderer(640, 480).barcode).toBe(true);
+    for (const [width, height] of [[510, 480], [320, 480], [640, 30], [2, 2]] as const) {
+      expect(new TestPatternRenderer(width, height).barcode).toBe(false);
+    }
+    // 320 wide: the clock box (12 glyphs at 4 px per dot: 296 x 36) at the top left, where the barcode would be.
+    const f = new TestPatternRenderer(320, 480).render(3, Date.UTC(2024, 0, 1, 12, 34, 56, 789));
+    expect(f.data.length).toBe(yuv420Size(320, 480));
+    const box: number[] = [];
+    for (let y = 8; y < 8 + 36; y++) for (let x = 8; x < 8 + 296; x++) box.push(f.data[y * 320 + x]!);
+    expect(new Set(box)).toEqual(new Set([16, 235]));
+    expect(box.filter((v) => v === 235).length).toBeGreaterThan(500);
+    // 160 wide: the clock at 1 px per dot (74 px wide), not cut off.
+    const narrow = new TestPatternRenderer(160, 120).render(3, 0);
+    const row = (y: number) => [...narrow.data.subarray(y * 160 + 8, y * 160 + 8 + 74)];
+    expect(row(8).every((v) => v === 16)).toBe(true);
+    expect(row(10).some((v) => v === 235)).toBe(true);
+    expect(() => testPattern({ width: 320, height: 240 })).not.toThrow();
+  });
+
+  it('renders every even size from 2x2 up: tightly packed frames, the barcode exactly from 512x32', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 300 }), fc.nat(2 ** 32 - 1), (w, h, seq) => {
+        const [width, height] = [2 * w, 2 * h];
+        const renderer = new TestPatternRenderer(width, height);
+        const frame = renderer.render(seq, 1_700_000_000_000 + seq);
+        expect(frame.data.length).toBe(yuv420Size(width, height));
+        expect(renderer.barcode).toBe(width >= 512 && height >= 32);
+        if (renderer.barcode) expect(readBarcode(lumaOf(frame))).toEqual({ frame: seq, time: (1_700_000_000_000 + seq) % 2 ** 32 });
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('rejects odd sizes', () => {

@@ -4,6 +4,8 @@ import { DEFAULTS, upgradeBurst } from '../defaults';
 import { parseAuthFile, type AuthOptions } from '../options/auth-users';
 import { PluginOptionsError, validatePluginOptions, type PistreamPluginOptions } from '../options/plugin-options';
 import type { LogLevel, PistreamConfig } from '../options/server-config';
+import { FFMPEG_ORIGIN_LABELS } from '../process/ffmpeg-path';
+import { SourceCheckError } from '../sources/open-source';
 import { version } from '../version';
 import { autoThreads, configSchema, envName, flagName, FLAGS, type FlagSpec } from './flags';
 
@@ -291,6 +293,40 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       plugin,
     },
   };
+}
+
+/** The flag or variable that set `key` in `argv` and `env` (a flag beats its variable), or undefined if neither did. */
+function originOf(key: string, argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const cmd = program(() => undefined);
+  try {
+    cmd.parse([...argv], { from: 'user' });
+  } catch {
+    return undefined;
+  }
+  if (cmd.opts<Record<string, unknown>>()[key] !== undefined) return flagName(key);
+  const fromEnv = env[envName(key)];
+  return fromEnv !== undefined && fromEnv.trim() !== '' ? envName(key) : undefined;
+}
+
+/**
+ * Maps what the server's start-up checks refused (a {@link SourceCheckError}: a missing file, device or camera
+ * program, an ffmpeg that is missing or does not run) to a {@link ConfigError} naming the flag or variable that set
+ * it, as a bad value is named (`--source file:/tmp/missing.mp4: no such file`); undefined for any other error.
+ * `argv` and `env` are what {@link parseCommandLine} was given.
+ * @example
+ * startServer(config).catch((err) => { const bad = fromStartupError(err, argv, env); if (bad) exit(bad.exitCode); });
+ */
+export function fromStartupError(err: unknown, argv: readonly string[], env: NodeJS.ProcessEnv): ConfigError | undefined {
+  if (!(err instanceof SourceCheckError)) return undefined;
+  const named = (key: string, value: string): string => {
+    const origin = originOf(key, argv, env) ?? flagName(key);
+    return origin.startsWith('--') ? `${origin} ${value}` : `${origin}=${value}`;
+  };
+  if (err.option === 'source') return new ConfigError(`${named('source', err.given ?? '')}: ${err.problem}`);
+  // Nothing found: the message already says to pass --ffmpeg or set PISTREAM_FFMPEG.
+  if (err.given === undefined) return new ConfigError(err.problem);
+  if (err.origin === 'option' || err.origin === 'env' || err.origin === undefined) return new ConfigError(`${named('ffmpeg', err.given)}: ${err.problem}`);
+  return new ConfigError(`ffmpeg ${err.given} (${FFMPEG_ORIGIN_LABELS[err.origin]}) ${err.problem}: pass --ffmpeg PATH to use another`);
 }
 
 /**

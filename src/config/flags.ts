@@ -95,7 +95,7 @@ export const FLAGS: readonly FlagSpec[] = [
     help: `video codec: ${mpeg1.id} (${mpeg1.label}, default bitrate ${mpeg1.defaultBitrate} kbit/s, GOP one second)`,
     schema: Joi.string(), allowed: mpeg1.id,
   },
-  { key: 'width', flag: '--width <px>', shown: String(DEFAULTS.width), target: 'plugin.encoder.width', help: 'frame width, even, 2–4094 (the test pattern needs at least 512, for its barcode)', ...number('an even whole number from 2 to 4094') },
+  { key: 'width', flag: '--width <px>', shown: String(DEFAULTS.width), target: 'plugin.encoder.width', help: "frame width, even, 2–4094 (below 512 the test pattern has no barcode, so the page shows no latency figure)", ...number('an even whole number from 2 to 4094') },
   { key: 'height', flag: '--height <px>', shown: String(DEFAULTS.height), target: 'plugin.encoder.height', help: 'frame height, even, 2–4094', ...number('an even whole number from 2 to 4094') },
   {
     key: 'fps', flag: '--fps <rate>', shown: String(DEFAULTS.fps), target: 'plugin.encoder.fps',

@@ -8,12 +8,8 @@ import { carries, type WireFormat } from '../formats/wire-format';
 import type { Frame } from '../frame';
 import type { Hub, HubOptions } from '../hub';
 import type { SourceSpec } from '../sources/open-source';
-import { BARCODE } from '../barcode';
 import type { AuthOptions } from './auth-users';
 import { trustProxy } from './client-address';
-
-/** The test pattern draws a barcode this wide, which the page and the benchmark read back. */
-const TEST_PATTERN_MIN_WIDTH = BARCODE.width;
 
 /** A second listener speaking only the original pistreaming protocol (`jsmp`) at any path, like the original's 8084. */
 export interface LegacyListenerOptions {
@@ -231,11 +227,6 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
   // The legacy listener speaks only the original protocol.
   if (value.legacyListener && !formats.some((format) => format.id === 'jsmp')) {
     throw new PluginOptionsError(['legacyListener'], 'needs the jsmp format among formats (it serves only the original protocol)');
-  }
-  // The test pattern writes a 512 px wide barcode that the page and the benchmark read back.
-  const spec = raw.source && !isObservable(raw.source) ? raw.source : undefined;
-  if (spec?.kind === 'test' && encoder && encoder.width < TEST_PATTERN_MIN_WIDTH) {
-    throw new PluginOptionsError(['encoder', 'width'], `must be at least ${TEST_PATTERN_MIN_WIDTH} with the test source (its barcode is ${TEST_PATTERN_MIN_WIDTH} px wide), got ${encoder.width}`);
   }
   // Joi hands back a shallow copy of an object it validated: keep the caller's own hub, source and scheduler.
   return {

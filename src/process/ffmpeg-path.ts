@@ -1,17 +1,27 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** Where the ffmpeg binary came from, for the startup log. */
 export type FfmpegOrigin = 'option' | 'env' | 'path' | '@ffmpeg-installer/ffmpeg';
+
+/** Each origin as the startup log says it: `ffmpeg 6.1.1 at /usr/bin/ffmpeg (found on PATH)`. */
+export const FFMPEG_ORIGIN_LABELS: Readonly<Record<FfmpegOrigin, string>> = {
+  option: 'from --ffmpeg/PISTREAM_FFMPEG, the encoder.ffmpeg option',
+  env: 'from PISTREAM_FFMPEG',
+  path: 'found on PATH',
+  '@ffmpeg-installer/ffmpeg': 'the bundled @ffmpeg-installer/ffmpeg',
+};
 
 export interface ResolvedFfmpeg {
   readonly path: string;
   readonly origin: FfmpegOrigin;
 }
 
+/** A file (not a folder: those have the x bit too) that may be executed. */
 function isExecutable(file: string): boolean {
   try {
+    if (!statSync(file).isFile()) return false;
     accessSync(file, constants.X_OK);
     return true;
   } catch {

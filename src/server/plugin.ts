@@ -4,12 +4,15 @@ import type { Plugin, RouteOptions, Request, Server, ServerRoute } from '@hapi/h
 import Inert from '@hapi/inert';
 import type { Logger } from 'pino';
 import { isObservable, type Subscription } from 'rxjs';
+import { BARCODE } from '../barcode';
+import { CODECS } from '../codecs';
 import { DEFAULTS } from '../defaults';
 import { jsmp } from '../formats/jsmp';
 import { createHub, type Hub } from '../hub';
 import { validatePluginOptions, type PistreamPluginOptions, type ValidPluginOptions } from '../options/plugin-options';
 import { ChildProcessError, childrenExited } from '../process/child-process';
-import { openSource } from '../sources/open-source';
+import { FFMPEG_ORIGIN_LABELS } from '../process/ffmpeg-path';
+import { checkFfmpeg, checkSource, openSource, type CheckedFfmpeg } from '../sources/open-source';
 import { AUTH_STRATEGY, createAuthenticator, registerAuthStrategy } from './auth';
 import { trustProxy } from '../options/client-address';
 import { healthRoute } from './health';
@@ -27,8 +30,11 @@ export interface PistreamPluginApi {
   readonly hub: Hub;
   /** Every viewer of every listener. */
   readonly viewers: ViewerServer;
-  /** Which source runs, and for `auto` why the others were not chosen. */
-  readonly source: { readonly kind: string; readonly reasons: readonly string[] };
+  /**
+   * Which source runs, what it reads (`target`: the file, device or camera program), for `auto` why the others
+   * were not chosen, and the ffmpeg that runs (checked at registration; none with a hub of the host's own).
+   */
+  readonly source: { readonly kind: string; readonly reasons: readonly string[]; readonly target?: string; readonly ffmpeg?: CheckedFfmpeg };
   /** The legacy listener's port once the server has started (with `legacyListener`), else undefined. */
   readonly legacyPort: number | undefined;
 }
@@ -90,12 +96,31 @@ function guarded(routes: ServerRoute | ServerRoute[], auth: RouteOptions['auth']
   return list.map((route) => ({ ...route, options: { ...(route.options as RouteOptions | undefined), auth } }));
 }
 
-async function hubFor(options: ValidPluginOptions): Promise<{ hub: Hub; kind: string; reasons: readonly string[] }> {
+/** What the plugin opened: the hub, and for the startup log the source and the ffmpeg it runs. */
+interface Opened {
+  readonly hub: Hub;
+  readonly kind: string;
+  readonly reasons: readonly string[];
+  readonly target?: string;
+  readonly ffmpeg?: CheckedFfmpeg;
+}
+
+/**
+ * Checks the source and ffmpeg (a missing file, device or camera program, or an ffmpeg that does not run, fails
+ * registration with a {@link SourceCheckError} rather than a pipeline that retries forever once someone watches),
+ * opens the source, and builds the hub; or takes the host's hub as it is.
+ */
+async function hubFor(options: ValidPluginOptions): Promise<Opened> {
   if (options.hub) return { hub: options.hub, kind: 'hub', reasons: [] };
   const encoder = options.encoder!;
   const source = options.source!;
+  // Every built-in codec encodes with ffmpeg; a host's own codec may not.
+  const encoderFfmpeg = CODECS.includes(options.codec);
+  const { ffmpeg } = isObservable(source)
+    ? { ffmpeg: encoderFfmpeg ? await checkFfmpeg(encoder.ffmpeg) : undefined }
+    : await checkSource(source, { ffmpeg: encoder.ffmpeg, encoder: encoderFfmpeg });
   const opened = isObservable(source)
-    ? { source, kind: 'observable', reasons: [], fullRange: false }
+    ? { source, kind: 'observable', reasons: [], fullRange: false, target: undefined }
     : await openSource(source, { width: encoder.width, height: encoder.height, fps: encoder.fps, ffmpeg: encoder.ffmpeg });
   const hub = createHub({
     source: opened.source,
@@ -107,7 +132,17 @@ async function hubFor(options: ValidPluginOptions): Promise<{ hub: Hub; kind: st
     ...(options.restart ? { restart: options.restart } : {}),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
-  return { hub, kind: opened.kind, reasons: opened.reasons };
+  return { hub, kind: opened.kind, reasons: opened.reasons, ...(opened.target ? { target: opened.target } : {}), ...(ffmpeg ? { ffmpeg } : {}) };
+}
+
+/**
+ * The startup line about the source: what it is and reads, why `auto` passed over the others, and which ffmpeg
+ * runs, e.g. `Source: video file /home/pi/demo.mp4; ffmpeg 6.1.1 at /usr/bin/ffmpeg (found on PATH)`.
+ */
+function sourceLine({ kind, reasons, target, ffmpeg }: Omit<Opened, 'hub'>): string {
+  const why = reasons.length ? ` (${reasons.join('; ')})` : '';
+  const runs = ffmpeg ? `; ffmpeg ${ffmpeg.version} at ${ffmpeg.path} (${FFMPEG_ORIGIN_LABELS[ffmpeg.origin]})` : '';
+  return `Source: ${sourceLabel(kind)}${target ? ` ${target}` : ''}${why}${runs}`;
 }
 
 /** Starts the legacy listener: the original protocol at any path, on its own port. */
@@ -144,7 +179,8 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
   register: async (server: Server, rawOptions: PistreamPluginOptions) => {
     const options = validatePluginOptions(rawOptions);
     const log = logger(server);
-    const { hub, kind, reasons } = await hubFor(options);
+    const opened = await hubFor(options);
+    const { hub, kind, reasons, target, ffmpeg } = opened;
     const restartLog = hub.restarts$.subscribe(({ error, attempt, delayMs }) => logRestart(log, error, attempt, delayMs));
 
     const prefix = server.realm.modifiers.route.prefix ?? '';
@@ -185,7 +221,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     let legacy: HttpServer | undefined;
     server.expose('hub', hub);
     server.expose('viewers', viewers);
-    server.expose('source', { kind, reasons });
+    server.expose('source', { kind, reasons, ...(target ? { target } : {}), ...(ffmpeg ? { ffmpeg } : {}) });
     Object.defineProperty(server.plugins.pistream, 'legacyPort', {
       enumerable: true,
       get: () => (legacy?.listening ? (legacy.address() as AddressInfo).port : undefined),
@@ -193,10 +229,13 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
 
     let keepAlive: Subscription | undefined;
     server.ext('onPostStart', async () => {
-      const why = reasons.length ? ` (${reasons.join('; ')})` : '';
-      log('info', `Source: ${sourceLabel(kind)}${why}`, { source: kind, reasons });
+      log('info', sourceLine(opened), { source: kind, reasons, ...(target ? { target } : {}), ...(ffmpeg ? { ffmpeg } : {}) });
       if (options.encoder) {
         const e = options.encoder;
+        if (kind === 'test' && (e.width < BARCODE.width || e.height < BARCODE.height)) {
+          log('info', `Test pattern at ${e.width}x${e.height}, without its barcode (it needs at least ${BARCODE.width}x${BARCODE.height}): ` +
+            "the page shows no latency figure (it reads the barcode)", { width: e.width, height: e.height });
+        }
         const rate = e.quality !== undefined ? `quantiser ${e.quality}` : `${e.bitrate ?? options.codec.defaultBitrate} kbit/s`;
         log('info', `Encoding ${options.codec.label} ${e.width}x${e.height} at ${Number(e.fps.toFixed(3))} fps, ${rate}, ` +
           `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; camera ${options.alwaysOn ? 'always on' : `on demand (stops ${options.graceMs / 1000} s after the last viewer)`}`);

@@ -13,6 +13,8 @@ export type SourceKind = 'rpicam' | 'libcamera' | 'raspivid' | 'v4l2' | 'test';
 export interface DetectedSource {
   readonly source: Observable<Frame>;
   readonly kind: SourceKind;
+  /** What it reads, for the startup log: the camera program's path or the V4L2 device (none for the test pattern). */
+  readonly target?: string;
   /** Why each candidate tried before the chosen one was not chosen, e.g. `"rpicam-vid: not on PATH"`. */
   readonly reasons: string[];
 }
@@ -87,12 +89,12 @@ export async function detectSource(options: DetectSourceOptions): Promise<Detect
       reasons.push(`${name}: ${unusable}`);
       continue;
     }
-    return { source: rpicam({ ...options, command: program }), kind, reasons };
+    return { source: rpicam({ ...options, command: program }), kind, target: program, reasons };
   }
 
   const raspividyuv = which('raspividyuv', pathEnv);
   if (raspividyuv !== undefined) {
-    return { source: raspivid({ ...options, command: raspividyuv, pathEnv }), kind: 'raspivid', reasons };
+    return { source: raspivid({ ...options, command: raspividyuv, pathEnv }), kind: 'raspivid', target: raspividyuv, reasons };
   }
   reasons.push('raspividyuv: not on PATH');
 
@@ -101,7 +103,7 @@ export async function detectSource(options: DetectSourceOptions): Promise<Detect
   } else {
     try {
       const ffmpeg = resolveFfmpeg(options.ffmpeg).path;
-      return { source: v4l2({ ...options, device, ffmpeg }), kind: 'v4l2', reasons };
+      return { source: v4l2({ ...options, device, ffmpeg }), kind: 'v4l2', target: device, reasons };
     } catch (err) {
       reasons.push(`v4l2: ${device} exists but ${err instanceof Error ? err.message : String(err)}`);
     }

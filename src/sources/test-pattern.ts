@@ -3,7 +3,7 @@ import { drawBarcode, BARCODE } from '../barcode';
 import { assertFrameSize, yuv420Size, type Frame } from '../frame';
 
 export interface TestPatternOptions {
-  /** Default 640. At least 512, so the barcode fits. */
+  /** Default 640. Below 512 the pattern has no barcode (it is 512 px wide), so the page shows no latency figure. */
   readonly width?: number;
   /** Default 480. */
   readonly height?: number;
@@ -31,29 +31,45 @@ const GLYPHS: Record<string, string> = {
   '#': '01010010101111101010111110101001010',
 };
 
-const SCALE = 4;
+/** The largest glyph scale (pixels per glyph dot): 4, so the clock reads at a glance on a phone. */
+const MAX_SCALE = 4;
 
-/** Draws white text on a black, colourless box into an I420 frame (x0, y0 even). */
-function drawText(y: Buffer, width: number, height: number, text: string, x0: number, y0: number): void {
-  const w = 6 * SCALE * text.length + 2 * SCALE;
-  const h = 9 * SCALE;
+/** Left edge of the clock and frame number boxes. */
+const TEXT_X = 8;
+
+/** Width in pixels of a text box of `chars` glyphs at `scale` (each glyph 6 dots wide, a dot of margin each side). */
+const textWidth = (chars: number, scale: number): number => 6 * scale * chars + 2 * scale;
+
+/** Height in pixels of a text box at `scale` (7 dots of glyph, a dot of margin above and below). */
+const textHeight = (scale: number): number => 9 * scale;
+
+/**
+ * Draws white text on a black, colourless box into an I420 frame (x0, y0 even), clipped to the frame: a pattern
+ * too small for the whole clock still shows what fits.
+ */
+function drawText(y: Buffer, width: number, height: number, text: string, x0: number, y0: number, scale: number): void {
+  const right = Math.min(width, x0 + textWidth(text.length, scale));
+  const bottom = Math.min(height, y0 + textHeight(scale));
+  if (x0 >= right || y0 >= bottom) return;
   // A dark box behind the text keeps it readable over the moving background.
-  for (let row = y0; row < y0 + h; row++) y.fill(16, row * width + x0, row * width + x0 + w);
+  for (let row = y0; row < bottom; row++) y.fill(16, row * width + x0, row * width + right);
   const cw = width >> 1;
   const uOff = width * height;
   const vOff = uOff + cw * (height >> 1);
-  for (let row = y0 >> 1; row < (y0 + h) >> 1; row++) {
-    y.fill(128, uOff + row * cw + (x0 >> 1), uOff + row * cw + ((x0 + w) >> 1));
-    y.fill(128, vOff + row * cw + (x0 >> 1), vOff + row * cw + ((x0 + w) >> 1));
+  for (let row = y0 >> 1; row < bottom >> 1; row++) {
+    y.fill(128, uOff + row * cw + (x0 >> 1), uOff + row * cw + (right >> 1));
+    y.fill(128, vOff + row * cw + (x0 >> 1), vOff + row * cw + (right >> 1));
   }
   [...text].forEach((ch, i) => {
     const glyph = GLYPHS[ch] ?? GLYPHS[' ']!;
     for (let gy = 0; gy < 7; gy++)
       for (let gx = 0; gx < 5; gx++) {
         if (glyph[gy * 5 + gx] !== '1') continue;
-        const px = x0 + SCALE + (i * 6 + gx) * SCALE;
-        const py = y0 + SCALE + gy * SCALE;
-        for (let dy = 0; dy < SCALE; dy++) y.fill(235, (py + dy) * width + px, (py + dy) * width + px + SCALE);
+        const px = x0 + scale + (i * 6 + gx) * scale;
+        const py = y0 + scale + gy * scale;
+        const end = Math.min(px + scale, right);
+        if (px >= end) continue;
+        for (let dy = 0; dy < scale && py + dy < bottom; dy++) y.fill(235, (py + dy) * width + px, (py + dy) * width + end);
       }
   });
 }
@@ -73,18 +89,24 @@ export class TestPatternRenderer {
   private readonly bgU: Buffer;
   private readonly bgV: Buffer;
 
+  /** Whether the frames carry the barcode: only from {@link BARCODE}'s size up (512x32). */
+  readonly barcode: boolean;
+  /** Pixels per glyph dot of the clock and frame number: 4, less when the frame is too narrow for the clock. */
+  private readonly scale: number;
+  /** Where the clock's box starts (below the barcode when there is one). */
+  private readonly textTop: number;
+
   constructor(
     readonly width: number,
     readonly height: number,
   ) {
     assertFrameSize(width, height, 'test pattern');
-    // The barcode, then the clock and the frame number, each a 9-glyph-row box below it (see render()).
-    const minHeight = BARCODE.height + 8 + 10 * SCALE + 9 * SCALE;
-    if (width < BARCODE.width || height < minHeight) {
-      throw new RangeError(
-        `test pattern needs at least ${BARCODE.width}x${minHeight} for its barcode and clock, got ${width}x${height}`,
-      );
-    }
+    // Any size MPEG-1 can carry: without room for the barcode it is left out (and the page shows no latency
+    // figure), and the clock shrinks to fit the width, or is cut off at the smallest sizes.
+    this.barcode = width >= BARCODE.width && height >= BARCODE.height;
+    const clock = textWidth(clockText(0).length, 1);
+    this.scale = Math.max(1, Math.min(MAX_SCALE, Math.floor((width - 2 * TEXT_X) / clock)));
+    this.textTop = this.barcode ? BARCODE.height + 8 : 8;
     const w2 = width * 2;
     const cw2 = width; // chroma row of the double-width background
     this.bgY = Buffer.alloc(w2 * height);
@@ -120,23 +142,28 @@ export class TestPatternRenderer {
       this.bgV.copy(data, vOff + yy * cw, yy * width + cshift, yy * width + cshift + cw);
     }
     // A bright square bouncing across the lower half: motion the encoder must code.
-    const box = Math.min(64, height >> 2) & ~1;
+    const box = Math.min(64, height >> 2, width >> 2) & ~1;
     const spanX = width - box;
     const spanY = (height >> 1) - box;
-    const bx = Math.abs(((seq * 6) % (2 * spanX)) - spanX) & ~1;
-    const by = ((height >> 1) + Math.abs(((seq * 3) % (2 * spanY)) - spanY)) & ~1;
-    for (let yy = by; yy < by + box; yy++) data.fill(220, yy * width + bx, yy * width + bx + box);
-    drawBarcode(data, width, height, { frame: seq, time: capturedAt });
-    drawText(data, width, height, clockText(capturedAt), 8, BARCODE.height + 8);
-    drawText(data, width, height, `#${seq}`, 8, BARCODE.height + 8 + 10 * SCALE);
+    if (box > 0 && spanY > 0) {
+      const bx = Math.abs(((seq * 6) % (2 * spanX)) - spanX) & ~1;
+      const by = ((height >> 1) + Math.abs(((seq * 3) % (2 * spanY)) - spanY)) & ~1;
+      for (let yy = by; yy < by + box; yy++) data.fill(220, yy * width + bx, yy * width + bx + box);
+    }
+    if (this.barcode) drawBarcode(data, width, height, { frame: seq, time: capturedAt });
+    const { scale, textTop } = this;
+    drawText(data, width, height, clockText(capturedAt), TEXT_X, textTop, scale);
+    drawText(data, width, height, `#${seq}`, TEXT_X, textTop + textHeight(scale) + scale, scale);
     return { data, width, height, seq, capturedAt };
   }
 }
 
 /**
  * A built-in camera stand-in, in pure TypeScript: frames paced at `fps` on a fixed timeline (a late tick skips
- * the slots it missed rather than bursting), with a scrolling background, a bouncing box, a UTC clock and the
- * machine-readable barcode (frame number and capture time; see src/barcode.ts and docs/architecture.md). Cold: each subscription runs its own.
+ * the slots it missed rather than bursting), with a scrolling background, a bouncing box, a UTC clock and, from
+ * 512x32 up, the machine-readable barcode (frame number and capture time; see src/barcode.ts and
+ * docs/architecture.md) that the page's latency figure reads. Any frame size works: a smaller one has no barcode
+ * and a smaller clock. Cold: each subscription runs its own.
  *
  * @example
  * testPattern({ width: 640, height: 480, fps: 24 }).pipe(take(3)).subscribe((f) => console.log(f.seq, f.data.length));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { firstValueFrom, from, lastValueFrom, map, of, take, tap, toArray } from 'rxjs';
+import { concat, firstValueFrom, from, lastValueFrom, map, of, Subject, take, tap, toArray } from 'rxjs';
 import { readBarcode } from '../../../src/barcode';
-import { encodeMpeg1 } from '../../../src/codecs/mpeg1/encode-mpeg1';
+import { encodeMpeg1, STARTUP_FRAMES } from '../../../src/codecs/mpeg1/encode-mpeg1';
 import { createEncoderCounters, type EncodeOptions as EncoderOptions } from '../../../src/codecs/codec';
 import { probeFfmpeg, resolveFfmpeg } from '../../../src/process/ffmpeg-path';
 import { yuv420Size, type Frame } from '../../../src/frame';
@@ -139,18 +139,44 @@ describe('encodeMpeg1 (with the real ffmpeg)', () => {
     expect(() => encodeMpeg1(options({ fps: 15 }))).toThrow(/--allow-nonstandard-fps/);
   });
 
-  it('latest wins: frames offered faster than ffmpeg takes them are dropped and counted, never queued', async () => {
+  it(`while ffmpeg starts, the first ${STARTUP_FRAMES} frames after the one being written wait for it, in order; later ones are dropped`, async () => {
     const renderer = new TestPatternRenderer(W, H);
     const few = [0, 1, 2, 3].map((i) => renderer.render(i, i * 10));
     const frames = Array.from({ length: 200 }, (_, seq) => ({ ...few[seq % 4]!, seq, capturedAt: seq * 10 }));
     const counters = createEncoderCounters();
+    // All 200 arrive in one synchronous burst, before ffmpeg can have read any: frame 0 is written, the next
+    // STARTUP_FRAMES wait, the rest are dropped and counted.
     const pictures = await lastValueFrom(from(frames).pipe(encodeMpeg1(options({ counters })), toArray()));
-    expect(counters.framesIn).toBe(200);
-    expect(counters.framesDropped).toBeGreaterThan(0);
-    expect(counters.pictures).toBe(pictures.length);
-    expect(counters.pictures + counters.framesDropped).toBe(200);
-    // All 200 arrive in one synchronous burst: only the first is written while ffmpeg is still reading it.
-    expect(pictures.map((p) => [p.seq, p.capturedAt, p.keyframe])).toEqual([[0, 0, true]]);
+    const kept = STARTUP_FRAMES + 1;
+    expect(STARTUP_FRAMES).toBeGreaterThanOrEqual(4); // ffmpeg's start takes a few frame periods
+    expect(pictures.slice(0, 4).map((p) => p.seq)).toEqual([0, 1, 2, 3]);
+    expect(pictures.map((p) => [p.seq, p.capturedAt])).toEqual(Array.from({ length: kept }, (_, seq) => [seq, seq * 10]));
+    expect(pictures.map((p) => p.keyframe)).toEqual(Array.from({ length: kept }, (_, i) => i % 12 === 0));
+    expect(counters).toMatchObject({ framesIn: 200, framesDropped: 200 - kept, pictures: kept });
+  });
+
+  it('latest wins once ffmpeg runs: frames offered faster than ffmpeg takes them are dropped and counted, never queued', async () => {
+    const renderer = new TestPatternRenderer(W, H);
+    const few = [0, 1, 2, 3].map((i) => renderer.render(i, i * 10));
+    const frame = (seq: number): Frame => ({ ...few[seq % 4]!, seq, capturedAt: seq * 10 });
+    const frames = new Subject<Frame>();
+    const counters = createEncoderCounters();
+    // Frame 0 as the encoder subscribes (once ffmpeg is spawned), then whatever the subject gets.
+    const pictures = await lastValueFrom(
+      concat(of(frame(0)), frames).pipe(
+        encodeMpeg1(options({ counters })),
+        tap((picture) => {
+          if (picture.seq !== 0) return;
+          // ffmpeg has made its first picture (so it has read frame 0): 200 more in one synchronous burst.
+          for (let seq = 1; seq <= 200; seq++) frames.next(frame(seq));
+          frames.complete();
+        }),
+        toArray(),
+      ),
+    );
+    // Only the first of the burst is written; the rest find it still being written and are dropped, not queued.
+    expect(pictures.map((p) => [p.seq, p.capturedAt, p.keyframe])).toEqual([[0, 0, true], [1, 10, false]]);
+    expect(counters).toMatchObject({ framesIn: 201, framesDropped: 199, pictures: 2 });
   });
 
   it('kills ffmpeg when unsubscribed, and its PID is gone', async () => {

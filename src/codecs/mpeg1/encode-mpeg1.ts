@@ -15,9 +15,17 @@ import { describePicture } from './start-codes';
 const MAX_IN_FLIGHT = 64;
 
 /**
+ * How many frames may wait for ffmpeg to start (until its first picture): its start takes a few frame periods
+ * (about 100 ms here, more on a Pi Zero), and without the wait the first frames after frame 0 were dropped.
+ * Beyond this, later ones are dropped; after the first picture, none wait.
+ */
+export const STARTUP_FRAMES = 8;
+
+/**
  * Encodes frames to MPEG-1 pictures with one ffmpeg child per subscription. Frames go to ffmpeg's
- * stdin **latest wins**: a frame that arrives while the previous one is still being written is dropped and
- * counted, never queued. Each picture is emitted the moment ffmpeg has written its last byte (ffmpeg's `mpjpeg`
+ * stdin **latest wins**: once ffmpeg runs, a frame that arrives while the previous one is still being written is
+ * dropped and counted, never queued. Only while ffmpeg starts (until its first picture) do the first
+ * {@link STARTUP_FRAMES} frames wait for it, in order, so a stream starts #0, #1, #2 rather than #0, #2. Each picture is emitted the moment ffmpeg has written its last byte (ffmpeg's `mpjpeg`
  * framing carries its length), carrying the `seq` and `capturedAt` of the frame it encodes.
  *
  * Errors: a frame of the wrong size (naming both sizes), options ffmpeg cannot do, a missing ffmpeg, ffmpeg
@@ -39,10 +47,22 @@ export function encodeMpeg1(input: EncodeOptions): OperatorFunction<Frame, Mpeg1
       return from(probeFfmpeg(ffmpeg.path)).pipe(
         switchMap((caps): Observable<Mpeg1Picture> => {
           const inFlight: FrameMeta[] = [];
+          // Until ffmpeg's first picture, frames that find a write in progress wait here (at most STARTUP_FRAMES).
+          const waiting: Frame[] = [];
+          let started = false;
           const feed = (stdin: Writable, fail: (err: unknown) => void) => {
             let writing = false;
+            const write = (frame: Frame): void => {
+              inFlight.push({ seq: frame.seq, capturedAt: frame.capturedAt });
+              if (inFlight.length > MAX_IN_FLIGHT) inFlight.shift();
+              // A whole frame is far above the stream's high-water mark, so write() returns false until
+              // ffmpeg has read all but the last pipe-full: that is exactly "not yet drained".
+              writing = !stdin.write(frame.data);
+            };
             const onDrain = (): void => {
               writing = false;
+              // Small frames may all fit under the high-water mark: write on until one does not (or none wait).
+              while (!writing && waiting.length > 0) write(waiting.shift()!);
             };
             stdin.on('drain', onDrain);
             const subscription = frames$.subscribe({
@@ -57,22 +77,25 @@ export function encodeMpeg1(input: EncodeOptions): OperatorFunction<Frame, Mpeg1
                   return;
                 }
                 counters.framesIn++;
-                if (writing) {
+                if (!writing && waiting.length === 0) {
+                  write(frame);
+                } else if (!started && waiting.length < STARTUP_FRAMES) {
+                  waiting.push(frame);
+                } else {
                   counters.framesDropped++;
-                  return;
                 }
-                inFlight.push({ seq: frame.seq, capturedAt: frame.capturedAt });
-                if (inFlight.length > MAX_IN_FLIGHT) inFlight.shift();
-                // A whole frame is far above the stream's high-water mark, so write() returns false until
-                // ffmpeg has read all but the last pipe-full: that is exactly "not yet drained".
-                writing = !stdin.write(frame.data);
               },
               error: fail,
-              complete: () => stdin.end(),
+              complete: () => {
+                // The frames still waiting for ffmpeg's start go first (the stream buffers them for the pipe).
+                for (const frame of waiting.splice(0)) write(frame);
+                stdin.end();
+              },
             });
             return () => {
               subscription.unsubscribe();
               stdin.off('drain', onDrain);
+              waiting.length = 0;
             };
           };
           return fromChildProcess(ffmpeg.path, encoderArgs(options, caps.fpsMode), {
@@ -86,6 +109,7 @@ export function encodeMpeg1(input: EncodeOptions): OperatorFunction<Frame, Mpeg1
               if (!info) throw new Error(`ffmpeg wrote ${data.length} bytes that are not an MPEG-1 picture`);
               const meta = inFlight.shift();
               counters.pictures++;
+              started = true;
               return {
                 data,
                 codec: 'mpeg1',
