@@ -85,6 +85,10 @@ describe('log lines through hapi-pino (JSON)', () => {
     const { server, find } = await loggingServer({ source: { kind: 'test' }, encoder: ENCODER });
     try {
       expect(find(/^Source:/)).toEqual([expect.objectContaining({ level: 30, msg: expect.stringMatching(/^Source: test pattern; ffmpeg \S+ at \S+ \(.+\)$/), source: 'test', reasons: [] })]);
+      // The test pattern is no camera: the encoding line says "source on demand".
+      expect(find(/^Encoding/).map((l) => l.msg)).toEqual([
+        'Encoding MPEG-1 640x480 at 24 fps, 800 kbit/s, GOP 24; source on demand (stops 5 s after the last viewer)',
+      ]);
     } finally {
       await server.stop();
     }

@@ -47,6 +47,9 @@ declare module '@hapi/hapi' {
 
 type Log = (level: 'info' | 'warn', message: string, details?: object) => void;
 
+/** Sources that are cameras, for wording: a file or the test pattern is not called a camera. */
+const CAMERA_KINDS: ReadonlySet<string> = new Set(['rpicam', 'libcamera', 'raspivid', 'v4l2']);
+
 /**
  * Logs through hapi-pino's logger when the server has one, else as a hapi server event. Each message is one
  * self-contained line (a terminal shows the message only, see `prettyOptions()` in start-server.ts); `details` are
@@ -238,7 +241,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
         }
         const rate = e.quality !== undefined ? `quantiser ${e.quality}` : `${e.bitrate ?? options.codec.defaultBitrate} kbit/s`;
         log('info', `Encoding ${options.codec.label} ${e.width}x${e.height} at ${Number(e.fps.toFixed(3))} fps, ${rate}, ` +
-          `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; camera ${options.alwaysOn ? 'always on' : `on demand (stops ${options.graceMs / 1000} s after the last viewer)`}`);
+          `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; ${CAMERA_KINDS.has(kind) ? 'camera' : 'source'} ${options.alwaysOn ? 'always on' : `on demand (stops ${options.graceMs / 1000} s after the last viewer)`}`);
       }
       if (options.legacyListener) {
         legacy = await listenLegacy(server, options.legacyListener, viewers);
