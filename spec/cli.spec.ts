@@ -338,24 +338,8 @@ describe('pistream (a real process)', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'serves the test pattern; on %s closes a watching viewer with 1001, exits 0 and leaves no ffmpeg',
     async (signal) => {
-      const child = spawn(
-        process.execPath,
-        ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), '--source', 'test', '--port', '0', '--host', '127.0.0.1'],
-        { cwd: root, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const { child, port, exited, kill } = await startCli(['--source', 'test', '--port', '0', '--host', '127.0.0.1']);
       try {
-        let output = '';
-        const port = await new Promise<number>((resolve, reject) => {
-          const onData = (chunk: Buffer) => {
-            output += chunk.toString();
-            const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-            if (match) resolve(Number(match[1]));
-          };
-          child.stdout.on('data', onData);
-          child.stderr.on('data', onData);
-          child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${output}`)));
-        });
         const viewer = await connect(`ws://127.0.0.1:${port}/stream`);
         await viewer.received(1);
         // The encoder runs as a child of the CLI process while someone watches.
@@ -366,10 +350,7 @@ describe('pistream (a real process)', () => {
         expect(await exited).toBe(0);
         for (const pid of ffmpegPids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
       } finally {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGKILL');
-          await exited;
-        }
+        await kill();
       }
     },
   );

@@ -2,30 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Hapi from '@hapi/hapi';
-import { map } from 'rxjs';
 import { ConfigError, parseConfig } from '../../src/config/command-line';
-import { createHub, type Hub } from '../../src/hub';
 import { hashPassword, parseAuthFile } from '../../src/options/auth-users';
 import { createAuthenticator, safeEqual } from '../../src/server/auth';
 import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
-import { testPattern } from '../../src/sources/test-pattern';
 import { describeBrowser, openPage } from '../helpers/browser';
-import { pic } from '../helpers/pictures';
 import { connect, refusedStatus, type WsClient } from '../helpers/ws-client';
+import { standInHub } from '../helpers/stand-in-hub';
 
-const ENCODER = { width: 640, height: 480, fps: 24 } as const;
 const TOKEN = 'sesame-0123456789';
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-
-/** A hub over the test pattern with a stand-in encoder (a keyframe per frame): real timing, no ffmpeg. */
-function standInHub(): Hub {
-  return createHub({
-    source: testPattern(ENCODER),
-    encoder: ENCODER,
-    encode: map((frame) => ({ ...pic('I', frame.seq), capturedAt: frame.capturedAt })),
-    graceMs: 0,
-  });
-}
 
 async function startPlugin(options: Partial<PistreamPluginOptions>, prefix?: string): Promise<Hapi.Server> {
   const server = Hapi.server({ port: 0, host: '127.0.0.1' });

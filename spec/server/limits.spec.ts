@@ -2,28 +2,15 @@ import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import Hapi from '@hapi/hapi';
-import { map } from 'rxjs';
 import { parseConfig } from '../../src/config/command-line';
 import { validatePluginOptions } from '../../src/options/plugin-options';
-import { createHub, type Hub } from '../../src/hub';
 import { pistreamPlugin } from '../../src/server/plugin';
 import { startServer, type RunningServer } from '../../src/server/start-server';
-import { testPattern } from '../../src/sources/test-pattern';
 import { ffmpegChildren, waitFor } from '../helpers/child-processes';
-import { pic } from '../helpers/pictures';
 import { connect, refusedStatus, type WsClient } from '../helpers/ws-client';
+import { standInHub } from '../helpers/stand-in-hub';
 
 const ROOT = join(__dirname, '..', '..');
-const ENCODER = { width: 640, height: 480, fps: 24 } as const;
-
-function standInHub(): Hub {
-  return createHub({
-    source: testPattern(ENCODER),
-    encoder: ENCODER,
-    encode: map((frame) => ({ ...pic('I', frame.seq), capturedAt: frame.capturedAt })),
-    graceMs: 0,
-  });
-}
 
 describe('limit flags', () => {
   it('default to 100 viewers, 10 s for headers, 5 upgrades a second per address', () => {

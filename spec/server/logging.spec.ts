@@ -2,14 +2,14 @@ import Hapi from '@hapi/hapi';
 import HapiPino from 'hapi-pino';
 import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { map, throwError } from 'rxjs';
-import { createHub, type Hub } from '../../src/hub';
+import { throwError } from 'rxjs';
+import { createHub } from '../../src/hub';
 import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
 import { loggerOptions, prettyOptions } from '../../src/server/start-server';
 import { testPattern } from '../../src/sources/test-pattern';
 import { waitFor } from '../helpers/child-processes';
-import { pic } from '../helpers/pictures';
 import { connect } from '../helpers/ws-client';
+import { standInHub } from '../helpers/stand-in-hub';
 
 // What the operator reads: each event is one line whose message says it all (a terminal shows only the message);
 // JSON lines, off a terminal, keep the same facts as fields.
@@ -20,16 +20,6 @@ interface LogLine {
   readonly level: number;
   readonly msg: string;
   readonly [field: string]: unknown;
-}
-
-/** A hub over the test pattern with a stand-in encoder (a keyframe per frame): real timing, no ffmpeg. */
-function standInHub(): Hub {
-  return createHub({
-    source: testPattern(ENCODER),
-    encoder: ENCODER,
-    encode: map((frame) => ({ ...pic('I', frame.seq), capturedAt: frame.capturedAt })),
-    graceMs: 0,
-  });
 }
 
 /** A hapi server on port 0 with hapi-pino (as startServer sets it up) logging JSON lines into `lines`. */

@@ -2,27 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Hapi from '@hapi/hapi';
-import { firstValueFrom, map, NEVER } from 'rxjs';
-import { createHub, type Hub } from '../../src/hub';
+import { firstValueFrom, NEVER } from 'rxjs';
 import { PluginOptionsError, validatePluginOptions } from '../../src/options/plugin-options';
 import { probeFfmpeg, resolveFfmpeg } from '../../src/process/ffmpeg-path';
 import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
 import { SourceCheckError } from '../../src/sources/open-source';
 import { testPattern } from '../../src/sources/test-pattern';
-import { pic } from '../helpers/pictures';
 import { connect } from '../helpers/ws-client';
+import { standInHub } from '../helpers/stand-in-hub';
 
 const ENCODER = { width: 640, height: 480, fps: 24 } as const;
-
-/** A hub over the test pattern with a stand-in encoder (a keyframe per frame): real timing, no ffmpeg. */
-function standInHub(): Hub {
-  return createHub({
-    source: testPattern(ENCODER),
-    encoder: ENCODER,
-    encode: map((frame) => ({ ...pic('I', frame.seq), capturedAt: frame.capturedAt })),
-    graceMs: 0,
-  });
-}
 
 async function register(options: unknown): Promise<Hapi.Server> {
   const server = Hapi.server();

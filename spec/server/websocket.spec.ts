@@ -1,16 +1,13 @@
 import { connect as netConnect } from 'node:net';
 import Hapi from '@hapi/hapi';
 import pino from 'pino';
-import { map } from 'rxjs';
 import { parseConfig } from '../../src/config/command-line';
-import { createHub, type Hub } from '../../src/hub';
 import { pistreamPlugin } from '../../src/server/plugin';
 import { startServer, type RunningServer } from '../../src/server/start-server';
-import { testPattern } from '../../src/sources/test-pattern';
 import { ffmpegChildren, waitFor } from '../helpers/child-processes';
 import { demuxPes, tsPackets, type PesUnit } from '../helpers/mpegts-demux';
-import { pic } from '../helpers/pictures';
 import { connect, refusedStatus, type WsClient } from '../helpers/ws-client';
+import { standInHub } from '../helpers/stand-in-hub';
 
 const SEQUENCE_HEADER = Buffer.from([0, 0, 1, 0xb3]);
 const JSMP_640_480 = Buffer.from([0x6a, 0x73, 0x6d, 0x70, 0x02, 0x80, 0x01, 0xe0]);
@@ -241,16 +238,6 @@ describe('WebSockets on a real server (test pattern through ffmpeg)', () => {
     });
   });
 });
-
-/** A hub over the test pattern with a stand-in encoder (a keyframe per frame): real sockets, no ffmpeg. */
-function standInHub(): Hub {
-  return createHub({
-    source: testPattern({ width: 640, height: 480, fps: 24 }),
-    encoder: { width: 640, height: 480, fps: 24 },
-    encode: map((frame) => ({ ...pic('I', frame.seq), capturedAt: frame.capturedAt })),
-    graceMs: 0,
-  });
-}
 
 describe('WebSockets through the plugin on a host app’s server', () => {
   let server: Hapi.Server;

@@ -1,15 +1,10 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Picture } from '../picture';
 import type { Gop } from './gop-cache';
+import { slowGate, type SlowGateOptions } from './slow-gate';
 
-export interface DeliverOptions<P extends Picture, R extends string> {
-  /** Asked once per picture the viewer could be sent: why it is behind (`'lag'`), or undefined when it keeps up. */
-  readonly slowReason: (picture: P) => R | undefined;
-  /** Told about each picture not delivered: for being slow (with `slowReason`'s reason), or `'resync'`. */
-  readonly onDrop?: (picture: P, reason: R | 'resync') => void;
-  /** Told when a viewer that was dropping resumes at a keyframe. */
-  readonly onResync?: (picture: P) => void;
-}
+/** What `deliver` is told and tells: the same as the slow-viewer gate it is built on. */
+export type DeliverOptions<P extends Picture, R extends string> = SlowGateOptions<P, R>;
 
 /**
  * The whole per-viewer path in one subscriber, fed by the hub's shared GOP updates: the first update replays the
@@ -26,32 +21,17 @@ export interface DeliverOptions<P extends Picture, R extends string> {
  *   .subscribe((p) => socket.send(p.wire));
  */
 export function deliver<P extends Picture, R extends string = never>(options: DeliverOptions<P, R>): OperatorFunction<Gop<P>, P> {
-  const { slowReason, onDrop, onResync } = options;
   return (source) =>
     new Observable<P>((subscriber) => {
       let joined = false;
       let started = false;
-      let resyncing = false;
+      const pass = slowGate(options);
       const offer = (picture: P): void => {
         if (!started) {
           if (!picture.keyframe) return;
           started = true;
         }
-        const slow = slowReason(picture);
-        if (slow !== undefined) {
-          resyncing = true;
-          onDrop?.(picture, slow);
-          return;
-        }
-        if (resyncing) {
-          if (!picture.keyframe) {
-            onDrop?.(picture, 'resync');
-            return;
-          }
-          resyncing = false;
-          onResync?.(picture);
-        }
-        subscriber.next(picture);
+        if (pass(picture)) subscriber.next(picture);
       };
       return source.subscribe({
         next: (gop) => {

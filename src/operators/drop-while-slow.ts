@@ -1,5 +1,6 @@
 import { defer, filter, type MonoTypeOperatorFunction } from 'rxjs';
 import type { Picture } from '../picture';
+import { slowGate } from './slow-gate';
 
 /**
  * Why a picture was not sent: the viewer was slow (`'slow'`, or the reason `isSlow` gave), or it had caught up
@@ -30,25 +31,18 @@ export interface DropWhileSlowOptions<P extends Picture, R extends string = neve
 export function dropWhileSlow<P extends Picture, R extends string = never>(options: DropWhileSlowOptions<P, R>): MonoTypeOperatorFunction<P> {
   const { isSlow, onDrop, onResync } = options;
   return (source) =>
-    defer(() => {
-      let resyncing = false;
-      return source.pipe(
-        filter((picture) => {
-          const slow = isSlow(picture);
-          if (slow) {
-            resyncing = true;
-            onDrop?.(picture, slow === true ? 'slow' : slow);
-            return false;
-          }
-          if (!resyncing) return true;
-          if (!picture.keyframe) {
-            onDrop?.(picture, 'resync');
-            return false;
-          }
-          resyncing = false;
-          onResync?.(picture);
-          return true;
-        }),
-      );
-    });
+    defer(() =>
+      source.pipe(
+        filter(
+          slowGate<P, R | 'slow'>({
+            slowReason: (picture) => {
+              const slow = isSlow(picture);
+              return slow === true ? 'slow' : slow || undefined;
+            },
+            ...(onDrop ? { onDrop } : {}),
+            ...(onResync ? { onResync } : {}),
+          }),
+        ),
+      ),
+    );
 }

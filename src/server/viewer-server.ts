@@ -9,6 +9,9 @@ import type { Authenticator } from './auth';
 import { clientAddress, type TrustProxy } from '../options/client-address';
 import type { RateLimiter } from './rate-limit';
 import { Viewer, type ViewerStats } from './viewer';
+import { watchedFor } from './watched-for';
+
+export { watchedFor };
 
 /** Counts over every viewer this server has had, gone ones included. */
 export type ViewerTotals = Omit<ViewerStats, 'acked' | 'lagPictures' | 'lagMs'>;
@@ -65,34 +68,6 @@ export interface ViewerServerOptions {
   readonly log?: (level: 'info' | 'warn', message: string, details?: object) => void;
 }
 
-/** `0.4 s`, `42 s`, `3 min 5 s`, `1 min`, `2 h 10 min`: how long a viewer watched, as a person reads it. */
-export function watchedFor(ms: number): string {
-  const seconds = Math.max(0, ms) / 1000;
-  if (seconds < 10) return `${Number(seconds.toFixed(1))} s`;
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  const [big, small] = s < 3600 ? [`${Math.floor(s / 60)} min`, `${s % 60} s`] : [`${Math.floor(s / 3600)} h`, `${Math.floor((s % 3600) / 60)} min`];
-  return small.startsWith('0 ') ? big : `${big} ${small}`;
-}
-
-/** How a socket ended, for the "viewer left" line: who closed it, with which code and why. */
-interface Ending {
-  /** The first close this server made, noted as it makes it. */
-  sent?: { readonly code: number; readonly reason: string };
-  /** The code of the close event (the peer's, or 1006 when the connection just went). */
-  code?: number;
-  /** Terminated by the heartbeat: no pong since the last ping. */
-  noPong?: boolean;
-}
-
-function endingText(ending: Ending): string {
-  if (ending.sent) return `${ending.sent.code} ${ending.sent.reason}`.trim();
-  if (ending.noPong) return 'no answer to ping';
-  if (ending.code === 1006) return 'connection lost';
-  if (ending.code === undefined || ending.code === 1005) return 'closed by the viewer';
-  return `closed by the viewer (${ending.code})`;
-}
-
 function reject(socket: Duplex, status: number, text: string, headers = ''): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${headers}Content-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
 }
@@ -107,7 +82,6 @@ export class ViewerServer {
   readonly viewers = new Set<Viewer>();
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: LIMITS.maxPayloadBytes });
   private readonly alive = new WeakSet<WebSocket>();
-  private readonly endings = new WeakMap<WebSocket, Ending>();
   private readonly scheduler: SchedulerLike;
   private heartbeat: Subscription | undefined;
   private closing = false;
@@ -229,7 +203,6 @@ export class ViewerServer {
     }
     this.alive.add(ws);
     ws.on('pong', () => this.alive.add(ws));
-    const ending = this.noteEnding(ws);
     const { hub, highWaterMark, maxLagMs, stuckMs } = this.options;
     const viewer = new Viewer(ws, {
       format,
@@ -242,53 +215,23 @@ export class ViewerServer {
       onClose: (v) => {
         if (this.viewers.delete(v)) addStats(this.departed, v.stats);
         const durationMs = this.scheduler.now() - v.connectedAt;
-        const how = endingText(ending);
+        const how = v.ending;
         log?.('info', `viewer left ${where} ${address} after ${watchedFor(durationMs)}, ${how} (${this.viewers.size} watching)`, {
           format: format.id, path: where, address, closeCode: v.closeCode, closed: how, durationMs, viewers: this.viewers.size, ...v.stats,
         });
       },
     });
-    this.noteClose(viewer, ending);
     this.viewers.add(viewer);
     log?.('info', `viewer joined ${where} ${address} (${this.viewers.size} watching)`, {
       format: format.id, path: where, address, viewers: this.viewers.size,
     });
   }
 
-  /**
-   * Starts noting how `ws` ends: the close event's code. Called before the Viewer exists, so this listener runs
-   * before the Viewer's own, which logs.
-   */
-  private noteEnding(ws: WebSocket): Ending {
-    const ending: Ending = {};
-    this.endings.set(ws, ending);
-    ws.once('close', (code: number) => (ending.code = code));
-    return ending;
-  }
-
-  /**
-   * Notes the code and reason `viewer` is closed with by this server: the Viewer closes itself in several places
-   * (too slow, a bad message, the stream failed or ended) and this server on shutdown, all through `close()`.
-   */
-  private noteClose(viewer: Viewer, ending: Ending): void {
-    // Closed while it was being made (a hub that had already ended): the code is all there is.
-    if (viewer.closeCode !== undefined) ending.sent = { code: viewer.closeCode, reason: '' };
-    const close = viewer.close.bind(viewer);
-    viewer.close = (code, reason) => {
-      const before = viewer.closeCode;
-      close(code, reason);
-      // Only a close that took (a viewer already closed or cut off ignores it).
-      if (before === undefined && viewer.closeCode === code) ending.sent ??= { code, reason };
-    };
-  }
-
   private ping(): void {
     for (const viewer of this.viewers) {
       const ws = viewer.socket;
       if (!this.alive.has(ws)) {
-        const ending = this.endings.get(ws);
-        if (ending) ending.noPong = true;
-        viewer.terminate();
+        viewer.terminate('no answer to ping');
         continue;
       }
       this.alive.delete(ws);

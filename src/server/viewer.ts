@@ -65,8 +65,13 @@ export class Viewer {
     lagMs: 0,
   };
   readonly connectedAt: number;
-  /** The code this server closed the socket with (undefined: not closed by us). */
+  /** The code and reason this server closed the socket with (undefined: not closed by us). */
   closeCode: number | undefined;
+  closeReason: string | undefined;
+  /** Why this server cut the connection without a closing handshake (a dead peer), if it did. */
+  private cutBecause: string | undefined;
+  /** The close event's code: the peer's, or 1006 when the connection just went. */
+  private peerCode: number | undefined;
   private subscription: Subscription | undefined;
   private closed = false;
   private readonly scheduler: SchedulerLike;
@@ -139,6 +144,7 @@ export class Viewer {
     if (this.closed) return;
     this.closed = true;
     this.closeCode = code;
+    this.closeReason = reason;
     this.subscription?.unsubscribe();
     this.stopStuckTimer();
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
@@ -146,12 +152,22 @@ export class Viewer {
     }
   }
 
-  /** Ends the connection at once, without a closing handshake (dead peers). */
-  terminate(): void {
+  /** Ends the connection at once, without a closing handshake (dead peers); `because` says why, for the log. */
+  terminate(because?: string): void {
+    if (!this.closed) this.cutBecause = because;
     this.closed = true;
     this.subscription?.unsubscribe();
     this.stopStuckTimer();
     this.socket.terminate();
+  }
+
+  /** How the viewer ended, for the "viewer left" log line: who closed it, with which code and why. */
+  get ending(): string {
+    if (this.closeCode !== undefined) return `${this.closeCode} ${this.closeReason ?? ''}`.trim();
+    if (this.cutBecause !== undefined) return this.cutBecause;
+    if (this.peerCode === 1006) return 'connection lost';
+    if (this.peerCode === undefined || this.peerCode === 1005) return 'closed by the viewer';
+    return `closed by the viewer (${this.peerCode})`;
   }
 
   /** Runs from the edge into slowness only, so the per-picture path allocates nothing. */
@@ -194,7 +210,8 @@ export class Viewer {
     }
   };
 
-  private readonly onSocketClose = (): void => {
+  private readonly onSocketClose = (code: number): void => {
+    this.peerCode = code;
     this.closed = true;
     this.subscription?.unsubscribe();
     this.stopStuckTimer();
