@@ -34,7 +34,13 @@ import type { MuxedPicture, Picture } from './picture';
 
 export interface HubOptions {
   /** The frames to encode: any `Observable<Frame>` (a camera source, the test pattern, your own). */
-  readonly source: Observable<Frame>;
+  readonly source?: Observable<Frame>;
+  /**
+   * Instead of `source`: pictures from a camera that encodes by itself (the Pi's hardware H.264 encoder), already
+   * the codec's. Spawned on the first subscriber and killed after the last, restarted on failure, like `source`
+   * and the encoder; `encoder` still describes the stream (size, rate).
+   */
+  readonly encodedSource?: Observable<Picture>;
   /** The codec to encode with. Default: MPEG-1. */
   readonly codec?: Codec;
   /** Encoder settings (size and fps must match the source's frames), checked by the codec's schema; `spawn`/`onSpawn` for tests. */
@@ -138,7 +144,7 @@ export interface Hub {
  * hub.stream('mpegts').subscribe((p) => socket.send(p.wire));
  */
 export function createHub(options: HubOptions): Hub {
-  const { source, codec = mpeg1, graceMs = DEFAULTS.graceMs, watchdogMs = DEFAULTS.watchdogMs, scheduler = asyncScheduler } = options;
+  const { source, encodedSource, codec = mpeg1, graceMs = DEFAULTS.graceMs, watchdogMs = DEFAULTS.watchdogMs, scheduler = asyncScheduler } = options;
   const formats = options.formats ?? FORMATS.filter((format) => carries(format, codec.id));
   for (const format of formats) {
     if (!carries(format, codec.id)) throw new Error(`wire format ${format.id} cannot carry ${codec.label} pictures`);
@@ -165,8 +171,9 @@ export function createHub(options: HubOptions): Hub {
     lastPictureAt: 0,
     wireBytes: Object.fromEntries(formats.map((format) => [format.id, 0])),
   };
+  if ((source === undefined) === (encodedSource === undefined)) throw new Error('a hub needs either a source of frames or an encoded source');
   // Checked now, so bad settings fail at creation rather than at the first viewer.
-  const encode = options.encode ?? codec.encode({ ...options.encoder, counters: encoderCounters });
+  const encode = encodedSource ? undefined : options.encode ?? codec.encode({ ...options.encoder, counters: encoderCounters });
   const restarts = new Subject<HubRestart>();
 
   // One run of the pipeline, from spawning the source and encoder to their failure.
@@ -176,8 +183,7 @@ export function createHub(options: HubOptions): Hub {
     stats.nextAttemptAt = undefined;
     // A live pipeline has no natural end: the camera or encoder exiting, even with status 0, is a failure
     // to restart from. Only close() and the last viewer leaving stop it.
-    return source.pipe(
-      encode,
+    return (encodedSource ?? source!.pipe(encode!)).pipe(
       concatWith(throwError(() => new Error('the source or encoder ended'))),
     );
   }).pipe(

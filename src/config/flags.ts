@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import Joi from 'joi';
+import { CODECS } from '../codecs';
 import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
-import { MPEG1_RATES_ALLOWED } from '../codecs/mpeg1/frame-rates';
 import { DEFAULTS, upgradeBurst } from '../defaults';
 import type { SourceSpec } from '../sources/open-source';
 import { LOG_LEVELS } from '../options/server-config';
@@ -92,15 +92,16 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   {
     key: 'codec', flag: '--codec <codec>', shown: mpeg1.id, target: 'plugin.codec',
-    help: `video codec: ${mpeg1.id} (${mpeg1.label}, default bitrate ${mpeg1.defaultBitrate} kbit/s, GOP one second)`,
-    schema: Joi.string(), allowed: mpeg1.id,
+    help: `video codec: ${CODECS.map((c) => `${c.id} (${c.label}, default bitrate ${c.defaultBitrate} kbit/s, GOP ${c.defaultGop(DEFAULTS.fps)} at ${DEFAULTS.fps} fps)`).join(', ')}; ` +
+      'h264 comes from the Pi camera\'s own encoder (no ffmpeg), or libx264 for the test pattern, V4L2 and files, and plays through WebCodecs',
+    schema: Joi.string(), allowed: CODECS.map((c) => c.id).join(' or '),
   },
   { key: 'width', flag: '--width <px>', shown: String(DEFAULTS.width), target: 'plugin.encoder.width', help: "frame width, even, 2–4094 (below 512 the test pattern has no barcode, so the page shows no latency figure)", ...number('an even whole number from 2 to 4094') },
   { key: 'height', flag: '--height <px>', shown: String(DEFAULTS.height), target: 'plugin.encoder.height', help: 'frame height, even, 2–4094', ...number('an even whole number from 2 to 4094') },
   {
     key: 'fps', flag: '--fps <rate>', shown: String(DEFAULTS.fps), target: 'plugin.encoder.fps',
-    help: 'frames per second (24, 29.97 or 30000/1001): MPEG-1 has codes only for 23.976, 24, 25, 29.97, 30, 50, 59.94 and 60',
-    schema: fpsText, allowed: MPEG1_RATES_ALLOWED,
+    help: 'frames per second (24, 29.97 or 30000/1001): MPEG-1 has codes only for 23.976, 24, 25, 29.97, 30, 50, 59.94 and 60; H.264 takes 1 to 120',
+    schema: fpsText, allowed: 'a number of frames per second, e.g. 24, 29.97 or 30000/1001',
   },
   {
     key: 'allowNonstandardFps', flag: '--allow-nonstandard-fps', shown: 'off', target: 'plugin.encoder.allowNonstandardFps',
@@ -108,8 +109,12 @@ export const FLAGS: readonly FlagSpec[] = [
       'under -strict unofficial; JSMpeg ignores the code while streaming, other players may not',
     schema: boolean, allowed: BOOLEAN,
   },
-  { key: 'bitrate', flag: '--bitrate <kbit/s>', shown: `${mpeg1.defaultBitrate} (MPEG-1)`, target: 'plugin.encoder.bitrate', help: 'target bitrate in kbit/s (not with --quality)', ...number('a whole number of kbit/s from 16 to 100000') },
-  { key: 'quality', flag: '--quality <2-31>', shown: 'off', target: 'plugin.encoder.quality', help: 'fixed quantiser instead of a bitrate: 2 is best and biggest, 31 worst; 4–6 looks good (not with --bitrate)', ...number('a whole number from 2 to 31') },
+  { key: 'bitrate', flag: '--bitrate <kbit/s>', shown: CODECS.map((c) => `${c.defaultBitrate} (${c.label})`).join(', '), target: 'plugin.encoder.bitrate', help: 'target bitrate in kbit/s (not with --quality)', ...number('a whole number of kbit/s from 16 to 100000') },
+  {
+    key: 'quality', flag: '--quality <q>', shown: 'off', target: 'plugin.encoder.quality',
+    help: 'fixed quality instead of a bitrate (not with --bitrate), lower is better and bigger: MPEG-1 a quantiser of 2–31 (4–6 looks good), H.264 a rate factor of 0–51 (18–28 looks good)',
+    ...number('a whole number (MPEG-1: 2 to 31; H.264: 0 to 51)'),
+  },
   {
     key: 'gop', flag: '--gop <frames>', shown: 'fps, rounded (one keyframe a second)', target: 'plugin.encoder.gop',
     help: 'pictures from one keyframe to the next; new viewers start at once from the cached GOP, so longer costs only recovery time after loss',

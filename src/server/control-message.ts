@@ -6,14 +6,7 @@
 
 import { LIMITS } from '../defaults';
 
-/** What public/protocol.js exports. */
-interface SharedProtocol {
-  readonly ACK: string;
-  ackMessage(frames: number): string;
-}
-
-// src/ and dist/ both sit one level below the package root, as public/ does (the package ships it).
-const shared = require('../../public/protocol.js') as SharedProtocol;
+import { protocol as shared } from '../protocol';
 
 /** Largest control message a viewer may send, in bytes; anything longer is a policy violation. */
 export const MAX_CONTROL_MESSAGE: number = LIMITS.controlMessageBytes;

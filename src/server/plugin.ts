@@ -20,6 +20,7 @@ import { createListener } from './listener';
 import { createMetrics, metricsRoute } from './metrics';
 import { addSecurityHeaders, JSMPEG_ROUTE, methodNotAllowedRoute, pageRoutes, webSocketPathRoutes } from './pages';
 import { RateLimiter } from './rate-limit';
+import { streamsRoute } from './streams';
 import { ViewerServer, type FormatPaths } from './viewer-server';
 import { version } from '../version';
 
@@ -213,6 +214,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       await server.register(Inert, { once: true });
       server.route(guarded(pageRoutes(), auth));
     }
+    server.route(guarded([streamsRoute(hub), methodNotAllowedRoute('/streams')], auth));
     // A plain GET of a stream path (a browser tab, curl) gets 426 and where the page is; other methods 405.
     for (const format of options.formats) server.route(guarded(webSocketPathRoutes(format, options.pages ? `${prefix}/` : undefined), auth));
     const monitorAuth = options.publicHealth ? undefined : auth;

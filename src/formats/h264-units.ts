@@ -1,0 +1,43 @@
+import { map } from 'rxjs';
+import type { H264Picture } from '../codecs/h264/h264-picture';
+import type { MuxedPicture, Picture } from '../picture';
+import { protocol } from '../protocol';
+import type { WireFormat } from './wire-format';
+
+const { UNIT_VERSION, UNIT_FLAG_KEY, UNIT_FIXED_SIZE } = protocol;
+
+/**
+ * One `/h264` message: the header public/protocol.js defines (version, key flag, size, seq, capture time, and on
+ * key units the codec string), then the access unit as it is (Annex B). One allocation and one copy per
+ * picture, made once for every viewer.
+ * @example
+ * unitMessage(au).subarray(0, 20); // 01 01 00 1f 02 80 01 e0 …: a key unit, header of 31 bytes, 640x480
+ */
+export function unitMessage(picture: H264Picture): Buffer {
+  const codec = picture.keyframe ? picture.codecString : '';
+  const size = UNIT_FIXED_SIZE + codec.length;
+  const message = Buffer.allocUnsafe(size + picture.data.length);
+  message.writeUInt8(UNIT_VERSION, 0);
+  message.writeUInt8(picture.keyframe ? UNIT_FLAG_KEY : 0, 1);
+  message.writeUInt16BE(size, 2);
+  message.writeUInt16BE(picture.width, 4);
+  message.writeUInt16BE(picture.height, 6);
+  message.writeUInt32BE(picture.seq >>> 0, 8);
+  message.writeDoubleBE(picture.capturedAt, 12);
+  message.write(codec, UNIT_FIXED_SIZE, 'latin1');
+  picture.data.copy(message, size);
+  return message;
+}
+
+/**
+ * H.264 for WebCodecs, at `/h264`: one binary message per access unit (header + Annex B), so the page hands
+ * each message to `VideoDecoder.decode()` as it arrives. Every viewer starts at a key unit, which carries the
+ * codec string to configure the decoder with (and a changed one when the camera's configuration changes).
+ */
+export const h264Units: WireFormat = {
+  id: 'h264',
+  label: 'H.264 access units (WebCodecs)',
+  path: '/h264',
+  codecs: ['h264'],
+  mux: () => map((picture: Picture): MuxedPicture => ({ ...picture, wire: unitMessage(picture as H264Picture), format: 'h264' })),
+};

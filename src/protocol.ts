@@ -1,0 +1,31 @@
+/**
+ * The wire facts the page and the server share, defined once in public/protocol.js (a plain script the page
+ * loads, and Node requires): the page's control messages and the `/h264` message header. This module types it.
+ */
+
+/** An `/h264` message header as {@link SharedProtocol.readUnitHeader} reads it. */
+export interface UnitHeader {
+  readonly version: number;
+  readonly key: boolean;
+  readonly width: number;
+  readonly height: number;
+  readonly seq: number;
+  readonly capturedAt: number;
+  /** The codec string, `''` when the unit carries none (delta units). */
+  readonly codec: string;
+  /** Where the access unit starts. */
+  readonly offset: number;
+}
+
+/** What public/protocol.js exports. */
+export interface SharedProtocol {
+  readonly ACK: string;
+  ackMessage(frames: number): string;
+  readonly UNIT_VERSION: number;
+  readonly UNIT_FLAG_KEY: number;
+  readonly UNIT_FIXED_SIZE: number;
+  readUnitHeader(buffer: ArrayBuffer): UnitHeader | null;
+}
+
+// src/ and dist/ both sit one level below the package root, as public/ does (the package ships it).
+export const protocol = require('../public/protocol.js') as SharedProtocol;

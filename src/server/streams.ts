@@ -1,0 +1,42 @@
+import type { ServerRoute } from '@hapi/hapi';
+import type { Hub } from '../hub';
+
+/** What `GET /streams` answers: the page asks it which player to use and where the stream is. */
+export interface StreamsInfo {
+  /** The hub's codec id: `'mpeg1'` or `'h264'`. */
+  readonly codec: string;
+  /** For people: `'H.264'`. */
+  readonly codecLabel: string;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** The wire formats served, with their WebSocket paths below the plugin's prefix (`'/h264'`). */
+  readonly formats: readonly { readonly id: string; readonly label: string; readonly path: string }[];
+}
+
+/** The answer of `GET /streams` for a hub (pure). */
+export function streamsInfo(hub: Hub): StreamsInfo {
+  return {
+    codec: hub.codec.id,
+    codecLabel: hub.codec.label,
+    width: hub.width,
+    height: hub.height,
+    fps: Number(hub.fps.toFixed(3)),
+    formats: hub.formats.map(({ id, label, path }) => ({ id, label, path })),
+  };
+}
+
+/**
+ * `GET /streams`: which codec the server sends and at which paths, so the page picks its player (WebCodecs for
+ * H.264, JSMpeg for MPEG-1) before opening a socket. Same auth as the page; never cached (a restart with another
+ * `--codec` must show at once).
+ */
+export function streamsRoute(hub: Hub): ServerRoute {
+  const info = streamsInfo(hub);
+  return {
+    method: 'GET',
+    path: '/streams',
+    options: { cache: { privacy: 'private', expiresIn: 0 } },
+    handler: () => info,
+  };
+}
