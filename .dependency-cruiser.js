@@ -5,12 +5,13 @@
 //
 // Layout, bottom to top (a layer may import the layers listed for it, never one above it):
 //   src/defaults.ts                      imports nothing from src
-//   src/frame.ts, picture.ts, barcode.ts leaf modules: only each other
+//   src/frame.ts, picture.ts, barcode.ts, protocol.ts   leaf modules: only each other (barcode and protocol type
+//                                        the scripts in public/ that the page and the server share)
 //   src/process/                         child-process edge + ffmpeg locator: only frame, picture, defaults
 //   src/operators/                       pure RxJS operators: only picture, frame, defaults
 //   src/sources/                         process/, frame, barcode, defaults, each other
 //   src/codecs/                          process/, frame, picture, defaults, operators/, each other
-//   src/formats/                         picture, frame, codecs/, defaults, operators/, each other
+//   src/formats/                         picture, frame, protocol, codecs/, defaults, operators/, each other
 //   src/hub.ts                           codecs/, formats/, operators/, picture, frame, defaults
 //   src/version.ts                       the package's version: imports nothing from src
 //   src/options/                         what a server accepts (the plugin's schema): codecs/, formats/, sources/,
@@ -28,7 +29,8 @@ const DEFAULTS = '^src/defaults[.]ts$';
 const FRAME = '^src/frame[.]ts$';
 const PICTURE = '^src/picture[.]ts$';
 const BARCODE = '^src/barcode[.]ts$';
-const LEAVES = '^src/(?:frame|picture|barcode)[.]ts$';
+const PROTOCOL = '^src/protocol[.]ts$';
+const LEAVES = '^src/(?:frame|picture|barcode|protocol)[.]ts$';
 const PROCESS = '^src/process/';
 const SOURCES = '^src/sources/';
 const CODECS = '^src/codecs/';
@@ -98,7 +100,7 @@ module.exports = {
     layer('layer-defaults', DEFAULTS, [],
       'src/defaults.ts is the single module of defaults and imports nothing from src.'),
     layer('layer-leaves', LEAVES, [LEAVES],
-      'src/frame.ts, src/picture.ts and src/barcode.ts are leaf modules: they import nothing from src except each other.'),
+      'src/frame.ts, src/picture.ts, src/barcode.ts and src/protocol.ts are leaf modules: they import nothing from src except each other.'),
     layer('layer-process', PROCESS, [FRAME, PICTURE, DEFAULTS],
       'src/process/ (child-process edge, ffmpeg locator) may import only src/frame.ts, src/picture.ts and src/defaults.ts from src.'),
     layer('layer-operators', OPERATORS, [PICTURE, FRAME, DEFAULTS],
@@ -109,8 +111,8 @@ module.exports = {
     layer('layer-codecs', CODECS, [PROCESS, FRAME, PICTURE, DEFAULTS, OPERATORS],
       'src/codecs/ may import only src/process/, frame, picture, defaults, operators/ and each other ' +
         '(not sources/, formats/, hub.ts, server/, config/).'),
-    layer('layer-formats', FORMATS, [PICTURE, FRAME, CODECS, DEFAULTS, OPERATORS],
-      'src/formats/ (wire formats) may import only picture, frame, codecs/, defaults, operators/ and each other ' +
+    layer('layer-formats', FORMATS, [PICTURE, FRAME, PROTOCOL, CODECS, DEFAULTS, OPERATORS],
+      'src/formats/ (wire formats) may import only picture, frame, protocol, codecs/, defaults, operators/ and each other ' +
         '(not hub.ts, server/, sources/, process/, config/).'),
     layer('layer-hub', HUB, [CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/hub.ts may import only codecs/, formats/, operators/, picture, frame and defaults (not sources/, process/, server/, config/).'),

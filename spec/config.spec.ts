@@ -94,6 +94,7 @@ describe('parseConfig', () => {
     ['--source', 'v4l2:/dev/video2', { plugin: { source: { kind: 'v4l2', device: '/dev/video2' } } }],
     ['--source', 'file:/tmp/a b.yuv', { plugin: { source: { kind: 'file', path: '/tmp/a b.yuv' } } }],
     ['--codec', 'mpeg1', { plugin: { codec: 'mpeg1' } }],
+    ['--codec', 'h264', { plugin: { codec: 'h264' } }],
     ['--width', '1280', { plugin: { encoder: { width: 1280 } } }],
     ['--height', '720', { plugin: { encoder: { height: 720 } } }],
     ['--fps', '30', { plugin: { encoder: { fps: 30 } } }],
@@ -307,14 +308,17 @@ describe('parseConfig', () => {
     [['--fps', '15'], {}, /^--fps must be one of MPEG-1's frame rates: .*60 \(5, 10, 12 or 15 only with --allow-nonstandard-fps\), got "15"$/],
     [['--fps', '100'], {}, /^--fps must be one of MPEG-1's frame rates/],
     [['--fps', '20', '--allow-nonstandard-fps'], {}, /^--fps must be one of MPEG-1's frame rates/],
-    [['--fps', 'fast'], {}, /^--fps must be one of MPEG-1's frame rates.*, got "fast"$/],
+    [['--fps', 'fast'], {}, /^--fps must be a number of frames per second, e.g. 24, 29.97 or 30000\/1001, got "fast"$/],
     [['--fps', '1/0'], {}, /^--fps must be one of/],
     [['--rotation', '90'], {}, /^--rotation must be 0 or 180 \(.*rotate it in the page's CSS\), got "90"$/],
     [['--rotation', '270'], {}, /^--rotation must be 0 or 180/],
     [['--source', 'rpicam', '--hflip', '--rotation', '90'], {}, /^--rotation must be 0 or 180/],
     [['--source', 'foo'], {}, /^--source must be auto, test, rpicam, libcamera, raspivid, v4l2\[:DEVICE\] or file:PATH, got "foo"$/],
     [['--source', 'file:'], {}, /^--source must be/],
-    [['--codec', 'h264'], {}, /^--codec must be mpeg1, got "h264"$/],
+    [['--codec', 'h265'], {}, /^--codec must be mpeg1 or h264, got "h265"$/],
+    [['--codec', 'h264', '--quality', '52'], {}, /^--quality must be a whole number from 0 to 51 \(a constant rate factor: lower is better\), got "52"$/],
+    [['--codec', 'h264', '--fps', '121'], {}, /^--fps must be a number of frames per second from 1 to 120, got "121"$/],
+    [['--codec', 'h264', '--legacy-port', '8084'], {}, /^--legacy-port serves the original protocol, which carries MPEG-1 only: use codec mpeg1 with it \(the codec is H.264\)/],
     [['--bitrate', '10', '--quality', '4'], {}, /^--bitrate and --quality cannot be used together/],
     [[], { PISTREAM_BITRATE: '900', PISTREAM_QUALITY: '4' }, /^PISTREAM_BITRATE and PISTREAM_QUALITY cannot be used together/],
     [['--bitrate', '10'], {}, /^--bitrate must be a whole number of kbit\/s from 16 to 100000, got "10"$/],
@@ -352,7 +356,7 @@ describe('parseConfig', () => {
     [[], { PISTREAM_HFLIP: 'maybe' }, /^PISTREAM_HFLIP must be true or false/],
     [[], { PISTREAM_ROTATION: '90' }, /^PISTREAM_ROTATION must be 0 or 180.*, got "90"$/],
     [[], { PISTREAM_FPS: '15' }, /^PISTREAM_FPS must be one of/],
-    [[], { PISTREAM_CODEC: 'vp8' }, /^PISTREAM_CODEC must be mpeg1, got "vp8"$/],
+    [[], { PISTREAM_CODEC: 'vp8' }, /^PISTREAM_CODEC must be mpeg1 or h264, got "vp8"$/],
   ];
 
   // A credential is never printed back, not even a malformed one: the message says what shape is wanted.
@@ -428,7 +432,7 @@ describe('flags and the plugin agree', () => {
   // Per flag that lands in the plugin's options: values that must be refused.
   const refused: Record<string, string[]> = {
     source: ['foo', 'file:', 'v4l2:', 'csi'],
-    codec: ['h264', 'MPEG1', 'object'],
+    codec: ['h265', 'MPEG1', 'object'],
     width: ['641', '4096', '0', '-2', '640.5', 'wide'],
     height: ['481', '4096', '0', 'tall'],
     fps: ['15', '100', '0', '-24', '1/0', '24/0', 'fast'],
@@ -563,7 +567,7 @@ describe('configSchema', () => {
     expect(configSchema.validate({ fps: '29.97' }).value).toEqual({ fps: 29.97 });
     // Which rates MPEG-1 has is the plugin's business.
     expect(configSchema.validate({ fps: '15' }).value).toEqual({ fps: 15 });
-    expect(configSchema.validate({ fps: 'fast' }).error?.message).toMatch(/^fps must be one of MPEG-1's frame rates/);
+    expect(configSchema.validate({ fps: 'fast' }).error?.message).toMatch(/^fps must be a number of frames per second/);
     expect(configSchema.validate({ threads: 'auto' }).value).toEqual({ threads: autoThreads() });
     expect(configSchema.validate({ allowOrigin: 'https://a.example/x, *' }).value).toEqual({ allowOrigin: ['https://a.example', '*'] });
     expect(configSchema.validate({ trustProxy: 'loopback,,10.0.0.0/8' }).value).toEqual({ trustProxy: ['loopback', '10.0.0.0/8'] });

@@ -58,11 +58,12 @@ describe('pistreamPlugin option validation', () => {
     [{ graceMs: -5 }, 'graceMs must be a whole number of ms from 0 to 86400000'],
     [{ maxLagMs: 60_001 }, 'maxLagMs must be a whole number of ms from 0 to 60000'],
     [{ allowOrigins: 'https://a.example' }, 'allowOrigins must be an array'],
-    [{ formats: ['hls'] }, 'formats.0 must be a list of wire format ids: mpegts, jsmp'],
-    [{ codec: 'h265' }, 'codec must be mpeg1, or a Codec value'],
+    [{ formats: ['hls'] }, 'formats.0 must be a list of wire format ids: mpegts, jsmp, h264'],
+    [{ codec: 'h265' }, 'codec must be mpeg1 or h264, or a Codec value'],
+    [{ formats: ['h264'] }, 'formats cannot include h264: it does not carry MPEG-1'],
     [{ legacyListener: { port: 70000 } }, 'legacyListener.port must be a whole number from 0 to 65535'],
     [{ camera: true }, 'camera is not allowed'],
-    [{ formats: ['mpegts'], legacyListener: { port: 0 } }, 'legacyListener needs the jsmp format among formats'],
+    [{ formats: ['mpegts'], legacyListener: { port: 0 } }, 'legacyListener.port needs the jsmp format among formats'],
   ])('rejects %j with a message naming the option', async (bad, message) => {
     const error = await register({ hub: standInHub(), ...bad }).then(() => undefined, (err: unknown) => err);
     expect(error).toBeInstanceOf(PluginOptionsError);

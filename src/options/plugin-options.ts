@@ -4,6 +4,7 @@ import type { Codec, EncoderSettings } from '../codecs/codec';
 import { CODECS, codecById } from '../codecs';
 import { DEFAULTS, upgradeBurst } from '../defaults';
 import { FORMATS, formatById } from '../formats';
+import { jsmp } from '../formats/jsmp';
 import { carries, type WireFormat } from '../formats/wire-format';
 import type { Frame } from '../frame';
 import type { Hub, HubOptions } from '../hub';
@@ -226,7 +227,12 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
   }
   // The legacy listener speaks only the original protocol.
   if (value.legacyListener && !formats.some((format) => format.id === 'jsmp')) {
-    throw new PluginOptionsError(['legacyListener'], 'needs the jsmp format among formats (it serves only the original protocol)');
+    throw new PluginOptionsError(
+      ['legacyListener', 'port'],
+      carries(jsmp, served.id)
+        ? 'needs the jsmp format among formats (it serves only the original protocol)'
+        : `serves the original protocol, which carries MPEG-1 only: use codec mpeg1 with it (the codec is ${served.label})`,
+    );
   }
   // Joi hands back a shallow copy of an object it validated: keep the caller's own hub, source and scheduler.
   return {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import { readBarcode } from '../../../src/barcode';
 import { createEncoderCounters, type EncodeOptions } from '../../../src/codecs/codec';
@@ -6,9 +6,8 @@ import { encodeH264 } from '../../../src/codecs/h264/encode-h264';
 import { h264EncoderArgs } from '../../../src/codecs/h264/encoder-args';
 import { h264 } from '../../../src/codecs/h264/h264-codec';
 import { h264Level } from '../../../src/codecs/h264/levels';
-import { yuv420Size } from '../../../src/frame';
-import { probeFfmpeg, resolveFfmpeg } from '../../../src/process/ffmpeg-path';
 import { testPattern } from '../../../src/sources/test-pattern';
+import { decodeH264 } from '../../helpers/ffmpeg-stream';
 import { guardChildren } from '../../helpers/recording-spawn';
 
 const W = 640;
@@ -24,30 +23,6 @@ const options = (more: Partial<EncodeOptions> = {}): EncodeOptions => ({
   ...more,
 });
 guardChildren(children);
-
-/** Decodes an H.264 elementary stream (Annex B) with ffmpeg into raw I420 frames of `width`x`height`. */
-async function decodeH264(stream: Buffer, width = W, height = H): Promise<Buffer[]> {
-  const ffmpeg = resolveFfmpeg().path;
-  const passthrough = (await probeFfmpeg(ffmpeg)).fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
-  const child = spawn(ffmpeg, ['-v', 'error', '-f', 'h264', '-i', 'pipe:0', ...passthrough, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1']);
-  children.push(child);
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(stream);
-  const bytes = yuv420Size(width, height);
-  return new Promise((resolve, reject) =>
-    child.on('close', (code) => {
-      if (code !== 0 || err.length > 0) return reject(new Error(`decoder exited ${code}: ${Buffer.concat(err).toString()}`));
-      const all = Buffer.concat(out);
-      const frames: Buffer[] = [];
-      for (let at = 0; at + bytes <= all.length; at += bytes) frames.push(all.subarray(at, at + bytes));
-      resolve(frames);
-    }),
-  );
-}
 
 describe('encodeH264 (libx264 in the real ffmpeg)', () => {
   it('encodes the test pattern: a key unit with SPS+PPS every GOP, one unit per frame in order, each stamped with its frame, decodable, barcode intact', async () => {
@@ -74,7 +49,7 @@ describe('encodeH264 (libx264 in the real ffmpeg)', () => {
       expect(p.data.subarray(0, 4)).toEqual(Buffer.from([0, 0, 0, 1]));
       if (p.keyframe) expect(p.data[4]! & 0x1f).toBe(7);
     });
-    const decoded = await decodeH264(Buffer.concat(pictures.map((p) => p.data)));
+    const decoded = await decodeH264(Buffer.concat(pictures.map((p) => p.data)), W, H);
     expect(decoded).toHaveLength(pictures.length);
     // Lossy: the barcode is built to survive it.
     const barcodes = decoded.map((y) => readBarcode((x, row) => y[row * W + x]!));
@@ -85,7 +60,7 @@ describe('encodeH264 (libx264 in the real ffmpeg)', () => {
     const pictures = await lastValueFrom(testPattern({ width: W, height: H, fps: 50 }).pipe(take(30), encodeH264(options({ gop: 10 })), toArray()));
     const fromSecondKey = pictures.slice(pictures.findIndex((p, i) => i > 0 && p.keyframe));
     expect(fromSecondKey[0]!.keyframe).toBe(true);
-    const decoded = await decodeH264(Buffer.concat(fromSecondKey.map((p) => p.data)));
+    const decoded = await decodeH264(Buffer.concat(fromSecondKey.map((p) => p.data)), W, H);
     expect(decoded).toHaveLength(fromSecondKey.length);
   });
 

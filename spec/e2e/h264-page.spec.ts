@@ -1,0 +1,310 @@
+import pino from 'pino';
+import type { BrowserContext, Page } from 'playwright-core';
+import { parseConfig } from '../../src/config/command-line';
+import { startServer, type RunningServer } from '../../src/server/start-server';
+import { liveChildCount } from '../../src/process/child-process';
+import { describeBrowser, openPage } from '../helpers/browser';
+
+/** What the page exposes on `window.pistream`, as far as these tests read it. */
+interface PageState {
+  readonly status: string;
+  readonly unsupported: string | null;
+  readonly player: 'webcodecs' | 'jsmpeg' | null;
+  readonly codec: 'h264' | 'mpeg1' | null;
+  readonly codecString?: string | null;
+  readonly frames: number;
+  readonly painted: number;
+  readonly connections: number;
+  readonly lastBarcode: { readonly frame: number; readonly time: number; readonly latencyMs: number } | null;
+  readonly latencies: readonly number[];
+  readonly decodeCalls?: number;
+  readonly outputs?: number;
+  /** Per decode() call: units fed and not yet output, ms since the unit before, and whether the join was over. */
+  readonly decodeLog?: readonly { readonly pending: number; readonly gapMs: number; readonly live: boolean }[];
+  readonly join?: { readonly burstUnits: number | null; readonly firstFrame: number | null } | null;
+  readonly resyncs?: number;
+  readonly decoderErrors?: readonly string[];
+  readonly barcodeSource?: 'copyTo' | 'canvas' | null;
+}
+// Page functions run in the browser; this file is compiled without the DOM library.
+declare const window: { readonly pistream?: PageState; readonly isSecureContext: boolean; pistreamPathTexts?: string[] };
+declare const document: { getElementById(id: string): { readonly textContent: string | null } | null };
+/** A MutationObserver, as far as the page functions below use it. */
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: unknown, options: { subtree: boolean; childList: boolean; characterData: boolean }): void;
+}
+
+const TIMEOUT = 60_000;
+
+/** The real server on any free port, streaming the built-in test pattern with `codec`, logging nothing. */
+function start(codec: 'h264' | 'mpeg1'): Promise<RunningServer> {
+  const config = parseConfig(['--source', 'test', '--codec', codec, '--host', '127.0.0.1', '--port', '0'], {});
+  return startServer(config, { logger: pino({ level: 'silent' }) });
+}
+
+/** Waits (bounded) for the encoder children to finish their TERM→KILL teardown, which outlives `stop()`. */
+async function childrenGone(expected: number): Promise<void> {
+  for (let waited = 0; liveChildCount() > expected && waited < 5000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(liveChildCount()).toBe(expected);
+}
+
+function pageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => window.pistream!);
+}
+
+function text(page: Page, id: string): Promise<string> {
+  return page.evaluate((elementId) => document.getElementById(elementId)?.textContent ?? '', id);
+}
+
+/** Waits until the barcode's frame number is at least `advance` past the first one the page read. */
+async function waitForFramesToAdvance(page: Page, advance: number): Promise<void> {
+  await page.waitForFunction(() => window.pistream?.lastBarcode != null, undefined, { timeout: TIMEOUT });
+  const from = (await pageState(page)).lastBarcode!.frame;
+  await page.waitForFunction((target) => window.pistream!.lastBarcode!.frame >= target, from + advance, { timeout: TIMEOUT });
+}
+
+/** Waits for the status line to give up with a reason (no player can play), and returns what it says. */
+async function waitForUnsupported(page: Page): Promise<string> {
+  await page.waitForFunction(() => window.pistream?.status === 'unsupported', undefined, { timeout: TIMEOUT });
+  return text(page, 'status');
+}
+
+describeBrowser('viewer page with an H.264 server (WebCodecs) in Chromium', () => {
+  let server: RunningServer | undefined;
+  let childrenAtStart = 0;
+  let browser: BrowserContext | undefined;
+  let page: Page;
+  let pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    childrenAtStart = liveChildCount();
+    server = await start('h264');
+    ({ browser, page, pageErrors } = await openPage({ width: 1280, height: 720 }));
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await childrenGone(childrenAtStart);
+  }, TIMEOUT);
+
+  it(
+    'at http://127.0.0.1 (a secure context) plays through WebCodecs: barcode advancing, pictures painted, latencies, HUD',
+    async () => {
+      await page.goto(server!.url);
+      await waitForFramesToAdvance(page, 24);
+      // Several dozen pictures decoded and painted (counted, not inferred from frame numbers: a loaded machine's
+      // source skips late frames).
+      await page.waitForFunction(() => window.pistream!.frames >= 48 && window.pistream!.painted >= 48, undefined, {
+        timeout: TIMEOUT,
+      });
+      expect(await page.evaluate(() => window.isSecureContext)).toBe(true);
+
+      const state = await pageState(page);
+      expect(state.status).toBe('live');
+      expect(state.player).toBe('webcodecs');
+      expect(state.codec).toBe('h264');
+      expect(state.codecString).toMatch(/^avc1\.[0-9A-F]{6}$/i);
+      expect(state.barcodeSource).not.toBeNull();
+      expect(state.resyncs).toBe(0);
+      expect(state.decoderErrors).toEqual([]);
+      // The newest readings only: the first pictures of a connection are the replayed GOP, up to a second old.
+      const recent = state.latencies.slice(-24);
+      expect(recent.length).toBe(24);
+      for (const latencyMs of recent) {
+        expect(latencyMs).toBeGreaterThan(0);
+        expect(latencyMs).toBeLessThan(1000);
+      }
+
+      // The HUD names the codec and the player beside its figures.
+      await page.waitForFunction(() => /glass \d+ ms/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
+        timeout: TIMEOUT,
+      });
+      expect(await text(page, 'path')).toBe('H.264 · WebCodecs');
+      expect(await text(page, 'stats')).toMatch(/^\d+ fps · \d+ kb\/s · glass \d+ ms$/);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'after the joining burst the decoder is one-in-one-out: picture N comes out before unit N+1 is fed',
+    async () => {
+      await page.goto(server!.url);
+      // Units fed after the join, each at least 10 ms after the one before (a live picture, not a back-to-back
+      // delivery): enough of them to judge by.
+      await page.waitForFunction(
+        () => (window.pistream?.decodeLog ?? []).filter((entry) => entry.live && entry.gapMs >= 10).length >= 48,
+        undefined,
+        { timeout: TIMEOUT },
+      );
+      const state = await pageState(page);
+      const live = state.decodeLog!.filter((entry) => entry.live && entry.gapMs >= 10);
+      const caughtUp = live.filter((entry) => entry.pending === 0).length;
+      // A decoder that holds even one picture back would find it pending at every unit: 0 of these.
+      expect(caughtUp / live.length).toBeGreaterThanOrEqual(0.9);
+      expect(state.join!.burstUnits).toBeGreaterThanOrEqual(1);
+      // Every unit fed comes out: between two units the counts meet.
+      await page.waitForFunction(() => window.pistream!.outputs === window.pistream!.decodeCalls, undefined, {
+        timeout: TIMEOUT,
+      });
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a decoder error resyncs at the next key unit: "resyncing…" in the HUD meanwhile, then live pictures again',
+    async () => {
+      // Between server and page, once the page is live: one unit replaced by a key unit of garbage, which the
+      // decoder fails on (the deltas after it then have nothing to predict from either).
+      let corrupt = false;
+      await page.routeWebSocket(/\/h264$/, (ws) => {
+        const upstream = ws.connectToServer();
+        upstream.onMessage((message) => {
+          if (!corrupt || typeof message === 'string') return ws.send(message);
+          corrupt = false;
+          const header = Buffer.from(message.subarray(0, 20));
+          const codec = Buffer.from('avc1.42C01E', 'latin1');
+          header[1] = 1; // key unit
+          header.writeUInt16BE(20 + codec.length, 2);
+          const garbage = Buffer.alloc(2000, 0xab);
+          garbage.writeUInt32BE(1, 0); // a start code, then an IDR slice NAL header, then nonsense
+          garbage[4] = 0x65;
+          ws.send(Buffer.concat([header, codec, garbage]));
+        });
+        ws.onMessage((message) => upstream.send(message));
+      });
+      try {
+        await page.goto(server!.url);
+        await waitForFramesToAdvance(page, 12);
+        await page.waitForFunction(() => document.getElementById('path')?.textContent === 'H.264 · WebCodecs', undefined, {
+          timeout: TIMEOUT,
+        });
+        // Every text the HUD's path shows from here on.
+        await page.evaluate(() => {
+          const element = document.getElementById('path')!;
+          const shown: string[] = [];
+          window.pistreamPathTexts = shown;
+          new MutationObserver(() => shown.push(element.textContent ?? '')).observe(element, {
+            subtree: true,
+            childList: true,
+            characterData: true,
+          });
+        });
+        corrupt = true;
+        await page.waitForFunction(() => (window.pistream!.resyncs ?? 0) >= 1, undefined, { timeout: TIMEOUT });
+        const atResync = await pageState(page);
+        expect(atResync.decoderErrors!.length).toBeGreaterThanOrEqual(1);
+        // Pictures again, from a later key unit, on the same connection; never an error page.
+        await page.waitForFunction((frames) => window.pistream!.frames >= frames + 24, atResync.frames, { timeout: TIMEOUT });
+        const after = await pageState(page);
+        expect(after.status).toBe('live');
+        expect(after.connections).toBe(atResync.connections);
+        expect(await page.evaluate(() => window.pistreamPathTexts)).toContain('H.264 · WebCodecs · resyncing…');
+        await page.waitForFunction(() => document.getElementById('path')?.textContent === 'H.264 · WebCodecs', undefined, {
+          timeout: TIMEOUT,
+        });
+      } finally {
+        await page.unrouteAll();
+      }
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    '?player=jsmpeg says in words why the MPEG-1 player cannot play an H.264 server, and opens no socket',
+    async () => {
+      await page.goto(`${server!.url}?player=jsmpeg`);
+      const status = await waitForUnsupported(page);
+      expect(status).toMatch(/JSMpeg/);
+      expect(status).toMatch(/H\.264/);
+      const state = await pageState(page);
+      expect(state.player).toBeNull();
+      expect(state.connections).toBe(0);
+      expect(state.frames).toBe(0);
+      expect(await text(page, 'stats')).toBe('');
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'on a page that is no secure context, says that WebCodecs needs a secure page',
+    async () => {
+      // The same server under a name that is neither localhost nor https: the browser withholds WebCodecs there.
+      const origin = server!.url.replace(/\/$/, '');
+      await page.route('http://pistream.test/**', async (route) => {
+        const response = await route.fetch({ url: route.request().url().replace('http://pistream.test', origin) });
+        await route.fulfill({ response });
+      });
+      try {
+        await page.goto('http://pistream.test/');
+        const status = await waitForUnsupported(page);
+        expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
+        expect(status).toMatch(/H\.264/);
+        expect(status).toMatch(/secure page \(https, or localhost\)/);
+        expect((await pageState(page)).connections).toBe(0);
+      } finally {
+        await page.unrouteAll();
+      }
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+});
+
+describeBrowser('viewer page with an MPEG-1 server (JSMpeg) in Chromium', () => {
+  let server: RunningServer | undefined;
+  let childrenAtStart = 0;
+  let browser: BrowserContext | undefined;
+  let page: Page;
+  let pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    childrenAtStart = liveChildCount();
+    server = await start('mpeg1');
+    ({ browser, page, pageErrors } = await openPage({ width: 1280, height: 720 }));
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await childrenGone(childrenAtStart);
+  }, TIMEOUT);
+
+  it(
+    'still plays with JSMpeg, and its HUD says so',
+    async () => {
+      await page.goto(server!.url);
+      await waitForFramesToAdvance(page, 24);
+      const state = await pageState(page);
+      expect(state.status).toBe('live');
+      expect(state.player).toBe('jsmpeg');
+      expect(state.codec).toBe('mpeg1');
+      await page.waitForFunction(() => /fps/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
+        timeout: TIMEOUT,
+      });
+      expect(await text(page, 'path')).toBe('MPEG-1 · JSMpeg');
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    '?player=webcodecs says in words why WebCodecs cannot play an MPEG-1 server',
+    async () => {
+      await page.goto(`${server!.url}?player=webcodecs`);
+      const status = await waitForUnsupported(page);
+      expect(status).toMatch(/WebCodecs/);
+      expect(status).toMatch(/MPEG-1/);
+      expect((await pageState(page)).connections).toBe(0);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+});
