@@ -9,7 +9,8 @@
 //                                        the scripts in public/ that the page and the server share)
 //   src/process/                         child-process edge + ffmpeg locator: only frame, picture, defaults
 //   src/operators/                       pure RxJS operators: only picture, frame, defaults
-//   src/sources/                         process/, frame, barcode, defaults, each other
+//   src/sources/                         process/, frame, picture, barcode, defaults, codecs/ (a camera that encodes by
+//                                        itself emits a codec's pictures), each other
 //   src/codecs/                          process/, frame, picture, defaults, operators/, each other
 //   src/formats/                         picture, frame, protocol, codecs/, defaults, operators/, each other
 //   src/hub.ts                           codecs/, formats/, operators/, picture, frame, defaults
@@ -105,9 +106,10 @@ module.exports = {
       'src/process/ (child-process edge, ffmpeg locator) may import only src/frame.ts, src/picture.ts and src/defaults.ts from src.'),
     layer('layer-operators', OPERATORS, [PICTURE, FRAME, DEFAULTS],
       'src/operators/ are pure RxJS operators: they may import only src/picture.ts, src/frame.ts and src/defaults.ts.'),
-    layer('layer-sources', SOURCES, [PROCESS, FRAME, BARCODE, DEFAULTS],
-      'src/sources/ may import only src/process/, frame, barcode, defaults and each other ' +
-        '(not codecs/, formats/, operators/, hub.ts, server/, config/).'),
+    layer('layer-sources', SOURCES, [PROCESS, FRAME, PICTURE, BARCODE, DEFAULTS, CODECS],
+      'src/sources/ may import only src/process/, frame, picture, barcode, defaults, codecs/ (a camera that encodes ' +
+        'by itself, such as the Pi\'s H.264 encoder, emits a codec\'s pictures) and each other ' +
+        '(not formats/, operators/, hub.ts, server/, config/).'),
     layer('layer-codecs', CODECS, [PROCESS, FRAME, PICTURE, DEFAULTS, OPERATORS],
       'src/codecs/ may import only src/process/, frame, picture, defaults, operators/ and each other ' +
         '(not sources/, formats/, hub.ts, server/, config/).'),

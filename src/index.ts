@@ -26,11 +26,19 @@ export { encodeMpeg1 } from './codecs/mpeg1/encode-mpeg1';
 export { encoderArgs } from './codecs/mpeg1/encoder-args';
 export { splitPictures } from './codecs/mpeg1/split-pictures';
 export { findStartCode, describePicture, START_CODE } from './codecs/mpeg1/start-codes';
+export { h264 } from './codecs/h264/h264-codec';
+export type { H264Picture } from './codecs/h264/h264-picture';
+export { encodeH264 } from './codecs/h264/encode-h264';
+export { h264EncoderArgs } from './codecs/h264/encoder-args';
+export { h264Level } from './codecs/h264/levels';
+export { ffmpegEncoder, type FfmpegEncoderSpec } from './codecs/ffmpeg-encoder';
 
 export { FORMATS, formatById } from './formats';
 export type { WireFormat } from './formats/wire-format';
 export { mpegts, toMpegTs, MpegTsMuxer, type MpegTsOptions } from './formats/mpegts';
 export { jsmp, toJsmp, jsmpHeader } from './formats/jsmp';
+export { h264Units, unitMessage } from './formats/h264-units';
+export { protocol, type UnitHeader } from './protocol';
 
 export { fromKeyframe } from './operators/from-keyframe';
 export { dropWhileSlow, type DropReason, type DropWhileSlowOptions } from './operators/drop-while-slow';

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { yuv420Size } from '../../src/frame';
-import { probeFfmpeg, resolveFfmpeg } from '../../src/process/ffmpeg-path';
+import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
 
 export interface Mpeg1StreamOptions {
   /** Number of pictures. */
@@ -54,27 +53,3 @@ export function mpeg1Stream(options: Mpeg1StreamOptions): Promise<Buffer> {
   return stream;
 }
 
-/**
- * Decodes an H.264 elementary stream (Annex B) with ffmpeg itself into raw I420 frames of `width`x`height`;
- * rejects when ffmpeg exits non-zero or says anything at `-v error`.
- */
-export async function decodeH264(stream: Buffer, width: number, height: number): Promise<Buffer[]> {
-  const ffmpeg = resolveFfmpeg().path;
-  const passthrough = (await probeFfmpeg(ffmpeg)).fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      ffmpeg,
-      ['-v', 'error', '-f', 'h264', '-i', 'pipe:0', ...passthrough, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'],
-      { encoding: 'buffer', maxBuffer: 1 << 30 },
-      (err, stdout, stderr) => {
-        if (err || stderr.length > 0) return reject(new Error(`decoding H.264 failed: ${err?.message ?? ''}\n${stderr.toString('utf8')}`));
-        const bytes = yuv420Size(width, height);
-        const frames: Buffer[] = [];
-        for (let at = 0; at + bytes <= stdout.length; at += bytes) frames.push(stdout.subarray(at, at + bytes));
-        resolve(frames);
-      },
-    );
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(stream);
-  });
-}

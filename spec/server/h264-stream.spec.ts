@@ -1,10 +1,13 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { readBarcode } from '../../src/barcode';
 import { parseConfig } from '../../src/config/command-line';
 import { liveChildCount } from '../../src/process/child-process';
 import { protocol, type UnitHeader } from '../../src/protocol';
 import { startServer, type RunningServer } from '../../src/server/start-server';
-import { decodeH264 } from '../helpers/ffmpeg-stream';
+import { decodeH264Frames as decodeH264, x264Stream } from '../helpers/h264-streams';
 import { connect, refusedStatus } from '../helpers/ws-client';
 
 const W = 640;
@@ -38,7 +41,10 @@ describe('pistream --codec h264 (the real server, ffmpeg and sockets)', () => {
       width: W,
       height: H,
       fps: 24,
-      formats: [{ id: 'h264', label: 'H.264 access units (WebCodecs)', path: '/h264' }],
+      formats: [
+        { id: 'h264', label: 'H.264 access units (WebCodecs)', path: '/h264' },
+        { id: 'fmp4', label: 'fragmented MP4 (MSE)', path: '/fmp4' },
+      ],
     });
   });
 
@@ -62,5 +68,49 @@ describe('pistream --codec h264 (the real server, ffmpeg and sockets)', () => {
 
   it('serves no MPEG-1 paths: the server sends one codec', async () => {
     expect(await refusedStatus(`ws://127.0.0.1:${running.port}/stream`)).toBe(404);
+  });
+});
+
+describe('pistream --source rpicam --codec h264 (the camera encodes; a stand-in rpicam-vid writes what a Pi writes)', () => {
+  const W2 = 320;
+  const H2 = 240;
+  let running: RunningServer;
+  let dir: string;
+  const path = process.env.PATH;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pistream-rpicam-h264-'));
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(join(__dirname, '..', 'helpers', 'fake-h264-camera.js'), join(bin, 'rpicam-vid'));
+    writeFileSync(join(dir, 'camera.h264'), await x264Stream({ frames: 48, gop: 12, width: W2, height: H2 }));
+    Object.assign(process.env, { PATH: `${bin}:${path}`, FAKE_H264_FILE: join(dir, 'camera.h264'), FAKE_H264_FPS: '24', FAKE_H264_FRAMES: '100000', FAKE_CAMERA_ARGV: join(dir, 'argv.json') });
+    const config = parseConfig(['--codec', 'h264', '--source', 'rpicam', '--width', String(W2), '--height', String(H2), '--host', '127.0.0.1', '--port', '0', '--gop', '12', '--bitrate', '700'], {});
+    running = await startServer(config, { logger: pino({ level: 'silent' }) });
+  });
+  afterAll(async () => {
+    await running.stop();
+    process.env.PATH = path;
+    for (const key of ['FAKE_H264_FILE', 'FAKE_H264_FPS', 'FAKE_H264_FRAMES', 'FAKE_CAMERA_ARGV']) delete process.env[key];
+    rmSync(dir, { recursive: true, force: true });
+    expect(liveChildCount()).toBe(0);
+  });
+
+  it("runs the camera's own encoder (no ffmpeg) with the flags a Pi needs, and sends its access units as they come", async () => {
+    expect(running.server.plugins.pistream.source).toMatchObject({ kind: 'rpicam', target: join(dir, 'bin', 'rpicam-vid') });
+    expect(running.server.plugins.pistream.source).not.toHaveProperty('ffmpeg');
+    const viewer = await connect(`ws://127.0.0.1:${running.port}/h264`);
+    const units = (await viewer.received(30)).map(unit);
+    await viewer.close();
+    const args = JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')) as string[];
+    const after = (flag: string) => args[args.indexOf(flag) + 1];
+    expect([after('--codec'), after('--intra'), after('--bitrate'), after('--width'), after('--height'), after('--profile'), after('--level')]).toEqual(
+      ['h264', '12', '700000', String(W2), String(H2), 'baseline', '4'],
+    );
+    expect(args).toEqual(expect.arrayContaining(['--inline', '--flush', '-o', '-']));
+    expect(units[0]!.header).toMatchObject({ key: true, width: W2, height: H2 });
+    expect(units[0]!.header.codec).toMatch(/^avc1\.42C0[0-9A-F]{2}$/);
+    expect(units.map((u) => u.header.seq)).toEqual(units.map((_, i) => units[0]!.header.seq + i));
+    const decoded = await decodeH264(Buffer.concat(units.map((u) => u.au)), W2, H2);
+    expect(decoded).toHaveLength(units.length);
   });
 });

@@ -156,6 +156,6 @@ describe('openSource', () => {
     expect((await spec({ kind: 'v4l2', device: '/dev/video3' })).target).toBe('/dev/video3');
     const test = await spec({ kind: 'test' });
     expect(test.target).toBeUndefined();
-    expect((await firstValueFrom(test.source)).width).toBe(64);
+    expect((await firstValueFrom(test.source!)).width).toBe(64);
   });
 });

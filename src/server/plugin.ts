@@ -107,6 +107,8 @@ interface Opened {
   readonly reasons: readonly string[];
   readonly target?: string;
   readonly ffmpeg?: CheckedFfmpeg;
+  /** The camera encodes by itself (the Pi's H.264): no ffmpeg encoder. */
+  readonly inCamera?: boolean;
 }
 
 /**
@@ -122,12 +124,20 @@ async function hubFor(options: ValidPluginOptions): Promise<Opened> {
   const encoderFfmpeg = CODECS.includes(options.codec);
   const { ffmpeg } = isObservable(source)
     ? { ffmpeg: encoderFfmpeg ? await checkFfmpeg(encoder.ffmpeg) : undefined }
-    : await checkSource(source, { ffmpeg: encoder.ffmpeg, encoder: encoderFfmpeg });
+    : await checkSource(source, { ffmpeg: encoder.ffmpeg, encoder: encoderFfmpeg, codec: options.codec.id });
   const opened = isObservable(source)
-    ? { source, kind: 'observable', reasons: [], fullRange: false, target: undefined }
-    : await openSource(source, { width: encoder.width, height: encoder.height, fps: encoder.fps, ffmpeg: encoder.ffmpeg });
+    ? { source, encodedSource: undefined, kind: 'observable', reasons: [], fullRange: false, target: undefined }
+    : await openSource(source, {
+        width: encoder.width,
+        height: encoder.height,
+        fps: encoder.fps,
+        ffmpeg: encoder.ffmpeg,
+        codec: options.codec.id,
+        ...(encoder.bitrate === undefined ? {} : { bitrate: encoder.bitrate }),
+        ...(encoder.gop === undefined ? {} : { gop: encoder.gop }),
+      });
   const hub = createHub({
-    source: opened.source,
+    ...(opened.encodedSource ? { encodedSource: opened.encodedSource } : { source: opened.source! }),
     codec: options.codec,
     encoder: { fullRange: opened.fullRange, ...encoder },
     formats: options.formats,
@@ -241,8 +251,11 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
           log('info', `Test pattern at ${e.width}x${e.height}, without its barcode (it needs at least ${BARCODE.width}x${BARCODE.height}): ` +
             "the page shows no latency figure (it reads the barcode)", { width: e.width, height: e.height });
         }
-        const rate = e.quality !== undefined ? `quantiser ${e.quality}` : `${e.bitrate ?? options.codec.defaultBitrate} kbit/s`;
-        log('info', `Encoding ${options.codec.label} ${e.width}x${e.height} at ${Number(e.fps.toFixed(3))} fps, ${rate}, ` +
+        if (opened.inCamera && e.quality !== undefined) {
+          log('warn', `The camera's H.264 encoder takes a bitrate, not a quality: quality ${e.quality} is not used (--bitrate sets the rate)`, { quality: e.quality });
+        }
+        const rate = e.quality !== undefined && !opened.inCamera ? `quality ${e.quality}` : `${e.bitrate ?? options.codec.defaultBitrate} kbit/s`;
+        log('info', `Encoding ${options.codec.label}${opened.inCamera ? ` in the camera (${target ?? kind})` : ''} ${e.width}x${e.height} at ${Number(e.fps.toFixed(3))} fps, ${rate}, ` +
           `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; ${CAMERA_KINDS.has(kind) ? 'camera' : 'source'} ${options.alwaysOn ? 'always on' : `on demand (stops ${options.graceMs / 1000} s after the last viewer)`}`);
       }
       if (options.legacyListener) {

@@ -2,7 +2,9 @@ import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Observable } from 'rxjs';
 import { FFMPEG_ORIGIN_LABELS, probeFfmpeg, resolveFfmpeg, which, type FfmpegOrigin, type ResolvedFfmpeg } from '../process/ffmpeg-path';
+import type { H264Picture } from '../codecs/h264/h264-picture';
 import type { Frame } from '../frame';
+import { raspividH264, rpicamH264 } from './camera-h264';
 import { detectSource, type SourceKind } from './detect';
 import { fileSource } from './file';
 import { raspivid } from './raspivid';
@@ -27,7 +29,13 @@ export interface SourceSpec {
 }
 
 export interface OpenedSource {
-  readonly source: Observable<Frame>;
+  /** The frames to encode; absent when the camera encodes by itself (`encodedSource`). */
+  readonly source?: Observable<Frame>;
+  /**
+   * With `codec: 'h264'` and a Pi camera: the camera's own H.264 access units (rpicam-vid, libcamera-vid or
+   * raspivid with `--codec h264`), no ffmpeg. For the hub's `encodedSource`.
+   */
+  readonly encodedSource?: Observable<H264Picture>;
   readonly kind: SourceKind | 'file';
   /** What it reads, for the startup log: the file, the V4L2 device, the camera program (none for the test pattern). */
   readonly target?: string;
@@ -37,17 +45,25 @@ export interface OpenedSource {
   readonly fullRange: boolean;
 }
 
+/** What {@link openSource} needs besides the spec: the frames' size and rate, and the codec the stream is sent in. */
+export interface OpenSourceOptions extends SourceOptions {
+  readonly ffmpeg?: string;
+  /** The codec id. With `'h264'`, a Pi camera encodes by itself (`encodedSource`); other sources give frames. */
+  readonly codec?: string;
+  /** For a camera that encodes by itself: kbit/s and pictures per GOP (defaults: the codec's). */
+  readonly bitrate?: number;
+  readonly gop?: number;
+}
+
 /**
  * Turns a configured source into frames: the named one, or for `auto` the first that works, in this order:
- * rpicam-vid, libcamera-vid, raspividyuv, a V4L2 device, else the test pattern.
+ * rpicam-vid, libcamera-vid, raspividyuv, a V4L2 device, else the test pattern. With `codec: 'h264'` a Pi camera
+ * gives its own H.264 instead (`encodedSource`): the Pi 0–4 encode it in hardware.
  *
  * @example
  * const { source, kind, reasons } = await openSource({ kind: 'auto' }, { width: 640, height: 480, fps: 24 });
  */
-export async function openSource(
-  spec: SourceSpec,
-  given: SourceOptions & { readonly ffmpeg?: string },
-): Promise<OpenedSource> {
+export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Promise<OpenedSource> {
   // The spec's orientation wins over the options' (the spec is what the user configured).
   const options = {
     ...given,
@@ -65,6 +81,20 @@ export async function openSource(
     fullRange: kind === 'rpicam' || kind === 'libcamera' || kind === 'raspivid',
   });
   const program = (kind: keyof typeof CAMERA_PROGRAMS): string => which(CAMERA_PROGRAMS[kind]) ?? CAMERA_PROGRAMS[kind];
+  const h264 = options.codec === 'h264';
+  // A camera that encodes H.264 itself: the same kinds and programs, with the camera's encoder instead of frames.
+  const camera = (kind: 'rpicam' | 'libcamera' | 'raspivid', reasons: readonly string[] = []): OpenedSource => {
+    const cameraOptions = { width, height, fps, hflip: options.hflip, vflip: options.vflip, rotation: options.rotation, bitrate: options.bitrate, gop: options.gop };
+    const command = kind === 'raspivid' ? H264_PROGRAMS.raspivid : CAMERA_PROGRAMS[kind];
+    return {
+      encodedSource: kind === 'raspivid' ? raspividH264(cameraOptions) : rpicamH264({ ...cameraOptions, command }),
+      kind,
+      target: which(command) ?? command,
+      reasons,
+      fullRange: false,
+    };
+  };
+  if (h264 && (spec.kind === 'rpicam' || spec.kind === 'libcamera' || spec.kind === 'raspivid')) return camera(spec.kind);
   switch (spec.kind) {
     case 'test':
       return opened(testPattern({ width, height, fps }), 'test');
@@ -83,6 +113,7 @@ export async function openSource(
       return opened(fileSource({ ...options, path: spec.path, ffmpeg: ffmpeg() }), 'file', isUrl(spec.path) ? spec.path : resolvePath(spec.path));
     case 'auto': {
       const found = await detectSource({ ...options, testPattern: (o) => testPattern(o) });
+      if (h264 && (found.kind === 'rpicam' || found.kind === 'libcamera' || found.kind === 'raspivid')) return camera(found.kind, found.reasons);
       return opened(found.source, found.kind, found.target, found.reasons);
     }
   }
@@ -93,6 +124,8 @@ const DEFAULT_DEVICE = '/dev/video0';
 
 /** The program each named camera runs, and where it comes from, for the message when it is missing. */
 const CAMERA_PROGRAMS = { rpicam: 'rpicam-vid', libcamera: 'libcamera-vid', raspivid: 'raspividyuv' } as const;
+/** With H.264 the legacy stack's encoding program is raspivid (same package as raspividyuv). */
+const H264_PROGRAMS = { raspivid: 'raspivid' } as const;
 const CAMERA_PACKAGES = { rpicam: 'rpicam-apps', libcamera: 'libcamera-apps', raspivid: 'libraspberrypi-bin' } as const;
 
 /** ffmpeg reads URLs as well as files (`rtsp://cam/stream`): those are not looked for on disk. */
@@ -158,6 +191,11 @@ export interface CheckSourceOptions {
   readonly ffmpeg?: string;
   /** The encoder runs ffmpeg too (every built-in codec does): check it whatever the source. Default false. */
   readonly encoder?: boolean;
+  /**
+   * The codec id. With `'h264'` a named Pi camera encodes by itself: its H.264 program is checked (raspivid rather
+   * than raspividyuv on the legacy stack) and ffmpeg is not needed.
+   */
+  readonly codec?: string;
   /** `PATH` (for the camera programs and ffmpeg) and `PISTREAM_FFMPEG`. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -262,8 +300,9 @@ export async function checkSource(spec: SourceSpec, options: CheckSourceOptions 
     case 'rpicam':
     case 'libcamera':
     case 'raspivid': {
-      const program = CAMERA_PROGRAMS[spec.kind];
+      const program = options.codec === 'h264' && spec.kind === 'raspivid' ? H264_PROGRAMS.raspivid : CAMERA_PROGRAMS[spec.kind];
       if (which(program, env.PATH ?? '') === undefined) fail(`${program} is not on PATH (it comes with ${CAMERA_PACKAGES[spec.kind]})`);
+      if (options.codec === 'h264') return {};
       break;
     }
     case 'auto':

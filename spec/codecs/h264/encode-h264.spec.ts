@@ -7,7 +7,7 @@ import { h264EncoderArgs } from '../../../src/codecs/h264/encoder-args';
 import { h264 } from '../../../src/codecs/h264/h264-codec';
 import { h264Level } from '../../../src/codecs/h264/levels';
 import { testPattern } from '../../../src/sources/test-pattern';
-import { decodeH264 } from '../../helpers/ffmpeg-stream';
+import { decodeH264Frames as decodeH264 } from '../../helpers/h264-streams';
 import { guardChildren } from '../../helpers/recording-spawn';
 
 const W = 640;
