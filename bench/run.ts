@@ -1,14 +1,19 @@
 // pistream benchmark: glass-to-glass latency (+ recovery from a CPU stall, + drift), connect-to-first-paint, fan-out
 // CPU (+ cost per picture), slow viewers; each against a plain `ws` broadcast relay (bench/baseline-relay.ts) in the
-// same run. See bench/README.md.
-// Run: npm run bench [-- --quick] [-- --parts 1,2,3,4] [-- --drift-minutes 10] [-- --rounds 3]
+// same run. Part 1 also plays H.264 through WebCodecs, with the server's CPU per stream; part 6 is quality per bit
+// (bench/quality.ts), part 7 the encoders' own latency (bench/encoder-latency.ts). See bench/README.md.
+// Run: npm run bench [-- --quick] [-- --parts 1,2,3,4,6,7] [-- --codec mpeg1|h264|all] [-- --drift-minutes 10]
+//      [-- --rounds 3]
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { browserCpuSeconds, launchBrowser } from './browser';
 import { ROOT, killAll, killAllNow, rssMiB } from './children';
+import { startCodecServer, streamCost, treeCpuMeter, type BenchCodec, type StreamCost } from './codec-server';
+import { ENCODER_LATENCY_CASES, codecName, measureEncoderLatency, type EncoderLatency } from './encoder-latency';
+import { QUALITY_SIZES, printQuality, runQuality } from './quality';
 import {
   BENCH_MAX_VIEWERS, cliSupportsMaxViewers, runClients, scrapeMetrics, sleep, startServer, type ClientsResult, type Impl,
   type RunningChild, type StreamSpec,
@@ -17,7 +22,10 @@ import { cell, median, printTable, quantile, round } from './stats';
 
 // Page functions run in the browser; this file is compiled without the DOM library.
 declare const window: {
-  pistream?: { frames: number; painted: number; latencies: number[]; timings: Timings; join: { decodedAtFirstPaint: number } | null };
+  pistream?: {
+    frames: number; painted: number; latencies: number[]; timings: Timings; join: { decodedAtFirstPaint: number } | null;
+    player?: string | null;
+  };
   frames?: number;
   latencies?: number[];
   timings?: Timings;
@@ -34,14 +42,31 @@ interface Timings {
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const quick = argv.includes('--quick');
-const parts = new Set((flag('--parts') ?? '1,2,3,4').split(',').map(Number));
+const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7').split(',').map(Number));
+/** Part 1's pages: MPEG-1's (pistream's two paint modes and the baseline), H.264's (WebCodecs), or all. */
+const CODEC = flag('--codec') ?? 'all';
+if (!['mpeg1', 'h264', 'all'].includes(CODEC)) throw new Error('--codec takes mpeg1, h264 or all');
 const DRIFT_MIN = Number(flag('--drift-minutes') ?? 0);
 if (DRIFT_MIN > 0) parts.add(5);
 
 const SD: StreamSpec = { width: 640, height: 480, fps: 24, bitrateKbps: 800 };
 const HD: StreamSpec = { width: 1280, height: 720, fps: 30, bitrateKbps: 2000 };
+/**
+ * H.264 (libx264 via `--codec h264`) at about 60–75% of MPEG-1's bitrate per pixel rate: 500 kbit/s at 640x480@24
+ * (the codec's default), 1500 at 1280x720@30, 3000 at 1920x1080@30. 1920x1080 is played by H.264 only.
+ */
+const H264_KBPS: Record<string, number> = { '640x480@24': 500, '1280x720@30': 1500, '1920x1080@30': 3000 };
+const FHD: StreamSpec = { width: 1920, height: 1080, fps: 30, bitrateKbps: 0 };
 // Both sizes even with --quick: the page-CPU comparison of the two paint modes is at 1280x720@30.
-const LATENCY_SPECS = [SD, HD];
+const LATENCY_SPECS = CODEC === 'mpeg1' ? [SD, HD] : [SD, HD, FHD];
+/** Server CPU per stream (one viewer, each server alone): seconds metered, after a settle. */
+const COST_S = quick ? 5 : 10;
+/** Part 6: seconds of video per case. */
+const QUALITY_S = quick ? 4 : 10;
+/** Part 7: seconds per encoder run. */
+const ENCODER_S = quick ? 6 : 20;
+/** Part 6's second, busier source: an ffmpeg lavfi generator (testsrc2, or mandelbrot: ~11 fps at 720p to generate). */
+const QUALITY_BUSY = flag('--busy') ?? 'testsrc2';
 const LATENCY_WARMUP_S = quick ? 3 : 5;
 const LATENCY_S = quick ? 8 : 30;
 const THROTTLE_RATE = 6;
@@ -70,8 +95,10 @@ const IMPLS: readonly Impl[] = ['pistream', 'baseline'];
 const results: Record<string, unknown> = {
   startedAt: new Date().toISOString(),
   quick,
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
-  streams: { sd: SD, hd: HD, gopSeconds: 1 },
+  // Load averages at the start and (finishedAt) the end: other work on the machine shows in every figure.
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAvgStart: loadavg() },
+  streams: { sd: SD, hd: HD, gopSeconds: 1, h264Kbps: H264_KBPS },
+  codec: CODEC,
 };
 
 let browser: BrowserContext | undefined;
@@ -80,6 +107,13 @@ const servers = new Set<RunningChild>();
 
 async function up(impl: Impl, spec: StreamSpec): Promise<RunningChild> {
   const child = await startServer(impl, spec);
+  servers.add(child);
+  return child;
+}
+
+/** pistream from dist/cli.js with `--codec` (codec-server.ts). */
+async function upCodec(spec: StreamSpec, codec: BenchCodec): Promise<RunningChild> {
+  const child = await startCodecServer(spec, codec);
   servers.add(child);
   return child;
 }
@@ -101,18 +135,45 @@ const label = (s: StreamSpec): string => `${s.width}x${s.height}@${s.fps}`;
 interface PageVariant {
   name: string;
   impl: Impl;
+  /** pistream's codec (`--codec`); the baseline is MPEG-1. */
+  codec: BenchCodec;
   /** Appended to the server's URL. */
   query: string;
 }
 const PAGE_VARIANTS: readonly PageVariant[] = [
-  { name: 'pistream', impl: 'pistream', query: '' },
-  { name: 'pistream (paint=frame)', impl: 'pistream', query: '?paint=frame' },
-  { name: 'baseline', impl: 'baseline', query: '' },
+  { name: 'pistream', impl: 'pistream', codec: 'mpeg1', query: '' },
+  { name: 'pistream (paint=frame)', impl: 'pistream', codec: 'mpeg1', query: '?paint=frame' },
+  { name: 'baseline', impl: 'baseline', codec: 'mpeg1', query: '' },
 ];
+/** The page of a server run with `--codec h264`, at `http://127.0.0.1:PORT/` (a secure context): WebCodecs. */
+const H264_VARIANT: PageVariant = { name: 'H.264 · WebCodecs', impl: 'pistream', codec: 'h264', query: '' };
+
+/**
+ * Part 1's pages at a stream size: MPEG-1's three (`--codec mpeg1`; only pistream's as shipped, as the reference,
+ * with `--codec h264`) and H.264's; 1920x1080 is H.264's alone.
+ */
+function variantsFor(spec: StreamSpec): PageVariant[] {
+  if (spec === FHD) return CODEC === 'mpeg1' ? [] : [H264_VARIANT];
+  if (CODEC === 'mpeg1') return [...PAGE_VARIANTS];
+  if (CODEC === 'h264') return [PAGE_VARIANTS[0]!, H264_VARIANT];
+  return [...PAGE_VARIANTS, H264_VARIANT];
+}
+
+/** A stream size with the variant's bitrate (H.264's from H264_KBPS). */
+function specFor(spec: StreamSpec, codec: BenchCodec): StreamSpec {
+  return codec === 'h264' ? { ...spec, bitrateKbps: H264_KBPS[label(spec)]! } : spec;
+}
 
 interface LatencyResult {
   spec: string;
   impl: Impl;
+  codec: BenchCodec;
+  bitrateKbps: number;
+  /** The page's player (`window.pistream.player`: 'jsmpeg' | 'webcodecs'; 'stock' for the baseline's). */
+  player: string;
+  /** The server (node) and its encoder (ffmpeg) over the steady window, % of one core. */
+  serverPct: number;
+  encoderPct: number;
   /** The page variant (PAGE_VARIANTS). */
   name: string;
   samples: number;
@@ -160,11 +221,12 @@ function recordLatencies(page: Page, impl: Impl): Promise<void> {
   }, impl === 'pistream');
 }
 
-async function measureLatency(page: Page, spec: StreamSpec, url: string, variant: PageVariant): Promise<LatencyResult> {
+async function measureLatency(page: Page, spec: StreamSpec, server: RunningChild, variant: PageVariant): Promise<LatencyResult> {
   const { impl } = variant;
-  await page.goto(url + variant.query);
+  await page.goto(server.url + variant.query);
   const hasFrames = impl === 'pistream' ? () => (window.pistream?.frames ?? 0) > 0 : () => (window.frames ?? 0) > 0;
   await page.waitForFunction(hasFrames, undefined, { timeout: 30_000 });
+  const player = impl === 'pistream' ? String(await page.evaluate(() => window.pistream?.player ?? 'unknown')) : 'stock';
   await sleep(LATENCY_WARMUP_S * 1000);
   await recordLatencies(page, impl);
   const cdp = await page.context().newCDPSession(page);
@@ -173,7 +235,9 @@ async function measureLatency(page: Page, spec: StreamSpec, url: string, variant
   const start = await page.evaluate(read);
   const cpuStart = await pageMetrics(cdp);
   const browserStart = browserCpuSeconds(page.context());
+  const serverMeter = treeCpuMeter(server.pid);
   await sleep(LATENCY_S * 1000);
+  const serverCpu = serverMeter.stop();
   const cpuEnd = await pageMetrics(cdp);
   const browserEnd = browserCpuSeconds(page.context());
   const end = await page.evaluate(read);
@@ -192,6 +256,11 @@ async function measureLatency(page: Page, spec: StreamSpec, url: string, variant
   return {
     spec: label(spec),
     impl,
+    codec: variant.codec,
+    bitrateKbps: spec.bitrateKbps,
+    player,
+    serverPct: serverCpu.selfPct,
+    encoderPct: serverCpu.childrenPct,
     name: variant.name,
     samples: steady.length,
     p50: quantile(steady, 0.5),
@@ -301,7 +370,8 @@ async function drift(page: Page, url: string, impl: Impl, minutes: number): Prom
 async function main(): Promise<void> {
   console.log(
     `pistream bench ${quick ? '(quick)' : '(full)'}: ${cpus().length} CPUs, node ${process.version}; pistream via ` +
-      `${cliSupportsMaxViewers() ? 'dist/cli.js --max-viewers' : 'bench/server.ts (CLI has no --max-viewers yet)'}`,
+      `${cliSupportsMaxViewers() ? 'dist/cli.js --max-viewers' : 'bench/server.ts (CLI has no --max-viewers yet)'}; ` +
+      `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
   const pageErrors: string[] = [];
   const openBrowser = async (): Promise<Page> => {
@@ -319,17 +389,22 @@ async function main(): Promise<void> {
   if (parts.has(1)) {
     const rows: LatencyResult[] = [];
     for (const spec of LATENCY_SPECS) {
-      // Both servers up, so each page's run shares the machine with the same background encoder work.
-      const pistream = await up('pistream', spec);
-      const baseline = await up('baseline', spec);
+      const variants = variantsFor(spec);
+      // Every server this size's pages need up at once, so each page's run shares the machine with the same
+      // background encoder work: pistream (MPEG-1), the baseline, pistream --codec h264.
+      const key = (v: PageVariant): string => (v.impl === 'baseline' ? 'baseline' : v.codec);
+      const byKey = new Map<string, RunningChild>();
+      for (const v of variants) {
+        if (byKey.has(key(v))) continue;
+        byKey.set(key(v), v.impl === 'baseline' ? await up('baseline', spec) : v.codec === 'h264' ? await upCodec(specFor(spec, 'h264'), 'h264') : await up('pistream', spec));
+      }
       const page = await openBrowser();
-      for (const variant of PAGE_VARIANTS) {
-        rows.push(await measureLatency(page, spec, (variant.impl === 'pistream' ? pistream : baseline).url, variant));
+      for (const variant of variants) {
+        rows.push(await measureLatency(page, specFor(spec, variant.codec), byKey.get(key(variant))!, variant));
         await page.goto('about:blank');
       }
       await closeBrowser();
-      await down(pistream);
-      await down(baseline);
+      for (const child of byKey.values()) await down(child);
     }
     results.latency = { warmupS: LATENCY_WARMUP_S, seconds: LATENCY_S, throttle: { rate: THROTTLE_RATE, seconds: THROTTLE_S }, rows };
     printTable(
@@ -337,17 +412,18 @@ async function main(): Promise<void> {
         `CPU throttled ${THROTTLE_RATE}× for ${THROTTLE_S} s: time until every picture is ≤ the steady p95 for 1 s; page CPU = ` +
         'main-thread task / script time over the steady window, % of one core (CDP Performance.getMetrics, thread time); ' +
         'browser % = CPU of all the browser\'s processes (GPU process included) over the same window',
-      ['stream', 'impl', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'recover ms', 'stall max', 'task %', 'script %', 'browser %'],
+      ['stream', 'impl', 'kb/s', 'player', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'recover ms', 'stall max', 'task %', 'script %', 'browser %', 'server %', 'encoder %'],
       rows.map((r) => [
-        r.spec, r.name, cell(r.samples, 0), cell(r.p50), cell(r.p95), cell(r.p99), cell(r.max), cell(r.decodedFps),
+        r.spec, r.name, cell(r.bitrateKbps, 0), r.player, cell(r.samples, 0), cell(r.p50), cell(r.p95), cell(r.p99), cell(r.max), cell(r.decodedFps),
         cell(r.paintedFps), Number.isFinite(r.recoveryMs) ? cell(r.recoveryMs, 0) : `> ${RECOVER_WATCH_S * 1000}`, cell(r.stallMaxMs, 0),
-        cell(r.taskPct), cell(r.scriptPct), cell(r.browserPct, 0),
+        cell(r.taskPct), cell(r.scriptPct), cell(r.browserPct, 0), cell(r.serverPct, 0), cell(r.encoderPct, 0),
       ]),
     );
+    console.log('   server % / encoder % = the page\'s server (node) / its ffmpeg child over the steady window, % of one core');
     const row = (spec: StreamSpec, name: string): LatencyResult | undefined => rows.find((r) => r.spec === label(spec) && r.name === name);
     const [sd, sdFrame, sdBase] = PAGE_VARIANTS.map((v) => row(SD, v.name));
     const [hd, hdFrame] = PAGE_VARIANTS.map((v) => row(HD, v.name));
-    console.log('   targets: p50 ≤ 21, p95 ≤ 30 ms and both ≥ 6 ms below the baseline (640x480@24); page CPU ≤ paint=frame\'s (1280x720@30)');
+    if (sdFrame && sdBase) console.log('   targets: p50 ≤ 21, p95 ≤ 30 ms and both ≥ 6 ms below the baseline (640x480@24); page CPU ≤ paint=frame\'s (1280x720@30)');
     if (sd && sdFrame && sdBase) {
       console.log(
         `   640x480@24: pistream p50 ${cell(sd.p50)} / p95 ${cell(sd.p95)}; paint=frame ${cell(sdFrame.p50)} / ${cell(sdFrame.p95)}; ` +
@@ -360,6 +436,40 @@ async function main(): Promise<void> {
           `${cell(hdFrame.scriptPct)}; browser % ${cell(hd.browserPct, 0)} vs ${cell(hdFrame.browserPct, 0)}`,
       );
     }
+  }
+
+  if (parts.has(1) && CODEC !== 'mpeg1') {
+    const goals = h264Goals(results.latency as { rows: LatencyResult[] });
+    (results.latency as Record<string, unknown>).h264Goals = goals;
+  }
+
+  if (parts.has(1)) {
+    // Server CPU per stream: each server alone (no browser), one ws viewer in this process.
+    const costs: StreamCost[] = [];
+    // Both codecs whatever --codec says (under a minute): the comparison is the point.
+    const codecs: BenchCodec[] = ['mpeg1', 'h264'];
+    // MPEG-1 at 1920x1080@30: 4500 kbit/s, the bits per pixel of its 2000 at 1280x720@30.
+    for (const size of [SD, HD, { ...FHD, bitrateKbps: 4500 }]) {
+      for (const codec of codecs) {
+        const spec = specFor(size, codec);
+        const child = await upCodec(spec, codec);
+        try {
+          costs.push(await streamCost(child, spec, codec, COST_S, SETTLE_S + 1));
+        } finally {
+          await down(child);
+        }
+      }
+    }
+    results.serverCost = { seconds: COST_S, rows: costs };
+    printTable(
+      `1b. Server CPU per stream: pistream alone (dist/cli.js --codec …), one ws viewer, ${COST_S} s; % of one core ` +
+        '(server = the node process, encoder = its ffmpeg child, /proc)',
+      ['stream', 'codec', 'kb/s', 'received kb/s', 'msgs/s', 'server %', 'encoder %', 'total %'],
+      costs.map((c) => [
+        c.stream, c.codec === 'h264' ? 'H.264' : 'MPEG-1', cell(c.bitrateKbps, 0), cell(c.receivedKbps, 0), cell(c.messagesPerSecond),
+        cell(c.serverPct), cell(c.encoderPct), cell(c.totalPct),
+      ]),
+    );
   }
 
   if (parts.has(2)) {
@@ -558,7 +668,45 @@ async function main(): Promise<void> {
       ([['pistream', p], ['baseline', b]] as const).map(([impl, r]) => [impl, cell(r.samples!, 0), cell(r.firstP50), cell(r.firstP95), cell(r.lastP50), cell(r.lastP95)]),
     );
   }
+  if (parts.has(6)) {
+    const quality = await runQuality({
+      seconds: QUALITY_S, sources: ['pattern', QUALITY_BUSY], sizes: QUALITY_SIZES, mpeg1Kbps: 800, h264Kbps: [800, 400, 200], refine: true,
+    });
+    results.quality = quality;
+    printQuality(quality, '6. Quality per bit');
+  }
+
+  if (parts.has(7)) {
+    const rows: EncoderLatency[] = [];
+    for (const c of ENCODER_LATENCY_CASES) rows.push(await measureEncoderLatency({ ...c, seconds: ENCODER_S, warmup: 24 }));
+    results.encoderLatency = { seconds: ENCODER_S, warmup: 24, rows };
+    printTable(
+      `7. Encoder latency: test-pattern frame offered to the server's encoder operator → its picture / access unit out of ffmpeg ` +
+        `(ms), ${ENCODER_S} s each after 24 warm-up pictures, nothing else of the bench running`,
+      ['stream', 'codec', 'kb/s', 'samples', 'p50', 'p95', 'p99', 'max', 'dropped'],
+      rows.map((r) => [r.stream, codecName(r.codec), cell(r.bitrateKbps, 0), cell(r.samples, 0), cell(r.p50, 2), cell(r.p95, 2), cell(r.p99, 2), cell(r.max, 1), cell(r.framesDropped, 0)]),
+    );
+    const sdH264 = rows.find((r) => r.codec === 'h264' && r.stream === label(SD));
+    if (sdH264) console.log(`   goal: libx264 p50 ≤ 5 ms at 640x480: ${cell(sdH264.p50, 2)} ms, ${sdH264.p50 <= 5 ? 'met' : 'missed'}`);
+  }
   if (pageErrors.length) results.pageErrors = pageErrors;
+}
+
+/** The issue's goals for the H.264 · WebCodecs page, from part 1's rows; printed and returned. */
+function h264Goals(latency: { rows: LatencyResult[] }): Record<string, unknown> {
+  const find = (spec: StreamSpec, name: string): LatencyResult | undefined => latency.rows.find((r) => r.spec === label(spec) && r.name === name);
+  const sdH = find(SD, H264_VARIANT.name), sdM = find(SD, PAGE_VARIANTS[0]!.name);
+  const hdH = find(HD, H264_VARIANT.name), fhdH = find(FHD, H264_VARIANT.name);
+  const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? 'met' : 'missed');
+  const players = [sdH, hdH, fhdH].filter((r): r is LatencyResult => r !== undefined).map((r) => r.player);
+  const webcodecs = players.length > 0 && players.every((p) => p === 'webcodecs');
+  const sdOk = sdH && sdM ? webcodecs && sdH.p50 <= sdM.p50 : undefined;
+  const hdOk = hdH ? webcodecs && hdH.paintedFps >= 29 && hdH.p50 <= 35 : undefined;
+  console.log(`   H.264 goals${webcodecs ? '' : ` (player: ${players.join('/')}, not WebCodecs: every goal missed)`}:`);
+  console.log(`   640x480@24: H.264 · WebCodecs p50 ${cell(sdH?.p50)} ≤ MPEG-1 page's ${cell(sdM?.p50)}: ${verdict(sdOk)}`);
+  console.log(`   1280x720@30: painted fps ${cell(hdH?.paintedFps)} ≥ 29 and p50 ${cell(hdH?.p50)} ≤ 35 ms: ${verdict(hdOk)}`);
+  if (fhdH) console.log(`   1920x1080@30 (no goal; the scratch page's p50 was 28 ms): p50 ${cell(fhdH.p50)}, painted fps ${cell(fhdH.paintedFps)}`);
+  return { webcodecs, sd: { h264P50: sdH?.p50, mpeg1P50: sdM?.p50, met: sdOk }, hd: { paintedFps: hdH?.paintedFps, p50: hdH?.p50, met: hdOk } };
 }
 
 async function cleanup(): Promise<void> {
@@ -573,6 +721,7 @@ function save(): void {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
   results.finishedAt = new Date().toISOString();
+  results.loadAvgEnd = loadavg();
   writeFileSync(file, JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? round(v, 3) : v), 2) + '\n');
   console.log(`\nresults: ${file}`);
 }
@@ -592,6 +741,6 @@ main()
   .finally(async () => {
     await cleanup();
     save();
-    console.log(`done in ${Math.round((Date.now() - t0) / 1000)} s`);
+    console.log(`done in ${Math.round((Date.now() - t0) / 1000)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     setTimeout(() => process.exit(), 500).unref();
   });
