@@ -13,10 +13,14 @@
 //                                        itself emits a codec's pictures), each other
 //   src/codecs/                          process/, frame, picture, defaults, operators/, each other
 //   src/formats/                         picture, frame, protocol, codecs/, defaults, operators/, each other
-//   src/hub.ts                           codecs/, formats/, operators/, picture, frame, defaults
+//   src/hub.ts, transcoded-hub.ts        codecs/, formats/, operators/, picture, frame, defaults, each other
 //   src/version.ts                       the package's version: imports nothing from src
 //   src/options/                         what a server accepts (the plugin's schema): codecs/, formats/, sources/,
-//                                        hub.ts (types), leaves, defaults
+//                                        hub.ts (types), publish/ (its target parser), leaves, defaults
+//   src/recording/                       the recorder (an edge: files): hub.ts (types), formats/, codecs/, operators/,
+//                                        picture, frame, defaults
+//   src/publish/                         the publishers (an edge: one ffmpeg per target): hub.ts (types), process/, codecs/,
+//                                        picture, frame, defaults
 //   src/server/                          everything above except cli.ts and config/
 //   src/config/                          argv/env → options: defaults, codecs/, formats/, sources/, process/,
 //                                        options/, version (never server/)
@@ -37,9 +41,11 @@ const SOURCES = '^src/sources/';
 const CODECS = '^src/codecs/';
 const FORMATS = '^src/formats/';
 const OPERATORS = '^src/operators/';
-const HUB = '^src/hub[.]ts$';
+const HUB = '^src/(?:hub|transcoded-hub)[.]ts$';
 const VERSION = '^src/version[.]ts$';
 const OPTIONS = '^src/options/';
+const RECORDING = '^src/recording/';
+const PUBLISH = '^src/publish/';
 const SERVER = '^src/server/';
 const CLI = '^src/cli[.]ts$';
 const INDEX = '^src/index[.]ts$';
@@ -71,9 +77,9 @@ module.exports = {
       name: 'pure-middle-no-io',
       severity: 'error',
       comment:
-        'picture/frame/barcode/defaults, src/operators/, src/formats/ and src/hub.ts are pure: no child_process, ' +
+        'picture/frame/barcode/defaults, src/operators/, src/formats/, src/hub.ts and src/transcoded-hub.ts are pure: no child_process, ' +
         'fs, ws, @hapi/* or hapi-pino. Spawning goes through src/process/, sockets and HTTP live in src/server/.',
-      from: { path: '^src/(?:(?:picture|frame|barcode|defaults|hub)[.]ts$|operators/|formats/)' },
+      from: { path: '^src/(?:(?:picture|frame|barcode|defaults|hub|transcoded-hub)[.]ts$|operators/|formats/)' },
       to: { path: [CHILD_PROCESS_OR_FS, WS_OR_HAPI] },
     },
     {
@@ -117,14 +123,21 @@ module.exports = {
       'src/formats/ (wire formats) may import only picture, frame, protocol, codecs/, defaults, operators/ and each other ' +
         '(not hub.ts, server/, sources/, process/, config/).'),
     layer('layer-hub', HUB, [CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
-      'src/hub.ts may import only codecs/, formats/, operators/, picture, frame and defaults (not sources/, process/, server/, config/).'),
+      'src/hub.ts and src/transcoded-hub.ts may import only codecs/, formats/, operators/, picture, frame, defaults and each other ' +
+        '(not sources/, process/, server/, config/).'),
     layer('layer-version', VERSION, [],
       'src/version.ts reads the package version and imports nothing from src.'),
-    layer('layer-options', OPTIONS, [CODECS, FORMATS, SOURCES, HUB, LEAVES, DEFAULTS],
+    layer('layer-options', OPTIONS, [CODECS, FORMATS, SOURCES, HUB, PUBLISH, LEAVES, DEFAULTS],
       'src/options/ (the plugin\'s schema and the server config type) may import only codecs/, formats/, sources/, ' +
-        'hub.ts, picture, frame, barcode, defaults and itself (not server/, config/, cli.ts).'),
-    layer('layer-server', SERVER, [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, OPTIONS, LEAVES, DEFAULTS, VERSION],
-      'src/server/ may import options/, hub, codecs/, formats/, sources/, process/, operators/, picture, frame, barcode, ' +
+        'hub.ts, publish/ (the target parser), picture, frame, barcode, defaults and itself (not server/, config/, cli.ts).'),
+    layer('layer-publish', PUBLISH, [HUB, PROCESS, CODECS, PICTURE, FRAME, DEFAULTS],
+      'src/publish/ (one supervised ffmpeg per publish target) may import only hub.ts (types), process/, codecs/, picture, ' +
+        'frame and defaults (not server/, options/, sources/, config/): the server wires it in.'),
+    layer('layer-recording', RECORDING, [HUB, CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
+      'src/recording/ (the recorder: segments on disk, retention) may import only hub.ts, codecs/, formats/, operators/, ' +
+        'picture, frame and defaults (not server/, options/, process/, sources/, config/): the server wires it in.'),
+    layer('layer-server', SERVER, [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, OPTIONS, RECORDING, PUBLISH, LEAVES, DEFAULTS, VERSION],
+      'src/server/ may import options/, hub, codecs/, formats/, sources/, process/, operators/, recording/, publish/, picture, frame, barcode, ' +
         'defaults, version and itself, but not src/cli.ts or src/config/ (config feeds the server, not the other way round).'),
     layer('layer-config', CONFIG, [DEFAULTS, CODECS, FORMATS, SOURCES, PROCESS, OPTIONS, VERSION, SERVER /* reported by config-not-to-server */],
       'src/config/ may import only src/defaults.ts, codecs/, formats/, sources/ (types), process/, options/, version and itself.'),

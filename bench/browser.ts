@@ -27,6 +27,13 @@ export const CHROMIUM_ARGS: readonly string[] = [
 export interface LaunchBrowserOptions {
   /** Default 1280x720. */
   readonly viewport?: { readonly width: number; readonly height: number };
+  /** Chromium arguments added to {@link CHROMIUM_ARGS}, e.g. `--host-resolver-rules=MAP pistream.test 127.0.0.1`. */
+  readonly extraArgs?: readonly string[];
+  /**
+   * Ignore the pages' Content-Security-Policy (Playwright's `bypassCSP`). Diagnostics only: a bench run with it
+   * measures a page as it would be with a policy that allowed it everything.
+   */
+  readonly bypassCSP?: boolean;
 }
 
 /**
@@ -56,8 +63,9 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: [...CHROMIUM_ARGS],
+      args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
       viewport: options.viewport ?? { width: 1280, height: 720 },
+      ...(options.bypassCSP ? { bypassCSP: true } : {}),
     });
     context.on('close', removeProfile);
     profiles.set(context, userDataDir);

@@ -1,7 +1,7 @@
 /*
  * pistream viewer core: everything about watching a live stream that does not depend on how it is decoded. One
- * player at a time plugs into it (jsmpeg-player.js for MPEG-1, webcodecs-player.js for H.264; viewer.js picks one);
- * the core owns the rest:
+ * player at a time plugs into it (jsmpeg-player.js for MPEG-1, webcodecs-player.js or mse-player.js for H.264;
+ * viewer.js picks one); the core owns the rest:
  *
  * - one socket per connection (to the player's `path`, next to this page, passing on `?token=`), reconnecting with
  *   backoff, and no socket while the tab is hidden (a hidden tab would otherwise buffer stale pictures);
@@ -62,7 +62,7 @@
     status: 'connecting',
     /** Why nothing can play in this browser (shown as the status line), or null. */
     unsupported: null,
-    /** The player in use: 'webcodecs' | 'jsmpeg', null until chosen (or when none can play). */
+    /** The player in use: 'webcodecs' | 'mse' | 'jsmpeg', null until chosen (or when none can play). */
     player: null,
     /** The server's codec, from `streams`: 'h264' | 'mpeg1' ('mpeg1' for a server without `streams`). */
     codec: null,
@@ -386,7 +386,8 @@
     showStatus();
   }
 
-  window.pistreamFullscreen(fullscreenButton, canvas);
+  // Double-click anywhere on the picture: the canvas, or the MSE player's video in its place.
+  window.pistreamFullscreen(fullscreenButton, document.getElementById('stage') || canvas);
   document.addEventListener('visibilitychange', onVisibilityChange);
   setInterval(watchdog, 250);
   setInterval(updateHud, 1000);

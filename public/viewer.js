@@ -2,11 +2,13 @@
  * pistream viewer: chooses how to play, then hands the chosen player to the viewer core (viewer-core.js).
  *
  * The ladder: the page asks `streams` (next to it) what the server sends. For an H.264 server it plays through
- * WebCodecs (webcodecs-player.js) when the page is a secure context and the browser's VideoDecoder takes H.264
- * with optimizeForLatency; otherwise the status line says in words why nothing can play (MSE comes later). For an
- * MPEG-1 server, and for a server without `streams` (older, or a network error), JSMpeg on `stream`
- * (jsmpeg-player.js), as before. `?player=webcodecs|jsmpeg` forces one path; forcing one that cannot work here
- * says why.
+ * WebCodecs (webcodecs-player.js, on `h264`) when the page is a secure context and the browser's VideoDecoder
+ * takes H.264 with optimizeForLatency; else through Media Source Extensions (mse-player.js, on `fmp4`, fragmented
+ * MP4) when the server sends it and the browser has MediaSource (or ManagedMediaSource, iPhone) playing H.264;
+ * else through JSMpeg when the server also sends MPEG-1 (`stream`); else the status line says in words why
+ * nothing can play. For an MPEG-1 server, and for a server without `streams` (older, or a network error), JSMpeg
+ * on `stream` (jsmpeg-player.js), as before. `?player=webcodecs|mse|jsmpeg` forces one path; forcing one that
+ * cannot work here says why.
  *
  * Plain script, no build step; loaded last, after barcode.js, protocol.js, viewer-core.js and the
  * players.
@@ -73,7 +75,11 @@
     });
   }
 
-  /** Picks the player for what the server sends (`streams`, null for an older server) and what was asked for. */
+  /**
+   * Picks the player for what the server sends (`streams`, null for an older server) and what was asked for: the
+   * first of the ladder's rungs that the server feeds and this browser can play. Each rung's `check` answers
+   * (asynchronously) why it cannot play here, or null.
+   */
   function choose(streams, forced) {
     var state = core.state;
     state.codec = streams ? streams.codec : 'mpeg1';
@@ -82,8 +88,9 @@
     // An older server has no `streams`, and serves JSMpeg's MPEG-TS at `stream`.
     var jsmpegPath = streams ? formatPath(streams, '/stream') : 'stream';
     var h264Path = formatPath(streams, '/h264');
+    var fmp4Path = formatPath(streams, '/fmp4');
 
-    if (forced === 'jsmpeg' || (forced !== 'webcodecs' && !h264Path)) {
+    if (forced === 'jsmpeg' || (!forced && !h264Path && !fmp4Path)) {
       if (jsmpegPath) return playJsmpeg(jsmpegPath);
       return core.unsupported(
         forced === 'jsmpeg'
@@ -91,17 +98,39 @@
           : "This page can't play this server's stream (" + label + ')'
       );
     }
-    if (!h264Path) {
+    if (forced === 'webcodecs' && !h264Path) {
       return core.unsupported("WebCodecs can't play this stream here: the server sends " + label + ', not H.264');
     }
-    var webcodecs = players.webcodecs;
-    if (!webcodecs) return core.unsupported("This page can't play H.264: the WebCodecs player failed to load");
-    webcodecs.check(function (problem) {
-      if (!problem) return core.start(withPath(webcodecs, h264Path));
-      // MSE comes later: until then, JSMpeg if the server also sends MPEG-1 and WebCodecs was not asked for.
-      if (forced !== 'webcodecs' && jsmpegPath) return playJsmpeg(jsmpegPath);
-      core.unsupported("This browser can't play " + label + ' here: ' + problem);
-    });
+    if (forced === 'mse' && !fmp4Path) {
+      return core.unsupported(
+        "MSE can't play this stream here: the server sends " +
+          label +
+          (state.codec === 'h264' ? ' without fragmented MP4' : ', not H.264')
+      );
+    }
+
+    // The rungs to try, in order: [player id, path, what to call it when it is missing].
+    var rungs = [];
+    if (h264Path && forced !== 'mse') rungs.push(['webcodecs', h264Path, 'the WebCodecs player failed to load']);
+    if (fmp4Path && forced !== 'webcodecs') rungs.push(['mse', fmp4Path, 'the MSE player failed to load']);
+    var problems = [];
+    (function next(i) {
+      if (i === rungs.length) {
+        // None of the H.264 players: JSMpeg, if the server also sends MPEG-1 and no H.264 player was asked for.
+        if (!forced && jsmpegPath) return playJsmpeg(jsmpegPath);
+        return core.unsupported("This browser can't play " + label + ' here: ' + problems.join('; '));
+      }
+      var player = players[rungs[i][0]];
+      if (!player) {
+        problems.push(rungs[i][2]);
+        return next(i + 1);
+      }
+      player.check(function (problem) {
+        if (!problem) return core.start(withPath(player, rungs[i][1]));
+        problems.push(problem);
+        next(i + 1);
+      });
+    })(0);
   }
 
   if (!core || !window.pistreamBarcode || !window.pistreamProtocol) {
@@ -109,7 +138,7 @@
     return;
   }
   var forced = new URL(window.location.href).searchParams.get('player');
-  if (forced !== 'webcodecs' && forced !== 'jsmpeg') forced = null;
+  if (forced !== 'webcodecs' && forced !== 'mse' && forced !== 'jsmpeg') forced = null;
   fetchStreams(function (streams) {
     choose(streams, forced);
   });

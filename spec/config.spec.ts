@@ -80,6 +80,12 @@ describe('parseConfig', () => {
     expect(valid.encoder).not.toHaveProperty('gop');
   });
 
+  it('takes --legacy-port with --codec h264: the original protocol is served through the MPEG-1 transcode', () => {
+    const config = parseConfig(['--codec', 'h264', '--legacy-port', '8084'], {});
+    expect(config.plugin.codec).toBe('h264');
+    expect(config.plugin.legacyListener).toMatchObject({ port: 8084 });
+  });
+
   it('ignores unrelated and empty environment variables', () => {
     expect(parseConfig([], { PATH: '/bin', PISTREAM_PORT: '', PISTREAM_WIDTH: '  ' })).toEqual(parseConfig([], {}));
   });
@@ -318,7 +324,6 @@ describe('parseConfig', () => {
     [['--codec', 'h265'], {}, /^--codec must be mpeg1 or h264, got "h265"$/],
     [['--codec', 'h264', '--quality', '52'], {}, /^--quality must be a whole number from 0 to 51 \(a constant rate factor: lower is better\), got "52"$/],
     [['--codec', 'h264', '--fps', '121'], {}, /^--fps must be a number of frames per second from 1 to 120, got "121"$/],
-    [['--codec', 'h264', '--legacy-port', '8084'], {}, /^--legacy-port serves the original protocol, which carries MPEG-1 only: use codec mpeg1 with it \(the codec is H.264\)/],
     [['--bitrate', '10', '--quality', '4'], {}, /^--bitrate and --quality cannot be used together/],
     [[], { PISTREAM_BITRATE: '900', PISTREAM_QUALITY: '4' }, /^PISTREAM_BITRATE and PISTREAM_QUALITY cannot be used together/],
     [['--bitrate', '10'], {}, /^--bitrate must be a whole number of kbit\/s from 16 to 100000, got "10"$/],
@@ -395,6 +400,21 @@ describe('parseConfig', () => {
     expect(text).not.toContain('\n');
   });
 
+  it('reads --record and its flags (and their variables) into plugin.record: durations and sizes with units', () => {
+    expect(parseConfig(['--record', '/srv/rec', '--record-keep', '7d', '--record-max-size', '20G'], { PISTREAM_RECORD_SEGMENT: '30' }).plugin.record)
+      .toEqual({ dir: '/srv/rec', segmentSeconds: 30, keepSeconds: 604_800, maxBytes: 20 * 2 ** 30 });
+    expect(parseConfig([], { PISTREAM_RECORD: '/srv/rec', PISTREAM_RECORD_KEEP: '90m', PISTREAM_RECORD_MAX_SIZE: '1.5GiB' }).plugin.record)
+      .toEqual({ dir: '/srv/rec', keepSeconds: 5400, maxBytes: 1.5 * 2 ** 30 });
+    expect(parseConfig(['--record-keep', '3600', '--record', 'rec', '--record-max-size', '1048576'], {}).plugin.record).toEqual({ dir: 'rec', keepSeconds: 3600, maxBytes: 1048576 });
+    expect(parseConfig([], {}).plugin.record).toBeUndefined();
+  });
+
+  it('names a --record-* flag given without --record', () => {
+    expect(errorOf(['--record-keep', '7d'])).toBe('--record-keep needs --record <dir> (or PISTREAM_RECORD) too');
+    expect(errorOf(['--record-segment', '10'], { PISTREAM_RECORD_MAX_SIZE: '1G' })).toBe('--record-segment needs --record <dir> (or PISTREAM_RECORD) too');
+    expect(errorOf([], { PISTREAM_RECORD_MAX_SIZE: '1G' })).toBe('PISTREAM_RECORD_MAX_SIZE needs --record <dir> (or PISTREAM_RECORD) too');
+  });
+
   it('gives ConfigError exit code 2', () => {
     expect(new ConfigError('x').exitCode).toBe(2);
   });
@@ -456,8 +476,25 @@ describe('flags and the plugin agree', () => {
     // Not a plain target, but plugin options all the same (in other units).
     grace: ['-1', '86401', 'later'],
     upgradeRate: ['-1', '10001', 'fast'],
+    record: [''],
+    recordSegment: ['0', '86401', 'long'],
+    recordKeep: ['0', 'soon', '7y', '-1d'],
+    recordMaxSize: ['5', '1K', '1048575', 'big', '1.5.2G'],
+    publishAudio: ['loud', 'SILENT'],
   };
-  const targeted = FLAGS.filter((spec) => spec.target?.startsWith('plugin.'));
+  // --publish is refused in words of its own that never quote the URL (it may hold a stream key): tested below.
+  const targeted = FLAGS.filter((spec) => spec.target?.startsWith('plugin.') && spec.key !== 'publish');
+
+  it.each([
+    ['ftp://user:pw@example.com/live/s3cret', /^--publish ftp:\/\/\*\*\*@example\.com\/live\/\*\*\* has an unsupported scheme/],
+    ['not a url', /^--publish \*\*\* is not a URL/],
+    ['rtmp://example.com/live/s3cret', /^--publish rtmp:\/\/example\.com\/live\/\*\*\*: .*--codec h264/],
+  ])('refuses --publish %s without quoting its secret parts', (url, message) => {
+    const text = errorOf(['--publish', url]);
+    expect(text).toMatch(message);
+    expect(text).not.toContain('s3cret');
+    expect(text).not.toContain('pw@');
+  });
 
   it('has refused values for every flag with a target under plugin.', () => {
     expect(targeted.length).toBeGreaterThan(0);

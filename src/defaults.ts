@@ -50,6 +50,35 @@ export const DEFAULTS = {
   /** The CLI exits this long after a signal even if stopping hangs (the original hung until browsers closed). */
   stopTimeoutMs: 2000,
   logLevel: 'info',
+  /** `/snapshot.jpg` answers 503 when no picture could be had and decoded within this long (camera start included). */
+  snapshotTimeoutMs: 5000,
+  /** JPEG quantiser of `/snapshot.jpg` (ffmpeg `-q:v`, 2–31, lower is better and bigger). */
+  snapshotQuality: 4,
+  /** `--record-segment`: a recording segment is cut at the first keyframe this long after its start. */
+  recordSegmentSeconds: 60,
+  /** While recording cannot write (disk full, directory gone or read-only), it tries again this often. */
+  recordRetryMs: 5000,
+  /** How often retention (`--record-keep`, `--record-max-size`) looks for segments to delete, besides at each cut. */
+  recordRetentionCheckMs: 60_000,
+  /**
+   * Bytes waiting to be written to a recording at most: a disk slower than the stream makes the recorder drop
+   * pictures up to the next keyframe rather than queue without bound (a few seconds of a 2 Mbit/s stream).
+   */
+  recordMaxQueuedBytes: 4 * 1024 * 1024,
+  /**
+   * `--publish`: ffmpeg never reconnects by itself, so each target's ffmpeg is restarted after a failure, waiting
+   * `initialDelayMs` doubling per failure in a row up to `maxDelayMs`, each wait shortened by up to `jitter` of
+   * itself at random (targets do not retry in step); the count goes back to zero after `healthyMs` of publishing.
+   */
+  publishRestart: { initialDelayMs: 1000, maxDelayMs: 30_000, healthyMs: 60_000, jitter: 0.25 },
+  /** A publishing ffmpeg that has sent no new byte for this long (connecting included) is restarted. */
+  publishStallMs: 10_000,
+  /** ffmpeg's I/O timeout on an rtmp(s) connection (`-rw_timeout`): a far end that stops reading fails within it. */
+  publishIoTimeoutMs: 5000,
+  /** `--publish-audio`: a silent AAC track (YouTube and others refuse video without audio). */
+  publishAudio: 'silent',
+  /** While publishing, a keyframe at least this often (seconds): Twitch and others want 2 s, YouTube at most 4. */
+  publishMaxGopSeconds: 2,
 } as const;
 
 /** Upgrades one address may make at once after a quiet spell: four seconds' worth of its rate, at least one. */
@@ -63,4 +92,11 @@ export const LIMITS = {
   controlMessageBytes: 256,
   /** ws refuses frames above this with 1009 before reading them. */
   maxPayloadBytes: 64 * 1024,
+  /** `/snapshot.jpg?width=`: the widths it takes (a larger one than the stream's is served at the stream's). */
+  snapshotMinWidth: 16,
+  snapshotMaxWidth: 4096,
+  /** `--record-segment` in seconds, and the smallest `--record-max-size` (a segment or two of a slow stream). */
+  recordSegmentMinSeconds: 1,
+  recordSegmentMaxSeconds: 86_400,
+  recordMinBytes: 1024 * 1024,
 } as const;

@@ -270,7 +270,7 @@ export function createHub(options: HubOptions): Hub {
       format.id,
       gop$.pipe(
         replayGop(),
-        format.mux(),
+        format.mux({ fps: options.encoder.fps }),
         tap((picture) => (stats.wireBytes[format.id]! += picture.wire.length)),
         gopCache(),
         share({ connector: () => new ReplaySubject(1), resetOnError: true, resetOnComplete: true, resetOnRefCountZero: true }),

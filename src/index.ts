@@ -13,6 +13,7 @@ export { fileSource, type FileSourceOptions } from './sources/file';
 export { detectSource, type DetectSourceOptions, type DetectedSource, type SourceKind } from './sources/detect';
 export { openSource, checkSource, checkFfmpeg, SourceCheckError, sourceText, type SourceSpec, type OpenedSource } from './sources/open-source';
 export { rawFrames, type RawFramesOptions } from './sources/raw-frames';
+export { rpicamH264, raspividH264, type RpicamH264Options, type RaspividH264Options } from './sources/camera-h264';
 export type { SourceOptions } from './sources/source-options';
 export { fromChildProcess, ChildProcessError, type ChildProcessOptions, type SpawnFn } from './process/child-process';
 export { resolveFfmpeg, probeFfmpeg } from './process/ffmpeg-path';
@@ -32,12 +33,19 @@ export { encodeH264 } from './codecs/h264/encode-h264';
 export { h264EncoderArgs } from './codecs/h264/encoder-args';
 export { h264Level } from './codecs/h264/levels';
 export { ffmpegEncoder, type FfmpegEncoderSpec } from './codecs/ffmpeg-encoder';
+export { nalUnits, nalType, NAL_TYPE } from './codecs/h264/nal';
+export { parseSps, codecString, declaresZeroReorder, withZeroReorder, type Sps } from './codecs/h264/sps';
+export { describeAccessUnit, type AccessUnitInfo } from './codecs/h264/access-unit';
+export { accessUnits, type AccessUnit, type AccessUnitsOptions } from './codecs/h264/assemble';
+export { ensureZeroReorder } from './codecs/h264/zero-reorder';
+export { transcodeToMpeg1 } from './codecs/mpeg1/transcode-mpeg1';
 
 export { FORMATS, formatById } from './formats';
 export type { WireFormat } from './formats/wire-format';
 export { mpegts, toMpegTs, MpegTsMuxer, type MpegTsOptions } from './formats/mpegts';
 export { jsmp, toJsmp, jsmpHeader } from './formats/jsmp';
 export { h264Units, unitMessage } from './formats/h264-units';
+export { fmp4, Fmp4Muxer } from './formats/fmp4';
 export { protocol, type UnitHeader } from './protocol';
 
 export { fromKeyframe } from './operators/from-keyframe';
@@ -46,8 +54,18 @@ export { gopCache, replayGop, type Gop } from './operators/gop-cache';
 export { deliver, type DeliverOptions } from './operators/deliver';
 
 export { createHub, type Hub, type HubOptions, type HubStats, type HubRestart } from './hub';
+export { withMpeg1Transcode, type TranscodingHub, type Mpeg1TranscodeOptions } from './transcoded-hub';
 
-export { validatePluginOptions, PluginOptionsError, type PistreamPluginOptions, type LegacyListenerOptions } from './options/plugin-options';
+export { Recorder, type RecorderOptions, type RecorderStats, type RecordingEntry, type RecordableHub } from './recording/recorder';
+export { nodeRecorderFs, type RecorderFs, type SegmentFile } from './recording/recorder-fs';
+export { segmentName, parseSegmentName, type SegmentExtension } from './recording/segment-name';
+export { segmentsToDelete, type SegmentInfo, type RetentionPolicy } from './recording/retention';
+export { Snapshotter, SnapshotError, type SnapshotterOptions, type SnapshotStats } from './server/snapshot';
+export { Publisher, type PublisherOptions, type PublisherStats, type PublishState } from './publish/publisher';
+export { publishTarget, redactUrl, PublishTargetError, type PublishTarget, type PublishTargetSpec, type PublishAudio, type PublishProtocol } from './publish/publish-target';
+export { supervise, backoffDelay, type BackoffOptions, type Supervised } from './publish/supervise';
+
+export { validatePluginOptions, PluginOptionsError, type PistreamPluginOptions, type LegacyListenerOptions, type RecordOptions } from './options/plugin-options';
 export type { PistreamConfig, LogLevel } from './options/server-config';
 export { pistreamPlugin, type PistreamPluginApi } from './server/plugin';
 export { startServer, type RunningServer, type StartServerOptions } from './server/start-server';

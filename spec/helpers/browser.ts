@@ -27,11 +27,15 @@ export function describeBrowser(name: string, fn: () => void): void {
   }
 }
 
-/** A fresh browser with its one page, and the page's uncaught errors collected as they happen. */
+/**
+ * A fresh browser with its one page, and the page's uncaught errors collected as they happen. `extraArgs`: more
+ * Chromium arguments (e.g. `--host-resolver-rules=MAP pistream.test 127.0.0.1`).
+ */
 export async function openPage(
   viewport: { width: number; height: number },
+  extraArgs: readonly string[] = [],
 ): Promise<{ browser: BrowserContext; page: Page; pageErrors: string[] }> {
-  const browser = await launchBrowser({ viewport });
+  const browser = await launchBrowser({ viewport, extraArgs });
   const page = browser.pages()[0] ?? (await browser.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));

@@ -53,3 +53,22 @@ export function mpeg1Stream(options: Mpeg1StreamOptions): Promise<Buffer> {
   return stream;
 }
 
+
+/** ffmpeg's decoding of an MPEG-1 elementary stream into raw I420 pictures of `width`x`height`, one per picture. */
+export async function decodeMpeg1(stream: Buffer, width: number, height: number): Promise<Buffer[]> {
+  const ffmpeg = resolveFfmpeg().path;
+  const raw = await new Promise<Buffer>((resolve, reject) => {
+    const child = execFile(
+      ffmpeg,
+      ['-v', 'error', '-f', 'mpegvideo', '-i', 'pipe:0', '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'],
+      { encoding: 'buffer', maxBuffer: 1 << 30 },
+      (err, stdout, stderr) => (err ? reject(new Error(`decoding MPEG-1 failed: ${err.message}\n${stderr.toString()}`)) : resolve(stdout)),
+    );
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(stream);
+  });
+  const bytes = (width * height * 3) / 2;
+  const frames: Buffer[] = [];
+  for (let at = 0; at + bytes <= raw.length; at += bytes) frames.push(raw.subarray(at, at + bytes));
+  return frames;
+}

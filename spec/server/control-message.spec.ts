@@ -94,7 +94,7 @@ describe('the ack of the page and of the server', () => {
   });
 
   it('the page sends its acks through that builder, not a JSON text of its own', () => {
-    const viewer = readFileSync(join(PUBLIC_DIR, 'viewer.js'), 'utf8');
+    const viewer = readFileSync(join(PUBLIC_DIR, 'viewer-core.js'), 'utf8');
     expect(viewer).toMatch(/\.send\(protocol\.ackMessage\(/);
     expect(viewer).not.toMatch(/type:\s*['"]ack['"]/);
   });

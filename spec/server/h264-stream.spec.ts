@@ -7,7 +7,11 @@ import { parseConfig } from '../../src/config/command-line';
 import { liveChildCount } from '../../src/process/child-process';
 import { protocol, type UnitHeader } from '../../src/protocol';
 import { startServer, type RunningServer } from '../../src/server/start-server';
+import type { TranscodingHub } from '../../src/transcoded-hub';
+import { waitFor } from '../helpers/child-processes';
+import { decodeMpeg1 } from '../helpers/ffmpeg-stream';
 import { decodeH264Frames as decodeH264, x264Stream } from '../helpers/h264-streams';
+import { demuxPes } from '../helpers/mpegts-demux';
 import { connect, refusedStatus } from '../helpers/ws-client';
 
 const W = 640;
@@ -44,7 +48,10 @@ describe('pistream --codec h264 (the real server, ffmpeg and sockets)', () => {
       formats: [
         { id: 'h264', label: 'H.264 access units (WebCodecs)', path: '/h264' },
         { id: 'fmp4', label: 'fragmented MP4 (MSE)', path: '/fmp4' },
+        { id: 'mpegts', label: 'MPEG-TS (JSMpeg)', path: '/stream' },
+        { id: 'jsmp', label: 'jsmp (original pistreaming)', path: '/legacy' },
       ],
+      recordings: false,
     });
   });
 
@@ -66,8 +73,26 @@ describe('pistream --codec h264 (the real server, ffmpeg and sockets)', () => {
     expect(barcodes).toEqual(units.map(({ header }) => ({ frame: header.seq, time: header.capturedAt % 2 ** 32 })));
   });
 
-  it('serves no MPEG-1 paths: the server sends one codec', async () => {
-    expect(await refusedStatus(`ws://127.0.0.1:${running.port}/stream`)).toBe(404);
+  it('serves MPEG-1 to old players through a transcode started by the first such viewer and stopped after the last', async () => {
+    const transcode = (running.hub as TranscodingHub).transcode;
+    expect(transcode.stats.state).toBe('idle');
+    const viewer = await connect(`ws://127.0.0.1:${running.port}/stream`);
+    const messages = await viewer.received(30);
+    expect(transcode.stats.state).toBe('running');
+    await viewer.close();
+    const pictures = demuxPes(Buffer.concat(messages)).map((pes) => pes.data);
+    expect(pictures.length).toBe(30);
+    const decoded = await decodeMpeg1(Buffer.concat(pictures), W, H);
+    expect(decoded).toHaveLength(30);
+    // The barcode in each picture: consecutive frames of the camera's stream, recent.
+    const frames = decoded.map((y) => readBarcode((x, row) => y[row * W + x]!)!.frame);
+    frames.slice(1).forEach((frame, i) => expect(frame).toBeGreaterThan(frames[i]!));
+    // --grace 0: the transcoder stops once its last viewer has gone.
+    await waitFor(() => transcode.stats.state === 'idle', 'the transcoder to stop after its last viewer');
+  });
+
+  it('refuses paths it does not serve', async () => {
+    expect(await refusedStatus(`ws://127.0.0.1:${running.port}/nothing`)).toBe(404);
   });
 });
 

@@ -32,6 +32,14 @@ describe('health() (pure)', () => {
     expect(result.pictures).toBe(500);
   });
 
+  it('is degraded, with the reason, while pictures flow but an optional part (recording) fails; failing still wins', () => {
+    const reason = 'recording stopped: ENOSPC: no space left on device, write; retrying every 5 s';
+    expect(health(statsHub({ running: true, lastPictureAt: NOW - 40 }), 1, NOW, 'test', reason)).toMatchObject({ status: 'degraded', reason, running: true });
+    expect(health(statsHub({ running: false }), 0, NOW, 'test', reason)).toMatchObject({ status: 'degraded', reason });
+    expect(health(statsHub({ running: true, lastPictureAt: NOW - 40, lastError: 'ffmpeg exited' }), 1, NOW, 'test', reason).status).toBe('failing');
+    expect(health(statsHub({ running: true, lastPictureAt: NOW - 40 }), 1, NOW, 'test', undefined).status).toBe('ok');
+  });
+
   it('is ok while pictures flow', () => {
     const result = health(statsHub({ running: true, lastPictureAt: NOW - 40, pictures: 10, restarts: 1 }), 2, NOW);
     expect(result).toEqual({

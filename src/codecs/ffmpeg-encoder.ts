@@ -19,10 +19,16 @@ export const STARTUP_FRAMES = 8;
 
 /** What a codec tells {@link ffmpegEncoder}: its arguments, and how to read one of its pictures. */
 export interface FfmpegEncoderSpec<P extends Picture> {
-  /** ffmpeg's arguments: raw I420 of the settings' size on stdin, one picture per `mpjpeg` part on stdout. */
+  /** ffmpeg's arguments: what it reads on stdin, and one picture per `mpjpeg` part on stdout. */
   args(caps: FfmpegCapabilities): string[];
   /** One part's bytes (one coded picture) and the frame it encodes, as the codec's picture; throws when not one. */
   picture(data: Buffer, frame: FrameMeta): P;
+  /**
+   * What stdin gets instead of raw frames (a transcoder's input): coded pictures, which depend on earlier ones,
+   * so after a dropped one the next are dropped too until a keyframe; `bytes` is what to write for one (default
+   * its `data`). Without it, inputs are raw frames of the settings' size, checked.
+   */
+  readonly coded?: { bytes?(picture: Picture): Buffer };
 }
 
 /**
@@ -37,7 +43,10 @@ export interface FfmpegEncoderSpec<P extends Picture> {
  * Errors: a frame of the wrong size (naming both sizes), a missing ffmpeg, ffmpeg exiting non-zero (with its
  * last stderr lines). Unsubscribing kills ffmpeg (TERM, then KILL).
  */
-export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: FfmpegEncoderSpec<P>): OperatorFunction<Frame, P> {
+export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: FfmpegEncoderSpec<P>): OperatorFunction<Frame, P>;
+export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: FfmpegEncoderSpec<P> & { coded: object }): OperatorFunction<Picture, P>;
+export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: FfmpegEncoderSpec<P>): OperatorFunction<Frame & Partial<Picture>, P> {
+  const coded = spec.coded;
   const { width, height } = options;
   const frameBytes = yuv420Size(width, height);
   const counters = options.counters ?? createEncoderCounters();
@@ -48,16 +57,18 @@ export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: F
         switchMap((caps): Observable<P> => {
           const inFlight: FrameMeta[] = [];
           // Until ffmpeg's first picture, frames that find a write in progress wait here (at most STARTUP_FRAMES).
-          const waiting: Frame[] = [];
+          const waiting: (Frame & Partial<Picture>)[] = [];
+          // Coded input after a drop: nothing until the next keyframe (a picture without its reference is garbage).
+          let awaitingKey = false;
           let started = false;
           const feed = (stdin: Writable, fail: (err: unknown) => void) => {
             let writing = false;
-            const write = (frame: Frame): void => {
+            const write = (frame: Frame & Partial<Picture>): void => {
               inFlight.push({ seq: frame.seq, capturedAt: frame.capturedAt });
               if (inFlight.length > MAX_IN_FLIGHT) inFlight.shift();
               // A whole frame is far above the stream's high-water mark, so write() returns false until
               // ffmpeg has read all but the last pipe-full: that is exactly "not yet drained".
-              writing = !stdin.write(frame.data);
+              writing = !stdin.write(coded?.bytes ? coded.bytes(frame as Picture) : frame.data);
             };
             const onDrain = (): void => {
               writing = false;
@@ -67,7 +78,7 @@ export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: F
             stdin.on('drain', onDrain);
             const subscription = frames$.subscribe({
               next: (frame) => {
-                if (frame.width !== width || frame.height !== height || frame.data.length !== frameBytes) {
+                if (!coded && (frame.width !== width || frame.height !== height || frame.data.length !== frameBytes)) {
                   fail(
                     new RangeError(
                       `frame of ${frame.width}x${frame.height} (${frame.data.length} bytes) does not match the ` +
@@ -77,12 +88,16 @@ export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: F
                   return;
                 }
                 counters.framesIn++;
-                if (!writing && waiting.length === 0) {
+                if (coded && awaitingKey && !frame.keyframe) {
+                  counters.framesDropped++;
+                } else if (!writing && waiting.length === 0) {
+                  awaitingKey = false;
                   write(frame);
                 } else if (!started && waiting.length < STARTUP_FRAMES) {
                   waiting.push(frame);
                 } else {
                   counters.framesDropped++;
+                  awaitingKey = coded !== undefined;
                 }
               },
               error: fail,

@@ -143,6 +143,11 @@ function fromPluginError(err: PluginOptionsError, raws: Map<string, Raw>): Confi
   const target = `plugin.${err.path.join('.')}`;
   const spec = FLAGS.find((s) => s.target === target) ?? (target === 'plugin.graceMs' ? FLAGS.find((s) => s.key === 'grace') : undefined);
   const problem = err.problem.replace(/, got .*$/, '').replace(PROGRAM_ONLY, '');
+  // Publish URLs may hold stream keys: the plugin's message shows only the redacted URL, never the value.
+  if (err.path[0] === 'publish') {
+    const origin = raws.get('publish')?.origin ?? '--publish';
+    return new ConfigError(`${origin} ${err.problem}${/needs codec h264/.test(err.problem) ? ' (add --codec h264)' : ''}`);
+  }
   // Credentials are put together by authOf (no flag targets them): name the flags, never the values.
   if (err.path[0] === 'auth') return new ConfigError(`--auth, --auth-file or --token gave credentials the plugin refuses (${err.path.join('.')}; not shown: a secret)`);
   if (!spec) return new ConfigError(err.message);
@@ -199,6 +204,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (upgradeRate !== undefined) plugin.upgradeRate = upgradeRate > 0 ? { perSecond: upgradeRate, burst: upgradeBurst(upgradeRate) } : false;
   const auth = authOf(values, raws);
   if (auth) plugin.auth = auth;
+  const publish = values.get('publish') as string[] | undefined;
+  if (publish) plugin.publish = publish;
   const tls = tlsOf(values, raws);
   if (plugin.legacyListener) {
     const legacyPort = plugin.legacyListener.port;
@@ -210,6 +217,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   try {
     validatePluginOptions(plugin);
   } catch (err) {
+    // The other --record-* flags only say how to record: without --record they are a mistake worth naming.
+    if (err instanceof PluginOptionsError && err.path.join('.') === 'record.dir' && plugin.record?.dir === undefined) {
+      const given = ['recordSegment', 'recordKeep', 'recordMaxSize'].map((key) => raws.get(key)).filter((raw) => raw !== undefined)
+        .sort((a, b) => (a.layer === b.layer ? 0 : a.layer === 'flag' ? -1 : 1))[0]?.origin;
+      throw new ConfigError(`${given} needs --record <dir> (or PISTREAM_RECORD) too`);
+    }
     if (err instanceof PluginOptionsError) throw fromPluginError(err, raws);
     throw err;
   }

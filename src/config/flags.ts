@@ -84,6 +84,37 @@ function normalizeOrigin(value: string): string {
 
 const list = Joi.string().custom((v: string) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''));
 
+const DURATION_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/**
+ * `90`, `90s`, `30m`, `12h`, `7d`, `2w` as seconds, or undefined when the text is none of these.
+ * @example
+ * parseDuration('7d'); // 604800
+ */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/i.exec(text);
+  return m ? Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]! : undefined;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/**
+ * `1073741824`, `500M`, `20G`, `1.5GiB`, `2TB` as bytes (K, M, G, T are powers of 1024), or undefined.
+ * @example
+ * parseByteSize('20G'); // 21474836480
+ */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|B)?\s*$/i.exec(text);
+  return m ? Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toUpperCase()]!) : undefined;
+}
+
+const convertedBy = (parse: (text: string) => number | undefined) =>
+  Joi.string().custom((v: string) => {
+    const value = parse(v);
+    if (value === undefined) throw new Error('unreadable');
+    return value;
+  });
+
 export const FLAGS: readonly FlagSpec[] = [
   {
     key: 'source', flag: '--source <kind>', shown: 'auto', target: 'plugin.source',
@@ -190,7 +221,50 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "unsent bytes on a viewer's socket above which it skips pictures (judges clients that cannot ack, such as the original jsmpg.js)",
     ...number('a whole number of bytes from 1024 to 1073741824'),
   },
+  {
+    key: 'record', flag: '--record <dir>', shown: 'off', target: 'plugin.record.dir',
+    help: 'record the stream as it is (no second encode) into this directory, in segments cut at keyframes: MPEG-TS for MPEG-1, fragmented MP4 for H.264; keeps the camera on; listed at /recordings',
+    schema: Joi.string().min(1), allowed: 'a directory path',
+  },
+  {
+    key: 'recordSegment', flag: '--record-segment <seconds>', shown: String(DEFAULTS.recordSegmentSeconds), target: 'plugin.record.segmentSeconds',
+    help: 'length of a recording segment: each is cut at the first keyframe after this many seconds',
+    ...number('a number of seconds from 1 to 86400'),
+  },
+  {
+    key: 'recordKeep', flag: '--record-keep <duration>', shown: 'forever', target: 'plugin.record.keepSeconds',
+    help: 'delete recordings older than this, oldest first: seconds, or with a unit: 30m, 12h, 7d, 2w',
+    schema: convertedBy(parseDuration), allowed: 'a duration such as 3600, 90m, 12h, 7d or 2w',
+  },
+  {
+    key: 'recordMaxSize', flag: '--record-max-size <bytes>', shown: 'no limit', target: 'plugin.record.maxBytes',
+    help: 'delete the oldest recordings while all of them take more than this: bytes, or with a unit: 500M, 20G (powers of 1024)',
+    schema: convertedBy(parseByteSize), allowed: 'a size such as 1073741824, 500M or 20G, at least 1M',
+  },
+  {
+    // No target: put in place by the parser, so a refused URL is reported without its secrets (see fromPluginError).
+    key: 'publish', flag: '--publish <url>', shown: 'off', repeatable: true,
+    help: 'also publish the stream to a media server (repeat it, or a comma list): rtmp:// or rtmps:// (FLV: H.264 as it is, plus silent AAC), ' +
+      'srt:// (MPEG-TS; needs an ffmpeg with SRT), rtsp:// (push over TCP); all but srt:// need --codec h264; keeps the camera on, ' +
+      `GOP at most ${DEFAULTS.publishMaxGopSeconds} s; logs show the URL without its key (prefer the variable: ps shows flags)`,
+    schema: Joi.string().custom((v: string) => splitPublishUrls(v)), allowed: 'URLs such as rtmp://host/app/key (comma-separated)',
+    secret: () => 'is not a list of URLs',
+  },
+  {
+    key: 'publishAudio', flag: '--publish-audio <audio>', shown: DEFAULTS.publishAudio, target: 'plugin.publishAudio',
+    help: 'the audio track of --publish targets: silent (silent AAC: YouTube and others refuse video without audio) or none',
+    schema: Joi.string().valid('silent', 'none'), allowed: 'silent or none',
+  },
 ];
+
+/**
+ * A comma list of publish URLs, split only before a scheme: an SRT `streamid=` may hold commas of its own.
+ * @example
+ * splitPublishUrls('rtmp://a/live/k, srt://b:9000?streamid=#!::r=cam,m=publish'); // two URLs
+ */
+export function splitPublishUrls(text: string): string[] {
+  return text.split(/,\s*(?=[a-z][a-z0-9+.-]*:\/\/)/i).map((url) => url.trim()).filter((url) => url !== '');
+}
 
 /** `legacyPort` → `--legacy-port`. */
 export function flagName(key: string): string {

@@ -3,12 +3,19 @@ import type { H264Picture } from '../codecs/h264/h264-picture';
 import { NAL_TYPE, nalType, nalUnits } from '../codecs/h264/nal';
 import type { MuxedPicture, Picture } from '../picture';
 import { FMP4_TIMESCALE, fragment, initSegment } from './mp4-boxes';
-import type { WireFormat } from './wire-format';
+import type { StreamFacts, WireFormat } from './wire-format';
 
 /** Ticks per ms of the media timescale. */
 const TICKS_PER_MS = FMP4_TIMESCALE / 1000;
-/** The first sample's duration, before a second picture tells the real one: 1/30 s. */
-const FIRST_DURATION = FMP4_TIMESCALE / 30;
+/** The nominal rate when none is given. */
+const DEFAULT_FPS = 30;
+/**
+ * A sample lasts at least this many nominal frame intervals. Chromium's MSE takes a decode time more than twice
+ * the previous sample's duration after it for a discontinuity and drops everything up to the next key unit; a
+ * camera that misses a frame or two (a busy Pi) makes such gaps. 1.5 intervals tolerate two missed frames; the
+ * small overlap this gives consecutive samples is harmless (each is shown until the next one's time).
+ */
+const MIN_DURATION_INTERVALS = 1.5;
 
 /** NAL units that `avcC` carries (SPS, PPS) or MP4 does without (access unit delimiters): not in samples. */
 const OUT_OF_BAND: ReadonlySet<number> = new Set([NAL_TYPE.sps, NAL_TYPE.pps, NAL_TYPE.aud]);
@@ -18,12 +25,19 @@ const OUT_OF_BAND: ReadonlySet<number> = new Set([NAL_TYPE.sps, NAL_TYPE.pps, NA
  * front of each key unit the init segment of its configuration (made once per distinct SPS/PPS and kept), so a
  * viewer can start at any key unit and a changed configuration reaches everyone at once. Decode times come from
  * the capture clock (ms since the muxer's first picture, in 90 kHz ticks, strictly increasing); a sample lasts
- * as long as the gap before it, so nothing waits for the next picture.
+ * as long as the gap before it (at least 1.5 nominal frame intervals), so nothing waits for the next picture.
  */
 export class Fmp4Muxer {
   private start: number | undefined;
   private lastTime = -1;
-  private lastDuration = FIRST_DURATION;
+  private readonly minDuration: number;
+  private lastDuration: number;
+
+  /** @param fps the stream's nominal frame rate (durations are never shorter than 1.5 of its intervals). */
+  constructor(fps = DEFAULT_FPS) {
+    this.minDuration = Math.round((MIN_DURATION_INTERVALS * FMP4_TIMESCALE) / fps);
+    this.lastDuration = this.minDuration;
+  }
   private sequence = 0;
   private init: { key: Buffer; segment: Buffer } | undefined;
 
@@ -34,7 +48,7 @@ export class Fmp4Muxer {
     this.start ??= picture.capturedAt;
     let time = Math.round((picture.capturedAt - this.start) * TICKS_PER_MS);
     if (time <= this.lastTime) time = this.lastTime + 1;
-    if (this.lastTime >= 0) this.lastDuration = Math.max(1, time - this.lastTime);
+    if (this.lastTime >= 0) this.lastDuration = Math.max(this.minDuration, time - this.lastTime);
     this.lastTime = time;
     const media = fragment(++this.sequence, time, this.lastDuration, picture.keyframe, samples);
     if (!picture.keyframe) return media;
@@ -62,10 +76,10 @@ export const fmp4: WireFormat = {
   label: 'fragmented MP4 (MSE)',
   path: '/fmp4',
   codecs: ['h264'],
-  mux: (): OperatorFunction<Picture, MuxedPicture> =>
+  mux: (stream?: StreamFacts): OperatorFunction<Picture, MuxedPicture> =>
     (pictures$) =>
       defer(() => {
-        const muxer = new Fmp4Muxer();
+        const muxer = new Fmp4Muxer(stream?.fps);
         return pictures$.pipe(map((picture): MuxedPicture => ({ ...picture, wire: muxer.mux(picture as H264Picture), format: 'fmp4' })));
       }),
 };

@@ -21,15 +21,22 @@ export interface WireFormat {
   readonly codecs: readonly string[];
   /**
    * A fresh muxer (one per hub stream, so a stateful one such as MPEG-TS keeps its continuity counters
-   * running across encoder restarts): each picture in, the same picture with its `wire` bytes out.
+   * running across encoder restarts): each picture in, the same picture with its `wire` bytes out. `stream`
+   * tells the stream's nominal frame rate, for formats that write durations (fMP4).
    */
-  mux(): OperatorFunction<Picture, MuxedPicture>;
+  mux(stream?: StreamFacts): OperatorFunction<Picture, MuxedPicture>;
   /**
    * The bytes a viewer gets before its first picture (the first picture is a keyframe, so its headers are at
    * hand: a jsmp header, an init segment), or undefined when the format needs none. Called once per joining viewer:
    * a format that builds something costly caches it per configuration.
    */
   preamble?(first: Picture): Buffer | undefined;
+}
+
+/** What a muxer may want to know of the stream it muxes. */
+export interface StreamFacts {
+  /** Nominal frames per second (pictures may come less often: a busy camera drops frames). */
+  readonly fps: number;
 }
 
 /** Whether `format` can carry pictures of `codec`. */

@@ -2,13 +2,14 @@ import Joi from 'joi';
 import { isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import type { Codec, EncoderSettings } from '../codecs/codec';
 import { CODECS, codecById } from '../codecs';
-import { DEFAULTS, upgradeBurst } from '../defaults';
-import { FORMATS, formatById } from '../formats';
+import { DEFAULTS, LIMITS, upgradeBurst } from '../defaults';
+import { FORMATS, formatById, formatsFor } from '../formats';
 import { jsmp } from '../formats/jsmp';
-import { carries, type WireFormat } from '../formats/wire-format';
+import type { WireFormat } from '../formats/wire-format';
 import type { Frame } from '../frame';
 import type { Hub, HubOptions } from '../hub';
 import type { SourceSpec } from '../sources/open-source';
+import { PUBLISH_CODECS, publishTarget, PublishTargetError, type PublishAudio, type PublishTarget, type PublishTargetSpec } from '../publish/publish-target';
 import type { AuthOptions } from './auth-users';
 import { trustProxy } from './client-address';
 
@@ -24,6 +25,24 @@ export interface LegacyListenerOptions {
   readonly headerTimeoutMs?: number;
 }
 
+/**
+ * Continuous recording (`--record`): keyframe-aligned segments of the stream as it is (MPEG-TS for MPEG-1,
+ * fragmented MP4 for H.264), named after their UTC start, with retention. The camera stays on while recording.
+ */
+export interface RecordOptions {
+  /** The directory (created if missing). */
+  readonly dir: string;
+  /** A segment is cut at the first keyframe this many seconds after its start. Default 60. */
+  readonly segmentSeconds?: number;
+  /** Delete segments whose footage is older than this many seconds. Default: keep any age. */
+  readonly keepSeconds?: number;
+  /** Delete the oldest segments while all together take more bytes than this (at least 1 MiB). Default: any size. */
+  readonly maxBytes?: number;
+}
+
+/** Codecs the recorder can write (its containers: MPEG-TS for MPEG-1, fragmented MP4 for H.264). */
+const RECORDABLE_CODECS: readonly string[] = ['mpeg1', 'h264'];
+
 /** The options of the hapi plugin: everything a pistream server is, apart from the listener's port and TLS. */
 export interface PistreamPluginOptions {
   /**
@@ -37,7 +56,10 @@ export interface PistreamPluginOptions {
   readonly codec?: string | Codec;
   /** Encoder settings: frame size and rate (required with `source`), bitrate or quality, GOP, threads, ffmpeg. */
   readonly encoder?: EncoderSettings;
-  /** The wire formats to serve, by id. Default: every format that carries the codec (`mpegts` and `jsmp` for MPEG-1). */
+  /**
+   * The wire formats to serve, by id. Default: every format the codec's hub can serve: `mpegts` and `jsmp` for
+   * MPEG-1; `h264` and `fmp4` for H.264, and `mpegts` and `jsmp` through an MPEG-1 transcode made on demand.
+   */
   readonly formats?: readonly string[];
   /** How long (ms) the camera keeps running after the last viewer leaves. Default 5000. */
   readonly graceMs?: number;
@@ -80,6 +102,16 @@ export interface PistreamPluginOptions {
   readonly publicHealth?: boolean;
   /** WebSocket upgrades allowed per client address: `perSecond` sustained, `burst` at once; beyond, 429. `false`: no limit. Default 5/s, burst 20. */
   readonly upgradeRate?: { readonly perSecond: number; readonly burst: number } | false;
+  /** Record the stream to a directory, with retention (see {@link RecordOptions}); `/recordings` lists and serves it. */
+  readonly record?: RecordOptions;
+  /**
+   * Publish the stream to media servers (`--publish`): `rtmp://`/`rtmps://` (FLV, H.264 copied + silent AAC),
+   * `srt://` (MPEG-TS; H.264, or MPEG-1 as it is; needs an ffmpeg with SRT), `rtsp://` (push over TCP). One
+   * supervised ffmpeg per target; the camera stays on. URLs may hold credentials: only redacted forms are shown.
+   */
+  readonly publish?: readonly (string | PublishTargetSpec)[];
+  /** The audio of targets that do not say: `silent` (a silent AAC track, the default) or `none`. */
+  readonly publishAudio?: PublishAudio;
   /** Clock and timers for the hub, viewers, heartbeat and shutdown (a TestScheduler in tests). Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
@@ -87,8 +119,10 @@ export interface PistreamPluginOptions {
 /** The options after validation: defaults applied, the codec and formats resolved to values. */
 export interface ValidPluginOptions
   extends Required<
-    Omit<PistreamPluginOptions, 'source' | 'hub' | 'codec' | 'encoder' | 'formats' | 'auth' | 'legacyListener' | 'restart' | 'scheduler'>
+    Omit<PistreamPluginOptions, 'source' | 'hub' | 'codec' | 'encoder' | 'formats' | 'auth' | 'legacyListener' | 'restart' | 'scheduler' | 'record' | 'publish'>
   > {
+  /** The checked publish targets (none: `[]`). */
+  readonly publish: readonly PublishTarget[];
   readonly source?: Observable<Frame> | SourceSpec;
   readonly hub?: Hub;
   readonly codec: Codec;
@@ -98,6 +132,7 @@ export interface ValidPluginOptions
   readonly legacyListener?: LegacyListenerOptions;
   readonly restart?: HubOptions['restart'];
   readonly scheduler?: SchedulerLike;
+  readonly record?: RecordOptions & { readonly segmentSeconds: number };
 }
 
 /** A bad plugin option: `path` names it (`['encoder', 'fps']`), `problem` says what it must be. */
@@ -187,6 +222,20 @@ const schema = Joi.object({
     Joi.object({ perSecond: Joi.number().positive().required(), burst: Joi.number().integer().min(1).required() }),
     Joi.valid(false),
   ).default({ perSecond: DEFAULTS.upgradeRatePerSecond, burst: upgradeBurst(DEFAULTS.upgradeRatePerSecond) }),
+  // dir last: a bad value of another field is named before a missing dir (the CLI says which flag needs --record).
+  record: Joi.object({
+    segmentSeconds: Joi.number().min(LIMITS.recordSegmentMinSeconds).max(LIMITS.recordSegmentMaxSeconds).default(DEFAULTS.recordSegmentSeconds)
+      .messages({ '*': `{{#label}} must be a number of seconds from ${LIMITS.recordSegmentMinSeconds} to ${LIMITS.recordSegmentMaxSeconds}` }),
+    keepSeconds: Joi.number().positive().max(100 * 365 * 86_400).messages({ '*': '{{#label}} must be a positive number of seconds' }),
+    maxBytes: Joi.number().integer().min(LIMITS.recordMinBytes).max(Number.MAX_SAFE_INTEGER)
+      .messages({ '*': `{{#label}} must be a whole number of bytes, at least ${LIMITS.recordMinBytes} (1 MiB)` }),
+    dir: Joi.string().min(1).required().messages({ '*': '{{#label}} must be a directory path' }),
+  }),
+  // URLs are checked by publishTarget() below, whose messages never quote a URL's secrets (joi's would).
+  publish: Joi.array().items(Joi.alternatives(Joi.string(), Joi.object({ url: Joi.string().required(), audio: Joi.string().valid('silent', 'none') })))
+    .messages({ '*': '{{#label}} must be a list of URLs (rtmp://, rtmps://, srt://, rtsp://) or objects with url and audio' })
+    .default([]),
+  publishAudio: Joi.string().valid('silent', 'none').default(DEFAULTS.publishAudio).messages({ '*': '{{#label}} must be silent or none' }),
   scheduler: Joi.object({ now: Joi.function().required(), schedule: Joi.function().required() }).unknown(),
 })
   .xor('source', 'hub')
@@ -217,11 +266,12 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
     if (checked.error) throw optionsError(checked.error, ['encoder']);
     encoder = checked.value;
   }
-  const available = raw.hub?.formats ?? FORMATS.filter((format) => carries(format, codec.id));
+  const available = raw.hub?.formats ?? formatsFor(codec.id);
   const formats = value.formats ? (value.formats as string[]).map((id) => formatById(id)!) : available;
   const served = raw.hub?.codec ?? codec;
+  const servable = raw.hub?.formats ?? formatsFor(served.id);
   for (const format of formats) {
-    if (!carries(format, served.id)) {
+    if (!servable.includes(format)) {
       throw new PluginOptionsError(['formats'], `cannot include ${format.id}: it does not carry ${served.label}`);
     }
   }
@@ -229,14 +279,19 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
   if (value.legacyListener && !formats.some((format) => format.id === 'jsmp')) {
     throw new PluginOptionsError(
       ['legacyListener', 'port'],
-      carries(jsmp, served.id)
+      servable.includes(jsmp)
         ? 'needs the jsmp format among formats (it serves only the original protocol)'
         : `serves the original protocol, which carries MPEG-1 only: use codec mpeg1 with it (the codec is ${served.label})`,
     );
   }
+  if (value.record && !RECORDABLE_CODECS.includes(served.id)) {
+    throw new PluginOptionsError(['record', 'dir'], `records MPEG-1 and H.264 only (the codec is ${served.label})`);
+  }
+  const publish = publishTargets(value.publish as (string | PublishTargetSpec)[], value.publishAudio as PublishAudio, served, codec, encoder);
   // Joi hands back a shallow copy of an object it validated: keep the caller's own hub, source and scheduler.
   return {
-    ...(value as Omit<ValidPluginOptions, 'codec' | 'formats' | 'encoder'>),
+    ...(value as Omit<ValidPluginOptions, 'codec' | 'formats' | 'encoder' | 'publish'>),
+    publish,
     hub: raw.hub,
     source: raw.source,
     scheduler: raw.scheduler,
@@ -244,4 +299,47 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
     formats,
     ...(encoder ? { encoder } : {}),
   };
+}
+
+/**
+ * The publish targets, checked: each URL (messages show only its redacted form), each protocol against the codec
+ * (FLV and RTSP here carry H.264 only; SRT's MPEG-TS also MPEG-1), and, while publishing, a GOP of at most
+ * `DEFAULTS.publishMaxGopSeconds` (engines want a keyframe every 2 s).
+ */
+function publishTargets(
+  specs: readonly (string | PublishTargetSpec)[],
+  audio: PublishAudio,
+  served: Codec,
+  codec: Codec,
+  encoder: EncoderSettings | undefined,
+): PublishTarget[] {
+  const targets = specs.map((spec, i) => {
+    let target: PublishTarget;
+    try {
+      target = publishTarget(spec, audio);
+    } catch (err) {
+      if (err instanceof PublishTargetError) throw new PluginOptionsError(['publish', i], `${err.label} ${err.problem}`);
+      throw err;
+    }
+    if (!PUBLISH_CODECS[target.protocol].includes(served.id)) {
+      throw new PluginOptionsError(
+        ['publish', i],
+        `${target.label}: ${target.protocol}:// needs codec h264 (the codec is ${served.label}); ` +
+          `only srt:// carries ${served.label} as it is`,
+      );
+    }
+    return target;
+  });
+  if (targets.length > 0 && encoder) {
+    const max = Math.floor(DEFAULTS.publishMaxGopSeconds * encoder.fps);
+    const gop = encoder.gop ?? codec.defaultGop(encoder.fps);
+    if (gop > max) {
+      throw new PluginOptionsError(
+        ['encoder', 'gop'],
+        `must be at most ${max} frames while publishing (a keyframe every ${DEFAULTS.publishMaxGopSeconds} s at ${Number(encoder.fps.toFixed(3))} fps: ` +
+          'Twitch and other engines want 2 s, YouTube at most 4)',
+      );
+    }
+  }
+  return targets;
 }

@@ -101,3 +101,27 @@ export function probeFfmpeg(path: string): Promise<FfmpegCapabilities> {
   }
   return probe;
 }
+
+const protocolProbes = new Map<string, Promise<readonly string[]>>();
+
+/**
+ * The protocols the binary can write to (`ffmpeg -protocols`, its "Output:" list; once per path, cached), e.g. to
+ * learn whether it has `srt` (the bundled static 4.1 has not; Debian's ffmpeg has).
+ * @example
+ * (await probeOutputProtocols('/usr/bin/ffmpeg')).includes('srt');
+ */
+export function probeOutputProtocols(path: string): Promise<readonly string[]> {
+  let probe = protocolProbes.get(path);
+  if (!probe) {
+    probe = new Promise<readonly string[]>((resolve, reject) => {
+      execFile(path, ['-hide_banner', '-protocols'], { maxBuffer: 1 << 20 }, (err, stdout) => {
+        if (err && !stdout) return reject(new Error(`ffmpeg at ${path} did not run: ${err.message}`));
+        const output = stdout.split(/^Output:\s*$/m)[1] ?? '';
+        resolve(output.split(/\s+/).filter((name) => /^[a-z0-9_]+$/.test(name)));
+      });
+    });
+    protocolProbes.set(path, probe);
+    probe.catch(() => protocolProbes.delete(path));
+  }
+  return probe;
+}

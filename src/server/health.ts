@@ -8,7 +8,11 @@ export const HEALTHY_WITHIN_MS: number = DEFAULTS.healthyWithinMs;
 
 /** What `/healthz` answers. */
 export interface Health {
-  readonly status: 'ok' | 'idle' | 'failing';
+  /**
+   * `ok` while pictures flow; `idle` while nobody watches an on-demand camera; `degraded` when viewing works but an
+   * optional part does not (recording), `reason` saying which; `failing` (503) when the pipeline runs and fails.
+   */
+  readonly status: 'ok' | 'idle' | 'degraded' | 'failing';
   readonly reason?: string;
   /**
    * What feeds the stream, as the plugin opened it: a camera (`rpicam`, `libcamera`, `raspivid`, `v4l2`), `file`,
@@ -28,6 +32,22 @@ export interface Health {
   readonly nextAttemptInMs?: number;
   /** Ms since the last picture, or null when none came yet. */
   readonly lastPictureAgeMs: number | null;
+  /** With `--publish`: each target (its URL redacted), its state, bytes sent and restarts. */
+  readonly publish?: readonly PublishTargetHealth[];
+}
+
+/** One publish target as `/healthz` shows it: never its URL's credentials or stream key. */
+export interface PublishTargetHealth {
+  /** The URL redacted: `rtmp://a.rtmp.youtube.com/live2/***`. */
+  readonly target: string;
+  readonly state: 'stopped' | 'starting' | 'publishing' | 'retrying';
+  /** Bytes sent to the target (all runs). */
+  readonly bytes: number;
+  /** Pictures skipped because the target fell behind (to the next keyframe). */
+  readonly skipped: number;
+  readonly restarts: number;
+  readonly failures: number;
+  readonly lastError?: string;
 }
 
 /** `4 s`, `1.5 s`, `300 ms`: a wait as a person reads it. */
@@ -43,7 +63,7 @@ function wait(ms: number): string {
  * @example
  * health(hub, 2, Date.now()).status; // 'ok' while pictures flow
  */
-export function health(hub: Hub, viewers: number, now: number, source?: string): Health {
+export function health(hub: Hub, viewers: number, now: number, source?: string, degraded?: string): Health {
   const s = hub.stats;
   const age = s.lastPictureAt > 0 ? now - s.lastPictureAt : null;
   const nextIn = s.state === 'restarting' && s.nextAttemptAt !== undefined ? Math.max(0, s.nextAttemptAt - now) : undefined;
@@ -58,9 +78,12 @@ export function health(hub: Hub, viewers: number, now: number, source?: string):
     ...(nextIn === undefined ? {} : { nextAttemptInMs: nextIn }),
     lastPictureAgeMs: age,
   };
-  if (s.running && age !== null && age <= HEALTHY_WITHIN_MS && !s.lastError) return { status: 'ok', ...base };
+  if (s.running && age !== null && age <= HEALTHY_WITHIN_MS && !s.lastError) {
+    return degraded === undefined ? { status: 'ok', ...base } : { status: 'degraded', reason: degraded, ...base };
+  }
   if (!s.running && !s.lastError) {
     // On demand with nobody watching, the camera is off on purpose: that is healthy.
+    if (degraded !== undefined) return { status: 'degraded', reason: degraded, ...base };
     return { status: 'idle', reason: 'no viewers: camera and encoder stopped until someone watches', ...base };
   }
   let reason: string;
@@ -85,14 +108,25 @@ function sourceKind(request: Request): string | undefined {
   return typeof kind === 'string' ? kind : undefined;
 }
 
-/** `GET /healthz`: 200 with a small JSON while pictures flow (or the camera is idle on purpose), else 503. */
-export function healthRoute(hub: Hub, viewers: () => number, scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler): ServerRoute {
+/**
+ * `GET /healthz`: 200 with a small JSON while pictures flow (or the camera is idle on purpose, or an optional part
+ * such as recording fails: `degraded`, with `degraded()`'s reason), else 503.
+ */
+export function healthRoute(
+  hub: Hub,
+  viewers: () => number,
+  scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler,
+  degraded: () => string | undefined = () => undefined,
+  publish: () => readonly PublishTargetHealth[] = () => [],
+): ServerRoute {
   return {
     method: 'GET',
     path: '/healthz',
     options: { cache: { privacy: 'private', expiresIn: 0 } },
     handler: (request, h) => {
-      const result = health(hub, viewers(), scheduler.now(), sourceKind(request));
+      const judged = health(hub, viewers(), scheduler.now(), sourceKind(request), degraded());
+      const targets = publish();
+      const result = targets.length ? { ...judged, publish: targets } : judged;
       return h.response(result).code(result.status === 'failing' ? 503 : 200);
     },
   };

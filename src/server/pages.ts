@@ -150,8 +150,8 @@ export function pageRoutes(): ServerRoute[] {
 
 /**
  * The Content-Security-Policy of our pages: scripts and styles from our origin only (plus, by its hash, the one
- * style element JSMpeg injects), JSMpeg's WASM decoder allowed to compile, and WebSockets only back to the host
- * that served the page.
+ * style element JSMpeg injects), JSMpeg's WASM decoder allowed to compile, WebSockets only back to the host
+ * that served the page, and media from blob: URLs (the MSE player's MediaSource).
  */
 export function contentSecurityPolicy(host: string | undefined): string {
   const ws = host ? `ws://${host} wss://${host}` : "ws: wss:";
@@ -160,6 +160,8 @@ export function contentSecurityPolicy(host: string | undefined): string {
     "script-src 'self' 'wasm-unsafe-eval'",
     ["style-src 'self'", ...JSMPEG_STYLE_SOURCES].join(' '),
     `connect-src 'self' ${ws}`,
+    // The MSE player plays a MediaSource through a blob: URL (Chrome takes it no other way).
+    "media-src 'self' blob:",
     "img-src 'self' data:",
     "frame-ancestors 'self'",
     "base-uri 'none'",

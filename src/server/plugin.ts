@@ -8,10 +8,13 @@ import { BARCODE } from '../barcode';
 import { CODECS } from '../codecs';
 import { DEFAULTS } from '../defaults';
 import { jsmp } from '../formats/jsmp';
+import { carries } from '../formats/wire-format';
 import { createHub, type Hub } from '../hub';
+import { withMpeg1Transcode } from '../transcoded-hub';
 import { validatePluginOptions, type PistreamPluginOptions, type ValidPluginOptions } from '../options/plugin-options';
 import { ChildProcessError, childrenExited } from '../process/child-process';
-import { FFMPEG_ORIGIN_LABELS } from '../process/ffmpeg-path';
+import { FFMPEG_ORIGIN_LABELS, resolveFfmpeg } from '../process/ffmpeg-path';
+import { Recorder } from '../recording/recorder';
 import { checkFfmpeg, checkSource, openSource, type CheckedFfmpeg } from '../sources/open-source';
 import { AUTH_STRATEGY, createAuthenticator, registerAuthStrategy } from './auth';
 import { trustProxy } from '../options/client-address';
@@ -20,6 +23,10 @@ import { createListener } from './listener';
 import { createMetrics, metricsRoute } from './metrics';
 import { addSecurityHeaders, JSMPEG_ROUTE, methodNotAllowedRoute, pageRoutes, webSocketPathRoutes } from './pages';
 import { RateLimiter } from './rate-limit';
+import { publishProblem, type Publisher } from '../publish/publisher';
+import { addPublishMetrics, checkPublishFfmpeg, createPublishers, publishHealth } from './publishing';
+import { recordingsRoutes } from './recordings';
+import { Snapshotter, snapshotRoute } from './snapshot';
 import { streamsRoute } from './streams';
 import { ViewerServer, type FormatPaths } from './viewer-server';
 import { version } from '../version';
@@ -38,6 +45,12 @@ export interface PistreamPluginApi {
   readonly source: { readonly kind: string; readonly reasons: readonly string[]; readonly target?: string; readonly ffmpeg?: CheckedFfmpeg };
   /** The legacy listener's port once the server has started (with `legacyListener`), else undefined. */
   readonly legacyPort: number | undefined;
+  /** What serves `/snapshot.jpg` (its `stats` count decodes, shared and cached answers). */
+  readonly snapshots: Snapshotter;
+  /** One publisher per `publish` target (started with the server): their `stats`, and `problem` for `/healthz`. */
+  readonly publishers: readonly Publisher[];
+  /** The recorder, with `record`: its `problem` is what `/healthz` calls degraded. */
+  readonly recorder: Recorder | undefined;
 }
 
 declare module '@hapi/hapi' {
@@ -136,17 +149,37 @@ async function hubFor(options: ValidPluginOptions): Promise<Opened> {
         ...(encoder.bitrate === undefined ? {} : { bitrate: encoder.bitrate }),
         ...(encoder.gop === undefined ? {} : { gop: encoder.gop }),
       });
-  const hub = createHub({
+  // Formats of another codec (MPEG-1's, for old players) come from a transcode of this hub's pictures.
+  const direct = options.formats.filter((format) => carries(format, options.codec.id));
+  const transcoded = options.formats.filter((format) => !carries(format, options.codec.id));
+  const own = createHub({
     ...(opened.encodedSource ? { encodedSource: opened.encodedSource } : { source: opened.source! }),
     codec: options.codec,
     encoder: { fullRange: opened.fullRange, ...encoder },
-    formats: options.formats,
+    formats: direct,
     graceMs: options.graceMs,
     watchdogMs: options.watchdogMs,
     ...(options.restart ? { restart: options.restart } : {}),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
-  return { hub, kind: opened.kind, reasons: opened.reasons, ...(opened.target ? { target: opened.target } : {}), ...(ffmpeg ? { ffmpeg } : {}) };
+  const hub = transcoded.length === 0
+    ? own
+    : withMpeg1Transcode(own, {
+        formats: transcoded,
+        encoder: { ...(encoder.ffmpeg ? { ffmpeg: encoder.ffmpeg } : {}), ...(encoder.threads ? { threads: encoder.threads } : {}) },
+        graceMs: options.graceMs,
+        watchdogMs: options.watchdogMs,
+        ...(options.restart ? { restart: options.restart } : {}),
+        ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      });
+  return {
+    hub,
+    kind: opened.kind,
+    reasons: opened.reasons,
+    ...(opened.target ? { target: opened.target } : {}),
+    ...(ffmpeg ? { ffmpeg } : {}),
+    ...(opened.encodedSource ? { inCamera: true } : {}),
+  };
 }
 
 /**
@@ -195,6 +228,9 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     const log = logger(server);
     const opened = await hubFor(options);
     const { hub, kind, reasons, target, ffmpeg } = opened;
+    // Publishing: what this ffmpeg cannot send (SRT) fails registration; the publishers start with the server.
+    if (options.publish.length > 0) await checkPublishFfmpeg(options.publish, opened.ffmpeg ?? resolveFfmpeg(options.encoder?.ffmpeg));
+    const publishers = createPublishers(hub, options.publish, () => opened.ffmpeg?.path ?? resolveFfmpeg(options.encoder?.ffmpeg).path, log, options.scheduler);
     const restartLog = hub.restarts$.subscribe(({ error, attempt, delayMs }) => logRestart(log, error, attempt, delayMs));
 
     const prefix = server.realm.modifiers.route.prefix ?? '';
@@ -224,11 +260,35 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       await server.register(Inert, { once: true });
       server.route(guarded(pageRoutes(), auth));
     }
-    server.route(guarded([streamsRoute(hub), methodNotAllowedRoute('/streams')], auth));
+    server.route(guarded([streamsRoute(hub, { recordings: options.record !== undefined }), methodNotAllowedRoute('/streams')], auth));
     // A plain GET of a stream path (a browser tab, curl) gets 426 and where the page is; other methods 405.
     for (const format of options.formats) server.route(guarded(webSocketPathRoutes(format, options.pages ? `${prefix}/` : undefined), auth));
+    // Snapshots and recordings are footage: the page's credentials, never publicHealth's exception.
+    const snapshots = new Snapshotter(hub, {
+      ffmpeg: () => opened.ffmpeg?.path ?? resolveFfmpeg(options.encoder?.ffmpeg).path,
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+    });
+    server.route(guarded([snapshotRoute(snapshots), methodNotAllowedRoute('/snapshot.jpg')], auth));
+    const recorder = options.record
+      ? new Recorder(hub, {
+          dir: options.record.dir,
+          segmentMs: options.record.segmentSeconds * 1000,
+          ...(options.record.keepSeconds !== undefined ? { keepMs: options.record.keepSeconds * 1000 } : {}),
+          ...(options.record.maxBytes !== undefined ? { maxBytes: options.record.maxBytes } : {}),
+          fps: hub.fps,
+          ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+          log,
+        })
+      : undefined;
+    if (recorder) {
+      await server.register(Inert, { once: true });
+      server.route(guarded([...recordingsRoutes(recorder, options.record!.dir), methodNotAllowedRoute('/recordings'), methodNotAllowedRoute('/recordings/{name}')], auth));
+    }
     const monitorAuth = options.publicHealth ? undefined : auth;
-    for (const route of [healthRoute(hub, () => viewers.viewerCount, options.scheduler), metricsRoute(createMetrics(hub, viewers, options.scheduler))]) {
+    const registry = createMetrics(hub, viewers, options.scheduler);
+    addPublishMetrics(registry, publishers);
+    const degraded = (): string | undefined => recorder?.problem ?? publishProblem(publishers);
+    for (const route of [healthRoute(hub, () => viewers.viewerCount, options.scheduler, degraded, () => publishHealth(publishers)), metricsRoute(registry)]) {
       server.route(guarded([route, methodNotAllowedRoute(route.path)], monitorAuth));
     }
     addSecurityHeaders(server);
@@ -236,6 +296,9 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     let legacy: HttpServer | undefined;
     server.expose('hub', hub);
     server.expose('viewers', viewers);
+    server.expose('snapshots', snapshots);
+    server.expose('recorder', recorder);
+    server.expose('publishers', publishers);
     server.expose('source', { kind, reasons, ...(target ? { target } : {}), ...(ffmpeg ? { ffmpeg } : {}) });
     Object.defineProperty(server.plugins.pistream, 'legacyPort', {
       enumerable: true,
@@ -243,6 +306,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     });
 
     let keepAlive: Subscription | undefined;
+    let publishKeepAlive: Subscription | undefined;
     server.ext('onPostStart', async () => {
       log('info', sourceLine(opened), { source: kind, reasons, ...(target ? { target } : {}), ...(ffmpeg ? { ffmpeg } : {}) });
       if (options.encoder) {
@@ -264,14 +328,32 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
         log('info', `Original-protocol WebSocket server on ${scheme}://${options.legacyListener.host ?? server.settings.host ?? DEFAULTS.host}:${(legacy.address() as AddressInfo).port}/ (any path)`);
       }
       if (options.alwaysOn) keepAlive = hub.keepAlive();
+      if (publishers.length > 0) {
+        // The camera stays on while a target is configured, even while every target waits out its backoff.
+        publishKeepAlive = hub.keepAlive();
+        const shown = options.publish.map((t) => `${t.label} (${hub.codec.label} copied, ${t.audio === 'silent' ? 'silent AAC' : 'no audio'})`);
+        log('info', `Publishing to ${shown.join(', ')}; camera always on`, { publish: options.publish.map((t) => t.label) });
+        for (const publisher of publishers) publisher.start();
+      }
+      if (recorder) {
+        // The recorder is a subscriber of the hub's pictures: the camera stays on while it records.
+        recorder.start();
+        const r = options.record!;
+        const keep = [r.keepSeconds !== undefined ? `keeping ${r.keepSeconds} s` : '', r.maxBytes !== undefined ? `at most ${r.maxBytes} bytes` : ''].filter(Boolean);
+        log('info', `Recording to ${r.dir} in ${r.segmentSeconds} s segments${keep.length ? `, ${keep.join(' and ')}` : ''}; camera always on`, { record: r });
+      }
     });
-    server.ext('onPreStop', () => {
+    server.ext('onPreStop', async () => {
       server.listener.off('upgrade', onUpgrade);
       viewers.close();
       if (legacy) {
         legacy.close();
         legacy.closeAllConnections();
       }
+      // While the hub still runs: the open segment is fsynced and closed, every file handle released.
+      await recorder?.stop();
+      for (const publisher of publishers) publisher.stop();
+      publishKeepAlive?.unsubscribe();
       keepAlive?.unsubscribe();
       hub.close();
       restartLog.unsubscribe();

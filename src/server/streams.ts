@@ -12,10 +12,12 @@ export interface StreamsInfo {
   readonly fps: number;
   /** The wire formats served, with their WebSocket paths below the plugin's prefix (`'/h264'`). */
   readonly formats: readonly { readonly id: string; readonly label: string; readonly path: string }[];
+  /** Whether the server records (`GET recordings` lists the segments): the page shows its recordings button. */
+  readonly recordings: boolean;
 }
 
 /** The answer of `GET /streams` for a hub (pure). */
-export function streamsInfo(hub: Hub): StreamsInfo {
+export function streamsInfo(hub: Hub, extras: { readonly recordings?: boolean } = {}): StreamsInfo {
   return {
     codec: hub.codec.id,
     codecLabel: hub.codec.label,
@@ -23,6 +25,7 @@ export function streamsInfo(hub: Hub): StreamsInfo {
     height: hub.height,
     fps: Number(hub.fps.toFixed(3)),
     formats: hub.formats.map(({ id, label, path }) => ({ id, label, path })),
+    recordings: extras.recordings === true,
   };
 }
 
@@ -31,8 +34,8 @@ export function streamsInfo(hub: Hub): StreamsInfo {
  * H.264, JSMpeg for MPEG-1) before opening a socket. Same auth as the page; never cached (a restart with another
  * `--codec` must show at once).
  */
-export function streamsRoute(hub: Hub): ServerRoute {
-  const info = streamsInfo(hub);
+export function streamsRoute(hub: Hub, extras: { readonly recordings?: boolean } = {}): ServerRoute {
+  const info = streamsInfo(hub, extras);
   return {
     method: 'GET',
     path: '/streams',

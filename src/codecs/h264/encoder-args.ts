@@ -3,10 +3,12 @@ import { frameRateText } from '../mpeg1/frame-rates';
 import { h264Level } from './levels';
 
 /**
- * kbit/s when neither bitrate nor quality is given: at 640x480@24 x264's fastest preset keeps the test pattern
- * sharper than MPEG-1 does at its 800 (`npm run bench` part 6 measures the quality per bit).
+ * kbit/s when neither bitrate nor quality is given: MPEG-1's nominal rate. x264's fastest preset (which the
+ * latency needs) reaches MPEG-1's SSIM on the test pattern only at about 740 kbit/s at 640x480, and 390 on
+ * ffmpeg's testsrc2 (`npm run bench -- --parts 6`); MPEG-1's "800" actually sends 880–1800. So at the same
+ * default H.264 looks at least as good and sends less; lower it where the picture allows.
  */
-export const H264_DEFAULT_BITRATE = 500;
+export const H264_DEFAULT_BITRATE = 800;
 
 /** One keyframe a second, as for MPEG-1: a slow viewer resumes, and a publishing target gets keys, within a second. */
 export function h264DefaultGop(fps: number): number {

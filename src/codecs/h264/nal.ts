@@ -175,7 +175,8 @@ export class BitReader {
   /** `se(v)`: signed Exp-Golomb (1 → 1, 2 → −1, 3 → 2, …). */
   se(): number {
     const k = this.ue();
-    return k % 2 === 1 ? (k + 1) / 2 : -k / 2;
+    // 0 maps to 0, not -0 (which would differ from 0 under Object.is).
+    return k % 2 === 1 ? (k + 1) / 2 : k === 0 ? 0 : -k / 2;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import type { Frame } from '../../frame';
+import type { Frame, FrameMeta } from '../../frame';
 import type { EncodeOptions } from '../codec';
 import { checkEncoderSettings } from '../encoder-settings';
 import { ffmpegEncoder } from '../ffmpeg-encoder';
@@ -28,10 +28,13 @@ export function encodeMpeg1(input: EncodeOptions): OperatorFunction<Frame, Mpeg1
   const { width, height } = options;
   return ffmpegEncoder(options, {
     args: (caps) => encoderArgs(options, caps.fpsMode),
-    picture: (data, frame): Mpeg1Picture => {
-      const info = describePicture(data);
-      if (!info) throw new Error(`ffmpeg wrote ${data.length} bytes that are not an MPEG-1 picture`);
-      return { data, codec: 'mpeg1', type: info.type, keyframe: info.keyframe, seq: frame.seq, capturedAt: frame.capturedAt, width, height };
-    },
+    picture: (data, frame) => mpeg1Picture(data, frame, width, height),
   });
+}
+
+/** ffmpeg's bytes for one MPEG-1 picture, stamped with the frame it encodes; throws when they are not a picture. */
+export function mpeg1Picture(data: Buffer, frame: FrameMeta, width: number, height: number): Mpeg1Picture {
+  const info = describePicture(data);
+  if (!info) throw new Error(`ffmpeg wrote ${data.length} bytes that are not an MPEG-1 picture`);
+  return { data, codec: 'mpeg1', type: info.type, keyframe: info.keyframe, seq: frame.seq, capturedAt: frame.capturedAt, width, height };
 }

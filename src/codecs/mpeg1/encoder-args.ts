@@ -9,17 +9,21 @@ export function mpeg1DefaultGop(fps: number): number {
   return Math.max(1, Math.round(fps));
 }
 
+/** ffmpeg's input arguments for raw I420 frames of the settings' size on stdin. */
+export function rawInputArgs(o: EncoderSettings): string[] {
+  return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${o.width}x${o.height}`, '-framerate', frameRateText(o.fps), '-i', 'pipe:0'];
+}
+
 /**
- * ffmpeg's argument array for our MPEG-1 encoder: raw I420 on stdin, MPEG-1 out in `mpjpeg` framing so each
- * picture's end is known the moment it is written.
+ * ffmpeg's argument array for our MPEG-1 encoder: raw I420 on stdin (or what `input` says: a transcoder's
+ * H.264), MPEG-1 out in `mpjpeg` framing so each picture's end is known the moment it is written.
  * @param fpsMode whether the binary knows `-fps_mode` (ffmpeg ≥ 5.1); older ones spell it `-vsync`.
  */
-export function encoderArgs(o: EncoderSettings, fpsMode: boolean): string[] {
+export function encoderArgs(o: EncoderSettings, fpsMode: boolean, input: readonly string[] = rawInputArgs(o)): string[] {
   const gop = o.gop ?? mpeg1DefaultGop(o.fps);
   return [
     '-hide_banner', '-nostats', '-loglevel', 'warning',
-    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${o.width}x${o.height}`,
-    '-framerate', frameRateText(o.fps), '-i', 'pipe:0',
+    ...input,
     '-an',
     ...(o.fullRange ? ['-vf', 'scale=in_range=full:out_range=limited'] : []),
     '-c:v', 'mpeg1video',

@@ -1,0 +1,189 @@
+import type { ChildProcess } from 'node:child_process';
+import Hapi from '@hapi/hapi';
+import { concat, firstValueFrom, NEVER, of, take, throwError, toArray, VirtualTimeScheduler, type Observable } from 'rxjs';
+import { barcodeAge, readBarcode } from '../../src/barcode';
+import { mpeg1 } from '../../src/codecs/mpeg1/mpeg1-codec';
+import { mpegts } from '../../src/formats/mpegts';
+import { createHub, type Hub } from '../../src/hub';
+import type { Picture } from '../../src/picture';
+import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
+import { pistreamPlugin } from '../../src/server/plugin';
+import { SnapshotError, Snapshotter, snapshotWidth } from '../../src/server/snapshot';
+import { testPattern } from '../../src/sources/test-pattern';
+import { ffmpegChildren, waitFor } from '../helpers/child-processes';
+import { runFfmpeg } from '../helpers/h264-streams';
+import { exited } from '../helpers/recording-spawn';
+import { testScheduler } from '../helpers/test-scheduler';
+
+/** JPEG → gray pixels with ffmpeg, and its size from the SOF0 marker. */
+async function gray(jpeg: Buffer): Promise<{ width: number; height: number; luma: (x: number, y: number) => number }> {
+  let at = 2;
+  while (jpeg[at] === 0xff && ![0xc0, 0xc1, 0xc2].includes(jpeg[at + 1]!)) at += 2 + jpeg.readUInt16BE(at + 2);
+  const height = jpeg.readUInt16BE(at + 5);
+  const width = jpeg.readUInt16BE(at + 7);
+  const raw = await runFfmpeg(['-hide_banner', '-v', 'error', '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], jpeg);
+  expect(raw.length).toBe(width * height);
+  return { width, height, luma: (x, y) => raw[y * width + x]! };
+}
+
+/** A hub-like stand-in whose pictures are whatever `pictures$` does (never come, error). */
+function failingHub(pictures$: Observable<Picture>, lastError?: string): Pick<Hub, 'pictures$' | 'stats' | 'codec'> {
+  return { pictures$, codec: mpeg1, stats: { lastError } as Hub['stats'] };
+}
+
+describe('Snapshotter with the test pattern and a real ffmpeg', () => {
+  const spawned: ChildProcess[] = [];
+  const hub = createHub({
+    source: testPattern({ fps: 24 }),
+    encoder: { width: 640, height: 480, fps: 24, gop: 24, onSpawn: (child) => spawned.push(child) },
+    graceMs: 300,
+  });
+  const decoders: ChildProcess[] = [];
+  const snapshots = new Snapshotter(hub, { ffmpeg: () => resolveFfmpeg().path, onSpawn: (child) => decoders.push(child) });
+
+  afterAll(async () => {
+    hub.close();
+    await Promise.all(spawned.map(exited));
+  });
+
+  it('starts the camera, decodes the newest picture: full size, the barcode readable and recent; then lets go', async () => {
+    expect(hub.stats.running).toBe(false);
+    const jpeg = await firstValueFrom(snapshots.jpeg());
+    expect(jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    const { width, height, luma } = await gray(jpeg);
+    expect([width, height]).toEqual([640, 480]);
+    const code = readBarcode(luma);
+    expect(code).toBeDefined();
+    // Newest: the picture ffmpeg decoded is the hub's newest at the time of asking, a frame or two behind now.
+    expect(code!.frame).toBeGreaterThanOrEqual(0);
+    expect(hub.stats.pictures - 1 - code!.frame).toBeLessThanOrEqual(12);
+    expect(barcodeAge(code!.time, Date.now())).toBeLessThan(2000);
+    // Nobody holds the hub now: it stops after its grace period.
+    expect(hub.stats.subscribers).toBe(0);
+  });
+
+  it('scales to ?width keeping the aspect, and the barcode still reads at half size', async () => {
+    const { width, height, luma } = await gray(await firstValueFrom(snapshots.jpeg(320)));
+    expect([width, height]).toEqual([320, 240]);
+    const half = readBarcode((x, y) => luma(x >> 1, y >> 1));
+    expect(half).toBeDefined();
+    // Never up: a width above the picture's is the picture as it is.
+    expect((await gray(await firstValueFrom(snapshots.jpeg(4000)))).width).toBe(640);
+  });
+
+  it('runs one ffmpeg for concurrent requests of the same picture, and none for the same picture again', async () => {
+    const before = decoders.length;
+    const statsBefore = { ...snapshots.stats };
+    // Subscribing replays the current GOP at once: three requests in one turn of the loop see the same newest picture.
+    const [a, b, c] = await Promise.all([firstValueFrom(snapshots.jpeg(200)), firstValueFrom(snapshots.jpeg(200)), firstValueFrom(snapshots.jpeg(200))]);
+    expect(decoders.length - before).toBe(1);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(snapshots.stats.shared - statsBefore.shared).toBe(2);
+    // Two widths at once: two decodes, never two ffmpegs at the same time.
+    let most = 0;
+    const watch = setInterval(() => (most = Math.max(most, ffmpegChildren().length - (hub.stats.running ? 1 : 0))), 2);
+    await Promise.all([firstValueFrom(snapshots.jpeg(160)), firstValueFrom(snapshots.jpeg(240))]);
+    clearInterval(watch);
+    expect(most).toBeLessThanOrEqual(1);
+  });
+
+  it('answers the same picture asked again from its cache', async () => {
+    // A hub stand-in that holds one GOP still (replayed on subscribe, then nothing): every request sees the same newest picture.
+    const gop = await firstValueFrom(hub.pictures$.pipe(take(3), toArray()));
+    const stillHub = failingHub(concat(of(...gop), NEVER));
+    const spawns: ChildProcess[] = [];
+    const still = new Snapshotter(stillHub, { ffmpeg: () => resolveFfmpeg().path, onSpawn: (c) => spawns.push(c) });
+    const first = await firstValueFrom(still.jpeg());
+    const again = await firstValueFrom(still.jpeg());
+    expect(again).toBe(first);
+    expect(spawns).toHaveLength(1);
+    expect(still.stats).toEqual({ decodes: 1, shared: 0, cached: 1 });
+  });
+});
+
+describe('Snapshotter when no picture can be had (virtual time)', () => {
+  it('errors with a SnapshotError after timeoutMs when pictures never come', () => {
+    testScheduler().run(({ expectObservable }) => {
+      const snapshots = new Snapshotter(failingHub(NEVER), { ffmpeg: () => 'ffmpeg', timeoutMs: 5000 });
+      expectObservable(snapshots.jpeg()).toBe('5000ms #', undefined, new SnapshotError('no picture within 5000 ms'));
+    });
+  });
+
+  it("names the hub's failure when the camera is failing, and ignores a GOP cached from before it", () => {
+    testScheduler().run(({ expectObservable }) => {
+      // A stale GOP replays at once, then nothing (the pipeline is restarting).
+      const stale = concat(of({ keyframe: true } as Picture, { keyframe: false } as Picture), NEVER);
+      const snapshots = new Snapshotter(failingHub(stale, 'ffmpeg exited with code 1'), { ffmpeg: () => 'ffmpeg', timeoutMs: 300 });
+      expectObservable(snapshots.jpeg()).toBe('300ms #', undefined, new SnapshotError('camera or encoder failing: ffmpeg exited with code 1'));
+    });
+  });
+
+  it('passes a hub error on at once', () => {
+    testScheduler().run(({ expectObservable }) => {
+      const snapshots = new Snapshotter(failingHub(throwError(() => new Error('boom'))), { ffmpeg: () => 'ffmpeg' });
+      expectObservable(snapshots.jpeg()).toBe('#', undefined, new Error('boom'));
+    });
+  });
+});
+
+describe('snapshotWidth', () => {
+  it.each([
+    [undefined, undefined],
+    ['320', 320],
+    ['16', 16],
+    ['4096', 4096],
+  ])('takes %p', (raw, width) => expect(snapshotWidth(raw)).toBe(width));
+  it.each([['0'], ['15'], ['4097'], ['-5'], ['3.5'], ['abc'], [''], ['1e3'], [['320', '640']], ['99999999999']])('refuses %p', (raw) => {
+    expect(snapshotWidth(raw)).toEqual({ problem: 'width must be a whole number of pixels from 16 to 4096' });
+  });
+});
+
+describe('GET /snapshot.jpg', () => {
+  async function serverWith(options: object): Promise<Hapi.Server> {
+    const server = Hapi.server();
+    await server.register({ plugin: pistreamPlugin, options: { pages: false, ...options } });
+    await server.initialize();
+    return server;
+  }
+
+  it('serves image/jpeg with Cache-Control: no-store, under the page auth; 400 for a bad width; 405 for POST', async () => {
+    const server = await serverWith({ source: testPattern({ fps: 24 }), encoder: { width: 640, height: 480, fps: 24 }, graceMs: 0, auth: { token: 'secret-token' }, publicHealth: true });
+    try {
+      expect((await server.inject('/snapshot.jpg')).statusCode).toBe(401);
+      const ok = await server.inject('/snapshot.jpg?token=secret-token&width=320');
+      expect(ok.statusCode).toBe(200);
+      expect(ok.headers['content-type']).toBe('image/jpeg');
+      expect(ok.headers['cache-control']).toBe('no-store');
+      expect((await gray(ok.rawPayload)).width).toBe(320);
+      const bad = await server.inject('/snapshot.jpg?token=secret-token&width=wide');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.result).toMatchObject({ message: 'width must be a whole number of pixels from 16 to 4096' });
+      expect((await server.inject({ method: 'POST', url: '/snapshot.jpg?token=secret-token' })).statusCode).toBe(405);
+    } finally {
+      await server.stop();
+    }
+    await waitFor(() => ffmpegChildren().length === 0, 'ffmpeg to exit');
+  });
+
+  it('answers 503 with the reason as JSON after the timeout when the camera gives no picture (virtual time)', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const server = await serverWith({ hub: { ...failingHub(NEVER), stream: () => NEVER, gops: () => NEVER, formats: [mpegts], restarts$: NEVER, keepAlive: () => NEVER.subscribe(), close: () => undefined, width: 640, height: 480, fps: 24 }, scheduler });
+    try {
+      const timers = scheduler.actions.length;
+      const response = server.inject('/snapshot.jpg');
+      await waitFor(() => scheduler.actions.length > timers, 'the snapshot timeout to be scheduled');
+      // Up to the timeout only (the heartbeat reschedules itself forever).
+      scheduler.maxFrames = 5000;
+      scheduler.flush();
+      const res = await response;
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.result).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'no picture within 5000 ms' });
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,89 @@
+/** What a publish URL's scheme asks for: how ffmpeg sends it (the muxer) and what it can carry. */
+export type PublishProtocol = 'rtmp' | 'rtmps' | 'srt' | 'rtsp';
+
+/** `silent`: a silent AAC track (YouTube and others refuse video without audio); `none`: video only. */
+export type PublishAudio = 'silent' | 'none';
+
+/** One publish target as the plugin takes it: the URL (credentials and stream key included) and its audio. */
+export interface PublishTargetSpec {
+  readonly url: string;
+  readonly audio?: PublishAudio;
+}
+
+/** A checked target: what the publisher needs, and the redacted `label` that logs, `/healthz` and `/metrics` show. */
+export interface PublishTarget {
+  /** The URL as given: it may hold a stream key or a password, so it goes only to ffmpeg, never to a log. */
+  readonly url: string;
+  readonly protocol: PublishProtocol;
+  readonly audio: PublishAudio;
+  /** `rtmp://a.rtmp.youtube.com/live2/***`: no user info, no query, the last path segment hidden. */
+  readonly label: string;
+}
+
+export const PUBLISH_PROTOCOLS: readonly PublishProtocol[] = ['rtmp', 'rtmps', 'srt', 'rtsp'];
+
+/** Which codecs each protocol can carry as pistream sends them (FLV and RTSP/RTP here: H.264 only; TS: both). */
+export const PUBLISH_CODECS: Readonly<Record<PublishProtocol, readonly string[]>> = {
+  rtmp: ['h264'],
+  rtmps: ['h264'],
+  rtsp: ['h264'],
+  srt: ['h264', 'mpeg1'],
+};
+
+/**
+ * A URL with its secrets hidden: user info and the query string (SRT's `passphrase=`, `streamid=`, tokens) become
+ * `***`, and so does the last path segment (where RTMP services put the stream key), e.g.
+ * `rtmp://user:pw@host/app/key?x=1` → `rtmp://***@host/app/***?***`. Text that is no URL shows only its scheme.
+ * @example
+ * redactUrl('rtmp://a.rtmp.youtube.com/live2/abcd-efgh'); // 'rtmp://a.rtmp.youtube.com/live2/***'
+ */
+export function redactUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)([?#].*)?$/i.exec(url.trim());
+  if (!m) {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.trim())?.[1];
+    return scheme ? `${scheme}:***` : '***';
+  }
+  const [, scheme, authority, path, rest] = m;
+  const at = authority!.lastIndexOf('@');
+  const host = at < 0 ? authority! : `***@${authority!.slice(at + 1)}`;
+  const segments = path!.split('/');
+  // '/app/key' → ['', 'app', 'key']: the last non-empty segment is the key. A bare host or '/' has none.
+  let last = segments.length - 1;
+  while (last > 0 && segments[last] === '') last--;
+  if (last > 0) segments[last] = '***';
+  return `${scheme!.toLowerCase()}://${host}${segments.join('/')}${rest ? `${rest[0]}***` : ''}`;
+}
+
+/** A publish URL pistream cannot use; the message shows only the redacted URL. */
+export class PublishTargetError extends Error {
+  constructor(
+    readonly label: string,
+    readonly problem: string,
+  ) {
+    super(`${label} ${problem}`);
+    this.name = 'PublishTargetError';
+  }
+}
+
+/**
+ * Checks one target (scheme, host) and resolves its defaults; throws {@link PublishTargetError}, never quoting
+ * the URL's secrets.
+ * @example
+ * publishTarget('rtmp://127.0.0.1/live/cam').label; // 'rtmp://127.0.0.1/live/***'
+ */
+export function publishTarget(spec: string | PublishTargetSpec, audio: PublishAudio = 'silent'): PublishTarget {
+  const { url, audio: own } = typeof spec === 'string' ? { url: spec, audio: undefined } : spec;
+  const label = redactUrl(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new PublishTargetError(label, 'is not a URL (e.g. rtmp://host/app/key, srt://host:port, rtsp://host:port/path)');
+  }
+  const protocol = parsed.protocol.slice(0, -1).toLowerCase() as PublishProtocol;
+  if (!PUBLISH_PROTOCOLS.includes(protocol)) {
+    throw new PublishTargetError(label, `has an unsupported scheme: use ${PUBLISH_PROTOCOLS.map((p) => `${p}://`).join(', ')}`);
+  }
+  if (parsed.hostname === '') throw new PublishTargetError(label, 'has no host');
+  return { url, protocol, audio: own ?? audio, label };
+}

@@ -1,0 +1,260 @@
+import type { Writable } from 'node:stream';
+import { asyncScheduler, filter, map, throwError, timeout, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { DEFAULTS } from '../defaults';
+import type { Picture } from '../picture';
+import { ChildProcessError, fromChildProcess, type SpawnFn } from '../process/child-process';
+import { publishArgs } from './publish-args';
+import type { PublishTarget } from './publish-target';
+import { supervise, type BackoffOptions, type Supervised } from './supervise';
+
+/**
+ * An access unit delimiter (H.264 NAL type 9) after each unit: ffmpeg's H.264 parser ends a unit only when the
+ * next one starts, so without it every unit would wait in ffmpeg for the next (as in `transcode-mpeg1.ts`).
+ */
+const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
+
+/** A publisher's state: `starting` (ffmpeg spawned, connecting), `publishing` (bytes flow), `retrying` (backing off). */
+export type PublishState = 'stopped' | 'starting' | 'publishing' | 'retrying';
+
+/** Live counters of one target (a plain object, updated in place); `target` is the redacted URL. */
+export interface PublisherStats {
+  readonly target: string;
+  state: PublishState;
+  /** Bytes ffmpeg has sent to the target, over all its runs (ffmpeg's own `total_size`). */
+  bytes: number;
+  /** Pictures written to ffmpeg. */
+  pictures: number;
+  /** Pictures skipped because ffmpeg had not taken the previous one yet (the target fell behind), until a keyframe. */
+  skipped: number;
+  /** ffmpeg restarts after a failure (all time). */
+  restarts: number;
+  /** Failures in a row: 0 once a run has published for `healthyMs`. */
+  failures: number;
+  /** The last failure (ffmpeg's exit and last stderr lines, with the URL redacted), until the next healthy spell. */
+  lastError: string | undefined;
+  /** While `retrying`: when the next attempt starts (the scheduler's clock). */
+  nextAttemptAt: number | undefined;
+}
+
+type Log = (level: 'info' | 'warn', message: string, details?: object) => void;
+
+export interface PublisherOptions {
+  readonly target: PublishTarget;
+  /** The hub's pictures (`hub.pictures$`): each run subscribes anew, so it starts at the current GOP's keyframe. */
+  readonly pictures$: Observable<Picture>;
+  /** The hub's codec id and rate: what stdin carries. */
+  readonly codec: string;
+  readonly fps: number;
+  /** The ffmpeg binary, asked at each start. */
+  readonly ffmpeg: () => string;
+  /** Backoff (defaults `DEFAULTS.publishRestart`: 1 s → 30 s, reset after 60 s publishing, 25 % jitter). */
+  readonly restart?: Partial<BackoffOptions>;
+  /** A run that has sent no new byte for this long (connecting included) has failed. Default `DEFAULTS.publishStallMs`. */
+  readonly stallMs?: number;
+  readonly random?: () => number;
+  readonly scheduler?: SchedulerLike;
+  readonly spawn?: SpawnFn;
+  readonly log?: Log;
+}
+
+/** ffmpeg's `-progress` text → its `total_size` (bytes written so far), emitted each time it grows. */
+export function progressTotals(): OperatorFunction<Buffer, number> {
+  return (chunks$) => {
+    let partial = '';
+    let last = 0;
+    return chunks$.pipe(
+      map((chunk) => {
+        const lines = (partial + chunk.toString('latin1')).split('\n');
+        partial = lines.pop() ?? '';
+        let total = last;
+        for (const line of lines) {
+          const m = /^total_size=(\d+)/.exec(line);
+          if (m) total = Math.max(total, Number(m[1]));
+        }
+        return total;
+      }),
+      filter((total) => {
+        if (total <= last) return false;
+        last = total;
+        return true;
+      }),
+    );
+  };
+}
+
+/** An error as one log line, with every copy of the URL (ffmpeg quotes it) replaced by its label. */
+function describe(error: unknown, target: PublishTarget): string {
+  const text = error instanceof ChildProcessError
+    ? `${error.message}`
+    : error instanceof Error ? error.message : String(error);
+  return text.split(target.url).join(target.label).replace(/\s*\n\s*/g, ' | ');
+}
+
+/** `4 s`, `300 ms`. */
+function wait(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/**
+ * One publish target: one ffmpeg (`-c copy`, see {@link publishArgs}) fed from the hub like a viewer, supervised
+ * for as long as it is started. Pictures go to ffmpeg's stdin **latest wins**: a picture that finds the previous
+ * one still unwritten is skipped, and so is every picture after it until the next keyframe (a picture without its
+ * reference would be garbage), so a slow or stuck target never queues and never slows viewers or other targets.
+ * ffmpeg does not reconnect by itself: when it exits, or sends nothing for `stallMs`, it is restarted with capped
+ * exponential backoff and jitter ({@link supervise}). Each state change is logged once; the URL's secrets never
+ * are (`target.label`).
+ *
+ * @example
+ * const publisher = new Publisher({ target: publishTarget('rtmp://host/live/key'), pictures$: hub.pictures$,
+ *   codec: 'h264', fps: 24, ffmpeg: () => '/usr/bin/ffmpeg' });
+ * publisher.start();
+ */
+export class Publisher {
+  readonly stats: PublisherStats;
+  private subscription: Subscription | undefined;
+  private readonly scheduler: SchedulerLike;
+
+  constructor(private readonly options: PublisherOptions) {
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.stats = {
+      target: options.target.label,
+      state: 'stopped',
+      bytes: 0,
+      pictures: 0,
+      skipped: 0,
+      restarts: 0,
+      failures: 0,
+      lastError: undefined,
+      nextAttemptAt: undefined,
+    };
+  }
+
+  /** Starts publishing (and supervising) until {@link stop}. */
+  start(): void {
+    if (this.subscription) return;
+    const { stallMs = DEFAULTS.publishStallMs } = this.options;
+    const restart = { ...DEFAULTS.publishRestart, ...this.options.restart };
+    this.subscription = supervise(() => this.run(stallMs), {
+      ...restart,
+      scheduler: this.scheduler,
+      ...(this.options.random ? { random: this.options.random } : {}),
+    }).subscribe((event) => this.on(event));
+  }
+
+  /** Stops ffmpeg (TERM, then KILL) and any wait. */
+  stop(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    if (this.stats.state !== 'stopped') this.change('stopped', 'info', `Publishing to ${this.stats.target}: stopped`);
+    this.stats.nextAttemptAt = undefined;
+  }
+
+  /** What `/healthz` calls degraded about this target, or undefined while it publishes (or is stopped). */
+  get problem(): string | undefined {
+    const s = this.stats;
+    if (s.state === 'retrying') {
+      const next = s.nextAttemptAt !== undefined ? `; retrying in ${wait(Math.max(0, s.nextAttemptAt - this.scheduler.now()))}` : '';
+      return `publish target ${s.target} failing: ${s.lastError ?? 'unknown error'}${next} (attempt ${s.failures})`;
+    }
+    if (s.state === 'starting' && s.failures > 0) return `publish target ${s.target} reconnecting (attempt ${s.failures}): ${s.lastError ?? ''}`.trim();
+    return undefined;
+  }
+
+  private change(state: PublishState, level: 'info' | 'warn', message: string, details: object = {}): void {
+    this.stats.state = state;
+    this.options.log?.(level, message, { publishTarget: this.stats.target, state, ...details });
+  }
+
+  private on(event: Supervised<number>): void {
+    const s = this.stats;
+    switch (event.kind) {
+      case 'starting':
+        s.nextAttemptAt = undefined;
+        this.change('starting', 'info', `Publishing to ${s.target}: connecting${event.failures ? ` (attempt ${event.failures + 1})` : ''}`);
+        break;
+      case 'up':
+        this.change('publishing', 'info', `Publishing to ${s.target}: sending${event.failures ? ` again after ${event.failures} failure${event.failures > 1 ? 's' : ''}` : ''}`);
+        break;
+      case 'healthy':
+        s.failures = 0;
+        s.lastError = undefined;
+        break;
+      case 'retrying':
+        s.failures = event.failures;
+        s.restarts++;
+        s.lastError = describe(event.error, this.options.target);
+        s.nextAttemptAt = this.scheduler.now() + event.delayMs;
+        this.change('retrying', 'warn', `Publishing to ${s.target} failed: ${s.lastError}; retrying in ${wait(event.delayMs)} (attempt ${event.failures})`, {
+          attempt: event.failures,
+          delayMs: event.delayMs,
+        });
+        break;
+      case 'value':
+        break;
+    }
+  }
+
+  /** One ffmpeg run: its progress (bytes sent so far in this run), erroring when it exits or stalls. */
+  private run(stallMs: number): Observable<number> {
+    const { target, codec, fps, pictures$ } = this.options;
+    const stats = this.stats;
+    const base = stats.bytes;
+    const bytesOf = codec === 'h264' ? (p: Picture) => Buffer.concat([p.data, AUD]) : (p: Picture) => p.data;
+    const feed = (stdin: Writable, fail: (err: unknown) => void) => {
+      let writing = false;
+      // The hub replays from a keyframe; waiting for one anyway keeps a start after a skip honest.
+      let awaitingKey = true;
+      // The current GOP, replayed during subscribe(), goes to ffmpeg whole (at most a GOP waits in the pipe, once);
+      // from then on, latest wins.
+      let replaying = true;
+      const onDrain = (): void => {
+        writing = false;
+      };
+      stdin.on('drain', onDrain);
+      const subscription = pictures$.subscribe({
+        next: (picture) => {
+          if ((awaitingKey && !picture.keyframe) || (writing && !replaying)) {
+            stats.skipped++;
+            // Behind: everything up to the next keyframe depends on what was skipped.
+            if (writing) awaitingKey = true;
+            return;
+          }
+          awaitingKey = false;
+          stats.pictures++;
+          writing = !stdin.write(bytesOf(picture));
+        },
+        error: fail,
+        complete: () => fail(new Error('the hub stopped')),
+      });
+      replaying = false;
+      return () => {
+        subscription.unsubscribe();
+        stdin.off('drain', onDrain);
+      };
+    };
+    return fromChildProcess(this.options.ffmpeg(), publishArgs(target, { codec, fps }, DEFAULTS.publishIoTimeoutMs), {
+      stdin: feed,
+      ...(this.options.spawn ? { spawn: this.options.spawn } : {}),
+    }).pipe(
+      progressTotals(),
+      timeout({
+        each: stallMs,
+        scheduler: this.scheduler,
+        with: () => throwError(() => new Error(`sent nothing for ${wait(stallMs)}`)),
+      }),
+      map((total) => {
+        stats.bytes = base + total;
+        return total;
+      }),
+    );
+  }
+}
+
+/** The first problem of any target (for `/healthz`'s `degraded`), or undefined when all publish. */
+export function publishProblem(publishers: readonly Publisher[]): string | undefined {
+  for (const publisher of publishers) {
+    const problem = publisher.problem;
+    if (problem) return problem;
+  }
+  return undefined;
+}

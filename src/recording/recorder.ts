@@ -1,0 +1,371 @@
+import { join } from 'node:path';
+import { asyncScheduler, interval, timer, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { DEFAULTS } from '../defaults';
+import type { Picture } from '../picture';
+import { nodeRecorderFs, type RecorderFs, type SegmentFile } from './recorder-fs';
+import { segmentsToDelete, type SegmentInfo } from './retention';
+import { segmentFormatFor, type SegmentFormat, type SegmentMuxer } from './segment-muxer';
+import { parseSegmentName, segmentName } from './segment-name';
+
+export interface RecorderOptions {
+  /** The directory segments go into (created if missing). */
+  readonly dir: string;
+  /** A segment is cut at the first keyframe this long (ms of capture time) after its start. Default 60 s. */
+  readonly segmentMs?: number;
+  /** Delete segments whose last picture is older than this. Default: keep any age. */
+  readonly keepMs?: number;
+  /** Delete the oldest segments while all of them take more than this. Default: any size. */
+  readonly maxBytes?: number;
+  /** While writing fails, try again this often. Default `DEFAULTS.recordRetryMs`. */
+  readonly retryMs?: number;
+  /** How often retention runs besides at each cut. Default `DEFAULTS.recordRetentionCheckMs`. */
+  readonly retentionCheckMs?: number;
+  /** Bytes waiting for the disk at most; beyond, pictures are dropped up to the next keyframe. */
+  readonly maxQueuedBytes?: number;
+  /** The stream's frame rate: a segment lasts until its last picture's capture time plus one frame. Default 24. */
+  readonly fps?: number;
+  /** Retry and retention timers, and `now` for the age of segments (a virtual-time scheduler in tests). */
+  readonly scheduler?: SchedulerLike;
+  /** The disk (tests inject failures). Default `node:fs/promises`. */
+  readonly fs?: RecorderFs;
+  /** One line per event: recording stopped (and why), resumed. */
+  readonly log?: (level: 'info' | 'warn', message: string, details?: object) => void;
+}
+
+/** What a hub must offer to be recorded. */
+export interface RecordableHub {
+  readonly pictures$: Observable<Picture>;
+  readonly codec: { readonly id: string; readonly label: string };
+}
+
+/** One recording, as `GET /recordings` lists it. */
+export interface RecordingEntry extends SegmentInfo {
+  /** Being written now: readable and playable up to its last complete picture. */
+  readonly open: boolean;
+}
+
+/** Counters of a recorder (a plain object, updated in place). */
+export interface RecorderStats {
+  /** Segments opened (all time). */
+  segments: number;
+  /** Bytes written (all time). */
+  bytes: number;
+  /** Pictures not recorded because the disk fell behind (each drop lasts to the next keyframe). */
+  dropped: number;
+  /** Times writing failed and recording stopped (a retry that fails again does not count). */
+  failures: number;
+}
+
+interface OpenSegment {
+  name: string;
+  readonly startMs: number;
+  endMs: number;
+  size: number;
+  readonly muxer: SegmentMuxer;
+  file?: SegmentFile;
+}
+
+function reasonOf(err: unknown): string {
+  // Duck-typed: errors of node:fs may come from another realm (vm contexts), where `instanceof Error` fails.
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
+}
+
+/**
+ * Records a hub's pictures as they are (no second encode) in keyframe-aligned segments under `dir`: MPEG-TS for
+ * MPEG-1, fragmented MP4 for H.264, named after the UTC capture time of their first picture.
+ *
+ * - **Never blocks the hub.** It is one more subscriber of `pictures$` (which keeps the camera on while it
+ *   records); each picture is muxed at once and its bytes handed to a queue of asynchronous writes, one write per
+ *   picture, so a file always ends on a whole picture. When more than `maxQueuedBytes` wait for the disk, it drops
+ *   pictures up to the next keyframe rather than queue without bound.
+ * - **Nothing written is lost.** A segment is fsynced and closed (and its directory fsynced) when the next one
+ *   starts and on {@link stop}; the open one plays up to its last picture after a crash.
+ * - **A failing disk degrades, never stops the stream.** The first failed write (ENOSPC, EACCES, EROFS, …) stops
+ *   recording with one log line and {@link problem} says why (`/healthz` says `degraded`); every `retryMs` it tries
+ *   again at the next keyframe, with a new segment, and says once that it resumed.
+ * - **Retention** (`keepMs`, `maxBytes`) deletes the oldest segments after each cut and every `retentionCheckMs`;
+ *   never the open one.
+ *
+ * @example
+ * const recorder = new Recorder(hub, { dir: '/var/lib/pistream', segmentMs: 60_000, keepMs: 7 * 86_400_000 });
+ * recorder.start();
+ * // … on shutdown:
+ * await recorder.stop();
+ */
+export class Recorder {
+  readonly stats: RecorderStats = { segments: 0, bytes: 0, dropped: 0, failures: 0 };
+  private readonly format: SegmentFormat;
+  private readonly segmentMs: number;
+  private readonly frameMs: number;
+  private readonly maxQueuedBytes: number;
+  private readonly scheduler: SchedulerLike;
+  private readonly fs: RecorderFs;
+  private readonly subscriptions: Subscription[] = [];
+  private segment: OpenSegment | undefined;
+  /** The end of the chain of disk operations: they run one after another, in order. */
+  private tail: Promise<void> = Promise.resolve();
+  private queued = 0;
+  /** Bumped on each failure: operations queued before it are skipped. */
+  private generation = 0;
+  /** After a drop (or at the start): the next picture recorded is a keyframe. */
+  private skipping = true;
+  /** Skipping because the disk fell behind (those pictures count as dropped). */
+  private behind = false;
+  private failure: string | undefined;
+  private retryDue = false;
+  private retryTimer: Subscription | undefined;
+  private retention: Promise<void> | undefined;
+  private stopped = false;
+  /** End times of segments written in this run (a segment from an earlier run ends at its mtime). */
+  private readonly ends = new Map<string, number>();
+  /** Segments with an open file handle (more than one only while a cut's close waits behind writes). */
+  private readonly files = new Set<OpenSegment>();
+
+  constructor(
+    private readonly hub: RecordableHub,
+    private readonly options: RecorderOptions,
+  ) {
+    const format = segmentFormatFor(hub.codec.id);
+    if (!format) throw new Error(`recording: pistream cannot record ${hub.codec.label} (it records MPEG-1 and H.264)`);
+    this.format = format;
+    this.segmentMs = options.segmentMs ?? DEFAULTS.recordSegmentSeconds * 1000;
+    this.frameMs = 1000 / (options.fps ?? DEFAULTS.fps);
+    this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULTS.recordMaxQueuedBytes;
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.fs = options.fs ?? nodeRecorderFs;
+  }
+
+  /** Why recording is stopped (the disk error, and that it retries), or undefined while it records. */
+  get problem(): string | undefined {
+    return this.failure === undefined ? undefined : `recording stopped: ${this.failure}; retrying every ${Math.round(this.retryMs / 100) / 10} s`;
+  }
+
+  /** The segment being written, if any. */
+  get openSegment(): string | undefined {
+    return this.segment?.file ? this.segment.name : undefined;
+  }
+
+  /** Full path of a segment name this recorder could have made (see {@link parseSegmentName}), else undefined. */
+  pathOf(name: string): string | undefined {
+    return parseSegmentName(name) ? join(this.options.dir, name) : undefined;
+  }
+
+  /** Subscribes to the hub's pictures (starting the camera, keeping it on) and starts the retention timer. */
+  start(): void {
+    if (this.subscriptions.length || this.stopped) return;
+    this.subscriptions.push(
+      this.hub.pictures$.subscribe({
+        next: (picture) => this.record(picture),
+        // The hub's pictures end only when the hub closes (shutdown): finish the segment.
+        error: () => this.closeOpenSegment(),
+        complete: () => this.closeOpenSegment(),
+      }),
+    );
+    const every = this.options.retentionCheckMs ?? DEFAULTS.recordRetentionCheckMs;
+    if (this.options.keepMs !== undefined || this.options.maxBytes !== undefined) {
+      this.subscriptions.push(interval(every, this.scheduler).subscribe(() => void this.retain()));
+    }
+  }
+
+  /** Stops recording: unsubscribes, fsyncs and closes the open segment. Resolves when every file is closed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
+    this.retryTimer?.unsubscribe();
+    this.closeOpenSegment();
+    await this.settled();
+  }
+
+  /** Resolves once every disk operation queued so far (and a retention pass under way) has finished. */
+  async settled(): Promise<void> {
+    let tail: Promise<void>;
+    do {
+      tail = this.tail;
+      await tail;
+      await this.retention;
+    } while (tail !== this.tail);
+  }
+
+  /** Every segment in the directory, oldest first (also those of earlier runs). */
+  async list(): Promise<RecordingEntry[]> {
+    const { dir } = this.options;
+    let names: string[];
+    try {
+      names = await this.fs.readdir(dir);
+    } catch {
+      return [];
+    }
+    const entries: RecordingEntry[] = [];
+    for (const name of names) {
+      const parsed = parseSegmentName(name);
+      if (!parsed) continue;
+      try {
+        const stat = await this.fs.stat(join(dir, name));
+        if (!stat.isFile()) continue;
+        const open = this.segment?.name === name && this.segment.file !== undefined;
+        const endMs = open ? this.segment!.endMs : this.ends.get(name) ?? Math.max(parsed.startMs, stat.mtimeMs);
+        entries.push({ name, startMs: parsed.startMs, endMs, size: stat.size, open });
+      } catch {
+        // Deleted while we looked.
+      }
+    }
+    return entries.sort((a, b) => a.startMs - b.startMs);
+  }
+
+  private get retryMs(): number {
+    return this.options.retryMs ?? DEFAULTS.recordRetryMs;
+  }
+
+  /** One picture from the hub: decide (synchronously, cheaply), mux, queue the write. */
+  private record(picture: Picture): void {
+    if (this.stopped) return;
+    // Stopped by a failure: nothing until the retry timer says to try again (in a new segment).
+    if (this.failure !== undefined && !this.retryDue && !this.segment) return;
+    if (this.skipping && !picture.keyframe) {
+      if (this.behind) this.stats.dropped++;
+      return;
+    }
+    if (this.queued + picture.data.length > this.maxQueuedBytes) {
+      // The disk is behind: drop this picture and everything up to the next keyframe (a decoder cannot use a
+      // picture whose reference is missing), instead of letting the queue grow.
+      this.stats.dropped++;
+      this.skipping = true;
+      this.behind = true;
+      return;
+    }
+    const segment = this.segment;
+    if (!segment || (picture.keyframe && picture.capturedAt - segment.startMs >= this.segmentMs)) {
+      if (segment) this.closeSegment(segment);
+      this.openSegmentAt(picture);
+    }
+    this.skipping = false;
+    this.behind = false;
+    const open = this.segment!;
+    const bytes = open.muxer.mux(picture);
+    open.endMs = picture.capturedAt + this.frameMs;
+    this.enqueue(bytes.length, async () => {
+      await open.file!.write(bytes);
+      open.size += bytes.length;
+      this.stats.bytes += bytes.length;
+      if (this.failure !== undefined) {
+        this.failure = undefined;
+        this.options.log?.('info', `recording resumed: writing ${join(this.options.dir, open.name)}`, { segment: open.name });
+      }
+    });
+  }
+
+  /** Queues a disk operation behind the others; a failure stops recording (see {@link fail}). */
+  private enqueue(bytes: number, operation: () => Promise<void>): void {
+    const generation = this.generation;
+    this.queued += bytes;
+    this.tail = this.tail.then(async () => {
+      try {
+        if (generation === this.generation) await operation();
+      } catch (err) {
+        if (generation === this.generation) this.fail(err);
+      } finally {
+        this.queued -= bytes;
+      }
+    });
+  }
+
+  private openSegmentAt(first: Picture): void {
+    const segment: OpenSegment = {
+      name: segmentName(first.capturedAt, this.format.ext),
+      startMs: first.capturedAt,
+      endMs: first.capturedAt,
+      size: 0,
+      muxer: this.format.create(),
+    };
+    this.segment = segment;
+    this.retryDue = false;
+    this.stats.segments++;
+    this.enqueue(0, async () => {
+      await this.fs.mkdir(this.options.dir);
+      // A clock set back (a Pi without a real-time clock, before NTP) can meet an earlier run's name: never
+      // overwrite footage, take the next free millisecond instead.
+      for (let bump = 1; ; bump++) {
+        try {
+          segment.file = await this.fs.create(join(this.options.dir, segment.name));
+          this.files.add(segment);
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || bump > 1000) throw err;
+          segment.name = segmentName(segment.startMs + bump, this.format.ext);
+        }
+      }
+    });
+  }
+
+  private closeSegment(segment: OpenSegment): void {
+    if (this.segment === segment) this.segment = undefined;
+    this.enqueue(0, async () => {
+      if (!segment.file) return;
+      const file = segment.file;
+      await file.sync();
+      await file.close();
+      segment.file = undefined;
+      this.files.delete(segment);
+      this.ends.set(segment.name, segment.endMs);
+      // The new file's directory entry, too (best effort: not every file system can fsync a directory).
+      await this.fs.syncDir(this.options.dir).catch(() => undefined);
+      if (!this.stopped) void this.retain();
+    });
+  }
+
+  private closeOpenSegment(): void {
+    if (this.segment) this.closeSegment(this.segment);
+  }
+
+  /**
+   * Writing failed: stop recording with one log line (not again while retrying), keep what the file holds, and
+   * try again every `retryMs` at the next keyframe, in a new segment.
+   */
+  private fail(err: unknown): void {
+    this.generation++;
+    this.skipping = true;
+    this.behind = false;
+    this.segment = undefined;
+    // Every handle is closed here: the operations that would have closed them were queued before the failure and
+    // are skipped. Closing keeps what was written; a file that got nothing (a retry on a full disk) is litter.
+    for (const segment of this.files) {
+      const { file } = segment;
+      segment.file = undefined;
+      this.files.delete(segment);
+      this.tail = this.tail.then(() =>
+        file!
+          .close()
+          .catch(() => undefined)
+          .then(() => (segment.size === 0 ? this.fs.unlink(join(this.options.dir, segment.name)) : void this.ends.set(segment.name, segment.endMs)))
+          .catch(() => undefined),
+      );
+    }
+    if (this.failure === undefined) {
+      this.stats.failures++;
+      this.failure = reasonOf(err);
+      this.options.log?.('warn', `${this.problem} (streaming goes on)`, { dir: this.options.dir, error: this.failure });
+    }
+    this.retryDue = false;
+    this.retryTimer?.unsubscribe();
+    if (!this.stopped) this.retryTimer = timer(this.retryMs, this.scheduler).subscribe(() => (this.retryDue = true));
+  }
+
+  /** Deletes what the retention policy says, oldest first (one pass at a time). */
+  private retain(): Promise<void> {
+    const { keepMs, maxBytes, dir } = this.options;
+    if (keepMs === undefined && maxBytes === undefined) return Promise.resolve();
+    this.retention ??= (async () => {
+      try {
+        const doomed = segmentsToDelete(await this.list(), this.scheduler.now(), { keepMs, maxBytes }, this.segment?.name);
+        for (const segment of doomed) {
+          await this.fs.unlink(join(dir, segment.name)).catch(() => undefined);
+          this.ends.delete(segment.name);
+        }
+      } finally {
+        this.retention = undefined;
+      }
+    })();
+    return this.retention;
+  }
+}

@@ -1,0 +1,66 @@
+import type { H264Picture } from '../codecs/h264/h264-picture';
+import { Fmp4Muxer } from '../formats/fmp4';
+import { MpegTsMuxer } from '../formats/mpegts';
+import type { Picture } from '../picture';
+import type { SegmentExtension } from './segment-name';
+
+/** Turns the pictures of one segment file into its bytes: what a file needs first comes with the first picture. */
+export interface SegmentMuxer {
+  mux(picture: Picture): Buffer;
+}
+
+/** The container of a codec's recordings: its file extension and a fresh muxer per segment. */
+export interface SegmentFormat {
+  readonly ext: SegmentExtension;
+  /** A muxer for one new segment (continuity counters, decode times and headers start afresh in each file). */
+  create(): SegmentMuxer;
+}
+
+/** Top-level MP4 boxes at the start of `bytes` whose type is in `drop` are cut off (an init segment: ftyp, moov). */
+function withoutLeadingBoxes(bytes: Buffer, drop: ReadonlySet<string>): Buffer {
+  let at = 0;
+  while (at + 8 <= bytes.length) {
+    const size = bytes.readUInt32BE(at);
+    const type = bytes.toString('latin1', at + 4, at + 8);
+    if (!drop.has(type) || size < 8) break;
+    at += size;
+  }
+  return at === 0 ? bytes : bytes.subarray(at);
+}
+
+const INIT_BOXES: ReadonlySet<string> = new Set(['ftyp', 'moov']);
+
+/**
+ * MPEG-TS with MPEG-1 video, as the `/stream` viewers get it: each segment a fresh {@link MpegTsMuxer}, so its
+ * first picture (a keyframe) brings PAT and PMT and the continuity counters start at 0. Plays in VLC, mpv, ffmpeg.
+ */
+export const mpeg1Segments: SegmentFormat = { ext: 'ts', create: () => new MpegTsMuxer() };
+
+/**
+ * Fragmented MP4 with H.264, from the `/fmp4` format's {@link Fmp4Muxer}: one init segment (`ftyp` + `moov`) at
+ * the start of the file, then a `moof` + `mdat` per picture. The muxer puts an init segment before every key
+ * unit (for viewers joining there); inside one file the first is enough, and a second `moov` is something
+ * players warn about, so later ones are cut off.
+ */
+export const h264Segments: SegmentFormat = {
+  ext: 'mp4',
+  create: () => {
+    const muxer = new Fmp4Muxer();
+    let first = true;
+    return {
+      mux: (picture) => {
+        const bytes = muxer.mux(picture as H264Picture);
+        if (first) {
+          first = false;
+          return bytes;
+        }
+        return picture.keyframe ? withoutLeadingBoxes(bytes, INIT_BOXES) : bytes;
+      },
+    };
+  },
+};
+
+/** The recording container of a codec by id, or undefined when pistream cannot record it. */
+export function segmentFormatFor(codec: string): SegmentFormat | undefined {
+  return { mpeg1: mpeg1Segments, h264: h264Segments }[codec];
+}
