@@ -91,6 +91,33 @@ export function treeCpuSeconds(pid: number): { self: number; children: number } 
   return { self: stats.get(pid)?.seconds ?? NaN, children };
 }
 
+/** How many ffmpeg processes run under `pid` (its encoder; an H.264 server's MPEG-1 transcoder too), from /proc. */
+export function ffmpegCount(pid: number): number {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      names.set(Number(entry), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  let n = 0;
+  for (const [p, name] of names) {
+    if (!name.startsWith('ffmpeg')) continue;
+    for (let up = parents.get(p); up !== undefined && up > 1; up = parents.get(up)) {
+      if (up === pid) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
 /** A meter over a server and its encoder: `stop()` gives each one's CPU in % of one core since the start. */
 export function treeCpuMeter(pid: number): { stop(): { selfPct: number; childrenPct: number } } {
   const t0 = process.hrtime.bigint();
@@ -115,10 +142,18 @@ export interface StreamCost {
   serverPct: number;
   encoderPct: number;
   totalPct: number;
+  /** What `count` (streamCost's last argument) said at the end of the window, e.g. the ffmpegs running. */
+  children?: number;
 }
 
-/** One ws viewer (in this process) on `child`'s stream for `seconds` after `settle`, metering the server's CPU. */
-export async function streamCost(child: RunningChild, spec: StreamSpec, codec: BenchCodec, seconds: number, settle: number): Promise<StreamCost> {
+/**
+ * One ws viewer (in this process) on `child`'s stream for `seconds` after `settle`, metering the server's CPU. The
+ * viewer plays `codec`'s path (`/stream` for mpeg1, also on an H.264 server: its transcode); `count`, if given, is
+ * read at the end of the window (e.g. {@link ffmpegCount}).
+ */
+export async function streamCost(
+  child: RunningChild, spec: StreamSpec, codec: BenchCodec, seconds: number, settle: number, count?: () => number,
+): Promise<StreamCost> {
   const ws = new WebSocket(child.url.replace(/^http/, 'ws') + streamPath(codec), { perMessageDeflate: false });
   let bytes = 0;
   let messages = 0;
@@ -136,12 +171,14 @@ export async function streamCost(child: RunningChild, spec: StreamSpec, codec: B
     const b0 = bytes, m0 = messages;
     const meter = treeCpuMeter(child.pid);
     await sleep(seconds * 1000);
+    const children = count?.();
     const { selfPct, childrenPct } = meter.stop();
     if (messages === m0) throw new Error(`no ${codec} pictures on ${streamPath(codec)} in ${seconds} s`);
     return {
       stream: `${spec.width}x${spec.height}@${spec.fps}`, codec, bitrateKbps: spec.bitrateKbps,
       receivedKbps: ((bytes - b0) * 8) / 1000 / seconds, messagesPerSecond: (messages - m0) / seconds,
       serverPct: selfPct, encoderPct: childrenPct, totalPct: selfPct + childrenPct,
+      ...(children === undefined ? {} : { children }),
     };
   } finally {
     ws.terminate();

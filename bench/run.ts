@@ -1,9 +1,10 @@
 // pistream benchmark: glass-to-glass latency (+ recovery from a CPU stall, + drift), connect-to-first-paint, fan-out
 // CPU (+ cost per picture), slow viewers; each against a plain `ws` broadcast relay (bench/baseline-relay.ts) in the
-// same run. Part 1 also plays H.264 through WebCodecs, with the server's CPU per stream; part 6 is quality per bit
-// (bench/quality.ts), part 7 the encoders' own latency (bench/encoder-latency.ts). See bench/README.md.
-// Run: npm run bench [-- --quick] [-- --parts 1,2,3,4,6,7] [-- --codec mpeg1|h264|all] [-- --drift-minutes 10]
-//      [-- --rounds 3]
+// same run. Part 1 also plays H.264 through WebCodecs and MSE, with the server's CPU per stream (1b) and the cost of
+// the MPEG-1 transcode an H.264 server runs for JSMpeg viewers (1c); part 6 is quality per bit (bench/quality.ts),
+// part 7 the encoders' own latency (bench/encoder-latency.ts). See bench/README.md.
+// Run: npm run bench [-- --quick] [-- --parts 1,2,3,4,6,7] [-- --codec all|mpeg1|h264|webcodecs|mse|transcode[,…]]
+//      [-- --drift-minutes 10] [-- --rounds 3]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { browserCpuSeconds, launchBrowser } from './browser';
 import { ROOT, killAll, killAllNow, rssMiB } from './children';
-import { startCodecServer, streamCost, treeCpuMeter, type BenchCodec, type StreamCost } from './codec-server';
+import { ffmpegCount, startCodecServer, streamCost, treeCpuMeter, type BenchCodec, type StreamCost } from './codec-server';
 import { ENCODER_LATENCY_CASES, codecName, measureEncoderLatency, type EncoderLatency } from './encoder-latency';
 import { QUALITY_SIZES, printQuality, runQuality } from './quality';
 import {
@@ -25,12 +26,18 @@ declare const window: {
   pistream?: {
     frames: number; painted: number; latencies: number[]; timings: Timings; join: { decodedAtFirstPaint: number } | null;
     player?: string | null;
+    /** The MSE player's own counters (public/mse-player.js). */
+    mse?: { gapMs: number | null; seeks: number; reopens: number; dropped: number; quotaErrors: number; trims: number; errors: string[] };
   };
+  isSecureContext?: boolean;
   frames?: number;
   latencies?: number[];
   timings?: Timings;
   __lat?: [number, number][];
+  /** [performance.now(), window.pistream.mse.gapMs] every GAP_SAMPLE_MS (drift, MSE page). */
+  __gap?: [number, number][];
 };
+declare function setInterval(fn: () => void, ms: number): unknown;
 declare const performance: { now(): number };
 
 interface Timings {
@@ -43,9 +50,26 @@ const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const quick = argv.includes('--quick');
 const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7').split(',').map(Number));
-/** Part 1's pages: MPEG-1's (pistream's two paint modes and the baseline), H.264's (WebCodecs), or all. */
+/**
+ * What part 1 (and 5) measure, a comma list: `mpeg1` (MPEG-1's three pages), `webcodecs` (H.264 · WebCodecs, with
+ * MPEG-1's page as shipped as its reference), `mse` (H.264 · MSE at a non-secure name, with WebCodecs as its
+ * reference), `transcode` (1c: JSMpeg through the MPEG-1 transcode of an H.264 server against an MPEG-1 server);
+ * `h264` = webcodecs,mse,transcode; `all` (default) = everything.
+ */
 const CODEC = flag('--codec') ?? 'all';
-if (!['mpeg1', 'h264', 'all'].includes(CODEC)) throw new Error('--codec takes mpeg1, h264 or all');
+const CODEC_WORDS: Record<string, readonly string[]> = {
+  mpeg1: ['mpeg1'], webcodecs: ['webcodecs'], mse: ['mse'], transcode: ['transcode'],
+  h264: ['webcodecs', 'mse', 'transcode'], all: ['mpeg1', 'webcodecs', 'mse', 'transcode'],
+};
+const SELECTED = new Set(CODEC.split(',').flatMap((word) => {
+  const words = CODEC_WORDS[word];
+  if (!words) throw new Error(`--codec takes a comma list of ${Object.keys(CODEC_WORDS).join(', ')}; not ${word}`);
+  return words;
+}));
+const WITH_MPEG1 = SELECTED.has('mpeg1');
+const WITH_WEBCODECS = SELECTED.has('webcodecs');
+const WITH_MSE = SELECTED.has('mse');
+const WITH_TRANSCODE = SELECTED.has('transcode');
 const DRIFT_MIN = Number(flag('--drift-minutes') ?? 0);
 if (DRIFT_MIN > 0) parts.add(5);
 
@@ -58,7 +82,20 @@ const HD: StreamSpec = { width: 1280, height: 720, fps: 30, bitrateKbps: 2000 };
 const H264_KBPS: Record<string, number> = { '640x480@24': 500, '1280x720@30': 1500, '1920x1080@30': 3000 };
 const FHD: StreamSpec = { width: 1920, height: 1080, fps: 30, bitrateKbps: 0 };
 // Both sizes even with --quick: the page-CPU comparison of the two paint modes is at 1280x720@30.
-const LATENCY_SPECS = CODEC === 'mpeg1' ? [SD, HD] : [SD, HD, FHD];
+const LATENCY_SPECS = WITH_WEBCODECS ? [SD, HD, FHD] : [SD, HD];
+/** The MSE page is opened at this name (Chromium maps it to 127.0.0.1): not a secure context, so no WebCodecs. */
+const INSECURE_HOST = 'pistream.test';
+const RESOLVE_INSECURE_HOST = `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`;
+/** 1c: rounds of the two JSMpeg pages (MPEG-1 server, H.264 server's transcode), alternating; seconds each. */
+const TRANSCODE_ROUNDS = quick ? 1 : 2;
+const TRANSCODE_S = quick ? 8 : 20;
+/**
+ * `--bypass-csp`: every page's Content-Security-Policy ignored (Playwright's bypassCSP), e.g. to measure the MSE
+ * player while the server's policy still refuses its blob: media. Marked in the header and the JSON.
+ */
+const BYPASS_CSP = argv.includes('--bypass-csp');
+/** Drift: the MSE page's gap (buffered end − playhead) is sampled this often. */
+const GAP_SAMPLE_MS = 500;
 /** Server CPU per stream (one viewer, each server alone): seconds metered, after a settle. */
 const COST_S = quick ? 5 : 10;
 /** Part 6: seconds of video per case. */
@@ -99,6 +136,8 @@ const results: Record<string, unknown> = {
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAvgStart: loadavg() },
   streams: { sd: SD, hd: HD, gopSeconds: 1, h264Kbps: H264_KBPS },
   codec: CODEC,
+  selected: [...SELECTED],
+  bypassCSP: BYPASS_CSP,
 };
 
 let browser: BrowserContext | undefined;
@@ -139,6 +178,8 @@ interface PageVariant {
   codec: BenchCodec;
   /** Appended to the server's URL. */
   query: string;
+  /** The page's host instead of 127.0.0.1 (INSECURE_HOST: the browser must map it, RESOLVE_INSECURE_HOST). */
+  host?: string;
 }
 const PAGE_VARIANTS: readonly PageVariant[] = [
   { name: 'pistream', impl: 'pistream', codec: 'mpeg1', query: '' },
@@ -147,16 +188,30 @@ const PAGE_VARIANTS: readonly PageVariant[] = [
 ];
 /** The page of a server run with `--codec h264`, at `http://127.0.0.1:PORT/` (a secure context): WebCodecs. */
 const H264_VARIANT: PageVariant = { name: 'H.264 · WebCodecs', impl: 'pistream', codec: 'h264', query: '' };
+/**
+ * The same page at `http://pistream.test:PORT/`, a name that is not a secure context (no VideoDecoder there): the
+ * page's ladder picks MSE by itself, as on a Pi opened at its LAN address.
+ */
+const MSE_VARIANT: PageVariant = { name: 'H.264 · MSE', impl: 'pistream', codec: 'h264', query: '', host: INSECURE_HOST };
+/** 1c: JSMpeg on an H.264 server's `/stream` (the MPEG-1 transcode), and on an MPEG-1 server's (direct). */
+const TRANSCODED_VARIANT: PageVariant = { name: 'JSMpeg · transcode', impl: 'pistream', codec: 'h264', query: '?player=jsmpeg' };
+const DIRECT_VARIANT: PageVariant = { name: 'JSMpeg · direct', impl: 'pistream', codec: 'mpeg1', query: '?player=jsmpeg' };
+
+/** A variant's page on a server. */
+const pageUrl = (server: RunningChild, variant: PageVariant): string =>
+  (variant.host ? server.url.replace('//127.0.0.1:', `//${variant.host}:`) : server.url) + variant.query;
 
 /**
- * Part 1's pages at a stream size: MPEG-1's three (`--codec mpeg1`; only pistream's as shipped, as the reference,
- * with `--codec h264`) and H.264's; 1920x1080 is H.264's alone.
+ * Part 1's pages at a stream size: MPEG-1's three (`mpeg1`; only pistream's as shipped, as the reference, with
+ * `webcodecs` alone), H.264 · WebCodecs (with `webcodecs`, and as the reference of `mse`) and H.264 · MSE (640x480
+ * and 1280x720); 1920x1080 is WebCodecs' alone.
  */
 function variantsFor(spec: StreamSpec): PageVariant[] {
-  if (spec === FHD) return CODEC === 'mpeg1' ? [] : [H264_VARIANT];
-  if (CODEC === 'mpeg1') return [...PAGE_VARIANTS];
-  if (CODEC === 'h264') return [PAGE_VARIANTS[0]!, H264_VARIANT];
-  return [...PAGE_VARIANTS, H264_VARIANT];
+  if (spec === FHD) return WITH_WEBCODECS ? [H264_VARIANT] : [];
+  const list: PageVariant[] = WITH_MPEG1 ? [...PAGE_VARIANTS] : WITH_WEBCODECS ? [PAGE_VARIANTS[0]!] : [];
+  if (WITH_WEBCODECS || WITH_MSE) list.push(H264_VARIANT);
+  if (WITH_MSE) list.push(MSE_VARIANT);
+  return list;
 }
 
 /** A stream size with the variant's bitrate (H.264's from H264_KBPS). */
@@ -169,8 +224,12 @@ interface LatencyResult {
   impl: Impl;
   codec: BenchCodec;
   bitrateKbps: number;
-  /** The page's player (`window.pistream.player`: 'jsmpeg' | 'webcodecs'; 'stock' for the baseline's). */
+  /** The page's player (`window.pistream.player`: 'jsmpeg' | 'webcodecs' | 'mse'; 'stock' for the baseline's). */
   player: string;
+  /** The page's `isSecureContext` (false at INSECURE_HOST). */
+  secureContext: boolean;
+  /** The MSE player's counters at the end (seeks to the live edge, reopens, dropped messages, …). */
+  mse?: NonNullable<NonNullable<typeof window.pistream>['mse']>;
   /** The server (node) and its encoder (ffmpeg) over the steady window, % of one core. */
   serverPct: number;
   encoderPct: number;
@@ -195,6 +254,8 @@ interface LatencyResult {
   scriptPct: number;
   /** The whole browser's CPU (every process, the GPU process included) over the steady window, % of one core. */
   browserPct: number;
+  /** The steady window's latencies themselves (1c pools its rounds). */
+  steadySamples?: number[];
 }
 
 /** Chromium's cumulative main-thread metrics of a page (seconds), and the moment they were read (ms). */
@@ -221,12 +282,20 @@ function recordLatencies(page: Page, impl: Impl): Promise<void> {
   }, impl === 'pistream');
 }
 
-async function measureLatency(page: Page, spec: StreamSpec, server: RunningChild, variant: PageVariant): Promise<LatencyResult> {
+/**
+ * A page's steady latencies, frame rates and CPU over `seconds` after the warm-up; then (unless `recovery` is false)
+ * the 6× CPU throttle for THROTTLE_S and the time back under the steady p95.
+ */
+async function measureLatency(
+  page: Page, spec: StreamSpec, server: RunningChild, variant: PageVariant,
+  { recovery = true, seconds = LATENCY_S, keepSamples = false } = {},
+): Promise<LatencyResult> {
   const { impl } = variant;
-  await page.goto(server.url + variant.query);
+  await page.goto(pageUrl(server, variant));
   const hasFrames = impl === 'pistream' ? () => (window.pistream?.frames ?? 0) > 0 : () => (window.frames ?? 0) > 0;
   await page.waitForFunction(hasFrames, undefined, { timeout: 30_000 });
   const player = impl === 'pistream' ? String(await page.evaluate(() => window.pistream?.player ?? 'unknown')) : 'stock';
+  const secureContext = await page.evaluate(() => window.isSecureContext === true);
   await sleep(LATENCY_WARMUP_S * 1000);
   await recordLatencies(page, impl);
   const cdp = await page.context().newCDPSession(page);
@@ -236,7 +305,7 @@ async function measureLatency(page: Page, spec: StreamSpec, server: RunningChild
   const cpuStart = await pageMetrics(cdp);
   const browserStart = browserCpuSeconds(page.context());
   const serverMeter = treeCpuMeter(server.pid);
-  await sleep(LATENCY_S * 1000);
+  await sleep(seconds * 1000);
   const serverCpu = serverMeter.stop();
   const cpuEnd = await pageMetrics(cdp);
   const browserEnd = browserCpuSeconds(page.context());
@@ -246,19 +315,26 @@ async function measureLatency(page: Page, spec: StreamSpec, server: RunningChild
   const cpuPct = (key: 'task' | 'script'): number => ((cpuEnd[key] - cpuStart[key]) * 1000 * 100) / (cpuEnd.at - cpuStart.at);
 
   // The stall: Chromium's CPU throttling slows the page's main thread (JS decode and paint) 6×.
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE_RATE });
-  await sleep(THROTTLE_S * 1000);
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
-  const throttleEnd = await page.evaluate(() => performance.now());
-  await sleep(RECOVER_WATCH_S * 1000);
-  const after = await page.evaluate(() => window.__lat!.splice(0));
+  let after: [number, number][] = [];
+  let throttleEnd = NaN;
+  if (recovery) {
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE_RATE });
+    await sleep(THROTTLE_S * 1000);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    throttleEnd = await page.evaluate(() => performance.now());
+    await sleep(RECOVER_WATCH_S * 1000);
+    after = await page.evaluate(() => window.__lat!.splice(0));
+  }
   await cdp.detach();
+  const mse = player === 'mse' ? await page.evaluate(() => window.pistream?.mse) : undefined;
   return {
     spec: label(spec),
     impl,
     codec: variant.codec,
     bitrateKbps: spec.bitrateKbps,
     player,
+    secureContext,
+    ...(mse ? { mse } : {}),
     serverPct: serverCpu.selfPct,
     encoderPct: serverCpu.childrenPct,
     name: variant.name,
@@ -274,6 +350,7 @@ async function measureLatency(page: Page, spec: StreamSpec, server: RunningChild
     taskPct: cpuPct('task'),
     scriptPct: cpuPct('script'),
     browserPct: ((browserEnd - browserStart) * 1000 * 100) / (cpuEnd.at - cpuStart.at),
+    ...(keepSamples ? { steadySamples: steady } : {}),
   };
 }
 
@@ -342,26 +419,70 @@ function keepWarm(url: string): WebSocket {
 
 // ---- 5. drift ----------------------------------------------------------------------------------------------------
 
-async function drift(page: Page, url: string, impl: Impl, minutes: number): Promise<Record<string, number>> {
+interface DriftResult {
+  name: string;
+  player: string;
+  samples: number;
+  firstP50: number;
+  firstP95: number;
+  lastP50: number;
+  lastP95: number;
+  /** p50 of each whole minute, in order. */
+  minuteP50: number[];
+  /** MSE page: `window.pistream.mse.gapMs` (buffered end − playhead) sampled every GAP_SAMPLE_MS, first/last minute. */
+  gapFirstP50?: number;
+  gapFirstP95?: number;
+  gapLastP50?: number;
+  gapLastP95?: number;
+  /** MSE page: its counters at the end (seeks to the live edge, reopens, …). */
+  mse?: unknown;
+}
+
+async function drift(page: Page, url: string, variant: PageVariant, minutes: number): Promise<DriftResult> {
+  const { impl } = variant;
   await page.goto(url);
   const hasFrames = impl === 'pistream' ? () => (window.pistream?.frames ?? 0) > 0 : () => (window.frames ?? 0) > 0;
   await page.waitForFunction(hasFrames, undefined, { timeout: 30_000 });
+  const player = impl === 'pistream' ? String(await page.evaluate(() => window.pistream?.player ?? 'unknown')) : 'stock';
   await sleep(LATENCY_WARMUP_S * 1000);
   await recordLatencies(page, impl);
+  const isMse = player === 'mse';
+  if (isMse) {
+    await page.evaluate((every) => {
+      const log: [number, number][] = (window.__gap = []);
+      setInterval(() => {
+        const gap = window.pistream?.mse?.gapMs;
+        if (typeof gap === 'number') log.push([performance.now(), gap]);
+      }, every);
+    }, GAP_SAMPLE_MS);
+  }
   const t0 = await page.evaluate(() => performance.now());
   const all: [number, number][] = [];
+  const gaps: [number, number][] = [];
   // Collected every 10 s, so the page's own list never holds more than a few hundred.
   for (let waited = 0; waited < minutes * 60_000; waited += 10_000) {
     await sleep(10_000);
     all.push(...(await page.evaluate(() => window.__lat!.splice(0))));
+    if (isMse) gaps.push(...(await page.evaluate(() => window.__gap!.splice(0))));
   }
-  const first = all.filter(([t]) => t - t0 < 60_000).map(([, l]) => l);
   const tEnd = all.length ? all[all.length - 1]![0] : t0;
-  const last = all.filter(([t]) => tEnd - t < 60_000).map(([, l]) => l);
+  const firstMinute = (xs: [number, number][]): number[] => xs.filter(([t]) => t - t0 < 60_000).map(([, v]) => v);
+  const lastMinute = (xs: [number, number][]): number[] => xs.filter(([t]) => tEnd - t < 60_000).map(([, v]) => v);
+  const first = firstMinute(all), last = lastMinute(all);
+  const minuteP50: number[] = [];
+  for (let m = 0; m < Math.floor((tEnd - t0) / 60_000); m++) {
+    minuteP50.push(quantile(all.filter(([t]) => t - t0 >= m * 60_000 && t - t0 < (m + 1) * 60_000).map(([, l]) => l), 0.5));
+  }
   return {
+    name: variant.name, player, samples: all.length,
     firstP50: quantile(first, 0.5), firstP95: quantile(first, 0.95),
     lastP50: quantile(last, 0.5), lastP95: quantile(last, 0.95),
-    samples: all.length,
+    minuteP50,
+    ...(isMse ? {
+      gapFirstP50: quantile(firstMinute(gaps), 0.5), gapFirstP95: quantile(firstMinute(gaps), 0.95),
+      gapLastP50: quantile(lastMinute(gaps), 0.5), gapLastP95: quantile(lastMinute(gaps), 0.95),
+      mse: await page.evaluate(() => window.pistream?.mse),
+    } : {}),
   };
 }
 
@@ -371,11 +492,13 @@ async function main(): Promise<void> {
   console.log(
     `pistream bench ${quick ? '(quick)' : '(full)'}: ${cpus().length} CPUs, node ${process.version}; pistream via ` +
       `${cliSupportsMaxViewers() ? 'dist/cli.js --max-viewers' : 'bench/server.ts (CLI has no --max-viewers yet)'}; ` +
-      `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; --codec ${CODEC} (${[...SELECTED].join(', ')})` +
+      (BYPASS_CSP ? '; PAGES\' CONTENT-SECURITY-POLICY BYPASSED (--bypass-csp)' : ''),
   );
   const pageErrors: string[] = [];
+  // Every browser maps INSECURE_HOST to 127.0.0.1 (the MSE page's name); nothing else resolves differently.
   const openBrowser = async (): Promise<Page> => {
-    browser = await launchBrowser({ viewport: { width: 1300, height: 760 } });
+    browser = await launchBrowser({ viewport: { width: 1300, height: 760 }, extraArgs: [RESOLVE_INSECURE_HOST], bypassCSP: BYPASS_CSP });
     browser.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(e.message)));
     const page = browser.pages()[0] ?? (await browser.newPage());
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -386,10 +509,12 @@ async function main(): Promise<void> {
     browser = undefined;
   };
 
-  if (parts.has(1)) {
+  const latencyPages = parts.has(1) && LATENCY_SPECS.some((spec) => variantsFor(spec).length > 0);
+  if (latencyPages) {
     const rows: LatencyResult[] = [];
     for (const spec of LATENCY_SPECS) {
       const variants = variantsFor(spec);
+      if (variants.length === 0) continue;
       // Every server this size's pages need up at once, so each page's run shares the machine with the same
       // background encoder work: pistream (MPEG-1), the baseline, pistream --codec h264.
       const key = (v: PageVariant): string => (v.impl === 'baseline' ? 'baseline' : v.codec);
@@ -412,7 +537,7 @@ async function main(): Promise<void> {
         `CPU throttled ${THROTTLE_RATE}× for ${THROTTLE_S} s: time until every picture is ≤ the steady p95 for 1 s; page CPU = ` +
         'main-thread task / script time over the steady window, % of one core (CDP Performance.getMetrics, thread time); ' +
         'browser % = CPU of all the browser\'s processes (GPU process included) over the same window',
-      ['stream', 'impl', 'kb/s', 'player', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'recover ms', 'stall max', 'task %', 'script %', 'browser %', 'server %', 'encoder %'],
+      ['stream', 'page', 'kb/s', 'player', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'recover ms', 'stall max', 'task %', 'script %', 'browser %', 'server %', 'encoder %'],
       rows.map((r) => [
         r.spec, r.name, cell(r.bitrateKbps, 0), r.player, cell(r.samples, 0), cell(r.p50), cell(r.p95), cell(r.p99), cell(r.max), cell(r.decodedFps),
         cell(r.paintedFps), Number.isFinite(r.recoveryMs) ? cell(r.recoveryMs, 0) : `> ${RECOVER_WATCH_S * 1000}`, cell(r.stallMaxMs, 0),
@@ -420,6 +545,12 @@ async function main(): Promise<void> {
       ]),
     );
     console.log('   server % / encoder % = the page\'s server (node) / its ffmpeg child over the steady window, % of one core');
+    for (const r of rows.filter((x) => x.name === MSE_VARIANT.name)) {
+      console.log(
+        `   ${r.spec} H.264 · MSE: isSecureContext ${r.secureContext}; mse counters at the end: ` +
+          (r.mse ? `seeks ${r.mse.seeks}, reopens ${r.mse.reopens}, dropped ${r.mse.dropped}, quota errors ${r.mse.quotaErrors}, trims ${r.mse.trims}, gap ${r.mse.gapMs} ms` : 'none (not the MSE player)'),
+      );
+    }
     const row = (spec: StreamSpec, name: string): LatencyResult | undefined => rows.find((r) => r.spec === label(spec) && r.name === name);
     const [sd, sdFrame, sdBase] = PAGE_VARIANTS.map((v) => row(SD, v.name));
     const [hd, hdFrame] = PAGE_VARIANTS.map((v) => row(HD, v.name));
@@ -438,12 +569,16 @@ async function main(): Promise<void> {
     }
   }
 
-  if (parts.has(1) && CODEC !== 'mpeg1') {
+  if (latencyPages && WITH_WEBCODECS) {
     const goals = h264Goals(results.latency as { rows: LatencyResult[] });
     (results.latency as Record<string, unknown>).h264Goals = goals;
   }
+  if (latencyPages && WITH_MSE) {
+    const goals = mseGoals(results.latency as { rows: LatencyResult[] });
+    (results.latency as Record<string, unknown>).mseGoals = goals;
+  }
 
-  if (parts.has(1)) {
+  if (parts.has(1) && (WITH_MPEG1 || WITH_WEBCODECS)) {
     // Server CPU per stream: each server alone (no browser), one ws viewer in this process.
     const costs: StreamCost[] = [];
     // Both codecs whatever --codec says (under a minute): the comparison is the point.
@@ -470,6 +605,10 @@ async function main(): Promise<void> {
         cell(c.serverPct), cell(c.encoderPct), cell(c.totalPct),
       ]),
     );
+  }
+
+  if (parts.has(1) && WITH_TRANSCODE) {
+    results.transcode = await transcodeCost(openBrowser, closeBrowser);
   }
 
   if (parts.has(2)) {
@@ -646,27 +785,58 @@ async function main(): Promise<void> {
   }
 
   if (parts.has(5)) {
-    const pistream = await up('pistream', SD);
-    const baseline = await up('baseline', SD);
-    // Both pages at once, so a 10-minute drift run costs 10 minutes; each in its own browser, as a second tab in
+    // The pages --codec picks: MPEG-1's (pistream's page and the baseline's) and H.264 · MSE (at the insecure name).
+    const pages: [PageVariant, RunningChild][] = [];
+    if (WITH_MPEG1 || !WITH_MSE) {
+      pages.push([PAGE_VARIANTS[0]!, await up('pistream', SD)], [PAGE_VARIANTS[2]!, await up('baseline', SD)]);
+    }
+    if (WITH_MSE) pages.push([MSE_VARIANT, await upCodec(specFor(SD, 'h264'), 'h264')]);
+    // Every page at once, so a 10-minute drift run costs 10 minutes; each in its own browser, as a second tab in
     // one window would be a background tab, its animation frames throttled.
-    const first = await openBrowser();
-    const other = await launchBrowser({ viewport: { width: 1300, height: 760 } });
-    extraBrowsers.add(other);
-    const second = other.pages()[0] ?? (await other.newPage());
-    second.on('pageerror', (e) => pageErrors.push(e.message));
-    const [p, b] = await Promise.all([drift(first, pistream.url, 'pistream', DRIFT_MIN), drift(second, baseline.url, 'baseline', DRIFT_MIN)]);
+    const tabs: Page[] = [await openBrowser()];
+    for (let i = 1; i < pages.length; i++) {
+      const other = await launchBrowser({ viewport: { width: 1300, height: 760 }, extraArgs: [RESOLVE_INSECURE_HOST], bypassCSP: BYPASS_CSP });
+      extraBrowsers.add(other);
+      const tab = other.pages()[0] ?? (await other.newPage());
+      tab.on('pageerror', (e) => pageErrors.push(e.message));
+      tabs.push(tab);
+    }
+    const drifts = await Promise.all(pages.map(([variant, server], i) => drift(tabs[i]!, pageUrl(server, variant), variant, DRIFT_MIN)));
     await closeBrowser();
-    await other.close();
-    extraBrowsers.delete(other);
-    await down(pistream);
-    await down(baseline);
-    results.drift = { minutes: DRIFT_MIN, pistream: p, baseline: b };
+    for (const other of [...extraBrowsers]) {
+      await other.close();
+      extraBrowsers.delete(other);
+    }
+    for (const [, server] of pages) await down(server);
+    const intervalMs = 1000 / SD.fps;
+    results.drift = {
+      minutes: DRIFT_MIN, stream: label(SD), pages: drifts,
+      // The older JSON's keys, for the MPEG-1 pages.
+      ...Object.fromEntries(drifts.filter((d) => d.name !== MSE_VARIANT.name).map((d) => [d.name === 'baseline' ? 'baseline' : 'pistream', d])),
+    };
     printTable(
-      `5. Drift: latency in the first and the last minute of a ${DRIFT_MIN}-minute run (ms, both pages at once)`,
-      ['impl', 'samples', 'first p50', 'first p95', 'last p50', 'last p95'],
-      ([['pistream', p], ['baseline', b]] as const).map(([impl, r]) => [impl, cell(r.samples!, 0), cell(r.firstP50), cell(r.firstP95), cell(r.lastP50), cell(r.lastP95)]),
+      `5. Drift at ${label(SD)}: latency in the first and the last minute of a ${DRIFT_MIN}-minute run (ms, ${drifts.length > 1 ? 'all pages at once' : 'one page'}); ` +
+        'MSE: gap = buffered end − playhead (window.pistream.mse.gapMs, sampled every 0.5 s)',
+      ['page', 'player', 'samples', 'first p50', 'first p95', 'last p50', 'last p95', 'Δ p50', 'gap first p50/p95', 'gap last p50/p95'],
+      drifts.map((r) => [
+        r.name, r.player, cell(r.samples, 0), cell(r.firstP50), cell(r.firstP95), cell(r.lastP50), cell(r.lastP95), cell(r.lastP50 - r.firstP50),
+        r.gapFirstP50 === undefined ? '' : `${cell(r.gapFirstP50, 0)}/${cell(r.gapFirstP95, 0)}`,
+        r.gapLastP50 === undefined ? '' : `${cell(r.gapLastP50, 0)}/${cell(r.gapLastP95, 0)}`,
+      ]),
     );
+    for (const r of drifts) console.log(`   ${r.name}: p50 per minute ${r.minuteP50.map((x) => cell(x, 0)).join(' ')}`);
+    const mse = drifts.find((d) => d.name === MSE_VARIANT.name);
+    if (mse) {
+      // No drift: the last minute's p50 (latency and gap) within half a picture interval of the first minute's.
+      const ok = mse.player === 'mse' && mse.lastP50 - mse.firstP50 <= intervalMs / 2 && (mse.gapLastP50 ?? NaN) - (mse.gapFirstP50 ?? NaN) <= intervalMs / 2;
+      console.log(
+        `   goal, H.264 · MSE no drift over ${DRIFT_MIN} min (last minute's p50 ≤ first's + ${cell(intervalMs / 2)} ms, half a picture; gap the same): ` +
+          `latency ${cell(mse.firstP50)} → ${cell(mse.lastP50)}, gap ${cell(mse.gapFirstP50, 0)} → ${cell(mse.gapLastP50, 0)} ms: ${ok ? 'met' : 'missed'}` +
+          (mse.player === 'mse' ? '' : ` (player ${mse.player}, not MSE)`),
+      );
+      (results.drift as Record<string, unknown>).mseGoalMet = ok;
+      console.log(`   MSE counters at the end: ${JSON.stringify(mse.mse)}`);
+    }
   }
   if (parts.has(6)) {
     const quality = await runQuality({
@@ -707,6 +877,147 @@ function h264Goals(latency: { rows: LatencyResult[] }): Record<string, unknown> 
   console.log(`   1280x720@30: painted fps ${cell(hdH?.paintedFps)} ≥ 29 and p50 ${cell(hdH?.p50)} ≤ 35 ms: ${verdict(hdOk)}`);
   if (fhdH) console.log(`   1920x1080@30 (no goal; the scratch page's p50 was 28 ms): p50 ${cell(fhdH.p50)}, painted fps ${cell(fhdH.paintedFps)}`);
   return { webcodecs, sd: { h264P50: sdH?.p50, mpeg1P50: sdM?.p50, met: sdOk }, hd: { paintedFps: hdH?.paintedFps, p50: hdH?.p50, met: hdOk } };
+}
+
+/** The issue's goals for the H.264 · MSE page against H.264 · WebCodecs in the same run; printed and returned. */
+function mseGoals(latency: { rows: LatencyResult[] }): Record<string, unknown> {
+  const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? 'met' : 'missed');
+  const out: Record<string, unknown> = {};
+  console.log('   H.264 · MSE goals (against H.264 · WebCodecs in this run; one picture interval = 1000/fps ms):');
+  for (const spec of [SD, HD]) {
+    const mse = latency.rows.find((r) => r.spec === label(spec) && r.name === MSE_VARIANT.name);
+    const wc = latency.rows.find((r) => r.spec === label(spec) && r.name === H264_VARIANT.name);
+    if (!mse) continue;
+    const isMse = mse.player === 'mse' && !mse.secureContext;
+    const interval = 1000 / spec.fps;
+    const p50Ok = wc ? isMse && mse.p50 <= wc.p50 + interval : undefined;
+    const p95Ok = wc ? isMse && mse.p95 <= wc.p95 + 2 * interval : undefined;
+    const recoveryOk = isMse && Number.isFinite(mse.recoveryMs) && mse.recoveryMs <= 1000;
+    console.log(
+      `   ${label(spec)}${spec === SD ? ' (the goal\'s rate)' : ''}${isMse ? '' : ` (player ${mse.player}, secure ${mse.secureContext}: not MSE at a non-secure name, every goal missed)`}: ` +
+        `p50 ${cell(mse.p50)} ≤ ${cell(wc?.p50)} + ${cell(interval)}: ${verdict(p50Ok)}; p95 ${cell(mse.p95)} ≤ ${cell(wc?.p95)} + ${cell(2 * interval)}: ${verdict(p95Ok)}; ` +
+        `back under the steady p95 ${Number.isFinite(mse.recoveryMs) ? `${cell(mse.recoveryMs, 0)} ms` : 'not within the watch'} after the 3 s stall ≤ 1000 ms: ${verdict(recoveryOk)}; ` +
+        `painted fps ${cell(mse.paintedFps)} (WebCodecs ${cell(wc?.paintedFps)})`,
+    );
+    out[label(spec)] = {
+      player: mse.player, secureContext: mse.secureContext, p50: mse.p50, p95: mse.p95, webcodecsP50: wc?.p50, webcodecsP95: wc?.p95,
+      p50Met: p50Ok, p95Met: p95Ok, recoveryMs: mse.recoveryMs, recoveryMet: recoveryOk,
+    };
+  }
+  return out;
+}
+
+/**
+ * 1c. What the MPEG-1 transcode of an H.264 server costs: JSMpeg's glass-to-glass on its `/stream` against JSMpeg on
+ * an MPEG-1 server's (the same size and rate, both servers up, pages alternating), then the H.264 server's CPU
+ * (node and every ffmpeg under it) with no viewer and with one MPEG-1 viewer, each server alone.
+ */
+async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () => Promise<void>): Promise<Record<string, unknown>> {
+  /** The transcode encodes at MPEG-1's default bitrate (the plugin passes none): the direct server gets the same. */
+  const transcodedKbps = 800;
+  const mpeg1Spec = { ...SD, bitrateKbps: transcodedKbps };
+  const direct = await upCodec(mpeg1Spec, 'mpeg1');
+  const h264 = await upCodec(specFor(SD, 'h264'), 'h264');
+  const rows: (LatencyResult & { round: number })[] = [];
+  try {
+    const page = await openBrowser();
+    for (let round = 0; round < TRANSCODE_ROUNDS; round++) {
+      const order = round % 2 === 0 ? [DIRECT_VARIANT, TRANSCODED_VARIANT] : [TRANSCODED_VARIANT, DIRECT_VARIANT];
+      for (const variant of order) {
+        const server = variant === DIRECT_VARIANT ? direct : h264;
+        const r = await measureLatency(page, mpeg1Spec, server, variant, { recovery: false, seconds: TRANSCODE_S, keepSamples: true });
+        rows.push({ ...r, round: round + 1 });
+        await page.goto('about:blank');
+      }
+    }
+  } finally {
+    await closeBrowser();
+    await down(direct);
+  }
+  const pooled = (variant: PageVariant): number[] => rows.filter((r) => r.name === variant.name).flatMap((r) => r.steadySamples ?? []);
+  const summary = (variant: PageVariant): Record<string, number> => {
+    const xs = pooled(variant);
+    return { samples: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), p99: quantile(xs, 0.99), max: quantile(xs, 1) };
+  };
+  const d = summary(DIRECT_VARIANT), t = summary(TRANSCODED_VARIANT);
+  const table = rows.map((r) => [
+    r.name, String(r.round), r.player, cell(r.samples, 0), cell(r.p50), cell(r.p95), cell(r.p99), cell(r.max), cell(r.decodedFps), cell(r.paintedFps),
+    cell(r.serverPct, 0), cell(r.encoderPct, 0),
+  ]);
+  for (const [variant, sum] of [[DIRECT_VARIANT, d], [TRANSCODED_VARIANT, t]] as const) {
+    table.push([variant.name, 'all', '', cell(sum.samples, 0), cell(sum.p50), cell(sum.p95), cell(sum.p99), cell(sum.max), '', '', '', '']);
+  }
+  printTable(
+    `1c. The MPEG-1 transcode: JSMpeg (?player=jsmpeg) on /stream of an MPEG-1 server (direct, ${transcodedKbps} kbit/s) and of an ` +
+      `H.264 server (--codec h264 at ${specFor(SD, 'h264').bitrateKbps} kbit/s → transcode to MPEG-1 at ${transcodedKbps}), ${label(SD)}, ` +
+      `both servers up, ${TRANSCODE_ROUNDS} alternating round(s) of ${TRANSCODE_S} s after ${LATENCY_WARMUP_S} s warm-up (ms; all = the rounds pooled; ` +
+      'server % / encoder % = node / every ffmpeg under it, % of one core)',
+    ['page', 'round', 'player', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'server %', 'encoder %'],
+    table,
+  );
+  const addedP50 = t.p50! - d.p50!, addedP95 = t.p95! - d.p95!;
+  const players = rows.every((r) => r.player === 'jsmpeg');
+  console.log(
+    `   added by the transcode: p50 ${cell(addedP50)} ms, p95 ${cell(addedP95)} ms; goal ≤ 10 ms p50: ${players && addedP50 <= 10 ? 'met' : 'missed'}` +
+      (players ? '' : ' (a page did not play JSMpeg)'),
+  );
+
+  // CPU: each H.264 server alone (the MPEG-1 one is down), then an MPEG-1 server at the transcode's rate for reference.
+  const cpu: Record<string, unknown>[] = [];
+  const cpuRows: string[][] = [];
+  for (const size of [SD, HD]) {
+    const server = size === SD ? h264 : await upCodec(specFor(HD, 'h264'), 'h264');
+    try {
+      // The pages' transcoder stops a grace period (5 s) after its last viewer: wait for the lone encoder.
+      for (let waited = 0; ffmpegCount(server.pid) > 1 && waited < 15_000; waited += 500) await sleep(500);
+      await sleep(SETTLE_S * 1000);
+      const before = ffmpegCount(server.pid);
+      const meter = treeCpuMeter(server.pid);
+      await sleep(COST_S * 1000);
+      const idle = meter.stop();
+      const viewer = await streamCost(server, { ...size, bitrateKbps: transcodedKbps }, 'mpeg1', COST_S, SETTLE_S + 1, () => ffmpegCount(server.pid));
+      // After the last MPEG-1 viewer: the transcoder should be gone a grace period later.
+      await sleep(7000);
+      const after = ffmpegCount(server.pid);
+      const row = {
+        stream: label(size), h264Kbps: specFor(size, 'h264').bitrateKbps, transcodedKbps,
+        noViewer: { serverPct: idle.selfPct, ffmpegPct: idle.childrenPct, totalPct: idle.selfPct + idle.childrenPct, ffmpegs: before },
+        oneMpeg1Viewer: { ...viewer, ffmpegs: viewer.children },
+        ffmpegsAfterGrace: after,
+      };
+      cpu.push(row);
+      cpuRows.push([label(size), 'H.264 server, no viewer', cell(before, 0), '', '', cell(idle.selfPct), cell(idle.childrenPct), cell(idle.selfPct + idle.childrenPct)]);
+      cpuRows.push([
+        label(size), 'H.264 server, 1 MPEG-1 viewer', cell(viewer.children ?? NaN, 0), cell(viewer.receivedKbps, 0), cell(viewer.messagesPerSecond),
+        cell(viewer.serverPct), cell(viewer.encoderPct), cell(viewer.totalPct),
+      ]);
+      cpuRows.push(['', `  added by the transcode (ffmpegs ${after} 7 s after the viewer left)`, '', '', '',
+        cell(viewer.serverPct - idle.selfPct), cell(viewer.encoderPct - idle.childrenPct), cell(viewer.totalPct - idle.selfPct - idle.childrenPct)]);
+    } finally {
+      await down(server);
+    }
+    // For reference: MPEG-1 encoded directly at the transcode's rate, one viewer.
+    const spec = { ...size, bitrateKbps: transcodedKbps };
+    const reference = await upCodec(spec, 'mpeg1');
+    try {
+      const c = await streamCost(reference, spec, 'mpeg1', COST_S, SETTLE_S + 1, () => ffmpegCount(reference.pid));
+      cpu.push({ reference: 'mpeg1', ...c });
+      cpuRows.push([label(size), `MPEG-1 server (${transcodedKbps}), 1 viewer`, cell(c.children ?? NaN, 0), cell(c.receivedKbps, 0), cell(c.messagesPerSecond), cell(c.serverPct), cell(c.encoderPct), cell(c.totalPct)]);
+    } finally {
+      await down(reference);
+    }
+  }
+  printTable(
+    `1c. Server CPU with and without one MPEG-1 viewer (ws on /stream, in the bench's process), each server alone, ${COST_S} s; % of one core ` +
+      '(server = node, ffmpeg = every ffmpeg under it: the H.264 encoder, and the transcoder while it runs)',
+    ['stream', 'server and viewers', 'ffmpegs', 'received kb/s', 'msgs/s', 'server %', 'ffmpeg %', 'total %'],
+    cpuRows,
+  );
+  return {
+    stream: label(SD), rounds: TRANSCODE_ROUNDS, seconds: TRANSCODE_S, transcodedKbps,
+    latency: rows.map(({ steadySamples: _samples, ...r }) => r), direct: d, transcoded: t, addedP50, addedP95,
+    goalMet: players && addedP50 <= 10, cpu,
+  };
 }
 
 async function cleanup(): Promise<void> {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readBarcode } from '../../src/barcode';
-import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
+import { probeFfmpeg, resolveFfmpeg } from '../../src/process/ffmpeg-path';
 
 /** What a reader of a published stream saw. */
 export interface ReadBack {
@@ -18,11 +18,14 @@ export interface ReadBack {
  * Plays `url` (rtmp://…) with ffmpeg for `seconds` of stream time: every picture decoded to luma (for the barcode)
  * and every video packet listed by `framecrc` (for key packets), both from one connection.
  */
-export function readStream(url: string, seconds: number, width: number, height: number): Promise<ReadBack> {
+export async function readStream(url: string, seconds: number, width: number, height: number): Promise<ReadBack> {
   const ffmpeg = resolveFfmpeg().path;
+  // One picture out per picture in: without passthrough, ffmpeg pads an irregular timeline (a republished stream's
+  // restart) with copies of pictures, which would read as a frame number seen twice.
+  const passthrough = (await probeFfmpeg(ffmpeg)).fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
   const args = [
     '-hide_banner', '-nostats', '-rw_timeout', '8000000', '-i', url,
-    '-map', '0:v:0', '-t', String(seconds), '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1',
+    '-map', '0:v:0', '-t', String(seconds), ...passthrough, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1',
     '-map', '0:v:0', '-t', String(seconds), '-c', 'copy', '-f', 'framecrc', 'pipe:3',
   ];
   return new Promise((resolve, reject) => {
