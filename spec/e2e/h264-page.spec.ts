@@ -4,6 +4,7 @@ import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { liveChildCount } from '../../src/process/child-process';
 import { describeBrowser, openPage } from '../helpers/browser';
+import { childrenGone, pageState, text, waitForFramesToAdvance } from '../helpers/page-tools';
 
 /** What the page exposes on `window.pistream`, as far as these tests read it. */
 interface PageState {
@@ -43,28 +44,9 @@ function start(codec: 'h264' | 'mpeg1'): Promise<RunningServer> {
   return startServer(config, { logger: pino({ level: 'silent' }) });
 }
 
-/** Waits (bounded) for the encoder children to finish their TERM→KILL teardown, which outlives `stop()`. */
-async function childrenGone(expected: number): Promise<void> {
-  for (let waited = 0; liveChildCount() > expected && waited < 5000; waited += 20) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  expect(liveChildCount()).toBe(expected);
-}
 
-function pageState(page: Page): Promise<PageState> {
-  return page.evaluate(() => window.pistream!);
-}
 
-function text(page: Page, id: string): Promise<string> {
-  return page.evaluate((elementId) => document.getElementById(elementId)?.textContent ?? '', id);
-}
 
-/** Waits until the barcode's frame number is at least `advance` past the first one the page read. */
-async function waitForFramesToAdvance(page: Page, advance: number): Promise<void> {
-  await page.waitForFunction(() => window.pistream?.lastBarcode != null, undefined, { timeout: TIMEOUT });
-  const from = (await pageState(page)).lastBarcode!.frame;
-  await page.waitForFunction((target) => window.pistream!.lastBarcode!.frame >= target, from + advance, { timeout: TIMEOUT });
-}
 
 /** Waits for the status line to give up with a reason (no player can play), and returns what it says. */
 async function waitForUnsupported(page: Page): Promise<string> {
@@ -103,7 +85,7 @@ describeBrowser('viewer page with an H.264 server (WebCodecs) in Chromium', () =
       });
       expect(await page.evaluate(() => window.isSecureContext)).toBe(true);
 
-      const state = await pageState(page);
+      const state = await pageState<PageState>(page);
       expect(state.status).toBe('live');
       expect(state.player).toBe('webcodecs');
       expect(state.codec).toBe('h264');
@@ -141,7 +123,7 @@ describeBrowser('viewer page with an H.264 server (WebCodecs) in Chromium', () =
         undefined,
         { timeout: TIMEOUT },
       );
-      const state = await pageState(page);
+      const state = await pageState<PageState>(page);
       const live = state.decodeLog!.filter((entry) => entry.live && entry.gapMs >= 10);
       const caughtUp = live.filter((entry) => entry.pending === 0).length;
       // A decoder that holds even one picture back would find it pending at every unit: 0 of these.
@@ -197,11 +179,11 @@ describeBrowser('viewer page with an H.264 server (WebCodecs) in Chromium', () =
         });
         corrupt = true;
         await page.waitForFunction(() => (window.pistream!.resyncs ?? 0) >= 1, undefined, { timeout: TIMEOUT });
-        const atResync = await pageState(page);
+        const atResync = await pageState<PageState>(page);
         expect(atResync.decoderErrors!.length).toBeGreaterThanOrEqual(1);
         // Pictures again, from a later key unit, on the same connection; never an error page.
         await page.waitForFunction((frames) => window.pistream!.frames >= frames + 24, atResync.frames, { timeout: TIMEOUT });
-        const after = await pageState(page);
+        const after = await pageState<PageState>(page);
         expect(after.status).toBe('live');
         expect(after.connections).toBe(atResync.connections);
         expect(await page.evaluate(() => window.pistreamPathTexts)).toContain('H.264 · WebCodecs · resyncing…');
@@ -221,7 +203,7 @@ describeBrowser('viewer page with an H.264 server (WebCodecs) in Chromium', () =
     async () => {
       await page.goto(`${server!.url}?player=jsmpeg`);
       await waitForFramesToAdvance(page, 12);
-      const state = await pageState(page);
+      const state = await pageState<PageState>(page);
       expect(state.player).toBe('jsmpeg');
       expect(state.status).toBe('live');
       expect(pageErrors).toEqual([]);
@@ -245,7 +227,7 @@ describeBrowser('viewer page with an H.264 server (WebCodecs) in Chromium', () =
         expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
         expect(status).toMatch(/H\.264/);
         expect(status).toMatch(/secure page \(https, or localhost\)/);
-        expect((await pageState(page)).connections).toBe(0);
+        expect((await pageState<PageState>(page)).connections).toBe(0);
       } finally {
         await page.unrouteAll();
       }
@@ -279,7 +261,7 @@ describeBrowser('viewer page with an MPEG-1 server (JSMpeg) in Chromium', () => 
     async () => {
       await page.goto(server!.url);
       await waitForFramesToAdvance(page, 24);
-      const state = await pageState(page);
+      const state = await pageState<PageState>(page);
       expect(state.status).toBe('live');
       expect(state.player).toBe('jsmpeg');
       expect(state.codec).toBe('mpeg1');
@@ -299,7 +281,7 @@ describeBrowser('viewer page with an MPEG-1 server (JSMpeg) in Chromium', () => 
       const status = await waitForUnsupported(page);
       expect(status).toMatch(/WebCodecs/);
       expect(status).toMatch(/MPEG-1/);
-      expect((await pageState(page)).connections).toBe(0);
+      expect((await pageState<PageState>(page)).connections).toBe(0);
       expect(pageErrors).toEqual([]);
     },
     TIMEOUT,

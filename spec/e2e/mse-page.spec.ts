@@ -4,6 +4,7 @@ import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { liveChildCount } from '../../src/process/child-process';
 import { describeBrowser, openPage } from '../helpers/browser';
+import { childrenGone, pageState, text, waitForFramesToAdvance } from '../helpers/page-tools';
 
 /** What the page exposes on `window.pistream`, as far as these tests read it. */
 interface PageState {
@@ -70,28 +71,9 @@ function insecureUrl(server: RunningServer, query = ''): string {
   return `http://${HOST}:${new URL(server.url).port}/${query}`;
 }
 
-/** Waits (bounded) for the encoder children to finish their TERM→KILL teardown, which outlives `stop()`. */
-async function childrenGone(expected: number): Promise<void> {
-  for (let waited = 0; liveChildCount() > expected && waited < 5000; waited += 20) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  expect(liveChildCount()).toBe(expected);
-}
 
-function pageState(page: Page): Promise<PageState> {
-  return page.evaluate(() => window.pistream!);
-}
 
-function text(page: Page, id: string): Promise<string> {
-  return page.evaluate((elementId) => document.getElementById(elementId)?.textContent ?? '', id);
-}
 
-/** Waits until the barcode's frame number is at least `advance` past the first one the page read. */
-async function waitForFramesToAdvance(page: Page, advance: number): Promise<void> {
-  await page.waitForFunction(() => window.pistream?.lastBarcode != null, undefined, { timeout: TIMEOUT });
-  const from = (await pageState(page)).lastBarcode!.frame;
-  await page.waitForFunction((target) => window.pistream!.lastBarcode!.frame >= target, from + advance, { timeout: TIMEOUT });
-}
 
 /** The page plays through MSE: barcode advancing, pictures painted, fresh latencies, the HUD naming the path. */
 async function expectPlayingThroughMse(page: Page): Promise<PageState> {
@@ -99,7 +81,7 @@ async function expectPlayingThroughMse(page: Page): Promise<PageState> {
   await page.waitForFunction(() => window.pistream!.frames >= 48 && window.pistream!.painted >= 48, undefined, {
     timeout: TIMEOUT,
   });
-  const state = await pageState(page);
+  const state = await pageState<PageState>(page);
   expect(state.status).toBe('live');
   expect(state.player).toBe('mse');
   expect(state.codec).toBe('h264');
@@ -174,7 +156,7 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
     async () => {
       await page.goto(server!.url);
       await page.waitForFunction(() => window.pistream?.status === 'live', undefined, { timeout: TIMEOUT });
-      expect((await pageState(page)).player).toBe('webcodecs');
+      expect((await pageState<PageState>(page)).player).toBe('webcodecs');
 
       await page.goto(`${server!.url}?player=mse`);
       expect(await page.evaluate(() => window.isSecureContext)).toBe(true);
@@ -191,7 +173,7 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
       await waitForFramesToAdvance(page, 12);
       // The trim runs every few seconds, once a whole GOP lies far enough behind the playhead.
       await page.waitForFunction(() => window.pistream!.mse!.trims >= 1, undefined, { timeout: TIMEOUT });
-      const state = await pageState(page);
+      const state = await pageState<PageState>(page);
       expect(state.mse!.gapMs).not.toBeNull();
       expect(state.mse!.gapMs!).toBeLessThan(1000);
       expect(state.latencies.slice(-12).every((ms) => ms < 1000)).toBe(true);
@@ -205,7 +187,7 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
     async () => {
       await page.goto(insecureUrl(server!));
       await waitForFramesToAdvance(page, 12);
-      const before = await pageState(page);
+      const before = await pageState<PageState>(page);
       // Busy for 3 s on the page's main thread: no message handled, no append, no frame callback meanwhile.
       const stalledUntilFrame = await page.evaluate(() => {
         const until = performance.now() + 3000;
@@ -221,7 +203,7 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
         return p.lastBarcode!.frame > frame && p.lastBarcode!.latencyMs < 1000 && (p.mse!.gapMs ?? Infinity) < 1000;
       };
       await page.waitForFunction(live, stalledUntilFrame, { timeout: TIMEOUT });
-      const first = await pageState(page);
+      const first = await pageState<PageState>(page);
       // Reported, not asserted: how long (wall clock) the page took to show a live picture again.
       console.log(
         `MSE after a 3 s stall: a live picture again (frame ${first.lastBarcode!.frame}, ${Math.round(first.lastBarcode!.latencyMs)} ms ` +
@@ -237,7 +219,7 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
         first.lastBarcode!.frame,
         { timeout: TIMEOUT },
       );
-      const after = await pageState(page);
+      const after = await pageState<PageState>(page);
       expect(after.mse!.seeks).toBeGreaterThan(before.mse!.seeks);
       expect(after.connections).toBe(before.connections);
       expect(after.mse!.reopens).toBe(0);
@@ -279,10 +261,10 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
         });
         corrupt = true;
         await page.waitForFunction(() => window.pistream!.mse!.reopens >= 1, undefined, { timeout: TIMEOUT });
-        const atReopen = await pageState(page);
+        const atReopen = await pageState<PageState>(page);
         expect(atReopen.mse!.errors.length).toBeGreaterThanOrEqual(1);
         await page.waitForFunction((frames) => window.pistream!.frames >= frames + 24, atReopen.frames, { timeout: TIMEOUT });
-        const after = await pageState(page);
+        const after = await pageState<PageState>(page);
         expect(after.status).toBe('live');
         expect(after.connections).toBe(atReopen.connections);
         expect(after.latencies.slice(-12).every((ms) => ms > 0 && ms < 1000)).toBe(true);

@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { liveChildCount } from '../../src/process/child-process';
 import { describeBrowser, openPage } from '../helpers/browser';
+import { childrenGone, pageState, waitForFramesToAdvance } from '../helpers/page-tools';
 
 /** What public/viewer.js exposes on `window.pistream`. */
 interface PageState {
@@ -61,13 +62,6 @@ function start(port = 0): Promise<RunningServer> {
   return startServer(config, { logger: pino({ level: 'silent' }) });
 }
 
-/** Waits (bounded) for the encoder children to finish their TERM→KILL teardown, which outlives `stop()`. */
-async function childrenGone(expected: number): Promise<void> {
-  for (let waited = 0; liveChildCount() > expected && waited < 5000; waited += 20) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  expect(liveChildCount()).toBe(expected);
-}
 
 // The README's picture is refreshed only on request (PISTREAM_UPDATE_SCREENSHOT=1), so a test run leaves the
 // working tree clean; otherwise the screenshot still gets taken, into the temp dir.
@@ -76,18 +70,7 @@ const SCREENSHOT = process.env.PISTREAM_UPDATE_SCREENSHOT
   : join(tmpdir(), `pistream-screenshot-${process.pid}.png`);
 const TIMEOUT = 60_000;
 
-function pageState(page: Page): Promise<PageState> {
-  return page.evaluate(() => window.pistream!);
-}
 
-/** Waits until the barcode's frame number is at least `advance` past the one showing now. */
-async function waitForFramesToAdvance(page: Page, advance: number): Promise<void> {
-  await page.waitForFunction(() => window.pistream?.lastBarcode != null, undefined, { timeout: TIMEOUT });
-  const from = (await pageState(page)).lastBarcode!.frame;
-  await page.waitForFunction((target) => window.pistream!.lastBarcode!.frame >= target, from + advance, {
-    timeout: TIMEOUT,
-  });
-}
 
 /** Waits until the picture on the canvas is the newest the page has decoded. */
 async function paintsNewest(page: Page): Promise<void> {
@@ -139,7 +122,7 @@ describeBrowser('viewer page (public/) in Chromium', () => {
       expect(await page.evaluate(() => window.pistreamCspViolations)).toEqual([]);
       expect(consoleErrors).toEqual([]);
 
-      const state = await pageState(page);
+      const state = await pageState<PageState>(page);
       expect(state.status).toBe('live');
       // Fewer pictures than frame numbers is fine: the source skips late frames rather than queue them.
       expect(state.frames).toBeGreaterThanOrEqual(12);
@@ -198,10 +181,10 @@ describeBrowser('viewer page (public/) in Chromium', () => {
     async () => {
       await page.goto(server!.url);
       await waitForFramesToAdvance(page, 12);
-      const before = await pageState(page);
+      const before = await pageState<PageState>(page);
       expect(before.paintMode).toBe('message');
       await waitForFramesToAdvance(page, 24);
-      const after = await pageState(page);
+      const after = await pageState<PageState>(page);
 
       // No picture waited for an animation frame, and none was decoded anywhere else.
       expect(after.decodes.frame).toBe(0);
@@ -226,7 +209,7 @@ describeBrowser('viewer page (public/) in Chromium', () => {
     async () => {
       await page.goto(`${server!.url}?paint=frame`);
       await waitForFramesToAdvance(page, 24);
-      const state = await pageState(page);
+      const state = await pageState<PageState>(page);
       expect(state.paintMode).toBe('frame');
       expect(state.decodes).toEqual({ message: 0, frame: state.frames, catchUp: 0, other: 0 });
       expect(state.status).toBe('live');
@@ -245,11 +228,11 @@ describeBrowser('viewer page (public/) in Chromium', () => {
       for (let attempt = 0; attempt < 10; attempt++) {
         await page.goto(server!.url);
         await page.waitForFunction(() => window.pistream?.join != null, undefined, { timeout: TIMEOUT });
-        join = (await pageState(page)).join!;
+        join = (await pageState<PageState>(page)).join!;
         // The first paint came after one decode: the keyframe alone, not the whole replayed GOP.
         expect(join.decodedAtFirstPaint).toBe(1);
         await page.waitForFunction(() => window.pistream!.join!.catchUpDecodes !== null, undefined, { timeout: TIMEOUT });
-        join = (await pageState(page)).join!;
+        join = (await pageState<PageState>(page)).join!;
         if (join.catchUpDecodes! >= 2) break;
       }
       expect(join!.catchUpDecodes).toBeGreaterThanOrEqual(2);
@@ -259,12 +242,12 @@ describeBrowser('viewer page (public/) in Chromium', () => {
       expect(join!.frameAfterCatchUp! - join!.firstFrame!).toBeGreaterThanOrEqual(join!.catchUpDecodes! - 1);
 
       // From there on the live stream: each picture decoded in its message's handler, and the newest painted.
-      const atCatchUp = await pageState(page);
+      const atCatchUp = await pageState<PageState>(page);
       await page.waitForFunction((decoded) => window.pistream!.decodes.message > decoded, atCatchUp.decodes.message, {
         timeout: TIMEOUT,
       });
       await paintsNewest(page);
-      const live = await pageState(page);
+      const live = await pageState<PageState>(page);
       expect(live.decodes.frame).toBe(0);
       expect(live.decodes.other).toBe(0);
       expect(live.paintedFrame).toBeGreaterThan(join!.frameAfterCatchUp!);
@@ -277,7 +260,7 @@ describeBrowser('viewer page (public/) in Chromium', () => {
     'reconnects by itself when the server restarts on the same port',
     async () => {
       const { port } = server!;
-      const before = await pageState(page);
+      const before = await pageState<PageState>(page);
       expect(before.status).toBe('live');
       // Numbers in the HUD, then a record of the status line and the HUD as shown together, at every change.
       await page.waitForFunction(() => /fps/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
@@ -318,7 +301,7 @@ describeBrowser('viewer page (public/) in Chromium', () => {
         { timeout: TIMEOUT },
       );
       await waitForFramesToAdvance(page, 24);
-      expect((await pageState(page)).status).toBe('live');
+      expect((await pageState<PageState>(page)).status).toBe('live');
       // Live again: the HUD's numbers come back.
       await page.waitForFunction(() => /fps/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
         timeout: TIMEOUT,

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { asyncScheduler, filter, map, throwError, timeout, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { ACCESS_UNIT_DELIMITER as AUD } from '../codecs/h264/nal';
 import { DEFAULTS } from '../defaults';
 import type { Picture } from '../picture';
 import { ChildProcessError, fromChildProcess, type SpawnFn } from '../process/child-process';
@@ -7,11 +8,6 @@ import { publishArgs } from './publish-args';
 import type { PublishTarget } from './publish-target';
 import { supervise, type BackoffOptions, type Supervised } from './supervise';
 
-/**
- * An access unit delimiter (H.264 NAL type 9) after each unit: ffmpeg's H.264 parser ends a unit only when the
- * next one starts, so without it every unit would wait in ffmpeg for the next (as in `transcode-mpeg1.ts`).
- */
-const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
 
 /** A publisher's state: `starting` (ffmpeg spawned, connecting), `publishing` (bytes flow), `retrying` (backing off). */
 export type PublishState = 'stopped' | 'starting' | 'publishing' | 'retrying';

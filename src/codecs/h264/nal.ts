@@ -25,6 +25,13 @@ export const NAL_TYPE = {
 /** The 4-byte Annex B start code (`zero_byte` + `00 00 01`) every access unit we emit uses before each NAL. */
 export const START_CODE_4 = Buffer.from([0, 0, 0, 1]);
 
+/**
+ * An access unit delimiter (NAL type 9, any picture type), with its start code. Written after each access unit fed
+ * to ffmpeg's H.264 parser (the transcoder, the publishers): the parser ends a unit only when it sees the next one
+ * begin, so without it every unit would wait in ffmpeg for the next picture. Decoders ignore it.
+ */
+export const ACCESS_UNIT_DELIMITER: Buffer = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
+
 /** The NAL unit type of a NAL (from its header byte). */
 export function nalType(nal: Uint8Array): number {
   return nal[0]! & 0x1f;

@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Picture } from '../../picture';
+import { ACCESS_UNIT_DELIMITER } from '../h264/nal';
 import type { EncodeOptions } from '../codec';
 import { checkEncoderSettings } from '../encoder-settings';
 import { ffmpegEncoder } from '../ffmpeg-encoder';
@@ -9,12 +10,6 @@ import { encoderArgs } from './encoder-args';
 import type { Mpeg1Picture } from './mpeg1-picture';
 import { mpeg1Settings } from './mpeg1-settings';
 
-/**
- * An access unit delimiter (H.264 NAL type 9), written after each unit: ffmpeg's H.264 parser ends a unit only
- * when it sees the start of the next one, so without it every picture would wait in ffmpeg for the next (a
- * whole frame interval). The delimiter starts the next unit at once; the decoder ignores it.
- */
-const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
 
 /**
  * ffmpeg's input for H.264 access units on stdin, decoded with as little held back as ffmpeg allows: no probing
@@ -45,7 +40,8 @@ export function transcodeToMpeg1(input: EncodeOptions): OperatorFunction<Picture
   const { width, height } = options;
   return ffmpegEncoder(options, {
     args: (caps) => encoderArgs({ ...options, fullRange: false }, caps.fpsMode, h264InputArgs(options.fps)),
-    coded: { bytes: (unit) => Buffer.concat([unit.data, AUD]) },
+    // The delimiter after each unit ends it for ffmpeg's parser at once (else each picture waits for the next).
+    coded: { bytes: (unit) => Buffer.concat([unit.data, ACCESS_UNIT_DELIMITER]) },
     picture: (data, frame) => mpeg1Picture(data, frame, width, height),
   });
 }
