@@ -10,7 +10,7 @@ import type { Picture } from '../../src/picture';
 import type { SpawnFn } from '../../src/process/child-process';
 import { publishArgs } from '../../src/publish/publish-args';
 import { publishTarget, redactUrl } from '../../src/publish/publish-target';
-import { Publisher, progressTotals } from '../../src/publish/publisher';
+import { Publisher, progressReports } from '../../src/publish/publisher';
 import { from, toArray, firstValueFrom } from 'rxjs';
 
 describe('redactUrl', () => {
@@ -63,11 +63,21 @@ describe('publishTarget and publishArgs', () => {
     expect(() => publishTarget('rtmp//nohost/secretkey')).not.toThrow(/secretkey/);
   });
 
-  it('progressTotals: the latest total_size of each chunk of -progress text, lines split anywhere, emitted when it grows', async () => {
+  it('progressReports: bytes and pictures sent from -progress text, lines split anywhere, emitted when either grows', async () => {
     const text = 'frame=1\ntotal_size=48\nprogress=continue\nframe=2\ntotal_si' + 'ze=900\nprogress=continue\ntotal_size=900\ntotal_size=N/A\ntotal_size=1200\n';
     const cut = text.indexOf('total_size=1200') + 3;
     const chunks = [text.slice(0, 30), text.slice(30, 41), text.slice(41, cut), text.slice(cut)].map((t) => Buffer.from(t));
-    expect(await firstValueFrom(from(chunks).pipe(progressTotals(), toArray()))).toEqual([48, 900, 1200]);
+    const reports = await firstValueFrom(from(chunks).pipe(progressReports(), toArray()));
+    expect(reports.map((r) => r.bytes)).toEqual([48, 900, 1200]);
+    expect(reports.at(-1)!.frames).toBe(2);
+  });
+
+  it('progressReports: an output without a size (RTSP: total_size=N/A) lives by its pictures', async () => {
+    const text = 'frame=3\ntotal_size=N/A\nprogress=continue\nframe=3\ntotal_size=N/A\nprogress=continue\nframe=9\ntotal_size=N/A\n';
+    const reports = await firstValueFrom(from([Buffer.from(text)]).pipe(progressReports(), toArray()));
+    expect(reports).toEqual([{ bytes: undefined, frames: 9 }]);
+    const split = await firstValueFrom(from(['frame=3\ntotal_size=N/A\n', 'frame=3\n', 'frame=9\n'].map((t) => Buffer.from(t))).pipe(progressReports(), toArray()));
+    expect(split.map((r) => r.frames)).toEqual([3, 9]);
   });
 });
 

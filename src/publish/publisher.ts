@@ -53,27 +53,42 @@ export interface PublisherOptions {
   readonly log?: Log;
 }
 
-/** ffmpeg's `-progress` text → its `total_size` (bytes written so far), emitted each time it grows. */
-export function progressTotals(): OperatorFunction<Buffer, number> {
+/** What ffmpeg's `-progress` reports: bytes written to the output so far (when it knows), and pictures sent. */
+export interface Progress {
+  /** `total_size`, or undefined where ffmpeg cannot count (RTSP sends through its own RTP sockets: `N/A`). */
+  readonly bytes: number | undefined;
+  readonly frames: number;
+}
+
+/**
+ * ffmpeg's `-progress` text → its reports, emitted each time the bytes or the pictures sent grow: a sign of life
+ * for the stall watchdog whichever of the two the output can count.
+ */
+export function progressReports(): OperatorFunction<Buffer, Progress> {
   return (chunks$) => {
     let partial = '';
-    let last = 0;
+    let bytes: number | undefined;
+    let frames = 0;
     return chunks$.pipe(
       map((chunk) => {
         const lines = (partial + chunk.toString('latin1')).split('\n');
         partial = lines.pop() ?? '';
-        let total = last;
+        let grew = false;
         for (const line of lines) {
-          const m = /^total_size=(\d+)/.exec(line);
-          if (m) total = Math.max(total, Number(m[1]));
+          const size = /^total_size=(\d+)/.exec(line);
+          if (size && Number(size[1]) > (bytes ?? 0)) {
+            bytes = Number(size[1]);
+            grew = true;
+          }
+          const frame = /^frame=(\d+)/.exec(line);
+          if (frame && Number(frame[1]) > frames) {
+            frames = Number(frame[1]);
+            grew = true;
+          }
         }
-        return total;
+        return grew ? { bytes, frames } : undefined;
       }),
-      filter((total) => {
-        if (total <= last) return false;
-        last = total;
-        return true;
-      }),
+      filter((report): report is Progress => report !== undefined),
     );
   };
 }
@@ -195,6 +210,8 @@ export class Publisher {
     const { target, codec, fps, pictures$ } = this.options;
     const stats = this.stats;
     const base = stats.bytes;
+    // What went into ffmpeg: the byte count for outputs whose size ffmpeg does not report (RTSP).
+    let fed = 0;
     const bytesOf = codec === 'h264' ? (p: Picture) => Buffer.concat([p.data, AUD]) : (p: Picture) => p.data;
     const feed = (stdin: Writable, fail: (err: unknown) => void) => {
       let writing = false;
@@ -217,7 +234,9 @@ export class Publisher {
           }
           awaitingKey = false;
           stats.pictures++;
-          writing = !stdin.write(bytesOf(picture));
+          const bytes = bytesOf(picture);
+          fed += bytes.length;
+          writing = !stdin.write(bytes);
         },
         error: fail,
         complete: () => fail(new Error('the hub stopped')),
@@ -232,15 +251,16 @@ export class Publisher {
       stdin: feed,
       ...(this.options.spawn ? { spawn: this.options.spawn } : {}),
     }).pipe(
-      progressTotals(),
+      progressReports(),
       timeout({
         each: stallMs,
         scheduler: this.scheduler,
         with: () => throwError(() => new Error(`sent nothing for ${wait(stallMs)}`)),
       }),
-      map((total) => {
-        stats.bytes = base + total;
-        return total;
+      map((progress) => {
+        const sent = progress.bytes ?? fed;
+        stats.bytes = base + sent;
+        return sent;
       }),
     );
   }
