@@ -1,7 +1,8 @@
 /*
- * The control messages the page sends back to the server over its stream socket, built here and nowhere else: the
- * page sends what this builds, and the server (src/server/control-message.ts) requires this same file for its
- * constants and its own copy of the builder, so the two ends share one definition of the format.
+ * The wire facts the page and the server share, defined here and nowhere else: the control messages the page sends
+ * back over its stream socket (the page sends what this builds; the server, src/server/control-message.ts, requires
+ * this same file), and the header of each `/h264` message (the server writes it with these constants in
+ * src/formats/h264-units.ts; the page reads it with readUnitHeader).
  *
  * Plain ES5 script, no build step: the page loads it before viewer.js (window.pistreamProtocol), Node requires it
  * (module.exports).

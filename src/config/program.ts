@@ -7,7 +7,7 @@ import { envName, flagName, FLAGS, type FlagSpec } from './flags';
 /** Builds the commander program; output goes to the given sink, and errors throw rather than exit. */
 export function program(out: (text: string) => void): Command {
   const cmd = new Command('pistream')
-    .description('Stream a Raspberry Pi camera to browsers, with low latency (MPEG-1 over WebSocket, JSMpeg).')
+    .description('Stream a Raspberry Pi camera to browsers, with low latency (MPEG-1 or H.264 over WebSocket: JSMpeg, WebCodecs, MSE).')
     .helpOption('-h, --help', 'show this help and exit')
     .version(version, '-v, --version', 'print the version and exit')
     .allowExcessArguments(false)

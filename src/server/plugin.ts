@@ -210,9 +210,11 @@ async function listenLegacy(server: Server, options: NonNullable<ValidPluginOpti
 }
 
 /**
- * The hapi plugin, and with it the whole pistream server: the viewer page, `/healthz`, `/metrics` (Prometheus),
- * a WebSocket route per wire format on the server's own listener (`/stream`: MPEG-TS for JSMpeg; `/legacy`: the
- * original `jsmp` protocol), and optionally the legacy listener on a port of its own. Works under a route prefix.
+ * The hapi plugin, and with it the whole pistream server: the viewer page, `GET /streams`, `/healthz`, `/metrics`
+ * (Prometheus), `/snapshot.jpg`, `/recordings` (with `record`), a WebSocket route per wire format on the server's own
+ * listener (`/stream`: MPEG-TS for JSMpeg; `/legacy`: the original `jsmp` protocol; `/h264`: access units for
+ * WebCodecs; `/fmp4`: fragmented MP4 for MSE; MPEG-1's through a transcode when the codec is H.264), the publishers
+ * (with `publish`), and optionally the legacy listener on a port of its own. Works under a route prefix.
  * Validates its options at registration, logs pipeline restarts, closes viewers in `onPreStop` and waits for the
  * camera and encoder to exit in `onPostStop`.
  *
