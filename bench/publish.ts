@@ -16,6 +16,7 @@ import { protocol } from '../src/protocol';
 import { ROOT, freePort, killAll, killAllNow, spawnTracked, stderrTail, stopChild } from './children';
 import { treeCpuMeter } from './codec-server';
 import { sleep } from './servers';
+import { hasNginx, NGINX_PATH, waitForPort, writeNginxRtmpConfig } from './nginx-rtmp';
 import { cell, printTable, quantile, round } from './stats';
 
 const W = 640;
@@ -32,10 +33,7 @@ const LATENCY_SECONDS = arg('latency-seconds', 15);
 /** Before metering: the publishers connected and the encoder steady. */
 const SETTLE_SECONDS = 3;
 
-// ---- nginx-rtmp (the minimal parts of spec/helpers/nginx.ts; bench/ must not import spec/) ----
-
-const NGINX_PATH = process.env.PISTREAM_NGINX ?? '/usr/sbin/nginx';
-const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
+// ---- nginx-rtmp ----
 
 interface Nginx {
   readonly port: number;
@@ -43,62 +41,11 @@ interface Nginx {
   stop(): Promise<void>;
 }
 
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const { connect } = await import('node:net');
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
 /** nginx with `application live` (publish here) and `application edge` pulling `live/<name>` for each stream. */
 async function startNginx(dir: string, streams: readonly string[]): Promise<Nginx> {
   const port = await freePort();
-  mkdirSync(join(dir, 'logs'), { recursive: true });
-  mkdirSync(join(dir, 'tmp'), { recursive: true });
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `load_module ${NGINX_RTMP_MODULE};
-daemon off;
-master_process on;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 256; }
-rtmp {
-  server {
-    listen 127.0.0.1:${port};
-    access_log off;
-    chunk_size 4096;
-    application live {
-      live on; record off; wait_key on; wait_video on; idle_streams off;
-      allow publish 127.0.0.1; deny publish all; allow play 127.0.0.1; deny play all;
-    }
-    application edge {
-      live on;
-${streams.map((s) => `      pull rtmp://127.0.0.1:${port}/live name=${s} static;`).join('\n')}
-    }
-  }
-}
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/body; proxy_temp_path ${dir}/tmp/proxy; fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi; scgi_temp_path ${dir}/tmp/scgi;
-}
-`,
-  );
-  const child = spawnTracked(NGINX_PATH, ['-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log')]);
+  const args = writeNginxRtmpConfig(dir, port, streams);
+  const child = spawnTracked(NGINX_PATH, args);
   child.stdout?.resume();
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nginx exited (${code}): ${stderrTail(child)}`))));
   exited.catch(() => undefined);
@@ -337,7 +284,7 @@ async function measureLatency(nginxPort: number): Promise<HopRow[]> {
 
 async function main(): Promise<void> {
   if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('no dist/cli.js: run npm run build first');
-  if (!existsSync(NGINX_PATH) || !existsSync(NGINX_RTMP_MODULE)) throw new Error('needs nginx with the RTMP module: apt install nginx libnginx-mod-rtmp');
+  if (!hasNginx()) throw new Error('needs nginx with the RTMP module: apt install nginx libnginx-mod-rtmp');
   const loadAvgStart = loadavg().map((l) => round(l, 2));
   const started = new Date();
   console.log(`bench:publish — ${W}x${H}@${FPS} --codec h264 ${KBPS} kbit/s, ${SECONDS} s per target count, ${LATENCY_SECONDS} s of latency; ` +

@@ -7,7 +7,7 @@ import { main, STOP_TIMEOUT_MS, type CliEffects, type StartServer } from '../src
 import { parseConfig } from '../src/config/command-line';
 import { flagName, FLAGS } from '../src/config/flags';
 import type { RunningServer } from '../src/server/start-server';
-import { SourceCheckError } from '../src/sources/open-source';
+import { SourceCheckError } from '../src/sources/check-source';
 import { connect } from './helpers/ws-client';
 
 const root = join(__dirname, '..');

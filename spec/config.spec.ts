@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ConfigError, parseCommandLine, parseConfig, version, type PistreamConfig } from '../src/config/command-line';
 import { autoThreads, configSchema, envName, flagName, FLAGS } from '../src/config/flags';
 import { hashPassword } from '../src/options/auth-users';
-import { PluginOptionsError, validatePluginOptions, type PistreamPluginOptions } from '../src/options/plugin-options';
+import { validatePluginOptions, type PistreamPluginOptions } from '../src/options/plugin-options';
+import { PluginOptionsError } from '../src/options/plugin-options-error';
 import type { SourceSpec } from '../src/sources/open-source';
 
 /** Runs parseConfig and returns its ConfigError's message (failing the test when it does not throw one). */

@@ -29,6 +29,7 @@ import { DEFAULTS } from './defaults';
 import { FORMATS } from './formats';
 import { carries, type WireFormat } from './formats/wire-format';
 import type { Frame } from './frame';
+import { counted } from './operators/counted';
 import { gopCache, replayGop, type Gop } from './operators/gop-cache';
 import type { MuxedPicture, Picture } from './picture';
 
@@ -249,18 +250,6 @@ export function createHub(options: HubOptions): Hub {
     }),
   );
 
-  // Counts subscribers without an operator in between: every viewer's every picture passes through here, so no
-  // extra subscriber hop (finalize would add one per picture per viewer).
-  const counted = <T>(observable$: Observable<T>): Observable<T> =>
-    new Observable<T>((subscriber) => {
-      stats.subscribers++;
-      const subscription = observable$.subscribe(subscriber);
-      return () => {
-        subscription.unsubscribe();
-        stats.subscribers--;
-      };
-    });
-
   // Per format: the codec's GOP replayed into a fresh muxer (after the restart point, so a stateful muxer's
   // counters run on across encoder restarts), cached and shared like the codec's, and reset as soon as the
   // format's last viewer leaves: nobody's format is muxed for nobody. The codec's grace period still applies.
@@ -286,9 +275,9 @@ export function createHub(options: HubOptions): Hub {
   };
 
   return {
-    pictures$: counted(gop$.pipe(replayGop())),
-    stream: (format) => counted(gopsOf(format).pipe(replayGop())),
-    gops: (format) => counted(gopsOf(format)),
+    pictures$: counted(gop$.pipe(replayGop()), stats),
+    stream: (format) => counted(gopsOf(format).pipe(replayGop()), stats),
+    gops: (format) => counted(gopsOf(format), stats),
     codec,
     formats,
     restarts$: restarts.asObservable(),

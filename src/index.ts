@@ -11,7 +11,8 @@ export { raspivid, type RaspividOptions } from './sources/raspivid';
 export { v4l2, type V4l2Options } from './sources/v4l2';
 export { fileSource, type FileSourceOptions } from './sources/file';
 export { detectSource, type DetectSourceOptions, type DetectedSource, type SourceKind } from './sources/detect';
-export { openSource, checkSource, checkFfmpeg, SourceCheckError, sourceText, type SourceSpec, type OpenedSource } from './sources/open-source';
+export { openSource, sourceText, type SourceSpec, type OpenedSource } from './sources/open-source';
+export { checkSource, checkFfmpeg, SourceCheckError } from './sources/check-source';
 export { rawFrames, type RawFramesOptions } from './sources/raw-frames';
 export { rpicamH264, raspividH264, type RpicamH264Options, type RaspividH264Options } from './sources/camera-h264';
 export type { SourceOptions } from './sources/source-options';
@@ -65,7 +66,9 @@ export { Publisher, type PublisherOptions, type PublisherStats, type PublishStat
 export { publishTarget, redactUrl, PublishTargetError, type PublishTarget, type PublishTargetSpec, type PublishAudio, type PublishProtocol } from './publish/publish-target';
 export { supervise, backoffDelay, type BackoffOptions, type Supervised } from './publish/supervise';
 
-export { validatePluginOptions, PluginOptionsError, type PistreamPluginOptions, type LegacyListenerOptions, type RecordOptions } from './options/plugin-options';
+export { validatePluginOptions, type PistreamPluginOptions, type LegacyListenerOptions } from './options/plugin-options';
+export { PluginOptionsError } from './options/plugin-options-error';
+export type { RecordOptions } from './options/record-publish-options';
 export type { PistreamConfig, LogLevel } from './options/server-config';
 export { pistreamPlugin, type PistreamPluginApi } from './server/plugin';
 export { startServer, type RunningServer, type StartServerOptions } from './server/start-server';

@@ -1,10 +1,9 @@
 import pino from 'pino';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
-import { liveChildCount } from '../../src/process/child-process';
-import { describeBrowser, openPage } from '../helpers/browser';
-import { childrenGone, pageState, text, waitForFramesToAdvance } from '../helpers/page-tools';
+import { describeBrowser } from '../helpers/browser';
+import { type ServerPage, closeServerPage, openServerPage, pageState, text, waitForFramesToAdvance } from '../helpers/page-tools';
 
 /** What the page exposes on `window.pistream`, as far as these tests read it. */
 interface PageState {
@@ -55,23 +54,17 @@ async function waitForUnsupported(page: Page): Promise<string> {
 }
 
 describeBrowser('viewer page with an H.264 server (WebCodecs) in Chromium', () => {
+  let opened: ServerPage | undefined;
   let server: RunningServer | undefined;
-  let childrenAtStart = 0;
-  let browser: BrowserContext | undefined;
   let page: Page;
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    childrenAtStart = liveChildCount();
-    server = await start('h264');
-    ({ browser, page, pageErrors } = await openPage({ width: 1280, height: 720 }));
+    opened = await openServerPage(() => start('h264'), { width: 1280, height: 720 });
+    ({ server, page, pageErrors } = opened);
   }, TIMEOUT);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await childrenGone(childrenAtStart);
-  }, TIMEOUT);
+  afterAll(() => closeServerPage(opened), TIMEOUT);
 
   it(
     'at http://127.0.0.1 (a secure context) plays through WebCodecs: barcode advancing, pictures painted, latencies, HUD',
@@ -238,23 +231,17 @@ describeBrowser('viewer page with an H.264 server (WebCodecs) in Chromium', () =
 });
 
 describeBrowser('viewer page with an MPEG-1 server (JSMpeg) in Chromium', () => {
+  let opened: ServerPage | undefined;
   let server: RunningServer | undefined;
-  let childrenAtStart = 0;
-  let browser: BrowserContext | undefined;
   let page: Page;
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    childrenAtStart = liveChildCount();
-    server = await start('mpeg1');
-    ({ browser, page, pageErrors } = await openPage({ width: 1280, height: 720 }));
+    opened = await openServerPage(() => start('mpeg1'), { width: 1280, height: 720 });
+    ({ server, page, pageErrors } = opened);
   }, TIMEOUT);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await childrenGone(childrenAtStart);
-  }, TIMEOUT);
+  afterAll(() => closeServerPage(opened), TIMEOUT);
 
   it(
     'still plays with JSMpeg, and its HUD says so',

@@ -1,10 +1,9 @@
 import pino from 'pino';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
-import { liveChildCount } from '../../src/process/child-process';
-import { describeBrowser, openPage } from '../helpers/browser';
-import { childrenGone, pageState, text, waitForFramesToAdvance } from '../helpers/page-tools';
+import { describeBrowser } from '../helpers/browser';
+import { type ServerPage, closeServerPage, openServerPage, pageState, text, waitForFramesToAdvance } from '../helpers/page-tools';
 
 /** What the page exposes on `window.pistream`, as far as these tests read it. */
 interface PageState {
@@ -117,23 +116,17 @@ async function expectPlayingThroughMse(page: Page): Promise<PageState> {
 }
 
 describeBrowser('viewer page with an H.264 server through MSE in Chromium', () => {
+  let opened: ServerPage | undefined;
   let server: RunningServer | undefined;
-  let childrenAtStart = 0;
-  let browser: BrowserContext | undefined;
   let page: Page;
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    childrenAtStart = liveChildCount();
-    server = await start();
-    ({ browser, page, pageErrors } = await openPage({ width: 1280, height: 720 }, [RESOLVE_HOST]));
+    opened = await openServerPage(() => start(), { width: 1280, height: 720 }, [RESOLVE_HOST]);
+    ({ server, page, pageErrors } = opened);
   }, TIMEOUT);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await childrenGone(childrenAtStart);
-  }, TIMEOUT);
+  afterAll(() => closeServerPage(opened), TIMEOUT);
 
   afterEach(() => {
     pageErrors.length = 0;
@@ -282,23 +275,17 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
 });
 
 describeBrowser('viewer page through MSE on a phone-sized screen', () => {
+  let opened: ServerPage | undefined;
   let server: RunningServer | undefined;
-  let childrenAtStart = 0;
-  let browser: BrowserContext | undefined;
   let page: Page;
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    childrenAtStart = liveChildCount();
-    server = await start();
-    ({ browser, page, pageErrors } = await openPage({ width: 390, height: 844 }, [RESOLVE_HOST]));
+    opened = await openServerPage(() => start(), { width: 390, height: 844 }, [RESOLVE_HOST]);
+    ({ server, page, pageErrors } = opened);
   }, TIMEOUT);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await childrenGone(childrenAtStart);
-  }, TIMEOUT);
+  afterAll(() => closeServerPage(opened), TIMEOUT);
 
   it(
     'a 390x844 viewport on a plain-http origin plays H.264 through MSE, the picture fitting the screen',

@@ -2,12 +2,11 @@ import { tmpdir } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
-import { liveChildCount } from '../../src/process/child-process';
-import { describeBrowser, openPage } from '../helpers/browser';
-import { childrenGone, pageState, waitForFramesToAdvance } from '../helpers/page-tools';
+import { describeBrowser } from '../helpers/browser';
+import { type ServerPage, closeServerPage, openServerPage, pageState, waitForFramesToAdvance } from '../helpers/page-tools';
 
 /** What public/viewer.js exposes on `window.pistream`. */
 interface PageState {
@@ -82,17 +81,15 @@ async function paintsNewest(page: Page): Promise<void> {
 }
 
 describeBrowser('viewer page (public/) in Chromium', () => {
+  let opened: ServerPage | undefined;
   let server: RunningServer | undefined;
-  let childrenAtStart = 0;
-  let browser: BrowserContext | undefined;
   let page: Page;
   let pageErrors: string[] = [];
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    childrenAtStart = liveChildCount();
-    server = await start();
-    ({ browser, page, pageErrors } = await openPage({ width: 1280, height: 720 }));
+    opened = await openServerPage(() => start(), { width: 1280, height: 720 });
+    ({ server, page, pageErrors } = opened);
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
@@ -106,11 +103,7 @@ describeBrowser('viewer page (public/) in Chromium', () => {
     });
   }, TIMEOUT);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await childrenGone(childrenAtStart);
-  }, TIMEOUT);
+  afterAll(() => closeServerPage(opened), TIMEOUT);
 
   it(
     'plays the stream: barcode frames advance, status live, sane glass-to-glass latency, nothing blocked by the CSP',

@@ -1,5 +1,7 @@
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { liveChildCount } from '../../src/process/child-process';
+import type { RunningServer } from '../../src/server/start-server';
+import { openPage } from './browser';
 
 /** How long the browser specs wait for a page condition before failing. */
 export const PAGE_TIMEOUT = 60_000;
@@ -31,4 +33,34 @@ export async function waitForFramesToAdvance(page: Page, advance: number): Promi
   await page.waitForFunction(() => window.pistream?.lastBarcode != null, undefined, { timeout: PAGE_TIMEOUT });
   const from = (await pageState<{ lastBarcode: { frame: number } }>(page)).lastBarcode.frame;
   await page.waitForFunction((target) => window.pistream!.lastBarcode!.frame >= target, from + advance, { timeout: PAGE_TIMEOUT });
+}
+
+/** A browser suite's fixtures: the real server, a fresh Chromium with its one page, the page's uncaught errors. */
+export interface ServerPage {
+  readonly server: RunningServer;
+  readonly browser: BrowserContext;
+  readonly page: Page;
+  readonly pageErrors: string[];
+  /** Live child processes before the server started: what `closeServerPage` waits to get back to. */
+  readonly childrenAtStart: number;
+}
+
+/** Starts the server (`start`) and a browser at `viewport` (with `extraArgs` for Chromium): a suite's `beforeAll`. */
+export async function openServerPage(
+  start: () => Promise<RunningServer>,
+  viewport: { width: number; height: number },
+  extraArgs: readonly string[] = [],
+): Promise<ServerPage> {
+  const childrenAtStart = liveChildCount();
+  const server = await start();
+  const { browser, page, pageErrors } = await openPage(viewport, extraArgs);
+  return { server, browser, page, pageErrors, childrenAtStart };
+}
+
+/** Closes the browser and stops the server, then waits until its children are gone: a suite's `afterAll`. */
+export async function closeServerPage(opened: ServerPage | undefined): Promise<void> {
+  if (!opened) return;
+  await opened.browser.close();
+  await opened.server.stop();
+  await childrenGone(opened.childrenAtStart);
 }

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { fromStartupError, parseConfig } from '../../src/config/command-line';
 import { probeOutputProtocols, resolveFfmpeg } from '../../src/process/ffmpeg-path';
 import { startServer } from '../../src/server/start-server';
-import { SourceCheckError } from '../../src/sources/open-source';
+import { SourceCheckError } from '../../src/sources/check-source';
 
 describe('--publish srt:// and the ffmpeg in use', () => {
   it('an ffmpeg without SRT (the bundled static 4.1) is refused at start in one line saying how to get one; never the passphrase', async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { firstValueFrom } from 'rxjs';
 import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
-import { checkFfmpeg, checkSource, openSource, sourceText, SourceCheckError, type SourceSpec } from '../../src/sources/open-source';
+import { checkFfmpeg, checkSource, SourceCheckError } from '../../src/sources/check-source';
+import { openSource, sourceText, type SourceSpec } from '../../src/sources/open-source';
 import { FAKE_CAMERA } from '../helpers/fake-camera-frames';
 
 const ffmpeg = resolveFfmpeg();

@@ -2,16 +2,18 @@ import Joi from 'joi';
 import { isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import type { Codec, EncoderSettings } from '../codecs/codec';
 import { CODECS, codecById } from '../codecs';
-import { DEFAULTS, LIMITS, upgradeBurst } from '../defaults';
+import { DEFAULTS, upgradeBurst } from '../defaults';
 import { FORMATS, formatById, formatsFor } from '../formats';
 import { jsmp } from '../formats/jsmp';
 import type { WireFormat } from '../formats/wire-format';
 import type { Frame } from '../frame';
 import type { Hub, HubOptions } from '../hub';
 import type { SourceSpec } from '../sources/open-source';
-import { PUBLISH_CODECS, publishTarget, PublishTargetError, type PublishAudio, type PublishTarget, type PublishTargetSpec } from '../publish/publish-target';
+import type { PublishAudio, PublishTarget, PublishTargetSpec } from '../publish/publish-target';
 import type { AuthOptions } from './auth-users';
 import { trustProxy } from './client-address';
+import { PluginOptionsError } from './plugin-options-error';
+import { publishAudioSchema, publishSchema, publishTargets, RECORDABLE_CODECS, recordSchema, type RecordOptions } from './record-publish-options';
 
 /** A second listener speaking only the original pistreaming protocol (`jsmp`) at any path, like the original's 8084. */
 export interface LegacyListenerOptions {
@@ -24,24 +26,6 @@ export interface LegacyListenerOptions {
   /** How long a client may take to send its request headers. Default 10 000 ms. */
   readonly headerTimeoutMs?: number;
 }
-
-/**
- * Continuous recording (`--record`): keyframe-aligned segments of the stream as it is (MPEG-TS for MPEG-1,
- * fragmented MP4 for H.264), named after their UTC start, with retention. The camera stays on while recording.
- */
-export interface RecordOptions {
-  /** The directory (created if missing). */
-  readonly dir: string;
-  /** A segment is cut at the first keyframe this many seconds after its start. Default 60. */
-  readonly segmentSeconds?: number;
-  /** Delete segments whose footage is older than this many seconds. Default: keep any age. */
-  readonly keepSeconds?: number;
-  /** Delete the oldest segments while all together take more bytes than this (at least 1 MiB). Default: any size. */
-  readonly maxBytes?: number;
-}
-
-/** Codecs the recorder can write (its containers: MPEG-TS for MPEG-1, fragmented MP4 for H.264). */
-const RECORDABLE_CODECS: readonly string[] = ['mpeg1', 'h264'];
 
 /** The options of the hapi plugin: everything a pistream server is, apart from the listener's port and TLS. */
 export interface PistreamPluginOptions {
@@ -135,18 +119,6 @@ export interface ValidPluginOptions
   readonly record?: RecordOptions & { readonly segmentSeconds: number };
 }
 
-/** A bad plugin option: `path` names it (`['encoder', 'fps']`), `problem` says what it must be. */
-export class PluginOptionsError extends Error {
-  constructor(
-    readonly path: readonly (string | number)[],
-    /** "must be …", without the option's name, so the CLI can put the flag's name in front. */
-    readonly problem: string,
-  ) {
-    super(`pistream plugin options: ${path.length ? `${path.join('.')} ` : ''}${problem}`);
-    this.name = 'PluginOptionsError';
-  }
-}
-
 const observable = Joi.any().custom((value: unknown) => {
   if (!isObservable(value)) throw new Error('must be an Observable');
   return value;
@@ -222,20 +194,9 @@ const schema = Joi.object({
     Joi.object({ perSecond: Joi.number().positive().required(), burst: Joi.number().integer().min(1).required() }),
     Joi.valid(false),
   ).default({ perSecond: DEFAULTS.upgradeRatePerSecond, burst: upgradeBurst(DEFAULTS.upgradeRatePerSecond) }),
-  // dir last: a bad value of another field is named before a missing dir (the CLI says which flag needs --record).
-  record: Joi.object({
-    segmentSeconds: Joi.number().min(LIMITS.recordSegmentMinSeconds).max(LIMITS.recordSegmentMaxSeconds).default(DEFAULTS.recordSegmentSeconds)
-      .messages({ '*': `{{#label}} must be a number of seconds from ${LIMITS.recordSegmentMinSeconds} to ${LIMITS.recordSegmentMaxSeconds}` }),
-    keepSeconds: Joi.number().positive().max(100 * 365 * 86_400).messages({ '*': '{{#label}} must be a positive number of seconds' }),
-    maxBytes: Joi.number().integer().min(LIMITS.recordMinBytes).max(Number.MAX_SAFE_INTEGER)
-      .messages({ '*': `{{#label}} must be a whole number of bytes, at least ${LIMITS.recordMinBytes} (1 MiB)` }),
-    dir: Joi.string().min(1).required().messages({ '*': '{{#label}} must be a directory path' }),
-  }),
-  // URLs are checked by publishTarget() below, whose messages never quote a URL's secrets (joi's would).
-  publish: Joi.array().items(Joi.alternatives(Joi.string(), Joi.object({ url: Joi.string().required(), audio: Joi.string().valid('silent', 'none') })))
-    .messages({ '*': '{{#label}} must be a list of URLs (rtmp://, rtmps://, srt://, rtsp://) or objects with url and audio' })
-    .default([]),
-  publishAudio: Joi.string().valid('silent', 'none').default(DEFAULTS.publishAudio).messages({ '*': '{{#label}} must be silent or none' }),
+  record: recordSchema,
+  publish: publishSchema,
+  publishAudio: publishAudioSchema,
   scheduler: Joi.object({ now: Joi.function().required(), schedule: Joi.function().required() }).unknown(),
 })
   .xor('source', 'hub')
@@ -299,47 +260,4 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
     formats,
     ...(encoder ? { encoder } : {}),
   };
-}
-
-/**
- * The publish targets, checked: each URL (messages show only its redacted form), each protocol against the codec
- * (FLV and RTSP here carry H.264 only; SRT's MPEG-TS also MPEG-1), and, while publishing, a GOP of at most
- * `DEFAULTS.publishMaxGopSeconds` (engines want a keyframe every 2 s).
- */
-function publishTargets(
-  specs: readonly (string | PublishTargetSpec)[],
-  audio: PublishAudio,
-  served: Codec,
-  codec: Codec,
-  encoder: EncoderSettings | undefined,
-): PublishTarget[] {
-  const targets = specs.map((spec, i) => {
-    let target: PublishTarget;
-    try {
-      target = publishTarget(spec, audio);
-    } catch (err) {
-      if (err instanceof PublishTargetError) throw new PluginOptionsError(['publish', i], `${err.label} ${err.problem}`);
-      throw err;
-    }
-    if (!PUBLISH_CODECS[target.protocol].includes(served.id)) {
-      throw new PluginOptionsError(
-        ['publish', i],
-        `${target.label}: ${target.protocol}:// needs codec h264 (the codec is ${served.label}); ` +
-          `only srt:// carries ${served.label} as it is`,
-      );
-    }
-    return target;
-  });
-  if (targets.length > 0 && encoder) {
-    const max = Math.floor(DEFAULTS.publishMaxGopSeconds * encoder.fps);
-    const gop = encoder.gop ?? codec.defaultGop(encoder.fps);
-    if (gop > max) {
-      throw new PluginOptionsError(
-        ['encoder', 'gop'],
-        `must be at most ${max} frames while publishing (a keyframe every ${DEFAULTS.publishMaxGopSeconds} s at ${Number(encoder.fps.toFixed(3))} fps: ` +
-          'Twitch and other engines want 2 s, YouTube at most 4)',
-      );
-    }
-  }
-  return targets;
 }

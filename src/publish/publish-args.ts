@@ -40,7 +40,8 @@ export function publishArgs(target: PublishTarget, input: PublishInput, ioTimeou
   switch (target.protocol) {
     case 'rtmp':
     case 'rtmps':
-      // -rw_timeout, never -timeout: for rtmp that means "listen" (research §1.1). In µs.
+      // -rw_timeout, never -timeout: on an rtmp:// output ffmpeg reads -timeout as "listen for a connection
+      // this long", turning a publisher into a server. -rw_timeout bounds each read/write instead. In µs.
       output = ['-f', 'flv', '-flvflags', 'no_duration_filesize', '-rw_timeout', String(ioTimeoutMs * 1000)];
       break;
     case 'srt':

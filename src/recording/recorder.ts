@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { asyncScheduler, interval, timer, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import type { Picture } from '../picture';
-import { nodeRecorderFs, type RecorderFs, type SegmentFile } from './recorder-fs';
+import { nodeRecorderFs, type RecorderFs } from './recorder-fs';
 import { segmentsToDelete, type SegmentInfo } from './retention';
-import { segmentFormatFor, type SegmentFormat, type SegmentMuxer } from './segment-muxer';
-import { parseSegmentName, segmentName } from './segment-name';
+import { segmentFormatFor } from './segment-muxer';
+import { parseSegmentName } from './segment-name';
+import { SegmentWriter, type OpenSegment } from './segment-writer';
 
 export interface RecorderOptions {
   /** The directory segments go into (created if missing). */
@@ -56,15 +57,6 @@ export interface RecorderStats {
   failures: number;
 }
 
-interface OpenSegment {
-  name: string;
-  readonly startMs: number;
-  endMs: number;
-  size: number;
-  readonly muxer: SegmentMuxer;
-  file?: SegmentFile;
-}
-
 function reasonOf(err: unknown): string {
   // Duck-typed: errors of node:fs may come from another realm (vm contexts), where `instanceof Error` fails.
   const message = (err as { message?: unknown } | null)?.message;
@@ -95,19 +87,15 @@ function reasonOf(err: unknown): string {
  */
 export class Recorder {
   readonly stats: RecorderStats = { segments: 0, bytes: 0, dropped: 0, failures: 0 };
-  private readonly format: SegmentFormat;
   private readonly segmentMs: number;
   private readonly frameMs: number;
   private readonly maxQueuedBytes: number;
   private readonly scheduler: SchedulerLike;
   private readonly fs: RecorderFs;
   private readonly subscriptions: Subscription[] = [];
+  /** Segment files: the queue of disk operations, fsync-on-close, the open handles. */
+  private readonly writer: SegmentWriter;
   private segment: OpenSegment | undefined;
-  /** The end of the chain of disk operations: they run one after another, in order. */
-  private tail: Promise<void> = Promise.resolve();
-  private queued = 0;
-  /** Bumped on each failure: operations queued before it are skipped. */
-  private generation = 0;
   /** After a drop (or at the start): the next picture recorded is a keyframe. */
   private skipping = true;
   /** Skipping because the disk fell behind (those pictures count as dropped). */
@@ -117,10 +105,6 @@ export class Recorder {
   private retryTimer: Subscription | undefined;
   private retention: Promise<void> | undefined;
   private stopped = false;
-  /** End times of segments written in this run (a segment from an earlier run ends at its mtime). */
-  private readonly ends = new Map<string, number>();
-  /** Segments with an open file handle (more than one only while a cut's close waits behind writes). */
-  private readonly files = new Set<OpenSegment>();
 
   constructor(
     private readonly hub: RecordableHub,
@@ -128,12 +112,12 @@ export class Recorder {
   ) {
     const format = segmentFormatFor(hub.codec.id);
     if (!format) throw new Error(`recording: pistream cannot record ${hub.codec.label} (it records MPEG-1 and H.264)`);
-    this.format = format;
     this.segmentMs = options.segmentMs ?? DEFAULTS.recordSegmentSeconds * 1000;
     this.frameMs = 1000 / (options.fps ?? DEFAULTS.fps);
     this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULTS.recordMaxQueuedBytes;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.fs = options.fs ?? nodeRecorderFs;
+    this.writer = new SegmentWriter(this.fs, options.dir, format, (err) => this.fail(err));
   }
 
   /** Why recording is stopped (the disk error, and that it retries), or undefined while it records. */
@@ -181,10 +165,10 @@ export class Recorder {
   async settled(): Promise<void> {
     let tail: Promise<void>;
     do {
-      tail = this.tail;
+      tail = this.writer.tail;
       await tail;
       await this.retention;
-    } while (tail !== this.tail);
+    } while (tail !== this.writer.tail);
   }
 
   /** Every segment in the directory, oldest first (also those of earlier runs). */
@@ -204,7 +188,7 @@ export class Recorder {
         const stat = await this.fs.stat(join(dir, name));
         if (!stat.isFile()) continue;
         const open = this.segment?.name === name && this.segment.file !== undefined;
-        const endMs = open ? this.segment!.endMs : this.ends.get(name) ?? Math.max(parsed.startMs, stat.mtimeMs);
+        const endMs = open ? this.segment!.endMs : this.writer.ends.get(name) ?? Math.max(parsed.startMs, stat.mtimeMs);
         entries.push({ name, startMs: parsed.startMs, endMs, size: stat.size, open });
       } catch {
         // Deleted while we looked.
@@ -226,7 +210,7 @@ export class Recorder {
       if (this.behind) this.stats.dropped++;
       return;
     }
-    if (this.queued + picture.data.length > this.maxQueuedBytes) {
+    if (this.writer.queued + picture.data.length > this.maxQueuedBytes) {
       // The disk is behind: drop this picture and everything up to the next keyframe (a decoder cannot use a
       // picture whose reference is missing), instead of letting the queue grow.
       this.stats.dropped++;
@@ -244,9 +228,7 @@ export class Recorder {
     const open = this.segment!;
     const bytes = open.muxer.mux(picture);
     open.endMs = picture.capturedAt + this.frameMs;
-    this.enqueue(bytes.length, async () => {
-      await open.file!.write(bytes);
-      open.size += bytes.length;
+    this.writer.write(open, bytes, () => {
       this.stats.bytes += bytes.length;
       if (this.failure !== undefined) {
         this.failure = undefined;
@@ -255,61 +237,15 @@ export class Recorder {
     });
   }
 
-  /** Queues a disk operation behind the others; a failure stops recording (see {@link fail}). */
-  private enqueue(bytes: number, operation: () => Promise<void>): void {
-    const generation = this.generation;
-    this.queued += bytes;
-    this.tail = this.tail.then(async () => {
-      try {
-        if (generation === this.generation) await operation();
-      } catch (err) {
-        if (generation === this.generation) this.fail(err);
-      } finally {
-        this.queued -= bytes;
-      }
-    });
-  }
-
   private openSegmentAt(first: Picture): void {
-    const segment: OpenSegment = {
-      name: segmentName(first.capturedAt, this.format.ext),
-      startMs: first.capturedAt,
-      endMs: first.capturedAt,
-      size: 0,
-      muxer: this.format.create(),
-    };
-    this.segment = segment;
+    this.segment = this.writer.open(first);
     this.retryDue = false;
     this.stats.segments++;
-    this.enqueue(0, async () => {
-      await this.fs.mkdir(this.options.dir);
-      // A clock set back (a Pi without a real-time clock, before NTP) can meet an earlier run's name: never
-      // overwrite footage, take the next free millisecond instead.
-      for (let bump = 1; ; bump++) {
-        try {
-          segment.file = await this.fs.create(join(this.options.dir, segment.name));
-          this.files.add(segment);
-          return;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || bump > 1000) throw err;
-          segment.name = segmentName(segment.startMs + bump, this.format.ext);
-        }
-      }
-    });
   }
 
   private closeSegment(segment: OpenSegment): void {
     if (this.segment === segment) this.segment = undefined;
-    this.enqueue(0, async () => {
-      if (!segment.file) return;
-      const file = segment.file;
-      await file.sync();
-      await file.close();
-      segment.file = undefined;
-      this.files.delete(segment);
-      this.ends.set(segment.name, segment.endMs);
-      // The new file's directory entry, too (best effort: not every file system can fsync a directory).
-      await this.fs.syncDir(this.options.dir).catch(() => undefined);
+    this.writer.close(segment, () => {
       if (!this.stopped) void this.retain();
     });
   }
@@ -323,24 +259,10 @@ export class Recorder {
    * try again every `retryMs` at the next keyframe, in a new segment.
    */
   private fail(err: unknown): void {
-    this.generation++;
+    this.writer.abandon();
     this.skipping = true;
     this.behind = false;
     this.segment = undefined;
-    // Every handle is closed here: the operations that would have closed them were queued before the failure and
-    // are skipped. Closing keeps what was written; a file that got nothing (a retry on a full disk) is litter.
-    for (const segment of this.files) {
-      const { file } = segment;
-      segment.file = undefined;
-      this.files.delete(segment);
-      this.tail = this.tail.then(() =>
-        file!
-          .close()
-          .catch(() => undefined)
-          .then(() => (segment.size === 0 ? this.fs.unlink(join(this.options.dir, segment.name)) : void this.ends.set(segment.name, segment.endMs)))
-          .catch(() => undefined),
-      );
-    }
     if (this.failure === undefined) {
       this.stats.failures++;
       this.failure = reasonOf(err);
@@ -360,7 +282,7 @@ export class Recorder {
         const doomed = segmentsToDelete(await this.list(), this.scheduler.now(), { keepMs, maxBytes }, this.segment?.name);
         for (const segment of doomed) {
           await this.fs.unlink(join(dir, segment.name)).catch(() => undefined);
-          this.ends.delete(segment.name);
+          this.writer.ends.delete(segment.name);
         }
       } finally {
         this.retention = undefined;

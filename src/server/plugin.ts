@@ -3,24 +3,22 @@ import type { AddressInfo } from 'node:net';
 import type { Plugin, RouteOptions, Request, Server, ServerRoute } from '@hapi/hapi';
 import Inert from '@hapi/inert';
 import type { Logger } from 'pino';
-import { isObservable, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { BARCODE } from '../barcode';
-import { CODECS } from '../codecs';
 import { DEFAULTS } from '../defaults';
 import { jsmp } from '../formats/jsmp';
-import { carries } from '../formats/wire-format';
-import { createHub, type Hub } from '../hub';
-import { withMpeg1Transcode } from '../transcoded-hub';
+import type { Hub } from '../hub';
 import { validatePluginOptions, type PistreamPluginOptions, type ValidPluginOptions } from '../options/plugin-options';
 import { ChildProcessError, childrenExited } from '../process/child-process';
 import { FFMPEG_ORIGIN_LABELS, resolveFfmpeg } from '../process/ffmpeg-path';
 import { Recorder } from '../recording/recorder';
-import { checkFfmpeg, checkSource, openSource, type CheckedFfmpeg } from '../sources/open-source';
+import type { CheckedFfmpeg } from '../sources/check-source';
 import { AUTH_STRATEGY, createAuthenticator, registerAuthStrategy } from './auth';
 import { trustProxy } from '../options/client-address';
 import { healthRoute } from './health';
 import { createListener } from './listener';
 import { createMetrics, metricsRoute } from './metrics';
+import { hubFor, type Opened } from './open-hub';
 import { addSecurityHeaders, JSMPEG_ROUTE, methodNotAllowedRoute, pageRoutes, webSocketPathRoutes } from './pages';
 import { RateLimiter } from './rate-limit';
 import { publishProblem, type Publisher } from '../publish/publisher';
@@ -111,75 +109,6 @@ function guarded(routes: ServerRoute | ServerRoute[], auth: RouteOptions['auth']
   const list = Array.isArray(routes) ? routes : [routes];
   if (auth === undefined) return list;
   return list.map((route) => ({ ...route, options: { ...(route.options as RouteOptions | undefined), auth } }));
-}
-
-/** What the plugin opened: the hub, and for the startup log the source and the ffmpeg it runs. */
-interface Opened {
-  readonly hub: Hub;
-  readonly kind: string;
-  readonly reasons: readonly string[];
-  readonly target?: string;
-  readonly ffmpeg?: CheckedFfmpeg;
-  /** The camera encodes by itself (the Pi's H.264): no ffmpeg encoder. */
-  readonly inCamera?: boolean;
-}
-
-/**
- * Checks the source and ffmpeg (a missing file, device or camera program, or an ffmpeg that does not run, fails
- * registration with a {@link SourceCheckError} rather than a pipeline that retries forever once someone watches),
- * opens the source, and builds the hub; or takes the host's hub as it is.
- */
-async function hubFor(options: ValidPluginOptions): Promise<Opened> {
-  if (options.hub) return { hub: options.hub, kind: 'hub', reasons: [] };
-  const encoder = options.encoder!;
-  const source = options.source!;
-  // Every built-in codec encodes with ffmpeg; a host's own codec may not.
-  const encoderFfmpeg = CODECS.includes(options.codec);
-  const { ffmpeg } = isObservable(source)
-    ? { ffmpeg: encoderFfmpeg ? await checkFfmpeg(encoder.ffmpeg) : undefined }
-    : await checkSource(source, { ffmpeg: encoder.ffmpeg, encoder: encoderFfmpeg, codec: options.codec.id });
-  const opened = isObservable(source)
-    ? { source, encodedSource: undefined, kind: 'observable', reasons: [], fullRange: false, target: undefined }
-    : await openSource(source, {
-        width: encoder.width,
-        height: encoder.height,
-        fps: encoder.fps,
-        ffmpeg: encoder.ffmpeg,
-        codec: options.codec.id,
-        ...(encoder.bitrate === undefined ? {} : { bitrate: encoder.bitrate }),
-        ...(encoder.gop === undefined ? {} : { gop: encoder.gop }),
-      });
-  // Formats of another codec (MPEG-1's, for old players) come from a transcode of this hub's pictures.
-  const direct = options.formats.filter((format) => carries(format, options.codec.id));
-  const transcoded = options.formats.filter((format) => !carries(format, options.codec.id));
-  const own = createHub({
-    ...(opened.encodedSource ? { encodedSource: opened.encodedSource } : { source: opened.source! }),
-    codec: options.codec,
-    encoder: { fullRange: opened.fullRange, ...encoder },
-    formats: direct,
-    graceMs: options.graceMs,
-    watchdogMs: options.watchdogMs,
-    ...(options.restart ? { restart: options.restart } : {}),
-    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-  });
-  const hub = transcoded.length === 0
-    ? own
-    : withMpeg1Transcode(own, {
-        formats: transcoded,
-        encoder: { ...(encoder.ffmpeg ? { ffmpeg: encoder.ffmpeg } : {}), ...(encoder.threads ? { threads: encoder.threads } : {}) },
-        graceMs: options.graceMs,
-        watchdogMs: options.watchdogMs,
-        ...(options.restart ? { restart: options.restart } : {}),
-        ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-      });
-  return {
-    hub,
-    kind: opened.kind,
-    reasons: opened.reasons,
-    ...(opened.target ? { target: opened.target } : {}),
-    ...(ffmpeg ? { ffmpeg } : {}),
-    ...(opened.encodedSource ? { inCamera: true } : {}),
-  };
 }
 
 /**

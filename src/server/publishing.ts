@@ -4,7 +4,7 @@ import type { Hub } from '../hub';
 import { probeOutputProtocols, type ResolvedFfmpeg } from '../process/ffmpeg-path';
 import { Publisher, type PublishState } from '../publish/publisher';
 import type { PublishTarget } from '../publish/publish-target';
-import { SourceCheckError } from '../sources/open-source';
+import { SourceCheckError } from '../sources/check-source';
 import type { PublishTargetHealth } from './health';
 
 type Log = (level: 'info' | 'warn', message: string, details?: object) => void;
