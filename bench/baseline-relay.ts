@@ -145,7 +145,7 @@ ffmpeg.on('exit', (code, signal) => {
   }
 });
 
-// Frames on a fixed timeline; a frame is skipped (not queued) while ffmpeg's stdin is backed up.
+// Frames on a fixed timeline; a frame is skipped (not rendered) while ffmpeg's stdin is backed up.
 const renderer = new TestPatternRenderer(width, height);
 const period = 1000 / fps;
 const t0 = Date.now();
@@ -155,7 +155,11 @@ ffmpeg.stdin.on('drain', () => (backedUp = false));
 let timer: NodeJS.Timeout | undefined;
 function tick(): void {
   const now = Date.now();
-  if (!backedUp) backedUp = !ffmpeg.stdin.write(renderer.render(seq, now).data);
+  if (!backedUp) {
+    // Released once the pipe has it, as pistream's encoder does: the same source cost on both sides.
+    const frame = renderer.render(seq, now);
+    backedUp = !ffmpeg.stdin.write(frame.data, frame.release);
+  }
   seq++;
   const next = Math.max(seq, Math.floor((Date.now() - t0) / period) + 1);
   seq = next;

@@ -1,6 +1,6 @@
 // The public library API: re-exports only. docs/architecture.md maps where each part lives.
 export type { Frame, FrameMeta } from './frame';
-export { yuv420Size, assertFrameSize } from './frame';
+export { yuv420Size, assertFrameSize, FramePool } from './frame';
 export type { Picture, MuxedPicture } from './picture';
 export { BARCODE, drawBarcode, readBarcode, barcodeAge, type BarcodeValue } from './barcode';
 export { DEFAULTS, LIMITS, upgradeBurst } from './defaults';

@@ -44,12 +44,14 @@ describe('rawFrames (marbles)', () => {
     b: b.buf,
     w: Buffer.concat([a.buf, b.buf]), // two frames in one chunk
   };
+  // Cropped frames are copies in buffers of the assembler's own, which `release` gives back for reuse.
   const frame = (seq: number, data: Buffer, capturedAt: number): Frame => ({
     data,
     width: 4,
     height: 2,
     seq,
     capturedAt,
+    release: expect.any(Function) as () => void,
   });
   const op = (now: () => number) => rawFrames({ width: 4, height: 2, stride: 8, scheduler: { now } });
 
@@ -136,7 +138,31 @@ describe('rawFrames', () => {
   it('crops padded rows and padded lines (raspividyuv layout)', () => {
     const f = padded(6, 2, 32, 16, (i) => i);
     const [frame] = new FrameAssembler(6, 2, 32, 16, { now: () => 7 }).push(f.buf);
-    expect(frame).toEqual({ data: f.kept, width: 6, height: 2, seq: 0, capturedAt: 7 });
+    expect(frame).toEqual({ data: f.kept, width: 6, height: 2, seq: 0, capturedAt: 7, release: expect.any(Function) });
+  });
+
+  it('fills a released frame’s buffer again, and never one whose frame was not released', () => {
+    const one = padded(4, 2, 8, 2, (i) => i);
+    const two = padded(4, 2, 8, 2, (i) => 50 + i);
+    const three = padded(4, 2, 8, 2, (i) => 100 + i);
+    const assembler = new FrameAssembler(4, 2, 8, 2, { now: () => 0 });
+    const [first] = assembler.push(one.buf);
+    const [second] = assembler.push(two.buf);
+    // Neither was released: each kept its own bytes.
+    expect(second!.data).not.toBe(first!.data);
+    expect([first!.data, second!.data]).toEqual([one.kept, two.kept]);
+    first!.release!();
+    first!.release!(); // a second call changes nothing
+    const [third, fourth] = assembler.push(Buffer.concat([three.buf, one.buf]));
+    expect(third!.data).toBe(first!.data);
+    expect(third!.data).toEqual(three.kept);
+    expect(fourth!.data).not.toBe(first!.data);
+    expect(second!.data).toEqual(two.kept);
+  });
+
+  it('gives a frame that is a view of the chunk no release (the buffer is the chunk’s, not the assembler’s)', async () => {
+    const frames = await lastValueFrom(from([Buffer.alloc(12)]).pipe(rawFrames({ width: 2, height: 2 }), toArray()));
+    expect(frames.map((f) => f.release)).toEqual([undefined, undefined]);
   });
 
   it('stamps capturedAt from Date.now by default', async () => {

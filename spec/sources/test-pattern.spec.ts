@@ -135,6 +135,26 @@ describe('TestPatternRenderer', () => {
     expect(renderer.render(9, 99).data.equals(renderer.render(9, 99).data)).toBe(true);
   });
 
+  it('draws into the buffer of a released frame, every byte afresh; a frame not released keeps its bytes', () => {
+    const own = new TestPatternRenderer(640, 480);
+    const fresh = own.render(11, 1111);
+    const expected = Buffer.from(fresh.data);
+    const kept = own.render(12, 1200);
+    const keptCopy = Buffer.from(kept.data);
+    expect(kept.data).not.toBe(fresh.data);
+    // Released: the next render fills the same buffer, over a frame with other content.
+    fresh.release!();
+    const later = own.render(40, 4000);
+    expect(later.data).toBe(fresh.data);
+    later.release!();
+    const again = own.render(11, 1111);
+    expect(again.data).toBe(fresh.data);
+    expect(again.data.equals(expected)).toBe(true);
+    // Never released: never drawn over.
+    expect(kept.data.equals(keptCopy)).toBe(true);
+    expect(own.render(13, 1300).data).not.toBe(kept.data);
+  });
+
   it('works at the smallest size the barcode and clock fit in', () => {
     const small = new TestPatternRenderer(512, 116).render(3, 77);
     expect(small.data.length).toBe(yuv420Size(512, 116));

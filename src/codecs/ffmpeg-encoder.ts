@@ -38,7 +38,8 @@ export interface FfmpegEncoderSpec<P extends Picture> {
  * do the first {@link STARTUP_FRAMES} frames wait for it, in order, so a stream starts #0, #1, #2 rather than
  * #0, #2. Each picture is emitted the moment ffmpeg has written its last byte (ffmpeg's `mpjpeg` framing
  * carries its length), carrying the `seq` and `capturedAt` of the frame it encodes: the codec must make one
- * picture per frame, in order (no B-frames, no frame dropping: `passthrough`).
+ * picture per frame, in order (no B-frames, no frame dropping: `passthrough`). A frame is released
+ * (`Frame.release`, so its source can reuse the buffer) as soon as the pipe has its bytes, or when it is dropped.
  *
  * Errors: a frame of the wrong size (naming both sizes), a missing ffmpeg, ffmpeg exiting non-zero (with its
  * last stderr lines). Unsubscribing kills ffmpeg (TERM, then KILL).
@@ -67,8 +68,9 @@ export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: F
               inFlight.push({ seq: frame.seq, capturedAt: frame.capturedAt });
               if (inFlight.length > MAX_IN_FLIGHT) inFlight.shift();
               // A whole frame is far above the stream's high-water mark, so write() returns false until
-              // ffmpeg has read all but the last pipe-full: that is exactly "not yet drained".
-              writing = !stdin.write(coded?.bytes ? coded.bytes(frame as Picture) : frame.data);
+              // ffmpeg has read all but the last pipe-full: that is exactly "not yet drained". Its callback comes
+              // once the pipe has every byte (or the write failed): then the source may fill the buffer again.
+              writing = !stdin.write(coded?.bytes ? coded.bytes(frame as Picture) : frame.data, frame.release);
             };
             const onDrain = (): void => {
               writing = false;
@@ -79,6 +81,7 @@ export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: F
             const subscription = frames$.subscribe({
               next: (frame) => {
                 if (!coded && (frame.width !== width || frame.height !== height || frame.data.length !== frameBytes)) {
+                  frame.release?.();
                   fail(
                     new RangeError(
                       `frame of ${frame.width}x${frame.height} (${frame.data.length} bytes) does not match the ` +
@@ -90,6 +93,7 @@ export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: F
                 counters.framesIn++;
                 if (coded && awaitingKey && !frame.keyframe) {
                   counters.framesDropped++;
+                  frame.release?.();
                 } else if (!writing && waiting.length === 0) {
                   awaitingKey = false;
                   write(frame);
@@ -97,6 +101,7 @@ export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: F
                   waiting.push(frame);
                 } else {
                   counters.framesDropped++;
+                  frame.release?.();
                   awaitingKey = coded !== undefined;
                 }
               },
@@ -110,7 +115,7 @@ export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: F
             return () => {
               subscription.unsubscribe();
               stdin.off('drain', onDrain);
-              waiting.length = 0;
+              for (const frame of waiting.splice(0)) frame.release?.();
             };
           };
           return fromChildProcess(ffmpeg.path, spec.args(caps), {

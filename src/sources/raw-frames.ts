@@ -1,5 +1,5 @@
 import { asyncScheduler, defer, mergeMap, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { assertFrameSize, yuv420Size, type Frame } from '../frame';
+import { assertFrameSize, FramePool, yuv420Size, type Frame } from '../frame';
 
 /** `n` rounded up to a multiple of `alignment`. */
 export function alignUp(n: number, alignment: number): number {
@@ -29,7 +29,7 @@ interface Plane {
 /**
  * The pure part of {@link rawFrames}: takes the byte stream in whatever chunks it comes and returns the frames
  * each chunk completes. Bytes are copied straight from the chunks into the frame (padding skipped), never
- * gathered in an intermediate buffer first.
+ * gathered in an intermediate buffer first, and into the buffer of a frame released earlier when there is one.
  */
 export class FrameAssembler {
   /** Bytes of one frame as the source writes it, padding included. */
@@ -41,6 +41,8 @@ export class FrameAssembler {
   private filled = 0;
   private current: Buffer | undefined;
   private seq = 0;
+  /** Buffers of released frames (the encoder has written them), filled again instead of allocating. */
+  private readonly pool: FramePool;
 
   constructor(
     private readonly width: number,
@@ -70,6 +72,7 @@ export class FrameAssembler {
     this.paddedSize = ySize + 2 * cSize;
     this.size = yuv420Size(width, height);
     this.padded = this.paddedSize !== this.size;
+    this.pool = new FramePool(this.size);
   }
 
   /** Feeds one chunk; returns the frames whose last byte was in it (often none, sometimes several). */
@@ -85,12 +88,12 @@ export class FrameAssembler {
         continue;
       }
       const take = Math.min(this.paddedSize - this.filled, chunk.length - at);
-      this.current ??= Buffer.allocUnsafe(this.size);
+      this.current ??= this.pool.take();
       this.copyKept(chunk, at, this.filled, this.filled + take, this.current);
       at += take;
       this.filled += take;
       if (this.filled === this.paddedSize) {
-        frames.push(this.emit(this.current));
+        frames.push(this.emit(this.current, this.pool.releaser(this.current)));
         this.current = undefined;
         this.filled = 0;
       }
@@ -98,8 +101,10 @@ export class FrameAssembler {
     return frames;
   }
 
-  private emit(data: Buffer): Frame {
-    return { data, width: this.width, height: this.height, seq: this.seq++, capturedAt: this.scheduler.now() };
+  /** A frame of `data`; one copied into a buffer of ours can hand it back with `release` (a view of a chunk cannot). */
+  private emit(data: Buffer, release?: () => void): Frame {
+    const frame = { data, width: this.width, height: this.height, seq: this.seq++, capturedAt: this.scheduler.now() };
+    return release ? { ...frame, release } : frame;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { asyncScheduler, defer, expand, map, of, timer, type Observable, type SchedulerLike } from 'rxjs';
 import { drawBarcode, BARCODE } from '../barcode';
-import { assertFrameSize, yuv420Size, type Frame } from '../frame';
+import { assertFrameSize, FramePool, yuv420Size, type Frame } from '../frame';
 
 export interface TestPatternOptions {
   /** Default 640. Below 512 the pattern has no barcode (it is 512 px wide), so the page shows no latency figure. */
@@ -93,6 +93,8 @@ export class TestPatternRenderer {
   readonly barcode: boolean;
   /** Pixels per glyph dot of the clock and frame number: 4, less when the frame is too narrow for the clock. */
   private readonly scale: number;
+  /** Frame buffers come back here when a frame is released (the encoder has written it), so rendering reuses them. */
+  private readonly pool: FramePool;
   /** Where the clock's box starts (below the barcode when there is one). */
   private readonly textTop: number;
 
@@ -107,6 +109,7 @@ export class TestPatternRenderer {
     const clock = textWidth(clockText(0).length, 1);
     this.scale = Math.max(1, Math.min(MAX_SCALE, Math.floor((width - 2 * TEXT_X) / clock)));
     this.textTop = this.barcode ? BARCODE.height + 8 : 8;
+    this.pool = new FramePool(yuv420Size(width, height));
     const w2 = width * 2;
     const cw2 = width; // chroma row of the double-width background
     this.bgY = Buffer.alloc(w2 * height);
@@ -126,10 +129,13 @@ export class TestPatternRenderer {
       }
   }
 
-  /** One frame: `seq` drives the motion and the barcode's frame number, `capturedAt` the clock and barcode time. */
+  /**
+   * One frame: `seq` drives the motion and the barcode's frame number, `capturedAt` the clock and barcode time.
+   * Every byte is drawn afresh, into a buffer a released frame gave back when there is one.
+   */
   render(seq: number, capturedAt: number): Frame {
     const { width, height } = this;
-    const data = Buffer.allocUnsafe(yuv420Size(width, height));
+    const data = this.pool.take();
     const shift = (seq * 4) % width;
     const cw = width >> 1;
     const ch = height >> 1;
@@ -154,7 +160,7 @@ export class TestPatternRenderer {
     const { scale, textTop } = this;
     drawText(data, width, height, clockText(capturedAt), TEXT_X, textTop, scale);
     drawText(data, width, height, `#${seq}`, TEXT_X, textTop + textHeight(scale) + scale, scale);
-    return { data, width, height, seq, capturedAt };
+    return { data, width, height, seq, capturedAt, release: this.pool.releaser(data) };
   }
 }
 

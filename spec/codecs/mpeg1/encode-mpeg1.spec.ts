@@ -155,6 +155,22 @@ describe('encodeMpeg1 (with the real ffmpeg)', () => {
     expect(counters).toMatchObject({ framesIn: 200, framesDropped: 200 - kept, pictures: kept });
   });
 
+  it('releases every frame exactly once, written or dropped, so its source can fill the buffer again', async () => {
+    const renderer = new TestPatternRenderer(W, H);
+    const releases = new Map<number, number>();
+    const frames = Array.from({ length: 40 }, (_, seq) => ({
+      ...renderer.render(seq, seq * 10),
+      release: () => releases.set(seq, (releases.get(seq) ?? 0) + 1),
+    }));
+    const counters = createEncoderCounters();
+    const pictures = await lastValueFrom(from(frames).pipe(encodeMpeg1(options({ counters })), toArray()));
+    // Written (the first, and those that waited for ffmpeg's start) and dropped (the rest of the burst) alike.
+    expect(pictures).toHaveLength(STARTUP_FRAMES + 1);
+    expect(counters.framesDropped).toBe(40 - (STARTUP_FRAMES + 1));
+    expect([...releases.keys()].sort((a, b) => a - b)).toEqual(frames.map((f) => f.seq));
+    expect([...releases.values()].every((n) => n === 1)).toBe(true);
+  });
+
   it('latest wins once ffmpeg runs: frames offered faster than ffmpeg takes them are dropped and counted, never queued', async () => {
     const renderer = new TestPatternRenderer(W, H);
     const few = [0, 1, 2, 3].map((i) => renderer.render(i, i * 10));
