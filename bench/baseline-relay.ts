@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { autoThreads } from '../src/config/flags';
 import { resolveFfmpeg } from '../src/process/ffmpeg-path';
 import { TestPatternRenderer } from '../src/sources/test-pattern';
 
@@ -127,7 +128,8 @@ const ffmpeg = spawn(
   [
     '-hide_banner', '-nostats', '-loglevel', 'warning',
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${width}x${height}`, '-framerate', String(fps), '-i', 'pipe:0',
-    '-an', '-c:v', 'mpeg1video', '-bf', '0', '-g', String(Math.round(fps)), '-b:v', `${values.bitrate}k`,
+    // -threads as pistream's --threads auto: the same encoder settings make the same bytes for both to send.
+    '-an', '-c:v', 'mpeg1video', '-bf', '0', '-g', String(Math.round(fps)), '-b:v', `${values.bitrate}k`, '-threads', String(autoThreads()),
     '-flags', '+low_delay', '-strict', 'unofficial', '-vsync', 'passthrough',
     '-f', 'mpegts', '-omit_video_pes_length', '0', 'pipe:1',
   ],

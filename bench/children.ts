@@ -112,12 +112,52 @@ export function freePort(): Promise<number> {
 
 const CLK_TCK = 100;
 
-/** CPU seconds (user + system) used so far by process `pid`, from /proc/PID/stat. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** User and system CPU seconds in a /proc `stat` file (a process's or one thread's). */
+function statTimes(file: string): { user: number; sys: number } {
+  const stat = readFileSync(file, 'utf8');
   // Fields after the command name, which may contain spaces: start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, sys: Number(fields[12]) / CLK_TCK };
+}
+
+/** CPU seconds (user + system) used so far by process `pid`, from /proc/PID/stat. */
+export function cpuSeconds(pid: number): number {
+  const { user, sys } = statTimes(`/proc/${pid}/stat`);
+  return user + sys;
+}
+
+/** Where a process's CPU went, in % of one core: user and system time, and its main thread's share of the total. */
+export interface CpuSplit {
+  readonly total: number;
+  readonly user: number;
+  readonly sys: number;
+  /** The main thread: JavaScript, the event loop, the syscalls it makes. */
+  readonly main: number;
+  /** Every other thread: V8's garbage-collection helpers and compilers, libuv's pool. */
+  readonly helpers: number;
+}
+
+/** CPU seconds used so far by `pid`: user, system, and its main thread's (user + system). */
+function cpuTimes(pid: number): { user: number; sys: number; main: number } {
+  const { user, sys } = statTimes(`/proc/${pid}/stat`);
+  const main = statTimes(`/proc/${pid}/task/${pid}/stat`);
+  return { user, sys, main: main.user + main.sys };
+}
+
+/** A CPU meter with the split: `stop()` gives what `pid` used since `cpuSplitMeter(pid)`, in % of one core. */
+export function cpuSplitMeter(pid: number): { stop(): CpuSplit } {
+  const t0 = process.hrtime.bigint();
+  const c0 = cpuTimes(pid);
+  return {
+    stop() {
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const c1 = cpuTimes(pid);
+      const pct = (a: number, b: number): number => ((a - b) / seconds) * 100;
+      const total = pct(c1.user + c1.sys, c0.user + c0.sys);
+      const main = pct(c1.main, c0.main);
+      return { total, user: pct(c1.user, c0.user), sys: pct(c1.sys, c0.sys), main, helpers: total - main };
+    },
+  };
 }
 
 /** Resident set size of `pid` in MiB, from /proc/PID/status. */

@@ -117,7 +117,8 @@ const FANOUT = quick ? [1, 100] : [1, 100, 500, 1000];
 const FANOUT_S = quick ? 5 : 30;
 // pistream runs with maxViewers = BENCH_MAX_VIEWERS: the largest fan-out must fit under it, or viewers are refused.
 if (Math.max(...FANOUT) >= BENCH_MAX_VIEWERS) throw new Error(`fan-out of ${Math.max(...FANOUT)} viewers needs a cap above BENCH_MAX_VIEWERS`);
-const ROUNDS = Number(flag('--rounds') ?? (quick ? 1 : 2));
+/** Fan-out rounds per viewer count: 3 by default, so each median is of at least three alternating rounds. */
+const ROUNDS = Number(flag('--rounds') ?? (quick ? 1 : 3));
 /**
  * 20 paused: 10 whose TCP reading stops (a dead peer or network) and 10 stalled pages (the socket is read, nothing is
  * decoded or acked: what a frozen tab does, as the browser's network stack keeps reading).
@@ -676,6 +677,13 @@ async function main(): Promise<void> {
         const one = runs[impl][0]![k]!;
         return (((many.cpuPct - one.cpuPct) / (many.connected - one.connected)) / 100) * 1e6 / SD.fps;
       };
+      // The same µs split into user and system time (system: the kernel's side of each socket write).
+      const splitUs = (impl: Impl, i: number, key: 'user' | 'sys'): number => {
+        const at = (k: number): number => median(runs[impl][k]!.map((r) => r.cpu[key]));
+        return (((at(i) - at(0)) / (med(impl, i, 'connected') - med(impl, 0, 'connected'))) / 100) * 1e6 / SD.fps;
+      };
+      // CPU of the server's threads other than the main one (V8's GC helpers above all), % of a core.
+      const helpers = (impl: Impl, i: number): number => median(runs[impl][i]!.map((r) => r.cpu.helpers));
       // Memory a viewer costs: RSS growth over the 1-viewer run, per extra viewer, in KiB.
       const kibPerViewer = (impl: Impl, i: number): number =>
         ((med(impl, i, 'rssMiB') - med(impl, 0, 'rssMiB')) * 1024) / (med(impl, i, 'connected') - med(impl, 0, 'connected'));
@@ -690,25 +698,29 @@ async function main(): Promise<void> {
             impl, viewers: n, cpuPct: med(impl, i, 'cpuPct'), cpuPctPerViewer: pv, usPerPicturePerViewer: i === 0 ? NaN : usPerPicture(impl, i),
             usPerPicturePerViewerByRound: i === 0 ? [] : rs.map((_, k) => round(usInRound(impl, i, k), 2)),
             kibPerViewer: i === 0 ? NaN : kibPerViewer(impl, i), rounds: rs.map((r) => round(r.cpuPct, 2)),
+            userUs: i === 0 ? NaN : splitUs(impl, i, 'user'), sysUs: i === 0 ? NaN : splitUs(impl, i, 'sys'),
+            helpersPct: helpers(impl, i), cpuSplitByRound: rs.map((r) => r.cpu),
           });
           rows.push([
             impl, cell(n, 0), cell(med(impl, i, 'connected'), 0), cell(med(impl, i, 'minKbps'), 0), cell(med(impl, i, 'medianKbps'), 0),
             cell(med(impl, i, 'cpuPct')), rs.map((r) => cell(r.cpuPct)).join('/'), cell(med(impl, i, 'rssMiB'), 0),
             cell(pv, 4), cell(i === 0 ? NaN : usPerPicture(impl, i), 1),
             i === 0 ? '' : rs.map((_, k) => cell(usInRound(impl, i, k), 1)).join('/'),
+            i === 0 ? '' : `${cell(splitUs(impl, i, 'user'), 1)} / ${cell(splitUs(impl, i, 'sys'), 1)}`, cell(helpers(impl, i), 1),
             i === 0 ? '' : cell(kibPerViewer(impl, i), 0), closed.join(','),
           ]);
         }
         if (i > 0) {
           const roundRatios = runs.pistream[i]!.map((_, k) => cell(usInRound('pistream', i, k) / usInRound('baseline', i, k), 2)).join('/');
-          rows.push(['', '', '', '', '', '', '', '', `ratio ${cell(perViewer('pistream', i) / perViewer('baseline', i), 2)}`, `ratio ${cell(usPerPicture('pistream', i) / usPerPicture('baseline', i), 2)}`, roundRatios, '', '']);
+          rows.push(['', '', '', '', '', '', '', '', `ratio ${cell(perViewer('pistream', i) / perViewer('baseline', i), 2)}`, `ratio ${cell(usPerPicture('pistream', i) / usPerPicture('baseline', i), 2)}`, roundRatios, '', '', '', '']);
         }
       }
       results.fanout = { seconds: FANOUT_S, rounds: ROUNDS, counts: FANOUT, runs, summary };
       printTable(
         `3. Fan-out, ws viewers on loopback, ${FANOUT_S} s each, ${ROUNDS} alternating round(s), medians (kbit/s per viewer; ` +
-          'server CPU % of one core; RSS MiB; per viewer = (CPU@n − CPU@1)/(n − 1); µs = server CPU per picture per viewer)',
-        ['impl', 'viewers', 'connected', 'min kb/s', 'median kb/s', 'CPU %', 'rounds', 'RSS', '%/viewer', 'µs/pic/viewer', 'µs per round', 'KiB/viewer', 'closed with'],
+          'server CPU % of one core; RSS MiB; per viewer = (CPU@n − CPU@1)/(n − 1); µs = server CPU per picture per viewer, ' +
+          'also split into user and system time; helpers % = CPU of threads other than the main one, GC helpers above all)',
+        ['impl', 'viewers', 'connected', 'min kb/s', 'median kb/s', 'CPU %', 'rounds', 'RSS', '%/viewer', 'µs/pic/viewer', 'µs per round', 'µs user / sys', 'helpers %', 'KiB/viewer', 'closed with'],
         rows,
       );
       console.log('   target: pistream CPU per viewer ≤ 1.0× the baseline\'s; memory ≤ 50 KiB per viewer');

@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
-  ROOT, compileScript, cpuMeter, freePort, rssMiB, spawnTracked, stderrTail, stopChild, waitForLine,
+  ROOT, compileScript, cpuSplitMeter, freePort, rssMiB, spawnTracked, stderrTail, stopChild, waitForLine,
 } from './children';
+import type { CpuSplit } from './children';
 import { median } from './stats';
 
 export type Impl = 'pistream' | 'baseline';
@@ -160,6 +161,8 @@ export interface ClientsResult {
   throttledKbps: number;
   /** Server CPU, % of one core, over the counting window. */
   cpuPct: number;
+  /** The same, split: user / system time, main thread / other threads (GC helpers, libuv's pool). */
+  cpu: CpuSplit;
   rssMiB: number;
   /** Raw PTS delays (ms) of normal / throttled viewers (see clients.ts); not kept in the JSON. */
   delays: number[];
@@ -176,14 +179,15 @@ export async function runClients(child: RunningChild, options: ClientsOptions): 
     '--ack', options.ack ? '1' : '0',
   ], true);
   clients.stdout?.resume();
-  let meter: { stop(): number } | undefined;
+  let meter: { stop(): CpuSplit } | undefined;
   const result = await new Promise<ClientsResult>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`clients timed out: ${stderrTail(clients)}`)), (seconds + settle + 90) * 1000);
     clients.on('message', (msg: { type: string; [k: string]: unknown }) => {
-      if (msg.type === 'measuring') meter = cpuMeter(child.pid);
+      if (msg.type === 'measuring') meter = cpuSplitMeter(child.pid);
       if (msg.type === 'result') {
         clearTimeout(timer);
-        const cpuPct = meter?.stop() ?? NaN;
+        const none = { total: NaN, user: NaN, sys: NaN, main: NaN, helpers: NaN };
+        const cpu = meter?.stop() ?? none;
         const kbps = (rs: number[]): number[] => rs.map((r) => (r * 8) / 1000);
         const rates = kbps(msg.rates as number[]);
         resolve({
@@ -198,7 +202,8 @@ export async function runClients(child: RunningChild, options: ClientsOptions): 
           minKbps: rates.length ? Math.min(...rates) : NaN,
           medianKbps: median(rates),
           throttledKbps: median(kbps(msg.throttledRates as number[])),
-          cpuPct,
+          cpuPct: cpu.total,
+          cpu,
           rssMiB: rssMiB(child.pid),
           delays: msg.delays as number[],
           throttledDelays: msg.throttledDelays as number[],

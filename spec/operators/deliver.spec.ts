@@ -1,5 +1,5 @@
 import { take } from 'rxjs';
-import { deliver } from '../../src/operators/deliver';
+import { deliver, Delivery } from '../../src/operators/deliver';
 import type { Gop } from '../../src/operators/gop-cache';
 import type { Picture } from '../../src/picture';
 import { pictures } from '../helpers/pictures';
@@ -123,5 +123,22 @@ describe('deliver (one subscriber per viewer)', () => {
       expectObservable(cold('-c-|', g).pipe(op, take(1))).toBe('-(A|)', v);
     });
     expect(offered).toEqual([0]);
+  });
+});
+
+describe('Delivery (the observer deliver() is built on, which a Viewer subscribes directly)', () => {
+  it('sends to its sink what the operator would emit, and stops a replay once the sink is closed', () => {
+    const sent: string[] = [];
+    const sink = { closed: false, next: (p: Picture) => sent.push(p.keyframe ? 'K' : 'p'), error: () => sent.push('error'), complete: () => sent.push('complete') };
+    const delivery = new Delivery<Picture>(sink, { slowReason: () => undefined });
+    delivery.next(g['c']!);
+    delivery.next(g['D']!);
+    expect(sent).toEqual(['K', 'p', 'p', 'K']);
+    // A second viewer whose sink closes on its first picture: the rest of the joining GOP is not sent.
+    const closing = { ...sink, next: () => ((closing.closed = true), sent.push('first')) };
+    new Delivery<Picture>(closing, { slowReason: () => undefined }).next(g['c']!);
+    expect(sent.slice(4)).toEqual(['first']);
+    delivery.complete();
+    expect(sent.at(-1)).toBe('complete');
   });
 });

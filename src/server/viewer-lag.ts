@@ -6,7 +6,7 @@ export const LAG_WINDOW = 256;
 /**
  * How far one viewer is behind, from its acknowledgements. The page acks the number of pictures it
  * has decoded since it connected; every message we send on `/stream` is one picture, so ack `n` acknowledges the
- * `n`th picture sent. A fixed ring of typed arrays remembers when each recent picture was sent (and when it was
+ * `n`th picture sent. A fixed ring (one typed array) remembers when each recent picture was sent (and when it was
  * captured), so the per-picture path allocates nothing.
  *
  * Lag in time is the age of the oldest picture sent but not yet acknowledged: it grows while a page sits on
@@ -21,8 +21,8 @@ export const LAG_WINDOW = 256;
  * if (lag.ms() > 500) dropPictures();
  */
 export class ViewerLag {
-  private readonly sentAt: Float64Array;
-  private readonly capturedAt: Float64Array;
+  /** Per slot, when the picture was sent and when it was captured, side by side (one array: one object to touch). */
+  private readonly times: Float64Array;
   private sentCount = 0;
   private ackedCount = -1;
 
@@ -32,8 +32,7 @@ export class ViewerLag {
     private readonly capacity: number = LAG_WINDOW,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a whole number ≥ 1, got ${capacity}`);
-    this.sentAt = new Float64Array(capacity);
-    this.capturedAt = new Float64Array(capacity);
+    this.times = new Float64Array(2 * capacity);
   }
 
   /** Pictures sent so far. */
@@ -53,9 +52,9 @@ export class ViewerLag {
 
   /** Records one picture as sent now. */
   record(capturedAt: number): void {
-    const slot = this.sentCount % this.capacity;
-    this.sentAt[slot] = this.scheduler.now();
-    this.capturedAt[slot] = capturedAt;
+    const slot = 2 * (this.sentCount % this.capacity);
+    this.times[slot] = this.scheduler.now();
+    this.times[slot + 1] = capturedAt;
     this.sentCount++;
   }
 
@@ -71,14 +70,14 @@ export class ViewerLag {
     if (!(count > this.ackedCount)) return undefined;
     this.ackedCount = count;
     if (count === 0 || this.sentCount - count >= this.capacity) return undefined;
-    return this.scheduler.now() - this.sentAt[(count - 1) % this.capacity]!;
+    return this.scheduler.now() - this.times[2 * ((count - 1) % this.capacity)]!;
   }
 
   /** Capture time of the newest acknowledged picture (what the viewer shows), or NaN when unknown. */
   ackedCapturedAt(): number {
     const count = this.ackedCount;
     if (count <= 0 || this.sentCount - count >= this.capacity) return NaN;
-    return this.capturedAt[(count - 1) % this.capacity]!;
+    return this.times[2 * ((count - 1) % this.capacity) + 1]!;
   }
 
   /**
@@ -89,6 +88,6 @@ export class ViewerLag {
     const acked = this.ackedCount;
     if (acked < 0 || acked >= this.sentCount) return 0;
     const oldest = Math.max(acked, this.sentCount - this.capacity);
-    return this.scheduler.now() - this.sentAt[oldest % this.capacity]!;
+    return this.scheduler.now() - this.times[2 * (oldest % this.capacity)]!;
   }
 }

@@ -2,12 +2,12 @@ import { asyncScheduler, type Observable, type SchedulerLike, type Subscription 
 import type WebSocket from 'ws';
 import { DEFAULTS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
-import { deliver } from '../operators/deliver';
+import { Delivery, type DeliveryOutput } from '../operators/deliver';
 import type { Gop } from '../operators/gop-cache';
 import type { MuxedPicture } from '../picture';
 import { parseControlMessage } from './control-message';
 import { ViewerLag } from './viewer-lag';
-import { sendBinary } from './ws-frame';
+import { binarySender } from './ws-frame';
 
 /**
  * Why a picture was not sent to a viewer: `lag`: its acks say it is more than `maxLagMs` behind; `backlog`: its
@@ -81,6 +81,10 @@ export class Viewer {
   /** Runs while the viewer is slow: closes it if it still is after `stuckMs`. */
   private stuckTimer: Subscription | undefined;
   private cutOff: Subscription | undefined;
+  /** Sends one binary message on this socket (frames made once for all viewers; see ws-frame.ts). */
+  private readonly send: (payload: Buffer) => void;
+  /** Whether the format's preamble has gone out (before the first picture). */
+  private greeted = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -91,52 +95,59 @@ export class Viewer {
     // A socket error (reset, bad frame) is followed by 'close'; the listener keeps it from being thrown.
     socket.on('error', () => undefined);
 
-    const { gops$, format } = options;
+    const { gops$ } = options;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.connectedAt = this.scheduler.now();
     this.lag = new ViewerLag(this.scheduler);
     this.maxLagMs = options.maxLagMs ?? DEFAULTS.maxLagMs;
     this.stuckMs = options.stuckMs ?? DEFAULTS.stuckMs;
-    let greeted = false;
-    // The whole per-picture path of a viewer: one subscriber deciding (deliver), then one write.
-    this.subscription = gops$
-      .pipe(
-        deliver({
-          // Lag first: kernel buffers hide a slow peer from the backlog for seconds.
-          slowReason: () => this.slowReason(),
-          onDrop: (_, reason) => {
-            this.stats.dropped[reason]++;
-            // Dropping because slow starts the stuck clock; a resync drop means it has caught up.
-            if (reason === 'resync') this.stopStuckTimer();
-            else this.startStuckTimer();
-          },
-          onResync: () => this.stats.resyncs++,
-        }),
-      )
-      .subscribe({
-        next: (picture) => {
-          // Sending means the viewer keeps up: it is no longer on its way to being closed as stuck.
-          this.stopStuckTimer();
-          this.lag.record(picture.capturedAt);
-          if (!greeted) {
-            // The first picture is a keyframe (deliver starts at one), so a preamble built from its headers is complete.
-            greeted = true;
-            const preamble = format.preamble?.(picture);
-            if (preamble) {
-              this.stats.bytes += preamble.length;
-              sendBinary(socket, preamble);
-            }
-          }
-          this.stats.sent++;
-          this.stats.bytes += picture.wire.length;
-          sendBinary(socket, picture.wire);
+    this.send = binarySender(socket);
+    // The whole per-picture path of a viewer: one subscriber deciding (a Delivery, what the deliver() operator is
+    // built on, subscribed directly: one subscriber hop fewer per picture), then one write.
+    const viewer = this;
+    const sink: DeliveryOutput<MuxedPicture> = {
+      next: (picture) => this.sendPicture(picture),
+      // The hub restarts its own failures; an error here is final for this viewer only.
+      error: () => this.close(1011, 'stream failed'),
+      complete: () => this.close(1001, 'stream ended'),
+      get closed() {
+        return viewer.closed;
+      },
+    };
+    this.subscription = gops$.subscribe(
+      new Delivery(sink, {
+        // Lag first: kernel buffers hide a slow peer from the backlog for seconds.
+        slowReason: () => this.slowReason(),
+        onDrop: (_, reason) => {
+          this.stats.dropped[reason]++;
+          // Dropping because slow starts the stuck clock; a resync drop means it has caught up.
+          if (reason === 'resync') this.stopStuckTimer();
+          else this.startStuckTimer();
         },
-        // The hub restarts its own failures; an error here is final for this viewer only.
-        error: () => this.close(1011, 'stream failed'),
-        complete: () => this.close(1001, 'stream ended'),
-      });
+        onResync: () => this.stats.resyncs++,
+      }),
+    );
     // The subscription can end while subscribing (a closed hub): then nothing must outlive the constructor.
     if (this.closed) this.subscription.unsubscribe();
+  }
+
+  /** Sends one picture the viewer's path let through (its format's preamble first). */
+  private sendPicture(picture: MuxedPicture): void {
+    // Sending means the viewer keeps up: it is no longer on its way to being closed as stuck.
+    if (this.stuckTimer !== undefined) this.stopStuckTimer();
+    this.lag.record(picture.capturedAt);
+    if (!this.greeted) {
+      // The first picture is a keyframe (deliver starts at one), so a preamble built from its headers is complete.
+      this.greeted = true;
+      const preamble = this.options.format.preamble?.(picture);
+      if (preamble) {
+        this.stats.bytes += preamble.length;
+        this.send(preamble);
+      }
+    }
+    this.stats.sent++;
+    this.stats.bytes += picture.wire.length;
+    this.send(picture.wire);
   }
 
   /** Closes the socket (once) with a code and reason, and stops sending. */

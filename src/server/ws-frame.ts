@@ -52,38 +52,73 @@ export function binaryFrame(payload: Buffer): Buffer {
   return frame;
 }
 
-/** Whether a frame can be written to `ws`'s socket directly with exactly the effect of `ws.send`. */
-export function canWriteFrames(ws: WebSocket): boolean {
-  const internals = ws as unknown as WsInternals;
-  const sender = internals._sender;
-  return (
-    ws.readyState === ws.OPEN &&
-    internals._isServer === true &&
-    internals._socket != null &&
-    internals._extensions !== undefined &&
-    !('permessage-deflate' in internals._extensions) &&
-    sender != null &&
-    sender._state === SENDER_IDLE &&
-    sender._queue?.length === 0 &&
-    sender._firstFragment === true
-  );
-}
+type SenderInternals = NonNullable<WsInternals['_sender']>;
+
+const BINARY = { binary: true } as const;
 
 /**
- * Sends `payload` as one binary message: the frame made once for all sockets when it can be written directly,
- * else `ws.send`.
- * @example
- * for (const socket of viewers) sendBinary(socket, picture.wire);
+ * The socket and sender to write frames through, when `ws`'s internals have the shape a direct write needs: a
+ * server-side socket without compression. These never change in a connection's life, so a sender checks them once.
  */
-export function sendBinary(ws: WebSocket, payload: Buffer): void {
-  if (!canWriteFrames(ws)) {
-    ws.send(payload, { binary: true });
-    return;
-  }
+function directTarget(ws: WebSocket): { socket: Duplex; sender: SenderInternals } | undefined {
+  const internals = ws as unknown as WsInternals;
+  const sender = internals._sender;
+  if (internals._isServer !== true || internals._socket == null || sender == null) return undefined;
+  if (internals._extensions === undefined || 'permessage-deflate' in internals._extensions) return undefined;
+  return { socket: internals._socket, sender };
+}
+
+/** Whether a frame written now goes straight out behind everything ws has sent: open, and nothing of ws's pending. */
+function idle(ws: WebSocket, sender: SenderInternals): boolean {
+  return ws.readyState === ws.OPEN && sender._state === SENDER_IDLE && sender._queue?.length === 0 && sender._firstFragment === true;
+}
+
+/** Whether a frame can be written to `ws`'s socket directly with exactly the effect of `ws.send`. */
+export function canWriteFrames(ws: WebSocket): boolean {
+  const target = directTarget(ws);
+  return target !== undefined && idle(ws, target.sender);
+}
+
+/** The last payload framed and its frame: every viewer sends the same picture in a row, so this is the usual find. */
+let lastPayload: Buffer | undefined;
+let lastFrame: Buffer | undefined;
+
+/** The frame holding `payload`, made by the first socket that sends it. */
+function frameOf(payload: Buffer): Buffer {
+  if (payload === lastPayload) return lastFrame!;
   let frame = framed.get(payload);
   if (frame === undefined) {
     frame = binaryFrame(payload);
     framed.set(payload, frame);
   }
-  (ws as unknown as { _socket: Duplex })._socket.write(frame);
+  lastPayload = payload;
+  lastFrame = frame;
+  return frame;
+}
+
+/**
+ * A function that sends binary messages on `ws`: each payload's frame made once for all sockets and written
+ * directly when that has exactly the effect of `ws.send`, else `ws.send`. What a connection's fixed internals
+ * allow is decided here, once; each send checks only that nothing of ws's own is pending.
+ * @example
+ * const send = binarySender(socket);
+ * hub.stream('mpegts').subscribe((picture) => send(picture.wire));
+ */
+export function binarySender(ws: WebSocket): (payload: Buffer) => void {
+  const target = directTarget(ws);
+  if (target === undefined) return (payload) => ws.send(payload, BINARY);
+  const { socket, sender } = target;
+  return (payload) => {
+    if (idle(ws, sender)) socket.write(frameOf(payload));
+    else ws.send(payload, BINARY);
+  };
+}
+
+/**
+ * Sends `payload` as one binary message, once: {@link binarySender} for a single send.
+ * @example
+ * for (const socket of viewers) sendBinary(socket, picture.wire);
+ */
+export function sendBinary(ws: WebSocket, payload: Buffer): void {
+  binarySender(ws)(payload);
 }
