@@ -169,12 +169,6 @@ export function rssMiB(pid: number): number {
 
 /** A CPU meter: `stop()` gives the % of one core `pid` used since `cpuMeter(pid)`. */
 export function cpuMeter(pid: number): { stop(): number } {
-  const t0 = process.hrtime.bigint();
-  const c0 = cpuSeconds(pid);
-  return {
-    stop() {
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      return ((cpuSeconds(pid) - c0) / seconds) * 100;
-    },
-  };
+  const meter = cpuSplitMeter(pid);
+  return { stop: () => meter.stop().total };
 }
