@@ -77,7 +77,9 @@ function insecureUrl(server: RunningServer, query = ''): string {
 /** The page plays through MSE: barcode advancing, pictures painted, fresh latencies, the HUD naming the path. */
 async function expectPlayingThroughMse(page: Page): Promise<PageState> {
   await waitForFramesToAdvance(page, 24);
-  await page.waitForFunction(() => window.pistream!.frames >= 48 && window.pistream!.painted >= 48, undefined, {
+  // `appended` counts a batch when its updateend fires, which may come after the video has presented its pictures:
+  // wait for all three, or the last batch can still be missing when the count is read (seen once in CI: 47).
+  await page.waitForFunction(() => window.pistream!.frames >= 48 && window.pistream!.painted >= 48 && window.pistream!.mse!.appended >= 48, undefined, {
     timeout: TIMEOUT,
   });
   const state = await pageState<PageState>(page);
