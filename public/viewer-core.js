@@ -167,12 +167,16 @@
   }
 
   /**
-   * Records a barcode read from a picture decoded at `decodedAt` (ms since the epoch; default now). Returns its
-   * frame number, or null when the picture had none.
+   * Records a barcode read from a picture decoded at `decodedAt` (ms since the epoch; default now); one that
+   * `decodedAt` would make younger than zero is taken as shown now. Returns its frame number, or null when the
+   * picture had none.
    */
   function barcodeRead(barcode, decodedAt) {
     if (!barcode) return null;
     var latencyMs = barcodeAge(barcode.time, decodedAt === undefined ? Date.now() : decodedAt);
+    // Read before it was captured: the picture read is newer than the one `decodedAt` stands for (a video element
+    // can show the next picture between the frame callback and the read). It was on screen by now, at the latest.
+    if (latencyMs < 0 && decodedAt !== undefined) latencyMs = barcodeAge(barcode.time, Date.now());
     state.lastBarcode = { frame: barcode.frame, time: barcode.time, latencyMs: latencyMs };
     state.latencies.push(latencyMs);
     if (state.latencies.length > MAX_LATENCIES) state.latencies.shift();
