@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM_PATH, hasBrowser, launchBrowser } from '../../bench/browser';
+import { describeNeeding } from './describe-needing';
 
 /**
  * `describe` for suites that need Chromium: runs them when it is installed and skips them otherwise, unless
@@ -11,20 +12,17 @@ import { CHROMIUM_PATH, hasBrowser, launchBrowser } from '../../bench/browser';
  * });
  */
 export function describeBrowser(name: string, fn: () => void): void {
-  if (hasBrowser()) {
-    describe(name, fn);
-  } else if (process.env.PISTREAM_REQUIRE_BROWSER === '1') {
-    describe(name, () => {
-      it('needs Chromium', () => {
-        throw new Error(
-          `PISTREAM_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM_PATH}: ` +
-            'install it (apt install chromium) or point PISTREAM_CHROMIUM at one',
-        );
-      });
-    });
-  } else {
-    describe.skip(`${name} (skipped: no Chromium at ${CHROMIUM_PATH})`, fn);
-  }
+  describeNeeding(
+    {
+      available: hasBrowser,
+      requireEnv: 'PISTREAM_REQUIRE_BROWSER',
+      needs: 'needs Chromium',
+      missing: () => `there is no Chromium at ${CHROMIUM_PATH}: install it (apt install chromium) or point PISTREAM_CHROMIUM at one`,
+      skipNote: `no Chromium at ${CHROMIUM_PATH}`,
+    },
+    name,
+    fn,
+  );
 }
 
 /**

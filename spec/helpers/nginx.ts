@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { freePort } from '../../bench/children';
 import { hasNginx, NGINX_PATH, NGINX_RTMP_MODULE, waitForPort, writeNginxRtmpConfig } from '../../bench/nginx-rtmp';
+import { describeNeeding } from './describe-needing';
 
 export { freePort, hasNginx, NGINX_PATH, waitForPort };
 
@@ -10,20 +11,19 @@ export { freePort, hasNginx, NGINX_PATH, waitForPort };
  * `PISTREAM_REQUIRE_NGINX=1` (CI), where a missing one fails with what to install.
  */
 export function describeNginx(name: string, fn: () => void): void {
-  if (hasNginx()) {
-    describe(name, fn);
-  } else if (process.env.PISTREAM_REQUIRE_NGINX === '1') {
-    describe(name, () => {
-      it('needs nginx with the RTMP module', () => {
-        throw new Error(
-          `PISTREAM_REQUIRE_NGINX=1 but ${existsSync(NGINX_PATH) ? `there is no ${NGINX_RTMP_MODULE}` : `there is no nginx at ${NGINX_PATH}`}: ` +
-            'install them (apt install nginx libnginx-mod-rtmp) or point PISTREAM_NGINX at one',
-        );
-      });
-    });
-  } else {
-    describe.skip(`${name} (skipped: no nginx with the RTMP module: apt install nginx libnginx-mod-rtmp)`, fn);
-  }
+  describeNeeding(
+    {
+      available: hasNginx,
+      requireEnv: 'PISTREAM_REQUIRE_NGINX',
+      needs: 'needs nginx with the RTMP module',
+      missing: () =>
+        `${existsSync(NGINX_PATH) ? `there is no ${NGINX_RTMP_MODULE}` : `there is no nginx at ${NGINX_PATH}`}: ` +
+        'install them (apt install nginx libnginx-mod-rtmp) or point PISTREAM_NGINX at one',
+      skipNote: 'no nginx with the RTMP module: apt install nginx libnginx-mod-rtmp',
+    },
+    name,
+    fn,
+  );
 }
 
 /** An nginx-rtmp of the test's own: `live` (publish here) and `edge`, which pulls `live/<stream>` (origin → edge). */
