@@ -98,6 +98,25 @@ export function killAllNow(): void {
   for (const child of live) child.kill('SIGKILL');
 }
 
+/**
+ * Runs a bench script's `main`: an error is printed and sets exit status 1, and every child ends however the script
+ * does (finished, failed, Ctrl-C: 130).
+ * @example runMain(main);
+ */
+export function runMain(main: () => Promise<void>): void {
+  process.once('SIGINT', () => void killAll().finally(() => process.exit(130)));
+  process.once('exit', killAllNow);
+  main()
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      await killAll();
+      setTimeout(() => process.exit(), 300).unref();
+    });
+}
+
 /** A port free right now on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {

@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, killAll, killAllNow } from './children';
+import { ROOT, runMain } from './children';
 import { BENCH_MAX_VIEWERS, runClients, sleep, startServer, type Impl } from './servers';
 import { cell, printTable, round } from './stats';
 
@@ -127,16 +127,4 @@ async function main(): Promise<void> {
   console.log(`\nprofiles and summary: ${DIR}`);
 }
 
-process.once('SIGINT', () => {
-  void killAll().finally(() => process.exit(130));
-});
-process.once('exit', killAllNow);
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await killAll();
-    setTimeout(() => process.exit(), 300).unref();
-  });
+runMain(main);

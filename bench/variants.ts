@@ -3,7 +3,7 @@
 // (bench/server.ts --variant inline|loop), and the baseline relay; rounds alternate the order, medians reported.
 // Run: npm run build && npm run bench:variants [-- --viewers 500 --seconds 20 --rounds 2]
 import { parseArgs } from 'node:util';
-import { killAll, killAllNow } from './children';
+import { runMain } from './children';
 import { BENCH_MAX_VIEWERS, runClients, sleep, startBaseline, startPistream, type RunningChild } from './servers';
 import { cell, median, printTable } from './stats';
 
@@ -54,14 +54,4 @@ async function main(): Promise<void> {
   await Promise.all(servers.map((s) => s.stop()));
 }
 
-process.once('SIGINT', () => void killAll().finally(() => process.exit(130)));
-process.once('exit', killAllNow);
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await killAll();
-    setTimeout(() => process.exit(), 300).unref();
-  });
+runMain(main);

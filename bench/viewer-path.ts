@@ -72,7 +72,7 @@ interface Variant {
 
 const variants: Variant[] = [
   {
-    name: 'Viewer (now: hub.gops → Delivery → one write)',
+    name: 'Viewer (now: hub.gops → the Viewer itself → one write)',
     attach(hub, n) {
       const sockets = Array.from({ length: n }, () => new StubSocket());
       const viewers = sockets.map(

@@ -52,7 +52,7 @@ export { protocol, type UnitHeader } from './protocol';
 export { fromKeyframe } from './operators/from-keyframe';
 export { dropWhileSlow, type DropReason, type DropWhileSlowOptions } from './operators/drop-while-slow';
 export { gopCache, replayGop, type Gop } from './operators/gop-cache';
-export { deliver, Delivery, type DeliverOptions, type DeliveryOutput } from './operators/deliver';
+export { deliver, Delivery, DeliverySubscriber, type DeliverOptions, type DeliveryOutput } from './operators/deliver';
 
 export { createHub, type Hub, type HubOptions, type HubStats, type HubRestart } from './hub';
 export { withMpeg1Transcode, type TranscodingHub, type Mpeg1TranscodeOptions } from './transcoded-hub';

@@ -1,5 +1,5 @@
-import { take } from 'rxjs';
-import { deliver, Delivery } from '../../src/operators/deliver';
+import { Observable, Subject, config, take } from 'rxjs';
+import { deliver, Delivery, DeliverySubscriber } from '../../src/operators/deliver';
 import type { Gop } from '../../src/operators/gop-cache';
 import type { Picture } from '../../src/picture';
 import { pictures } from '../helpers/pictures';
@@ -126,7 +126,7 @@ describe('deliver (one subscriber per viewer)', () => {
   });
 });
 
-describe('Delivery (the observer deliver() is built on, which a Viewer subscribes directly)', () => {
+describe('Delivery (the subscriber deliver() is built on, used directly)', () => {
   it('sends to its sink what the operator would emit, and stops a replay once the sink is closed', () => {
     const sent: string[] = [];
     const sink = { closed: false, next: (p: Picture) => sent.push(p.keyframe ? 'K' : 'p'), error: () => sent.push('error'), complete: () => sent.push('complete') };
@@ -136,9 +136,99 @@ describe('Delivery (the observer deliver() is built on, which a Viewer subscribe
     expect(sent).toEqual(['K', 'p', 'p', 'K']);
     // A second viewer whose sink closes on its first picture: the rest of the joining GOP is not sent.
     const closing = { ...sink, next: () => ((closing.closed = true), sent.push('first')) };
-    new Delivery<Picture>(closing, { slowReason: () => undefined }).next(g['c']!);
+    const stopped = new Delivery<Picture>(closing, { slowReason: () => undefined });
+    stopped.next(g['c']!);
     expect(sent.slice(4)).toEqual(['first']);
+    expect(stopped.closed).toBe(true);
     delivery.complete();
     expect(sent.at(-1)).toBe('complete');
+    // Ended: unsubscribed, and deaf to anything after.
+    expect(delivery.closed).toBe(true);
+    delivery.next(g['e']!);
+    delivery.error(new Error('late'));
+    expect(sent.at(-1)).toBe('complete');
+  });
+});
+
+/** A DeliverySubscriber that records what it sends; `throwOn` makes its send throw at that picture's seq. */
+class Recorder extends DeliverySubscriber<Picture> {
+  readonly sent: number[] = [];
+  readonly ends: string[] = [];
+  constructor(private readonly throwOn = -1, private readonly failThrows = false) {
+    super();
+  }
+  protected slowReason(): undefined {
+    return undefined;
+  }
+  protected send(picture: Picture): void {
+    if (picture.seq === this.throwOn) throw new Error(`send ${picture.seq} failed`);
+    this.sent.push(picture.seq);
+  }
+  protected failed(err: unknown): void {
+    this.ends.push(`failed: ${(err as Error).message}`);
+    if (this.failThrows) throw new Error('failed() threw');
+  }
+  protected ended(): void {
+    this.ends.push('ended');
+  }
+}
+
+describe('DeliverySubscriber (one object per viewer, subscribed as it is)', () => {
+  it('is subscribed without a wrapper: the Subject calls it directly and subscribe() returns it', () => {
+    const gops = new Subject<Gop<Picture>>();
+    const recorder = new Recorder();
+    let subscribedWith: unknown;
+    const source = new Observable<Gop<Picture>>((subscriber) => {
+      subscribedWith = subscriber;
+      return gops.subscribe(subscriber);
+    });
+    // Were it wrapped in a SafeSubscriber, each picture would pass two more objects for every viewer.
+    expect(source.subscribe(recorder)).toBe(recorder);
+    expect(subscribedWith).toBe(recorder);
+    gops.next(g['c']!);
+    gops.next(g['D']!);
+    expect(recorder.sent).toEqual([A!.seq, b!.seq, c!.seq, D!.seq]);
+    // Unsubscribing it releases the source.
+    recorder.unsubscribe();
+    expect(gops.observed).toBe(false);
+  });
+
+  it('a throwing hook ends that viewer only: the others on the same Subject go on', () => {
+    const gops = new Subject<Gop<Picture>>();
+    const failing = new Recorder(b!.seq);
+    const others = [new Recorder(), new Recorder()];
+    gops.subscribe(others[0]!);
+    gops.subscribe(failing);
+    gops.subscribe(others[1]!);
+    for (const gop of [g['A']!, g['b']!, g['c']!]) gops.next(gop);
+    expect(failing.sent).toEqual([A!.seq]);
+    expect(failing.ends).toEqual([`failed: send ${b!.seq} failed`]);
+    expect(failing.closed).toBe(true);
+    for (const other of others) expect(other.sent).toEqual([A!.seq, b!.seq, c!.seq]);
+    gops.complete();
+    for (const other of others) expect(other.ends).toEqual(['ended']);
+    expect(failing.ends).toHaveLength(1);
+  });
+
+  it('an error thrown by failed() itself is reported as unhandled, never into the Subject', () => {
+    jest.useFakeTimers();
+    const reported: unknown[] = [];
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = (err) => reported.push(err);
+    try {
+      const gops = new Subject<Gop<Picture>>();
+      const failing = new Recorder(A!.seq, true);
+      const other = new Recorder();
+      gops.subscribe(failing);
+      gops.subscribe(other);
+      gops.next(g['A']!);
+      expect(other.sent).toEqual([A!.seq]);
+      expect(failing.closed).toBe(true);
+      jest.runAllTimers();
+      expect(reported).toEqual([new Error('failed() threw')]);
+    } finally {
+      config.onUnhandledError = previous;
+      jest.useRealTimers();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs';
 import type { RunHelpers } from 'rxjs/testing';
 import { dropWhileSlow } from '../../src/operators/drop-while-slow';
+import { gateStep, resyncingAfter } from '../../src/operators/slow-gate';
 import type { Picture } from '../../src/picture';
 import { pictures } from '../helpers/pictures';
 import { testScheduler } from '../helpers/test-scheduler';
@@ -227,5 +228,21 @@ describe('dropWhileSlow', () => {
       expectObservable(pics.pipe(t.op), second).toBe(secondGets, v);
       expectSubscriptions(pics.subscriptions).toBe([first, '--------^------!']);
     });
+  });
+});
+
+describe('gateStep (the slow-viewer rule both dropWhileSlow and deliver use)', () => {
+  it.each([
+    // resyncing, slow, keyframe → step, resyncing after
+    [false, false, false, 'send', false],
+    [false, false, true, 'send', false],
+    [false, true, false, 'slow', true],
+    [false, true, true, 'slow', true],
+    [true, true, true, 'slow', true],
+    [true, false, false, 'resync', true],
+    [true, false, true, 'resume', false],
+  ] as const)('resyncing %s, slow %s, keyframe %s: %s', (resyncing, slow, keyframe, step, after) => {
+    expect(gateStep(resyncing, slow, keyframe)).toBe(step);
+    expect(resyncingAfter(gateStep(resyncing, slow, keyframe))).toBe(after);
   });
 });

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { concat, interval, map, NEVER, take, type Observable } from 'rxjs';
+import { concat, interval, map, NEVER, Observable, Subject, take } from 'rxjs';
 import type WebSocket from 'ws';
 import type { MuxedPicture } from '../../src/picture';
 import { DEFAULTS } from '../../src/defaults';
-import { gopCache } from '../../src/operators/gop-cache';
+import { gopCache, type Gop } from '../../src/operators/gop-cache';
 import { Viewer, type ViewerOptions } from '../../src/server/viewer';
 import { pic, testFormat, withWire } from '../helpers/pictures';
 import { testScheduler } from '../helpers/test-scheduler';
@@ -200,5 +200,24 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
     u.at(110, u.ackAll);
     u.run();
     expect(u.viewer().stats.sent).toBe(50);
+  });
+
+  it('is itself the subscriber of the hub\'s GOP updates (no wrapper per picture), and closing it releases them', () => {
+    const gops = new Subject<Gop<MuxedPicture>>();
+    let subscribedWith: unknown;
+    const gops$ = new Observable<Gop<MuxedPicture>>((subscriber) => {
+      subscribedWith = subscriber;
+      return gops.subscribe(subscriber);
+    });
+    const socket = new FakeSocket(() => 0, new Map());
+    const viewer = new Viewer(socket as unknown as WebSocket, { format: testFormat, gops$, highWaterMark: 1024 });
+    expect(subscribedWith).toBe(viewer);
+    expect(gops.observed).toBe(true);
+    viewer.close(1001, 'going away');
+    expect(gops.observed).toBe(false);
+    expect(socket.closes).toEqual([{ at: 0, code: 1001, reason: 'going away' }]);
+    // The socket's own close after ours changes nothing more.
+    socket.emit('close', 1001, Buffer.alloc(0));
+    expect(viewer.ending).toBe('1001 going away');
   });
 });

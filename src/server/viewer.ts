@@ -2,7 +2,7 @@ import { asyncScheduler, type Observable, type SchedulerLike, type Subscription 
 import type WebSocket from 'ws';
 import { DEFAULTS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
-import { Delivery, type DeliveryOutput } from '../operators/deliver';
+import { DeliverySubscriber } from '../operators/deliver';
 import type { Gop } from '../operators/gop-cache';
 import type { MuxedPicture } from '../picture';
 import { parseControlMessage } from './control-message';
@@ -53,17 +53,13 @@ export interface ViewerStats {
  * One connected viewer: subscribes its socket to the hub's pictures (from a keyframe, dropping whole pictures
  * while the socket is backed up) and reads its small control messages. Everything per picture here is a
  * decision and one `send` of bytes made once for all viewers.
+ *
+ * The viewer is itself the subscriber of `gops$` (a {@link DeliverySubscriber}): the hub's Subject calls its `next`
+ * directly, and every field a picture touches (the path's state, the counters, the lag ring) is on this object or
+ * its ring, so a picture costs a viewer as few cache misses as it can. Unsubscribing it stops its pictures; closing
+ * it does that and closes the socket.
  */
-export class Viewer {
-  readonly stats: ViewerStats = {
-    sent: 0,
-    bytes: 0,
-    dropped: { lag: 0, backlog: 0, resync: 0 },
-    resyncs: 0,
-    acked: -1,
-    lagPictures: 0,
-    lagMs: 0,
-  };
+export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> {
   readonly connectedAt: number;
   /** The code and reason this server closed the socket with (undefined: not closed by us). */
   closeCode: number | undefined;
@@ -72,91 +68,127 @@ export class Viewer {
   private cutBecause: string | undefined;
   /** The close event's code: the peer's, or 1006 when the connection just went. */
   private peerCode: number | undefined;
-  private subscription: Subscription | undefined;
-  private closed = false;
   private readonly scheduler: SchedulerLike;
   private readonly lag: ViewerLag;
   private readonly maxLagMs: number;
   private readonly stuckMs: number;
+  private readonly highWaterMark: number;
   /** Runs while the viewer is slow: closes it if it still is after `stuckMs`. */
   private stuckTimer: Subscription | undefined;
   private cutOff: Subscription | undefined;
   /** Sends one binary message on this socket (frames made once for all viewers; see ws-frame.ts). */
-  private readonly send: (payload: Buffer) => void;
+  private readonly sendBytes: (payload: Buffer) => void;
   /** Whether the format's preamble has gone out (before the first picture). */
   private greeted = false;
+  // The counters `stats` reports, as fields of this object (one object per picture to touch, not two).
+  private sent = 0;
+  private bytes = 0;
+  private lagMs = 0;
+  private lagPictures = 0;
+  private acked = -1;
+  private resyncs = 0;
+  private droppedLag = 0;
+  private droppedBacklog = 0;
+  private droppedResync = 0;
 
   constructor(
     readonly socket: WebSocket,
     private readonly options: ViewerOptions,
   ) {
+    super();
     socket.on('message', this.onMessage);
     socket.once('close', this.onSocketClose);
     // A socket error (reset, bad frame) is followed by 'close'; the listener keeps it from being thrown.
     socket.on('error', () => undefined);
 
-    const { gops$ } = options;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.connectedAt = this.scheduler.now();
     this.lag = new ViewerLag(this.scheduler);
     this.maxLagMs = options.maxLagMs ?? DEFAULTS.maxLagMs;
     this.stuckMs = options.stuckMs ?? DEFAULTS.stuckMs;
-    this.send = binarySender(socket);
-    // The whole per-picture path of a viewer: one subscriber deciding (a Delivery, what the deliver() operator is
-    // built on, subscribed directly: one subscriber hop fewer per picture), then one write.
-    const viewer = this;
-    const sink: DeliveryOutput<MuxedPicture> = {
-      next: (picture) => this.sendPicture(picture),
-      // The hub restarts its own failures; an error here is final for this viewer only.
-      error: () => this.close(1011, 'stream failed'),
-      complete: () => this.close(1001, 'stream ended'),
-      get closed() {
-        return viewer.closed;
-      },
+    this.highWaterMark = options.highWaterMark;
+    this.sendBytes = binarySender(socket);
+    // Subscribed as it is (a Subscription and an Observer): the returned subscription is this viewer. Should RxJS
+    // ever wrap it, the wrapper is released with it. If the stream ends while subscribing (a closed hub), the
+    // viewer is closed and nothing outlives the constructor.
+    const upstream = options.gops$.subscribe(this);
+    if (upstream !== this) this.add(upstream);
+  }
+
+  /** Per-viewer counters (a snapshot). */
+  get stats(): ViewerStats {
+    return {
+      sent: this.sent,
+      bytes: this.bytes,
+      dropped: { lag: this.droppedLag, backlog: this.droppedBacklog, resync: this.droppedResync },
+      resyncs: this.resyncs,
+      acked: this.acked,
+      lagPictures: this.lagPictures,
+      lagMs: this.lagMs,
     };
-    this.subscription = gops$.subscribe(
-      new Delivery(sink, {
-        // Lag first: kernel buffers hide a slow peer from the backlog for seconds.
-        slowReason: () => this.slowReason(),
-        onDrop: (_, reason) => {
-          this.stats.dropped[reason]++;
-          // Dropping because slow starts the stuck clock; a resync drop means it has caught up.
-          if (reason === 'resync') this.stopStuckTimer();
-          else this.startStuckTimer();
-        },
-        onResync: () => this.stats.resyncs++,
-      }),
-    );
-    // The subscription can end while subscribing (a closed hub): then nothing must outlive the constructor.
-    if (this.closed) this.subscription.unsubscribe();
+  }
+
+  /** Why this viewer is behind now, or undefined; records its lag in the stats as it goes. Lag first: kernel
+   * buffers hide a slow peer from the backlog for seconds. */
+  protected slowReason(): 'lag' | 'backlog' | undefined {
+    const lagMs = this.lag.ms();
+    this.lagMs = lagMs;
+    this.lagPictures = this.lag.pictures;
+    if (this.maxLagMs > 0 && lagMs > this.maxLagMs) return 'lag';
+    if (this.socket.bufferedAmount > this.highWaterMark) return 'backlog';
+    return undefined;
   }
 
   /** Sends one picture the viewer's path let through (its format's preamble first). */
-  private sendPicture(picture: MuxedPicture): void {
+  protected send(picture: MuxedPicture): void {
     // Sending means the viewer keeps up: it is no longer on its way to being closed as stuck.
     if (this.stuckTimer !== undefined) this.stopStuckTimer();
     this.lag.record(picture.capturedAt);
     if (!this.greeted) {
-      // The first picture is a keyframe (deliver starts at one), so a preamble built from its headers is complete.
+      // The first picture is a keyframe (the path starts at one), so a preamble built from its headers is complete.
       this.greeted = true;
       const preamble = this.options.format.preamble?.(picture);
       if (preamble) {
-        this.stats.bytes += preamble.length;
-        this.send(preamble);
+        this.bytes += preamble.length;
+        this.sendBytes(preamble);
       }
     }
-    this.stats.sent++;
-    this.stats.bytes += picture.wire.length;
-    this.send(picture.wire);
+    this.sent++;
+    this.bytes += picture.wire.length;
+    this.sendBytes(picture.wire);
+  }
+
+  protected dropped(_picture: MuxedPicture, reason: ViewerDropReason): void {
+    // Dropping because slow starts the stuck clock; a resync drop means it has caught up.
+    if (reason === 'resync') {
+      this.droppedResync++;
+      this.stopStuckTimer();
+      return;
+    }
+    if (reason === 'lag') this.droppedLag++;
+    else this.droppedBacklog++;
+    this.startStuckTimer();
+  }
+
+  protected resynced(): void {
+    this.resyncs++;
+  }
+
+  /** The hub restarts its own failures; an error here is final for this viewer only. */
+  protected failed(): void {
+    this.close(1011, 'stream failed');
+  }
+
+  protected ended(): void {
+    this.close(1001, 'stream ended');
   }
 
   /** Closes the socket (once) with a code and reason, and stops sending. */
   close(code: number, reason: string): void {
     if (this.closed) return;
-    this.closed = true;
     this.closeCode = code;
     this.closeReason = reason;
-    this.subscription?.unsubscribe();
+    this.unsubscribe();
     this.stopStuckTimer();
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(code, reason);
@@ -166,8 +198,7 @@ export class Viewer {
   /** Ends the connection at once, without a closing handshake (dead peers); `because` says why, for the log. */
   terminate(because?: string): void {
     if (!this.closed) this.cutBecause = because;
-    this.closed = true;
-    this.subscription?.unsubscribe();
+    this.unsubscribe();
     this.stopStuckTimer();
     this.socket.terminate();
   }
@@ -184,16 +215,6 @@ export class Viewer {
   /** Runs from the edge into slowness only, so the per-picture path allocates nothing. */
   private startStuckTimer(): void {
     if (this.stuckTimer === undefined && this.stuckMs > 0) this.stuckTimer = this.scheduler.schedule(this.onStuck, this.stuckMs);
-  }
-
-  /** Why this viewer is behind now, or undefined; records its lag in the stats as it goes. */
-  private slowReason(): 'lag' | 'backlog' | undefined {
-    const lagMs = this.lag.ms();
-    this.stats.lagMs = lagMs;
-    this.stats.lagPictures = this.lag.pictures;
-    if (this.maxLagMs > 0 && lagMs > this.maxLagMs) return 'lag';
-    if (this.socket.bufferedAmount > this.options.highWaterMark) return 'backlog';
-    return undefined;
   }
 
   /** `stuckMs` after the viewer became slow, with no picture in between finding it caught up. */
@@ -215,7 +236,7 @@ export class Viewer {
     const message = parseControlMessage(data, isBinary);
     if (message.kind === 'invalid') return this.close(1008, message.reason);
     if (message.kind === 'ack') {
-      this.stats.acked = message.frames;
+      this.acked = message.frames;
       const lagMs = this.lag.ack(message.frames);
       if (lagMs !== undefined) this.options.onAck?.(lagMs, this);
     }
@@ -223,8 +244,7 @@ export class Viewer {
 
   private readonly onSocketClose = (code: number): void => {
     this.peerCode = code;
-    this.closed = true;
-    this.subscription?.unsubscribe();
+    this.unsubscribe();
     this.stopStuckTimer();
     this.cutOff?.unsubscribe();
     this.socket.off('message', this.onMessage);
