@@ -115,6 +115,8 @@ const RECOVERED_HOLD_MS = 1000;
 const JOINS = quick ? 5 : 20;
 const FANOUT = quick ? [1, 100] : [1, 100, 500, 1000];
 const FANOUT_S = quick ? 5 : 30;
+/** Each many-viewer run's own 1-viewer reference, just before it. */
+const REFERENCE_S = quick ? 5 : 15;
 // pistream runs with maxViewers = BENCH_MAX_VIEWERS: the largest fan-out must fit under it, or viewers are refused.
 if (Math.max(...FANOUT) >= BENCH_MAX_VIEWERS) throw new Error(`fan-out of ${Math.max(...FANOUT)} viewers needs a cap above BENCH_MAX_VIEWERS`);
 /** Fan-out rounds per viewer count: 3 by default, so each median is of at least three alternating rounds. */
@@ -652,46 +654,61 @@ async function main(): Promise<void> {
     await sleep(2000);
 
     if (parts.has(3)) {
-      const runs: Record<Impl, (ClientsResult & { dropped: number })[][]> = { pistream: [], baseline: [] };
+      // Both servers warmed up first (the JIT compiles their per-viewer paths).
+      for (const impl of IMPLS) await runClients(byImpl[impl], { count: 100, seconds: 5, settle: 1, delays: false });
+      type Run = ClientsResult & { dropped: number };
+      // runs[impl][i][k]: FANOUT[i] viewers in round k; refs[impl][i][k]: the 1-viewer run just before it. A server's
+      // fixed cost drifts over minutes (pistream's 1-viewer CPU fell from 5.1 to 3.8 % over three rounds in one run),
+      // so each many-viewer run is set against a reference taken right before it, never against one from minutes ago.
+      const runs: Record<Impl, Run[][]> = { pistream: [], baseline: [] };
+      const refs: Record<Impl, Run[][]> = { pistream: [], baseline: [] };
       // Pictures pistream did not send (every reason), from its /metrics around the run: 0 means every viewer got
       // every picture. (A client process short of CPU at 1000 viewers reads below the stream's rate: that is
       // its lag, not a drop.) The relay never drops.
       const droppedTotal = (m: Record<string, number>): number =>
         Object.entries(m).filter(([k]) => k.startsWith('pistream_dropped_pictures_total')).reduce((sum, [, v]) => sum + v, 0);
+      const measure = async (impl: Impl, count: number, seconds: number): Promise<Run> => {
+        const before = await scrapeMetrics(byImpl[impl]);
+        const r = await runClients(byImpl[impl], { count, seconds, settle: SETTLE_S, delays: false });
+        const dropped = impl === 'pistream' ? droppedTotal(await scrapeMetrics(byImpl[impl])) - droppedTotal(before) : NaN;
+        return { ...r, delays: [], throttledDelays: [], dropped };
+      };
       for (const n of FANOUT) {
-        const per: Record<Impl, (ClientsResult & { dropped: number })[]> = { pistream: [], baseline: [] };
+        const per: Record<Impl, Run[]> = { pistream: [], baseline: [] };
+        const ref: Record<Impl, Run[]> = { pistream: [], baseline: [] };
         for (let round = 0; round < ROUNDS; round++) {
           const order = round % 2 === 0 ? IMPLS : [...IMPLS].reverse();
           for (const impl of order) {
-            const before = await scrapeMetrics(byImpl[impl]);
-            const r = await runClients(byImpl[impl], { count: n, seconds: FANOUT_S, settle: SETTLE_S, delays: false });
-            const dropped = impl === 'pistream' ? droppedTotal(await scrapeMetrics(byImpl[impl])) - droppedTotal(before) : NaN;
-            per[impl].push({ ...r, delays: [], throttledDelays: [], dropped });
+            if (n > 1) ref[impl].push(await measure(impl, 1, REFERENCE_S));
+            per[impl].push(await measure(impl, n, FANOUT_S));
           }
         }
-        for (const impl of IMPLS) runs[impl].push(per[impl]);
+        for (const impl of IMPLS) {
+          runs[impl].push(per[impl]);
+          refs[impl].push(n > 1 ? ref[impl] : per[impl]);
+        }
       }
-      // Medians over rounds, per viewer count.
       const med = (impl: Impl, i: number, key: 'cpuPct' | 'rssMiB' | 'connected' | 'minKbps' | 'medianKbps'): number =>
         median(runs[impl][i]!.map((r) => r[key]));
-      const perViewer = (impl: Impl, i: number): number =>
-        (med(impl, i, 'cpuPct') - med(impl, 0, 'cpuPct')) / (med(impl, i, 'connected') - med(impl, 0, 'connected'));
-      // µs of server CPU per picture per viewer: (extra CPU s/s) / (pictures/s × extra viewers).
-      const usPerPicture = (impl: Impl, i: number): number => (perViewer(impl, i) / 100) * 1e6 / SD.fps;
-      // The same for one round alone (against that round's 1-viewer run), to show the spread the medians hide.
-      const usInRound = (impl: Impl, i: number, k: number): number => {
+      /** Round k's growth of `value` over its own 1-viewer reference, per extra viewer. */
+      const growth = (impl: Impl, i: number, k: number, value: (r: Run) => number): number => {
         const many = runs[impl][i]![k]!;
-        const one = runs[impl][0]![k]!;
-        return (((many.cpuPct - one.cpuPct) / (many.connected - one.connected)) / 100) * 1e6 / SD.fps;
+        const one = refs[impl][i]![k]!;
+        return (value(many) - value(one)) / (many.connected - one.connected);
       };
+      const toUs = (pctPerViewer: number): number => (pctPerViewer / 100) * 1e6 / SD.fps;
+      // Per viewer: the median over rounds of each round's growth. µs of server CPU per picture per viewer:
+      // (extra CPU s/s) / (pictures/s × extra viewers).
+      const perViewer = (impl: Impl, i: number): number => median(runs[impl][i]!.map((_, k) => growth(impl, i, k, (r) => r.cpuPct)));
+      const usPerPicture = (impl: Impl, i: number): number => toUs(perViewer(impl, i));
+      const usInRound = (impl: Impl, i: number, k: number): number => toUs(growth(impl, i, k, (r) => r.cpuPct));
       // The same µs split into user and system time (system: the kernel's side of each socket write).
-      const splitUs = (impl: Impl, i: number, key: 'user' | 'sys'): number => {
-        const at = (k: number): number => median(runs[impl][k]!.map((r) => r.cpu[key]));
-        return (((at(i) - at(0)) / (med(impl, i, 'connected') - med(impl, 0, 'connected'))) / 100) * 1e6 / SD.fps;
-      };
+      const splitUs = (impl: Impl, i: number, key: 'user' | 'sys'): number =>
+        toUs(median(runs[impl][i]!.map((_, k) => growth(impl, i, k, (r) => r.cpu[key]))));
       // CPU of the server's threads other than the main one (V8's GC helpers above all), % of a core.
       const helpers = (impl: Impl, i: number): number => median(runs[impl][i]!.map((r) => r.cpu.helpers));
-      // Memory a viewer costs: RSS growth over the 1-viewer run, per extra viewer, in KiB.
+      // Memory a viewer costs: RSS growth over the first 1-viewer runs (not the adjacent reference: RSS keeps what an
+      // earlier, bigger run took), per extra viewer, in KiB.
       const kibPerViewer = (impl: Impl, i: number): number =>
         ((med(impl, i, 'rssMiB') - med(impl, 0, 'rssMiB')) * 1024) / (med(impl, i, 'connected') - med(impl, 0, 'connected'));
       const rows: string[][] = [];
@@ -723,10 +740,11 @@ async function main(): Promise<void> {
           rows.push(['', '', '', '', '', '', '', '', `ratio ${cell(perViewer('pistream', i) / perViewer('baseline', i), 2)}`, `ratio ${cell(usPerPicture('pistream', i) / usPerPicture('baseline', i), 2)}`, roundRatios, '', '', '', '', '']);
         }
       }
-      results.fanout = { seconds: FANOUT_S, rounds: ROUNDS, counts: FANOUT, runs, summary };
+      results.fanout = { seconds: FANOUT_S, referenceSeconds: REFERENCE_S, rounds: ROUNDS, counts: FANOUT, runs, refs, summary };
       printTable(
         `3. Fan-out, ws viewers on loopback, ${FANOUT_S} s each, ${ROUNDS} alternating round(s), medians (kbit/s per viewer; ` +
-          'server CPU % of one core; RSS MiB; per viewer = (CPU@n − CPU@1)/(n − 1); µs = server CPU per picture per viewer, ' +
+          'server CPU % of one core; RSS MiB; per viewer = median over rounds of (CPU@n − CPU@1)/(n − 1), CPU@1 from a ' +
+          `${REFERENCE_S} s 1-viewer run just before each; µs = server CPU per picture per viewer, ` +
           'also split into user and system time; helpers % = CPU of threads other than the main one, GC helpers above all)',
         ['impl', 'viewers', 'connected', 'min kb/s', 'median kb/s', 'CPU %', 'rounds', 'RSS', '%/viewer', 'µs/pic/viewer', 'µs per round', 'µs user / sys', 'helpers %', 'KiB/viewer', 'dropped', 'closed with'],
         rows,
