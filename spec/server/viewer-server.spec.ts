@@ -98,6 +98,20 @@ describe('ViewerServer timers (virtual time)', () => {
     expect(server.viewerCount).toBe(0);
   });
 
+  it('shutdown: once every viewer has finished its closing handshake, no cut-off timer is left behind', () => {
+    const { scheduler, server, socket } = setup(0);
+    const a = socket(true);
+    const b = socket(true);
+    scheduler.schedule(() => server.close(1000), 100);
+    scheduler.schedule(() => a.emit('close', 1001, Buffer.alloc(0)), 150);
+    scheduler.schedule(() => b.emit('close', 1001, Buffer.alloc(0)), 200);
+    scheduler.flush();
+    expect(scheduler.now()).toBe(200);
+    expect(scheduler.actions).toHaveLength(0);
+    for (const ws of [a, b]) expect(ws.terminatedAt).toBeUndefined();
+    expect(server.viewerCount).toBe(0);
+  });
+
   it('refuses new sockets beyond maxViewers with 1013, and counts every viewer it adopted', () => {
     const { server, socket } = setup(0);
     const sockets = Array.from({ length: 11 }, () => socket(true));

@@ -85,6 +85,8 @@ export class ViewerServer {
   private readonly scheduler: SchedulerLike;
   private heartbeat: Subscription | undefined;
   private closing = false;
+  /** While shutting down: cuts off the viewers that have not finished the closing handshake within the grace. */
+  private cutOff: Subscription | undefined;
   private readonly departed = zeroTotals();
   private readonly ackLags = new Subject<number>();
   /** Each viewer ack that moved forward, as ms from sending the newest acknowledged picture (for metrics). */
@@ -179,8 +181,9 @@ export class ViewerServer {
     for (const viewer of closing) viewer.close(1001, 'server shutting down');
     this.wss.close();
     this.ackLags.complete();
-    if (closing.length > 0) {
-      this.scheduler.schedule(() => {
+    // Cancelled as soon as the last of them has gone, so a clean shutdown leaves no timer behind.
+    if (this.viewers.size > 0) {
+      this.cutOff = this.scheduler.schedule(() => {
         for (const viewer of closing) viewer.socket.terminate();
       }, graceMs);
     }
@@ -214,6 +217,7 @@ export class ViewerServer {
       onAck: (lagMs) => this.ackLags.next(lagMs),
       onClose: (v) => {
         if (this.viewers.delete(v)) addStats(this.departed, v.stats);
+        if (this.closing && this.viewers.size === 0) this.cutOff?.unsubscribe();
         const durationMs = this.scheduler.now() - v.connectedAt;
         const how = v.ending;
         log?.('info', `viewer left ${where} ${address} after ${watchedFor(durationMs)}, ${how} (${this.viewers.size} watching)`, {
