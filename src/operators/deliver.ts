@@ -32,7 +32,7 @@ export interface DeliveryOutput<P> extends Observer<P> {
  *   protected failed() {}
  *   protected ended() {}
  * }
- * hub.gops('mpegts').subscribe(new Printer());
+ * new Printer().subscribeTo(hub.gops('mpegts'));
  */
 export abstract class DeliverySubscriber<P extends Picture, R extends string = never> extends Subscription implements Observer<Gop<P>> {
   private joined = false;
@@ -76,18 +76,28 @@ export abstract class DeliverySubscriber<P extends Picture, R extends string = n
   }
 
   error(err: unknown): void {
-    if (this.closed) return;
-    try {
-      this.failed(err);
-    } finally {
-      this.unsubscribe();
-    }
+    this.end(() => this.failed(err));
   }
 
   complete(): void {
+    this.end(() => this.ended());
+  }
+
+  /**
+   * Subscribes this to `source` as it is and returns it: the subscription `subscribe` returns is this object. Should
+   * RxJS ever wrap it, the wrapper is added to it, so unsubscribing this still releases `source`.
+   */
+  subscribeTo(source: Observable<Gop<P>>): this {
+    const upstream = source.subscribe(this);
+    if (upstream !== this) this.add(upstream);
+    return this;
+  }
+
+  /** Ends the path once: tells the hook, then unsubscribes (also if the hook throws). */
+  private end(hook: () => void): void {
     if (this.closed) return;
     try {
-      this.ended();
+      hook();
     } finally {
       this.unsubscribe();
     }
@@ -125,7 +135,7 @@ function reportUnhandled(err: unknown): void {
  * {@link DeliverySubscriber} with its decisions and sink given as values: what {@link deliver} subscribes, and
  * what a viewer of your own can subscribe directly.
  * @example
- * hub.gops(mpegts).subscribe(new Delivery({ closed: false, next: send, error: stop, complete: stop }, { slowReason: () => undefined }));
+ * new Delivery({ closed: false, next: send, error: stop, complete: stop }, { slowReason: () => undefined }).subscribeTo(hub.gops(mpegts));
  */
 export class Delivery<P extends Picture, R extends string = never> extends DeliverySubscriber<P, R> {
   constructor(
@@ -174,11 +184,5 @@ export class Delivery<P extends Picture, R extends string = never> extends Deliv
  */
 export function deliver<P extends Picture, R extends string = never>(options: DeliverOptions<P, R>): OperatorFunction<Gop<P>, P> {
   return (source) =>
-    new Observable<P>((subscriber) => {
-      const delivery = new Delivery(subscriber, options);
-      // Subscribed as it is (see DeliverySubscriber); should RxJS ever wrap it, the wrapper is released with it.
-      const upstream = source.subscribe(delivery);
-      if (upstream !== delivery) delivery.add(upstream);
-      return delivery;
-    });
+    new Observable<P>((subscriber) => new Delivery(subscriber, options).subscribeTo(source));
 }

@@ -108,11 +108,8 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.stuckMs = options.stuckMs ?? DEFAULTS.stuckMs;
     this.highWaterMark = options.highWaterMark;
     this.sendBytes = binarySender(socket);
-    // Subscribed as it is (a Subscription and an Observer): the returned subscription is this viewer. Should RxJS
-    // ever wrap it, the wrapper is released with it. If the stream ends while subscribing (a closed hub), the
-    // viewer is closed and nothing outlives the constructor.
-    const upstream = options.gops$.subscribe(this);
-    if (upstream !== this) this.add(upstream);
+    // If the stream ends while subscribing (a closed hub), the viewer is closed and nothing outlives the constructor.
+    this.subscribeTo(options.gops$);
   }
 
   /** Per-viewer counters (a snapshot). */
