@@ -33,7 +33,7 @@ describe('toJsmp', () => {
   const h = jsmpHeader(640, 480);
   const values = { h, a: a.data, b: b.data, c: c.data };
 
-  it('should send the header on subscribe, then each picture’s bytes', () => {
+  it('sends the header on subscribe, then each picture’s bytes', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold(' -a-b--c-|', { a, b, c });
       const subs = '        ^-------!';
@@ -43,7 +43,7 @@ describe('toJsmp', () => {
     });
   });
 
-  it('should send the header to every subscriber', () => {
+  it('sends the header to every subscriber', () => {
     testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
       const source = hot(' -a-b--c-|', { a, b, c });
       const result = source.pipe(toJsmp(640, 480));
@@ -53,7 +53,7 @@ describe('toJsmp', () => {
     });
   });
 
-  it('should send only the header while the source never emits', () => {
+  it('sends only the header while the source never emits', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold<Picture>('-');
       expectObservable(source.pipe(toJsmp(640, 480))).toBe('h', values);
@@ -61,7 +61,7 @@ describe('toJsmp', () => {
     });
   });
 
-  it('should send the header and complete when the source is empty', () => {
+  it('sends the header and completes when the source is empty', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold<Picture>('|');
       expectObservable(source.pipe(toJsmp(640, 480))).toBe('(h|)', values);
@@ -69,7 +69,7 @@ describe('toJsmp', () => {
     });
   });
 
-  it('should pass on an error', () => {
+  it('passes on an error', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold(' -a-#', { a }, new Error('encoder died'));
       const subs = '        ^--!';
@@ -78,7 +78,7 @@ describe('toJsmp', () => {
     });
   });
 
-  it('should keep going on a never-ending source', () => {
+  it('keeps going on a never-ending source', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold(' -a-b--c--', { a, b, c });
       const subs = '        ^---------';
@@ -87,7 +87,7 @@ describe('toJsmp', () => {
     });
   });
 
-  it('should unsubscribe from the source when unsubscribed early', () => {
+  it('unsubscribes from the source when unsubscribed early', () => {
     testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
       const source = hot(' -a-b--c--|', { a, b, c });
       const unsub = '      ----!';

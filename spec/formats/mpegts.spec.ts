@@ -315,7 +315,7 @@ describe('toMpegTs', () => {
   }
   const [A, B, C] = muxed(a, b, c);
 
-  it('should mux each picture in order', () => {
+  it('muxes each picture in order', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold(' -a-b--c-|', { a, b, c });
       const subs = '        ^-------!';
@@ -325,7 +325,7 @@ describe('toMpegTs', () => {
     });
   });
 
-  it('should give every subscription its own muxer (continuity counters from 0)', () => {
+  it('gives every subscription its own muxer (continuity counters from 0)', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold(' -a-b-|', { a, b });
       const result = source.pipe(toMpegTs());
@@ -335,7 +335,7 @@ describe('toMpegTs', () => {
     });
   });
 
-  it('should not complete when the source never emits', () => {
+  it('does not complete when the source never emits', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold<Picture>('-');
       expectObservable(source.pipe(toMpegTs())).toBe('-');
@@ -343,7 +343,7 @@ describe('toMpegTs', () => {
     });
   });
 
-  it('should complete when the source is empty', () => {
+  it('completes when the source is empty', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold<Picture>('|');
       expectObservable(source.pipe(toMpegTs())).toBe('|');
@@ -351,7 +351,7 @@ describe('toMpegTs', () => {
     });
   });
 
-  it('should pass on an error after the pictures before it', () => {
+  it('passes on an error after the pictures before it', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold(' -a-#', { a }, new Error('encoder died'));
       const subs = '        ^--!';
@@ -360,7 +360,7 @@ describe('toMpegTs', () => {
     });
   });
 
-  it('should keep going on a never-ending source', () => {
+  it('keeps going on a never-ending source', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold(' -a-b--c--', { a, b, c });
       const subs = '        ^---------';
@@ -369,7 +369,7 @@ describe('toMpegTs', () => {
     });
   });
 
-  it('should unsubscribe from the source when unsubscribed early', () => {
+  it('unsubscribes from the source when unsubscribed early', () => {
     testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
       const source = hot(' -a-b--c--|', { a, b, c });
       const unsub = '      ----!';
@@ -379,7 +379,7 @@ describe('toMpegTs', () => {
     });
   });
 
-  it('should error, and unsubscribe, when a picture cannot be muxed', () => {
+  it('errors, and unsubscribes, when a picture cannot be muxed', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const empty = picture(0);
       const source = cold(' -a-e-c|', { a, e: empty, c });

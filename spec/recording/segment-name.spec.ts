@@ -39,11 +39,36 @@ describe('segmentName / parseSegmentName', () => {
     '',
   ])('refuses %j', (name) => expect(parseSegmentName(name)).toBeUndefined());
 
-  it('refuses any string that is not exactly a name it makes (property)', () => {
+  const names = fc
+    .tuple(fc.integer({ min: 0, max: Date.UTC(9999, 11, 31) }), fc.constantFrom('ts' as const, 'mp4' as const))
+    .map(([ms, ext]) => segmentName(ms, ext));
+
+  it('refuses a name it makes with anything before or after it (property)', () => {
     fc.assert(
-      fc.property(fc.string(), (text) => {
-        const parsed = parseSegmentName(text);
-        if (parsed) expect(segmentName(parsed.startMs, parsed.ext)).toBe(text);
+      fc.property(names, fc.string({ minLength: 1 }), fc.boolean(), (name, extra, before) => {
+        expect(parseSegmentName(before ? extra + name : name + extra)).toBeUndefined();
+      }),
+    );
+  });
+
+  it('refuses a name it makes with one character changed where only a digit, or only that character, may stand (property)', () => {
+    fc.assert(
+      fc.property(names, fc.nat(), fc.string({ minLength: 1, maxLength: 1 }), (name, at, char) => {
+        const i = at % name.length;
+        const digit = /\d/.test(name[i]!);
+        // A digit for a digit may make another valid name; anything else in a digit's place, or any change of
+        // the fixed characters ("pistream-", "T", ".", "Z", the extension), may not.
+        fc.pre(digit ? !/\d/.test(char) : char !== name[i]);
+        expect(parseSegmentName(name.slice(0, i) + char + name.slice(i + 1))).toBeUndefined();
+      }),
+    );
+  });
+
+  it('refuses random text (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (text) => {
+        fc.pre(!text.startsWith('pistream-'));
+        expect(parseSegmentName(text)).toBeUndefined();
       }),
     );
   });

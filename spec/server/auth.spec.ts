@@ -7,6 +7,7 @@ import { hashPassword, parseAuthFile } from '../../src/options/auth-users';
 import { createAuthenticator, safeEqual } from '../../src/server/auth';
 import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
 import { describeBrowser, openPage } from '../helpers/browser';
+import { tsPackets } from '../helpers/mpegts-demux';
 import { connect, refusedStatus, type WsClient } from '../helpers/ws-client';
 import { standInHub } from '../helpers/stand-in-hub';
 
@@ -171,7 +172,11 @@ describe('the plugin with auth (page, streams, health and metrics alike)', () =>
 
     it('streams to a socket with the credentials a browser sends after the page authenticated', async () => {
       const viewer = await open(`${base.ws}/stream`, { headers: { Authorization: basic('alice', 'pw') } });
-      await viewer.received(2);
+      const pictures = await viewer.received(2);
+      // Video, not a refusal: whole TS packets, the first picture starting at the PAT before its keyframe.
+      for (const message of pictures) expect(tsPackets(message).length).toBeGreaterThan(0);
+      expect([...pictures[0]!.subarray(0, 3)]).toEqual([0x47, 0x40, 0x00]);
+      expect(viewer.ws.readyState).toBe(viewer.ws.OPEN);
     });
   });
 

@@ -233,8 +233,12 @@ describe('WebSockets on a real server (test pattern through ffmpeg)', () => {
     it('accepts the same origin, and clients that send no Origin', async () => {
       const sameOrigin = await open('/stream', { origin: `http://127.0.0.1:${running.port}` });
       const noOrigin = await open('/stream');
-      await Promise.all([sameOrigin.received(1), noOrigin.received(1)]);
+      const [[fromSame], [fromNone]] = await Promise.all([sameOrigin.received(1), noOrigin.received(1)]);
+      // Let in, and streamed to from a keyframe like any viewer.
+      expect(isKeyframe(fromSame!)).toBe(true);
+      expect(isKeyframe(fromNone!)).toBe(true);
       await Promise.all([sameOrigin.close(), noOrigin.close()]);
+      expect([(await sameOrigin.closed).code, (await noOrigin.closed).code]).toEqual([1000, 1000]);
     });
   });
 });
@@ -288,7 +292,9 @@ describe('WebSockets through the plugin on a host app’s server', () => {
 
   it('accepts an origin from allowOrigins', async () => {
     const viewer = await open('/stream', { origin: 'https://embed.example' });
-    await viewer.received(1);
+    const [first] = await viewer.received(1);
+    expect(viewerCount()).toBe(1);
+    expect([...first!.subarray(0, 3)]).toEqual([0x47, 0x40, 0x00]); // the PAT that starts every keyframe
     await viewer.close();
     await waitFor(() => viewerCount() === 0, 'the viewer to leave');
   });

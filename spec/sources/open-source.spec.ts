@@ -95,9 +95,12 @@ describe('checkSource', () => {
     expect(err.message).toBe(`pistream: source ${kind}: ${program} is not on PATH (it comes with ${pkg})`);
     symlinkSync(FAKE_CAMERA, join(bin, program));
     try {
-      // The camera needs no ffmpeg; the encoder does.
+      // The camera needs no ffmpeg; the encoder does: the one this PATH finds (none here, so the bundled one).
       await expect(checkSource({ kind }, { env })).resolves.toEqual({});
-      await expect(checkSource({ kind }, { env, encoder: true })).resolves.toHaveProperty('ffmpeg.path', ffmpeg.path);
+      await expect(checkSource({ kind }, { env, encoder: true })).resolves.toHaveProperty('ffmpeg', {
+        ...resolveFfmpeg(undefined, env),
+        version: expect.any(String),
+      });
     } finally {
       rmSync(join(bin, program));
     }
