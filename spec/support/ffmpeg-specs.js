@@ -1,0 +1,29 @@
+// A jest `--filter`: keeps the specs that can start an ffmpeg, for the second ffmpeg pass (`npm run test:ffmpeg`).
+// Every ffmpeg that pistream or a spec helper starts is found through src/process/ffmpeg-path.ts, so a spec that can
+// start one imports it, directly or through other modules: dependency-cruiser lists those (`--reaches`). Specs that
+// run the built package in a child Node (the CLI, the README's example) start their ffmpeg there, out of the import
+// graph: they are the ones that spawn `process.execPath`. Over-inclusive by design (a spec that imports the hub for
+// its marbles is kept too); those cost milliseconds, and no spec that starts an ffmpeg is left out.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { readFileSync } = require('node:fs');
+const { join, resolve } = require('node:path');
+
+const root = join(__dirname, '..', '..');
+
+/** The modules under spec/ and src/ that import ffmpeg-path.ts, directly or not, as absolute paths. */
+function reachingFfmpegPath() {
+  const depcruise = join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+  const json = execFileSync(
+    process.execPath,
+    [depcruise, 'spec', 'src', '--config', '.dependency-cruiser.js', '--reaches', '^src/process/ffmpeg-path\\.ts$', '--output-type', 'json'],
+    { cwd: root, maxBuffer: 64 << 20, encoding: 'utf8' },
+  );
+  return new Set(JSON.parse(json).modules.map((module) => resolve(root, module.source)));
+}
+
+module.exports = async function ffmpegSpecs(testPaths) {
+  const reaching = reachingFfmpegPath();
+  const runsPackage = (path) => /\bprocess\.execPath\b/.test(readFileSync(path, 'utf8'));
+  return { filtered: testPaths.filter((path) => reaching.has(path) || runsPackage(path)) };
+};
