@@ -202,11 +202,11 @@ describe('main (in-process)', () => {
 });
 
 /** Runs the CLI as a real process, from source (no build step needed). */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}, preload: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), ...args],
+      [...preload.flatMap((module) => ['-r', module]), '-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), ...args],
       { cwd: root, env: { PATH: process.env.PATH, ...env }, timeout: 20_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -228,6 +228,16 @@ describe('pistream (a real process)', () => {
     const keys = [...FLAGS.map((spec) => spec.key), 'help', 'version'];
     expect(keys).toEqual(expect.arrayContaining(['source', 'codec', 'width', 'fps', 'threads', 'legacyPort', 'trustProxy', 'grace']));
     for (const key of keys) expect(stdout).toContain(flagName(key));
+  });
+
+  it('on a Node.js older than engines.node, exits 2 with one line saying which it needs, before loading any dependency', async () => {
+    const engines = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines).toBe('>=20');
+    const { code, stdout, stderr } = await runCli(['--source', 'test'], {}, [join(root, 'spec', 'helpers', 'pretend-old-node.js')]);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' }); // stdout would list commander, joi … had they loaded
+    expect(stderr).toBe(
+      'pistream: needs Node.js 20 or later; this is Node.js 18.19.0 (the README\'s "Node.js on a Raspberry Pi" says how to get it)\n',
+    );
   });
 
   it('a bad flag exits 2 with exactly one stderr line naming it', async () => {

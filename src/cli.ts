@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, before anything else loads: an old Node.js gets one line and exit 2.
+import './config/check-node';
 import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import { ConfigError, fromStartupError, parseCommandLine, type PistreamConfig } from './config/command-line';
