@@ -21,6 +21,8 @@
 
   var core = window.pistreamViewer;
   var players = window.pistreamPlayers || {};
+  /** What `?player=` takes, in the ladder's order. */
+  var PLAYER_IDS = ['webcodecs', 'mse', 'jsmpeg'];
   var statusEl = document.getElementById('status');
 
   /** What the server sends (`streams`' JSON), or null when it would not say (404 from an older server, offline). */
@@ -138,7 +140,12 @@
     return;
   }
   var forced = new URL(window.location.href).searchParams.get('player');
-  if (forced !== 'webcodecs' && forced !== 'mse' && forced !== 'jsmpeg') forced = null;
+  if (forced !== null && PLAYER_IDS.indexOf(forced) < 0) {
+    // Asked for by name and misspelt: say so rather than quietly pick another.
+    return core.unsupported(
+      'Unknown ?player=' + forced + ': the players are ' + PLAYER_IDS.join(', ') + ' (or leave it out to pick the best here)'
+    );
+  }
   fetchStreams(function (streams) {
     choose(streams, forced);
   });

@@ -262,6 +262,19 @@ describeBrowser('viewer page with an MPEG-1 server (JSMpeg) in Chromium', () => 
   );
 
   it(
+    'an unknown ?player= says so and names the players there are, and opens no socket',
+    async () => {
+      await page.goto(`${server!.url}?player=webcodec`);
+      expect(await waitForUnsupported(page)).toBe(
+        'Unknown ?player=webcodec: the players are webcodecs, mse, jsmpeg (or leave it out to pick the best here)',
+      );
+      expect((await pageState<PageState>(page)).connections).toBe(0);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
     '?player=webcodecs says in words why WebCodecs cannot play an MPEG-1 server',
     async () => {
       await page.goto(`${server!.url}?player=webcodecs`);
