@@ -200,7 +200,8 @@ describe('pistreamPlugin start-up checks (a host app gets what the CLI gets)', (
   it('names in its Source line what the source reads and which ffmpeg runs: path, how it was found, version', async () => {
     const { path, origin } = resolveFfmpeg();
     const { version } = await probeFfmpeg(path);
-    const how = { path: 'found on PATH', '@ffmpeg-installer/ffmpeg': 'the bundled @ffmpeg-installer/ffmpeg' }[origin as string];
+    // Whichever ffmpeg this machine (or PISTREAM_FFMPEG) gives the run.
+    const how = { env: 'from PISTREAM_FFMPEG', path: 'found on PATH', '@ffmpeg-installer/ffmpeg': 'the bundled @ffmpeg-installer/ffmpeg' }[origin as string];
     const lines = await startupLines({ source: { kind: 'file', path: clip }, encoder: ENCODER });
     const line = lines.find((l) => l.msg.startsWith('Source:'));
     expect(line?.msg).toBe(`Source: video file ${clip}; ffmpeg ${version} at ${path} (${how})`);
