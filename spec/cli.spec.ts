@@ -228,6 +228,12 @@ describe('pistream (a real process)', () => {
     const keys = [...FLAGS.map((spec) => spec.key), 'help', 'version'];
     expect(keys).toEqual(expect.arrayContaining(['source', 'codec', 'width', 'fps', 'threads', 'legacyPort', 'trustProxy', 'grace']));
     for (const key of keys) expect(stdout).toContain(flagName(key));
+    // Each source kind listed once, then what auto does; every player H.264 reaches, not WebCodecs alone.
+    const text = stdout.replace(/\s+/g, ' ');
+    expect(text).toContain(
+      'where frames come from: auto, test, rpicam, libcamera, raspivid, v4l2[:DEVICE] or file:PATH; auto tries rpicam, libcamera, raspivid, then /dev/video0, else the test pattern',
+    );
+    expect(text).toContain('the page plays it through WebCodecs on https or localhost, else through MSE, and browsers with neither get an MPEG-1 transcode');
   });
 
   it('on a Node.js older than engines.node, exits 2 with one line saying which it needs, before loading any dependency', async () => {

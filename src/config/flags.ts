@@ -118,13 +118,14 @@ const convertedBy = (parse: (text: string) => number | undefined) =>
 export const FLAGS: readonly FlagSpec[] = [
   {
     key: 'source', flag: '--source <kind>', shown: 'auto', target: 'plugin.source',
-    help: `where frames come from: auto (rpicam, libcamera, raspivid, then /dev/video0, else the test pattern), ${SOURCES_ALLOWED}`,
+    help: `where frames come from: ${SOURCES_ALLOWED}; auto tries rpicam, libcamera, raspivid, then /dev/video0, else the test pattern`,
     schema: Joi.string().pattern(sourcePattern).custom((v: string) => parseSource(v)), allowed: SOURCES_ALLOWED,
   },
   {
     key: 'codec', flag: '--codec <codec>', shown: mpeg1.id, target: 'plugin.codec',
     help: `video codec: ${CODECS.map((c) => `${c.id} (${c.label}, default bitrate ${c.defaultBitrate} kbit/s, GOP ${c.defaultGop(DEFAULTS.fps)} at ${DEFAULTS.fps} fps)`).join(', ')}; ` +
-      'h264 comes from the Pi camera\'s own encoder (no ffmpeg), or libx264 for the test pattern, V4L2 and files, and plays through WebCodecs',
+      'h264 comes from the Pi camera\'s own encoder (no ffmpeg), or libx264 for the test pattern, V4L2 and files; the page plays it ' +
+      'through WebCodecs on https or localhost, else through MSE, and browsers with neither get an MPEG-1 transcode',
     schema: Joi.string(), allowed: CODECS.map((c) => c.id).join(' or '),
   },
   { key: 'width', flag: '--width <px>', shown: String(DEFAULTS.width), target: 'plugin.encoder.width', help: "frame width, even, 2–4094 (below 512 the test pattern has no barcode, so the page shows no latency figure)", ...number('an even whole number from 2 to 4094') },
