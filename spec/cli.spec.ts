@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, STOP_TIMEOUT_MS, type CliEffects, type StartServer } from '../src/cli';
 import { parseConfig } from '../src/config/command-line';
@@ -298,8 +298,26 @@ describe('pistream (a real process)', () => {
       );
       expect(stderr).toBe(`pistream: ${inDir(line)}\n`);
       expect(code).toBe(2);
-      expect(stdout).not.toContain('HTTP and WebSocket server on');
+      expect(stdout).not.toContain('Watch at');
     });
+  });
+
+  it('on every interface, says where to watch: localhost and each LAN address, never 0.0.0.0', async () => {
+    const cli = await startCli(['--source', 'test', '--port', '0', '--host', '0.0.0.0']);
+    try {
+      const lan = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((i) => i.family === 'IPv4' && !i.internal);
+      const urls = ['localhost', ...new Set(lan.map((i) => i.address))].map((host) => `http://${host}:${cli.port}/`);
+      const lines = cli.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; urls?: string[] });
+      const watch = lines.filter((l) => l.msg.startsWith('Watch at'));
+      expect(watch).toHaveLength(1);
+      expect(watch[0]!.urls).toEqual(urls);
+      expect(watch[0]!.msg).toBe(`Watch at ${urls.join(' or ')} (streams at ws://…:${cli.port}/stream and /legacy)`);
+      expect(cli.output()).not.toContain('0.0.0.0');
+      // The page is there at the first of them.
+      expect((await fetch(urls[0]!)).status).toBe(200);
+    } finally {
+      await cli.kill();
+    }
   });
 
   it('streams a test pattern narrower than its barcode, saying once that the page shows no latency figure', async () => {
@@ -339,7 +357,7 @@ describe('pistream (a real process)', () => {
       expect(errors).toEqual([
         `pistream: port ${port} is in use by another program: stop it or pass --port (listen EADDRINUSE: address already in use 127.0.0.1:${port})`,
       ]);
-      expect(stdout).not.toContain('HTTP and WebSocket server on');
+      expect(stdout).not.toContain('Watch at');
     });
 
     it('names --legacy-port when that is the port in use', async () => {
@@ -399,7 +417,7 @@ async function startCli(args: string[]): Promise<{
     const port = await new Promise<number>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+        const match = /Watch at https?:\/\/(?:127\.0\.0\.1|localhost):(\d+)\//.exec(output);
         if (match) resolve(Number(match[1]));
       };
       child.stdout.on('data', onData);

@@ -85,7 +85,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, fx: 
     return;
   }
 
-  // startServer logs its own startup lines ("HTTP and WebSocket server on http://0.0.0.0:8082/"). It is called on
+  // startServer logs its own startup lines ("Watch at http://localhost:8082/ or http://192.168.1.20:8082/"). It is called on
   // the next tick, after the signal handlers are in, so a signal during startup still stops what was started.
   const starting = Promise.resolve().then(() => fx.startServer(config));
   let stopping = false;

@@ -6,7 +6,7 @@ import { firstValueFrom, NEVER } from 'rxjs';
 import { validatePluginOptions } from '../../src/options/plugin-options';
 import { PluginOptionsError } from '../../src/options/plugin-options-error';
 import { probeFfmpeg, resolveFfmpeg } from '../../src/process/ffmpeg-path';
-import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
+import { lifecycleText, pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
 import { SourceCheckError } from '../../src/sources/check-source';
 import { testPattern } from '../../src/sources/test-pattern';
 import { connect } from '../helpers/ws-client';
@@ -220,6 +220,24 @@ describe('pistreamPlugin start-up checks (a host app gets what the CLI gets)', (
     ]);
     const full = await startupLines({ source: { kind: 'test' }, encoder: ENCODER });
     expect(full.some((l) => l.msg.includes('barcode'))).toBe(false);
+  });
+
+  it('says once whether the source runs all the time, and why: recording keeps it on, and no line says otherwise', async () => {
+    const lines = (await startupLines({ source: { kind: 'test' }, encoder: ENCODER, record: { dir: join(dir, 'rec') } })).map((l) => l.msg);
+    expect(lines.filter((l) => /always on|on demand/.test(l))).toEqual([
+      'Encoding MPEG-1 640x480 at 24 fps, 800 kbit/s, GOP 24; source always on (recording)',
+    ]);
+    expect(lines.filter((l) => l.startsWith('Recording to'))).toEqual([`Recording to ${join(dir, 'rec')} in 60 s segments`]);
+  });
+});
+
+describe('lifecycleText', () => {
+  it('says on demand with the grace period when nothing keeps the source on, else always on and every reason', () => {
+    const none = { alwaysOn: false, recording: false, publishing: false };
+    expect(lifecycleText('camera', 5000, none)).toBe('camera on demand (stops 5 s after the last viewer)');
+    expect(lifecycleText('source', 2500, none)).toBe('source on demand (stops 2.5 s after the last viewer)');
+    expect(lifecycleText('camera', 5000, { ...none, publishing: true })).toBe('camera always on (publishing)');
+    expect(lifecycleText('camera', 5000, { alwaysOn: true, recording: true, publishing: true })).toBe('camera always on (as asked, recording, publishing)');
   });
 });
 

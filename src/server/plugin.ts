@@ -121,6 +121,15 @@ function sourceLine({ kind, reasons, target, ffmpeg }: Omit<Opened, 'hub'>): str
   return `Source: ${sourceLabel(kind)}${target ? ` ${target}` : ''}${why}${runs}`;
 }
 
+/**
+ * Whether the source runs all the time, and why, as one statement for the Encoding line: `camera always on
+ * (recording, publishing)`, or `camera on demand (stops 5 s after the last viewer)` when nothing keeps it on.
+ */
+export function lifecycleText(noun: 'camera' | 'source', graceMs: number, keptOnBy: { alwaysOn: boolean; recording: boolean; publishing: boolean }): string {
+  const why = [keptOnBy.alwaysOn && 'as asked', keptOnBy.recording && 'recording', keptOnBy.publishing && 'publishing'].filter(Boolean);
+  return why.length > 0 ? `${noun} always on (${why.join(', ')})` : `${noun} on demand (stops ${graceMs / 1000} s after the last viewer)`;
+}
+
 /** Starts the legacy listener: the original protocol at any path, on its own port. */
 async function listenLegacy(server: Server, options: NonNullable<ValidPluginOptions['legacyListener']>, viewers: ViewerServer): Promise<HttpServer> {
   const http = createListener(options, (_req, res) => {
@@ -251,7 +260,10 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
         }
         const rate = e.quality !== undefined && !opened.inCamera ? `quality ${e.quality}` : `${e.bitrate ?? options.codec.defaultBitrate} kbit/s`;
         log('info', `Encoding ${options.codec.label}${opened.inCamera ? ` in the camera (${target ?? kind})` : ''} ${e.width}x${e.height} at ${Number(e.fps.toFixed(3))} fps, ${rate}, ` +
-          `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; ${CAMERA_KINDS.has(kind) ? 'camera' : 'source'} ${options.alwaysOn ? 'always on' : `on demand (stops ${options.graceMs / 1000} s after the last viewer)`}`);
+          `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; ` +
+          lifecycleText(CAMERA_KINDS.has(kind) ? 'camera' : 'source', options.graceMs, {
+            alwaysOn: options.alwaysOn, recording: recorder !== undefined, publishing: publishers.length > 0,
+          }));
       }
       if (options.legacyListener) {
         legacy = await listenLegacy(server, options.legacyListener, viewers);
@@ -263,7 +275,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
         // The camera stays on while a target is configured, even while every target waits out its backoff.
         publishKeepAlive = hub.keepAlive();
         const shown = options.publish.map((t) => `${t.label} (${hub.codec.label} copied, ${t.audio === 'silent' ? 'silent AAC' : 'no audio'})`);
-        log('info', `Publishing to ${shown.join(', ')}; camera always on`, { publish: options.publish.map((t) => t.label) });
+        log('info', `Publishing to ${shown.join(', ')}`, { publish: options.publish.map((t) => t.label) });
         for (const publisher of publishers) publisher.start();
       }
       if (recorder) {
@@ -271,7 +283,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
         recorder.start();
         const r = options.record!;
         const keep = [r.keepSeconds !== undefined ? `keeping ${r.keepSeconds} s` : '', r.maxBytes !== undefined ? `at most ${r.maxBytes} bytes` : ''].filter(Boolean);
-        log('info', `Recording to ${r.dir} in ${r.segmentSeconds} s segments${keep.length ? `, ${keep.join(' and ')}` : ''}; camera always on`, { record: r });
+        log('info', `Recording to ${r.dir} in ${r.segmentSeconds} s segments${keep.length ? `, ${keep.join(' and ')}` : ''}`, { record: r });
       }
     });
     server.ext('onPreStop', async () => {

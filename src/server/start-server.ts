@@ -12,6 +12,7 @@ import type { LogLevel, PistreamConfig } from '../options/server-config';
 import { DEFAULTS } from '../defaults';
 import { clientAddress, trustProxy, type TrustProxy } from '../options/client-address';
 import { createListener } from './listener';
+import { pageUrls } from './page-urls';
 import { pistreamPlugin } from './plugin';
 
 export interface StartServerOptions {
@@ -45,8 +46,10 @@ export function requestSerializer(trust: TrustProxy): (req: LoggedRequest) => ob
 }
 
 export interface RunningServer {
-  /** The page's URL, e.g. `http://0.0.0.0:8082/`. */
+  /** The page's URL, the first of `urls`: `http://localhost:8082/` on every interface, else the address listened on. */
   readonly url: string;
+  /** Every URL the page can be opened at (`pageUrls`): localhost and each LAN address, or the one address. */
+  readonly urls: readonly string[];
   /** The port actually bound (useful with port 0). */
   readonly port: number;
   /** The legacy listener's port, when `plugin.legacyListener` was set. */
@@ -110,11 +113,10 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
   });
   await server.start();
   const port = (server.listener.address() as AddressInfo).port;
-  const scheme = config.tls ? 'https' : 'http';
-  const url = `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`;
+  const urls = pageUrls(config.tls ? 'https' : 'http', config.host, port);
   const api = server.plugins.pistream;
   const paths = api.hub.formats.map((f) => f.path).join(' and ');
-  logger.info(`HTTP and WebSocket server on ${url} (streams at ${config.tls ? 'wss' : 'ws'}://…:${port}${paths})`);
+  logger.info({ urls }, `Watch at ${urls.join(' or ')} (streams at ${config.tls ? 'wss' : 'ws'}://…:${port}${paths})`);
   if (!config.plugin.auth) logger.info('No --auth, --auth-file or --token: anyone who can reach this port can watch (see README, Security)');
 
   let stopping: Promise<void> | undefined;
@@ -125,5 +127,5 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
       await server.stop({ timeout: DEFAULTS.closeGraceMs });
     })());
 
-  return { url, port, ...(api.legacyPort === undefined ? {} : { legacyPort: api.legacyPort }), server, hub: api.hub, stop };
+  return { url: urls[0]!, urls, port, ...(api.legacyPort === undefined ? {} : { legacyPort: api.legacyPort }), server, hub: api.hub, stop };
 }
