@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -275,10 +275,11 @@ describe('pistream (a real process)', () => {
     }
   });
 
-  describe('a source or ffmpeg that cannot work: exit 2 at start, one line naming the flag and the cause', () => {
+  describe('a source, ffmpeg or recording folder that cannot work: exit 2 at start, one line naming the flag and the cause', () => {
     let dir: string;
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'pistream-cli-'));
+      writeFileSync(join(dir, 'clip.mpg'), 'a file where a folder should be');
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -290,6 +291,9 @@ describe('pistream (a real process)', () => {
       [['--source', 'rpicam'], { PATH: 'DIR' }, '--source rpicam: rpicam-vid is not on PATH (it comes with rpicam-apps)'],
       [['--source', 'raspivid'], { PATH: 'DIR' }, '--source raspivid: raspividyuv is not on PATH (it comes with libraspberrypi-bin)'],
       [['--source', 'test', '--ffmpeg', 'DIR/ffmpeg'], {}, '--ffmpeg DIR/ffmpeg: no such file'],
+      // A recursive mkdir under /proc never returns: refused at start instead of a server spinning a core.
+      [['--source', 'test', '--record', '/proc/pistream'], {}, '--record /proc/pistream: /proc is on proc, a view of the kernel, not a disk: choose a folder on a disk'],
+      [['--source', 'test'], { PISTREAM_RECORD: 'DIR/clip.mpg' }, 'PISTREAM_RECORD=DIR/clip.mpg: DIR/clip.mpg is a file, not a folder'],
     ] as [string[], NodeJS.ProcessEnv, string][])('%j %j', async (args, env, line) => {
       const inDir = (text: string): string => text.replaceAll('DIR', dir);
       const { code, stdout, stderr } = await runCli(

@@ -6,6 +6,7 @@ import { validatePluginOptions, type PistreamPluginOptions } from '../options/pl
 import { PluginOptionsError } from '../options/plugin-options-error';
 import type { LogLevel, PistreamConfig } from '../options/server-config';
 import { FFMPEG_ORIGIN_LABELS } from '../process/ffmpeg-path';
+import { RecordDirError } from '../options/check-record-dir';
 import { SourceCheckError } from '../sources/check-source';
 import { version } from '../version';
 import { autoThreads, configSchema, envName, flagName, FLAGS, type FlagSpec } from './flags';
@@ -255,18 +256,20 @@ function originOf(key: string, argv: readonly string[], env: NodeJS.ProcessEnv):
 
 /**
  * Maps what the server's start-up checks refused (a {@link SourceCheckError}: a missing file, device or camera
- * program, an ffmpeg that is missing or does not run) to a {@link ConfigError} naming the flag or variable that set
+ * program, an ffmpeg that is missing or does not run; a {@link RecordDirError}: a recording folder that cannot be
+ * written) to a {@link ConfigError} naming the flag or variable that set
  * it, as a bad value is named (`--source file:/tmp/missing.mp4: no such file`); undefined for any other error.
  * `argv` and `env` are what {@link parseCommandLine} was given.
  * @example
  * startServer(config).catch((err) => { const bad = fromStartupError(err, argv, env); if (bad) exit(bad.exitCode); });
  */
 export function fromStartupError(err: unknown, argv: readonly string[], env: NodeJS.ProcessEnv): ConfigError | undefined {
-  if (!(err instanceof SourceCheckError)) return undefined;
   const named = (key: string, value: string): string => {
     const origin = originOf(key, argv, env) ?? flagName(key);
     return origin.startsWith('--') ? `${origin} ${value}` : `${origin}=${value}`;
   };
+  if (err instanceof RecordDirError) return new ConfigError(`${named('record', err.dir)}: ${err.problem}`);
+  if (!(err instanceof SourceCheckError)) return undefined;
   if (err.option === 'source') return new ConfigError(`${named('source', err.given ?? '')}: ${err.problem}`);
   // Nothing found: the message already says to pass --ffmpeg or set PISTREAM_FFMPEG.
   if (err.given === undefined) return new ConfigError(err.problem);

@@ -11,6 +11,7 @@ import type { Hub } from '../hub';
 import { validatePluginOptions, type PistreamPluginOptions, type ValidPluginOptions } from '../options/plugin-options';
 import { ChildProcessError, childrenExited } from '../process/child-process';
 import { FFMPEG_ORIGIN_LABELS, resolveFfmpeg } from '../process/ffmpeg-path';
+import { checkRecordDir } from '../options/check-record-dir';
 import { Recorder } from '../recording/recorder';
 import type { CheckedFfmpeg } from '../sources/check-source';
 import { AUTH_STRATEGY, createAuthenticator, registerAuthStrategy } from './auth';
@@ -164,7 +165,9 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
   name: 'pistream',
   version,
   register: async (server: Server, rawOptions: PistreamPluginOptions) => {
-    const options = validatePluginOptions(rawOptions);
+    const valid = validatePluginOptions(rawOptions);
+    // The recording folder is checked (and a relative one resolved) once, before anything starts.
+    const options = valid.record ? { ...valid, record: { ...valid.record, dir: checkRecordDir(valid.record.dir) } } : valid;
     const log = logger(server);
     const opened = await hubFor(options);
     const { hub, kind, reasons, target, ffmpeg } = opened;
