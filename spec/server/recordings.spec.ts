@@ -108,8 +108,12 @@ describe('/healthz while recording cannot write', () => {
   it('says degraded (200) with the reason, streaming going on', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'pistream-recordings-'));
     const blocked = join(parent, 'blocked');
+    const server = Hapi.server();
+    await server.register({ plugin: pistreamPlugin, options: { hub: standInHub(), record: { dir: blocked } } });
+    // The folder passed the check at registration; by the first segment it is a file (a mount gone, a disk swapped).
+    rmSync(blocked, { recursive: true });
     writeFileSync(blocked, 'a file where the directory should be');
-    const server = await serverWith({ record: { dir: blocked } });
+    await server.start();
     try {
       await waitFor(() => server.plugins.pistream.recorder?.problem !== undefined, 'the recorder to fail');
       const res = await server.inject('/healthz');
