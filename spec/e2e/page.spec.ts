@@ -103,7 +103,12 @@ describeBrowser('viewer page (public/) in Chromium', () => {
     });
   }, TIMEOUT);
 
-  afterAll(() => closeServerPage(opened), TIMEOUT);
+  afterAll(async () => {
+    // The restart test stops the first server and starts another on its port: that one is stopped here too (left
+    // running, its listener held jest's process open after the run: "did not exit one second after").
+    if (server && server !== opened?.server) await server.stop();
+    await closeServerPage(opened);
+  }, TIMEOUT);
 
   it(
     'plays the stream: barcode frames advance, status live, sane glass-to-glass latency, nothing blocked by the CSP',
