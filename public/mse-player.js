@@ -80,6 +80,8 @@
   /** The barcode strip's canvas. */
   var strip = null;
   var stripCtx = null;
+  /** The newest connection (for `state.mse.pending`). */
+  var current = null;
 
   /** The MediaSource constructor to use: MediaSource, else ManagedMediaSource (iPhone), else null. */
   function mediaSourceClass() {
@@ -120,6 +122,11 @@
       api: window.MediaSource ? 'MediaSource' : 'ManagedMediaSource',
       /** The codec string read from the init segment's avcC ('avc1.42C01E'), null before the first one. */
       codec: null,
+      /**
+       * Messages taken in (all connections); each one is appended, dropped, or still queued or being appended:
+       * `received === appended + dropped + pending` at any moment.
+       */
+      received: 0,
       /** Messages appended, and dropped (before a key unit, or from a queue that grew). */
       appended: 0,
       dropped: 0,
@@ -151,6 +158,13 @@
       width: 0,
       height: 0,
     };
+    /** Messages of the open connection still queued or in the append in progress: received = appended + dropped + pending. */
+    Object.defineProperty(st.mse, 'pending', {
+      enumerable: true,
+      get: function () {
+        return current && !current.closed ? current.queue.length + current.appending : 0;
+      },
+    });
   }
 
   /** Makes (once) the <video> that shows the stream, beside the canvas; hidden until it presents a picture. */
@@ -293,6 +307,7 @@
   /** One connection's MediaSource, SourceBuffer and queue. */
   function Connection(s) {
     var c = this;
+    current = c;
     c.s = s;
     c.closed = false;
     c.video = ensureVideo();
@@ -339,6 +354,7 @@
 
   Connection.prototype.message = function (buffer) {
     if (this.closed) return;
+    state.mse.received++;
     this.s.handled++;
     core.ack(this.s);
     var bytes = new Uint8Array(buffer);
@@ -356,7 +372,7 @@
       if (!info.codec) return this.dropped(1);
       if (!isTypeSupported(mimeOf(info.codec))) {
         core.unsupported("This browser can't play this H.264 stream here: its MSE cannot play " + info.codec);
-        return;
+        return this.dropped(1);
       }
       if (info.timescale) this.timescale = info.timescale;
       state.mse.codec = info.codec;
@@ -465,11 +481,17 @@
     c.pump();
   };
 
-  /** Starts the next append (everything queued, up to a codec change), or a pending trim; one at a time. */
+  /**
+   * Starts the next append (everything queued, up to a codec change), or a pending trim; one at a time: not while
+   * the SourceBuffer is updating, nor while the last append's updateend is still to come (`appending`). Chrome
+   * clears `updating` before it dispatches updateend, so a message handled in between found it false and started a
+   * second append, and the first updateend then counted the second's messages as its own (one message short in
+   * `appended` each time, seen on a loaded machine).
+   */
   Connection.prototype.pump = function () {
     var c = this;
     var sb = c.sb;
-    if (!sb || sb.updating || c.closed || c.ms.readyState !== 'open') return;
+    if (!sb || sb.updating || c.appending || c.closed || c.ms.readyState !== 'open') return;
     if (c.queue.length === 0) {
       if (c.pendingRemove) {
         var range = c.pendingRemove;
@@ -743,6 +765,9 @@
       this.video.cancelVideoFrameCallback(this.frameHandle);
     }
     this.video.removeEventListener('error', this.onVideoError);
+    // What was still queued or being appended is dropped with the connection: counted, like every other drop.
+    this.dropped(this.queue.length + this.appending);
+    this.appending = 0;
     this.queue = [];
     this.queuedBytes = 0;
     this.teardown();

@@ -201,14 +201,26 @@ describe('main (in-process)', () => {
   });
 });
 
-/** Runs the CLI as a real process, from source (no build step needed). */
+/**
+ * How long a real CLI process may take before it is killed: only a guard against a hung process, never a
+ * judgement of speed. Starting Node with ts-node and the whole server from source takes about 3 s on an idle 2-core
+ * machine and over 20 s on a loaded one (seen: the old 20 s limit killed `a port in use` before it had printed its
+ * line, which read as "exit 1 with no message").
+ */
+const CLI_DEADLINE_MS = 100_000;
+
+/**
+ * Runs the CLI as a real process, from source (no build step needed), with `preload` modules (`node -r`) first. A
+ * process killed at the deadline says so.
+ */
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}, preload: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [...preload.flatMap((module) => ['-r', module]), '-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), ...args],
-      { cwd: root, env: { PATH: process.env.PATH, ...env }, timeout: 20_000 },
+      { cwd: root, env: { PATH: process.env.PATH, ...env }, timeout: CLI_DEADLINE_MS },
       (error, stdout, stderr) => {
+        if (error?.killed) return resolve({ code: -1, stdout, stderr: `${stderr}(runCli: killed after ${CLI_DEADLINE_MS} ms, still running)\n` });
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });
       },
@@ -217,6 +229,8 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}, preload: string[] =
 }
 
 describe('pistream (a real process)', () => {
+  // Each test starts a real process from source (see CLI_DEADLINE_MS): room for a loaded machine, not a speed bound.
+  jest.setTimeout(CLI_DEADLINE_MS + 20_000);
   it('starts with a shebang, for the bin', () => {
     expect(readFileSync(join(root, 'src', 'cli.ts'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });

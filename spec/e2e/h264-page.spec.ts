@@ -119,8 +119,13 @@ describeBrowser('viewer page with an H.264 server (WebCodecs) in Chromium', () =
       const state = await pageState<PageState>(page);
       const live = state.decodeLog!.filter((entry) => entry.live && entry.gapMs >= 10);
       const caughtUp = live.filter((entry) => entry.pending === 0).length;
-      // A decoder that holds even one picture back would find it pending at every unit: 0 of these.
-      expect(caughtUp / live.length).toBeGreaterThanOrEqual(0.9);
+      // eslint-disable-next-line no-console
+      console.log(`${caughtUp} of ${live.length} live units found the decoder caught up`);
+      // A decoder that holds even one picture back finds it pending at every unit after the first: 0 of these, on
+      // any machine. One that does not finds none pending whenever it had the time to decode before the next unit
+      // came; how often that is depends on the machine's load (a busy core delays the decode, or delivers two units
+      // close together), not on the decoder, so the test asks for such units, not for a share of them.
+      expect(caughtUp).toBeGreaterThanOrEqual(1);
       expect(state.join!.burstUnits).toBeGreaterThanOrEqual(1);
       // Every unit fed comes out: between two units the counts meet.
       await page.waitForFunction(() => window.pistream!.outputs === window.pistream!.decodeCalls, undefined, {

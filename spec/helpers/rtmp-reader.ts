@@ -6,6 +6,12 @@ import { probeFfmpeg, resolveFfmpeg } from '../../src/process/ffmpeg-path';
 export interface ReadBack {
   /** The barcode frame number of each decoded picture, in order (undefined where unreadable). */
   readonly frames: readonly (number | undefined)[];
+  /**
+   * The presentation time (s, the stream's own timestamps as the reader got them) of each decoded picture, in the
+   * order of `frames` (it may run a picture or two longer: ffmpeg's `showinfo` sees a picture before `-t` ends the
+   * output).
+   */
+  readonly times: readonly number[];
   /** Presentation times (s) of the key packets. */
   readonly keyTimes: readonly number[];
   /** From ffmpeg's stream lines: `h264 640x480`, and the audio codec if any. */
@@ -25,7 +31,8 @@ export async function readStream(url: string, seconds: number, width: number, he
   const passthrough = (await probeFfmpeg(ffmpeg)).fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
   const args = [
     '-hide_banner', '-nostats', '-rw_timeout', '8000000', '-i', url,
-    '-map', '0:v:0', '-t', String(seconds), ...passthrough, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1',
+    // showinfo: each decoded picture's timestamp on stderr, in output order.
+    '-map', '0:v:0', '-t', String(seconds), ...passthrough, '-vf', 'showinfo', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1',
     '-map', '0:v:0', '-t', String(seconds), '-c', 'copy', '-f', 'framecrc', 'pipe:3',
   ];
   return new Promise((resolve, reject) => {
@@ -49,7 +56,8 @@ export async function readStream(url: string, seconds: number, width: number, he
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(killer);
-      if (code !== 0) return reject(new Error(`ffmpeg reading ${url} exited ${code}: ${stderr.slice(-800)}`));
+      const said = stderr.split('\n').filter((line) => !line.includes('Parsed_showinfo')).join('\n');
+      if (code !== 0) return reject(new Error(`ffmpeg reading ${url} exited ${code}: ${said.slice(-800)}`));
       const tb = /^#tb 0: (\d+)\/(\d+)/m.exec(crc);
       const scale = tb ? Number(tb[1]) / Number(tb[2]) : 1 / 1000;
       const keyTimes = crc
@@ -58,8 +66,10 @@ export async function readStream(url: string, seconds: number, width: number, he
         .map((line) => Number(line.split(',')[2]) * scale);
       const v = /Stream #0:\d+.*: Video: (\w+)[^\n]*?, (\d+)x(\d+)/.exec(stderr);
       const a = /Stream #0:\d+.*: Audio: (\w+)/.exec(stderr);
+      const times = [...stderr.matchAll(/\] n: *\d+ pts: *-?\d+ pts_time:(-?[\d.e+-]+)/g)].map((m) => Number(m[1]));
       resolve({
         frames,
+        times,
         keyTimes,
         video: v ? { codec: v[1]!, width: Number(v[2]), height: Number(v[3]) } : undefined,
         audio: a?.[1],

@@ -42,8 +42,12 @@ describe('/recordings', () => {
     const first = list[0]!;
     expect(first.name).toMatch(/^pistream-\d{8}T\d{6}\.\d{3}Z\.ts$/);
     expect(Date.parse(first.start)).toBeGreaterThan(Date.now() - 60_000);
-    expect(first.duration).toBeGreaterThanOrEqual(1);
-    expect(first.duration).toBeLessThan(1.5);
+    // A closed segment is cut at the first keyframe a second (segmentSeconds) or more after its start, where the next
+    // one starts, and lasts to its last picture plus a frame: at most 1.04 s, shown as 1.0 (every picture is a
+    // keyframe here). Judged by the starts, not by '>= 1 s of pictures': a loaded machine's source skips late frames,
+    // which can leave the last picture before the cut earlier than 958 ms.
+    expect(Date.parse(list[1]!.start) - Date.parse(first.start)).toBeGreaterThanOrEqual(1000);
+    expect(first.duration).toBeLessThanOrEqual(1);
     expect(first.size).toBeGreaterThan(0);
     expect(list.filter((e) => e.open)).toHaveLength(1);
     expect(list[list.length - 1]!.open).toBe(true);
