@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, Server, ServerAuthSchemeObject } from '@hapi/hapi';
 
+import { queryParam } from './request-target';
 import { isPasswordHash, scrypt, type AuthOptions } from '../options/auth-users';
 
 export type { AuthOptions };
@@ -37,11 +38,7 @@ async function passwordMatches(stored: string, password: string): Promise<boolea
 
 /** The `token` query parameter of a request URL (path and query, as in `req.url`). */
 function queryToken(url: string): string | null {
-  try {
-    return new URL(url, 'http://x').searchParams.get('token');
-  } catch {
-    return null;
-  }
+  return queryParam(url, 'token');
 }
 
 /** Successful Basic checks remembered (by a digest of the header), so scrypt runs once per user, not per request. */

@@ -16,6 +16,7 @@ import type { CheckedFfmpeg } from '../sources/check-source';
 import { AUTH_STRATEGY, createAuthenticator, registerAuthStrategy } from './auth';
 import { trustProxy } from '../options/client-address';
 import { healthRoute } from './health';
+import { addRangeNormalizer } from './byte-range';
 import { createListener } from './listener';
 import { createMetrics, metricsRoute } from './metrics';
 import { hubFor, type Opened } from './open-hub';
@@ -223,6 +224,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       server.route(guarded([route, methodNotAllowedRoute(route.path)], monitorAuth));
     }
     addSecurityHeaders(server);
+    addRangeNormalizer(server);
 
     let legacy: HttpServer | undefined;
     server.expose('hub', hub);

@@ -9,6 +9,7 @@ import type { Authenticator } from './auth';
 import { clientAddress, type TrustProxy } from '../options/client-address';
 import type { RateLimiter } from './rate-limit';
 import { Viewer, type ViewerStats } from './viewer';
+import { requestPath } from './request-target';
 import { watchedFor } from './watched-for';
 
 export { watchedFor };
@@ -116,11 +117,25 @@ export class ViewerServer {
    * server.listener.on('upgrade', viewers.upgradeHandler({ paths: { '/stream': mpegts }, rejectUnknownPaths: () => true }));
    */
   upgradeHandler(routes: UpgradeRoutes): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
-    return (req, socket, head) => this.onUpgrade(routes, req, socket, head);
+    return (req, socket, head) => {
+      // An upgrade is an event of the listener, outside hapi: a throw here would be uncaught and end the process.
+      try {
+        this.onUpgrade(routes, req, socket, head);
+      } catch (err) {
+        this.options.log?.('warn', `websocket upgrade refused: ${err instanceof Error ? err.message : String(err)}`, { path: requestPath(req.url) });
+        socket.on('error', () => undefined);
+        if (socket.writable) reject(socket, 400, 'Bad Request');
+        else socket.destroy();
+      }
+    };
   }
 
   private onUpgrade(routes: UpgradeRoutes, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const path = requestPath(req.url);
+    if (path === undefined) {
+      if (routes.rejectUnknownPaths()) reject(socket, 400, 'Bad Request');
+      return;
+    }
     const format = routes.paths[path] ?? routes.paths['*'];
     if (!format) {
       if (routes.rejectUnknownPaths()) reject(socket, 404, 'Not Found');
