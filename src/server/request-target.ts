@@ -15,7 +15,10 @@ export function parseTarget(url: string | undefined): URL | undefined {
   const target = url ?? '/';
   try {
     // Prefixing the origin keeps "//x" a path: resolved against a base, it would name a host "x".
-    return target.startsWith('/') ? new URL(`${BASE}${target}`) : new URL(target);
+    if (target.startsWith('/')) return new URL(`${BASE}${target}`);
+    // Absolute form (what a proxy is sent): only an http(s) URL is a target ("a:" would parse, with no path).
+    const absolute = new URL(target);
+    return /^https?:$/.test(absolute.protocol) ? absolute : undefined;
   } catch {
     return undefined;
   }
