@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import Hapi from '@hapi/hapi';
@@ -133,7 +133,8 @@ describe('/recordings with a relative --record directory', () => {
     const server = await serverWith({ record: { dir: relativeDir, segmentSeconds: 1 } });
     try {
       expect(server.plugins.pistream.recorder?.pathOf('pistream-20250114T093012.345Z.ts')).toBe(join(parent, 'rec', 'pistream-20250114T093012.345Z.ts'));
-      await waitFor(() => segments(join(parent, 'rec')).length >= 2, 'two segments', 10_000);
+      // The recorder makes the directory with its first segment.
+      await waitFor(() => existsSync(join(parent, 'rec')) && segments(join(parent, 'rec')).length >= 2, 'two segments', 10_000);
       const [name] = segments(join(parent, 'rec'));
       const res = await server.inject(`/recordings/${name}`);
       expect(res.statusCode).toBe(200);

@@ -9,6 +9,8 @@ import { rawExchange } from '../helpers/raw-http';
 const TOKEN = 'fuzz-S3CRET-token-0042';
 const PASSWORD = 'fuzz-S3CRET-pw';
 const SECRETS = [TOKEN, PASSWORD, Buffer.from(`viewer:${PASSWORD}`).toString('base64')];
+/** PISTREAM_FUZZ_SCALE=10 sends ten times as many (a deeper hunt than `npm test` should take the time for). */
+const SCALE = Math.max(1, Number(process.env.PISTREAM_FUZZ_SCALE ?? 1));
 
 const printable = (max: number) => fc.string({ unit: fc.constantFrom(...' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~'), maxLength: max });
 const segment = fc.oneof(
@@ -73,9 +75,9 @@ describe('random requests to server.inject', () => {
         const res = await server.inject({ method: m, url, headers: h as Record<string, string> });
         expectHarmless(res.statusCode, `${JSON.stringify(res.headers)}\n${res.payload}`, `${m} ${url} ${JSON.stringify(h)}`);
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000 * SCALE },
     );
-  }, 120_000);
+  }, 120_000 * SCALE);
 });
 
 describe('random requests to a real socket of the running CLI', () => {
@@ -97,7 +99,7 @@ describe('random requests to a real socket of the running CLI', () => {
   }
 
   it('the process stays up; no 5xx, no stack, no secret in any answer (1,000 requests, 8 at a time)', async () => {
-    const samples = fc.sample(request, { numRuns: 1000 }) as FuzzRequest[];
+    const samples = fc.sample(request, { numRuns: 1000 * SCALE }) as FuzzRequest[];
     for (let i = 0; i < samples.length; i += 8) {
       await Promise.all(samples.slice(i, i + 8).map(async (sample) => {
         const answer = await rawExchange(cli.port, wire(sample), 100);
@@ -109,5 +111,5 @@ describe('random requests to a real socket of the running CLI', () => {
     const health = await rawExchange(cli.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
     expect([200, 429]).toContain(health.status);
     for (const secret of SECRETS) expect(cli.output()).not.toContain(secret);
-  }, 180_000);
+  }, 180_000 * SCALE);
 });

@@ -77,6 +77,8 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
     tls: config.tls !== undefined,
     // Slow-header and idle-socket limits: a viewer page needs nothing long-lived except its WebSocket.
     routes: { timeout: { server: DEFAULTS.requestTimeoutMs, socket: DEFAULTS.socketTimeoutMs } },
+    // hapi's own console debug would print request errors a second time, past hapi-pino's serializers and redaction.
+    debug: false,
   });
   await server.register({
     plugin: HapiPino,
