@@ -53,6 +53,10 @@ export async function startCodecServer(spec: StreamSpec, codec: BenchCodec): Pro
     join(ROOT, 'dist', 'cli.js'), '--source', 'test', '--always-on', '--log-level', 'warn', '--codec', codec,
     '--host', '127.0.0.1', '--port', String(port), '--width', String(spec.width), '--height', String(spec.height),
     '--fps', String(spec.fps), '--bitrate', String(spec.bitrateKbps), '--max-viewers', String(BENCH_MAX_VIEWERS), '--upgrade-rate', '0',
+    // Every bench viewer comes from 127.0.0.1.
+    '--max-viewers-per-address', '0',
+    // The MSE page is opened at pistream.test (run.ts's INSECURE_HOST, no secure context), which Chromium maps here.
+    '--allowed-hosts', '*.test',
   ]);
   child.stdout?.resume();
   for (let waited = 0; !(await healthy(port)); waited += 100) {

@@ -117,6 +117,7 @@ async function main(): Promise<void> {
       maxViewers: Number(values['max-viewers']),
       // Every bench viewer comes from 127.0.0.1: the per-address upgrade limit would refuse the fan-out.
       upgradeRate: false,
+      maxViewersPerAddress: 0,
     },
   });
   await server.start();

@@ -42,16 +42,23 @@ export const BENCH_MAX_VIEWERS = 2000;
 
 let cliHasMaxViewers: boolean | undefined;
 
-/** Whether the built CLI takes `--max-viewers` and `--upgrade-rate` (until it does, bench/server.ts stands in). */
-export function cliSupportsMaxViewers(): boolean {
-  if (cliHasMaxViewers !== undefined) return cliHasMaxViewers;
+let helpText: string | undefined;
+
+/** The built CLI's `--help` (empty when there is none or it fails), asked once. */
+function cliHelp(): string {
+  if (helpText !== undefined) return helpText;
   const cli = join(ROOT, 'dist', 'cli.js');
   try {
-    cliHasMaxViewers = existsSync(cli) && execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' }).includes('--max-viewers') &&
-      execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' }).includes('--upgrade-rate');
+    helpText = existsSync(cli) ? execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' }) : '';
   } catch {
-    cliHasMaxViewers = false;
+    helpText = '';
   }
+  return helpText;
+}
+
+/** Whether the built CLI takes `--max-viewers` and `--upgrade-rate` (until it does, bench/server.ts stands in). */
+export function cliSupportsMaxViewers(): boolean {
+  cliHasMaxViewers ??= cliHelp().includes('--max-viewers') && cliHelp().includes('--upgrade-rate');
   return cliHasMaxViewers;
 }
 
@@ -67,8 +74,9 @@ export async function startPistream(
     '--host', '127.0.0.1', '--port', String(port), '--width', String(spec.width), '--height', String(spec.height),
     '--fps', String(spec.fps), '--bitrate', String(spec.bitrateKbps), '--max-viewers', String(maxViewers),
   ];
-  // Every bench viewer comes from 127.0.0.1: the per-address upgrade limit (default 5/s) would refuse the fan-out.
-  const cliOnly = ['--upgrade-rate', '0'];
+  // Every bench viewer comes from 127.0.0.1: the per-address upgrade limit (default 5/s) and viewer cap (10) would
+  // refuse the fan-out (a CLI from before the cap has no such flag).
+  const cliOnly = ['--upgrade-rate', '0', ...(cliHelp().includes('--max-viewers-per-address') ? ['--max-viewers-per-address', '0'] : [])];
   const viaCli = variant === 'plugin' && cliSupportsMaxViewers();
   const args = viaCli
     ? [...nodeArgs, join(ROOT, 'dist', 'cli.js'), '--source', 'test', '--always-on', '--log-level', 'warn', ...common, ...cliOnly]

@@ -71,7 +71,10 @@ function startServerChild(port: number): { child: ChildProcess; how: string } {
   const stream = ['--width', String(values.width), '--height', String(values.height), '--fps', String(FPS)];
   if (help.includes('--max-viewers')) {
     // All viewers come from one address, faster than a per-address upgrade limit allows: lift it when there is one.
-    const unlimited = help.includes('--upgrade-rate') ? ['--upgrade-rate', '0'] : [];
+    const unlimited = [
+      ...(help.includes('--upgrade-rate') ? ['--upgrade-rate', '0'] : []),
+      ...(help.includes('--max-viewers-per-address') ? ['--max-viewers-per-address', '0'] : []),
+    ];
     const args = [cli, '--source', 'test', '--host', '127.0.0.1', '--port', String(port), '--max-viewers', cap, '--log-level', 'warn', ...unlimited, ...stream];
     return { child: spawnTracked(process.execPath, args), how: `node dist/cli.js --source test --max-viewers ${cap}` };
   }

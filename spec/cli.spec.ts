@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { parseConfig } from '../src/config/command-line';
 import { flagName, FLAGS } from '../src/config/flags';
 import type { RunningServer } from '../src/server/start-server';
 import { SourceCheckError } from '../src/sources/check-source';
+import { startCli } from './helpers/cli-process';
 import { connect } from './helpers/ws-client';
 
 const root = join(__dirname, '..');
@@ -407,47 +408,6 @@ describe('pistream (a real process)', () => {
     },
   );
 });
-
-/**
- * Starts the CLI as a real process (from source) and resolves once it listens: its port, what it has printed so
- * far (stdout and stderr, JSON log lines off a terminal), its exit code, and `kill()` for cleanup.
- */
-async function startCli(args: string[]): Promise<{
-  child: ChildProcessWithoutNullStreams;
-  port: number;
-  output: () => string;
-  exited: Promise<number | null>;
-  kill: () => Promise<void>;
-}> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH },
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const kill = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  };
-  let output = '';
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /Watch at https?:\/\/(?:127\.0\.0\.1|localhost):(\d+)\//.exec(output);
-        if (match) resolve(Number(match[1]));
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${output}`)));
-    });
-    return { child, port, output: () => output, exited, kill };
-  } catch (err) {
-    await kill();
-    throw err;
-  }
-}
 
 /** PIDs whose parent is `ppid`, from /proc. */
 function childPidsOf(ppid: number): number[] {

@@ -68,6 +68,7 @@ describe('parseConfig', () => {
       alwaysOn: false,
       publicHealth: false,
       allowOrigins: [],
+      allowedHosts: [],
       trustProxy: [],
       encoder: { width: 640, height: 480, fps: 24, threads: autoThreads() },
     });
@@ -469,9 +470,14 @@ describe('flags and the plugin agree', () => {
     ffmpeg: [''],
     alwaysOn: ['sometimes'],
     allowOrigin: ['example.com', 'file:///tmp/x', 'https://'],
+    allowedHosts: ['a b', 'cam/x', 'http://cam'],
     trustProxy: [''],
     publicHealth: ['perhaps'],
     maxViewers: ['0', '100001', '1.5', 'many'],
+    maxViewersPerAddress: ['-1', '100001', '1.5', 'many'],
+    recordSync: ['-1', '3601', 'often'],
+    recordMinFree: ['lots', '5%%', '-5%'],
+    frameAncestors: ["'self'; script-src *", "'self',x", ''],
     maxLag: ['-1', '60001', '0.5', 'soon'],
     highWaterMark: ['100', '1073741825', '2048.5', 'big'],
     // Not a plain target, but plugin options all the same (in other units).
@@ -487,7 +493,7 @@ describe('flags and the plugin agree', () => {
   const targeted = FLAGS.filter((spec) => spec.target?.startsWith('plugin.') && spec.key !== 'publish');
 
   it.each([
-    ['ftp://user:pw@example.com/live/s3cret', /^--publish ftp:\/\/\*\*\*@example\.com\/live\/\*\*\* has an unsupported scheme/],
+    ['ftp://user:pw@example.com/live/s3cret', /^--publish ftp:\/\/\*\*\*@example\.com\/\*\*\* has an unsupported scheme/],
     ['not a url', /^--publish \*\*\* is not a URL/],
     ['rtmp://example.com/live/s3cret', /^--publish rtmp:\/\/example\.com\/live\/\*\*\*: .*--codec h264/],
   ])('refuses --publish %s without quoting its secret parts', (url, message) => {
@@ -571,7 +577,7 @@ describe('parseCommandLine', () => {
     expect(FLAGS.map((spec) => spec.key).sort()).toEqual(Object.keys(configSchema.describe().keys as object).sort());
     for (const spec of FLAGS) {
       expect(line.text).toContain(flagName(spec.key));
-      expect(line.text).toMatch(new RegExp(`env ${envName(spec.key)}, default \\S`));
+      expect(line.text).toMatch(new RegExp(`env ${envName(spec.key)},\\s+default\\s+\\S`));
     }
     expect(line.text).toContain('env PISTREAM_PORT, default 8082');
     expect(line.text).toContain('--codec <codec>');

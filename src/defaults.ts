@@ -28,12 +28,34 @@ export const DEFAULTS = {
   stuckMs: 10_000,
   /** A viewer closed for being stuck gets this long to finish the closing handshake before it is cut off. */
   slowCloseGraceMs: 2000,
+  /**
+   * Host names the server answers to besides IP addresses, this machine's name and `<name>.local`, and a TLS
+   * certificate's names (a DNS-rebinding page sends its own name, which is none of these): `--allowed-hosts` adds more.
+   */
+  allowedHosts: ['localhost', '*.localhost'],
   /** Viewers at once over every listener; more are closed with 1013. */
   maxViewers: 100,
+  /**
+   * Viewers at once from one client address, over every stream path and player (0: no cap); more are closed with
+   * 1013, so one host on the LAN cannot take every slot of `maxViewers`.
+   */
+  maxViewersPerAddress: 10,
   /** WebSocket ping interval; a viewer that has not answered the previous ping is terminated. */
   heartbeatMs: 15_000,
   /** WebSocket upgrades per second per client address (the burst is {@link upgradeBurst} of it). */
   upgradeRatePerSecond: 5,
+  /**
+   * Failed logins (wrong Basic password or token) per client address: after `maxFailures` within `windowMs`, the
+   * address gets 429 for `firstLockoutMs`, doubling with each lockout in a row up to `maxLockoutMs`.
+   */
+  loginFailures: { maxFailures: 5, windowMs: 60_000, firstLockoutMs: 1000, maxLockoutMs: 300_000 },
+  /** scrypt checks of `--auth-file` passwords at once (each takes 16 MiB and a thread-pool thread), and waiting at most. */
+  scryptConcurrency: 2,
+  scryptQueue: 64,
+  /** CSP `frame-ancestors` of every response: who may frame the page (`--frame-ancestors`). */
+  frameAncestors: "'self'",
+  /** `Strict-Transport-Security` max-age when serving TLS: 180 days (a camera that drops TLS is unreachable that long). */
+  hstsMaxAgeSeconds: 15_552_000,
   /** How long a client may take to send its request headers. */
   headerTimeoutMs: 10_000,
   /** On stop, viewers that have not finished the closing handshake by then are cut off. */
@@ -52,10 +74,24 @@ export const DEFAULTS = {
   logLevel: 'info',
   /** `/snapshot.jpg` answers 503 when no picture could be had and decoded within this long (camera start included). */
   snapshotTimeoutMs: 5000,
+  /**
+   * `/snapshot.jpg` answers with the JPEG it made last while the newest picture is less than this much newer
+   * (a flood of requests must not keep ffmpeg decoding back to back).
+   */
+  snapshotFreshMs: 200,
+  /** `/snapshot.jpg` requests per second per client address (bursts of as many); beyond, 429. */
+  snapshotRatePerSecond: 5,
   /** JPEG quantiser of `/snapshot.jpg` (ffmpeg `-q:v`, 2–31, lower is better and bigger). */
   snapshotQuality: 4,
   /** `--record-segment`: a recording segment is cut at the first keyframe this long after its start. */
   recordSegmentSeconds: 60,
+  /** The segment being written is fsync'd this often (`--record-sync`): a power cut loses at most this much. */
+  recordSyncMs: 2000,
+  /**
+   * `--record-min-free`: retention deletes the oldest segments while the recording's file system has less free than
+   * this, so the disk never fills (a percentage of the disk, or bytes).
+   */
+  recordMinFree: '5%',
   /** While recording cannot write (disk full, directory gone or read-only), it tries again this often. */
   recordRetryMs: 5000,
   /** How often retention (`--record-keep`, `--record-max-size`) looks for segments to delete, besides at each cut. */

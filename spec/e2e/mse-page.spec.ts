@@ -63,7 +63,7 @@ const RESOLVE_HOST = `--host-resolver-rules=MAP ${HOST} 127.0.0.1`;
 
 /** The real server on any free port, streaming the built-in test pattern in H.264, logging nothing. */
 function start(): Promise<RunningServer> {
-  const config = parseConfig(['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0'], {});
+  const config = parseConfig(['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', HOST], {});
   return startServer(config, { logger: pino({ level: 'silent' }) });
 }
 

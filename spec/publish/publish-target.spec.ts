@@ -10,6 +10,7 @@ import type { Picture } from '../../src/picture';
 import type { SpawnFn } from '../../src/process/child-process';
 import { publishArgs } from '../../src/publish/publish-args';
 import { publishTarget, redactUrl } from '../../src/publish/publish-target';
+import { redactIn } from '../../src/publish/url-secrets';
 import { Publisher, progressReports } from '../../src/publish/publisher';
 import { from, toArray, firstValueFrom } from 'rxjs';
 
@@ -19,19 +20,45 @@ describe('redactUrl', () => {
     ['rtmps://user:pass@live.example.com:443/app/key?token=t', 'rtmps://***@live.example.com:443/app/***?***'],
     ['srt://10.0.0.2:9000?streamid=#!::r=cam,m=publish&passphrase=secret', 'srt://10.0.0.2:9000?***'],
     ['rtsp://admin:pw@cam.local:8554/mystream', 'rtsp://***@cam.local:8554/***'],
-    ['rtmp://host/live/', 'rtmp://host/***/'],
+    ['rtmp://host/live/', 'rtmp://host/live/***'],
+    ['rtmp://u:pa/ss@h/app/key', 'rtmp://***@h/app/***'],
+    ['rtsp://cam.local:8554/s3cret/stream', 'rtsp://cam.local:8554/***'],
+    ['srt://h:9000?passphrase=s3cret-pass', 'srt://h:9000?***'],
+    ['rtmp://host', 'rtmp://host'],
     ['not a url with key', '***'],
   ])('%s → %s', (url, shown) => {
     expect(redactUrl(url)).toBe(shown);
   });
 
-  it('never shows the user info, the query or the last path segment (property)', () => {
+  it('redactIn hides the URL and each secret piece ffmpeg may quote in another shape', () => {
+    const url = 'srt://u:pa/ss@h:9000/p4th?passphrase=s3cret-pass&streamid=cam';
+    const text = `${url}: Connection refused | passphrase s3cret-pass rejected | /p4th | user u:pa/ss`;
+    const shown = redactIn(text, url);
+    for (const secret of ['s3cret-pass', 'pa/ss', 'p4th', 'streamid=cam']) expect(shown).not.toContain(secret);
+    expect(shown).toContain('srt://***@h:9000/***?***: Connection refused');
+  });
+
+  it('never shows a password with any characters, the path or the query (property)', () => {
+    const secret = fc.stringMatching(/^[A-Za-z0-9_\-/:@.]{6,20}$/);
+    fc.assert(
+      fc.property(fc.constantFrom('rtmp', 'rtmps', 'srt', 'rtsp'), secret, secret, (scheme, pass, query) => {
+        const url = `${scheme}://user:${pass}@host.example:1935/app/key1234?k=${query}`;
+        const shown = redactUrl(url);
+        expect(shown).not.toContain(pass);
+        expect(shown).not.toContain(query);
+        expect(shown).not.toContain('key1234');
+        expect(redactIn(`failed: ${url}`, url)).not.toContain(pass);
+      }),
+    );
+  });
+
+  it('never shows the user info, the query or the path but an RTMP app (property)', () => {
     const word = fc.stringMatching(/^[A-Za-z0-9_-]{6,20}$/);
     fc.assert(
       fc.property(fc.constantFrom('rtmp', 'rtmps', 'srt', 'rtsp'), word, word, word, word, (scheme, user, pass, key, query) => {
         const shown = redactUrl(`${scheme}://${user}:${pass}@host.example:1935/app/${key}?k=${query}`);
         for (const secret of [user, pass, key, query]) expect(shown).not.toContain(secret);
-        expect(shown).toBe(`${scheme}://***@host.example:1935/app/***?***`);
+        expect(shown).toBe(`${scheme}://***@host.example:1935/${scheme.startsWith('rtmp') ? 'app/' : ''}***?***`);
       }),
     );
   });
@@ -58,7 +85,7 @@ describe('publishTarget and publishArgs', () => {
   });
 
   it('refuses other schemes and non-URLs without quoting their secrets', () => {
-    expect(() => publishTarget('http://host/app/secretkey')).toThrow('http://host/app/*** has an unsupported scheme');
+    expect(() => publishTarget('http://host/app/secretkey')).toThrow('http://host/*** has an unsupported scheme');
     expect(() => publishTarget('rtmp//nohost/secretkey')).toThrow(/is not a URL/);
     expect(() => publishTarget('rtmp//nohost/secretkey')).not.toThrow(/secretkey/);
   });

@@ -7,7 +7,7 @@ import type { H264Picture } from '../../src/codecs/h264/h264-picture';
 import { NAL_TYPE, nalType, nalUnits } from '../../src/codecs/h264/nal';
 import { mpeg1 } from '../../src/codecs/mpeg1/mpeg1-codec';
 import type { Picture } from '../../src/picture';
-import { Recorder, type RecorderOptions } from '../../src/recording/recorder';
+import { minFreeBytes, Recorder, type RecorderOptions } from '../../src/recording/recorder';
 import { nodeRecorderFs, type RecorderFs } from '../../src/recording/recorder-fs';
 import { x264Packets } from '../helpers/h264-streams';
 import { pic } from '../helpers/pictures';
@@ -282,4 +282,73 @@ describe('Recorder: retention (virtual clock)', () => {
     await recorder.stop();
     return statSync(segmentFiles(dir)[0]!).size;
   }
+});
+
+describe('Recorder: fsync of the open segment and the free-space floor (virtual clock)', () => {
+  const at = (i: number): Picture => ({ ...pic(i % 10 === 0 ? 'I' : 'P', i), capturedAt: i * 100 });
+
+  /** The real file system, counting fsyncs of segment files, with a disk whose free space the test sets. */
+  function countingFs(disk: { free: number; total: number }) {
+    const syncs: number[] = [];
+    const fs: RecorderFs = {
+      ...nodeRecorderFs,
+      create: async (path) => {
+        const file = await nodeRecorderFs.create(path);
+        return { ...file, sync: () => (syncs.push(Date.now()), file.sync()) };
+      },
+      statfs: async () => disk,
+    };
+    return { fs, syncs };
+  }
+
+  it('fsyncs the segment being written every syncMs while it gets pictures, not while it gets none', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const { fs, syncs } = countingFs({ free: 1e12, total: 2e12 });
+    const { dir, pictures, recorder } = setup(mpeg1, { scheduler, fps: 10, fs, syncMs: 2000, segmentMs: 60_000 });
+    dirs.push(dir);
+    for (let i = 0; i < 50; i++) {
+      advance(scheduler, i * 100);
+      pictures.next(at(i));
+      await recorder.settled();
+    }
+    // 5 s of pictures in one open segment: synced at 2 s and 4 s.
+    expect(syncs).toHaveLength(2);
+    // No pictures for 10 s: nothing new to sync.
+    advance(scheduler, 15_000);
+    await recorder.settled();
+    expect(syncs).toHaveLength(3); // the bytes of 4–5 s, once
+    await recorder.stop();
+  });
+
+  it('deletes the oldest segments while the disk has less free than minFree, never the open one', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const disk = { free: 1e12, total: 2e12 };
+    const { fs } = countingFs(disk);
+    const { dir, pictures, recorder } = setup(mpeg1, { scheduler, fps: 10, fs, retentionCheckMs: 1000, minFree: '5%' });
+    dirs.push(dir);
+    for (let i = 0; i < 50; i++) {
+      advance(scheduler, i * 100);
+      pictures.next(at(i));
+      await recorder.settled();
+    }
+    const names = async () => (await recorder.list()).map((e) => e.startMs / 1000);
+    expect(await names()).toEqual([0, 1, 2, 3, 4]);
+    // The disk fills from elsewhere: 1 byte short of 5 % free. The oldest segment frees enough.
+    disk.free = 0.05 * disk.total - 1;
+    advance(scheduler, 6000);
+    await recorder.settled();
+    expect(await names()).toEqual([1, 2, 3, 4]);
+    // Far short: everything but the open segment goes.
+    disk.free = 0;
+    advance(scheduler, 7000);
+    await recorder.settled();
+    expect(await names()).toEqual([4]);
+    await recorder.stop();
+  });
+
+  it('minFreeBytes: bytes as they are, a percentage of the disk', () => {
+    expect(minFreeBytes(1024, 1e9)).toBe(1024);
+    expect(minFreeBytes('5%', 1000)).toBe(50);
+    expect(minFreeBytes('0.5%', 1000)).toBe(5);
+  });
 });

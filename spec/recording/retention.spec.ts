@@ -20,6 +20,12 @@ describe('segmentsToDelete', () => {
     expect(segmentsToDelete(segments, 0, { maxBytes: 1 }, 's003000').map((s) => s.startMs)).toEqual([0, 1000, 2000]);
   });
 
+  it('deletes the oldest until reclaimBytes are freed (a disk short of its floor), never the open one', () => {
+    expect(segmentsToDelete(segments, 0, { reclaimBytes: 150 }).map((s) => s.startMs)).toEqual([0, 1000]);
+    expect(segmentsToDelete(segments, 0, { reclaimBytes: 1 }).map((s) => s.startMs)).toEqual([0]);
+    expect(segmentsToDelete(segments, 0, { reclaimBytes: 1e9 }, 's003000').map((s) => s.startMs)).toEqual([0, 1000, 2000]);
+  });
+
   it('leaves at most maxBytes (or just the open segment) and nothing older than keepMs (property)', () => {
     fc.assert(
       fc.property(

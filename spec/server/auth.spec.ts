@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Hapi from '@hapi/hapi';
 import { ConfigError, parseConfig } from '../../src/config/command-line';
+import * as authUsers from '../../src/options/auth-users';
 import { hashPassword, parseAuthFile } from '../../src/options/auth-users';
 import { createAuthenticator, safeEqual } from '../../src/server/auth';
 import { pistreamPlugin, type PistreamPluginOptions } from '../../src/server/plugin';
@@ -254,6 +255,56 @@ describe('startServer with --token: the legacy listener is guarded too', () => {
       expect((await fetch(`${running.url}healthz?token=${TOKEN}`)).status).toBe(200);
     } finally {
       await running.stop();
+    }
+  });
+});
+
+describe('failed logins cost the guesser', () => {
+  it('per address: the 6th wrong password in a minute gets 429 with Retry-After, one WARN line when the lockout starts', async () => {
+    const warnings: string[] = [];
+    const auth = createAuthenticator({ users: { alice: 'pw' } }, { log: (_level, message) => warnings.push(message) });
+    for (let i = 0; i < 5; i++) expect(await auth.check(basic('alice', `guess${i}`), '/', '10.0.0.9')).toMatchObject({ ok: false, reason: 'wrong user or password' });
+    const locked = await auth.check(basic('alice', 'pw'), '/', '10.0.0.9');
+    expect(locked).toMatchObject({ ok: false, reason: 'too many failed logins' });
+    expect((locked as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
+    for (let i = 0; i < 10; i++) await auth.check(basic('alice', 'again'), '/', '10.0.0.9');
+    expect(warnings).toEqual(['failed logins from 10.0.0.9: locked out for 1 s (429)']);
+    // Another address is not locked out by it.
+    expect(await auth.check(basic('alice', 'pw'), '/', '10.0.0.10')).toMatchObject({ ok: true });
+  });
+
+  it('requests without credentials (a browser before its prompt) do not count', async () => {
+    const auth = createAuthenticator({ users: { alice: 'pw' } });
+    for (let i = 0; i < 20; i++) await auth.check(undefined, '/', '10.0.0.9');
+    expect(await auth.check(basic('alice', 'pw'), '/', '10.0.0.9')).toMatchObject({ ok: true });
+  });
+
+  it('through the plugin: 429 with Retry-After on the page and on upgrades', async () => {
+    const server = await startPlugin({ auth: { users: { alice: 'pw' } } });
+    try {
+      const url = `http://127.0.0.1:${server.info.port}/`;
+      for (let i = 0; i < 5; i++) expect((await fetch(url, { headers: { authorization: basic('alice', 'nope') } })).status).toBe(401);
+      const refused = await fetch(url, { headers: { authorization: basic('alice', 'pw') } });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await refusedStatus(`ws://127.0.0.1:${server.info.port}/stream`, { headers: { authorization: basic('alice', 'pw') } })).toBe(429);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a verified --auth-file password is remembered per user: scrypt runs once for it, not per request', async () => {
+    const users = parseAuthFile(await hashPassword('carol', 's3cret'));
+    const auth = createAuthenticator({ users });
+    const scrypt = jest.spyOn(authUsers, 'scrypt');
+    try {
+      for (let i = 0; i < 5; i++) expect(await auth.check(basic('carol', 's3cret'), '/', '10.0.0.1')).toMatchObject({ ok: true });
+      expect(scrypt).toHaveBeenCalledTimes(1);
+      // A wrong password is checked in full again.
+      expect(await auth.check(basic('carol', 'other'), '/', '10.0.0.1')).toMatchObject({ ok: false });
+      expect(scrypt).toHaveBeenCalledTimes(2);
+    } finally {
+      scrypt.mockRestore();
     }
   });
 });

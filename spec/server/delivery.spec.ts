@@ -62,6 +62,8 @@ describe('latency-bounded delivery with real sockets: 20 frozen viewers beside 2
         // All 40 come from 127.0.0.1 in two bursts a few seconds apart: the per-address upgrade limit (burst 20,
         // 5/s) would refuse some of the second burst whenever the first phase ends early. Not what this tests.
         upgradeRate: false,
+        // ... and all from one address, past the per-address viewer cap.
+        maxViewersPerAddress: 0,
         heartbeatMs: 0,
         formats: ['mpegts'],
         pages: false,

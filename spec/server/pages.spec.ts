@@ -33,7 +33,7 @@ function testPatternHub(): Hub {
 
 async function serverWithPlugin(hub: Hub, prefix?: string): Promise<Hapi.Server> {
   const server = Hapi.server({ host: 'localhost' });
-  await server.register({ plugin: pistreamPlugin, options: { hub, heartbeatMs: 0 } }, prefix ? { routes: { prefix } } : {});
+  await server.register({ plugin: pistreamPlugin, options: { hub, heartbeatMs: 0, allowedHosts: ['pi.local'] } }, prefix ? { routes: { prefix } } : {});
   await server.initialize();
   return server;
 }

@@ -1,7 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import Hapi from '@hapi/hapi';
+import Inert from '@hapi/inert';
+import type { Recorder } from '../../src/recording/recorder';
+import { recordingsRoutes } from '../../src/server/recordings';
 import { pistreamPlugin } from '../../src/server/plugin';
 import { waitFor } from '../helpers/child-processes';
 import { standInHub } from '../helpers/stand-in-hub';
@@ -127,6 +130,54 @@ describe('/healthz while recording cannot write', () => {
     } finally {
       await server.stop();
       rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('/recordings with a relative --record directory', () => {
+  it('serves the segments it lists (the directory is resolved once, at start)', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'pistream-relative-'));
+    const relativeDir = join(relative(process.cwd(), parent), 'rec');
+    const server = await serverWith({ record: { dir: relativeDir, segmentSeconds: 1 } });
+    try {
+      expect(server.plugins.pistream.recorder?.pathOf('pistream-20250114T093012.345Z.ts')).toBe(join(parent, 'rec', 'pistream-20250114T093012.345Z.ts'));
+      // The recorder makes the directory with its first segment.
+      await waitFor(() => existsSync(join(parent, 'rec')) && segments(join(parent, 'rec')).length >= 2, 'two segments', 10_000);
+      const [name] = segments(join(parent, 'rec'));
+      const res = await server.inject(`/recordings/${name}`);
+      expect(res.statusCode).toBe(200);
+      expect(res.rawPayload.length).toBeGreaterThan(0);
+    } finally {
+      await server.stop();
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a segment being written', () => {
+  it('is served as long as it was when the request came, never a byte past Content-Length', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pistream-growing-'));
+    const name = 'pistream-20250114T093012.345Z.ts';
+    writeFileSync(join(dir, name), Buffer.alloc(1000, 7));
+    // The listing said 100 bytes when the request came; the file has grown since.
+    const entry = { name, startMs: 0, endMs: 0, size: 100, open: true };
+    const recorder = { list: async () => [entry], pathOf: (n: string) => join(dir, n) } as unknown as Recorder;
+    const server = Hapi.server();
+    await server.register(Inert);
+    server.route(recordingsRoutes(recorder, dir));
+    try {
+      const res = await server.inject(`/recordings/${name}`);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-length']).toBe(100);
+      expect(res.rawPayload.length).toBe(100);
+      const tail = await server.inject({ url: `/recordings/${name}`, headers: { range: 'bytes=-10' } });
+      expect(tail.headers['content-range']).toBe('bytes 90-99/100');
+      expect(tail.rawPayload.length).toBe(10);
+      entry.size = 0;
+      expect((await server.inject(`/recordings/${name}`)).rawPayload.length).toBe(0);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import Hapi from '@hapi/hapi';
-import { concat, firstValueFrom, NEVER, of, take, tap, throwError, toArray, VirtualTimeScheduler, type Observable } from 'rxjs';
+import { concat, defer, firstValueFrom, NEVER, of, take, tap, throwError, toArray, VirtualTimeScheduler, type Observable } from 'rxjs';
 import { readBarcode } from '../../src/barcode';
 import { mpeg1 } from '../../src/codecs/mpeg1/mpeg1-codec';
 import { mpegts } from '../../src/formats/mpegts';
@@ -196,5 +196,44 @@ describe('GET /snapshot.jpg', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('Snapshotter: fresh enough is the same picture', () => {
+  it('answers from its cache while the newest picture is under freshMs newer, and decodes again after', async () => {
+    const encoders: ChildProcess[] = [];
+    const source = createHub({ source: testPattern({ fps: 24 }), encoder: { width: 640, height: 480, fps: 24, onSpawn: (c) => encoders.push(c) }, graceMs: 0 });
+    const gop = await firstValueFrom(source.pictures$.pipe(take(2), toArray()));
+    source.close();
+    await Promise.all(encoders.map(exited));
+    let shift = 0;
+    // Each request sees the same GOP (replayed, then nothing), its pictures captured `shift` ms later than the real ones.
+    const moving = { ...failingHub(NEVER), pictures$: defer(() => concat(of(...gop.map((p) => ({ ...p, capturedAt: p.capturedAt + shift }))), NEVER)) };
+    const spawns: ChildProcess[] = [];
+    const snapshots = new Snapshotter(moving, { ffmpeg: () => resolveFfmpeg().path, freshMs: 200, onSpawn: (c) => spawns.push(c) });
+    const first = await firstValueFrom(snapshots.jpeg());
+    shift = 199;
+    expect(await firstValueFrom(snapshots.jpeg())).toBe(first);
+    expect(spawns).toHaveLength(1);
+    shift = 200;
+    expect(await firstValueFrom(snapshots.jpeg())).not.toBe(first);
+    expect(spawns).toHaveLength(2);
+    expect(snapshots.stats).toEqual({ decodes: 2, shared: 0, cached: 1 });
+  });
+});
+
+describe('GET /snapshot.jpg per address', () => {
+  it('takes a burst of 5 from one address, then 429 with Retry-After (virtual time: no refill)', async () => {
+    const server = Hapi.server();
+    const hub = { ...failingHub(NEVER), stream: () => NEVER, gops: () => NEVER, formats: [mpegts], restarts$: NEVER, keepAlive: () => NEVER.subscribe(), close: () => undefined, width: 640, height: 480, fps: 24 };
+    await server.register({ plugin: pistreamPlugin, options: { pages: false, hub, scheduler: new VirtualTimeScheduler(), heartbeatMs: 0 } });
+    // A bad width is answered at once (400), after the limit has counted the request.
+    const ask = (remoteAddress: string) => server.inject({ url: '/snapshot.jpg?width=wide', remoteAddress });
+    for (let i = 0; i < 5; i++) expect((await ask('10.0.0.1')).statusCode).toBe(400);
+    const refused = await ask('10.0.0.1');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect((await ask('10.0.0.2')).statusCode).toBe(400);
+    await server.stop();
   });
 });

@@ -14,7 +14,7 @@ class FakeSocket extends EventEmitter {
   readyState = 1;
   bufferedAmount = 0;
   readonly pings: number[] = [];
-  readonly closes: { at: number; code: number }[] = [];
+  readonly closes: { at: number; code: number; reason?: string }[] = [];
   terminatedAt: number | undefined;
   constructor(
     private readonly now: () => number,
@@ -28,9 +28,9 @@ class FakeSocket extends EventEmitter {
     if (this.answers) this.emit('pong');
   }
   send(): void {}
-  close(code: number): void {
+  close(code: number, reason?: string): void {
     // A peer that never completes the closing handshake: the socket stays open until terminated.
-    this.closes.push({ at: this.now(), code });
+    this.closes.push({ at: this.now(), code, ...(reason === undefined ? {} : { reason }) });
   }
   terminate(): void {
     if (this.terminatedAt !== undefined) return;
@@ -90,7 +90,7 @@ describe('ViewerServer timers (virtual time)', () => {
     scheduler.schedule(() => server.close(1000), 250);
     scheduler.flush();
     for (const ws of [a, b]) {
-      expect(ws.closes).toEqual([{ at: 250, code: 1001 }]);
+      expect(ws.closes).toMatchObject([{ at: 250, code: 1001 }]);
       expect(ws.terminatedAt).toBe(1250);
       // No ping after the close began.
       expect(ws.pings).toEqual([100, 200]);
@@ -116,7 +116,7 @@ describe('ViewerServer timers (virtual time)', () => {
     const { server, socket } = setup(0);
     const sockets = Array.from({ length: 11 }, () => socket(true));
     expect(server.viewerCount).toBe(10);
-    expect(sockets[10]!.closes).toEqual([{ at: 0, code: 1013 }]);
+    expect(sockets[10]!.closes).toMatchObject([{ at: 0, code: 1013, reason: 'too many viewers: try again later' }]);
     server.close(0);
   });
 });
@@ -221,5 +221,44 @@ describe('watchedFor()', () => {
     [7_800_000, '2 h 10 min'],
   ])('%d ms is %s', (ms, text) => {
     expect(watchedFor(ms)).toBe(text);
+  });
+});
+
+describe('ViewerServer: viewers per address', () => {
+  function capped(maxViewersPerAddress: number) {
+    const scheduler = testScheduler();
+    const server = new ViewerServer({ hub: statsHub(), highWaterMark: 1024, maxViewers: 100, maxViewersPerAddress, heartbeatMs: 0, allowOrigins: [], scheduler });
+    const open = (address: string, path = testFormat.path): FakeSocket => {
+      const ws = new FakeSocket(() => scheduler.now(), true);
+      server.adopt(ws as unknown as WebSocket, testFormat, address, path);
+      return ws;
+    };
+    return { server, open };
+  }
+
+  it('closes one more viewer from an address already at the cap with 1013 and the reason, over every path', () => {
+    const { server, open } = capped(2);
+    open('10.0.0.1', '/stream');
+    open('10.0.0.1', '/h264');
+    const third = open('10.0.0.1', '/fmp4');
+    expect(third.closes).toMatchObject([{ code: 1013, reason: 'too many viewers from your address (2 at most)' }]);
+    expect(server.viewerCount).toBe(2);
+    // Another address is not held back by it.
+    expect(open('10.0.0.2').closes).toEqual([]);
+    expect(server.viewerCount).toBe(3);
+  });
+
+  it('takes a viewer from that address again once one of its viewers has left (the count follows closes)', () => {
+    const { server, open } = capped(1);
+    const first = open('10.0.0.1');
+    first.terminate();
+    expect(server.viewerCount).toBe(0);
+    expect(open('10.0.0.1').closes).toEqual([]);
+  });
+
+  it('0 turns the cap off', () => {
+    const { server, open } = capped(0);
+    for (let i = 0; i < 20; i++) open('10.0.0.1');
+    expect(server.viewerCount).toBe(20);
   });
 });

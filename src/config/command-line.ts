@@ -142,7 +142,8 @@ const PROGRAM_ONLY = /,? or an? (?:Codec value|Observable)$/;
  * plugin's own words for what is allowed (the plugin's schema is the one judge of values).
  */
 function fromPluginError(err: PluginOptionsError, raws: Map<string, Raw>): ConfigError {
-  const target = `plugin.${err.path.join('.')}`;
+  // An entry of a list (allowedHosts.2) is named by the list's flag.
+  const target = `plugin.${err.path.filter((key) => typeof key !== 'number').join('.')}`;
   const spec = FLAGS.find((s) => s.target === target) ?? (target === 'plugin.graceMs' ? FLAGS.find((s) => s.key === 'grace') : undefined);
   const problem = err.problem.replace(/, got .*$/, '').replace(PROGRAM_ONLY, '');
   // Publish URLs may hold stream keys: the plugin's message shows only the redacted URL, never the value.
@@ -221,7 +222,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   } catch (err) {
     // The other --record-* flags only say how to record: without --record they are a mistake worth naming.
     if (err instanceof PluginOptionsError && err.path.join('.') === 'record.dir' && plugin.record?.dir === undefined) {
-      const given = ['recordSegment', 'recordKeep', 'recordMaxSize'].map((key) => raws.get(key)).filter((raw) => raw !== undefined)
+      const given = ['recordSegment', 'recordKeep', 'recordMaxSize', 'recordSync', 'recordMinFree'].map((key) => raws.get(key)).filter((raw) => raw !== undefined)
         .sort((a, b) => (a.layer === b.layer ? 0 : a.layer === 'flag' ? -1 : 1))[0]?.origin;
       throw new ConfigError(`${given} needs --record <dir> (or PISTREAM_RECORD) too`);
     }

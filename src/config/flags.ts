@@ -4,6 +4,7 @@ import { CODECS } from '../codecs';
 import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import { DEFAULTS, upgradeBurst } from '../defaults';
 import type { SourceSpec } from '../sources/open-source';
+import { HOST_PATTERN } from '../options/host-allowlist';
 import { LOG_LEVELS } from '../options/server-config';
 
 /**
@@ -181,6 +182,22 @@ export const FLAGS: readonly FlagSpec[] = [
     schema: list.custom((v: string[]) => v.map(normalizeOrigin)), allowed: 'origins like https://example.com (comma-separated) or *',
   },
   {
+    key: 'allowedHosts', flag: '--allowed-hosts <names>', shown: `${DEFAULTS.allowedHosts.join(', ')}, IP addresses, this machine's name and NAME.local, the TLS certificate's names`,
+    repeatable: true, target: 'plugin.allowedHosts',
+    help: 'also answer to these host names (cam.example.com, *.example.com; repeat it or give a comma list); requests naming any other host get 403 (DNS rebinding); * answers to any',
+    schema: list.custom((v: string[]) => {
+      const bad = v.find((name) => !HOST_PATTERN.test(name));
+      if (bad !== undefined) throw new Error(`not a host name: ${bad}`);
+      return v;
+    }),
+    allowed: 'host names such as cam.example.com or *.example.com (comma-separated), or *',
+  },
+  {
+    key: 'frameAncestors', flag: '--frame-ancestors <sources>', shown: DEFAULTS.frameAncestors, target: 'plugin.frameAncestors',
+    help: "who may show the page in a frame (CSP frame-ancestors), e.g. \"'self' http://homeassistant.local:8123\" for a Home Assistant iframe card",
+    schema: Joi.string(), allowed: "CSP sources separated by spaces, such as 'self' https://ha.example",
+  },
+  {
     key: 'trustProxy', flag: '--trust-proxy <addresses>', shown: 'none', repeatable: true, target: 'plugin.trustProxy',
     help: 'reverse proxies (addresses, CIDR blocks, loopback, private) whose X-Forwarded-For names the client, for the per-address limit and logs',
     schema: list, allowed: 'addresses, CIDR blocks (10.0.0.0/8), loopback or private, comma-separated',
@@ -202,6 +219,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'tlsCert', flag: '--tls-cert <path>', shown: 'off', help: 'serve https and wss with this certificate (PEM, chain included); needs --tls-key', schema: Joi.string().min(1), allowed: 'a path to a PEM certificate' },
   { key: 'tlsKey', flag: '--tls-key <path>', shown: 'off', help: 'the private key (PEM) of --tls-cert', schema: Joi.string().min(1), allowed: 'a path to a PEM private key' },
   { key: 'maxViewers', flag: '--max-viewers <n>', shown: String(DEFAULTS.maxViewers), target: 'plugin.maxViewers', help: 'most viewers at once, legacy listener included; more are closed with 1013 (try again later)', ...number('a whole number from 1 to 100000') },
+  {
+    key: 'maxViewersPerAddress', flag: '--max-viewers-per-address <n>', shown: String(DEFAULTS.maxViewersPerAddress), target: 'plugin.maxViewersPerAddress',
+    help: 'most viewers at once from one address, over every stream and player; more are closed with 1013; 0: no cap',
+    ...number('a whole number from 0 (no cap) to 100000'),
+  },
   {
     key: 'headerTimeout', flag: '--header-timeout <seconds>', shown: String(DEFAULTS.headerTimeoutMs / 1000),
     help: 'how long a client may take to send its request headers before it is cut off (slow-header attacks)',
@@ -241,6 +263,17 @@ export const FLAGS: readonly FlagSpec[] = [
     key: 'recordMaxSize', flag: '--record-max-size <bytes>', shown: 'no limit', target: 'plugin.record.maxBytes',
     help: 'delete the oldest recordings while all of them take more than this: bytes, or with a unit: 500M, 20G (powers of 1024)',
     schema: convertedBy(parseByteSize), allowed: 'a size such as 1073741824, 500M or 20G, at least 1M',
+  },
+  {
+    key: 'recordSync', flag: '--record-sync <seconds>', shown: String(DEFAULTS.recordSyncMs / 1000), target: 'plugin.record.syncSeconds',
+    help: "fsync the segment being written this often, so a power cut loses at most that much; 0: only when a segment closes",
+    ...number('a number of seconds from 0 to 3600'),
+  },
+  {
+    key: 'recordMinFree', flag: '--record-min-free <size|percent>', shown: DEFAULTS.recordMinFree, target: 'plugin.record.minFree',
+    help: 'delete the oldest recordings while the disk has less free than this, before it fills: a percentage of the disk (5%) or a size (2G); 0: off',
+    schema: Joi.alternatives(Joi.string().pattern(/^\s*\d+(\.\d+)?\s*%\s*$/).custom((v: string) => v.replace(/\s/g, '')), convertedBy(parseByteSize)),
+    allowed: 'a percentage of the disk such as 5%, or a size such as 2G',
   },
   {
     // No target: put in place by the parser, so a refused URL is reported without its secrets (see fromPluginError).

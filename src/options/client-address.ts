@@ -190,3 +190,16 @@ function canonical(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   return mapped ? mapped[1] : text;
 }
+
+/**
+ * The host name a client asked for: `X-Forwarded-Host` when the peer is a trusted proxy and sent one (its first
+ * entry: the name the browser used), else `Host`. Undefined when there is neither. Never throws on header input.
+ * @example
+ * requestedHost('127.0.0.1', '127.0.0.1:8082', 'cam.example.com', trustProxy(['loopback'])); // 'cam.example.com'
+ * requestedHost('10.0.0.9', 'pi:8082', 'cam.example.com', trustProxy(['loopback'])); // 'pi:8082'
+ */
+export function requestedHost(peer: string | undefined, host: unknown, forwardedHost: unknown, trust: TrustProxy): string | undefined {
+  const forwarded = joinHeaders(forwardedHost)?.split(',')[0]?.trim();
+  if (forwarded && safeTrust(trust, typeof peer === 'string' ? peer : '')) return forwarded;
+  return typeof host === 'string' ? host : undefined;
+}

@@ -12,6 +12,7 @@ import type { SourceSpec } from '../sources/open-source';
 import type { PublishAudio, PublishTarget, PublishTargetSpec } from '../publish/publish-target';
 import type { AuthOptions } from './auth-users';
 import { trustProxy } from './client-address';
+import { HOST_PATTERN } from './host-allowlist';
 import { PluginOptionsError } from './plugin-options-error';
 import { publishAudioSchema, publishSchema, publishTargets, RECORDABLE_CODECS, recordSchema, type RecordOptions } from './record-publish-options';
 
@@ -64,10 +65,24 @@ export interface PistreamPluginOptions {
   readonly stuckMs?: number;
   /** Most viewers at once, over every listener; more are closed with 1013. Default 100. */
   readonly maxViewers?: number;
+  /** Most viewers at once from one client address, over every stream path and player; more get 1013. Default 10; 0: no cap. */
+  readonly maxViewersPerAddress?: number;
   /** WebSocket ping interval in ms; a viewer silent for two is dropped. Default 15 000; 0 turns it off. */
   readonly heartbeatMs?: number;
   /** Origins (besides the page's own) whose pages may open the streams, e.g. an embedding site; `'*'`: any. */
   readonly allowOrigins?: readonly string[];
+  /**
+   * Host names the server answers to besides its defaults (localhost names, IP addresses, this machine's name and
+   * `<name>.local`, a TLS certificate's names given by `startServer`): `cam.example.com`, `*.example.com`, or `'*'`
+   * for any (the check off). Requests and upgrades to the plugin's paths naming another host get 403 before
+   * routing, and a WebSocket's `Origin` must name one of them (or be in `allowOrigins`): DNS rebinding.
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * The CSP `frame-ancestors` sources of every response: who may show the page in a frame, e.g.
+   * `"'self' http://homeassistant.local:8123"`. Default `'self'` (only pistream's own pages).
+   */
+  readonly frameAncestors?: string;
   /**
    * Reverse proxies (addresses, CIDR blocks, `loopback`, `private`) whose `X-Forwarded-For` names the client, for
    * the per-address upgrade limit and the logs. Default none: the peer is the client.
@@ -116,7 +131,7 @@ export interface ValidPluginOptions
   readonly legacyListener?: LegacyListenerOptions;
   readonly restart?: HubOptions['restart'];
   readonly scheduler?: SchedulerLike;
-  readonly record?: RecordOptions & { readonly segmentSeconds: number };
+  readonly record?: RecordOptions & { readonly segmentSeconds: number; readonly syncSeconds: number; readonly minFree: number | string };
 }
 
 const observable = Joi.any().custom((value: unknown) => {
@@ -166,8 +181,14 @@ const schema = Joi.object({
   stuckMs: ms(3_600_000).default(DEFAULTS.stuckMs),
   maxViewers: Joi.number().integer().min(1).max(100_000).default(DEFAULTS.maxViewers)
     .messages({ '*': '{{#label}} must be a whole number from 1 to 100000' }),
+  maxViewersPerAddress: Joi.number().integer().min(0).max(100_000).default(DEFAULTS.maxViewersPerAddress)
+    .messages({ '*': '{{#label}} must be a whole number from 0 (no cap) to 100000' }),
   heartbeatMs: ms(3_600_000).default(DEFAULTS.heartbeatMs),
   allowOrigins: Joi.array().items(Joi.string()).default([]),
+  frameAncestors: Joi.string().trim().pattern(/^[^;,\r\n]+$/).default(DEFAULTS.frameAncestors)
+    .messages({ '*': "{{#label}} must be CSP sources separated by spaces, such as 'self' https://ha.example (no ; or ,)" }),
+  allowedHosts: Joi.array().items(Joi.string().pattern(HOST_PATTERN)).default([])
+    .messages({ '*': '{{#label}} must be host names such as cam.example.com or *.example.com, or *' }),
   trustProxy: Joi.array()
     .items(Joi.string())
     .custom((list: string[]) => {

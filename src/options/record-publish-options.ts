@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import Joi from 'joi';
 import type { Codec, EncoderSettings } from '../codecs/codec';
 import { DEFAULTS, LIMITS } from '../defaults';
@@ -17,6 +18,13 @@ export interface RecordOptions {
   readonly keepSeconds?: number;
   /** Delete the oldest segments while all together take more bytes than this (at least 1 MiB). Default: any size. */
   readonly maxBytes?: number;
+  /** fsync the segment being written this often, in seconds (a power cut loses at most that). Default 2; 0: only when it closes. */
+  readonly syncSeconds?: number;
+  /**
+   * Delete the oldest segments while the disk has less free than this: bytes, or a percentage of the disk (`'5%'`).
+   * Default `'5%'`; 0 turns it off.
+   */
+  readonly minFree?: number | string;
 }
 
 /** Codecs the recorder can write (its containers: MPEG-TS for MPEG-1, fragmented MP4 for H.264). */
@@ -30,7 +38,14 @@ export const recordSchema = Joi.object({
   keepSeconds: Joi.number().positive().max(100 * 365 * 86_400).messages({ '*': '{{#label}} must be a positive number of seconds' }),
   maxBytes: Joi.number().integer().min(LIMITS.recordMinBytes).max(Number.MAX_SAFE_INTEGER)
     .messages({ '*': `{{#label}} must be a whole number of bytes, at least ${LIMITS.recordMinBytes} (1 MiB)` }),
-  dir: Joi.string().min(1).required().messages({ '*': '{{#label}} must be a directory path' }),
+  syncSeconds: Joi.number().min(0).max(3600).default(DEFAULTS.recordSyncMs / 1000)
+    .messages({ '*': '{{#label}} must be a number of seconds from 0 (only when a segment closes) to 3600' }),
+  minFree: Joi.alternatives(Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER), Joi.string().pattern(/^\d+(\.\d+)?%$/))
+    .default(DEFAULTS.recordMinFree)
+    .messages({ '*': '{{#label}} must be bytes (500M, 2G) or a percentage of the disk such as 5%' }),
+  // Resolved once, here: a relative directory means the one under the working directory at start, wherever
+  // it is joined later (/recordings served nothing when it was joined again).
+  dir: Joi.string().min(1).required().custom((dir: string) => resolve(dir)).messages({ '*': '{{#label}} must be a directory path' }),
 });
 
 // URLs are checked by publishTarget() (see publishTargets() below), whose messages never quote a URL's secrets (joi's would).

@@ -1,3 +1,7 @@
+import { redactUrl } from './url-secrets';
+
+export { redactUrl };
+
 /** What a publish URL's scheme asks for: how ffmpeg sends it (the muxer) and what it can carry. */
 export type PublishProtocol = 'rtmp' | 'rtmps' | 'srt' | 'rtsp';
 
@@ -16,7 +20,7 @@ export interface PublishTarget {
   readonly url: string;
   readonly protocol: PublishProtocol;
   readonly audio: PublishAudio;
-  /** `rtmp://a.rtmp.youtube.com/live2/***`: no user info, no query, the last path segment hidden. */
+  /** `rtmp://a.rtmp.youtube.com/live2/***`: no user info, no query, no path but an RTMP app (see `redactUrl`). */
   readonly label: string;
 }
 
@@ -29,30 +33,6 @@ export const PUBLISH_CODECS: Readonly<Record<PublishProtocol, readonly string[]>
   rtsp: ['h264'],
   srt: ['h264', 'mpeg1'],
 };
-
-/**
- * A URL with its secrets hidden: user info and the query string (SRT's `passphrase=`, `streamid=`, tokens) become
- * `***`, and so does the last path segment (where RTMP services put the stream key), e.g.
- * `rtmp://user:pw@host/app/key?x=1` → `rtmp://***@host/app/***?***`. Text that is no URL shows only its scheme.
- * @example
- * redactUrl('rtmp://a.rtmp.youtube.com/live2/abcd-efgh'); // 'rtmp://a.rtmp.youtube.com/live2/***'
- */
-export function redactUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)([?#].*)?$/i.exec(url.trim());
-  if (!m) {
-    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.trim())?.[1];
-    return scheme ? `${scheme}:***` : '***';
-  }
-  const [, scheme, authority, path, rest] = m;
-  const at = authority!.lastIndexOf('@');
-  const host = at < 0 ? authority! : `***@${authority!.slice(at + 1)}`;
-  const segments = path!.split('/');
-  // '/app/key' → ['', 'app', 'key']: the last non-empty segment is the key. A bare host or '/' has none.
-  let last = segments.length - 1;
-  while (last > 0 && segments[last] === '') last--;
-  if (last > 0) segments[last] = '***';
-  return `${scheme!.toLowerCase()}://${host}${segments.join('/')}${rest ? `${rest[0]}***` : ''}`;
-}
 
 /** A publish URL pistream cannot use; the message shows only the redacted URL. */
 export class PublishTargetError extends Error {

@@ -3,9 +3,10 @@ import { asyncScheduler, filter, map, throwError, timeout, type Observable, type
 import { ACCESS_UNIT_DELIMITER as AUD } from '../codecs/h264/nal';
 import { DEFAULTS } from '../defaults';
 import type { Picture } from '../picture';
-import { ChildProcessError, fromChildProcess, type SpawnFn } from '../process/child-process';
+import { fromChildProcess, type SpawnFn } from '../process/child-process';
 import { publishArgs } from './publish-args';
 import type { PublishTarget } from './publish-target';
+import { redactIn } from './url-secrets';
 import { supervise, type BackoffOptions, type Supervised } from './supervise';
 
 
@@ -93,12 +94,10 @@ export function progressReports(): OperatorFunction<Buffer, Progress> {
   };
 }
 
-/** An error as one log line, with every copy of the URL (ffmpeg quotes it) replaced by its label. */
+/** An error as one log line, with the URL and each secret piece of it (ffmpeg quotes them in its own shapes) hidden. */
 function describe(error: unknown, target: PublishTarget): string {
-  const text = error instanceof ChildProcessError
-    ? `${error.message}`
-    : error instanceof Error ? error.message : String(error);
-  return text.split(target.url).join(target.label).replace(/\s*\n\s*/g, ' | ');
+  const text = error instanceof Error ? error.message : String(error);
+  return redactIn(text, target.url).replace(/\s*\n\s*/g, ' | ');
 }
 
 /** `4 s`, `300 ms`. */

@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, statfs, unlink } from 'node:fs/promises';
 
 /** One segment file open for writing. */
 export interface SegmentFile {
@@ -21,6 +21,8 @@ export interface RecorderFs {
   unlink(path: string): Promise<void>;
   /** fsyncs a directory, so a new file's entry survives a power cut (best effort: some file systems refuse). */
   syncDir(dir: string): Promise<void>;
+  /** The free and total bytes of the file system holding `dir` (for the free-space floor); absent: no floor. */
+  statfs?(dir: string): Promise<{ readonly free: number; readonly total: number }>;
 }
 
 /** The real file system (`node:fs/promises`), writing through the thread pool: the event loop never waits on the disk. */
@@ -41,6 +43,11 @@ export const nodeRecorderFs: RecorderFs = {
   readdir: (dir) => readdir(dir),
   stat: (path) => lstat(path),
   unlink: (path) => unlink(path),
+  statfs: async (dir) => {
+    const stats = await statfs(dir);
+    // bavail: what an unprivileged writer may still use (root's reserve does not count).
+    return { free: stats.bavail * stats.bsize, total: stats.blocks * stats.bsize };
+  },
   syncDir: async (dir) => {
     const handle = await open(dir, 'r');
     try {

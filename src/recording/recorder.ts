@@ -17,6 +17,13 @@ export interface RecorderOptions {
   readonly keepMs?: number;
   /** Delete the oldest segments while all of them take more than this. Default: any size. */
   readonly maxBytes?: number;
+  /** fsync the open segment this often (ms) while it gets pictures; 0: only when it closes. Default 2000. */
+  readonly syncMs?: number;
+  /**
+   * Delete the oldest segments while the disk has less free than this: bytes, or a percentage of the disk
+   * (`'5%'`); 0: no floor. Default `DEFAULTS.recordMinFree`.
+   */
+  readonly minFree?: number | string;
   /** While writing fails, try again this often. Default `DEFAULTS.recordRetryMs`. */
   readonly retryMs?: number;
   /** How often retention runs besides at each cut. Default `DEFAULTS.recordRetentionCheckMs`. */
@@ -57,6 +64,16 @@ export interface RecorderStats {
   failures: number;
 }
 
+/**
+ * The free-space floor in bytes on a disk of `total` bytes: `minFree` bytes, or its percentage of the disk.
+ * @example
+ * minFreeBytes('5%', 32e9); // 1.6e9
+ */
+export function minFreeBytes(minFree: number | string, total: number): number {
+  if (typeof minFree === 'number') return minFree;
+  return Math.ceil((total * Number(minFree.replace('%', ''))) / 100);
+}
+
 function reasonOf(err: unknown): string {
   // Duck-typed: errors of node:fs may come from another realm (vm contexts), where `instanceof Error` fails.
   const message = (err as { message?: unknown } | null)?.message;
@@ -76,8 +93,9 @@ function reasonOf(err: unknown): string {
  * - **A failing disk degrades, never stops the stream.** The first failed write (ENOSPC, EACCES, EROFS, …) stops
  *   recording with one log line and {@link problem} says why (`/healthz` says `degraded`); every `retryMs` it tries
  *   again at the next keyframe, with a new segment, and says once that it resumed.
- * - **Retention** (`keepMs`, `maxBytes`) deletes the oldest segments after each cut and every `retentionCheckMs`;
- *   never the open one.
+ * - **Retention** (`keepMs`, `maxBytes`, and the free-space floor `minFree`) deletes the oldest segments after each
+ *   cut and every `retentionCheckMs`; never the open one.
+ * - **A power cut loses little**: the open segment is fsynced every `syncMs` (2 s) while it gets pictures.
  *
  * @example
  * const recorder = new Recorder(hub, { dir: '/var/lib/pistream', segmentMs: 60_000, keepMs: 7 * 86_400_000 });
@@ -105,6 +123,8 @@ export class Recorder {
   private retryTimer: Subscription | undefined;
   private retention: Promise<void> | undefined;
   private stopped = false;
+  /** The open segment got bytes since its last fsync. */
+  private unsynced = false;
 
   constructor(
     private readonly hub: RecordableHub,
@@ -147,9 +167,9 @@ export class Recorder {
       }),
     );
     const every = this.options.retentionCheckMs ?? DEFAULTS.recordRetentionCheckMs;
-    if (this.options.keepMs !== undefined || this.options.maxBytes !== undefined) {
-      this.subscriptions.push(interval(every, this.scheduler).subscribe(() => void this.retain()));
-    }
+    if (this.hasRetention) this.subscriptions.push(interval(every, this.scheduler).subscribe(() => void this.retain()));
+    const syncMs = this.options.syncMs ?? DEFAULTS.recordSyncMs;
+    if (syncMs > 0) this.subscriptions.push(interval(syncMs, this.scheduler).subscribe(() => this.syncOpenSegment()));
   }
 
   /** Stops recording: unsubscribes, fsyncs and closes the open segment. Resolves when every file is closed. */
@@ -230,6 +250,7 @@ export class Recorder {
     open.endMs = picture.capturedAt + this.frameMs;
     this.writer.write(open, bytes, () => {
       this.stats.bytes += bytes.length;
+      this.unsynced = true;
       if (this.failure !== undefined) {
         this.failure = undefined;
         this.options.log?.('info', `recording resumed: writing ${join(this.options.dir, open.name)}`, { segment: open.name });
@@ -241,6 +262,13 @@ export class Recorder {
     this.segment = this.writer.open(first);
     this.retryDue = false;
     this.stats.segments++;
+  }
+
+  /** fsyncs the open segment if it got bytes since the last time (queued behind its writes). */
+  private syncOpenSegment(): void {
+    if (!this.segment || !this.unsynced) return;
+    this.unsynced = false;
+    this.writer.sync(this.segment);
   }
 
   private closeSegment(segment: OpenSegment): void {
@@ -273,13 +301,34 @@ export class Recorder {
     if (!this.stopped) this.retryTimer = timer(this.retryMs, this.scheduler).subscribe(() => (this.retryDue = true));
   }
 
-  /** Deletes what the retention policy says, oldest first (one pass at a time). */
+  private get hasRetention(): boolean {
+    return this.options.keepMs !== undefined || this.options.maxBytes !== undefined || (this.fs.statfs !== undefined && this.minFree !== 0);
+  }
+
+  private get minFree(): number | string {
+    return this.options.minFree ?? DEFAULTS.recordMinFree;
+  }
+
+  /** How many bytes the disk is short of its free-space floor (0 when not, or when it cannot tell). */
+  private async shortfall(): Promise<number> {
+    if (!this.fs.statfs || this.minFree === 0) return 0;
+    try {
+      const { free, total } = await this.fs.statfs(this.options.dir);
+      return Math.max(0, minFreeBytes(this.minFree, total) - free);
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Deletes what the retention policy and the free-space floor say, oldest first (one pass at a time). */
   private retain(): Promise<void> {
     const { keepMs, maxBytes, dir } = this.options;
-    if (keepMs === undefined && maxBytes === undefined) return Promise.resolve();
+    if (!this.hasRetention) return Promise.resolve();
     this.retention ??= (async () => {
       try {
-        const doomed = segmentsToDelete(await this.list(), this.scheduler.now(), { keepMs, maxBytes }, this.segment?.name);
+        const reclaim = await this.shortfall();
+        const policy = { keepMs, maxBytes, ...(reclaim > 0 ? { reclaimBytes: reclaim } : {}) };
+        const doomed = segmentsToDelete(await this.list(), this.scheduler.now(), policy, this.segment?.name);
         for (const segment of doomed) {
           await this.fs.unlink(join(dir, segment.name)).catch(() => undefined);
           this.writer.ends.delete(segment.name);

@@ -5,6 +5,7 @@ import type { Request, ResponseToolkit, Server, ServerRoute } from '@hapi/hapi';
 import Boom from '@hapi/boom';
 // Type augmentation only (h.file); the plugin registers inert itself.
 import '@hapi/inert';
+import { DEFAULTS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
 
 /** The page's own files (index.html, viewer.js, viewer.css, and barcode.js and protocol.js, which the server shares). */
@@ -94,8 +95,6 @@ export function webSocketPathRoutes(format: WireFormat, page: string | undefined
   ];
 }
 
-const security = { hsts: false, xframe: 'sameorigin', noSniff: true, referrer: 'no-referrer' } as const;
-
 /**
  * The page routes: `/` (and `/index.html`) the viewer, the files of `public/`, and the JSMpeg player. GET and HEAD
  * only (405 for other methods on these paths), no listings, nothing but the files of `public/`.
@@ -116,7 +115,6 @@ export function pageRoutes(): ServerRoute[] {
     {
       method: 'GET',
       path: '/',
-      options: { security },
       handler: (request, h) => {
         // Under a route prefix ("/cam") the page must be at "/cam/" so its relative URLs stay inside the prefix.
         const path = request.path;
@@ -127,13 +125,12 @@ export function pageRoutes(): ServerRoute[] {
     {
       method: 'GET',
       path: JSMPEG_ROUTE,
-      options: { security, cache: { expiresIn: 24 * 3600 * 1000, privacy: 'public' } },
+      options: { cache: { expiresIn: 24 * 3600 * 1000, privacy: 'public' } },
       handler: (_request, h) => h.file(jsmpegPlayerFile(), { confine: false }),
     },
     {
       method: 'GET',
       path: '/{file*}',
-      options: { security },
       handler: (request, h) => {
         // "" is the page itself under a prefix ("/cam/"). inert's confine would answer 403 to a traversal; to a
         // client that is simply a path we do not have.
@@ -153,7 +150,7 @@ export function pageRoutes(): ServerRoute[] {
  * style element JSMpeg injects), JSMpeg's WASM decoder allowed to compile, WebSockets only back to the host
  * that served the page, and media from blob: URLs (the MSE player's MediaSource).
  */
-export function contentSecurityPolicy(host: string | undefined): string {
+export function contentSecurityPolicy(host: string | undefined, frameAncestors: string = DEFAULTS.frameAncestors): string {
   const ws = host ? `ws://${host} wss://${host}` : "ws: wss:";
   return [
     "default-src 'self'",
@@ -163,21 +160,46 @@ export function contentSecurityPolicy(host: string | undefined): string {
     // The MSE player plays a MediaSource through a blob: URL (Chrome takes it no other way).
     "media-src 'self' blob:",
     "img-src 'self' data:",
-    "frame-ancestors 'self'",
+    `frame-ancestors ${frameAncestors}`,
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
 }
 
-/** Adds the CSP to every response of the plugin's routes. */
-export function addSecurityHeaders(server: Server): void {
+export interface SecurityHeaderOptions {
+  /** CSP `frame-ancestors` sources. Default `'self'`. */
+  readonly frameAncestors?: string;
+  /** The server speaks TLS: add `Strict-Transport-Security`. */
+  readonly tls?: boolean;
+}
+
+/**
+ * The headers every response of the plugin carries: the CSP, `nosniff` (a JPEG or a recording is never run as a
+ * script), no referrer (a `?token=` in the page's URL goes nowhere), `Cross-Origin-Resource-Policy: same-origin`
+ * (another site's page cannot embed snapshots or recordings), `X-Frame-Options` for browsers without
+ * `frame-ancestors` while only our own pages may frame, and HSTS over TLS.
+ */
+export function securityHeaders(host: string | undefined, options: SecurityHeaderOptions = {}): Record<string, string> {
+  const frameAncestors = options.frameAncestors ?? DEFAULTS.frameAncestors;
+  return {
+    'Content-Security-Policy': contentSecurityPolicy(host, frameAncestors),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    ...(frameAncestors === "'self'" ? { 'X-Frame-Options': 'SAMEORIGIN' } : {}),
+    ...(options.tls ? { 'Strict-Transport-Security': `max-age=${DEFAULTS.hstsMaxAgeSeconds}` } : {}),
+  };
+}
+
+/** Adds {@link securityHeaders} to every response of the plugin's routes, errors included. */
+export function addSecurityHeaders(server: Server, options: Omit<SecurityHeaderOptions, 'tls'> = {}): void {
   server.ext(
     'onPreResponse',
     (request, h) => {
       const response = request.response;
-      const csp = contentSecurityPolicy(request.headers.host as string | undefined);
-      if (Boom.isBoom(response)) response.output.headers['Content-Security-Policy'] = csp;
-      else response.header('Content-Security-Policy', csp);
+      const headers = securityHeaders(request.headers.host as string | undefined, { ...options, tls: request.server.info.protocol === 'https' });
+      if (Boom.isBoom(response)) Object.assign(response.output.headers, headers);
+      else for (const [name, value] of Object.entries(headers)) response.header(name, value);
       return h.continue;
     },
     { sandbox: 'plugin' },

@@ -15,8 +15,11 @@ import { checkRecordDir } from '../options/check-record-dir';
 import { Recorder } from '../recording/recorder';
 import type { CheckedFfmpeg } from '../sources/check-source';
 import { AUTH_STRATEGY, createAuthenticator, registerAuthStrategy } from './auth';
-import { trustProxy } from '../options/client-address';
+import { clientAddress, trustProxy } from '../options/client-address';
+import { hostAllowlist, type HostAllowlist } from '../options/host-allowlist';
+import { addHostGuard, machineHostNames } from './host-guard';
 import { healthRoute } from './health';
+import { addRangeNormalizer } from './byte-range';
 import { createListener } from './listener';
 import { createMetrics, metricsRoute } from './metrics';
 import { hubFor, type Opened } from './open-hub';
@@ -131,6 +134,11 @@ export function lifecycleText(noun: 'camera' | 'source', graceMs: number, keptOn
   return why.length > 0 ? `${noun} always on (${why.join(', ')})` : `${noun} on demand (stops ${graceMs / 1000} s after the last viewer)`;
 }
 
+/** The startup line naming the hosts answered to, and how to add one. */
+function hostsLine(hosts: HostAllowlist): string {
+  return `Answering to ${hosts.patterns.join(', ')} and IP addresses; to open it by another name, add it with --allowed-hosts NAME (other names get 403)`;
+}
+
 /** Starts the legacy listener: the original protocol at any path, on its own port. */
 async function listenLegacy(server: Server, options: NonNullable<ValidPluginOptions['legacyListener']>, viewers: ViewerServer): Promise<HttpServer> {
   const http = createListener(options, (_req, res) => {
@@ -179,17 +187,25 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     const prefix = server.realm.modifiers.route.prefix ?? '';
     const paths: Record<string, FormatPaths[string]> = {};
     for (const format of options.formats) paths[`${prefix}${format.path}`] = format;
-    const authenticator = options.auth ? createAuthenticator(options.auth) : undefined;
-    if (authenticator) registerAuthStrategy(server, authenticator, isPublicAsset);
+    const trust = trustProxy(options.trustProxy);
+    const addressOf = (request: Request) => clientAddress(request.info.remoteAddress, request.headers['x-forwarded-for'] as string | undefined, trust);
+    const authenticator = options.auth
+      ? createAuthenticator(options.auth, { log, ...(options.scheduler ? { failures: { ...DEFAULTS.loginFailures, scheduler: options.scheduler } } : {}) })
+      : undefined;
+    if (authenticator) registerAuthStrategy(server, authenticator, isPublicAsset, addressOf);
     const auth = authenticator ? { strategy: AUTH_STRATEGY, mode: 'required' as const } : undefined;
+    const hosts = hostAllowlist([...DEFAULTS.allowedHosts, ...machineHostNames(), ...options.allowedHosts]);
+    addHostGuard(server, hosts, trust, prefix);
     const viewers = new ViewerServer({
       hub,
       highWaterMark: options.highWaterMark,
       maxLagMs: options.maxLagMs,
       stuckMs: options.stuckMs,
       maxViewers: options.maxViewers,
+      maxViewersPerAddress: options.maxViewersPerAddress,
       heartbeatMs: options.heartbeatMs,
       allowOrigins: options.allowOrigins,
+      hosts,
       ...(options.trustProxy.length ? { trustProxy: trustProxy(options.trustProxy) } : {}),
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
       ...(authenticator ? { authenticator } : {}),
@@ -211,13 +227,19 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       ffmpeg: () => opened.ffmpeg?.path ?? resolveFfmpeg(options.encoder?.ffmpeg).path,
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     });
-    server.route(guarded([snapshotRoute(snapshots), methodNotAllowedRoute('/snapshot.jpg')], auth));
+    const snapshotLimit = {
+      limiter: new RateLimiter({ perSecond: DEFAULTS.snapshotRatePerSecond, burst: DEFAULTS.snapshotRatePerSecond, ...(options.scheduler ? { scheduler: options.scheduler } : {}) }),
+      addressOf,
+    };
+    server.route(guarded([snapshotRoute(snapshots, snapshotLimit), methodNotAllowedRoute('/snapshot.jpg')], auth));
     const recorder = options.record
       ? new Recorder(hub, {
           dir: options.record.dir,
           segmentMs: options.record.segmentSeconds * 1000,
           ...(options.record.keepSeconds !== undefined ? { keepMs: options.record.keepSeconds * 1000 } : {}),
           ...(options.record.maxBytes !== undefined ? { maxBytes: options.record.maxBytes } : {}),
+          syncMs: options.record.syncSeconds * 1000,
+          minFree: options.record.minFree,
           fps: hub.fps,
           ...(options.scheduler ? { scheduler: options.scheduler } : {}),
           log,
@@ -234,7 +256,8 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     for (const route of [healthRoute(hub, () => viewers.viewerCount, options.scheduler, degraded, () => publishHealth(publishers)), metricsRoute(registry)]) {
       server.route(guarded([route, methodNotAllowedRoute(route.path)], monitorAuth));
     }
-    addSecurityHeaders(server);
+    addSecurityHeaders(server, { frameAncestors: options.frameAncestors });
+    addRangeNormalizer(server);
 
     let legacy: HttpServer | undefined;
     server.expose('hub', hub);
@@ -251,6 +274,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     let keepAlive: Subscription | undefined;
     let publishKeepAlive: Subscription | undefined;
     server.ext('onPostStart', async () => {
+      if (!hosts.any) log('info', hostsLine(hosts), { allowedHosts: hosts.patterns });
       log('info', sourceLine(opened), { source: kind, reasons, ...(target ? { target } : {}), ...(ffmpeg ? { ffmpeg } : {}) });
       if (options.encoder) {
         const e = options.encoder;

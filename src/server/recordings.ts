@@ -33,8 +33,9 @@ function listItem(entry: RecordingEntry): RecordingListItem {
 
 /**
  * `GET /recordings`: the recorded segments, oldest first, as JSON (`[{ name, start, duration, size, open }]`).
- * `GET /recordings/{name}`: one segment, with `Range` support (so a player can seek); only names the recorder
- * makes are looked up at all (no traversal, no other file of the directory, no symlinks), anything else is 404.
+ * `GET /recordings/{name}`: one segment, with `Range` support (so a player can seek), as long as it was when the
+ * request came (a segment being written grows); only names the recorder makes are looked up at all (no traversal,
+ * no other file of the directory, no symlinks), anything else is 404.
  */
 export function recordingsRoutes(recorder: Recorder, dir: string): ServerRoute[] {
   return [
@@ -52,10 +53,13 @@ export function recordingsRoutes(recorder: Recorder, dir: string): ServerRoute[]
         const name = String(request.params.name ?? '');
         const parsed = parseSegmentName(name);
         // Listed means: a regular file (lstat) of that exact name in the directory, now.
-        if (!parsed || !(await recorder.list()).some((entry) => entry.name === name)) throw Boom.notFound();
-        return h
-          .file(recorder.pathOf(name)!, { confine: dir, etagMethod: 'simple' })
-          .type(CONTENT_TYPES[parsed.ext]);
+        const entry = parsed ? (await recorder.list()).find((e) => e.name === name) : undefined;
+        if (!parsed || !entry) throw Boom.notFound();
+        const type = CONTENT_TYPES[parsed.ext];
+        if (entry.size === 0) return h.response(Buffer.alloc(0)).type(type);
+        // The size it has now, not at the end of the read: a segment being written grows, and a byte past
+        // Content-Length would break the client's next request on the connection.
+        return h.file(recorder.pathOf(name)!, { confine: dir, etagMethod: 'simple', start: 0, end: entry.size - 1 }).type(type);
       },
     },
   ];

@@ -1,4 +1,4 @@
-import type { ServerRoute } from '@hapi/hapi';
+import type { Request, ServerRoute } from '@hapi/hapi';
 import Boom from '@hapi/boom';
 import {
   asyncScheduler,
@@ -22,6 +22,7 @@ import type { Hub } from '../hub';
 import type { Picture } from '../picture';
 import { fromChildProcess, type ChildProcessOptions, type SpawnFn } from '../process/child-process';
 import { probeFfmpeg } from '../process/ffmpeg-path';
+import type { RateLimiter } from './rate-limit';
 
 /** Why no snapshot could be had: the message is the 503's reason. */
 export class SnapshotError extends Error {
@@ -36,6 +37,8 @@ export interface SnapshotterOptions {
   readonly ffmpeg: () => string;
   /** No JPEG within this long (camera start and decode included): a {@link SnapshotError}. Default 5000 ms. */
   readonly timeoutMs?: number;
+  /** A JPEG made or being made of a picture less than this much older than the newest is the answer. Default 200 ms. */
+  readonly freshMs?: number;
   /** JPEG quantiser (`-q:v`, 2–31). Default `DEFAULTS.snapshotQuality`. */
   readonly quality?: number;
   /** For the timeout (a virtual-time scheduler in tests). */
@@ -49,9 +52,9 @@ export interface SnapshotterOptions {
 export interface SnapshotStats {
   /** ffmpeg runs. */
   decodes: number;
-  /** Requests that joined a decode of the same picture already under way. */
+  /** Requests that joined a decode of the same picture (or one fresh enough) already under way. */
   shared: number;
-  /** Requests answered from the JPEG of the same picture decoded before. */
+  /** Requests answered from a JPEG decoded before, of the same picture or one fresh enough. */
   cached: number;
 }
 
@@ -103,10 +106,17 @@ export function newestGop(hub: Pick<Hub, 'pictures$' | 'stats'>): Observable<rea
  * const snapshots = new Snapshotter(hub, { ffmpeg: () => resolveFfmpeg().path });
  * const jpeg = await firstValueFrom(snapshots.jpeg(320));
  */
+/** A JPEG, made or on its way, of the picture captured at `capturedAt`, at one width. */
+interface Made<T> {
+  readonly capturedAt: number;
+  readonly width: string;
+  readonly value: T;
+}
+
 export class Snapshotter {
   readonly stats: SnapshotStats = { decodes: 0, shared: 0, cached: 0 };
-  private readonly inflight = new Map<string, Observable<Buffer>>();
-  private readonly cache = new Map<string, Buffer>();
+  private readonly inflight = new Map<string, Made<Observable<Buffer>>>();
+  private readonly cache = new Map<string, Made<Buffer>>();
   /** Resolves when the ffmpeg before the last in line is done: decodes take turns. */
   private turn: Promise<void> = Promise.resolve();
 
@@ -138,25 +148,36 @@ export class Snapshotter {
     const newest = gop[gop.length - 1]!;
     // Scaling only ever goes down; a width at or above the picture's is the picture as it is.
     const scaleTo = width !== undefined && width < newest.width ? width : undefined;
-    const key = `${newest.seq}/${newest.capturedAt}/${scaleTo ?? 'full'}`;
-    const cached = this.cache.get(key);
+    const size = String(scaleTo ?? 'full');
+    const key = `${newest.seq}/${newest.capturedAt}/${size}`;
+    const cached = this.fresh(this.cache, newest.capturedAt, size);
     if (cached) {
       this.stats.cached++;
       return of(cached);
     }
-    const running = this.inflight.get(key);
+    const running = this.fresh(this.inflight, newest.capturedAt, size);
     if (running) {
       this.stats.shared++;
       return running;
     }
     const decode$ = this.serially(defer(() => this.decode(gop, demuxer, scaleTo))).pipe(
-      tap((jpeg) => this.remember(key, jpeg)),
+      tap((jpeg) => this.remember(key, { capturedAt: newest.capturedAt, width: size, value: jpeg })),
       finalize(() => this.inflight.delete(key)),
       // Ref-counted: when every request waiting for it gives up (timeout, closed connection), so does the decode.
       share(),
     );
-    this.inflight.set(key, decode$);
+    this.inflight.set(key, { capturedAt: newest.capturedAt, width: size, value: decode$ });
     return decode$;
+  }
+
+  /** The value made of a picture at most `freshMs` older than the one captured at `capturedAt`, at `width`. */
+  private fresh<T>(made: ReadonlyMap<string, Made<T>>, capturedAt: number, width: string): T | undefined {
+    const freshMs = this.options.freshMs ?? DEFAULTS.snapshotFreshMs;
+    for (const entry of made.values()) {
+      const age = capturedAt - entry.capturedAt;
+      if (entry.width === width && age >= 0 && age < Math.max(freshMs, 1)) return entry.value;
+    }
+    return undefined;
   }
 
   /** Runs `work$` when the decodes queued before it are done; gives its turn up at once if unsubscribed first. */
@@ -207,7 +228,7 @@ export class Snapshotter {
     );
   }
 
-  private remember(key: string, jpeg: Buffer): void {
+  private remember(key: string, jpeg: Made<Buffer>): void {
     this.cache.set(key, jpeg);
     for (const old of this.cache.keys()) {
       if (this.cache.size <= CACHED_JPEGS) break;
@@ -228,17 +249,26 @@ export function snapshotWidth(raw: unknown): number | undefined | { readonly pro
   return width >= LIMITS.snapshotMinWidth && width <= LIMITS.snapshotMaxWidth ? width : { problem };
 }
 
+/** Requests per client address that `/snapshot.jpg` takes (429 with `Retry-After` beyond). */
+export interface SnapshotRateLimit {
+  readonly limiter: RateLimiter;
+  readonly addressOf: (request: Request) => string;
+}
+
 /**
  * `GET /snapshot.jpg[?width=N]`: the newest picture as a JPEG (`Cache-Control: no-store`), scaled down to `width`
  * keeping its aspect; 400 for a bad width; 503 with the reason as JSON (`{"statusCode":503,"error":"Service
- * Unavailable","message":"…"}`) and `Retry-After` when no picture can be had in time.
+ * Unavailable","message":"…"}`) and `Retry-After` when no picture can be had in time; 429 beyond `perAddress`.
  */
-export function snapshotRoute(snapshots: Snapshotter): ServerRoute {
+export function snapshotRoute(snapshots: Snapshotter, perAddress?: SnapshotRateLimit): ServerRoute {
   return {
     method: 'GET',
     path: '/snapshot.jpg',
     options: { cache: { otherwise: 'no-store' } },
     handler: async (request, h) => {
+      if (perAddress && !perAddress.limiter.take(perAddress.addressOf(request))) {
+        return h.response('Too Many Requests: at most a few snapshots a second from one address\n').code(429).type('text/plain').header('Retry-After', '1');
+      }
       const width = snapshotWidth(request.query.width);
       if (typeof width === 'object') throw Boom.badRequest(width.problem);
       try {

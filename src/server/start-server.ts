@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Hapi from '@hapi/hapi';
 import HapiPino from 'hapi-pino';
@@ -10,10 +9,14 @@ import type { Hub } from '../hub';
 import type { PistreamPluginOptions } from '../options/plugin-options';
 import type { LogLevel, PistreamConfig } from '../options/server-config';
 import { DEFAULTS } from '../defaults';
-import { clientAddress, trustProxy, type TrustProxy } from '../options/client-address';
+import { trustProxy } from '../options/client-address';
+import { certificateNames } from './certificate-names';
 import { createListener } from './listener';
 import { pageUrls } from './page-urls';
 import { pistreamPlugin } from './plugin';
+import { errorSerializer, REDACT_PATHS, REDACTED, requestSerializer } from './request-log';
+
+export { requestSerializer };
 
 export interface StartServerOptions {
   /** Log here instead of a new pino logger (pretty on a TTY, JSON otherwise). */
@@ -22,27 +25,6 @@ export interface StartServerOptions {
   readonly source?: Observable<Frame>;
   /** Plugin options over the config's (tests shorten the restart policy this way). */
   readonly plugin?: Partial<PistreamPluginOptions>;
-}
-
-/** A request as pino serializes it for the log. */
-interface LoggedRequest {
-  readonly url?: string;
-  readonly headers?: IncomingMessage['headers'];
-  readonly remoteAddress?: string;
-}
-
-/**
- * Request logs without secrets (no `?token=` value, no Authorization or Cookie header), and with the client's
- * address rather than the proxy's behind a trusted reverse proxy.
- */
-export function requestSerializer(trust: TrustProxy): (req: LoggedRequest) => object {
-  return (req) => {
-    const headers = { ...req.headers };
-    if (headers.authorization) headers.authorization = '[redacted]';
-    if (headers.cookie) headers.cookie = '[redacted]';
-    const remoteAddress = clientAddress(req.remoteAddress, req.headers?.['x-forwarded-for'], trust);
-    return { ...req, remoteAddress, url: req.url?.replace(/([?&]token=)[^&]*/g, '$1[redacted]'), headers };
-  };
 }
 
 export interface RunningServer {
@@ -72,7 +54,8 @@ export function prettyOptions(): PrettyOptions {
 
 /** pino's options for our own logger: pretty on a terminal (`tty`), JSON lines otherwise. */
 export function loggerOptions(level: LogLevel, tty: boolean): LoggerOptions {
-  return tty ? { level, transport: { target: 'pino-pretty', options: prettyOptions() } } : { level };
+  const redact = { paths: [...REDACT_PATHS], censor: REDACTED };
+  return tty ? { level, redact, transport: { target: 'pino-pretty', options: prettyOptions() } } : { level, redact };
 }
 
 function createLogger(level: LogLevel): Logger {
@@ -97,6 +80,8 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
     tls: config.tls !== undefined,
     // Slow-header and idle-socket limits: a viewer page needs nothing long-lived except its WebSocket.
     routes: { timeout: { server: DEFAULTS.requestTimeoutMs, socket: DEFAULTS.socketTimeoutMs } },
+    // hapi's own console debug would print request errors a second time, past hapi-pino's serializers and redaction.
+    debug: false,
   });
   await server.register({
     plugin: HapiPino,
@@ -104,12 +89,14 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
       instance: logger,
       ignorePaths: ['/healthz', '/metrics'],
       logEvents: ['request-error'],
-      serializers: { req: requestSerializer(trustProxy(config.plugin.trustProxy ?? [])) },
+      serializers: { req: requestSerializer(trustProxy(config.plugin.trustProxy ?? [])), err: errorSerializer },
     },
   });
+  // The certificate's names are names this server is reached by: the host allowlist takes them too.
+  const allowedHosts = [...(config.plugin.allowedHosts ?? []), ...(config.tls ? certificateNames(config.tls.cert) : [])];
   await server.register({
     plugin: pistreamPlugin,
-    options: { ...config.plugin, ...(options.source ? { source: options.source } : {}), ...options.plugin },
+    options: { ...config.plugin, allowedHosts, ...(options.source ? { source: options.source } : {}), ...options.plugin },
   });
   await server.start();
   const port = (server.listener.address() as AddressInfo).port;

@@ -6,9 +6,11 @@ import { DEFAULTS, LIMITS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
 import type { Hub } from '../hub';
 import type { Authenticator } from './auth';
-import { clientAddress, type TrustProxy } from '../options/client-address';
+import { clientAddress, requestedHost, type TrustProxy } from '../options/client-address';
+import { hostName, type HostAllowlist } from '../options/host-allowlist';
 import type { RateLimiter } from './rate-limit';
 import { Viewer, type ViewerStats } from './viewer';
+import { parseTarget, requestPath } from './request-target';
 import { watchedFor } from './watched-for';
 
 export { watchedFor };
@@ -53,10 +55,14 @@ export interface ViewerServerOptions {
   readonly stuckMs?: number;
   /** Viewers beyond this, over every listener, are closed with 1013 (try again later). */
   readonly maxViewers: number;
+  /** Viewers beyond this from one address, over every listener and path, are closed with 1013. 0 or absent: no cap. */
+  readonly maxViewersPerAddress?: number;
   /** Interval of the WebSocket ping; a viewer that missed a pong by the next ping is terminated. 0: off. */
   readonly heartbeatMs: number;
-  /** Origins allowed besides the page's own (the Host header). `'*'` allows any. */
+  /** Origins allowed besides those naming an allowed host. `'*'` allows any. */
   readonly allowOrigins: readonly string[];
+  /** The host names upgrades may name (`Host`, or `X-Forwarded-Host` from a trusted proxy); else 403. Absent: any. */
+  readonly hosts?: HostAllowlist;
   /** Peers whose `X-Forwarded-For` names the client (reverse proxies). Absent: the peer is the client. */
   readonly trustProxy?: TrustProxy;
   /** Heartbeat, stuck-viewer and shutdown timers (a TestScheduler in tests). Default `asyncScheduler`. */
@@ -80,6 +86,8 @@ function reject(socket: Duplex, status: number, text: string, headers = ''): voi
  */
 export class ViewerServer {
   readonly viewers = new Set<Viewer>();
+  /** Viewers per client address now; an address leaves the map with its last viewer, so it is bounded by them. */
+  private readonly perAddress = new Map<string, number>();
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: LIMITS.maxPayloadBytes });
   private readonly alive = new WeakSet<WebSocket>();
   private readonly scheduler: SchedulerLike;
@@ -116,11 +124,25 @@ export class ViewerServer {
    * server.listener.on('upgrade', viewers.upgradeHandler({ paths: { '/stream': mpegts }, rejectUnknownPaths: () => true }));
    */
   upgradeHandler(routes: UpgradeRoutes): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
-    return (req, socket, head) => this.onUpgrade(routes, req, socket, head);
+    return (req, socket, head) => {
+      // An upgrade is an event of the listener, outside hapi: a throw here would be uncaught and end the process.
+      try {
+        this.onUpgrade(routes, req, socket, head);
+      } catch (err) {
+        this.options.log?.('warn', `websocket upgrade refused: ${err instanceof Error ? err.message : String(err)}`, { path: requestPath(req.url) });
+        socket.on('error', () => undefined);
+        if (socket.writable) reject(socket, 400, 'Bad Request');
+        else socket.destroy();
+      }
+    };
   }
 
   private onUpgrade(routes: UpgradeRoutes, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const path = requestPath(req.url);
+    if (path === undefined) {
+      if (routes.rejectUnknownPaths()) reject(socket, 400, 'Bad Request');
+      return;
+    }
     const format = routes.paths[path] ?? routes.paths['*'];
     if (!format) {
       if (routes.rejectUnknownPaths()) reject(socket, 404, 'Not Found');
@@ -131,10 +153,13 @@ export class ViewerServer {
     socket.on('error', () => undefined);
     if (this.closing) return reject(socket, 503, 'Service Unavailable');
     const address = this.addressOf(req);
-    if (!this.originAllowed(req, routes.anyPortOfHost === true)) {
+    const host = requestedHost(req.socket.remoteAddress, req.headers.host, req.headers['x-forwarded-host'], this.options.trustProxy ?? (() => false));
+    // Before the Origin: a rebinding page's Origin and Host agree, both naming the page's own host.
+    if (this.options.hosts && !this.options.hosts.allows(host)) return reject(socket, 403, 'Forbidden');
+    if (!this.originAllowed(req.headers.origin, host, routes.anyPortOfHost === true)) {
       const origin = req.headers.origin;
-      this.options.log?.('warn', `websocket upgrade refused: origin not allowed (${origin} on ${req.headers.host ?? 'no host'}) from ${address}`, {
-        origin, host: req.headers.host, address, path: where,
+      this.options.log?.('warn', `websocket upgrade refused: origin not allowed (${origin} on ${host ?? 'no host'}) from ${address}`, {
+        origin, host, address, path: where,
       });
       return reject(socket, 403, 'Forbidden');
     }
@@ -146,14 +171,15 @@ export class ViewerServer {
     }
     const authenticator = this.options.authenticator;
     if (!authenticator) return this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, format, address, where));
-    authenticator.check(req.headers.authorization, req.url ?? '/').then(
+    authenticator.check(req.headers.authorization, req.url ?? '/', address).then(
       (result) => {
         if (result.ok) return this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, format, address, where));
+        if (result.retryAfterMs !== undefined) return reject(socket, 429, 'Too Many Requests', `Retry-After: ${Math.ceil(result.retryAfterMs / 1000)}\r\n`);
         // One line per failure with the address, in a form fail2ban can match.
         this.options.log?.('warn', `websocket upgrade refused: unauthorized from ${address} (${result.reason})`, { address, reason: result.reason, path: where });
         reject(socket, 401, 'Unauthorized', `WWW-Authenticate: ${result.challenge}\r\n`);
       },
-      () => reject(socket, 500, 'Internal Server Error'),
+      () => reject(socket, 503, 'Service Unavailable'),
     );
   }
 
@@ -196,14 +222,16 @@ export class ViewerServer {
    */
   adopt(ws: WebSocket, format: WireFormat, address: string, where: string = format.path): void {
     const log = this.options.log;
-    if (this.viewerCount >= this.options.maxViewers) {
+    const refusal = this.refusal(address);
+    if (refusal) {
       ws.on('error', () => undefined);
-      ws.close(1013, 'too many viewers: try again later');
-      log?.('warn', `viewer refused ${where} ${address}, 1013 too many viewers (${this.viewerCount} watching, the most allowed)`, {
+      ws.close(1013, refusal.reason);
+      log?.('warn', `viewer refused ${where} ${address}, 1013 ${refusal.why}`, {
         format: format.id, path: where, address, viewers: this.viewerCount, closeCode: 1013,
       });
       return;
     }
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     this.alive.add(ws);
     ws.on('pong', () => this.alive.add(ws));
     const { hub, highWaterMark, maxLagMs, stuckMs } = this.options;
@@ -216,7 +244,10 @@ export class ViewerServer {
       stuckMs,
       onAck: (lagMs) => this.ackLags.next(lagMs),
       onClose: (v) => {
-        if (this.viewers.delete(v)) addStats(this.departed, v.stats);
+        if (this.viewers.delete(v)) {
+          addStats(this.departed, v.stats);
+          this.left(address);
+        }
         if (this.closing && this.viewers.size === 0) this.cutOff?.unsubscribe();
         const durationMs = this.scheduler.now() - v.connectedAt;
         const how = v.ending;
@@ -231,6 +262,25 @@ export class ViewerServer {
     });
   }
 
+  /** Why one more viewer from `address` is refused (its close reason and the log's words), or undefined. */
+  private refusal(address: string): { reason: string; why: string } | undefined {
+    if (this.viewerCount >= this.options.maxViewers) {
+      return { reason: 'too many viewers: try again later', why: `too many viewers (${this.viewerCount} watching, the most allowed)` };
+    }
+    const cap = this.options.maxViewersPerAddress ?? 0;
+    const mine = this.perAddress.get(address) ?? 0;
+    if (cap > 0 && mine >= cap) {
+      return { reason: `too many viewers from your address (${cap} at most)`, why: `too many viewers from this address (${mine} watching, the most allowed)` };
+    }
+    return undefined;
+  }
+
+  private left(address: string): void {
+    const mine = (this.perAddress.get(address) ?? 1) - 1;
+    if (mine > 0) this.perAddress.set(address, mine);
+    else this.perAddress.delete(address);
+  }
+
   private ping(): void {
     for (const viewer of this.viewers) {
       const ws = viewer.socket;
@@ -243,18 +293,21 @@ export class ViewerServer {
     }
   }
 
-  private originAllowed(req: IncomingMessage, anyPortOfHost: boolean): boolean {
-    const origin = req.headers.origin;
+  /**
+   * An Origin is allowed when listed, or when it names an allowed host and is the page's own (the same host and
+   * port as the request, any port with `anyPortOfHost`). Equal to `Host` alone is not enough: a rebinding page's
+   * Origin equals the Host it makes the browser send.
+   */
+  private originAllowed(origin: string | undefined, host: string | undefined, anyPortOfHost: boolean): boolean {
     // Non-browser clients send no Origin; the check protects browsers from cross-site pages (CSWSH).
     if (origin === undefined) return true;
     const allow = this.options.allowOrigins;
     if (allow.includes('*') || allow.includes(origin)) return true;
-    try {
-      const from = new URL(origin);
-      if (from.host === req.headers.host) return true;
-      return anyPortOfHost && from.hostname === new URL(`http://${req.headers.host}`).hostname;
-    } catch {
-      return false;
-    }
+    const from = parseTarget(origin);
+    if (!from || !/^https?:$/.test(from.protocol) || host === undefined) return false;
+    const name = hostName(from.host);
+    if (name === undefined || (this.options.hosts && !this.options.hosts.allowsName(name))) return false;
+    if (from.host === host.toLowerCase()) return true;
+    return anyPortOfHost && name === hostName(host);
   }
 }
