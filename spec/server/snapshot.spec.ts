@@ -177,6 +177,23 @@ describe('GET /snapshot.jpg', () => {
     await waitFor(() => ffmpegChildren().length === 0, 'ffmpeg to exit');
   });
 
+  it("answers Home Assistant's Generic Camera as docs/recording.md sets it up: ?width=640 with HTTP Basic credentials", async () => {
+    const size = { width: 1280, height: 720, fps: 24 };
+    const server = await serverWith({ source: testPattern(size), encoder: size, graceMs: 0, auth: { users: { ha: 'pw' } } });
+    try {
+      const url = '/snapshot.jpg?width=640';
+      const refused = await server.inject(url);
+      expect([refused.statusCode, refused.headers['www-authenticate']]).toEqual([401, 'Basic realm="pistream", charset="UTF-8"']);
+      const ok = await server.inject({ url, headers: { authorization: `Basic ${Buffer.from('ha:pw').toString('base64')}` } });
+      expect([ok.statusCode, ok.headers['content-type']]).toEqual([200, 'image/jpeg']);
+      const { width, height } = await gray(ok.rawPayload);
+      expect([width, height]).toEqual([640, 360]);
+    } finally {
+      await server.stop();
+    }
+    await waitFor(() => ffmpegChildren().length === 0, 'ffmpeg to exit');
+  });
+
   it('answers 503 with the reason as JSON after the timeout when the camera gives no picture (virtual time)', async () => {
     const scheduler = new VirtualTimeScheduler();
     const server = await serverWith({ hub: { ...failingHub(NEVER), stream: () => NEVER, gops: () => NEVER, formats: [mpegts], restarts$: NEVER, keepAlive: () => NEVER.subscribe(), close: () => undefined, width: 640, height: 480, fps: 24 }, scheduler });
