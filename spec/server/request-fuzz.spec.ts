@@ -106,6 +106,7 @@ describe('random requests to a real socket of the running CLI', () => {
         expectHarmless(answer.status, `${answer.head}\n${answer.body}`, JSON.stringify(sample));
       }));
     }
+    if (cli.child.exitCode !== null) process.stderr.write(`CLI EXITED ${cli.child.exitCode}:\n${cli.output().slice(-3000)}\n`);
     expect(cli.child.exitCode).toBeNull();
     // Still answering: 200, or 429 while the wrong passwords among the samples keep 127.0.0.1 locked out.
     const health = await rawExchange(cli.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);

@@ -125,12 +125,15 @@ export class ViewerServer {
    */
   upgradeHandler(routes: UpgradeRoutes): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
     return (req, socket, head) => {
+      // From the 'upgrade' event on, the socket is ours and Node no longer handles its errors: a peer that resets
+      // it (ECONNRESET) while it is refused or checked would otherwise be an uncaught error that ends the process
+      // (found by the request fuzzer). Errors end only this socket; ws adds its own listener once it takes it.
+      socket.on('error', () => undefined);
       // An upgrade is an event of the listener, outside hapi: a throw here would be uncaught and end the process.
       try {
         this.onUpgrade(routes, req, socket, head);
       } catch (err) {
         this.options.log?.('warn', `websocket upgrade refused: ${err instanceof Error ? err.message : String(err)}`, { path: requestPath(req.url) });
-        socket.on('error', () => undefined);
         if (socket.writable) reject(socket, 400, 'Bad Request');
         else socket.destroy();
       }
@@ -150,7 +153,6 @@ export class ViewerServer {
     }
     // Where the viewer watches, for the log: the path, or the port and path on a listener that serves any path.
     const where = routes.paths[path] ? path : `:${req.socket.localPort ?? ''}${path}`;
-    socket.on('error', () => undefined);
     if (this.closing) return reject(socket, 503, 'Service Unavailable');
     const address = this.addressOf(req);
     const host = requestedHost(req.socket.remoteAddress, req.headers.host, req.headers['x-forwarded-host'], this.options.trustProxy ?? (() => false));
