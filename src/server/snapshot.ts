@@ -96,16 +96,6 @@ export function newestGop(hub: Pick<Hub, 'pictures$' | 'stats'>): Observable<rea
   });
 }
 
-/**
- * `/snapshot.jpg`'s engine: the newest picture of a hub as a JPEG, decoded from its GOP (keyframe … newest) by one
- * ffmpeg on demand, no second encoder running. At most one ffmpeg at a time; requests for the same picture (and
- * width) share one decode while it runs and get its JPEG afterwards; asking starts the camera like a viewer
- * (and lets go after, so the grace period applies). Bounded by `timeoutMs`: then a {@link SnapshotError}.
- *
- * @example
- * const snapshots = new Snapshotter(hub, { ffmpeg: () => resolveFfmpeg().path });
- * const jpeg = await firstValueFrom(snapshots.jpeg(320));
- */
 /** A JPEG, made or on its way, of the picture captured at `capturedAt`, at one width. */
 interface Made<T> {
   readonly capturedAt: number;
@@ -113,6 +103,17 @@ interface Made<T> {
   readonly value: T;
 }
 
+/**
+ * `/snapshot.jpg`'s engine: the newest picture of a hub as a JPEG, decoded from its GOP (keyframe … newest) by one
+ * ffmpeg on demand, no second encoder running. At most one ffmpeg at a time; requests for the same picture (and
+ * width), or for one less than `freshMs` newer, share one decode while it runs and get its JPEG afterwards, so a
+ * flood of requests cannot keep ffmpeg decoding back to back; asking starts the camera like a viewer
+ * (and lets go after, so the grace period applies). Bounded by `timeoutMs`: then a {@link SnapshotError}.
+ *
+ * @example
+ * const snapshots = new Snapshotter(hub, { ffmpeg: () => resolveFfmpeg().path });
+ * const jpeg = await firstValueFrom(snapshots.jpeg(320));
+ */
 export class Snapshotter {
   readonly stats: SnapshotStats = { decodes: 0, shared: 0, cached: 0 };
   private readonly inflight = new Map<string, Made<Observable<Buffer>>>();
