@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { probeOutputProtocols, resolveFfmpeg } from '../../src/process/ffmpeg-path';
 import { startCli, type CliProcess } from '../helpers/cli-process';
 import { rawExchange, type RawResponse } from '../helpers/raw-http';
 
@@ -85,13 +86,16 @@ describe('no secret in any log line or answer (a real pistream with known secret
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pistream-secrets-'));
+    // The SRT target only where the ffmpeg the CLI will find can send SRT (Debian's can, the bundled 4.1 cannot and
+    // is refused at start: that refusal's own line is checked below, on every machine).
+    const ffmpeg = resolveFfmpeg(undefined, { PATH: process.env.PATH });
+    const srt = (await probeOutputProtocols(ffmpeg.path)).includes('srt') ? `,srt://127.0.0.1:9?passphrase=${SRT_PASSPHRASE}&connect_timeout=200` : '';
     cli = await startCli(
       ['--source', 'test', '--codec', 'h264', '--width', '320', '--height', '240', '--port', '0', '--host', '127.0.0.1', '--log-level', 'debug',
         '--token', TOKEN, '--auth', `viewer:${PASSWORD}`, '--record', join(dir, 'rec')],
       {
         // Closed ports: each publisher fails at once, and its failure (ffmpeg's stderr quoting the URL) is logged.
-        PISTREAM_PUBLISH: `rtmp://pub:${encodeURIComponent(RTMP_PASSWORD)}@127.0.0.1:9/live/${RTMP_KEY},rtsp://127.0.0.1:9/${RTSP_PATH}/cam,` +
-          `srt://127.0.0.1:9?passphrase=${SRT_PASSPHRASE}&connect_timeout=200`,
+        PISTREAM_PUBLISH: `rtmp://pub:${encodeURIComponent(RTMP_PASSWORD)}@127.0.0.1:9/live/${RTMP_KEY},rtsp://127.0.0.1:9/${RTSP_PATH}/cam${srt}`,
       },
     );
     for (const [request, status] of provocations(cli.port)) answers.push({ ...(await rawExchange(cli.port, request, 3000)), expected: status });
@@ -133,6 +137,18 @@ describe('a publish URL refused at startup', () => {
     const refused = startCli(['--source', 'test', '--port', '0', '--codec', 'h264'], { PISTREAM_PUBLISH: `rtmp://pub:${RTMP_PASSWORD}@127.0.0.1:9/live/${RTMP_KEY}` });
     const message = await refused.then(() => '', (err: Error) => err.message);
     expect(message).toContain('PISTREAM_PUBLISH rtmp://***@127.0.0.1:9/live/*** is not a URL');
+    expect(leaked(message)).toEqual([]);
+  });
+
+  it('names an SRT target that this ffmpeg cannot send without its passphrase (the bundled ffmpeg has no SRT)', async () => {
+    const bundled = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+    expect(await probeOutputProtocols(bundled)).not.toContain('srt');
+    const refused = startCli(['--source', 'test', '--port', '0', '--codec', 'h264'], {
+      PISTREAM_FFMPEG: bundled,
+      PISTREAM_PUBLISH: `srt://127.0.0.1:9?passphrase=${SRT_PASSPHRASE}&connect_timeout=200`,
+    });
+    const message = await refused.then(() => '', (err: Error) => err.message);
+    expect(message).toContain('cannot send SRT, which --publish srt://127.0.0.1:9?*** needs');
     expect(leaked(message)).toEqual([]);
   });
 });
