@@ -141,7 +141,7 @@ describe('/recordings with a relative --record directory', () => {
     const server = await serverWith({ record: { dir: relativeDir, segmentSeconds: 1 } });
     try {
       expect(server.plugins.pistream.recorder?.pathOf('pistream-20250114T093012.345Z.ts')).toBe(join(parent, 'rec', 'pistream-20250114T093012.345Z.ts'));
-      // The recorder makes the directory with its first segment.
+      // Made at registration (the start-up check), filled by the recorder.
       await waitFor(() => existsSync(join(parent, 'rec')) && segments(join(parent, 'rec')).length >= 2, 'two segments', 10_000);
       const [name] = segments(join(parent, 'rec'));
       const res = await server.inject(`/recordings/${name}`);

@@ -56,8 +56,8 @@ function existingAncestor(path: string): { at: string; missing: string[] } {
 }
 
 /**
- * Checks at start that recordings can be written to `dir`, and resolves it once: a relative folder is taken from the
- * working directory now, so later reads and writes agree whatever the process's directory becomes. Makes the
+ * Checks at start that recordings can be written to `dir` (a relative one is taken from the working directory, as
+ * the plugin's options schema resolves it; the plugin passes it already absolute). Makes the
  * missing folders one level at a time (no recursive `mkdir`, which never returns under /proc), refuses a folder on a
  * kernel pseudo-filesystem, and writes, syncs and removes a probe file. Returns the absolute folder; throws a
  * {@link RecordDirError} naming what is wrong.

@@ -174,7 +174,8 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
   version,
   register: async (server: Server, rawOptions: PistreamPluginOptions) => {
     const valid = validatePluginOptions(rawOptions);
-    // The recording folder is checked (and a relative one resolved) once, before anything starts.
+    // The recording folder (already absolute: the options schema resolves it) is checked and made once, before
+    // anything starts: a file, a kernel pseudo-filesystem or a folder that cannot be written stops registration.
     const options = valid.record ? { ...valid, record: { ...valid.record, dir: checkRecordDir(valid.record.dir) } } : valid;
     const log = logger(server);
     const opened = await hubFor(options);
