@@ -20,7 +20,7 @@
 //   src/recording/                       the recorder (an edge: files): hub.ts (types), formats/, codecs/, operators/,
 //                                        picture, frame, defaults
 //   src/publish/                         the publishers (an edge: one ffmpeg per target): hub.ts (types), process/, codecs/,
-//                                        picture, frame, defaults
+//                                        operators/, picture, frame, defaults
 //   src/server/                          everything above except cli.ts and config/
 //   src/config/                          argv/env → options: defaults, codecs/, formats/, sources/, process/,
 //                                        options/, version (never server/)
@@ -130,8 +130,8 @@ module.exports = {
     layer('layer-options', OPTIONS, [CODECS, FORMATS, SOURCES, HUB, PUBLISH, LEAVES, DEFAULTS],
       'src/options/ (the plugin\'s schema and the server config type) may import only codecs/, formats/, sources/, ' +
         'hub.ts, publish/ (the target parser), picture, frame, barcode, defaults and itself (not server/, config/, cli.ts).'),
-    layer('layer-publish', PUBLISH, [HUB, PROCESS, CODECS, PICTURE, FRAME, DEFAULTS],
-      'src/publish/ (one supervised ffmpeg per publish target) may import only hub.ts (types), process/, codecs/, picture, ' +
+    layer('layer-publish', PUBLISH, [HUB, PROCESS, CODECS, OPERATORS, PICTURE, FRAME, DEFAULTS],
+      'src/publish/ (one supervised ffmpeg per publish target) may import only hub.ts (types), process/, codecs/, operators/, picture, ' +
         'frame and defaults (not server/, options/, sources/, config/): the server wires it in.'),
     layer('layer-recording', RECORDING, [HUB, CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/recording/ (the recorder: segments on disk, retention) may import only hub.ts, codecs/, formats/, operators/, ' +

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { asyncScheduler, filter, map, throwError, timeout, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { ACCESS_UNIT_DELIMITER as AUD } from '../codecs/h264/nal';
 import { DEFAULTS } from '../defaults';
+import { LatestWins } from '../operators/latest-wins';
 import type { Picture } from '../picture';
 import { fromChildProcess, type SpawnFn } from '../process/child-process';
 import { publishArgs } from './publish-args';
@@ -215,7 +216,7 @@ export class Publisher {
     const feed = (stdin: Writable, fail: (err: unknown) => void) => {
       let writing = false;
       // The hub replays from a keyframe; waiting for one anyway keeps a start after a skip honest.
-      let awaitingKey = true;
+      const latest = new LatestWins({ dependent: true, awaitingKey: true });
       // The current GOP, replayed during subscribe(), goes to ffmpeg whole (at most a GOP waits in the pipe, once);
       // from then on, latest wins.
       let replaying = true;
@@ -225,13 +226,12 @@ export class Publisher {
       stdin.on('drain', onDrain);
       const subscription = pictures$.subscribe({
         next: (picture) => {
-          if ((awaitingKey && !picture.keyframe) || (writing && !replaying)) {
+          // A queued picture is written too: the stream's buffer is the queue.
+          const step = latest.step(writing, picture.keyframe, replaying);
+          if (step === 'drop' || step === 'skip') {
             stats.skipped++;
-            // Behind: everything up to the next keyframe depends on what was skipped.
-            if (writing) awaitingKey = true;
             return;
           }
-          awaitingKey = false;
           stats.pictures++;
           const bytes = bytesOf(picture);
           fed += bytes.length;

@@ -1,44 +1,8 @@
-import {
-  asyncScheduler,
-  concatWith,
-  connect,
-  defer,
-  map,
-  merge,
-  of,
-  retry,
-  Subject,
-  switchMap,
-  take,
-  tap,
-  throwError,
-  timer,
-  type Observable,
-  type SchedulerLike,
-} from 'rxjs';
+import { concatWith, connect, defer, map, merge, Subject, take, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { retryWithBackoff, type BackoffOptions } from '../operators/retry-with-backoff';
 
-/** How a supervised run is restarted: capped exponential backoff with jitter, forgiven after a healthy spell. */
-export interface BackoffOptions {
-  /** The first wait after a failure. */
-  readonly initialDelayMs: number;
-  /** The longest wait: doubling stops here. */
-  readonly maxDelayMs: number;
-  /** A run that has been up this long resets the failure count, so the next failure waits `initialDelayMs` again. */
-  readonly healthyMs: number;
-  /** Each wait is shortened by up to this fraction at random (0.25: 75–100 % of it), so targets do not retry in step. */
-  readonly jitter: number;
-}
-
-/**
- * The wait before restart number `failures` (1 for the first failure in a row): `initialDelayMs · 2^(failures−1)`,
- * capped at `maxDelayMs`, then shortened by up to `jitter` of itself. Never above the cap. `random` is in [0, 1).
- * @example
- * backoffDelay(1, { initialDelayMs: 1000, maxDelayMs: 30_000, healthyMs: 60_000, jitter: 0.25 }, () => 0); // 1000
- */
-export function backoffDelay(failures: number, options: BackoffOptions, random: () => number): number {
-  const capped = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(capped * (1 - options.jitter * random()));
-}
+// Where they were first defined; the library's exports name them from here.
+export { backoffDelay, type BackoffOptions } from '../operators/retry-with-backoff';
 
 /** What {@link supervise} tells: a state change of the supervised run, or one of its values. */
 export type Supervised<T> =
@@ -59,47 +23,40 @@ export interface SuperviseOptions extends BackoffOptions {
 }
 
 /**
- * Runs `run$` for ever: subscribes, and when it errors or completes, waits {@link backoffDelay} and subscribes
- * again, telling each state change once. The failure count grows with each failure and goes back to zero once a
- * run has been up (its first value) for `healthyMs`, so a run that fails right after each start keeps backing off.
- * Unsubscribing stops the current run and any wait.
+ * Runs `run$` for ever: subscribes, and when it errors or completes, waits `backoffDelay` and subscribes again
+ * ({@link retryWithBackoff}), telling each state change once, in order with the values. The failure count grows
+ * with each failure and goes back to zero once a run has been up (its first value) for `healthyMs`, so a run that
+ * fails right after each start keeps backing off. Unsubscribing stops the current run and any wait.
  *
  * @example
  * supervise(() => fromChildProcess('ffmpeg', args), { ...DEFAULTS.publishRestart }).subscribe(logStateChange);
  */
 export function supervise<T>(run: () => Observable<T>, options: SuperviseOptions): Observable<Supervised<T>> {
-  const { healthyMs, random = Math.random, scheduler = asyncScheduler } = options;
   return defer(() => {
     let failures = 0;
-    // retry's delay callback is where a failure is known; it tells it here, in order with the values.
+    // The operator's callbacks are where a failure or a healthy spell is known; they tell it here.
     const notices = new Subject<Supervised<T>>();
-    const runs$ = defer(() =>
-      of<Supervised<T>>({ kind: 'starting', failures }).pipe(
-        concatWith(
-          run().pipe(
-            connect((values) =>
-              merge(
-                values.pipe(take(1), map((): Supervised<T> => ({ kind: 'up', failures }))),
-                values.pipe(
-                  take(1),
-                  switchMap(() => timer(healthyMs, scheduler)),
-                  tap(() => (failures = 0)),
-                  map((): Supervised<T> => ({ kind: 'healthy' })),
-                ),
-                values.pipe(map((value): Supervised<T> => ({ kind: 'value', value }))),
-              ),
-            ),
-            concatWith(throwError(() => new Error('ended'))),
+    const runs$ = defer(() => {
+      notices.next({ kind: 'starting', failures });
+      return run().pipe(
+        connect((values) =>
+          merge(
+            values.pipe(take(1), map((): Supervised<T> => ({ kind: 'up', failures }))),
+            values.pipe(map((value): Supervised<T> => ({ kind: 'value', value }))),
           ),
         ),
-      ),
-    ).pipe(
-      retry({
-        delay: (error: unknown) => {
-          failures++;
-          const delayMs = backoffDelay(failures, options, random);
+        concatWith(throwError(() => new Error('ended'))),
+      );
+    }).pipe(
+      retryWithBackoff({
+        ...options,
+        onRetry: ({ error, failures: count, delayMs }) => {
+          failures = count;
           notices.next({ kind: 'retrying', error, failures, delayMs });
-          return timer(delayMs, scheduler);
+        },
+        onHealthy: () => {
+          failures = 0;
+          notices.next({ kind: 'healthy' });
         },
       }),
     );
