@@ -2,17 +2,11 @@ import {
   Observable,
   asyncScheduler,
   concatWith,
-  connect,
   defer,
   finalize,
-  ignoreElements,
-  merge,
   ReplaySubject,
-  retry,
   share,
   Subject,
-  switchMap,
-  take,
   takeUntil,
   tap,
   throwError,
@@ -31,6 +25,7 @@ import { carries, type WireFormat } from './formats/wire-format';
 import type { Frame } from './frame';
 import { counted } from './operators/counted';
 import { gopCache, replayGop, type Gop } from './operators/gop-cache';
+import { retryWithBackoff } from './operators/retry-with-backoff';
 import type { MuxedPicture, Picture } from './picture';
 
 export interface HubOptions {
@@ -145,128 +140,21 @@ export interface Hub {
  * hub.stream('mpegts').subscribe((p) => socket.send(p.wire));
  */
 export function createHub(options: HubOptions): Hub {
-  const { source, encodedSource, codec = mpeg1, graceMs = DEFAULTS.graceMs, watchdogMs = DEFAULTS.watchdogMs, scheduler = asyncScheduler } = options;
-  const formats = options.formats ?? FORMATS.filter((format) => carries(format, codec.id));
-  for (const format of formats) {
-    if (!carries(format, codec.id)) throw new Error(`wire format ${format.id} cannot carry ${codec.label} pictures`);
-  }
-  const { initialDelayMs, maxDelayMs, healthyMs } = { ...DEFAULTS.restart, ...options.restart };
+  const { source, encodedSource, codec = mpeg1, scheduler = asyncScheduler } = options;
+  const formats = servedFormats(codec, options.formats);
   // The encoder counts frames in and dropped (only it sees them); pictures are counted here, where they come out
   // of whatever `encode` is, so the stats hold with an injected encoder too.
   const encoderCounters = createEncoderCounters();
-  const stats: HubStats = {
-    get framesIn() {
-      return encoderCounters.framesIn;
-    },
-    get framesDropped() {
-      return encoderCounters.framesDropped;
-    },
-    pictures: 0,
-    subscribers: 0,
-    running: false,
-    state: 'idle',
-    restarts: 0,
-    failures: 0,
-    nextAttemptAt: undefined,
-    lastError: undefined,
-    lastPictureAt: 0,
-    wireBytes: Object.fromEntries(formats.map((format) => [format.id, 0])),
-  };
+  const stats = createHubStats(formats, encoderCounters);
   if ((source === undefined) === (encodedSource === undefined)) throw new Error('a hub needs either a source of frames or an encoded source');
   // Checked now, so bad settings fail at creation rather than at the first viewer.
   const encode = encodedSource ? undefined : options.encode ?? codec.encode({ ...options.encoder, counters: encoderCounters });
+  const pictures = (): Observable<Picture> => encodedSource ?? source!.pipe(encode!);
   const restarts = new Subject<HubRestart>();
-
-  // One run of the pipeline, from spawning the source and encoder to their failure.
-  const run$ = defer(() => {
-    stats.running = true;
-    stats.state = 'running';
-    stats.nextAttemptAt = undefined;
-    // A live pipeline has no natural end: the camera or encoder exiting, even with status 0, is a failure
-    // to restart from. Only close() and the last viewer leaving stop it.
-    return (encodedSource ?? source!.pipe(encode!)).pipe(
-      concatWith(throwError(() => new Error('the source or encoder ended'))),
-    );
-  }).pipe(
-    timeout({
-      each: watchdogMs,
-      scheduler,
-      with: () => throwError(() => new Error(`no picture for ${watchdogMs} ms: camera or encoder stalled`)),
-    }),
-    // A run that has delivered pictures for `healthyMs` (the watchdog guarantees they kept coming) has proved
-    // itself: forget earlier failures. Not on the first picture (retry's resetOnSuccess), or an encoder that
-    // crashes right after its first picture would restart every initialDelayMs forever.
-    connect((pictures) =>
-      merge(
-        pictures,
-        pictures.pipe(
-          take(1),
-          switchMap(() => timer(healthyMs, scheduler)),
-          tap(() => (stats.failures = 0)),
-          ignoreElements(),
-        ),
-      ),
-    ),
-  );
-
   const closing$ = new Subject<void>();
-  const gop$ = defer(() => {
-    // Each start (first viewer, or back after the grace period) begins with a clean slate.
-    stats.failures = 0;
-    return run$.pipe(
-      retry({
-        delay: (error: unknown) => {
-          stats.failures++;
-          const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** (stats.failures - 1));
-          stats.restarts++;
-          stats.lastError = error instanceof Error ? error.message : String(error);
-          stats.state = 'restarting';
-          stats.nextAttemptAt = scheduler.now() + delayMs;
-          options.onRestart?.(error, stats.failures, delayMs);
-          restarts.next({ error, attempt: stats.failures, delayMs });
-          return timer(delayMs, scheduler);
-        },
-      }),
-    );
-  }).pipe(
-    tap(() => {
-      stats.pictures++;
-      stats.lastPictureAt = scheduler.now();
-      stats.lastError = undefined;
-    }),
-    gopCache(),
-    // Completing (rather than unsubscribing) resets the share at once, skipping the grace period.
-    takeUntil(closing$),
-    finalize(() => {
-      stats.running = false;
-      stats.state = 'idle';
-      stats.nextAttemptAt = undefined;
-    }),
-    share({
-      connector: () => new ReplaySubject(1),
-      resetOnError: true,
-      resetOnComplete: true,
-      resetOnRefCountZero: () => timer(graceMs, scheduler),
-    }),
-  );
-
-  // Per format: the codec's GOP replayed into a fresh muxer (after the restart point, so a stateful muxer's
-  // counters run on across encoder restarts), cached and shared like the codec's, and reset as soon as the
-  // format's last viewer leaves: nobody's format is muxed for nobody. The codec's grace period still applies.
-  const formatGops = new Map<string, Observable<Gop<MuxedPicture>>>();
-  for (const format of formats) {
-    formatGops.set(
-      format.id,
-      gop$.pipe(
-        replayGop(),
-        format.mux({ fps: options.encoder.fps }),
-        tap((picture) => (stats.wireBytes[format.id]! += picture.wire.length)),
-        gopCache(),
-        share({ connector: () => new ReplaySubject(1), resetOnError: true, resetOnComplete: true, resetOnRefCountZero: true }),
-      ),
-    );
-  }
-
+  const run$ = watchedRun(pictures, options.watchdogMs ?? DEFAULTS.watchdogMs, scheduler, stats);
+  const gop$ = sharedGops(restarting(run$, options, scheduler, stats, restarts), options.graceMs ?? DEFAULTS.graceMs, scheduler, stats, closing$);
+  const formatGops = formatGopStreams(gop$, formats, options.encoder.fps, stats);
   const gopsOf = (format: WireFormat | string): Observable<Gop<MuxedPicture>> => {
     const id = typeof format === 'string' ? format : format.id;
     const gops$ = formatGops.get(id);
@@ -288,4 +176,151 @@ export function createHub(options: HubOptions): Hub {
     keepAlive: () => gop$.subscribe({ error: () => undefined }),
     close: () => closing$.next(),
   };
+}
+
+/** The formats a hub serves: those given (each must carry the codec), or every format that carries it. */
+function servedFormats(codec: Codec, given: readonly WireFormat[] | undefined): readonly WireFormat[] {
+  const formats = given ?? FORMATS.filter((format) => carries(format, codec.id));
+  for (const format of formats) {
+    if (!carries(format, codec.id)) throw new Error(`wire format ${format.id} cannot carry ${codec.label} pictures`);
+  }
+  return formats;
+}
+
+/** A hub's stats before its first start; frames in and dropped are read through from the encoder's counters. */
+function createHubStats(formats: readonly WireFormat[], encoderCounters: EncoderCounters): HubStats {
+  return {
+    get framesIn() {
+      return encoderCounters.framesIn;
+    },
+    get framesDropped() {
+      return encoderCounters.framesDropped;
+    },
+    pictures: 0,
+    subscribers: 0,
+    running: false,
+    state: 'idle',
+    restarts: 0,
+    failures: 0,
+    nextAttemptAt: undefined,
+    lastError: undefined,
+    lastPictureAt: 0,
+    wireBytes: Object.fromEntries(formats.map((format) => [format.id, 0])),
+  };
+}
+
+/**
+ * One run of the pipeline, from spawning the source and encoder to their failure. A live pipeline has no natural
+ * end: the camera or encoder exiting, even with status 0, is a failure to restart from, and so is no picture for
+ * `watchdogMs` (a frozen camera or encoder). Only close() and the last viewer leaving stop it.
+ */
+function watchedRun(pictures: () => Observable<Picture>, watchdogMs: number, scheduler: SchedulerLike, stats: HubStats): Observable<Picture> {
+  return defer(() => {
+    stats.running = true;
+    stats.state = 'running';
+    stats.nextAttemptAt = undefined;
+    return pictures().pipe(concatWith(throwError(() => new Error('the source or encoder ended'))));
+  }).pipe(
+    timeout({
+      each: watchdogMs,
+      scheduler,
+      with: () => throwError(() => new Error(`no picture for ${watchdogMs} ms: camera or encoder stalled`)),
+    }),
+  );
+}
+
+/**
+ * The run restarted after each failure with backoff ({@link retryWithBackoff}), each failure told to the stats,
+ * `onRestart` and `restarts$` as its restart is scheduled. A run that has delivered pictures for `healthyMs` (the
+ * watchdog guarantees they kept coming) has proved itself: earlier failures are forgotten.
+ */
+function restarting(
+  run$: Observable<Picture>,
+  options: HubOptions,
+  scheduler: SchedulerLike,
+  stats: HubStats,
+  restarts: Subject<HubRestart>,
+): Observable<Picture> {
+  const backoff = { ...DEFAULTS.restart, ...options.restart };
+  return defer(() => {
+    // Each start (first viewer, or back after the grace period) begins with a clean slate.
+    stats.failures = 0;
+    return run$.pipe(
+      retryWithBackoff({
+        ...backoff,
+        scheduler,
+        onRetry: ({ error, failures, delayMs }) => {
+          stats.failures = failures;
+          stats.restarts++;
+          stats.lastError = error instanceof Error ? error.message : String(error);
+          stats.state = 'restarting';
+          stats.nextAttemptAt = scheduler.now() + delayMs;
+          options.onRestart?.(error, failures, delayMs);
+          restarts.next({ error, attempt: failures, delayMs });
+        },
+        onHealthy: () => (stats.failures = 0),
+      }),
+    );
+  });
+}
+
+/**
+ * The codec's pictures as GOP updates, counted, shared by every subscriber: started by the first, stopped `graceMs`
+ * after the last, or at once by `closing$`.
+ */
+function sharedGops(
+  pictures$: Observable<Picture>,
+  graceMs: number,
+  scheduler: SchedulerLike,
+  stats: HubStats,
+  closing$: Observable<void>,
+): Observable<Gop<Picture>> {
+  return pictures$.pipe(
+    tap(() => {
+      stats.pictures++;
+      stats.lastPictureAt = scheduler.now();
+      stats.lastError = undefined;
+    }),
+    gopCache(),
+    // Completing (rather than unsubscribing) resets the share at once, skipping the grace period.
+    takeUntil(closing$),
+    finalize(() => {
+      stats.running = false;
+      stats.state = 'idle';
+      stats.nextAttemptAt = undefined;
+    }),
+    share({
+      connector: () => new ReplaySubject(1),
+      resetOnError: true,
+      resetOnComplete: true,
+      resetOnRefCountZero: () => timer(graceMs, scheduler),
+    }),
+  );
+}
+
+/**
+ * Per format: the codec's GOP replayed into a fresh muxer (after the restart point, so a stateful muxer's
+ * counters run on across encoder restarts), cached and shared like the codec's, and reset as soon as the
+ * format's last viewer leaves: nobody's format is muxed for nobody. The codec's grace period still applies.
+ */
+function formatGopStreams(
+  gop$: Observable<Gop<Picture>>,
+  formats: readonly WireFormat[],
+  fps: number,
+  stats: HubStats,
+): Map<string, Observable<Gop<MuxedPicture>>> {
+  const streams = new Map<string, Observable<Gop<MuxedPicture>>>();
+  for (const format of formats) {
+    streams.set(
+      format.id,
+      gop$.pipe(
+        replayGop(),
+        format.mux({ fps }),
+        tap((picture) => (stats.wireBytes[format.id]! += picture.wire.length)),
+        gopCache(),
+        share({ connector: () => new ReplaySubject(1), resetOnError: true, resetOnComplete: true, resetOnRefCountZero: true }),
+      ),
+    );
+  }
+  return streams;
 }
