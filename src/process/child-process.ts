@@ -95,16 +95,7 @@ export function fromChildProcess(
 ): Observable<Buffer> {
   const { spawn = nodeSpawn as SpawnFn, killTimeoutMs = DEFAULTS.killTimeoutMs, stderrLines = 20 } = options;
   return new Observable<Buffer>((subscriber) => {
-    const stderr: string[] = [];
-    let partial = '';
-    const keepStderr = (chunk: Buffer): void => {
-      const lines = (partial + chunk.toString('utf8')).split(/\r?\n|\r/);
-      partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim() !== '') stderr.push(line);
-      if (stderr.length > stderrLines) stderr.splice(0, stderr.length - stderrLines);
-    };
-    const lastLines = (): string[] => (partial.trim() !== '' ? [...stderr, partial] : stderr).slice(-stderrLines);
-
+    const stderr = new StderrTail(stderrLines);
     const child = spawn(command, args, {
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: options.env ? { ...process.env, ...options.env } : process.env,
@@ -113,38 +104,17 @@ export function fromChildProcess(
     let exited = false;
     const onError = (err: NodeJS.ErrnoException): void => {
       exited = exited || child.pid === undefined;
-      const missing = err.code === 'ENOENT';
-      subscriber.error(
-        new ChildProcessError(
-          missing
-            ? `${command}: program not found (is it installed and on PATH?)`
-            : `${command}: could not start: ${err.message}`,
-          command,
-          null,
-          null,
-          lastLines(),
-        ),
-      );
+      subscriber.error(startError(command, err, stderr.lines()));
     };
     const onData = (chunk: Buffer): void => subscriber.next(chunk);
     const onClose = (code: number | null, signal: NodeJS.Signals | null): void => {
       exited = true;
       if (code === 0) return subscriber.complete();
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const tail = lastLines();
-      subscriber.error(
-        new ChildProcessError(
-          `${command} ${how}${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`,
-          command,
-          code,
-          signal,
-          tail,
-        ),
-      );
+      subscriber.error(exitError(command, code, signal, stderr.lines()));
     };
     child.on('error', onError);
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', keepStderr);
+    child.stderr!.on('data', stderr.keep);
     child.on('close', onClose);
     if (child.pid !== undefined) track(child);
     options.onSpawn?.(child);
@@ -160,20 +130,59 @@ export function fromChildProcess(
       if (typeof stdinTeardown === 'function') stdinTeardown();
       else stdinTeardown?.unsubscribe();
       child.stdout!.off('data', onData);
-      child.stderr!.off('data', keepStderr);
+      child.stderr!.off('data', stderr.keep);
       child.off('close', onClose);
       // Keep an error listener: a late 'error' event with no listener would crash the host process.
       child.off('error', onError);
       child.on('error', () => undefined);
       child.stdin?.destroy();
-      if (exited || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), killTimeoutMs);
-      killTimer.unref();
-      child.once('exit', () => clearTimeout(killTimer));
-      // Drain what is left so the child never blocks on a full pipe while it shuts down.
-      child.stdout!.resume();
-      child.stderr!.resume();
+      if (!exited) stop(child, killTimeoutMs);
     };
   });
+}
+
+/** The last `max` non-blank lines a child wrote to stderr, for its error messages. */
+class StderrTail {
+  private readonly kept: string[] = [];
+  /** The unfinished last line. */
+  private partial = '';
+
+  constructor(private readonly max: number) {}
+
+  /** A stderr `data` listener. */
+  readonly keep = (chunk: Buffer): void => {
+    const lines = (this.partial + chunk.toString('utf8')).split(/\r?\n|\r/);
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) if (line.trim() !== '') this.kept.push(line);
+    if (this.kept.length > this.max) this.kept.splice(0, this.kept.length - this.max);
+  };
+
+  /** The last lines, the unfinished one included. */
+  lines(): string[] {
+    return (this.partial.trim() !== '' ? [...this.kept, this.partial] : this.kept).slice(-this.max);
+  }
+}
+
+/** A child that could not be spawned (missing, or not executable). */
+function startError(command: string, err: NodeJS.ErrnoException, stderr: readonly string[]): ChildProcessError {
+  const message = err.code === 'ENOENT' ? `${command}: program not found (is it installed and on PATH?)` : `${command}: could not start: ${err.message}`;
+  return new ChildProcessError(message, command, null, null, stderr);
+}
+
+/** A child that exited with a failure: how, and its last three stderr lines in the message (all of them kept). */
+function exitError(command: string, code: number | null, signal: NodeJS.Signals | null, stderr: readonly string[]): ChildProcessError {
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  return new ChildProcessError(`${command} ${how}${stderr.length ? `: ${stderr.slice(-3).join(' | ')}` : ''}`, command, code, signal, stderr);
+}
+
+/** Ends a child still running: SIGTERM, SIGKILL after `killTimeoutMs` if it has not exited by then. */
+function stop(child: ChildProcess, killTimeoutMs: number): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  child.kill('SIGTERM');
+  const killTimer = setTimeout(() => child.kill('SIGKILL'), killTimeoutMs);
+  killTimer.unref();
+  child.once('exit', () => clearTimeout(killTimer));
+  // Drain what is left so the child never blocks on a full pipe while it shuts down.
+  child.stdout!.resume();
+  child.stderr!.resume();
 }
