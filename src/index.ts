@@ -53,6 +53,8 @@ export { fromKeyframe } from './operators/from-keyframe';
 export { dropWhileSlow, type DropReason, type DropWhileSlowOptions } from './operators/drop-while-slow';
 export { gopCache, replayGop, type Gop } from './operators/gop-cache';
 export { deliver, Delivery, DeliverySubscriber, type DeliverOptions, type DeliveryOutput } from './operators/deliver';
+export { retryWithBackoff, type RetryWithBackoffOptions, type RetryNotice } from './operators/retry-with-backoff';
+export { LatestWins, feedStep, awaitingKeyAfter, type FeedStep } from './operators/latest-wins';
 
 export { createHub, type Hub, type HubOptions, type HubStats, type HubRestart } from './hub';
 export { withMpeg1Transcode, type TranscodingHub, type Mpeg1TranscodeOptions } from './transcoded-hub';
