@@ -1,7 +1,7 @@
 import { concatWith, connect, defer, map, merge, Subject, take, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import { retryWithBackoff, type BackoffOptions } from '../operators/retry-with-backoff';
 
-// Where they were first defined; the library's exports name them from here.
+// Re-exported where they were first defined: the library's exports (src/index.ts) still name them from here.
 export { backoffDelay, type BackoffOptions } from '../operators/retry-with-backoff';
 
 /** What {@link supervise} tells: a state change of the supervised run, or one of its values. */
