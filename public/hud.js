@@ -17,6 +17,8 @@
     "read from the test pattern's barcode (no figure without the barcode)";
 
   /**
+   * A HUD over `options.state`, writing into `options.statsEl` and `options.pathEl`. (A closure over one HUD's
+   * elements and figures, as a module would hold them: its inner functions are the short ones.)
    * @param {HudOptions} options
    * @returns {Hud}
    */

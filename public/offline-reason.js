@@ -19,7 +19,8 @@
   /**
    * @param {OfflineReasonOptions} options
    * `options`: state (window.pistream: `source`, `reason`, `healthChecks` are kept here), reasonEl (the line under
-   * the status), healthUrl() (healthz's URL), onSource() (the source kind changed).
+   * the status), healthUrl() (healthz's URL), onSource() (the source kind changed). (A closure over one poller's
+   * state, as a module would hold it: its inner functions are the short ones.)
    */
   window.pistreamOfflineReason = function (options) {
     var state = options.state;
