@@ -1,5 +1,5 @@
 /*
- * The MPEG-1 player: plays the server's MPEG-TS/MPEG-1 stream (`stream`, next to this page) with JSMpeg
+ * The MPEG-1 player: plays the server's MPEG-TS/MPEG-1 stream (wire format `mpegts`) with JSMpeg
  * (@cycjimmy/jsmpeg-player, served at vendor/), plugged into the viewer core (viewer-core.js), and adds what the
  * stock player lacks for live viewing:
  *
@@ -10,7 +10,7 @@
  *   the frame that shows it;
  * - one fresh JSMpeg player per connection (the core owns the socket and hands each message to it).
  *
- * Registers itself as `window.pistreamPlayers.jsmpeg` (format `mpegts`); its `check` compiles the WASM decoder
+ * Registers itself as `window.pistreamPlayers.jsmpeg`; its `check` compiles the WASM decoder (jsmpeg-wasm.js)
  * before viewer.js hands it to the core.
  */
 (function () {

@@ -13,7 +13,7 @@
 (function () {
   'use strict';
 
-  /** `streams` unanswered after this long is asked again (as it is after an error), after this long. */
+  /** A `streams` request unanswered after this long is given up; a failed one is made again STREAMS_RETRY_MS later. */
   var STREAMS_TIMEOUT_MS = 5000;
   var STREAMS_RETRY_MS = 2000;
 
@@ -34,15 +34,16 @@
    * @param {(streams: StreamsInfo) => void} then
    */
   function fetchStreams(then) {
-    var controller = new AbortController();
+    // Older Safari (before 12.1) has fetch without AbortController: there a hanging request is not cut short.
+    var controller = typeof window.AbortController === 'function' ? new AbortController() : null;
     var timer = setTimeout(function () {
-      controller.abort();
+      if (controller) controller.abort();
     }, STREAMS_TIMEOUT_MS);
     fetch(core.pageUrl('streams'), {
       cache: 'no-store',
       credentials: 'same-origin',
       headers: { Accept: 'application/json' },
-      signal: controller.signal,
+      signal: controller ? controller.signal : undefined,
     })
       .then(function (res) {
         var type = res.headers.get('content-type') || '';

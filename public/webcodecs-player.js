@@ -1,5 +1,5 @@
 /*
- * The H.264 player: decodes the server's per-access-unit messages (`h264`, next to this page) with WebCodecs'
+ * The H.264 player: decodes the server's per-access-unit messages (wire format `h264`) with WebCodecs'
  * VideoDecoder, plugged into the viewer core (viewer-core.js). protocol.js reads each message's header, by the
  * same definition the server writes it with.
  *
@@ -15,10 +15,10 @@
  * - On a decoder error (or a decode() that throws), the decoder is closed and a fresh one starts at the next key
  *   unit: "resyncing…" in the HUD meanwhile, not an error page. A key unit with another codec string or size
  *   reconfigures.
- * - The barcode is read from each picture's top strip only: copied out of the Y plane (copyTo of a 512x32 rect,
- *   ~24 KB) where the frame is I420/NV12, else drawn into a small canvas and read from RGB.
+ * - The barcode is read from each picture's top strip only (webcodecs-barcode.js).
  *
- * Registers itself as `window.pistreamPlayers.webcodecs`.
+ * Registers itself as `window.pistreamPlayers.webcodecs`; which codec strings the browser decodes is asked through
+ * webcodecs-support.js.
  */
 (function () {
   'use strict';
