@@ -90,12 +90,17 @@
     else offlineReason.stop();
   }
 
+  /** Whether /healthz named a camera as the source. @param {string | null} source */
+  function isCamera(source) {
+    return source !== null && CAMERA_SOURCES.hasOwnProperty(source);
+  }
+
   function showStatus() {
     var status = state.status;
     var text = status;
     if (status === 'connecting' || status === 'reconnecting') text = status + '…';
     // A file or the test pattern is no camera; a source the page does not know is only "the stream".
-    else if (status === 'camera offline') text = state.source !== null && CAMERA_SOURCES.hasOwnProperty(state.source) ? 'camera offline' : 'stream offline';
+    else if (status === 'camera offline') text = isCamera(state.source) ? 'camera offline' : 'stream offline';
     else if (status === 'unsupported') text = state.unsupported || '';
     statusEl.textContent = text;
   }
