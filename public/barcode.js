@@ -9,12 +9,17 @@
  * Plain ES5 script, no build step: the page loads it before viewer.js (window.pistreamBarcode), Node requires it
  * (module.exports).
  */
-(function (root, factory) {
+(
+/**
+ * @param {object} root the page's window (unused under Node)
+ * @param {() => object} factory
+ */
+function (root, factory) {
   'use strict';
   var api = factory();
   if (typeof module === 'object' && module && module.exports) module.exports = api;
-  else root.pistreamBarcode = api;
-})(this, function () {
+  else /** @type {Window} */ (root).pistreamBarcode = /** @type {Window['pistreamBarcode']} */ (api);
+})(this, /** @returns {Window['pistreamBarcode']} The shared script's API, as the server types it. */ function () {
   'use strict';
 
   var BLOCK = 16;
@@ -38,6 +43,8 @@
   /**
    * Reads a barcode through `luma(x, y)` (any 0-255 brightness: Y of a decoded picture, or the mean of R, G, B from
    * a canvas). Returns { frame, time }, or null when a block is neither clearly dark nor clearly bright.
+   * @param {(x: number, y: number) => number} luma
+   * @returns {{ frame: number, time: number } | null}
    */
   function read(luma) {
     var from = (BLOCK - SAMPLE) / 2;
@@ -62,10 +69,11 @@
   /**
    * Reads a barcode from a luma plane (`plane[y * stride + x]`, e.g. a decoder's Y buffer whose rows are padded to
    * `stride`), or returns null when the picture is too small to hold one or holds none.
+   * @param {ArrayLike<number>} plane @param {number} stride @param {number} height
    */
   function readPlane(plane, stride, height) {
     if (stride < WIDTH || height < HEIGHT) return null;
-    return read(function (x, y) {
+    return read(function (/** @type {number} */ x, /** @type {number} */ y) {
       return plane[y * stride + x];
     });
   }

@@ -22,6 +22,7 @@
     if (result && typeof result.catch === 'function') result.catch(function () {});
   }
 
+  /** @param {HTMLElement} fullscreenButton @param {HTMLElement} canvas */
   function initFullscreen(fullscreenButton, canvas) {
     var root = document.documentElement;
     if (!root.requestFullscreen && !root.webkitRequestFullscreen) {

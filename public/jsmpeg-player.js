@@ -1,5 +1,5 @@
 /*
- * The MPEG-1 player: plays the server's MPEG-TS/MPEG-1 stream (`stream`, next to this page) with JSMpeg
+ * The MPEG-1 player: plays the server's MPEG-TS/MPEG-1 stream (wire format `mpegts`) with JSMpeg
  * (@cycjimmy/jsmpeg-player, served at vendor/), plugged into the viewer core (viewer-core.js), and adds what the
  * stock player lacks for live viewing:
  *
@@ -10,8 +10,8 @@
  *   the frame that shows it;
  * - one fresh JSMpeg player per connection (the core owns the socket and hands each message to it).
  *
- * Registers itself as `window.pistreamPlayers.jsmpeg`; viewer.js calls `prepare` (compiles the WASM decoder) and
- * hands it to the core.
+ * Registers itself as `window.pistreamPlayers.jsmpeg`; its `check` compiles the WASM decoder (jsmpeg-wasm.js)
+ * before viewer.js hands it to the core.
  */
 (function () {
   'use strict';
@@ -28,19 +28,31 @@
    * them. 'frame' (`?paint=frame`): everything buffered on each animation frame, as the page did before; kept so
    * the benchmark can compare the two in one run.
    */
+  /** @type {'message' | 'frame'} */
   var PAINT_MODE = new URL(window.location.href).searchParams.get('paint') === 'frame' ? 'frame' : 'message';
 
-  var JSMpeg = window.JSMpeg;
   var core = window.pistreamViewer;
   var barcodeReader = window.pistreamBarcode;
-  var state = core.state;
+  var wasm = window.pistreamJsmpegWasm;
+  /** The page's state with this player's fields (install adds them before the first connection). */
+  var state = /** @type {JsmpegState} */ (core.state);
 
-  var wasmFailed = false;
-  /** Where decoding runs right now ('message' | 'frame' | 'catchUp'), or null: see state.decodes. */
+  /** Where decoding runs right now, or null: see state.decodes. */
+  /** @type {'message' | 'frame' | 'catchUp' | null} */
   var decodeContext = null;
 
-  /** The fields this player adds to `window.pistream`. */
-  function install(st) {
+  /** JSMpeg, once the player is in use (its `check` found it loaded). */
+  function jsmpeg() {
+    if (!window.JSMpeg) throw new Error('JSMpeg is not loaded');
+    return window.JSMpeg;
+  }
+
+  /**
+   * The fields this player adds to `window.pistream`.
+   * @param {PageState} page
+   */
+  function install(page) {
+    var st = /** @type {JsmpegState} */ (page);
     /** 'message' | 'frame': see PAINT_MODE. */
     st.paintMode = PAINT_MODE;
     /**
@@ -76,6 +88,7 @@
     this.progress = 0;
     this.destination = null;
   }
+  /** @param {JsmpegDestination} destination */
   PageSource.prototype.connect = function (destination) {
     this.destination = destination;
   };
@@ -83,15 +96,22 @@
   PageSource.prototype.resume = function () {};
   PageSource.prototype.destroy = function () {};
 
-  /** One connection's JSMpeg player and decoding state. */
-  function Connection(s) {
+  /**
+   * One connection's JSMpeg player and decoding state.
+   * @constructor
+   * @param {CoreConnection} s
+   */
+  function JsmpegConnection(s) {
+    var JSMpeg = jsmpeg();
     this.s = s;
     this.width = 0;
     this.height = 0;
     this.decoded = 0;
-    /** The newest decoded picture, not painted yet: [y, cr, cb, isClamped, barcode frame]. */
+    /** The newest decoded picture, not painted yet. */
+    /** @type {{ y: Uint8Array, cr: Uint8Array, cb: Uint8Array, isClamped: boolean, frame: number | null } | null} */
     this.pending = null;
     this.painted = 0;
+    /** @type {JsmpegJoin | null} */
     this.join = null;
     this.catchUpPending = false;
     this.catchUpTimer = 0;
@@ -99,13 +119,12 @@
     this.frameLoop = 0;
     /** paint=message: the animation frame an earlier paint waits for (0: none). */
     this.paintFrame = 0;
-    this.source = null;
     this.player = new JSMpeg.Player('', {
       source: PageSource,
       canvas: core.canvas,
       audio: false,
       videoBufferSize: VIDEO_BUFFER_SIZE,
-      disableWebAssembly: wasmFailed,
+      disableWebAssembly: wasm.failed(),
       // The page decodes every picture itself (installDecoding), the first one included.
       decodeFirstFrame: false,
       // Visibility is handled by the core: the socket is closed while hidden, not just the drawing paused.
@@ -117,19 +136,20 @@
     state.renderer = this.player.renderer instanceof JSMpeg.Renderer.WebGL ? 'webgl' : 'canvas2d';
   }
 
-  Connection.prototype.message = function (data) {
+  /** @param {ArrayBuffer} data */
+  JsmpegConnection.prototype.message = function (data) {
     decodeContext = 'message';
     try {
       this.source.established = true;
       this.source.progress = 1;
-      this.source.destination.write(data);
+      if (this.source.destination) this.source.destination.write(data);
       onData(this);
     } finally {
       decodeContext = null;
     }
   };
 
-  Connection.prototype.close = function () {
+  JsmpegConnection.prototype.close = function () {
     clearTimeout(this.catchUpTimer);
     cancelAnimationFrame(this.catchUpFrame);
     cancelAnimationFrame(this.frameLoop);
@@ -137,11 +157,15 @@
     this.player.destroy();
   };
 
+  /** @param {JsmpegConnection} c */
   function current(c) {
     return core.isCurrent(c.s);
   }
 
-  /** Counts and reads one decoded picture; returns its barcode frame number, or null. */
+  /**
+   * Counts and reads one decoded picture; returns its barcode frame number, or null.
+   * @param {JsmpegConnection} c @param {Uint8Array} y
+   */
   function onPictureDecoded(c, y) {
     state.decodes[decodeContext || 'other']++;
     c.decoded++;
@@ -156,6 +180,7 @@
    * other start code it meets first (the sequence and GOP headers before every I picture), so "false" alone would
    * stop the catch-up at every keyframe; it is only final when the decoder's read position did not move.
    * (The WASM decoder skips those headers itself.)
+   * @param {JsmpegVideoDecoder} video
    */
   function decodeNext(video) {
     for (;;) {
@@ -170,6 +195,7 @@
    * destination (`render`, see {@link installDecoding}), which reads its barcode (so latency counts each one) and
    * keeps only the last as `c.pending`, for painting. Its planes stay valid until the next decode, which replaces
    * it with a newer picture.
+   * @param {JsmpegConnection} c @param {number} max
    */
   function decodeAll(c, max) {
     var n = 0;
@@ -180,18 +206,21 @@
     return n;
   }
 
-  /** Paints the newest decoded picture, if there is one not painted yet. */
+  /**
+   * Paints the newest decoded picture, if there is one not painted yet.
+   * @param {JsmpegConnection} c @param {boolean} inFrame
+   */
   function paintPending(c, inFrame) {
     var p = c.pending;
     if (!p) return;
     c.pending = null;
-    c.player.renderer.render(p[0], p[1], p[2], p[3]);
+    c.player.renderer.render(p.y, p.cr, p.cb, p.isClamped);
     state.paints[inFrame ? 'inFrame' : 'atOnce']++;
     if (!current(c)) return;
     if (c.painted++ === 0) {
-      c.join = state.join = { decodedAtFirstPaint: c.decoded, firstFrame: p[4], catchUpDecodes: null, frameAfterCatchUp: null };
+      c.join = state.join = { decodedAtFirstPaint: c.decoded, firstFrame: p.frame, catchUpDecodes: null, frameAfterCatchUp: null };
     }
-    core.painted(c.s, p[4]);
+    core.painted(c.s, p.frame);
   }
 
   /**
@@ -201,6 +230,7 @@
    * and painted in the frame's callback: on screen in the same frame, one paint instead of several. While
    * pictures keep coming faster than frames (a slow compositor, e.g. software GL), each frame paints the newest;
    * once a frame finds nothing held, the next picture is painted at once again.
+   * @param {JsmpegConnection} c
    */
   function paintNewest(c) {
     if (!c.pending || c.paintFrame) return;
@@ -208,6 +238,7 @@
     awaitFrame(c);
   }
 
+  /** @param {JsmpegConnection} c */
   function awaitFrame(c) {
     c.paintFrame = requestAnimationFrame(function () {
       c.paintFrame = 0;
@@ -223,6 +254,7 @@
    * before the first paint would keep the screen empty for as long. So the first picture (the keyframe) is
    * decoded and painted alone, and the rest, with whatever arrives meanwhile, waits for the catch-up after the
    * frame that shows it.
+   * @param {JsmpegConnection} c
    */
   function onData(c) {
     if (PAINT_MODE !== 'message' || !current(c) || c.catchUpPending) return;
@@ -243,6 +275,7 @@
    * frame has rendered (a task queued from a frame callback runs after that frame's rendering), so the picture
    * painted just before reaches the screen first; otherwise in the next task (the rest of a backlog over
    * MAX_DECODES_PER_TICK). Messages arriving meanwhile are only demuxed; the catch-up decodes them too.
+   * @param {JsmpegConnection} c @param {boolean} afterFrame
    */
   function scheduleCatchUp(c, afterFrame) {
     c.catchUpPending = true;
@@ -256,7 +289,7 @@
         var n = decodeAll(c, MAX_DECODES_PER_TICK);
         if (c.join && c.join.catchUpDecodes === null) {
           c.join.catchUpDecodes = n;
-          c.join.frameAfterCatchUp = c.pending ? c.pending[4] : state.paintedFrame;
+          c.join.frameAfterCatchUp = c.pending ? c.pending.frame : state.paintedFrame;
         }
         paintNewest(c);
         if (n === MAX_DECODES_PER_TICK) scheduleCatchUp(c, false);
@@ -275,7 +308,7 @@
     }
   }
 
-  /** paint=frame: the previous behaviour, everything buffered decoded on each animation frame. */
+  /** paint=frame: the previous behaviour, everything buffered decoded on each animation frame. @param {JsmpegConnection} c */
   function startFrameLoop(c) {
     var tick = function () {
       if (!current(c)) return;
@@ -294,6 +327,7 @@
   /**
    * Takes decoding and painting over from the player: its own loop (one picture per animation frame) is stopped,
    * and the decoder's destination is the page, which reads every picture and paints as PAINT_MODE says.
+   * @param {JsmpegConnection} c @param {JsmpegPlayer} player
    */
   function installDecoding(c, player) {
     var renderer = player.renderer;
@@ -309,7 +343,7 @@
       },
       render: function (y, c1, c2, isClamped) {
         var frame = onPictureDecoded(c, y);
-        c.pending = [y, c1, c2, isClamped, frame];
+        c.pending = { y: y, cr: c1, cb: c2, isClamped: isClamped, frame: frame };
       },
     });
     // Keep the last picture on screen while reconnecting, instead of JSMpeg's loading bar.
@@ -318,54 +352,30 @@
   }
 
   /**
-   * Compiles JSMpeg's inlined WASM decoder once, before the first player: a player made while it compiles would
-   * start from a callback that outlives a destroyed player. Falls back to the JS decoder on failure.
+   * Why JSMpeg cannot play here, or null once its decoder is ready (the WASM one, or the JS one it falls back to).
+   * @returns {Promise<string | null>}
    */
-  function prepare(then) {
-    var module = JSMpeg.WASMModule && JSMpeg.WASMModule.GetModule && window.WebAssembly && JSMpeg.WASMModule.GetModule();
-    if (!module || !JSMpeg.WASM_BINARY_INLINED) {
-      wasmFailed = true;
-      then();
-      return;
-    }
-    if (module.ready) {
-      then();
-      return;
-    }
-    var done = false;
-    var finish = function (failed) {
-      if (done) return;
-      done = true;
-      wasmFailed = failed;
-      then();
-    };
-    try {
-      module.loadFromBuffer(JSMpeg.Base64ToArrayBuffer(JSMpeg.WASM_BINARY_INLINED), function (m) {
-        finish(!m);
+  function check() {
+    if (!window.JSMpeg) return Promise.resolve('the MPEG-1 player (JSMpeg) failed to load');
+    return new Promise(function (resolve) {
+      wasm.prepare(function () {
+        resolve(null);
       });
-    } catch (err) {
-      finish(true);
-    }
-    // JSMpeg does not report a rejected instantiate (e.g. a CSP without 'wasm-unsafe-eval'): don't wait forever.
-    setTimeout(function () {
-      if (!module.ready) finish(true);
-    }, 10000);
+    });
   }
 
   window.pistreamPlayers = window.pistreamPlayers || {};
-  window.pistreamPlayers.jsmpeg = {
+  /** @type {Player} */
+  var player = {
     id: 'jsmpeg',
+    name: 'The MPEG-1 player (JSMpeg)',
     label: 'MPEG-1 · JSMpeg',
-    /** The socket's path next to the page; viewer.js replaces it with the one `streams` names. */
-    path: 'stream',
-    /** Why this player cannot run here, or null. */
-    problem: function () {
-      return JSMpeg ? null : 'the MPEG-1 player (JSMpeg) failed to load';
-    },
-    prepare: prepare,
+    formats: ['mpegts'],
+    check: check,
     install: install,
     open: function (s) {
-      return new Connection(s);
+      return new JsmpegConnection(s);
     },
   };
+  window.pistreamPlayers.jsmpeg = player;
 })();

@@ -17,8 +17,10 @@
   var MAX_REASON_CHARS = 200;
 
   /**
+   * @param {OfflineReasonOptions} options
    * `options`: state (window.pistream: `source`, `reason`, `healthChecks` are kept here), reasonEl (the line under
-   * the status), healthUrl() (healthz's URL), onSource() (the source kind changed).
+   * the status), healthUrl() (healthz's URL), onSource() (the source kind changed). (A closure over one poller's
+   * state, as a module would hold it: its inner functions are the short ones.)
    */
   window.pistreamOfflineReason = function (options) {
     var state = options.state;
@@ -30,6 +32,7 @@
      * The /healthz polls: the timer of the next one, the request under way (`busy`, its give-up timer and abort
      * controller), and a generation that outdates answers still on their way once polling stops.
      */
+    /** @type {{ timer: number, busy: boolean, requestTimer: number, controller: AbortController | null, generation: number }} */
     var health = { timer: 0, busy: false, requestTimer: 0, controller: null, generation: 0 };
 
     function startHealthPolls() {
@@ -99,6 +102,7 @@
         });
     }
 
+    /** @param {HealthAnswer | null} body */
     function onHealth(body) {
       if (!body || typeof body !== 'object') {
         showReason(null);
@@ -111,7 +115,7 @@
       showReason(body.status === 'failing' && typeof body.reason === 'string' ? body.reason : null);
     }
 
-    /** The reason as one short line: no stack frames, no line breaks, at most MAX_REASON_CHARS. */
+    /** The reason as one short line: no stack frames, no line breaks, at most MAX_REASON_CHARS. @param {string} text */
     function oneLine(text) {
       var lines = String(text).split(/\r?\n|\r/);
       var kept = [];
@@ -123,6 +127,7 @@
       return joined.length > MAX_REASON_CHARS ? joined.slice(0, MAX_REASON_CHARS - 1).trim() + '…' : joined;
     }
 
+    /** @param {string | null} text */
     function showReason(text) {
       if (!reasonEl) return;
       var line = text ? oneLine(text) : '';

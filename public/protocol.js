@@ -7,18 +7,23 @@
  * Plain ES5 script, no build step: the page loads it before viewer.js (window.pistreamProtocol), Node requires it
  * (module.exports).
  */
-(function (root, factory) {
+(
+/**
+ * @param {object} root the page's window (unused under Node)
+ * @param {() => object} factory
+ */
+function (root, factory) {
   'use strict';
   var api = factory();
   if (typeof module === 'object' && module && module.exports) module.exports = api;
-  else root.pistreamProtocol = api;
-})(this, function () {
+  else /** @type {Window} */ (root).pistreamProtocol = /** @type {Window['pistreamProtocol']} */ (api);
+})(this, /** @returns {Window['pistreamProtocol']} The shared script's API, as the server types it. */ function () {
   'use strict';
 
   /** `type` of an acknowledgement: "this connection has decoded `frames` pictures so far". */
   var ACK = 'ack';
 
-  /** The text of an ack for `frames` decoded pictures: {"type":"ack","frames":N}. */
+  /** The text of an ack for `frames` decoded pictures: {"type":"ack","frames":N}. @param {number} frames */
   function ackMessage(frames) {
     return JSON.stringify({ type: ACK, frames: frames });
   }
@@ -41,6 +46,7 @@
   /**
    * Reads an `/h264` message's header from an ArrayBuffer: { version, key, width, height, seq, capturedAt,
    * codec (a string, '' when absent), offset (where the access unit starts) }, or null when it is not one.
+   * @param {ArrayBuffer} buffer
    */
   function readUnitHeader(buffer) {
     if (buffer.byteLength < UNIT_FIXED_SIZE) return null;

@@ -6,10 +6,16 @@
  */
 (function () {
   'use strict';
-  var button = document.getElementById('recordings');
-  var panel = document.getElementById('recordings-list');
-  if (!button || !panel || !window.fetch) return;
+  /** One segment as GET recordings lists it (src/server/recordings.ts). */
+  /** @typedef {{ name: string, start: string | number, duration: number, size: number, open?: boolean }} Recording */
 
+  var buttonEl = document.getElementById('recordings');
+  var panelEl = document.getElementById('recordings-list');
+  if (!buttonEl || !panelEl || !window.fetch) return;
+  var button = buttonEl;
+  var panel = panelEl;
+
+  /** @param {string} name */
   function withToken(name) {
     var url = new URL(name, window.location.href);
     var token = new URL(window.location.href).searchParams.get('token');
@@ -17,11 +23,13 @@
     return url.toString();
   }
 
+  /** @param {number} bytes */
   function size(bytes) {
     if (bytes >= 1048576) return (bytes / 1048576).toFixed(1) + ' MB';
     return Math.max(1, Math.round(bytes / 1024)) + ' kB';
   }
 
+  /** @returns {Promise<Recording[]>} */
   function load() {
     return fetch(withToken('recordings'), { cache: 'no-store', credentials: 'same-origin' }).then(function (res) {
       if (!res.ok) throw new Error('HTTP ' + res.status);
@@ -29,6 +37,7 @@
     });
   }
 
+  /** @param {Recording[]} list */
   function render(list) {
     panel.textContent = '';
     var heading = document.createElement('h2');

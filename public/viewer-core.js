@@ -11,12 +11,12 @@
  * - a stats HUD while live (naming the codec and player), and glass-to-glass latency from the test pattern's
  *   barcode, exposed on `window.pistream`.
  *
- * A player is `{ id, label, path, install(state)?, open(session) → { message(arrayBuffer), close() } }`: `open`
- * is called once per connection, before its socket opens; the connection reports back through
- * `pistreamViewer.pictureDecoded / barcodeRead / painted / ack`.
+ * A player (see Player in types/page.d.ts) is started with the path of its socket (`start(player, path)`); its
+ * `open` is called once per connection, before the socket opens, and the session it returns gets every message;
+ * the session reports back through `pistreamViewer.pictureDecoded / barcodeRead / painted / ack / setNote`.
  *
  * Plain script, no build step; the page's CSP allows no inline script or style. Loaded after barcode.js,
- * protocol.js, offline-reason.js and fullscreen.js, before the players and viewer.js.
+ * protocol.js, offline-reason.js, fullscreen.js and hud.js, before the players and viewer.js.
  */
 (function () {
   'use strict';
@@ -27,11 +27,6 @@
   var OFFLINE_AFTER_MS = 3000;
   /** Source kinds (healthz's `source`) that are cameras: the page calls only these a camera. */
   var CAMERA_SOURCES = { rpicam: true, libcamera: true, raspivid: true, v4l2: true };
-  /** The HUD's first figures after going live wait until they cover at least this long. */
-  var HUD_MIN_WINDOW_MS = 500;
-  var GLASS_TITLE =
-    "Glass-to-glass latency: time from the picture's capture to its decoding in this page, " +
-    "read from the test pattern's barcode (no figure without the barcode)";
   /** Acks are rate-limited to one per this many ms. */
   var ACK_INTERVAL_MS = 100;
   var MAX_LATENCIES = 1000;
@@ -39,72 +34,39 @@
   var TWO_32 = 4294967296;
 
   var protocol = window.pistreamProtocol;
-  var canvas = document.getElementById('video');
-  var statusEl = document.getElementById('status');
+  // The page's own elements (index.html): there by construction.
+  var canvas = /** @type {HTMLCanvasElement} */ (document.getElementById('video'));
+  var statusEl = /** @type {HTMLElement} */ (document.getElementById('status'));
   var reasonEl = document.getElementById('reason');
-  var statsEl = document.getElementById('stats');
-  /** The HUD's codec and player ("H.264 · WebCodecs"), shown beside the figures while live. */
-  var pathEl = document.getElementById('path');
-  /** The HUD's latency figure, with a tooltip saying what it measures (placed into statsEl while shown). */
-  var glassEl = document.createElement('span');
-  glassEl.id = 'glass';
-  glassEl.title = GLASS_TITLE;
-  var fullscreenButton = document.getElementById('fullscreen');
+  var fullscreenButton = /** @type {HTMLElement} */ (document.getElementById('fullscreen'));
 
-  /** What tests and the benchmark read; each player adds fields of its own (install). */
-  var state = {
-    /**
-     * 'connecting' | 'live' | 'reconnecting' | 'paused' | 'camera offline' (connected, no picture for a while;
-     * the state keeps that name for every source, but the page says "camera offline" only when /healthz names a
-     * camera as the source, and "stream offline" otherwise) | 'unsupported' (nothing this page can play: see
-     * `unsupported`).
-     */
-    status: 'connecting',
-    /** Why nothing can play in this browser (shown as the status line), or null. */
-    unsupported: null,
-    /** The player in use: 'webcodecs' | 'mse' | 'jsmpeg', null until chosen (or when none can play). */
-    player: null,
-    /** The server's codec, from `streams`: 'h264' | 'mpeg1' ('mpeg1' for a server without `streams`). */
-    codec: null,
-    /** What feeds the stream, from /healthz's `source` (e.g. 'rpicam', 'file', 'test'); null until it said. */
-    source: null,
-    /** The server's reason shown under "offline" (one line), or null when none is shown. */
-    reason: null,
-    /** Requests to /healthz since the page loaded (made only while offline). */
-    healthChecks: 0,
-    /** Pictures decoded since the page loaded (all connections). */
-    frames: 0,
-    /** Bytes received since the page loaded. */
-    bytes: 0,
-    /** Successful socket opens since the page loaded. */
-    connections: 0,
-    /** The newest barcode read back from a decoded picture, or null when none has been seen. */
-    lastBarcode: null,
-    /** Glass-to-glass latencies (ms) of the last pictures that carried a barcode, oldest first. */
-    latencies: [],
-    fps: 0,
-    kbps: 0,
-    /** Pictures painted since the page loaded. */
-    painted: 0,
-    /** The source frame number of the picture painted last (null: none yet, or not known). */
-    paintedFrame: null,
-    /**
-     * The first connection's milestones (ms, from performance.now()): navigation start → socket open, and socket
-     * open → first picture decoded / first picture painted (null until they happen).
-     */
-    timings: { navigationToOpen: null, openToFirstPicture: null, openToFirstPaint: null },
-  };
-  window.pistream = state;
+  /** What tests and the benchmark read (page-state.js); each player adds fields of its own (install). */
+  var state = window.pistream;
 
   /** The chosen player (see the file comment), or null until start(). */
+  /** @type {Player | null} */
   var player = null;
+  /** Its socket's path, next to the page ('h264'). */
+  var playerPath = '';
   /** The current connection, or null while waiting to reconnect or hidden. */
+  /** @type {CoreConnection | null} */
   var session = null;
   var everLive = false;
   var backoffMs = BACKOFF_MIN_MS;
   var retryTimer = 0;
-  /** A transient word from the player for the HUD (e.g. "resyncing…"), or null. */
-  var note = null;
+  /** The stats HUD (hud.js), shown while live. */
+  var hud = window.pistreamHud({
+    state: state,
+    statsEl: /** @type {HTMLElement} */ (document.getElementById('stats')),
+    /** The HUD's codec and player ("H.264 · WebCodecs"), shown beside the figures while live. */
+    pathEl: document.getElementById('path'),
+    label: function () {
+      return player ? player.label : null;
+    },
+    liveSession: function () {
+      return state.status === 'live' && session && session.open ? session : null;
+    },
+  });
   /** The server's reason while offline (offline-reason.js). */
   var offlineReason = window.pistreamOfflineReason({
     state: state,
@@ -115,16 +77,22 @@
     onSource: showStatus,
   });
 
+  /** @param {string} status */
   function setStatus(status) {
     if (state.status === status) return;
     state.status = status;
     statusEl.setAttribute('data-state', status);
     showStatus();
     // The HUD's numbers describe a live stream: none beside "reconnecting…" or "offline" (not even for a second).
-    if (status !== 'live') clearHud();
-    else resetHudWindow();
+    if (status !== 'live') hud.clear();
+    else hud.resetWindow();
     if (status === 'camera offline') offlineReason.start();
     else offlineReason.stop();
+  }
+
+  /** Whether /healthz named a camera as the source. @param {string | null} source */
+  function isCamera(source) {
+    return source !== null && CAMERA_SOURCES.hasOwnProperty(source);
   }
 
   function showStatus() {
@@ -132,14 +100,15 @@
     var text = status;
     if (status === 'connecting' || status === 'reconnecting') text = status + '…';
     // A file or the test pattern is no camera; a source the page does not know is only "the stream".
-    else if (status === 'camera offline') text = CAMERA_SOURCES.hasOwnProperty(state.source) ? 'camera offline' : 'stream offline';
-    else if (status === 'unsupported') text = state.unsupported;
+    else if (status === 'camera offline') text = isCamera(state.source) ? 'camera offline' : 'stream offline';
+    else if (status === 'unsupported') text = state.unsupported || '';
     statusEl.textContent = text;
   }
 
   /**
    * `name` next to this page (so it works under a route prefix, /cam/), passing on `?token=` as the page got it
    * (pistream --token); Basic credentials the browser sends by itself. `socket`: as a ws:// or wss:// URL.
+   * @param {string} name @param {boolean} [socket]
    */
   function pageUrl(name, socket) {
     var url = new URL(name, window.location.href);
@@ -151,7 +120,7 @@
     return url.href;
   }
 
-  /** Milliseconds from a mod-2^32 capture time to `now` (ms since the epoch), undoing the wrap. */
+  /** Milliseconds from a mod-2^32 capture time to `now` (ms since the epoch), undoing the wrap. @param {number} time @param {number} now */
   function barcodeAge(time, now) {
     var age = (now % TWO_32) - time;
     if (age < -TWO_32 / 2) age += TWO_32;
@@ -159,7 +128,7 @@
     return age;
   }
 
-  /** A player's connection decoded a picture (count it; its barcode, if any, follows through barcodeRead). */
+  /** A player's connection decoded a picture (count it; its barcode, if any, follows through barcodeRead). @param {CoreConnection} s */
   function pictureDecoded(s) {
     s.lastPictureAt = performance.now();
     if (state.timings.openToFirstPicture === null && s.open) state.timings.openToFirstPicture = s.lastPictureAt - s.openedAt;
@@ -170,6 +139,7 @@
    * Records a barcode read from a picture decoded at `decodedAt` (ms since the epoch; default now); one that
    * `decodedAt` would make younger than zero is taken as shown now. Returns its frame number, or null when the
    * picture had none.
+   * @param {BarcodeValue | null} barcode @param {number} [decodedAt]
    */
   function barcodeRead(barcode, decodedAt) {
     if (!barcode) return null;
@@ -183,7 +153,10 @@
     return barcode.frame;
   }
 
-  /** A picture of connection `s` reached the canvas; returns true for the connection's first paint. */
+  /**
+   * A picture of connection `s` reached the canvas; returns true for the connection's first paint.
+   * @param {CoreConnection} s @param {number | null} frame
+   */
   function painted(s, frame) {
     if (session !== s) return false;
     state.painted++;
@@ -208,6 +181,7 @@
       return;
     }
     setStatus(everLive ? 'reconnecting' : 'connecting');
+    /** @type {CoreConnection} */
     var s = {
       socket: null,
       open: false,
@@ -223,10 +197,10 @@
       connection: null,
     };
     session = s;
-    s.connection = player.open(s);
+    var connection = (s.connection = player.open(s));
     var socket;
     try {
-      socket = new WebSocket(pageUrl(player.path, true));
+      socket = new WebSocket(pageUrl(playerPath, true));
     } catch (err) {
       // e.g. a CSP or mixed-content refusal: treat it as a failed connection, retried with backoff.
       setTimeout(function () {
@@ -242,7 +216,7 @@
       // The server sends only binary pictures; anything else is not for the player.
       if (typeof ev.data === 'string' || session !== s) return;
       state.bytes += ev.data.byteLength;
-      s.connection.message(ev.data);
+      connection.message(ev.data);
     };
     // An error is always followed by close; handle the end once, there.
     socket.onclose = function () {
@@ -251,24 +225,28 @@
     s.socket = socket;
   }
 
-  /** Ends the session's player and socket; `retry` says whether to connect again after the backoff. */
+  /**
+   * Ends the session's player and socket; `retry` says whether to connect again after the backoff.
+   * @param {CoreConnection} s @param {boolean} retry
+   */
   function endSession(s, retry) {
     if (session !== s) return;
     session = null;
     clearTimeout(s.ackTimer);
-    s.connection.close();
+    if (s.connection) s.connection.close();
     var socket = s.socket;
     if (socket) {
       socket.onopen = socket.onmessage = socket.onclose = null;
       socket.close();
     }
-    setNote(null);
+    hud.setNote(null);
     if (!retry) return;
     setStatus('reconnecting');
     retryTimer = setTimeout(connect, backoffMs);
     backoffMs = Math.min(backoffMs * 2, BACKOFF_MAX_MS);
   }
 
+  /** @param {CoreConnection} s */
   function onOpen(s) {
     s.open = true;
     s.openedAt = performance.now();
@@ -276,12 +254,16 @@
     state.connections++;
   }
 
+  /** @param {CoreConnection} s */
   function onClose(s) {
     s.open = false;
     endSession(s, true);
   }
 
-  /** Tells the server how many pictures this connection has handled; at most one message per ACK_INTERVAL_MS. */
+  /**
+   * Tells the server how many pictures this connection has handled; at most one message per ACK_INTERVAL_MS.
+   * @param {CoreConnection} s
+   */
   function sendAck(s) {
     if (!s.open || s.acked === s.handled || s.ackTimer || session !== s) return;
     var wait = s.lastAckAt + ACK_INTERVAL_MS - performance.now();
@@ -293,7 +275,7 @@
       }, wait);
       return;
     }
-    if (s.socket.readyState !== WebSocket.OPEN) return;
+    if (!s.socket || s.socket.readyState !== WebSocket.OPEN) return;
     s.socket.send(protocol.ackMessage(s.handled));
     s.acked = s.handled;
     s.lastAckAt = performance.now();
@@ -305,56 +287,6 @@
     if (!s || !s.open) return;
     var since = Math.max(s.openedAt, s.lastPictureAt);
     if (performance.now() - since > OFFLINE_AFTER_MS) setStatus('camera offline');
-  }
-
-  var hudLast = { at: performance.now(), frames: 0, bytes: 0 };
-
-  /** The HUD's next figures count from now. */
-  function resetHudWindow() {
-    hudLast = { at: performance.now(), frames: state.frames, bytes: state.bytes };
-  }
-
-  function clearHud() {
-    state.fps = 0;
-    state.kbps = 0;
-    statsEl.textContent = '';
-    if (pathEl) pathEl.textContent = '';
-  }
-
-  function showPath() {
-    if (!pathEl || !player) return;
-    pathEl.textContent = player.label + (note ? ' · ' + note : '');
-  }
-
-  /** A transient word from the player for the HUD (null to remove it), e.g. "resyncing…". */
-  function setNote(text) {
-    if (note === text) return;
-    note = text;
-    if (state.status === 'live') showPath();
-  }
-
-  /** fps and kb/s over the last second, and the newest glass-to-glass latency; shown only while live. */
-  function updateHud() {
-    if (state.status !== 'live' || !session || !session.open) {
-      clearHud();
-      resetHudWindow();
-      return;
-    }
-    var now = performance.now();
-    var dt = now - hudLast.at;
-    if (dt < HUD_MIN_WINDOW_MS) return;
-    state.fps = Math.round(((state.frames - hudLast.frames) * 10000) / dt) / 10;
-    state.kbps = Math.round(((state.bytes - hudLast.bytes) * 8) / dt);
-    hudLast = { at: now, frames: state.frames, bytes: state.bytes };
-    showPath();
-    statsEl.textContent = state.fps.toFixed(0) + ' fps · ' + state.kbps + ' kb/s';
-    var barcode = state.lastBarcode;
-    // Only a fresh reading: a stale latency next to live numbers would mislead.
-    if (barcode && session.lastPictureAt > now - 1000) {
-      glassEl.textContent = 'glass ' + Math.round(barcode.latencyMs) + ' ms';
-      statsEl.appendChild(document.createTextNode(' · '));
-      statsEl.appendChild(glassEl);
-    }
   }
 
   function onVisibilityChange() {
@@ -371,15 +303,20 @@
     }
   }
 
-  /** Starts watching with `player` (see the file comment): connects now, or when the tab is first shown. */
-  function start(chosen) {
+  /**
+   * Starts watching with `chosen` on the socket at `path` (next to the page): connects now, or when the tab is first
+   * shown.
+   * @param {Player} chosen @param {string} path
+   */
+  function start(chosen, path) {
     player = chosen;
+    playerPath = path;
     state.player = chosen.id;
     if (chosen.install) chosen.install(state);
     connect();
   }
 
-  /** Nothing can play here: says why in the status line, and stops (no socket, no retries). */
+  /** Nothing can play here: says why in the status line, and stops (no socket, no retries). @param {string} text */
   function unsupported(text) {
     state.unsupported = text;
     state.player = null;
@@ -394,15 +331,16 @@
   window.pistreamFullscreen(fullscreenButton, document.getElementById('stage') || canvas);
   document.addEventListener('visibilitychange', onVisibilityChange);
   setInterval(watchdog, 250);
-  setInterval(updateHud, 1000);
+  setInterval(hud.update, 1000);
 
-  window.pistreamViewer = {
+  /** @type {ViewerCore} */
+  var core = {
     state: state,
     canvas: canvas,
     pageUrl: pageUrl,
     start: start,
     unsupported: unsupported,
-    /** Whether `s` is still the current connection. */
+    /** Whether `s` is still the current connection. @param {CoreConnection} s */
     isCurrent: function (s) {
       return session === s;
     },
@@ -410,6 +348,7 @@
     barcodeRead: barcodeRead,
     painted: painted,
     ack: sendAck,
-    setNote: setNote,
+    setNote: hud.setNote,
   };
+  window.pistreamViewer = core;
 })();

@@ -1,5 +1,5 @@
 /*
- * The H.264 player: decodes the server's per-access-unit messages (`h264`, next to this page) with WebCodecs'
+ * The H.264 player: decodes the server's per-access-unit messages (wire format `h264`) with WebCodecs'
  * VideoDecoder, plugged into the viewer core (viewer-core.js). protocol.js reads each message's header, by the
  * same definition the server writes it with.
  *
@@ -15,10 +15,10 @@
  * - On a decoder error (or a decode() that throws), the decoder is closed and a fresh one starts at the next key
  *   unit: "resyncing…" in the HUD meanwhile, not an error page. A key unit with another codec string or size
  *   reconfigures.
- * - The barcode is read from each picture's top strip only: copied out of the Y plane (copyTo of a 512x32 rect,
- *   ~24 KB) where the frame is I420/NV12, else drawn into a small canvas and read from RGB.
+ * - The barcode is read from each picture's top strip only (webcodecs-barcode.js).
  *
- * Registers itself as `window.pistreamPlayers.webcodecs`.
+ * Registers itself as `window.pistreamPlayers.webcodecs`; which codec strings the browser decodes is asked through
+ * webcodecs-support.js.
  */
 (function () {
   'use strict';
@@ -43,22 +43,22 @@
   var MAX_LOG = 5000;
   /** Any baseline H.264 string, to ask before connecting whether this browser decodes H.264 at all. */
   var PROBE_CODEC = 'avc1.42E01E';
-  /** Pixel formats whose first plane is luma, read with copyTo. */
-  var LUMA_FORMATS = { I420: true, I420A: true, I422: true, I444: true, NV12: true };
 
   var core = window.pistreamViewer;
-  var barcodeReader = window.pistreamBarcode;
   var protocol = window.pistreamProtocol;
-  var state = core.state;
+  var support = window.pistreamWebCodecsSupport;
+  /** The page's state with this player's fields (install adds them before the first connection). */
+  var state = /** @type {WebCodecsState} */ (core.state);
   var canvas = core.canvas;
+  /** @type {CanvasRenderingContext2D | null} */
   var ctx = null;
-  /** The barcode strip's canvas (only for frames copyTo cannot read as luma). */
-  var strip = null;
-  /** isConfigSupported's answer per codec string: true / false, or a Promise while asked. */
-  var supported = {};
 
-  /** The fields this player adds to `window.pistream`. */
-  function install(st) {
+  /**
+   * The fields this player adds to `window.pistream`.
+   * @param {PageState} page
+   */
+  function install(page) {
+    var st = /** @type {WebCodecsState} */ (page);
     /** The codec string the decoder is configured with (from the key units), e.g. 'avc1.42C01E'. */
     st.codecString = null;
     /** VideoDecoder.decode() calls and output callbacks since the page loaded (all connections). */
@@ -83,46 +83,30 @@
     st.barcodeSource = null;
   }
 
-  /** Why this browser cannot decode H.264 with WebCodecs, or null; asynchronously, to `then(problem)`. */
-  function check(then) {
-    if (!window.isSecureContext) return then('WebCodecs needs a secure page (https, or localhost)');
-    if (!('VideoDecoder' in window) || !('EncodedVideoChunk' in window)) return then('this browser has no WebCodecs');
-    isSupported(PROBE_CODEC).then(function (ok) {
-      then(ok ? null : "this browser's WebCodecs has no H.264 decoder");
+  /**
+   * Why this browser cannot decode H.264 with WebCodecs, or null. (The browser offers WebCodecs on secure pages
+   * only: the ladder asks this player on no other.)
+   * @returns {Promise<string | null>}
+   */
+  function check() {
+    if (!('VideoDecoder' in window) || !('EncodedVideoChunk' in window)) return Promise.resolve('this browser has no WebCodecs');
+    return support.ask(PROBE_CODEC).then(function (ok) {
+      return ok ? null : "this browser's WebCodecs has no H.264 decoder";
     });
   }
 
-  /** A Promise of whether VideoDecoder takes `codec` with optimizeForLatency (asked once per codec string). */
-  function isSupported(codec) {
-    var known = supported[codec];
-    if (known === true || known === false) return Promise.resolve(known);
-    if (known) return known;
-    var asked = Promise.resolve()
-      .then(function () {
-        return window.VideoDecoder.isConfigSupported({ codec: codec, optimizeForLatency: true });
-      })
-      .then(
-        function (answer) {
-          return !!(answer && answer.supported);
-        },
-        function () {
-          return false;
-        }
-      )
-      .then(function (ok) {
-        supported[codec] = ok;
-        return ok;
-      });
-    supported[codec] = asked;
-    return asked;
-  }
-
-  /** One connection's decoder. */
-  function Connection(s) {
+  /**
+   * One connection's decoder.
+   * @constructor
+   * @param {CoreConnection} s
+   */
+  function WebCodecsConnection(s) {
     this.s = s;
     this.closed = false;
+    /** @type {VideoDecoder | null} */
     this.decoder = null;
-    /** What the decoder is configured for: { codec, width, height }, or null. */
+    /** What the decoder is configured for, or null. */
+    /** @type {{ codec: string, width: number, height: number } | null} */
     this.config = null;
     /** Deltas are dropped until a key unit: at the start, after an error, and while skipping (behind). */
     this.waitKey = true;
@@ -130,39 +114,45 @@
     this.fed = 0;
     this.out = 0;
     /** When each unit in the decoder was fed (performance.now()), oldest first. */
+    /** @type {number[]} */
     this.fedAt = [];
     this.lastFedAt = -Infinity;
     /** Units waiting while isConfigSupported is asked about a new codec string. */
+    /** @type {WebCodecsUnit[] | null} */
     this.held = null;
     /** The joining burst has drained (see JOIN_MAX_MS). */
     this.live = false;
     this.firstOutputAt = 0;
     this.painted = 0;
     /** Source frame numbers of the units in the decoder, by chunk timestamp. */
+    /** @type {Map<number, number>} */
     this.seqs = new Map();
+    /** @type {{ burstUnits: number | null, firstFrame: number | null }} */
     this.join = state.join = { burstUnits: null, firstFrame: null };
   }
 
-  Connection.prototype.message = function (buffer) {
-    var unit = protocol.readUnitHeader(buffer);
-    if (!unit || unit.offset === buffer.byteLength) {
+  /** @param {ArrayBuffer} buffer */
+  WebCodecsConnection.prototype.message = function (buffer) {
+    var header = protocol.readUnitHeader(buffer);
+    if (!header || header.offset === buffer.byteLength) {
       this.drop();
       return;
     }
-    unit.data = new Uint8Array(buffer, unit.offset);
+    /** @type {WebCodecsUnit} */
+    var unit = Object.assign({ data: new Uint8Array(buffer, header.offset) }, header);
     if (this.held) this.held.push(unit);
     else this.take(unit);
   };
 
-  /** Decodes, drops, or (for a key unit with a codec string not asked about yet) holds one unit. */
-  Connection.prototype.take = function (unit) {
+  /** Decodes, drops, or (for a key unit with a codec string not asked about yet) holds one unit. @param {WebCodecsUnit} unit */
+  WebCodecsConnection.prototype.take = function (unit) {
     if (unit.key) {
       var codec = unit.codec || (this.config && this.config.codec);
       var c = this.config;
       if (!codec) return this.drop();
       if (!this.decoder || !c || c.codec !== codec || c.width !== unit.width || c.height !== unit.height) {
-        var known = supported[codec];
-        if (known !== true && known !== false) return this.ask(codec, unit);
+        var known = support.known(codec);
+        if (known === undefined) return this.ask(codec, unit);
         if (!known) {
           core.unsupported("This browser can't play this H.264 stream here: WebCodecs cannot decode " + codec);
           return;
@@ -173,7 +163,7 @@
       core.setNote(null);
     } else if (this.waitKey || !this.decoder) {
       return this.drop();
-    } else if (this.behind()) {
+    } else if (this.behind(this.decoder)) {
       // Behind: what is queued is stale already. Skip to the next key unit rather than fall further behind.
       this.waitKey = true;
       core.setNote('catching up…');
@@ -182,26 +172,42 @@
     this.decode(unit);
   };
 
-  Connection.prototype.behind = function () {
-    var queued = this.decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.fed - this.out > MAX_IN_DECODER;
+  /** Whether the decoder is behind the stream (see MAX_DECODE_QUEUE). @param {VideoDecoder} decoder */
+  WebCodecsConnection.prototype.behind = function (decoder) {
+    var queued = decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.fed - this.out > MAX_IN_DECODER;
     return queued && this.fedAt.length > 0 && performance.now() - this.fedAt[0] > MAX_WAIT_MS;
   };
 
-  /** Holds units from `unit` on until the browser has said whether it decodes `codec`. */
-  Connection.prototype.ask = function (codec, unit) {
+  /**
+   * Holds units from `unit` on until the browser has said whether it decodes `codec`.
+   * @param {string} codec @param {WebCodecsUnit} unit
+   */
+  WebCodecsConnection.prototype.ask = function (codec, unit) {
     var c = this;
     c.held = [unit];
-    isSupported(codec).then(function () {
-      if (c.closed) return;
-      var held = c.held;
-      c.held = null;
-      for (var i = 0; i < held.length && !c.closed && !c.held; i++) c.take(held[i]);
-      // A later key unit asked about yet another codec: it holds the rest.
-      if (c.held) c.held = c.held.concat(held.slice(i));
+    support.ask(codec).then(function () {
+      if (c.closed || !c.held) return;
+      c.release(c.held);
     });
   };
 
-  Connection.prototype.configure = function (codec, unit) {
+  /** Takes the units held; a key unit among them that asks about yet another codec holds the rest. @param {WebCodecsUnit[]} held */
+  WebCodecsConnection.prototype.release = function (held) {
+    this.held = null;
+    for (var i = 0; i < held.length; i++) {
+      if (this.closed) return;
+      // take() holds what follows a key unit that asks about another codec (the cast: TS keeps the null above).
+      var nowHeld = /** @type {WebCodecsUnit[] | null} */ (this.held);
+      if (nowHeld) {
+        this.held = nowHeld.concat(held.slice(i));
+        return;
+      }
+      this.take(held[i]);
+    }
+  };
+
+  /** @param {string} codec @param {WebCodecsUnit} unit */
+  WebCodecsConnection.prototype.configure = function (codec, unit) {
     var c = this;
     try {
       if (!c.decoder || c.decoder.state === 'closed') {
@@ -226,7 +232,10 @@
     return true;
   };
 
-  Connection.prototype.decode = function (unit) {
+  /** Feeds one unit to the decoder. @param {WebCodecsUnit} unit */
+  WebCodecsConnection.prototype.decode = function (unit) {
+    var decoder = this.decoder;
+    if (!decoder) return;
     var now = performance.now();
     var pending = this.fed - this.out;
     var gapMs = now - this.lastFedAt;
@@ -242,14 +251,16 @@
     var timestamp = Math.round(unit.capturedAt * 1000);
     this.seqs.set(timestamp, unit.seq);
     try {
+      /** @type {EncodedVideoChunkType} */
       var type = unit.key ? 'key' : 'delta';
-      this.decoder.decode(new window.EncodedVideoChunk({ type: type, timestamp: timestamp, data: unit.data }));
+      decoder.decode(new window.EncodedVideoChunk({ type: type, timestamp: timestamp, data: unit.data }));
     } catch (err) {
-      this.onError(this.decoder, err);
+      this.onError(decoder, err);
     }
   };
 
-  Connection.prototype.onOutput = function (decoder, frame) {
+  /** A picture out of `decoder`. @param {VideoDecoder} decoder @param {VideoFrame} frame */
+  WebCodecsConnection.prototype.onOutput = function (decoder, frame) {
     if (decoder !== this.decoder || this.closed) {
       frame.close();
       return;
@@ -260,7 +271,8 @@
     this.fedAt.shift();
     state.outputs++;
     s.handled++;
-    var seq = this.seqs.has(frame.timestamp) ? this.seqs.get(frame.timestamp) : null;
+    var found = this.seqs.get(frame.timestamp);
+    var seq = found === undefined ? null : found;
     this.seqs.delete(frame.timestamp);
     core.pictureDecoded(s);
     var inDecoder = this.fed - this.out;
@@ -279,13 +291,15 @@
     core.ack(s);
   };
 
-  Connection.prototype.endJoin = function () {
+  WebCodecsConnection.prototype.endJoin = function () {
     this.live = true;
     this.join.burstUnits = this.fed;
   };
 
-  Connection.prototype.paint = function (frame, seq) {
+  /** @param {VideoFrame} frame @param {number | null} seq */
+  WebCodecsConnection.prototype.paint = function (frame, seq) {
     if (!ctx) ctx = canvas.getContext('2d', { alpha: false });
+    if (!ctx) return;
     if (canvas.width !== frame.displayWidth) canvas.width = frame.displayWidth;
     if (canvas.height !== frame.displayHeight) canvas.height = frame.displayHeight;
     ctx.drawImage(frame, 0, 0, canvas.width, canvas.height);
@@ -293,11 +307,14 @@
     core.painted(this.s, seq);
   };
 
-  /** A decoder error: start again with a fresh decoder at the next key unit. */
-  Connection.prototype.onError = function (decoder, err) {
+  /**
+   * A decoder error: start again with a fresh decoder at the next key unit.
+   * @param {VideoDecoder | null} decoder @param {unknown} err
+   */
+  WebCodecsConnection.prototype.onError = function (decoder, err) {
     if (decoder !== this.decoder || this.closed) return;
     state.resyncs++;
-    state.decoderErrors.push(String((err && err.message) || err));
+    state.decoderErrors.push(String((err && /** @type {Error} */ (err).message) || err));
     if (state.decoderErrors.length > 10) state.decoderErrors.shift();
     // The units in the old decoder are gone: handled, as far as acks go.
     this.s.handled += this.fed - this.out;
@@ -307,7 +324,7 @@
     core.ack(this.s);
   };
 
-  Connection.prototype.closeDecoder = function () {
+  WebCodecsConnection.prototype.closeDecoder = function () {
     var decoder = this.decoder;
     this.decoder = null;
     this.config = null;
@@ -324,65 +341,41 @@
   };
 
   /** A unit the page does not decode: counted as handled, so acks keep the server's picture of this viewer true. */
-  Connection.prototype.drop = function () {
+  WebCodecsConnection.prototype.drop = function () {
     state.skipped++;
     this.s.handled++;
     core.ack(this.s);
   };
 
-  Connection.prototype.close = function () {
+  WebCodecsConnection.prototype.close = function () {
     this.closed = true;
     this.held = null;
     this.closeDecoder();
   };
 
-  /** Reads the test pattern's barcode off the picture's top strip (async for copyTo), for glass-to-glass. */
+  /**
+   * Reads the test pattern's barcode off a decoded picture, for glass-to-glass (webcodecs-barcode.js).
+   * @param {VideoFrame} frame @param {number} decodedAt
+   */
   function readBarcode(frame, decodedAt) {
-    var width = barcodeReader.WIDTH;
-    var height = barcodeReader.HEIGHT;
-    if (frame.displayWidth < width || frame.displayHeight < height) return;
-    if (LUMA_FORMATS[frame.format]) {
-      var rect = { x: frame.visibleRect.x, y: frame.visibleRect.y, width: width, height: height };
-      var buffer = new Uint8Array(frame.allocationSize({ rect: rect }));
-      // The copy takes its own reference to the picture: the frame is closed right after this returns.
-      frame.copyTo(buffer, { rect: rect }).then(
-        function (layout) {
-          state.barcodeSource = 'copyTo';
-          var luma = buffer.subarray(layout[0].offset);
-          core.barcodeRead(barcodeReader.readPlane(luma, layout[0].stride, height), decodedAt);
-        },
-        function () {}
-      );
-      return;
-    }
-    if (!strip) {
-      strip = document.createElement('canvas');
-      strip.width = width;
-      strip.height = height;
-    }
-    var stripCtx = strip.getContext('2d', { willReadFrequently: true });
-    stripCtx.drawImage(frame, 0, 0, width, height, 0, 0, width, height);
-    var pixels = stripCtx.getImageData(0, 0, width, height).data;
-    state.barcodeSource = 'canvas';
-    core.barcodeRead(
-      barcodeReader.read(function (x, y) {
-        var i = (y * width + x) * 4;
-        return (pixels[i] + pixels[i + 1] + pixels[i + 2]) / 3;
-      }),
-      decodedAt
-    );
+    window.pistreamFrameBarcode(frame, function (barcode, how) {
+      state.barcodeSource = how;
+      core.barcodeRead(barcode, decodedAt);
+    });
   }
 
   window.pistreamPlayers = window.pistreamPlayers || {};
-  window.pistreamPlayers.webcodecs = {
+  /** @type {Player} */
+  var player = {
     id: 'webcodecs',
+    name: 'WebCodecs',
     label: 'H.264 · WebCodecs',
-    /** The socket's path next to the page; viewer.js replaces it with the one `streams` names. */
-    path: 'h264',
+    formats: ['h264'],
     check: check,
     install: install,
     open: function (s) {
-      return new Connection(s);
+      return new WebCodecsConnection(s);
     },
   };
+  window.pistreamPlayers.webcodecs = player;
 })();

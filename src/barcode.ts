@@ -1,12 +1,21 @@
 /** What public/barcode.js exports: the barcode's geometry and the reader the page uses as well. */
-interface SharedBarcode {
+export interface SharedBarcode {
   readonly BLOCK: number;
   readonly BITS: number;
   readonly WIDTH: number;
   readonly HEIGHT: number;
   readonly ONE: number;
   readonly ZERO: number;
+  /** Each block is read as the mean of its centre SAMPLE x SAMPLE pixels. */
+  readonly SAMPLE: number;
+  /** A block's mean between DARK_MAX and BRIGHT_MIN (exclusive) is no bit: no barcode there. */
+  readonly DARK_MAX: number;
+  readonly BRIGHT_MIN: number;
+  /** The mean from which a block is a 1 bit. */
+  readonly CUT: number;
   read(luma: (x: number, y: number) => number): BarcodeValue | null;
+  /** Reads a luma plane whose rows are `stride` bytes apart (null: too small, or no barcode). */
+  readPlane(plane: ArrayLike<number>, stride: number, height: number): BarcodeValue | null;
 }
 
 // The page's own script, so the server side and the page read barcodes by literally the same code. src/ and dist/

@@ -1,0 +1,95 @@
+/*
+ * The page's stats HUD, shown only while live: the codec and player ("H.264 · WebCodecs", with a transient word of
+ * the player's such as "resyncing…"), fps and kb/s over the last second, and the newest glass-to-glass latency read
+ * from the test pattern's barcode.
+ *
+ * Plain script, no build step: `window.pistreamHud(options)`; the viewer core (viewer-core.js) makes one.
+ */
+(function () {
+  'use strict';
+
+  /** The HUD's first figures after going live wait until they cover at least this long. */
+  var HUD_MIN_WINDOW_MS = 500;
+  /** A latency older than this (ms since the last picture) is not shown beside live figures. */
+  var FRESH_MS = 1000;
+  var GLASS_TITLE =
+    "Glass-to-glass latency: time from the picture's capture to its decoding in this page, " +
+    "read from the test pattern's barcode (no figure without the barcode)";
+
+  /**
+   * A HUD over `options.state`, writing into `options.statsEl` and `options.pathEl`. (A closure over one HUD's
+   * elements and figures, as a module would hold them: its inner functions are the short ones.)
+   * @param {HudOptions} options
+   * @returns {Hud}
+   */
+  function makeHud(options) {
+    var state = options.state;
+    var statsEl = options.statsEl;
+    var pathEl = options.pathEl;
+    /** The latency figure, with a tooltip saying what it measures (placed into statsEl while shown). */
+    var glassEl = document.createElement('span');
+    glassEl.id = 'glass';
+    glassEl.title = GLASS_TITLE;
+    /** A transient word from the player (e.g. "resyncing…"), or null. */
+    /** @type {string | null} */
+    var note = null;
+    var last = { at: performance.now(), frames: 0, bytes: 0 };
+
+    /** The next figures count from now. */
+    function resetWindow() {
+      last = { at: performance.now(), frames: state.frames, bytes: state.bytes };
+    }
+
+    function clear() {
+      state.fps = 0;
+      state.kbps = 0;
+      statsEl.textContent = '';
+      if (pathEl) pathEl.textContent = '';
+    }
+
+    function showPath() {
+      var label = options.label();
+      if (!pathEl || label === null) return;
+      pathEl.textContent = label + (note ? ' · ' + note : '');
+    }
+
+    /** @param {string | null} text */
+    function setNote(text) {
+      if (note === text) return;
+      note = text;
+      if (state.status === 'live') showPath();
+    }
+
+    /** Shows the newest glass-to-glass latency, when it is fresh (a stale one next to live numbers would mislead). */
+    /** @param {CoreConnection} session @param {number} now */
+    function showGlass(session, now) {
+      var barcode = state.lastBarcode;
+      if (!barcode || session.lastPictureAt <= now - FRESH_MS) return;
+      glassEl.textContent = 'glass ' + Math.round(barcode.latencyMs) + ' ms';
+      statsEl.appendChild(document.createTextNode(' · '));
+      statsEl.appendChild(glassEl);
+    }
+
+    function update() {
+      var session = options.liveSession();
+      if (!session) {
+        clear();
+        resetWindow();
+        return;
+      }
+      var now = performance.now();
+      var dt = now - last.at;
+      if (dt < HUD_MIN_WINDOW_MS) return;
+      state.fps = Math.round(((state.frames - last.frames) * 10000) / dt) / 10;
+      state.kbps = Math.round(((state.bytes - last.bytes) * 8) / dt);
+      last = { at: now, frames: state.frames, bytes: state.bytes };
+      showPath();
+      statsEl.textContent = state.fps.toFixed(0) + ' fps · ' + state.kbps + ' kb/s';
+      showGlass(session, now);
+    }
+
+    return { update: update, clear: clear, resetWindow: resetWindow, setNote: setNote };
+  }
+
+  window.pistreamHud = makeHud;
+})();

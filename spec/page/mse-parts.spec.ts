@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import vm from 'node:vm';
+import { FMP4_TIMESCALE, fragment, initSegment } from '../../src/formats/mp4-boxes';
+import { PUBLIC_DIR } from '../../src/server/pages';
+
+/** A message as the MSE player's box reader sees it (mse-boxes.js's MseMessageInfo). */
+interface MessageInfo {
+  init: boolean;
+  codec: string | null;
+  timescale: number | null;
+  time: number | null;
+  sequence: number | null;
+}
+
+interface Queued {
+  bytes: Uint8Array;
+  init: boolean;
+  codec: string | null;
+  keyTime: number | null;
+}
+
+interface AppendQueue {
+  readonly items: readonly Queued[];
+  push(item: Queued): void;
+  bound(appendable: boolean): { dropped: number; lost: boolean };
+  dropToKey(): number;
+  clear(): number;
+  takeBatch(codec: string | null): { data: Uint8Array; items: Queued[] };
+}
+
+/** What the MSE player's pure parts put on `window.pistreamMse`. */
+interface MseParts {
+  inspect(bytes: Uint8Array, timescale: number | null): MessageInfo;
+  appendQueue(): AppendQueue;
+  trimPoint(keyTimes: number[], playhead: number): number | null;
+}
+
+/** The page's scripts as the page runs them: plain scripts in a browser-like global, read off `window`. */
+function loadParts(): MseParts {
+  const window: { pistreamMse?: MseParts } = {};
+  const context = vm.createContext({ window, DataView, Uint8Array, ArrayBuffer, String });
+  for (const file of ['mse-boxes.js', 'mse-append-queue.js', 'mse-live-edge.js']) {
+    vm.runInContext(readFileSync(join(PUBLIC_DIR, file), 'utf8'), context, { filename: file });
+  }
+  return window.pistreamMse!;
+}
+
+// A baseline level-3.0 SPS's first bytes (profile 0x42, constraints 0xC0, level 0x1E) and a PPS: enough for avcC.
+const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00]);
+const PPS = Buffer.from([0x68, 0xce, 0x3c, 0x80]);
+const SLICE = Buffer.from([0x65, 0x88, 0x84, 0x00]);
+const TICKS_PER_FRAME = FMP4_TIMESCALE / 25;
+
+/** A key unit's message (init segment, then its fragment) and a delta unit's, as the server's fmp4 format sends them. */
+function keyMessage(sequence: number, decodeTime: number): Uint8Array {
+  return new Uint8Array(Buffer.concat([initSegment(SPS, PPS, 640, 480), fragment(sequence, decodeTime, TICKS_PER_FRAME, true, [SLICE])]));
+}
+function deltaMessage(sequence: number, decodeTime: number): Uint8Array {
+  return new Uint8Array(fragment(sequence, decodeTime, TICKS_PER_FRAME, false, [SLICE]));
+}
+
+function queued(init: boolean, codec: string | null = 'avc1.42C01E', size = 10): Queued {
+  return { bytes: new Uint8Array(size), init, codec, keyTime: init ? 0 : null };
+}
+
+describe("the MSE player's box reader (public/mse-boxes.js) on the server's own fMP4 (src/formats/mp4-boxes.ts)", () => {
+  const { inspect } = loadParts();
+
+  it('reads a key unit: an init segment, its codec string from avcC, the timescale, decode time and sequence number', () => {
+    const decodeTime = 2 ** 33 + 5 * TICKS_PER_FRAME; // past 32 bits: tfdt version 1's high word is read too
+    expect(inspect(keyMessage(7, decodeTime), null)).toEqual({
+      init: true,
+      codec: 'avc1.42C01E',
+      timescale: FMP4_TIMESCALE,
+      time: decodeTime / FMP4_TIMESCALE,
+      sequence: 7,
+    });
+  });
+
+  it("reads a delta unit's time by the timescale the last init segment gave, and knows no time without one", () => {
+    expect(inspect(deltaMessage(8, 3 * FMP4_TIMESCALE), FMP4_TIMESCALE)).toEqual({
+      init: false,
+      codec: null,
+      timescale: null,
+      time: 3,
+      sequence: 8,
+    });
+    expect(inspect(deltaMessage(8, 3 * FMP4_TIMESCALE), null).time).toBeNull();
+  });
+
+  it('reads nothing from bytes that are no boxes (truncated, or a size past the end)', () => {
+    const key = keyMessage(1, 0);
+    const none = { init: false, codec: null, timescale: null, time: null, sequence: null };
+    expect(inspect(new Uint8Array(0), null)).toEqual(none);
+    expect(inspect(key.subarray(0, 7), null)).toEqual(none);
+    const lying = new Uint8Array(key);
+    lying[0] = 0x7f; // ftyp's size now runs far past the end: no box is read
+    expect(inspect(lying, null)).toEqual(none);
+  });
+});
+
+describe("the MSE player's append queue (public/mse-append-queue.js)", () => {
+  const { appendQueue } = loadParts();
+
+  it('appends everything queued in one batch, up to a key unit of another codec string', () => {
+    const queue = appendQueue();
+    queue.push(queued(true, 'avc1.42C01E', 3));
+    queue.push(queued(false, null, 2));
+    queue.push(queued(true, 'avc1.640028', 4));
+    const batch = queue.takeBatch('avc1.42C01E');
+    expect(batch.items).toHaveLength(2);
+    expect(batch.data.byteLength).toBe(5);
+    expect(queue.items).toHaveLength(1);
+    expect(queue.takeBatch('avc1.640028').data.byteLength).toBe(4);
+    expect(queue.items).toHaveLength(0);
+  });
+
+  it('lets a joining burst in whole before there is a SourceBuffer, and jumps to the newest key unit once there is', () => {
+    const queue = appendQueue();
+    queue.push(queued(true));
+    for (let i = 0; i < 30; i++) queue.push(queued(i === 20));
+    expect(queue.bound(false)).toEqual({ dropped: 0, lost: false });
+    expect(queue.items).toHaveLength(31);
+    expect(queue.bound(true)).toEqual({ dropped: 21, lost: false });
+    expect(queue.items[0]!.init).toBe(true);
+    expect(queue.items).toHaveLength(10);
+  });
+
+  it('drops everything past its hard bound when no key unit is queued (the player then waits for one)', () => {
+    const queue = appendQueue();
+    for (let i = 0; i < 241; i++) queue.push(queued(false));
+    expect(queue.bound(true)).toEqual({ dropped: 241, lost: true });
+    expect(queue.items).toHaveLength(0);
+  });
+
+  it('drops to its first key unit, or clears, counting what it dropped', () => {
+    const queue = appendQueue();
+    [false, false, true, false].forEach((init) => queue.push(queued(init)));
+    expect(queue.dropToKey()).toBe(2);
+    expect(queue.items[0]!.init).toBe(true);
+    expect(queue.clear()).toBe(2);
+    expect(queue.dropToKey()).toBe(0);
+  });
+});
+
+describe("the MSE player's trim point (public/mse-live-edge.js)", () => {
+  const { trimPoint } = loadParts();
+
+  it('ends a trim at the newest key unit at least 2 s behind the playhead, forgetting the ones before it', () => {
+    const keyTimes = [1, 2, 3, 9];
+    expect(trimPoint(keyTimes, 5.5)).toBe(3);
+    expect(keyTimes).toEqual([3, 9]);
+  });
+
+  it('trims nothing while no key unit is 2 s behind the playhead', () => {
+    const keyTimes = [4, 9];
+    expect(trimPoint(keyTimes, 5.5)).toBeNull();
+    expect(keyTimes).toEqual([4, 9]);
+    expect(trimPoint([], 100)).toBeNull();
+  });
+});

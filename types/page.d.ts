@@ -1,0 +1,432 @@
+/*
+ * The page's contracts, for its type check (tsconfig.page.json: `checkJs` over public/*.js, no build step): what
+ * each plain script puts on `window` for the scripts loaded after it, the player interface, and what the page reads
+ * of the server's JSON. The scripts the page and the server share are typed where the server uses them
+ * (src/barcode.ts, src/protocol.ts) and reused here.
+ */
+import type { BarcodeValue as SharedBarcodeValue, SharedBarcode } from '../src/barcode';
+import type { SharedProtocol, UnitHeader } from '../src/protocol';
+
+declare global {
+  type BarcodeValue = SharedBarcodeValue;
+
+  /** A rung of the page's ladder (viewer.js): the player's id, and whether it needs a secure page. */
+  interface LadderRung {
+    readonly player: string;
+    readonly secureContext?: boolean;
+  }
+
+  /** A wire format as GET /streams lists it (src/server/streams.ts). */
+  interface StreamFormat {
+    /** The format's id ('fmp4'), what players declare they play. */
+    readonly id: string;
+    readonly label: string;
+    /** Its WebSocket path below the server's prefix ('/fmp4'). */
+    readonly path: string;
+  }
+
+  /** What the page reads of GET /streams (src/server/streams.ts). */
+  interface StreamsInfo {
+    /** The codec's id ('h264'): for window.pistream only, never compared. */
+    readonly codec: string;
+    /** The codec for people ('H.264'). */
+    readonly codecLabel?: string;
+    readonly formats: readonly StreamFormat[];
+    readonly recordings?: boolean;
+  }
+
+  /**
+   * A player: how the page plays some wire formats. viewer.js walks the ladder of players and starts the first that
+   * plays a format the server sends and whose `check` passes; the core then opens one session per connection.
+   */
+  interface Player {
+    /** What `?player=` names it by, and `window.pistream.player`: 'mse'. */
+    readonly id: string;
+    /** For sentences in the status line: 'MSE'. */
+    readonly name: string;
+    /** For the HUD: 'H.264 · MSE'. */
+    readonly label: string;
+    /** The wire formats (StreamFormat ids) it plays, best first. */
+    readonly formats: readonly string[];
+    /** Why it cannot play in this browser, or null once it is ready to. */
+    check(): Promise<string | null>;
+    /** Adds its own fields to `window.pistream`; called once, before the first session. */
+    install(state: PageState): void;
+    /** A session for one connection, before its socket opens. */
+    open(connection: CoreConnection): PlayerSession;
+  }
+
+  /** A player's side of one connection. */
+  interface PlayerSession {
+    /** One binary message from the socket. */
+    message(data: ArrayBuffer): void;
+    /** The connection ended: release everything. */
+    close(): void;
+  }
+
+  /** One connection, as the core (viewer-core.js) keeps it and players report through. */
+  interface CoreConnection {
+    socket: WebSocket | null;
+    open: boolean;
+    openedAt: number;
+    lastPictureAt: number;
+    /** Pictures this connection is done with (decoded, or dropped by the page): what acks count. */
+    handled: number;
+    acked: number;
+    lastAckAt: number;
+    ackTimer: number;
+    painted: number;
+    /** The player's side of this connection. */
+    connection: PlayerSession | null;
+  }
+
+  /** The state tests and the benchmark read (`window.pistream`); see viewer-core.js. */
+  interface PageState {
+    status: string;
+    unsupported: string | null;
+    player: string | null;
+    codec: string | null;
+    source: string | null;
+    reason: string | null;
+    healthChecks: number;
+    frames: number;
+    bytes: number;
+    connections: number;
+    lastBarcode: { frame: number; time: number; latencyMs: number } | null;
+    latencies: number[];
+    fps: number;
+    kbps: number;
+    painted: number;
+    paintedFrame: number | null;
+    timings: { navigationToOpen: number | null; openToFirstPicture: number | null; openToFirstPaint: number | null };
+  }
+
+  /** The viewer core (viewer-core.js). */
+  interface ViewerCore {
+    readonly state: PageState;
+    readonly canvas: HTMLCanvasElement;
+    pageUrl(name: string, socket?: boolean): string;
+    start(player: Player, path: string): void;
+    unsupported(text: string): void;
+    isCurrent(connection: CoreConnection): boolean;
+    pictureDecoded(connection: CoreConnection): void;
+    barcodeRead(barcode: BarcodeValue | null, decodedAt?: number): number | null;
+    painted(connection: CoreConnection, frame: number | null): boolean;
+    ack(connection: CoreConnection): void;
+    setNote(text: string | null): void;
+  }
+
+  interface HudOptions {
+    readonly state: PageState;
+    readonly statsEl: HTMLElement;
+    readonly pathEl: HTMLElement | null;
+    /** The player's label for the HUD, or null before one is chosen. */
+    label(): string | null;
+    /** The current connection while live and open, else null (no figures then). */
+    liveSession(): CoreConnection | null;
+  }
+
+  /** The stats HUD (hud.js). */
+  interface Hud {
+    /** Every second: the figures over the last one, or nothing while not live. */
+    update(): void;
+    clear(): void;
+    /** The next figures count from now. */
+    resetWindow(): void;
+    /** A transient word from the player beside its label ("resyncing…"), or null to remove it. */
+    setNote(text: string | null): void;
+  }
+
+  /** What /healthz answers, as far as the page reads it (src/server/health.ts). */
+  interface HealthAnswer {
+    readonly status?: string;
+    readonly reason?: string;
+    readonly source?: string;
+  }
+
+  interface OfflineReasonOptions {
+    readonly state: PageState;
+    readonly reasonEl: HTMLElement | null;
+    healthUrl(): string;
+    /** What feeds the stream (state.source) changed. */
+    onSource(): void;
+  }
+
+  interface OfflineReason {
+    start(): void;
+    stop(): void;
+  }
+
+  // --- the players' own fields on window.pistream ------------------------------------------------------------
+
+  interface JsmpegJoin {
+    decodedAtFirstPaint: number;
+    firstFrame: number | null;
+    catchUpDecodes: number | null;
+    frameAfterCatchUp: number | null;
+  }
+
+  interface JsmpegState extends PageState {
+    paintMode: 'message' | 'frame';
+    decodes: { message: number; frame: number; catchUp: number; other: number };
+    maxDecodesPerTick: number;
+    decoder: 'wasm' | 'js' | null;
+    renderer: 'webgl' | 'canvas2d' | null;
+    paints: { atOnce: number; inFrame: number };
+    join: JsmpegJoin | null;
+  }
+
+  /** An `/h264` message as the WebCodecs player takes it: its header, and the access unit after it. */
+  interface WebCodecsUnit extends UnitHeader {
+    readonly data: Uint8Array<ArrayBuffer>;
+  }
+
+  interface WebCodecsState extends PageState {
+    codecString: string | null;
+    decodeCalls: number;
+    outputs: number;
+    decodeLog: { pending: number; live: boolean; gapMs: number }[];
+    join: { burstUnits: number | null; firstFrame: number | null } | null;
+    skipped: number;
+    paintSkips: number;
+    resyncs: number;
+    decoderErrors: string[];
+    barcodeSource: 'copyTo' | 'canvas' | null;
+  }
+
+  /** `window.pistream.mse`: see mse-player.js's install. */
+  interface MseStats {
+    /** Which of the two plays. */
+    api: 'MediaSource' | 'ManagedMediaSource';
+    /** The codec string read from the init segment's avcC ('avc1.42C01E'), null before the first one. */
+    codec: string | null;
+    /**
+     * Messages taken in (all connections); each one is appended, dropped, or still queued or being appended:
+     * `received === appended + dropped + pending` at any moment.
+     */
+    received: number;
+    appended: number;
+    /** Messages dropped (before a key unit, or from a queue that grew). */
+    dropped: number;
+    /** appendBuffer calls (one per message, or one for several queued together). */
+    appends: number;
+    /** Seeks to the live edge (the first of each MediaSource included). */
+    seeks: number;
+    /** Buffer trims (SourceBuffer.remove). */
+    trims: number;
+    /** Fresh MediaSources after an error, QuotaExceededErrors, and the errors' words (last few). */
+    reopens: number;
+    quotaErrors: number;
+    errors: string[];
+    /** The latest gap between the buffered end and the playhead (ms), null before playing. */
+    gapMs: number | null;
+    /** The playback rate now: 1, or faster while catching up with the buffered end. */
+    rate: number;
+    /** The stream's picture interval, from consecutive fragments' times (ms). */
+    frameMs: number | null;
+    /** Breaks in the fragments' sequence numbers, and the pictures missing in them. */
+    sequenceBreaks: number;
+    sequenceMissing: number;
+    /** How pictures are counted and read: 'rvfc' (requestVideoFrameCallback) | 'poll' (approximate). */
+    frameSource: 'rvfc' | 'poll' | null;
+    /** The presented picture's size. */
+    width: number;
+    height: number;
+    /** Messages of the open connection still queued or in the append in progress. */
+    readonly pending: number;
+  }
+
+  interface MseState extends PageState {
+    mse: MseStats;
+  }
+
+  // --- the MSE player's parts (window.pistreamMse) -----------------------------------------------------------
+
+  /** An ISO BMFF box: where its header starts, where its payload starts, where it ends. */
+  interface Mp4Box {
+    readonly type: string;
+    readonly start: number;
+    readonly body: number;
+    readonly end: number;
+  }
+
+  /** What one fMP4 message holds (mse-boxes.js). */
+  interface MseMessageInfo {
+    /** It starts with an init segment (a key unit). */
+    init: boolean;
+    /** 'avc1.PPCCLL' from avcC, or null. */
+    codec: string | null;
+    /** mdhd's timescale, or null. */
+    timescale: number | null;
+    /** The first moof's decode time (s), when the timescale is known. */
+    time: number | null;
+    /** The first moof's mfhd sequence number, or null. */
+    sequence: number | null;
+  }
+
+  /** A message waiting for the SourceBuffer. */
+  interface MseQueued {
+    readonly bytes: Uint8Array<ArrayBuffer>;
+    readonly init: boolean;
+    readonly codec: string | null;
+    /** A key unit's time (s): where a later trim may end. */
+    readonly keyTime: number | null;
+  }
+
+  /** mse-append-queue.js. */
+  interface MseAppendQueue {
+    /** Oldest first (read only: change it through the methods). */
+    readonly items: readonly MseQueued[];
+    push(item: MseQueued): void;
+    /**
+     * Keeps the queue bounded (`appendable`: a SourceBuffer takes appends; before there is one, a joining burst is
+     * let in whole). `lost`: everything was dropped, the next message to append must be a key unit.
+     */
+    bound(appendable: boolean): { dropped: number; lost: boolean };
+    /** Drops the messages before the first key unit; returns how many. */
+    dropToKey(): number;
+    /** Drops everything; returns how many. */
+    clear(): number;
+    /** Takes the next append: the head and what follows it up to a key unit of another codec than `codec`. */
+    takeBatch(codec: string | null): { data: Uint8Array<ArrayBuffer>; items: MseQueued[] };
+  }
+
+  /** mse-live-edge.js. */
+  interface MseLiveEdge {
+    /** Whether this MediaSource was started (sought to its live edge and played). */
+    started(): boolean;
+    start(sb: SourceBuffer | null): void;
+    keep(sb: SourceBuffer, frameS: number): void;
+    play(): void;
+    /** A fresh MediaSource (or a flushed one): not started. */
+    reset(): void;
+  }
+
+  interface MsePresentedOptions {
+    readonly video: HTMLVideoElement;
+    readonly stats: MseStats;
+    /** Whether the poll fallback may count a picture now. */
+    ready(): boolean;
+    presented(count: number, presentedAt: number, width: number, height: number): void;
+  }
+
+  interface MsePresentedWatch {
+    /** A fresh MediaSource: its counts start again. */
+    reset(): void;
+    stop(): void;
+  }
+
+  interface PistreamMse {
+    inspect(bytes: Uint8Array, timescale: number | null): MseMessageInfo;
+    appendQueue(): MseAppendQueue;
+    liveEdge(video: HTMLVideoElement, stats: MseStats): MseLiveEdge;
+    trimPoint(keyTimes: number[], playhead: number): number | null;
+    watchPresented(options: MsePresentedOptions): MsePresentedWatch;
+    mediaSource: {
+      mediaSourceClass(): typeof MediaSource | null;
+      isTypeSupported(type: string): boolean;
+      mimeOf(codec: string): string;
+      ensureVideo(canvas: HTMLCanvasElement): HTMLVideoElement;
+      showVideo(canvas: HTMLCanvasElement): void;
+      attach(video: HTMLVideoElement, ms: MediaSource): string | null;
+      detach(video: HTMLVideoElement, ms: MediaSource, objectUrl: string | null): void;
+    };
+  }
+
+  // --- JSMpeg (@cycjimmy/jsmpeg-player), as far as the page uses it -----------------------------------------
+
+  interface JsmpegDestination {
+    write(data: ArrayBuffer): void;
+  }
+
+  interface JsmpegVideoDecoder {
+    bufferGetIndex(): number;
+    decode(): boolean;
+    connect(destination: {
+      resize(width: number, height: number): void;
+      render(y: Uint8Array, cr: Uint8Array, cb: Uint8Array, isClamped: boolean): void;
+    }): void;
+  }
+
+  interface JsmpegRenderer {
+    render(y: Uint8Array, cr: Uint8Array, cb: Uint8Array, isClamped: boolean): void;
+    resize(width: number, height: number): void;
+    renderProgress(progress: number): void;
+  }
+
+  interface JsmpegSource {
+    established: boolean;
+    progress: number;
+    destination: JsmpegDestination | null;
+  }
+
+  interface JsmpegPlayer {
+    readonly source: JsmpegSource;
+    readonly video: JsmpegVideoDecoder;
+    readonly renderer: JsmpegRenderer;
+    pause(): void;
+    destroy(): void;
+    updateForStreaming(): void;
+  }
+
+  interface JsmpegWasmModule {
+    ready: boolean;
+    loadFromBuffer(buffer: ArrayBuffer, callback: (module: unknown) => void): void;
+  }
+
+  interface JsmpegApi {
+    Player: new (url: string, options: object) => JsmpegPlayer;
+    Decoder: { MPEG1VideoWASM: new (...args: never[]) => unknown };
+    Renderer: { WebGL: new (...args: never[]) => unknown };
+    WASMModule?: { GetModule?(): JsmpegWasmModule | undefined };
+    WASM_BINARY_INLINED?: string;
+    Base64ToArrayBuffer(base64: string): ArrayBuffer;
+  }
+
+  /** jsmpeg-wasm.js. */
+  interface JsmpegWasm {
+    /** Compiles JSMpeg's WASM decoder (once), then calls `then`. */
+    prepare(then: () => void): void;
+    /** Whether it could not be compiled (JSMpeg then decodes in JS). */
+    failed(): boolean;
+  }
+
+  interface Window {
+    pistreamWebCodecsSupport: {
+      /** Whether VideoDecoder takes `codec` with optimizeForLatency (asked once per codec string). */
+      ask(codec: string): Promise<boolean>;
+      /** The answer, when the browser has given it. */
+      known(codec: string): boolean | undefined;
+    };
+    pistreamFrameBarcode(frame: VideoFrame, then: (barcode: BarcodeValue | null, how: 'copyTo' | 'canvas') => void): void;
+    pistreamJsmpegWasm: JsmpegWasm;
+    /** The page's state (viewer-core.js). */
+    pistream: PageState;
+    pistreamViewer: ViewerCore;
+    pistreamPlayers: Record<string, Player>;
+    pistreamMse: PistreamMse;
+    pistreamBarcode: SharedBarcode;
+    pistreamProtocol: SharedProtocol;
+    pistreamHud(options: HudOptions): Hud;
+    pistreamOfflineReason(options: OfflineReasonOptions): OfflineReason;
+    pistreamFullscreen(button: HTMLElement, target: HTMLElement): void;
+    pistreamStripBarcode(source: CanvasImageSource, width: number, height: number): BarcodeValue | null;
+    JSMpeg: JsmpegApi | undefined;
+    /** Safari on iPhone: MSE under another name. */
+    ManagedMediaSource?: typeof MediaSource;
+  }
+
+  interface Document {
+    readonly webkitFullscreenElement?: Element | null;
+    webkitExitFullscreen?(): Promise<void> | void;
+  }
+
+  interface HTMLElement {
+    webkitRequestFullscreen?(): Promise<void> | void;
+  }
+
+  interface HTMLVideoElement {
+    /** Safari's (and the spec's) switch against AirPlay hand-off. */
+    disableRemotePlayback: boolean;
+  }
+}
