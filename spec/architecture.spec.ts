@@ -82,6 +82,9 @@ describe('import rules (.dependency-cruiser.js)', () => {
       [
         'bench-soak-not-to-spec: bench/run.ts → spec/helper.ts',
         'codecs-io-via-process: src/codecs/spawn.ts → child_process',
+        'codecs-not-each-other: src/codecs/one/parse.ts → src/codecs/two/scan.ts',
+        'codecs-not-each-other: src/codecs/two/scan.ts → src/codecs/index.ts',
+        'codecs-common-is-a-leaf: src/codecs/common/shared.ts → src/codecs/spawn.ts',
         'config-not-to-server: src/config/options.ts → src/server/auth.ts',
         'layer-codecs: src/codecs/spawn.ts → src/sources/camera.ts',
         'layer-leaves: src/barcode.ts → src/sources/camera.ts',

@@ -39,7 +39,7 @@ export { parseSps, codecString, declaresZeroReorder, withZeroReorder, type Sps }
 export { describeAccessUnit, type AccessUnitInfo } from './codecs/h264/access-unit';
 export { accessUnits, type AccessUnit, type AccessUnitsOptions } from './codecs/h264/assemble';
 export { ensureZeroReorder } from './codecs/h264/zero-reorder';
-export { transcodeToMpeg1 } from './codecs/mpeg1/transcode-mpeg1';
+export { transcodeToMpeg1 } from './codecs/transcode-mpeg1';
 
 export { FORMATS, formatById } from './formats';
 export type { WireFormat } from './formats/wire-format';

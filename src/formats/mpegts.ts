@@ -1,4 +1,5 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
+import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import type { MuxedPicture, Picture } from '../picture';
 import { crc32Mpeg2 } from './crc32-mpeg2';
 import { ptsOf, TIMESTAMP_MODULO, writePcr, writePts } from './mpeg-timestamps';
@@ -285,6 +286,6 @@ export const mpegts: WireFormat = {
   id: 'mpegts',
   label: 'MPEG-TS (JSMpeg)',
   path: '/stream',
-  codecs: ['mpeg1'],
+  codecs: [mpeg1.id],
   mux: () => toMpegTs(),
 };

@@ -2,7 +2,7 @@ import {
   asyncScheduler, concatWith, connect, defer, endWith, ignoreElements, merge, mergeMap, of, switchMap, takeUntil, timer,
   type OperatorFunction, type SchedulerLike,
 } from 'rxjs';
-import { findStartCode } from '../mpeg1/start-codes';
+import { findStartCode } from '../common/start-code';
 import { NAL_TYPE, annexB, isVcl } from './nal';
 
 /** One coded picture with its parameter sets, as {@link accessUnits} emits it. */

@@ -15,4 +15,15 @@ export const mpeg1: Codec<Mpeg1Picture> = {
   defaultGop: mpeg1DefaultGop,
   settings: mpeg1Settings,
   encode: encodeMpeg1,
+  pipeInput: {
+    // `mpeg1video` is only the muxer's name; the demuxer is `mpegvideo`.
+    demuxer: 'mpegvideo',
+    live: [],
+    decode: [],
+    // A picture ends where the next start code begins, and each picture's data ends before it: nothing to add.
+    bytes: (picture) => picture.data,
+  },
+  // Of the publishing containers only MPEG-TS (SRT) carries MPEG-1 video; FLV and RTSP here carry H.264 only.
+  publishMuxers: ['mpegts'],
+  recordAs: 'mpegts',
 };
