@@ -11,7 +11,9 @@
 //   src/operators/                       pure RxJS operators: only picture, frame, defaults
 //   src/sources/                         process/, frame, picture, barcode, defaults, codecs/ (a camera that encodes by
 //                                        itself emits a codec's pictures), each other
-//   src/codecs/                          process/, frame, picture, defaults, operators/, each other
+//   src/codecs/                          process/, frame, picture, defaults, operators/, each other; but a codec's
+//                                        folder (src/codecs/<a>/) never another's (src/codecs/<b>/) nor the registry
+//                                        (index.ts): shared parsing lives in src/codecs/common/
 //   src/formats/                         picture, frame, protocol, codecs/, defaults, operators/, each other
 //   src/hub.ts, transcoded-hub.ts        codecs/, formats/, operators/, picture, frame, defaults, each other
 //   src/version.ts                       the package's version: imports nothing from src
@@ -90,6 +92,24 @@ module.exports = {
         'encoders spawn ffmpeg through src/process/ (import SpawnFn/ChildProcessOptions types from there too); parsers stay pure.',
       from: { path: CODECS },
       to: { path: [CHILD_PROCESS_OR_FS, WS_OR_HAPI] },
+    },
+
+    {
+      name: 'codecs-not-each-other',
+      severity: 'error',
+      comment:
+        'A codec folder (src/codecs/<a>/) must not import another codec\'s folder (src/codecs/<b>/) or the codec registry ' +
+        '(src/codecs/index.ts, which imports every codec): what codecs share lives in src/codecs/common/ or beside the ' +
+        'folders in src/codecs/ (codec.ts, ffmpeg-encoder.ts); what joins two codecs (the MPEG-1 transcode) lives there too.',
+      from: { path: '^src/codecs/([^/]+)/' },
+      to: { path: '^src/codecs/(?:[^/]+/|index[.]ts$)', pathNot: '^src/codecs/(?:$1|common)/' },
+    },
+    {
+      name: 'codecs-common-is-a-leaf',
+      severity: 'error',
+      comment: 'src/codecs/common/ holds what codecs share (start codes, frame rates): it imports no codec folder and no codecs/ file beside them.',
+      from: { path: '^src/codecs/common/' },
+      to: { path: '^src/codecs/', pathNot: '^src/codecs/common/' },
     },
 
     // 2. Configuration is parsed without the server.

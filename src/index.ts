@@ -20,7 +20,8 @@ export { fromChildProcess, ChildProcessError, type ChildProcessOptions, type Spa
 export { resolveFfmpeg, probeFfmpeg } from './process/ffmpeg-path';
 
 export { CODECS, codecById } from './codecs';
-export { createEncoderCounters, type Codec, type EncoderSettings, type EncodeOptions, type EncoderCounters } from './codecs/codec';
+export { createEncoderCounters, type Codec, type EncoderSettings, type EncodeOptions, type EncoderCounters, type PipeInput } from './codecs/codec';
+export { pipeInputArgs, pipeBytes, type PipeInputUse } from './codecs/pipe-input';
 export { multipartParts } from './codecs/multipart-parts';
 export { mpeg1 } from './codecs/mpeg1/mpeg1-codec';
 export type { Mpeg1Picture, PictureType } from './codecs/mpeg1/mpeg1-picture';
@@ -39,9 +40,9 @@ export { parseSps, codecString, declaresZeroReorder, withZeroReorder, type Sps }
 export { describeAccessUnit, type AccessUnitInfo } from './codecs/h264/access-unit';
 export { accessUnits, type AccessUnit, type AccessUnitsOptions } from './codecs/h264/assemble';
 export { ensureZeroReorder } from './codecs/h264/zero-reorder';
-export { transcodeToMpeg1 } from './codecs/mpeg1/transcode-mpeg1';
+export { transcodeToMpeg1 } from './codecs/transcode-mpeg1';
 
-export { FORMATS, formatById } from './formats';
+export { FORMATS, formatById, formatsFor } from './formats';
 export type { WireFormat } from './formats/wire-format';
 export { mpegts, toMpegTs, MpegTsMuxer, type MpegTsOptions } from './formats/mpegts';
 export { jsmp, toJsmp, jsmpHeader } from './formats/jsmp';
@@ -49,6 +50,7 @@ export { h264Units, unitMessage } from './formats/h264-units';
 export { fmp4, Fmp4Muxer } from './formats/fmp4';
 export { protocol, type UnitHeader } from './protocol';
 
+export { ChunkBuffer, cutChunks, type ChunkCutter } from './operators/chunk-buffer';
 export { fromKeyframe } from './operators/from-keyframe';
 export { dropWhileSlow, type DropReason, type DropWhileSlowOptions } from './operators/drop-while-slow';
 export { gopCache, replayGop, type Gop } from './operators/gop-cache';

@@ -2,7 +2,7 @@ import { merge, type Observable, type OperatorFunction, type SchedulerLike } fro
 import type { EncodeOptions } from './codecs/codec';
 import { matchMpeg1Rate } from './codecs/mpeg1/frame-rates';
 import { mpeg1 } from './codecs/mpeg1/mpeg1-codec';
-import { transcodeToMpeg1 } from './codecs/mpeg1/transcode-mpeg1';
+import { transcodeToMpeg1 } from './codecs/transcode-mpeg1';
 import { DEFAULTS } from './defaults';
 import { carries, type WireFormat } from './formats/wire-format';
 import type { Frame } from './frame';
@@ -55,7 +55,7 @@ export function withMpeg1Transcode(hub: Hub, options: Mpeg1TranscodeOptions): Tr
     source: hub.pictures$ as unknown as Observable<Frame>,
     codec: mpeg1,
     encoder: settings,
-    encode: (options.transcoder ?? transcodeToMpeg1(settings)) as unknown as OperatorFunction<Frame, Picture>,
+    encode: (options.transcoder ?? transcodeToMpeg1(settings, hub.codec)) as unknown as OperatorFunction<Frame, Picture>,
     formats: options.formats,
     graceMs: options.graceMs ?? DEFAULTS.graceMs,
     ...(options.watchdogMs !== undefined ? { watchdogMs: options.watchdogMs } : {}),

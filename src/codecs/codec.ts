@@ -51,9 +51,26 @@ export interface EncodeOptions extends EncoderSettings {
 }
 
 /**
+ * How an ffmpeg reads a codec's pictures back from a pipe, as the hub has them (the publishers copy them to a
+ * target, the MPEG-1 transcode and the snapshots decode them). `pipeInputArgs()` builds the arguments.
+ */
+export interface PipeInput {
+  /** ffmpeg's demuxer for the raw stream: `-f h264`, `-f mpegvideo`. */
+  readonly demuxer: string;
+  /** Input options for a live pipe, before `-f` (e.g. no probing, where the first keyframe says all). */
+  readonly live: readonly string[];
+  /** Input options when ffmpeg decodes the pictures (not when it only copies them), before `-f`. */
+  readonly decode: readonly string[];
+  /** The bytes one picture is written as, so ffmpeg's parser ends it at once (not when the next one begins). */
+  bytes(picture: Picture): Buffer;
+}
+
+/**
  * A codec, as a value: what it is called, what settings it accepts (one schema, used by the plugin's option
- * validation, the CLI and the encoder itself, so the rules cannot disagree), its defaults, and how to turn frames
- * into its pictures. Adding a codec is a new folder under `src/codecs/` plus one line in `src/codecs/index.ts`.
+ * validation, the CLI and the encoder itself, so the rules cannot disagree), its defaults, how to turn frames
+ * into its pictures, and what the rest of pistream needs to know of it (how ffmpeg reads it back, where it can be
+ * published and recorded, what a player calls it). Adding a codec is a new folder under `src/codecs/` plus one line
+ * in `src/codecs/index.ts`; nothing outside `src/codecs/` names a codec.
  *
  * @example
  * const pictures$ = testPattern().pipe(mpeg1.encode({ width: 640, height: 480, fps: 24 }));
@@ -74,4 +91,23 @@ export interface Codec<P extends Picture = Picture> {
   readonly settings: Joi.ObjectSchema<EncoderSettings>;
   /** Frames in, pictures out, one encoder per subscription; settings are checked at once (RangeError). */
   encode(options: EncodeOptions): OperatorFunction<Frame, P>;
+  /**
+   * How ffmpeg reads the pictures from a pipe. Without it, nothing decodes or publishes them: no snapshots, no
+   * publishing, no MPEG-1 transcode.
+   */
+  readonly pipeInput?: PipeInput;
+  /**
+   * The ffmpeg muxers that carry the pictures as they are (`-c:v copy`) when publishing: `'flv'` (RTMP),
+   * `'mpegts'` (SRT), `'rtsp'`. A target whose muxer is not listed cannot take this codec.
+   */
+  readonly publishMuxers?: readonly string[];
+  /** The wire format whose muxer writes its recording segments (`'mpegts'`, `'fmp4'`); none: it is not recordable. */
+  readonly recordAs?: string;
+  /**
+   * Whether the hub also serves MPEG-1's formats to old players through an on-demand transcode (ffmpeg decodes
+   * the pictures through `pipeInput`).
+   */
+  readonly mpeg1Transcode?: boolean;
+  /** What a player calls the codec of a picture (RFC 6381, `'avc1.42C01F'`), where it needs one. */
+  codecString?(picture: P): string;
 }

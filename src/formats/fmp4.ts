@@ -1,4 +1,5 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
+import { h264 } from '../codecs/h264/h264-codec';
 import type { H264Picture } from '../codecs/h264/h264-picture';
 import { NAL_TYPE, nalType, nalUnits } from '../codecs/h264/nal';
 import type { MuxedPicture, Picture } from '../picture';
@@ -75,7 +76,7 @@ export const fmp4: WireFormat = {
   id: 'fmp4',
   label: 'fragmented MP4 (MSE)',
   path: '/fmp4',
-  codecs: ['h264'],
+  codecs: [h264.id],
   mux: (stream?: StreamFacts): OperatorFunction<Picture, MuxedPicture> =>
     (pictures$) =>
       defer(() => {

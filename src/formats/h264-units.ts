@@ -1,4 +1,5 @@
 import { map } from 'rxjs';
+import { h264 } from '../codecs/h264/h264-codec';
 import type { H264Picture } from '../codecs/h264/h264-picture';
 import type { MuxedPicture, Picture } from '../picture';
 import { protocol } from '../protocol';
@@ -29,15 +30,18 @@ export function unitMessage(picture: H264Picture): Buffer {
   return message;
 }
 
+/** The format's id (its socket path's name), not the codec's. */
+const H264_UNITS_ID = 'h264';
+
 /**
  * H.264 for WebCodecs, at `/h264`: one binary message per access unit (header + Annex B), so the page hands
  * each message to `VideoDecoder.decode()` as it arrives. Every viewer starts at a key unit, which carries the
  * codec string to configure the decoder with (and a changed one when the camera's configuration changes).
  */
 export const h264Units: WireFormat = {
-  id: 'h264',
+  id: H264_UNITS_ID,
   label: 'H.264 access units (WebCodecs)',
   path: '/h264',
-  codecs: ['h264'],
-  mux: () => map((picture: Picture): MuxedPicture => ({ ...picture, wire: unitMessage(picture as H264Picture), format: 'h264' })),
+  codecs: [h264.id],
+  mux: () => map((picture: Picture): MuxedPicture => ({ ...picture, wire: unitMessage(picture as H264Picture), format: H264_UNITS_ID })),
 };

@@ -1,3 +1,6 @@
+import { codecById } from '../codecs';
+import type { Codec } from '../codecs/codec';
+import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import { fmp4 } from './fmp4';
 import { h264Units } from './h264-units';
 import { jsmp } from './jsmp';
@@ -8,14 +11,15 @@ import { carries, type WireFormat } from './wire-format';
 export const FORMATS: readonly WireFormat[] = [mpegts, jsmp, h264Units, fmp4];
 
 /**
- * Codecs whose hubs also serve MPEG-1's formats (`/stream`, `/legacy`) to old players, through a transcode started
- * on demand (`withMpeg1Transcode`).
+ * The formats a hub of `codec` (by value, or by id in the codec registry) can serve: those that carry it, and
+ * MPEG-1's through the on-demand transcode where the codec has one (`Codec.mpeg1Transcode`).
+ * @example
+ * formatsFor('h264').map((f) => f.id); // ['mpegts', 'jsmp', 'h264', 'fmp4']
  */
-export const TRANSCODED_TO_MPEG1: readonly string[] = ['h264'];
-
-/** The formats a hub of `codec` can serve: those that carry it, and MPEG-1's through the transcode where there is one. */
-export function formatsFor(codec: string): readonly WireFormat[] {
-  return FORMATS.filter((format) => carries(format, codec) || (TRANSCODED_TO_MPEG1.includes(codec) && carries(format, 'mpeg1')));
+export function formatsFor(codec: string | Codec): readonly WireFormat[] {
+  const id = typeof codec === 'string' ? codec : codec.id;
+  const transcoded = (typeof codec === 'string' ? codecById(codec) : codec)?.mpeg1Transcode === true;
+  return FORMATS.filter((format) => carries(format, id) || (transcoded && carries(format, mpeg1.id)));
 }
 
 /** The format called `id`, or undefined. */

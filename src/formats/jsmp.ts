@@ -1,4 +1,5 @@
 import { map, startWith, type OperatorFunction } from 'rxjs';
+import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import type { MuxedPicture, Picture } from '../picture';
 import type { WireFormat } from './wire-format';
 
@@ -57,7 +58,7 @@ export const jsmp: WireFormat = {
   id: 'jsmp',
   label: 'jsmp (original pistreaming)',
   path: '/legacy',
-  codecs: ['mpeg1'],
+  codecs: [mpeg1.id],
   mux: () => map((picture): MuxedPicture => ({ ...picture, wire: picture.data, format: 'jsmp' })),
   preamble: ({ width, height }) => {
     if (lastHeader?.width !== width || lastHeader.height !== height) lastHeader = { width, height, bytes: jsmpHeader(width, height) };

@@ -1,4 +1,5 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
+import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import type { MuxedPicture, Picture } from '../picture';
 import { crc32Mpeg2 } from './crc32-mpeg2';
 import { ptsOf, TIMESTAMP_MODULO, writePcr, writePts } from './mpeg-timestamps';
@@ -164,42 +165,33 @@ export class MpegTsMuxer {
   mux(picture: Picture): Buffer {
     const data = picture.data;
     if (data.length === 0) throw new RangeError('cannot mux an empty picture');
-    const pesLength = PES_LENGTH_OVERHEAD + data.length;
-    const bounded = pesLength <= MAX_PES_PACKET_LENGTH;
-
-    // Plan the packets. Only the first and the last packet may carry an adaptation field: JSMpeg ends an unbounded
-    // PES at the first non-first packet that has one. The last packet of an unbounded PES must have one, or JSMpeg
-    // waits for the next picture to learn that this one ended.
-    const pesBytes = PES_HEADER_SIZE + data.length;
-    let firstPayload = Math.min(pesBytes, FIRST_PAYLOAD);
-    let rest = pesBytes - firstPayload;
-    if (!bounded && rest % PACKET_BODY === 0) {
-      // The last packet would be exactly full, with no room for an adaptation field: move one byte out of the
-      // first packet (one stuffing byte there instead), so the last packet carries 1 byte and a padding field.
-      firstPayload -= 1;
-      rest += 1;
-    }
-    const tailPackets = Math.ceil(rest / PACKET_BODY); // middle packets + the last one
-    const lastPayload = rest - (tailPackets - 1) * PACKET_BODY;
+    const plan = planPackets(data.length);
     const psiPackets = picture.keyframe ? 2 : 0;
-    const out = Buffer.allocUnsafe((psiPackets + 1 + tailPackets) * TS_PACKET_SIZE);
-    let pos = 0;
+    const out = Buffer.allocUnsafe((psiPackets + 1 + plan.tailPackets) * TS_PACKET_SIZE);
+    let pos = picture.keyframe ? this.writeTables(out, 0) : 0;
+    pos = this.writeFirstPacket(out, pos, picture, plan);
+    this.writeTail(out, pos, data, plan);
+    return out;
+  }
 
-    if (picture.keyframe) {
-      this.pat.copy(out, pos);
-      out[pos + 3] = 0x10 | this.patCc;
-      this.patCc = (this.patCc + 1) & 0x0f;
-      pos += TS_PACKET_SIZE;
-      this.pmt.copy(out, pos);
-      out[pos + 3] = 0x10 | this.pmtCc;
-      this.pmtCc = (this.pmtCc + 1) & 0x0f;
-      pos += TS_PACKET_SIZE;
-    }
+  /** PAT and PMT, each with its continuity counter advanced; returns the next offset. */
+  private writeTables(out: Buffer, at: number): number {
+    let pos = at;
+    this.pat.copy(out, pos);
+    out[pos + 3] = 0x10 | this.patCc;
+    this.patCc = (this.patCc + 1) & 0x0f;
+    pos += TS_PACKET_SIZE;
+    this.pmt.copy(out, pos);
+    out[pos + 3] = 0x10 | this.pmtCc;
+    this.pmtCc = (this.pmtCc + 1) & 0x0f;
+    return pos + TS_PACKET_SIZE;
+  }
 
-    // First packet: PUSI, adaptation field with PCR (random access on keyframes) and any stuffing, PES header.
+  /** The PES's first packet: PUSI, adaptation field with PCR (random access on keyframes) and any stuffing, PES header. */
+  private writeFirstPacket(out: Buffer, at: number, picture: Picture, plan: PacketPlan): number {
     const pts = ptsOf(picture.capturedAt);
-    pos = this.writeHeader(out, pos, true, true);
-    const afLength = PACKET_BODY - firstPayload - 1;
+    let pos = this.writeHeader(out, at, true, true);
+    const afLength = PACKET_BODY - plan.firstPayload - 1;
     out[pos++] = afLength;
     out[pos++] = picture.keyframe ? 0x50 : 0x10; // random_access_indicator, PCR_flag
     pos = writePcr(out, pos, (pts - PCR_LEAD + TIMESTAMP_MODULO) % TIMESTAMP_MODULO);
@@ -208,40 +200,41 @@ export class MpegTsMuxer {
     out[pos++] = 0x00;
     out[pos++] = 0x01;
     out[pos++] = VIDEO_STREAM_ID;
-    out.writeUInt16BE(bounded ? pesLength : 0, pos); // 0: unbounded, allowed for video only
+    out.writeUInt16BE(plan.bounded ? plan.pesLength : 0, pos); // 0: unbounded, allowed for video only
     pos += 2;
     out[pos++] = 0x84; // '10', not scrambled, data_alignment_indicator: the PES starts with a start code
     out[pos++] = 0x80; // PTS only: no B pictures, so DTS = PTS
     out[pos++] = 5; // PES_header_data_length
     pos = writePts(out, pos, pts);
-    let src = firstPayload - PES_HEADER_SIZE;
-    data.copy(out, pos, 0, src);
-    pos += src;
+    const head = plan.firstPayload - PES_HEADER_SIZE;
+    picture.data.copy(out, pos, 0, head);
+    return pos + head;
+  }
 
-    // Middle packets: payload only, never an adaptation field (see above).
+  /** The middle packets (payload only) and the last (stuffed so its payload ends at byte 188). */
+  private writeTail(out: Buffer, at: number, data: Buffer, plan: PacketPlan): void {
+    const { tailPackets, lastPayload } = plan;
+    let pos = at;
+    let src = plan.firstPayload - PES_HEADER_SIZE;
+    // Middle packets: never an adaptation field (see planPackets).
     for (let i = 1; i < tailPackets; i++) {
       pos = this.writeHeader(out, pos, false, false);
       data.copy(out, pos, src, src + PACKET_BODY);
       src += PACKET_BODY;
       pos += PACKET_BODY;
     }
-
-    // Last packet: adaptation-field stuffing so that the payload ends at byte 188.
-    if (tailPackets > 0) {
-      const padded = lastPayload < PACKET_BODY;
-      pos = this.writeHeader(out, pos, false, padded);
-      if (padded) {
-        const length = PACKET_BODY - lastPayload - 1;
-        out[pos++] = length; // 0 is allowed: the length byte alone is one byte of stuffing
-        if (length > 0) {
-          out[pos++] = 0x00; // no flags
-          pos = stuff(out, pos, length - 1);
-        }
+    if (tailPackets === 0) return;
+    const padded = lastPayload < PACKET_BODY;
+    pos = this.writeHeader(out, pos, false, padded);
+    if (padded) {
+      const length = PACKET_BODY - lastPayload - 1;
+      out[pos++] = length; // 0 is allowed: the length byte alone is one byte of stuffing
+      if (length > 0) {
+        out[pos++] = 0x00; // no flags
+        pos = stuff(out, pos, length - 1);
       }
-      data.copy(out, pos, src, src + lastPayload);
-      pos += lastPayload;
     }
-    return out;
+    data.copy(out, pos, src, src + lastPayload);
   }
 
   /** Writes a video packet header (payload present, continuity counter advanced) and returns the next offset. */
@@ -253,6 +246,40 @@ export class MpegTsMuxer {
     this.videoCc = (this.videoCc + 1) & 0x0f;
     return pos + 4;
   }
+}
+
+/** How one picture's PES is laid out in packets. */
+interface PacketPlan {
+  readonly pesLength: number;
+  /** PES_packet_length fits: written (else 0, unbounded). */
+  readonly bounded: boolean;
+  /** PES header + picture bytes in the first packet. */
+  readonly firstPayload: number;
+  /** Packets after the first (the middle ones and the last). */
+  readonly tailPackets: number;
+  readonly lastPayload: number;
+}
+
+/**
+ * Plans the packets of a picture of `size` bytes. Only the first and the last packet may carry an adaptation
+ * field: JSMpeg ends an unbounded PES at the first non-first packet that has one. The last packet of an unbounded
+ * PES must have one, or JSMpeg waits for the next picture to learn that this one ended.
+ */
+function planPackets(size: number): PacketPlan {
+  const pesLength = PES_LENGTH_OVERHEAD + size;
+  const bounded = pesLength <= MAX_PES_PACKET_LENGTH;
+  const pesBytes = PES_HEADER_SIZE + size;
+  let firstPayload = Math.min(pesBytes, FIRST_PAYLOAD);
+  let rest = pesBytes - firstPayload;
+  if (!bounded && rest % PACKET_BODY === 0) {
+    // The last packet would be exactly full, with no room for an adaptation field: move one byte out of the
+    // first packet (one stuffing byte there instead), so the last packet carries 1 byte and a padding field.
+    firstPayload -= 1;
+    rest += 1;
+  }
+  const tailPackets = Math.ceil(rest / PACKET_BODY); // middle packets + the last one
+  const lastPayload = rest - (tailPackets - 1) * PACKET_BODY;
+  return { pesLength, bounded, firstPayload, tailPackets, lastPayload };
 }
 
 function stuff(out: Buffer, pos: number, count: number): number {
@@ -285,6 +312,6 @@ export const mpegts: WireFormat = {
   id: 'mpegts',
   label: 'MPEG-TS (JSMpeg)',
   path: '/stream',
-  codecs: ['mpeg1'],
+  codecs: [mpeg1.id],
   mux: () => toMpegTs(),
 };

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import Joi from 'joi';
+import { CODECS } from '../codecs';
 import type { Codec, EncoderSettings } from '../codecs/codec';
 import { DEFAULTS, LIMITS } from '../defaults';
-import { PUBLISH_CODECS, publishTarget, PublishTargetError, type PublishAudio, type PublishTarget, type PublishTargetSpec } from '../publish/publish-target';
+import { canPublish, PUBLISH_PROTOCOLS, publishableCodecs, publishTarget, PublishTargetError, type PublishAudio, type PublishTarget, type PublishTargetSpec } from '../publish/publish-target';
 import { PluginOptionsError } from './plugin-options-error';
 
 /**
@@ -27,8 +28,8 @@ export interface RecordOptions {
   readonly minFree?: number | string;
 }
 
-/** Codecs the recorder can write (its containers: MPEG-TS for MPEG-1, fragmented MP4 for H.264). */
-export const RECORDABLE_CODECS: readonly string[] = ['mpeg1', 'h264'];
+/** Codecs the recorder can write (each names its container: `Codec.recordAs`), by id. */
+export const RECORDABLE_CODECS: readonly string[] = CODECS.filter((codec) => codec.recordAs !== undefined).map((codec) => codec.id);
 
 // dir last: a bad value of another field is named before a missing dir (the CLI says which flag needs --record).
 /** The `record` option's schema (defaults applied: `segmentSeconds`). */
@@ -77,11 +78,12 @@ export function publishTargets(
       if (err instanceof PublishTargetError) throw new PluginOptionsError(['publish', i], `${err.label} ${err.problem}`);
       throw err;
     }
-    if (!PUBLISH_CODECS[target.protocol].includes(served.id)) {
+    if (!canPublish(served, target.protocol)) {
+      const carriers = PUBLISH_PROTOCOLS.filter((protocol) => canPublish(served, protocol)).map((protocol) => `${protocol}://`);
       throw new PluginOptionsError(
         ['publish', i],
-        `${target.label}: ${target.protocol}:// needs codec h264 (the codec is ${served.label}); ` +
-          `only srt:// carries ${served.label} as it is`,
+        `${target.label}: ${target.protocol}:// needs codec ${publishableCodecs(target.protocol).join(' or ')} (the codec is ${served.label}); ` +
+          (carriers.length > 0 ? `only ${carriers.join(', ')} carries ${served.label} as it is` : `no target carries ${served.label}`),
       );
     }
     return target;

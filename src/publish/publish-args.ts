@@ -1,16 +1,13 @@
-import type { PublishTarget } from './publish-target';
+import type { Codec } from '../codecs/codec';
+import { codecById } from '../codecs';
+import { pipeInputArgs } from '../codecs/pipe-input';
+import { PUBLISH_MUXERS, type PublishTarget } from './publish-target';
 
 /** What the publisher's ffmpeg reads on stdin: the hub's coded pictures, as they are. */
 export interface PublishInput {
-  /** The hub's codec id: `h264` (Annex B access units) or `mpeg1` (MPEG-1 video pictures). */
-  readonly codec: string;
+  /** The hub's codec, or its id (`'h264'`): how ffmpeg reads its pictures is the codec's `pipeInput`. */
+  readonly codec: string | Codec;
   readonly fps: number;
-}
-
-/** ffmpeg's rate argument: 24 stays `24`, 29.97 becomes `30000/1001`, as the encoders spell it. */
-function rate(fps: number): string {
-  const ntsc = Math.round(fps * 1.001);
-  return Math.abs(fps - (ntsc * 1000) / 1001) < 1e-6 && !Number.isInteger(fps) ? `${ntsc * 1000}/1001` : String(fps);
 }
 
 /**
@@ -29,10 +26,9 @@ function rate(fps: number): string {
  * publishArgs(publishTarget('rtmp://127.0.0.1/live/cam'), { codec: 'h264', fps: 24 }, 5000);
  */
 export function publishArgs(target: PublishTarget, input: PublishInput, ioTimeoutMs: number): string[] {
-  const video = input.codec === 'h264'
-    ? // No probing: the parameter sets come with the first key unit (the hub replays from one).
-      ['-fflags', '+genpts', '-probesize', '32', '-analyzeduration', '0', '-f', 'h264', '-framerate', rate(input.fps), '-i', 'pipe:0']
-    : ['-fflags', '+genpts', '-f', 'mpegvideo', '-framerate', rate(input.fps), '-i', 'pipe:0'];
+  const codec = typeof input.codec === 'string' ? codecById(input.codec) : input.codec;
+  if (!codec) throw new Error(`no codec ${input.codec}`);
+  const video = pipeInputArgs(codec, { fps: input.fps, live: true, genpts: true });
   const silent = target.audio === 'silent';
   const audio = silent ? ['-f', 'lavfi', '-i', 'anullsrc=channel_layout=mono:sample_rate=44100'] : [];
   const maps = silent ? ['-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '32k'] : ['-map', '0:v:0', '-c:v', 'copy'];
@@ -42,13 +38,13 @@ export function publishArgs(target: PublishTarget, input: PublishInput, ioTimeou
     case 'rtmps':
       // -rw_timeout, never -timeout: on an rtmp:// output ffmpeg reads -timeout as "listen for a connection
       // this long", turning a publisher into a server. -rw_timeout bounds each read/write instead. In µs.
-      output = ['-f', 'flv', '-flvflags', 'no_duration_filesize', '-rw_timeout', String(ioTimeoutMs * 1000)];
+      output = ['-f', PUBLISH_MUXERS.rtmp, '-flvflags', 'no_duration_filesize', '-rw_timeout', String(ioTimeoutMs * 1000)];
       break;
     case 'srt':
-      output = ['-f', 'mpegts'];
+      output = ['-f', PUBLISH_MUXERS.srt];
       break;
     case 'rtsp':
-      output = ['-f', 'rtsp', '-rtsp_transport', 'tcp'];
+      output = ['-f', PUBLISH_MUXERS.rtsp, '-rtsp_transport', 'tcp'];
       break;
   }
   return [

@@ -1,3 +1,5 @@
+import { CODECS } from '../codecs';
+import type { Codec } from '../codecs/codec';
 import { redactUrl } from './url-secrets';
 
 export { redactUrl };
@@ -26,13 +28,31 @@ export interface PublishTarget {
 
 export const PUBLISH_PROTOCOLS: readonly PublishProtocol[] = ['rtmp', 'rtmps', 'srt', 'rtsp'];
 
-/** Which codecs each protocol can carry as pistream sends them (FLV and RTSP/RTP here: H.264 only; TS: both). */
-export const PUBLISH_CODECS: Readonly<Record<PublishProtocol, readonly string[]>> = {
-  rtmp: ['h264'],
-  rtmps: ['h264'],
-  rtsp: ['h264'],
-  srt: ['h264', 'mpeg1'],
+/** The ffmpeg muxer each protocol is sent with: a codec says which of them carry it (`Codec.publishMuxers`). */
+export const PUBLISH_MUXERS: Readonly<Record<PublishProtocol, string>> = {
+  rtmp: 'flv',
+  rtmps: 'flv',
+  rtsp: 'rtsp',
+  srt: 'mpegts',
 };
+
+/**
+ * Whether a target of `protocol` can take `codec`'s pictures as they are (no second encode).
+ * @example
+ * canPublish(mpeg1, 'rtmp'); // false: FLV here carries H.264 only
+ */
+export function canPublish(codec: Codec, protocol: PublishProtocol): boolean {
+  return codec.pipeInput !== undefined && (codec.publishMuxers ?? []).includes(PUBLISH_MUXERS[protocol]);
+}
+
+/**
+ * The codecs of the registry that a target of `protocol` can take, by id (for messages).
+ * @example
+ * publishableCodecs('rtmp'); // ['h264']
+ */
+export function publishableCodecs(protocol: PublishProtocol): string[] {
+  return CODECS.filter((codec) => canPublish(codec, protocol)).map((codec) => codec.id);
+}
 
 /** A publish URL pistream cannot use; the message shows only the redacted URL. */
 export class PublishTargetError extends Error {

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { asyncScheduler, filter, map, throwError, timeout, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { ACCESS_UNIT_DELIMITER as AUD } from '../codecs/h264/nal';
+import { pipeBytes } from '../codecs/pipe-input';
 import { DEFAULTS } from '../defaults';
 import { LatestWins } from '../operators/latest-wins';
 import type { Picture } from '../picture';
@@ -212,7 +212,7 @@ export class Publisher {
     const base = stats.bytes;
     // What went into ffmpeg: the byte count for outputs whose size ffmpeg does not report (RTSP).
     let fed = 0;
-    const bytesOf = codec === 'h264' ? (p: Picture) => Buffer.concat([p.data, AUD]) : (p: Picture) => p.data;
+    const bytesOf = pipeBytes(codec);
     const feed = (stdin: Writable, fail: (err: unknown) => void) => {
       let writing = false;
       // The hub replays from a keyframe; waiting for one anyway keeps a start after a skip honest.

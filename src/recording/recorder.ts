@@ -130,7 +130,7 @@ export class Recorder {
     private readonly hub: RecordableHub,
     private readonly options: RecorderOptions,
   ) {
-    const format = segmentFormatFor(hub.codec.id);
+    const format = segmentFormatFor(hub.codec);
     if (!format) throw new Error(`recording: pistream cannot record ${hub.codec.label} (it records MPEG-1 and H.264)`);
     this.segmentMs = options.segmentMs ?? DEFAULTS.recordSegmentSeconds * 1000;
     this.frameMs = 1000 / (options.fps ?? DEFAULTS.fps);

@@ -1,6 +1,8 @@
 import type { H264Picture } from '../codecs/h264/h264-picture';
-import { Fmp4Muxer } from '../formats/fmp4';
-import { MpegTsMuxer } from '../formats/mpegts';
+import { codecById } from '../codecs';
+import type { Codec } from '../codecs/codec';
+import { fmp4, Fmp4Muxer } from '../formats/fmp4';
+import { mpegts, MpegTsMuxer } from '../formats/mpegts';
 import type { Picture } from '../picture';
 import type { SegmentExtension } from './segment-name';
 
@@ -60,7 +62,19 @@ export const h264Segments: SegmentFormat = {
   },
 };
 
-/** The recording container of a codec by id, or undefined when pistream cannot record it. */
-export function segmentFormatFor(codec: string): SegmentFormat | undefined {
-  return { mpeg1: mpeg1Segments, h264: h264Segments }[codec];
+/** The segment containers, by the wire format whose muxer writes them (what a codec's `recordAs` names). */
+const SEGMENT_FORMATS: ReadonlyMap<string, SegmentFormat> = new Map([
+  [mpegts.id, mpeg1Segments],
+  [fmp4.id, h264Segments],
+]);
+
+/**
+ * The recording container of a codec (by value, or by id in the registry), or undefined when pistream cannot
+ * record it: the codec names the wire format whose muxer writes its segments (`Codec.recordAs`).
+ * @example
+ * segmentFormatFor('h264')?.ext; // 'mp4'
+ */
+export function segmentFormatFor(codec: string | Pick<Codec, 'id' | 'recordAs'>): SegmentFormat | undefined {
+  const found = typeof codec === 'string' ? codecById(codec) : codec;
+  return found?.recordAs === undefined ? undefined : SEGMENT_FORMATS.get(found.recordAs);
 }

@@ -17,6 +17,8 @@ import {
   timeout,
   type SchedulerLike,
 } from 'rxjs';
+import { CODECS } from '../codecs';
+import { pipeInputArgs } from '../codecs/pipe-input';
 import { DEFAULTS, LIMITS } from '../defaults';
 import type { Hub } from '../hub';
 import type { Picture } from '../picture';
@@ -57,9 +59,6 @@ export interface SnapshotStats {
   /** Requests answered from a JPEG decoded before, of the same picture or one fresh enough. */
   cached: number;
 }
-
-/** ffmpeg's demuxer for a codec's raw stream (`mpeg1video` is only the muxer's name; its demuxer is `mpegvideo`). */
-const DEMUXERS: Readonly<Record<string, string>> = { mpeg1: 'mpegvideo', h264: 'h264' };
 
 /** JPEGs kept for pictures asked again: one per width asked of the newest picture or two, is all that repeats. */
 const CACHED_JPEGS = 4;
@@ -130,9 +129,13 @@ export class Snapshotter {
   jpeg(width?: number): Observable<Buffer> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULTS.snapshotTimeoutMs;
     return defer(() => {
-      const demuxer = DEMUXERS[this.hub.codec.id];
-      if (!demuxer) return throwError(() => new SnapshotError(`snapshots decode MPEG-1 and H.264, not ${this.hub.codec.label}`));
-      return newestGop(this.hub).pipe(switchMap((gop) => this.decodeOnce(gop, demuxer, width)));
+      const { codec } = this.hub;
+      if (!codec.pipeInput) {
+        const decodable = CODECS.filter((known) => known.pipeInput).map((known) => known.label);
+        return throwError(() => new SnapshotError(`snapshots decode ${decodable.join(' and ')}, not ${codec.label}`));
+      }
+      const input = pipeInputArgs(codec);
+      return newestGop(this.hub).pipe(switchMap((gop) => this.decodeOnce(gop, input, width)));
     }).pipe(
       timeout({
         first: timeoutMs,
@@ -145,7 +148,7 @@ export class Snapshotter {
     );
   }
 
-  private decodeOnce(gop: readonly Picture[], demuxer: string, width: number | undefined): Observable<Buffer> {
+  private decodeOnce(gop: readonly Picture[], input: readonly string[], width: number | undefined): Observable<Buffer> {
     const newest = gop[gop.length - 1]!;
     // Scaling only ever goes down; a width at or above the picture's is the picture as it is.
     const scaleTo = width !== undefined && width < newest.width ? width : undefined;
@@ -161,7 +164,7 @@ export class Snapshotter {
       this.stats.shared++;
       return running;
     }
-    const decode$ = this.serially(defer(() => this.decode(gop, demuxer, scaleTo))).pipe(
+    const decode$ = this.serially(defer(() => this.decode(gop, input, scaleTo))).pipe(
       tap((jpeg) => this.remember(key, { capturedAt: newest.capturedAt, width: size, value: jpeg })),
       finalize(() => this.inflight.delete(key)),
       // Ref-counted: when every request waiting for it gives up (timeout, closed connection), so does the decode.
@@ -195,7 +198,7 @@ export class Snapshotter {
     });
   }
 
-  private decode(gop: readonly Picture[], demuxer: string, width: number | undefined): Observable<Buffer> {
+  private decode(gop: readonly Picture[], input: readonly string[], width: number | undefined): Observable<Buffer> {
     return defer(async () => {
       const ffmpeg = this.options.ffmpeg();
       const passthrough = (await probeFfmpeg(ffmpeg)).fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
@@ -207,7 +210,7 @@ export class Snapshotter {
         const filters = [`select=eq(n\\,${gop.length - 1})`, ...(width !== undefined ? [`scale=${width}:-2`] : [])];
         const args = [
           ...['-hide_banner', '-loglevel', 'error'],
-          ...['-f', demuxer, '-i', 'pipe:0', '-an', ...passthrough],
+          ...input, '-an', ...passthrough,
           ...['-vf', filters.join(','), '-frames:v', '1'],
           ...['-c:v', 'mjpeg', '-q:v', String(this.options.quality ?? DEFAULTS.snapshotQuality), '-f', 'image2pipe', 'pipe:1'],
         ];

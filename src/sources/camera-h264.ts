@@ -5,7 +5,7 @@ import {
 import { describeAccessUnit } from '../codecs/h264/access-unit';
 import { accessUnits } from '../codecs/h264/assemble';
 import { H264_DEFAULT_BITRATE, h264DefaultGop } from '../codecs/h264/encoder-args';
-import type { H264Picture } from '../codecs/h264/h264-picture';
+import { H264_ID, type H264Picture } from '../codecs/h264/h264-picture';
 import { ensureZeroReorder } from '../codecs/h264/zero-reorder';
 import { fromChildProcess } from '../process/child-process';
 import { isPi5 } from './rpicam';
@@ -137,7 +137,7 @@ export function h264Pictures(options: Pick<H264CameraOptions, 'width' | 'height'
           if (info.codecString !== undefined) codecString = info.codecString;
           started ||= info.keyframe;
           if (!started || codecString === undefined) return [];
-          return [{ data: au.data, codec: 'h264', codecString, keyframe: info.keyframe, seq: seq++, capturedAt: au.arrivedAt, width, height }];
+          return [{ data: au.data, codec: H264_ID, codecString, keyframe: info.keyframe, seq: seq++, capturedAt: au.arrivedAt, width, height }];
         }),
       );
     });

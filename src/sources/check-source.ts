@@ -1,7 +1,8 @@
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { FFMPEG_ORIGIN_LABELS, probeFfmpeg, resolveFfmpeg, which, type FfmpegOrigin, type ResolvedFfmpeg } from '../process/ffmpeg-path';
 import { sourceText, type SourceSpec } from './open-source';
-import { CAMERA_PACKAGES, CAMERA_PROGRAMS, DEFAULT_DEVICE, H264_PROGRAMS, isUrl } from './source-programs';
+import { inCameraEncoder } from './in-camera';
+import { CAMERA_PACKAGES, CAMERA_PROGRAMS, DEFAULT_DEVICE, isUrl } from './source-programs';
 
 /**
  * What {@link checkSource} or {@link checkFfmpeg} found wrong before anything streamed: the source (`option:
@@ -51,7 +52,7 @@ export interface CheckSourceOptions {
   /** The encoder runs ffmpeg too (every built-in codec does): check it whatever the source. Default false. */
   readonly encoder?: boolean;
   /**
-   * The codec id. With `'h264'` a named Pi camera encodes by itself: its H.264 program is checked (raspivid rather
+   * The codec id. With one a named Pi camera encodes by itself (`inCameraEncoder`: H.264), that program is checked (raspivid rather
    * than raspividyuv on the legacy stack) and ffmpeg is not needed.
    */
   readonly codec?: string;
@@ -159,9 +160,11 @@ export async function checkSource(spec: SourceSpec, options: CheckSourceOptions 
     case 'rpicam':
     case 'libcamera':
     case 'raspivid': {
-      const program = options.codec === 'h264' && spec.kind === 'raspivid' ? H264_PROGRAMS.raspivid : CAMERA_PROGRAMS[spec.kind];
+      const inCamera = inCameraEncoder(options.codec);
+      const program = inCamera ? inCamera.programs[spec.kind] : CAMERA_PROGRAMS[spec.kind];
       if (which(program, env.PATH ?? '') === undefined) fail(`${program} is not on PATH (it comes with ${CAMERA_PACKAGES[spec.kind]})`);
-      if (options.codec === 'h264') return {};
+      // The camera encodes by itself: no ffmpeg.
+      if (inCamera) return {};
       break;
     }
     case 'auto':

@@ -3,12 +3,12 @@ import type { Observable } from 'rxjs';
 import { resolveFfmpeg, which } from '../process/ffmpeg-path';
 import type { H264Picture } from '../codecs/h264/h264-picture';
 import type { Frame } from '../frame';
-import { raspividH264, rpicamH264 } from './camera-h264';
 import { detectSource, type SourceKind } from './detect';
 import { fileSource } from './file';
+import { inCameraEncoder, type InCameraEncoder, type PiCameraKind } from './in-camera';
 import { raspivid } from './raspivid';
 import { rpicam } from './rpicam';
-import { CAMERA_PROGRAMS, DEFAULT_DEVICE, H264_PROGRAMS, isUrl } from './source-programs';
+import { CAMERA_PROGRAMS, DEFAULT_DEVICE, isUrl } from './source-programs';
 import type { SourceOptions } from './source-options';
 import { testPattern } from './test-pattern';
 import { v4l2 } from './v4l2';
@@ -32,8 +32,8 @@ export interface OpenedSource {
   /** The frames to encode; absent when the camera encodes by itself (`encodedSource`). */
   readonly source?: Observable<Frame>;
   /**
-   * With `codec: 'h264'` and a Pi camera: the camera's own H.264 access units (rpicam-vid, libcamera-vid or
-   * raspivid with `--codec h264`), no ffmpeg. For the hub's `encodedSource`.
+   * With a codec the Pi camera encodes by itself (`inCameraEncoder`: H.264) and a Pi camera: the camera's own
+   * pictures (rpicam-vid, libcamera-vid or raspivid with `--codec h264`), no ffmpeg. For the hub's `encodedSource`.
    */
   readonly encodedSource?: Observable<H264Picture>;
   readonly kind: SourceKind | 'file';
@@ -48,7 +48,7 @@ export interface OpenedSource {
 /** What {@link openSource} needs besides the spec: the frames' size and rate, and the codec the stream is sent in. */
 export interface OpenSourceOptions extends SourceOptions {
   readonly ffmpeg?: string;
-  /** The codec id. With `'h264'`, a Pi camera encodes by itself (`encodedSource`); other sources give frames. */
+  /** The codec id. With one a Pi camera encodes by itself (`inCameraEncoder`), it does (`encodedSource`); other sources give frames. */
   readonly codec?: string;
   /** For a camera that encodes by itself: kbit/s and pictures per GOP (defaults: the codec's). */
   readonly bitrate?: number;
@@ -81,20 +81,20 @@ export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Pr
     fullRange: kind === 'rpicam' || kind === 'libcamera' || kind === 'raspivid',
   });
   const program = (kind: keyof typeof CAMERA_PROGRAMS): string => which(CAMERA_PROGRAMS[kind]) ?? CAMERA_PROGRAMS[kind];
-  const h264 = options.codec === 'h264';
-  // A camera that encodes H.264 itself: the same kinds and programs, with the camera's encoder instead of frames.
-  const camera = (kind: 'rpicam' | 'libcamera' | 'raspivid', reasons: readonly string[] = []): OpenedSource => {
+  const inCamera = inCameraEncoder(options.codec);
+  // A camera that encodes by itself: the same kinds, with the camera's encoder instead of frames.
+  const camera = (encoder: InCameraEncoder, kind: PiCameraKind, reasons: readonly string[] = []): OpenedSource => {
     const cameraOptions = { width, height, fps, hflip: options.hflip, vflip: options.vflip, rotation: options.rotation, bitrate: options.bitrate, gop: options.gop };
-    const command = kind === 'raspivid' ? H264_PROGRAMS.raspivid : CAMERA_PROGRAMS[kind];
+    const command = encoder.programs[kind];
     return {
-      encodedSource: kind === 'raspivid' ? raspividH264(cameraOptions) : rpicamH264({ ...cameraOptions, command }),
+      encodedSource: encoder.open(kind, cameraOptions, command),
       kind,
       target: which(command) ?? command,
       reasons,
       fullRange: false,
     };
   };
-  if (h264 && (spec.kind === 'rpicam' || spec.kind === 'libcamera' || spec.kind === 'raspivid')) return camera(spec.kind);
+  if (inCamera && (spec.kind === 'rpicam' || spec.kind === 'libcamera' || spec.kind === 'raspivid')) return camera(inCamera, spec.kind);
   switch (spec.kind) {
     case 'test':
       return opened(testPattern({ width, height, fps }), 'test');
@@ -113,7 +113,7 @@ export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Pr
       return opened(fileSource({ ...options, path: spec.path, ffmpeg: ffmpeg() }), 'file', isUrl(spec.path) ? spec.path : resolvePath(spec.path));
     case 'auto': {
       const found = await detectSource({ ...options, testPattern: (o) => testPattern(o) });
-      if (h264 && (found.kind === 'rpicam' || found.kind === 'libcamera' || found.kind === 'raspivid')) return camera(found.kind, found.reasons);
+      if (inCamera && (found.kind === 'rpicam' || found.kind === 'libcamera' || found.kind === 'raspivid')) return camera(inCamera, found.kind, found.reasons);
       return opened(found.source, found.kind, found.target, found.reasons);
     }
   }

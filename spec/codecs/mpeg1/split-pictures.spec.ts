@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { from, lastValueFrom, toArray, type SchedulerLike } from 'rxjs';
 import type { Mpeg1Picture } from '../../../src/codecs/mpeg1/mpeg1-picture';
+import type { ChunkBuffer } from '../../../src/operators/chunk-buffer';
 import { describePicture, findStartCode } from '../../../src/codecs/mpeg1/start-codes';
 import { PictureSplitter, splitPictures, type Chunk } from '../../../src/codecs/mpeg1/split-pictures';
 import { mpeg1Stream } from '../../helpers/ffmpeg-stream';
@@ -149,7 +150,7 @@ describe('PictureSplitter', () => {
     const splitter = new PictureSplitter();
     for (let n = 0; n < 100; n++) splitter.push(Buffer.concat([K, P1]));
     // Only the open picture's chunk is still held.
-    expect((splitter as unknown as { parts: Buffer[] }).parts).toHaveLength(1);
+    expect((splitter as unknown as { bytes: ChunkBuffer }).bytes.chunks).toBe(1);
   });
 });
 

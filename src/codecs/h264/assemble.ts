@@ -1,8 +1,6 @@
-import {
-  asyncScheduler, concatWith, connect, defer, endWith, ignoreElements, merge, mergeMap, of, switchMap, takeUntil, timer,
-  type OperatorFunction, type SchedulerLike,
-} from 'rxjs';
-import { findStartCode } from '../mpeg1/start-codes';
+import { asyncScheduler, mergeMap, of, switchMap, timer, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { ChunkBuffer, cutChunks } from '../../operators/chunk-buffer';
+import { scanStartCodes } from '../common/start-code';
 import { NAL_TYPE, annexB, isVcl } from './nal';
 
 /** One coded picture with its parameter sets, as {@link accessUnits} emits it. */
@@ -73,10 +71,8 @@ function startsAccessUnit(header: number, next: number): boolean {
  * for (const au of assembler.flush()) send(au.data);
  */
 export class AccessUnitAssembler {
-  private parts: { readonly buf: Buffer; readonly time: number }[] = [];
-  /** Absolute stream offset of `parts[0]`. */
-  private partsStart = 0;
-  private total = 0;
+  /** Unconsumed input, each chunk tagged with the time it arrived. */
+  private readonly bytes = new ChunkBuffer<number>();
   /** Start code prefixes beginning before this offset have been handled. */
   private scanPos = 0;
   private nals: NalSpan[] = [];
@@ -85,6 +81,7 @@ export class AccessUnitAssembler {
   private lastChunkFull = false;
   private out: AccessUnit[] = [];
   private readonly fullChunkBytes: number;
+  private readonly found = (p: number): void => this.onStartCode(p);
 
   constructor(options: Pick<AccessUnitsOptions, 'fullChunkBytes'> = {}) {
     this.fullChunkBytes = options.fullChunkBytes ?? 65536;
@@ -93,28 +90,13 @@ export class AccessUnitAssembler {
   /** Adds bytes that arrived at `now`; returns the units they complete, in stream order. */
   push(chunk: Buffer, now = 0): AccessUnit[] {
     if (chunk.length === 0) return [];
-    const c0 = this.total;
-    this.parts.push({ buf: chunk, time: now });
-    this.total += chunk.length;
+    const { bytes } = this;
+    bytes.append(chunk, now);
     this.lastChunkFull = chunk.length >= this.fullChunkBytes;
     // A prefix at p is handled once p + 4, the byte after the NAL header, has arrived (first_mb_in_slice).
-    const last = this.total - 5;
-    let p = this.scanPos;
-    for (; p < c0 && p <= last; p++) {
-      if (this.byteAt(p) === 0 && this.byteAt(p + 1) === 0 && this.byteAt(p + 2) === 1) {
-        this.onStartCode(p);
-        p += 3; // with the loop's own step, past the header byte
-      }
-    }
-    this.scanPos = p;
-    for (let i = findStartCode(chunk, Math.max(0, p - c0)); i >= 0; i = findStartCode(chunk, i + 4)) {
-      if (c0 + i > last) break;
-      this.onStartCode(c0 + i);
-      this.scanPos = c0 + i + 4;
-    }
-    this.scanPos = Math.max(this.scanPos, this.total - 4);
+    this.scanPos = scanStartCodes(bytes, chunk, this.scanPos, bytes.end - 5, this.found);
     const open = this.nals[0];
-    this.trim(open ? open.at - 4 : this.total - 5);
+    bytes.trim(open ? open.at - 4 : bytes.end - 5);
     return this.take();
   }
 
@@ -128,11 +110,12 @@ export class AccessUnitAssembler {
    * they misjudge, the rest of that picture is dropped up to the next start code, and the decoder conceals it.
    */
   idle(): AccessUnit[] {
-    if (!this.hasVcl || this.lastChunkFull || this.byteAt(this.total - 1) === 0) return [];
-    for (let p = this.scanPos; p + 2 < this.total; p++) {
-      if (this.byteAt(p) === 0 && this.byteAt(p + 1) === 0 && this.byteAt(p + 2) === 1) return [];
+    const { bytes } = this;
+    if (!this.hasVcl || this.lastChunkFull || bytes.byteAt(bytes.end - 1) === 0) return [];
+    for (let p = this.scanPos; p + 2 < bytes.end; p++) {
+      if (bytes.byteAt(p) === 0 && bytes.byteAt(p + 1) === 0 && bytes.byteAt(p + 2) === 1) return [];
     }
-    this.nals[this.nals.length - 1]!.end = this.total;
+    this.nals[this.nals.length - 1]!.end = bytes.end;
     this.emit();
     this.reset();
     return this.take();
@@ -141,7 +124,7 @@ export class AccessUnitAssembler {
   /** The stream ended: emits the open unit if it has slice data. */
   flush(): AccessUnit[] {
     const open = this.nals[this.nals.length - 1];
-    if (open) open.end = this.trimZeros(open.at, this.total);
+    if (open) open.end = this.trimZeros(open.at, this.bytes.end);
     if (this.hasVcl) this.emit();
     this.nals = [];
     this.hasVcl = false;
@@ -150,12 +133,13 @@ export class AccessUnitAssembler {
   }
 
   private onStartCode(p: number): void {
-    const header = this.byteAt(p + 3);
+    const { bytes } = this;
+    const header = bytes.byteAt(p + 3);
     const open = this.nals[this.nals.length - 1];
     if (open) open.end = this.trimZeros(open.at, p);
-    if (this.hasVcl && startsAccessUnit(header, this.byteAt(p + 4))) this.emit();
-    const long = p - 1 >= Math.max(this.partsStart, open ? open.end : 0) && this.byteAt(p - 1) === 0;
-    if (this.nals.length === 0) this.arrivedAt = this.timeAt(long ? p - 1 : p);
+    if (this.hasVcl && startsAccessUnit(header, bytes.byteAt(p + 4))) this.emit();
+    const long = p - 1 >= Math.max(bytes.start, open ? open.end : 0) && bytes.byteAt(p - 1) === 0;
+    if (this.nals.length === 0) this.arrivedAt = bytes.tagAt(long ? p - 1 : p) ?? 0;
     const vcl = isVcl(header & 0x1f);
     this.nals.push({ at: p + 3, end: -1, long, vcl });
     this.hasVcl ||= vcl;
@@ -171,22 +155,21 @@ export class AccessUnitAssembler {
     const lastSpan = spans[spans.length - 1]!;
     const contiguous = spans.every((n, k) => n.long && (k === 0 || n.at - 4 === spans[k - 1]!.end));
     const data = contiguous
-      ? this.slice(first.at - 4, lastSpan.end)
-      : annexB(spans.map((n) => this.slice(n.at, n.end)));
+      ? this.bytes.slice(first.at - 4, lastSpan.end)
+      : annexB(spans.map((n) => this.bytes.slice(n.at, n.end)));
     this.out.push({ data, arrivedAt: this.arrivedAt });
   }
 
   /** Forgets everything buffered: what follows starts afresh. */
   private reset(): void {
-    this.parts = [];
-    this.partsStart = this.total;
-    this.scanPos = this.total;
+    this.bytes.clear();
+    this.scanPos = this.bytes.end;
   }
 
   /** End of the NAL that starts at `at` and is followed by a start code at `to`: trailing zeros dropped. */
   private trimZeros(at: number, to: number): number {
     let end = to;
-    while (end > at && this.byteAt(end - 1) === 0) end--;
+    while (end > at && this.bytes.byteAt(end - 1) === 0) end--;
     return end;
   }
 
@@ -194,51 +177,6 @@ export class AccessUnitAssembler {
     const out = this.out;
     this.out = [];
     return out;
-  }
-
-  /** Byte at an absolute offset that is still buffered; searched from the end, where callers look. */
-  private byteAt(at: number): number {
-    let end = this.total;
-    for (let k = this.parts.length - 1; k >= 0; k--) {
-      const { buf } = this.parts[k]!;
-      const start = end - buf.length;
-      if (at >= start) return buf[at - start]!;
-      end = start;
-    }
-    throw new RangeError(`byte ${at} is no longer buffered`);
-  }
-
-  /** When the chunk holding an absolute offset arrived. */
-  private timeAt(at: number): number {
-    let start = this.partsStart;
-    for (const part of this.parts) {
-      if (at < start + part.buf.length) return part.time;
-      start += part.buf.length;
-    }
-    return this.parts[this.parts.length - 1]?.time ?? 0;
-  }
-
-  /** Bytes [from, to) as one buffer: a view when they lie in one chunk, else a copy. */
-  private slice(from: number, to: number): Buffer {
-    const pieces: Buffer[] = [];
-    let start = this.partsStart;
-    for (const { buf } of this.parts) {
-      const end = start + buf.length;
-      if (end > from && start < to) pieces.push(buf.subarray(Math.max(from, start) - start, Math.min(to, end) - start));
-      if (end >= to) break;
-      start = end;
-    }
-    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, to - from);
-  }
-
-  /** Forgets whole chunks that end at or before `keepFrom`. */
-  private trim(keepFrom: number): void {
-    let drop = 0;
-    while (drop < this.parts.length && this.partsStart + this.parts[drop]!.buf.length <= keepFrom) {
-      this.partsStart += this.parts[drop]!.buf.length;
-      drop++;
-    }
-    if (drop > 0) this.parts.splice(0, drop);
   }
 }
 
@@ -255,33 +193,23 @@ export class AccessUnitAssembler {
  */
 export function accessUnits(options: AccessUnitsOptions = {}): OperatorFunction<Buffer, AccessUnit> {
   const { idleMs = DEFAULT_IDLE_MS, scheduler = asyncScheduler } = options;
-  return (source) =>
-    defer(() => {
-      const assembler = new AccessUnitAssembler(options);
-      let lastByteAt = 0;
-      const quiet = () =>
-        timer(idleMs, scheduler).pipe(
-          // A timer runs before the loop polls for I/O: a 0 ms timer set now runs after the next poll.
-          mergeMap(() => (scheduler.now() - lastByteAt > 2 * idleMs ? timer(0, scheduler) : of(0))),
-        );
-      return source.pipe(
-        // connect: both branches see every chunk, the first (which assembles) before the second (which re-arms).
-        connect((chunks$) =>
-          merge(
-            chunks$.pipe(
-              mergeMap((chunk) => {
-                lastByteAt = scheduler.now();
-                return assembler.push(chunk, lastByteAt);
-              }),
-            ),
-            chunks$.pipe(
-              switchMap(quiet),
-              takeUntil(chunks$.pipe(ignoreElements(), endWith(0))),
-              mergeMap(() => assembler.idle()),
-            ),
-          ),
-        ),
-        concatWith(defer(() => assembler.flush())),
+  return cutChunks(() => {
+    const assembler = new AccessUnitAssembler(options);
+    let lastByteAt = 0;
+    const quiet = () =>
+      timer(idleMs, scheduler).pipe(
+        // A timer runs before the loop polls for I/O: a 0 ms timer set now runs after the next poll.
+        mergeMap(() => (scheduler.now() - lastByteAt > 2 * idleMs ? timer(0, scheduler) : of(0))),
       );
-    });
+    return {
+      push: (chunk: Buffer) => {
+        lastByteAt = scheduler.now();
+        return assembler.push(chunk, lastByteAt);
+      },
+      flush: () => assembler.flush(),
+      // Each chunk re-arms the silence timer (cutChunks calls push first).
+      quiet: (chunks$) => chunks$.pipe(switchMap(quiet)),
+      idle: () => assembler.idle(),
+    };
+  });
 }

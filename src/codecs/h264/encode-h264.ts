@@ -5,7 +5,7 @@ import { checkEncoderSettings } from '../encoder-settings';
 import { ffmpegEncoder } from '../ffmpeg-encoder';
 import { describeAccessUnit } from './access-unit';
 import { h264EncoderArgs } from './encoder-args';
-import type { H264Picture } from './h264-picture';
+import { H264_ID, type H264Picture } from './h264-picture';
 import { h264Settings } from './h264-settings';
 
 /**
@@ -34,7 +34,7 @@ export function encodeH264(input: EncodeOptions): OperatorFunction<Frame, H264Pi
           if (info.slices === 0) throw new Error(`ffmpeg wrote ${data.length} bytes that are not an H.264 access unit`);
           if (info.codecString) codecString = info.codecString;
           if (!codecString) throw new Error('ffmpeg wrote an H.264 picture before any SPS');
-          return { data, codec: 'h264', codecString, keyframe: info.keyframe, seq: frame.seq, capturedAt: frame.capturedAt, width, height };
+          return { data, codec: H264_ID, codecString, keyframe: info.keyframe, seq: frame.seq, capturedAt: frame.capturedAt, width, height };
         },
       }),
       );

@@ -1,5 +1,5 @@
 import type { EncoderSettings } from '../codec';
-import { frameRateText } from '../mpeg1/frame-rates';
+import { frameRateText } from '../common/frame-rate';
 import { h264Level } from './levels';
 
 /**

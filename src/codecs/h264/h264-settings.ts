@@ -1,12 +1,6 @@
 import Joi from 'joi';
 import { encoderSettingsSchema } from '../encoder-settings';
-import { matchMpeg1Rate } from '../mpeg1/frame-rates';
-
-/** H.264 takes any rate; the usual NTSC roundings (23.98, 29.97, 59.94) become exact fractions. */
-const ntscExact = (fps: number): number => {
-  const rate = matchMpeg1Rate(fps, false);
-  return rate ? rate[0] / rate[1] : fps;
-};
+import { exactRate } from '../common/frame-rate';
 
 /**
  * H.264's settings: any frame rate from 1 to 120 (29.97 becomes exactly 30000/1001), and a constant rate factor
@@ -16,7 +10,8 @@ export const h264Settings = encoderSettingsSchema({
   fps: Joi.number()
     .min(1)
     .max(120)
-    .custom((fps: number) => ntscExact(fps))
+    // H.264 takes any rate; the usual NTSC roundings (23.98, 29.97, 59.94) become exact fractions.
+    .custom((fps: number) => exactRate(fps))
     .messages({ '*': '{{#label}} must be a number of frames per second from 1 to 120' }),
   quality: Joi.number().integer().min(0).max(51).messages({ '*': '{{#label}} must be a whole number from 0 to 51 (a constant rate factor: lower is better)' }),
 });

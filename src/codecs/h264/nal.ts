@@ -1,4 +1,4 @@
-import { findStartCode } from '../mpeg1/start-codes';
+import { findStartCode } from '../common/start-code';
 
 /**
  * H.264 NAL unit types (ITU-T H.264 Table 7-1): `nal[0] & 0x1f`. Types 1–5 carry coded slices (VCL); the rest

@@ -85,30 +85,27 @@ function skipHrd(r: BitReader): void {
   r.u(5); // time_offset_length
 }
 
-function parse(spsNal: Buffer): { sps: Sps; layout: SpsLayout; reader: BitReader } {
-  if ((spsNal[0]! & 0x1f) !== 7) throw new RangeError(`not an SPS NAL unit (type ${spsNal[0]! & 0x1f})`);
-  const r = new BitReader(unescapeRbsp(spsNal), 8);
-  const profileIdc = r.u(8);
-  const constraintFlags = r.u(8);
-  const levelIdc = r.u(8);
-  const spsId = r.ue();
-  let chromaFormatIdc = 1;
-  let separateColourPlane = false;
-  let bitDepthLuma = 8;
-  let bitDepthChroma = 8;
-  let scalingMatrixPresent = false;
-  if (HIGH_PROFILES.has(profileIdc)) {
-    chromaFormatIdc = r.ue();
-    if (chromaFormatIdc === 3) separateColourPlane = r.flag();
-    bitDepthLuma = r.ue() + 8;
-    bitDepthChroma = r.ue() + 8;
-    r.bit(); // qpprime_y_zero_transform_bypass_flag
-    scalingMatrixPresent = r.flag();
-    if (scalingMatrixPresent) {
-      for (let i = 0; i < (chromaFormatIdc !== 3 ? 8 : 12); i++) if (r.flag()) skipScalingList(r, i < 6 ? 16 : 64);
-    }
+type ChromaFormat = Pick<Sps, 'chromaFormatIdc' | 'separateColourPlane' | 'bitDepthLuma' | 'bitDepthChroma' | 'scalingMatrixPresent'>;
+
+/** The high profiles' chroma format, bit depths and scaling lists (§7.3.2.1.1); 4:2:0 at 8 bits for the others. */
+function readChromaFormat(r: BitReader, profileIdc: number): ChromaFormat {
+  if (!HIGH_PROFILES.has(profileIdc)) {
+    return { chromaFormatIdc: 1, separateColourPlane: false, bitDepthLuma: 8, bitDepthChroma: 8, scalingMatrixPresent: false };
   }
-  const log2MaxFrameNum = r.ue() + 4;
+  const chromaFormatIdc = r.ue();
+  const separateColourPlane = chromaFormatIdc === 3 ? r.flag() : false;
+  const bitDepthLuma = r.ue() + 8;
+  const bitDepthChroma = r.ue() + 8;
+  r.bit(); // qpprime_y_zero_transform_bypass_flag
+  const scalingMatrixPresent = r.flag();
+  if (scalingMatrixPresent) {
+    for (let i = 0; i < (chromaFormatIdc !== 3 ? 8 : 12); i++) if (r.flag()) skipScalingList(r, i < 6 ? 16 : 64);
+  }
+  return { chromaFormatIdc, separateColourPlane, bitDepthLuma, bitDepthChroma, scalingMatrixPresent };
+}
+
+/** `pic_order_cnt_type` and what it brings (only type 0's LSB length matters to us; type 1's cycle is skipped). */
+function readPicOrderCnt(r: BitReader): Pick<Sps, 'picOrderCntType' | 'log2MaxPicOrderCntLsb'> {
   const picOrderCntType = r.ue();
   let log2MaxPicOrderCntLsb: number | undefined;
   if (picOrderCntType === 0) log2MaxPicOrderCntLsb = r.ue() + 4;
@@ -119,8 +116,11 @@ function parse(spsNal: Buffer): { sps: Sps; layout: SpsLayout; reader: BitReader
     const cycle = r.ue();
     for (let i = 0; i < cycle; i++) r.se();
   }
-  const maxNumRefFrames = r.ue();
-  const gapsInFrameNumAllowed = r.flag();
+  return { picOrderCntType, log2MaxPicOrderCntLsb };
+}
+
+/** The coded size in macroblocks, frame/field coding and the cropping window: the picture size a player shows. */
+function readFrameSize(r: BitReader, chroma: ChromaFormat): Pick<Sps, 'frameMbsOnly' | 'width' | 'height' | 'crop'> {
   const widthMbs = r.ue() + 1;
   const heightMapUnits = r.ue() + 1;
   const frameMbsOnly = r.flag();
@@ -129,58 +129,79 @@ function parse(spsNal: Buffer): { sps: Sps; layout: SpsLayout; reader: BitReader
   let crop: Sps['crop'];
   if (r.flag()) crop = { left: r.ue(), right: r.ue(), top: r.ue(), bottom: r.ue() };
   // Crop units (§7.4.2.1.1): chroma samples for 4:2:0/4:2:2, field pairs when frames may be coded as fields.
-  const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
+  const chromaArrayType = chroma.separateColourPlane ? 0 : chroma.chromaFormatIdc;
   const subWidthC = chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1;
   const subHeightC = chromaArrayType === 1 ? 2 : 1;
   const cropUnitX = chromaArrayType === 0 ? 1 : subWidthC;
   const cropUnitY = (chromaArrayType === 0 ? 1 : subHeightC) * (frameMbsOnly ? 1 : 2);
   const width = widthMbs * 16 - cropUnitX * ((crop?.left ?? 0) + (crop?.right ?? 0));
   const height = (frameMbsOnly ? 1 : 2) * heightMapUnits * 16 - cropUnitY * ((crop?.top ?? 0) + (crop?.bottom ?? 0));
+  return { frameMbsOnly, width, height, crop };
+}
 
+type Vui = Pick<Sps, 'vuiPresent' | 'timing' | 'nalHrd' | 'vclHrd' | 'restriction'>;
+
+/** The VUI (Annex E.1.1), from `vui_parameters_present_flag` on, with where its two flags that we rewrite sit. */
+function readVui(r: BitReader): { vui: Vui; layout: SpsLayout } {
   const vuiFlagAt = r.pos;
   const vuiPresent = r.flag();
-  let timing: SpsTiming | undefined;
-  let nalHrd = false;
-  let vclHrd = false;
-  let restriction: SpsRestriction | undefined;
-  let restrictionFlagAt: number | undefined;
-  if (vuiPresent) {
-    if (r.flag() && r.u(8) === 255) r.u(32); // aspect_ratio_idc; Extended_SAR: sar_width, sar_height
-    if (r.flag()) r.bit(); // overscan_appropriate_flag
-    if (r.flag()) {
-      r.u(4); // video_format, video_full_range_flag
-      if (r.flag()) r.u(24); // colour_primaries, transfer_characteristics, matrix_coefficients
-    }
-    if (r.flag()) {
-      r.ue(); // chroma_sample_loc_type_top_field
-      r.ue(); // chroma_sample_loc_type_bottom_field
-    }
-    if (r.flag()) timing = { numUnitsInTick: r.u(32), timeScale: r.u(32), fixedFrameRate: r.flag() };
-    nalHrd = r.flag();
-    if (nalHrd) skipHrd(r);
-    vclHrd = r.flag();
-    if (vclHrd) skipHrd(r);
-    if (nalHrd || vclHrd) r.bit(); // low_delay_hrd_flag
-    r.bit(); // pic_struct_present_flag
-    restrictionFlagAt = r.pos;
-    if (r.flag()) {
-      restriction = {
-        motionVectorsOverPicBoundaries: r.flag(),
-        maxBytesPerPicDenom: r.ue(),
-        maxBitsPerMbDenom: r.ue(),
-        log2MaxMvLengthHorizontal: r.ue(),
-        log2MaxMvLengthVertical: r.ue(),
-        maxNumReorderFrames: r.ue(),
-        maxDecFrameBuffering: r.ue(),
-      };
-    }
+  if (!vuiPresent) return { vui: { vuiPresent, timing: undefined, nalHrd: false, vclHrd: false, restriction: undefined }, layout: { vuiFlagAt } };
+  if (r.flag() && r.u(8) === 255) r.u(32); // aspect_ratio_idc; Extended_SAR: sar_width, sar_height
+  if (r.flag()) r.bit(); // overscan_appropriate_flag
+  if (r.flag()) {
+    r.u(4); // video_format, video_full_range_flag
+    if (r.flag()) r.u(24); // colour_primaries, transfer_characteristics, matrix_coefficients
   }
+  if (r.flag()) {
+    r.ue(); // chroma_sample_loc_type_top_field
+    r.ue(); // chroma_sample_loc_type_bottom_field
+  }
+  let timing: SpsTiming | undefined;
+  if (r.flag()) timing = { numUnitsInTick: r.u(32), timeScale: r.u(32), fixedFrameRate: r.flag() };
+  const nalHrd = r.flag();
+  if (nalHrd) skipHrd(r);
+  const vclHrd = r.flag();
+  if (vclHrd) skipHrd(r);
+  if (nalHrd || vclHrd) r.bit(); // low_delay_hrd_flag
+  r.bit(); // pic_struct_present_flag
+  const restrictionFlagAt = r.pos;
+  let restriction: SpsRestriction | undefined;
+  if (r.flag()) {
+    restriction = {
+      motionVectorsOverPicBoundaries: r.flag(),
+      maxBytesPerPicDenom: r.ue(),
+      maxBitsPerMbDenom: r.ue(),
+      log2MaxMvLengthHorizontal: r.ue(),
+      log2MaxMvLengthVertical: r.ue(),
+      maxNumReorderFrames: r.ue(),
+      maxDecFrameBuffering: r.ue(),
+    };
+  }
+  return { vui: { vuiPresent, timing, nalHrd, vclHrd, restriction }, layout: { vuiFlagAt, restrictionFlagAt } };
+}
+
+function parse(spsNal: Buffer): { sps: Sps; layout: SpsLayout; reader: BitReader } {
+  if ((spsNal[0]! & 0x1f) !== 7) throw new RangeError(`not an SPS NAL unit (type ${spsNal[0]! & 0x1f})`);
+  const r = new BitReader(unescapeRbsp(spsNal), 8);
+  const profileIdc = r.u(8);
+  const constraintFlags = r.u(8);
+  const levelIdc = r.u(8);
+  const spsId = r.ue();
+  const chroma = readChromaFormat(r, profileIdc);
+  const log2MaxFrameNum = r.ue() + 4;
+  const { picOrderCntType, log2MaxPicOrderCntLsb } = readPicOrderCnt(r);
+  const maxNumRefFrames = r.ue();
+  const gapsInFrameNumAllowed = r.flag();
+  const { frameMbsOnly, width, height, crop } = readFrameSize(r, chroma);
+  const { vui, layout } = readVui(r);
+  const { chromaFormatIdc, separateColourPlane, bitDepthLuma, bitDepthChroma, scalingMatrixPresent } = chroma;
+  const { vuiPresent, timing, nalHrd, vclHrd, restriction } = vui;
   const sps: Sps = {
     profileIdc, constraintFlags, levelIdc, spsId, chromaFormatIdc, separateColourPlane, bitDepthLuma, bitDepthChroma,
     scalingMatrixPresent, log2MaxFrameNum, picOrderCntType, log2MaxPicOrderCntLsb, maxNumRefFrames,
     gapsInFrameNumAllowed, frameMbsOnly, width, height, crop, vuiPresent, timing, nalHrd, vclHrd, restriction,
   };
-  return { sps, layout: { vuiFlagAt, restrictionFlagAt }, reader: r };
+  return { sps, layout, reader: r };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
 import { NAL_TYPE, START_CODE_4, annexB, isVcl, nalType } from './nal';
 import { withZeroReorder } from './sps';
-import { findStartCode } from '../mpeg1/start-codes';
+import { findStartCode } from '../common/start-code';
 
 /**
  * Rewrites access units whose SPS does not declare zero reordering (see {@link withZeroReorder}), remembering

@@ -4,7 +4,7 @@ import type { EncodeOptions } from '../codec';
 import { checkEncoderSettings } from '../encoder-settings';
 import { ffmpegEncoder } from '../ffmpeg-encoder';
 import { encoderArgs } from './encoder-args';
-import type { Mpeg1Picture } from './mpeg1-picture';
+import { MPEG1_ID, type Mpeg1Picture } from './mpeg1-picture';
 import { mpeg1Settings } from './mpeg1-settings';
 import { describePicture } from './start-codes';
 
@@ -36,5 +36,5 @@ export function encodeMpeg1(input: EncodeOptions): OperatorFunction<Frame, Mpeg1
 export function mpeg1Picture(data: Buffer, frame: FrameMeta, width: number, height: number): Mpeg1Picture {
   const info = describePicture(data);
   if (!info) throw new Error(`ffmpeg wrote ${data.length} bytes that are not an MPEG-1 picture`);
-  return { data, codec: 'mpeg1', type: info.type, keyframe: info.keyframe, seq: frame.seq, capturedAt: frame.capturedAt, width, height };
+  return { data, codec: MPEG1_ID, type: info.type, keyframe: info.keyframe, seq: frame.seq, capturedAt: frame.capturedAt, width, height };
 }

@@ -1,10 +1,9 @@
-/** A frame rate as an exact fraction: `[30000, 1001]` is 29.97…. */
-export type Rational = readonly [number, number];
+import { matchRate, STANDARD_FRAME_RATES, type Rational } from '../common/frame-rate';
 
-/** The picture rates MPEG-1 has codes for (ISO/IEC 11172-2 picture_rate 1–8), exact. */
-export const MPEG1_FRAME_RATES: readonly Rational[] = [
-  [24000, 1001], [24, 1], [25, 1], [30000, 1001], [30, 1], [50, 1], [60000, 1001], [60, 1],
-];
+export { frameRateText, type Rational } from '../common/frame-rate';
+
+/** The picture rates MPEG-1 has codes for (ISO/IEC 11172-2 picture_rate 1–8), exact: the standard rates. */
+export const MPEG1_FRAME_RATES: readonly Rational[] = STANDARD_FRAME_RATES;
 
 /**
  * The codes ffmpeg writes only under `-strict unofficial` (Xing's and libmpeg3's "economy" rates). JSMpeg ignores
@@ -23,17 +22,5 @@ export const MPEG1_RATES_ALLOWED =
  * matchMpeg1Rate(29.97, false); // [30000, 1001]
  */
 export function matchMpeg1Rate(fps: number, nonstandard: boolean): Rational | undefined {
-  const rates = nonstandard ? [...MPEG1_FRAME_RATES, ...MPEG1_NONSTANDARD_RATES] : MPEG1_FRAME_RATES;
-  return rates.find(([num, den]) => Math.abs(fps - num / den) < 0.006);
-}
-
-/**
- * A rate as ffmpeg reads it for `-framerate`: exact fractions for the NTSC rates (`30000/1001`), else the number.
- * @example
- * frameRateText(30000 / 1001); // '30000/1001'
- */
-export function frameRateText(fps: number): string {
-  const rate = matchMpeg1Rate(fps, true);
-  if (!rate) return String(fps);
-  return rate[1] === 1 ? String(rate[0]) : `${rate[0]}/${rate[1]}`;
+  return matchRate(fps, nonstandard ? [...MPEG1_FRAME_RATES, ...MPEG1_NONSTANDARD_RATES] : MPEG1_FRAME_RATES);
 }

@@ -1,7 +1,9 @@
-import { asyncScheduler, concatWith, defer, mergeMap, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { FrameMeta } from '../../frame';
-import type { Mpeg1Picture } from './mpeg1-picture';
-import { START_CODE, describePicture, findStartCode } from './start-codes';
+import { MPEG1_ID, type Mpeg1Picture } from './mpeg1-picture';
+import { ChunkBuffer, cutChunks } from '../../operators/chunk-buffer';
+import { scanStartCodes } from '../common/start-code';
+import { START_CODE, describePicture } from './start-codes';
 
 /**
  * MPEG-1 bytes whose end the encoder's framing vouches for: `data` ends exactly where a picture ends (e.g. one
@@ -44,7 +46,8 @@ function isPictureHeaderCode(code: number): boolean {
  * Every buffer returned holds a picture start code.
  *
  * Each byte is scanned once (a scan offset carries over chunks, with at most 3 bytes of a split start code kept
- * back), and bytes are copied only when a picture spans chunks: otherwise it is a `subarray` of its chunk.
+ * back), and bytes are copied only when a picture spans chunks (a {@link ChunkBuffer}): otherwise it is a
+ * `subarray` of its chunk.
  *
  * @example
  * const splitter = new PictureSplitter();
@@ -52,11 +55,8 @@ function isPictureHeaderCode(code: number): boolean {
  * for (const picture of splitter.flush()) send(picture); // the last picture ends with the stream
  */
 export class PictureSplitter {
-  /** Unconsumed input, in order; `parts[0]` starts at absolute stream offset `partsStart`. */
-  private parts: Buffer[] = [];
-  private partsStart = 0;
-  /** Absolute offset just past the last byte pushed. */
-  private total = 0;
+  /** Unconsumed input, kept from the open picture's first byte (or the last 3 bytes, when none is open). */
+  private readonly bytes = new ChunkBuffer();
   /** Start codes beginning before this absolute offset have been handled (or cannot exist). */
   private scanPos = 0;
   /** Absolute offset of the open picture's first header, or -1 when no picture is open. */
@@ -64,45 +64,29 @@ export class PictureSplitter {
   /** The open picture has passed its picture start code, so the next header starts the next picture. */
   private seenPicture = false;
   private out: Buffer[] = [];
+  private readonly found = (at: number): void => this.onStartCode(at, this.bytes.byteAt(at + 3));
 
   /** Adds bytes; returns the pictures they complete, in stream order. */
   push(chunk: Buffer): Buffer[] {
     if (chunk.length === 0) return [];
-    const c0 = this.total;
-    this.parts.push(chunk);
-    this.total += chunk.length;
-    const last = this.total - 4; // a start code at p is known once p + 3 has arrived
-
-    // Start codes that straddle the previous input and this chunk: at most 3 positions.
-    let p = this.scanPos;
-    for (; p < c0 && p <= last; p++) {
-      if (this.byteAt(p) === 0 && this.byteAt(p + 1) === 0 && this.byteAt(p + 2) === 1) {
-        this.onStartCode(p, this.byteAt(p + 3));
-        p += 3; // the loop adds the 4th: the code byte cannot begin another prefix
-      }
-    }
-    this.scanPos = p;
-    // Start codes inside the chunk: findStartCode skips quickly through coded data.
-    for (let i = findStartCode(chunk, Math.max(0, this.scanPos - c0)); i >= 0; i = findStartCode(chunk, i + 4)) {
-      if (c0 + i > last) break; // a prefix whose code byte has not arrived yet: the next push sees it
-      this.onStartCode(c0 + i, chunk[i + 3]!);
-      this.scanPos = c0 + i + 4;
-    }
-    this.scanPos = Math.max(this.scanPos, this.total - 3);
+    const { bytes } = this;
+    bytes.append(chunk);
+    // A start code at p is known once p + 3, its code byte, has arrived.
+    this.scanPos = scanStartCodes(bytes, chunk, this.scanPos, bytes.end - 4, this.found);
     // Keep the open picture, or (when none is open) the last 3 bytes, which may begin a start code.
-    this.trim(this.openAt >= 0 ? this.openAt : this.total - 3);
+    bytes.trim(this.openAt >= 0 ? this.openAt : bytes.end - 3);
     return this.take();
   }
 
   /** The stream (or the encoder's framing) says the open picture ends here: returns it, if it has a picture. */
   flush(): Buffer[] {
-    if (this.openAt >= 0 && this.seenPicture) this.out.push(this.slice(this.openAt, this.total));
+    const { bytes } = this;
+    if (this.openAt >= 0 && this.seenPicture) this.out.push(bytes.slice(this.openAt, bytes.end));
     this.openAt = -1;
     this.seenPicture = false;
     // Nothing before this point can belong to a later picture, not even the tail of a start code prefix.
-    this.parts = [];
-    this.partsStart = this.total;
-    this.scanPos = this.total;
+    bytes.clear();
+    this.scanPos = bytes.end;
     return this.take();
   }
 
@@ -111,14 +95,14 @@ export class PictureSplitter {
       if (isPictureHeaderCode(code)) this.open(at, code);
     } else if (code === START_CODE.sequenceEnd) {
       // The end code belongs to the picture it closes: the picture goes now, not when the next sequence begins.
-      if (this.seenPicture) this.out.push(this.slice(this.openAt, at + 4));
+      if (this.seenPicture) this.out.push(this.bytes.slice(this.openAt, at + 4));
       this.openAt = -1;
       this.seenPicture = false;
     } else if (!this.seenPicture) {
       // Sequence and GOP headers lead up to the picture header of the same picture.
       if (code === START_CODE.picture) this.seenPicture = true;
     } else if (isPictureHeaderCode(code)) {
-      this.out.push(this.slice(this.openAt, at));
+      this.out.push(this.bytes.slice(this.openAt, at));
       this.open(at, code);
     }
   }
@@ -132,41 +116,6 @@ export class PictureSplitter {
     const out = this.out;
     this.out = [];
     return out;
-  }
-
-  /** Byte at an absolute offset that is still in `parts`; searched from the end, where callers look. */
-  private byteAt(at: number): number {
-    let end = this.total;
-    for (let k = this.parts.length - 1; k >= 0; k--) {
-      const part = this.parts[k]!;
-      const start = end - part.length;
-      if (at >= start) return part[at - start]!;
-      end = start;
-    }
-    throw new RangeError(`byte ${at} is no longer buffered`);
-  }
-
-  /** Bytes [from, to) as one buffer: a view when they lie in one part, else a copy. */
-  private slice(from: number, to: number): Buffer {
-    const pieces: Buffer[] = [];
-    let start = this.partsStart;
-    for (const part of this.parts) {
-      const end = start + part.length;
-      if (end > from && start < to) pieces.push(part.subarray(Math.max(from, start) - start, Math.min(to, end) - start));
-      if (end >= to) break;
-      start = end;
-    }
-    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, to - from);
-  }
-
-  /** Forgets whole parts that end at or before `keepFrom`. */
-  private trim(keepFrom: number): void {
-    let drop = 0;
-    while (drop < this.parts.length && this.partsStart + this.parts[drop]!.length <= keepFrom) {
-      this.partsStart += this.parts[drop]!.length;
-      drop++;
-    }
-    if (drop > 0) this.parts.splice(0, drop);
   }
 }
 
@@ -184,39 +133,35 @@ export class PictureSplitter {
  */
 export function splitPictures(options: SplitPicturesOptions = {}): OperatorFunction<Buffer | Chunk, Mpeg1Picture> {
   const { meta, scheduler = asyncScheduler } = options;
-  return (source) =>
-    defer(() => {
-      const splitter = new PictureSplitter();
-      let index = 0;
-      let width = options.width;
-      let height = options.height;
+  return cutChunks(() => {
+    const splitter = new PictureSplitter();
+    let index = 0;
+    let width = options.width;
+    let height = options.height;
 
-      const toPictures = (buffers: Buffer[], lastMeta?: FrameMeta): Mpeg1Picture[] => {
-        const pictures: Mpeg1Picture[] = [];
-        buffers.forEach((data, k) => {
-          // Every picture counts, kept or not, so that index n stays the n-th frame the encoder accepted.
-          const i = index++;
-          const info = describePicture(data);
-          if (info?.width !== undefined) {
-            width = info.width;
-            height = info.height;
-          }
-          if (info === undefined || width === undefined || height === undefined) return;
-          const frame = (k === buffers.length - 1 ? lastMeta : undefined) ?? meta?.(i) ?? { seq: i, capturedAt: scheduler.now() };
-          const { seq, capturedAt } = frame;
-          pictures.push({ data, codec: 'mpeg1', type: info.type, keyframe: info.keyframe, seq, capturedAt, width, height });
-        });
-        return pictures;
-      };
+    const toPictures = (buffers: Buffer[], lastMeta?: FrameMeta): Mpeg1Picture[] => {
+      const pictures: Mpeg1Picture[] = [];
+      buffers.forEach((data, k) => {
+        // Every picture counts, kept or not, so that index n stays the n-th frame the encoder accepted.
+        const i = index++;
+        const info = describePicture(data);
+        if (info?.width !== undefined) {
+          width = info.width;
+          height = info.height;
+        }
+        if (info === undefined || width === undefined || height === undefined) return;
+        const frame = (k === buffers.length - 1 ? lastMeta : undefined) ?? meta?.(i) ?? { seq: i, capturedAt: scheduler.now() };
+        const { seq, capturedAt } = frame;
+        pictures.push({ data, codec: MPEG1_ID, type: info.type, keyframe: info.keyframe, seq, capturedAt, width, height });
+      });
+      return pictures;
+    };
 
-      return source.pipe(
-        mergeMap((input) =>
-          Buffer.isBuffer(input)
-            ? toPictures(splitter.push(input))
-            : toPictures([...splitter.push(input.data), ...splitter.flush()], input.meta),
-        ),
-        // The stream's end is the last picture's end.
-        concatWith(defer(() => toPictures(splitter.flush()))),
-      );
-    });
+    return {
+      push: (input) =>
+        Buffer.isBuffer(input) ? toPictures(splitter.push(input)) : toPictures([...splitter.push(input.data), ...splitter.flush()], input.meta),
+      // The stream's end is the last picture's end.
+      flush: () => toPictures(splitter.flush()),
+    };
+  });
 }

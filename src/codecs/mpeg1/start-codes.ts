@@ -1,4 +1,7 @@
+import { findStartCode } from '../common/start-code';
 import type { PictureType } from './mpeg1-picture';
+
+export { findStartCode };
 
 /**
  * MPEG-1 video start codes (ISO/IEC 11172-2): the byte after `00 00 01`. Start codes are byte aligned and
@@ -17,24 +20,6 @@ export const START_CODE = {
 } as const;
 
 const PICTURE_TYPES: readonly (PictureType | undefined)[] = [undefined, 'I', 'P', 'B', 'D'];
-
-/**
- * Index of the first `00 00 01` prefix at or after `from`, or -1.
- * `buf[index + 3]` is then the start code value (when the buffer is long enough).
- */
-export function findStartCode(buf: Uint8Array, from = 0): number {
-  const end = buf.length - 2;
-  for (let i = Math.max(0, from); i < end; ) {
-    // Skip fast: a start code needs buf[i+2] === 1 and two zeros before it.
-    const b2 = buf[i + 2]!;
-    if (b2 > 1) i += 3;
-    else if (b2 === 1) {
-      if (buf[i] === 0 && buf[i + 1] === 0) return i;
-      i += 3;
-    } else i += 1;
-  }
-  return -1;
-}
 
 /** What a coded picture's headers say about it. */
 export interface PictureInfo {

@@ -1,13 +1,13 @@
 import { lastValueFrom, Observable, tap, toArray } from 'rxjs';
-import { readBarcode } from '../../../src/barcode';
-import { createEncoderCounters } from '../../../src/codecs/codec';
-import { encodeH264 } from '../../../src/codecs/h264/encode-h264';
-import type { H264Picture } from '../../../src/codecs/h264/h264-picture';
-import { transcodeToMpeg1 } from '../../../src/codecs/mpeg1/transcode-mpeg1';
-import { liveChildCount } from '../../../src/process/child-process';
-import { decodeMpeg1 } from '../../helpers/ffmpeg-stream';
-import { lockstep } from '../../helpers/lockstep';
-import { testPatternFrames } from '../../helpers/test-pattern-frames';
+import { readBarcode } from '../../src/barcode';
+import { createEncoderCounters } from '../../src/codecs/codec';
+import { encodeH264 } from '../../src/codecs/h264/encode-h264';
+import type { H264Picture } from '../../src/codecs/h264/h264-picture';
+import { transcodeToMpeg1 } from '../../src/codecs/transcode-mpeg1';
+import { liveChildCount } from '../../src/process/child-process';
+import { decodeMpeg1 } from '../helpers/ffmpeg-stream';
+import { lockstep } from '../helpers/lockstep';
+import { testPatternFrames } from '../helpers/test-pattern-frames';
 
 const W = 640;
 const H = 480;
