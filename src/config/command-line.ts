@@ -8,6 +8,7 @@ import type { LogLevel, PistreamConfig } from '../options/server-config';
 import { FFMPEG_ORIGIN_LABELS } from '../process/ffmpeg-path';
 import { RecordDirError } from '../options/check-record-dir';
 import { SourceCheckError } from '../sources/check-source';
+import { DEFAULT_SOURCE_KIND } from '../sources/source-kinds';
 import { version } from '../version';
 import { autoThreads, configSchema, envName, flagName, FLAGS, type FlagSpec } from './flags';
 import { commanderMessage, program } from './program';
@@ -191,7 +192,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     host: DEFAULTS.host,
     logLevel: DEFAULTS.logLevel,
     plugin: {
-      source: { kind: 'auto' },
+      source: { kind: DEFAULT_SOURCE_KIND },
       encoder: { width: DEFAULTS.width, height: DEFAULTS.height, fps: DEFAULTS.fps, threads: autoThreads() },
     },
   };

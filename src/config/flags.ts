@@ -4,6 +4,7 @@ import { CODECS } from '../codecs';
 import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import { DEFAULTS, upgradeBurst } from '../defaults';
 import type { SourceSpec } from '../sources/open-source';
+import { DEFAULT_SOURCE_KIND, parseSourceText, SOURCE_SYNTAX } from '../sources/source-kinds';
 import { HOST_PATTERN } from '../options/host-allowlist';
 import { LOG_LEVELS } from '../options/server-config';
 
@@ -53,17 +54,15 @@ export interface FlagSpec {
 const boolean = Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
 const BOOLEAN = 'true or false (1/0, yes/no)';
 const number = (allowed: string) => ({ schema: Joi.number(), allowed });
-const sourcePattern = /^(auto|test|rpicam|libcamera|raspivid|v4l2(:.+)?|file:.+)$/;
-const SOURCES_ALLOWED = 'auto, test, rpicam, libcamera, raspivid, v4l2[:DEVICE] or file:PATH';
 
-/** `v4l2:/dev/video1` → `{ kind: 'v4l2', device: '/dev/video1' }`. */
+/**
+ * `v4l2:/dev/video1` → `{ kind: 'v4l2', device: '/dev/video1' }` (the registry of source kinds says which kinds
+ * take what after the colon); throws for text that names no source.
+ */
 export function parseSource(text: string): SourceSpec {
-  const colon = text.indexOf(':');
-  const kind = (colon < 0 ? text : text.slice(0, colon)) as SourceSpec['kind'];
-  const rest = colon < 0 ? undefined : text.slice(colon + 1);
-  if (kind === 'file') return { kind, path: rest };
-  if (kind === 'v4l2' && rest !== undefined) return { kind, device: rest };
-  return { kind };
+  const spec = parseSourceText(text);
+  if (!spec) throw new Error(`not a source: ${text}`);
+  return spec;
 }
 
 /** `24`, `29.97` or `30000/1001` as a number; the codec decides which rates it takes. */
@@ -118,9 +117,9 @@ const convertedBy = (parse: (text: string) => number | undefined) =>
 
 export const FLAGS: readonly FlagSpec[] = [
   {
-    key: 'source', flag: '--source <kind>', shown: 'auto', target: 'plugin.source',
-    help: `where frames come from: ${SOURCES_ALLOWED}; auto tries rpicam, libcamera, raspivid, then /dev/video0, else the test pattern`,
-    schema: Joi.string().pattern(sourcePattern).custom((v: string) => parseSource(v)), allowed: SOURCES_ALLOWED,
+    key: 'source', flag: '--source <kind>', shown: DEFAULT_SOURCE_KIND, target: 'plugin.source',
+    help: `where frames come from: ${SOURCE_SYNTAX}; auto tries rpicam, libcamera, raspivid, then /dev/video0, else the test pattern`,
+    schema: Joi.string().custom((v: string) => parseSource(v)), allowed: SOURCE_SYNTAX,
   },
   {
     key: 'codec', flag: '--codec <codec>', shown: mpeg1.id, target: 'plugin.codec',

@@ -9,6 +9,7 @@ import type { WireFormat } from '../formats/wire-format';
 import type { Frame } from '../frame';
 import type { Hub, HubOptions } from '../hub';
 import type { SourceSpec } from '../sources/open-source';
+import { SOURCE_KIND_IDS } from '../sources/source-kinds';
 import type { PublishAudio, PublishTarget, PublishTargetSpec } from '../publish/publish-target';
 import type { AuthOptions } from './auth-users';
 import { trustProxy } from './client-address';
@@ -142,15 +143,13 @@ const observable = Joi.any().custom((value: unknown) => {
 const ms = (max: number) => Joi.number().integer().min(0).max(max);
 const port = Joi.number().integer().min(0).max(65535).messages({ '*': '{{#label}} must be a whole number from 0 to 65535' });
 
-/** Source kinds a {@link SourceSpec} may name. */
-export const SOURCE_KINDS = ['auto', 'test', 'rpicam', 'libcamera', 'raspivid', 'v4l2', 'file'] as const;
 
 const schema = Joi.object({
   // An Observable is taken as it is; anything else must be a source spec, so its errors name the bad field.
   source: Joi.alternatives().conditional(observable, {
     then: observable,
     otherwise: Joi.object({
-      kind: Joi.string().valid(...SOURCE_KINDS).required().messages({ '*': `{{#label}} must be ${SOURCE_KINDS.join(', ')}` }),
+      kind: Joi.string().valid(...SOURCE_KIND_IDS).required().messages({ '*': `{{#label}} must be ${SOURCE_KIND_IDS.join(', ')}` }),
       device: Joi.string(),
       path: Joi.string(),
       hflip: Joi.boolean(),

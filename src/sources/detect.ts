@@ -8,7 +8,10 @@ import { rpicam } from './rpicam';
 import { assertSourceOptions, type ProcessSourceOptions, type SourceOptions } from './source-options';
 import { v4l2 } from './v4l2';
 
-export type SourceKind = 'rpicam' | 'libcamera' | 'raspivid' | 'v4l2' | 'test';
+import type { SourceKindId } from './source-kinds';
+
+/** The kinds {@link detectSource} can choose (every registered kind but `auto` itself and `file`, which needs a path). */
+export type SourceKind = Exclude<SourceKindId, 'auto' | 'file'>;
 
 export interface DetectedSource {
   readonly source: Observable<Frame>;
