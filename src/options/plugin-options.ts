@@ -14,7 +14,9 @@ import type { PublishAudio, PublishTarget, PublishTargetSpec } from '../publish/
 import type { AuthOptions } from './auth-users';
 import { trustProxy } from './client-address';
 import { HOST_PATTERN } from './host-allowlist';
+import { limited } from './allowed-text';
 import { PluginOptionsError } from './plugin-options-error';
+import { HEADER_TIMEOUT_MS, PORT } from './listener-options';
 import { publishAudioSchema, publishSchema, publishTargets, RECORDABLE_CODECS, recordSchema, type RecordOptions } from './record-publish-options';
 
 /** A second listener speaking only the original pistreaming protocol (`jsmp`) at any path, like the original's 8084. */
@@ -140,11 +142,15 @@ const observable = Joi.any().custom((value: unknown) => {
   return value;
 });
 
-const ms = (max: number) => Joi.number().integer().min(0).max(max);
-const port = Joi.number().integer().min(0).max(65535).messages({ '*': '{{#label}} must be a whole number from 0 to 65535' });
+/** A duration option: whole ms from 0 to `max` (every duration of the options is in ms). */
+const ms = (max: number) => Joi.number().integer().min(0).max(max).unit('ms');
 
 
-const schema = Joi.object({
+/** A credential token (`auth.token`, `--token`). */
+export const TOKEN = limited(Joi.string().min(8).max(512).unit('token'));
+
+/** The schema of the plugin's options: every option's limits, values and default are written here (and read by the CLI). */
+export const pluginSchema = Joi.object({
   // An Observable is taken as it is; anything else must be a source spec, so its errors name the bad field.
   source: Joi.alternatives().conditional(observable, {
     then: observable,
@@ -170,19 +176,16 @@ const schema = Joi.object({
   encoder: Joi.object().unknown().when('source', { is: Joi.exist(), then: Joi.required() }),
   formats: Joi.array().items(Joi.string().valid(...FORMATS.map((f) => f.id))).min(1)
     .messages({ '*': `{{#label}} must be a list of wire format ids: ${FORMATS.map((f) => f.id).join(', ')}` }),
-  graceMs: ms(86_400_000).default(DEFAULTS.graceMs).messages({ '*': '{{#label}} must be a whole number of ms from 0 to 86400000' }),
-  restart: Joi.object({ initialDelayMs: ms(3_600_000), maxDelayMs: ms(3_600_000), healthyMs: ms(86_400_000) }),
-  watchdogMs: Joi.number().integer().min(1).default(DEFAULTS.watchdogMs),
+  graceMs: limited(ms(86_400_000)).default(DEFAULTS.graceMs),
+  restart: Joi.object({ initialDelayMs: limited(ms(3_600_000)), maxDelayMs: limited(ms(3_600_000)), healthyMs: limited(ms(86_400_000)) }),
+  watchdogMs: limited(Joi.number().integer().min(1).max(86_400_000).unit('ms')).default(DEFAULTS.watchdogMs),
   alwaysOn: Joi.boolean().default(false),
-  highWaterMark: Joi.number().integer().min(1024).max(1 << 30).default(DEFAULTS.highWaterMark)
-    .messages({ '*': '{{#label}} must be a whole number of bytes from 1024 to 1073741824' }),
-  maxLagMs: ms(60_000).default(DEFAULTS.maxLagMs).messages({ '*': '{{#label}} must be a whole number of ms from 0 to 60000' }),
-  stuckMs: ms(3_600_000).default(DEFAULTS.stuckMs),
-  maxViewers: Joi.number().integer().min(1).max(100_000).default(DEFAULTS.maxViewers)
-    .messages({ '*': '{{#label}} must be a whole number from 1 to 100000' }),
-  maxViewersPerAddress: Joi.number().integer().min(0).max(100_000).default(DEFAULTS.maxViewersPerAddress)
-    .messages({ '*': '{{#label}} must be a whole number from 0 (no cap) to 100000' }),
-  heartbeatMs: ms(3_600_000).default(DEFAULTS.heartbeatMs),
+  highWaterMark: limited(Joi.number().integer().min(1024).max(1 << 30).unit('bytes')).default(DEFAULTS.highWaterMark),
+  maxLagMs: limited(ms(60_000)).default(DEFAULTS.maxLagMs),
+  stuckMs: limited(ms(3_600_000).meta({ zero: 'never' })).default(DEFAULTS.stuckMs),
+  maxViewers: limited(Joi.number().integer().min(1).max(100_000)).default(DEFAULTS.maxViewers),
+  maxViewersPerAddress: limited(Joi.number().integer().min(0).max(100_000).meta({ zero: 'no cap' })).default(DEFAULTS.maxViewersPerAddress),
+  heartbeatMs: limited(ms(3_600_000).meta({ zero: 'off' })).default(DEFAULTS.heartbeatMs),
   allowOrigins: Joi.array().items(Joi.string()).default([]),
   frameAncestors: Joi.string().trim().pattern(/^[^;,\r\n]+$/).default(DEFAULTS.frameAncestors)
     .messages({ '*': "{{#label}} must be CSP sources separated by spaces, such as 'self' https://ha.example (no ; or ,)" }),
@@ -197,15 +200,17 @@ const schema = Joi.object({
     .messages({ 'any.custom': '{{#label}} entry {{#error.message}}' })
     .default([]),
   legacyListener: Joi.object({
-    port: port.required(),
+    port: PORT.required(),
     host: Joi.string(),
     tls: Joi.object({ cert: Joi.alternatives(Joi.binary(), Joi.string()).required(), key: Joi.alternatives(Joi.binary(), Joi.string()).required() }),
-    headerTimeoutMs: Joi.number().integer().min(50),
+    headerTimeoutMs: HEADER_TIMEOUT_MS,
   }),
   pages: Joi.boolean().default(true),
   auth: Joi.object({
     users: Joi.object().pattern(Joi.string().min(1).pattern(/^[^:]*$/), Joi.string()),
-    token: Joi.string().min(1),
+    // 8 to 512 characters: a shorter token is guessed within the login throttle's budget in days, and a longer one
+    // no longer fits in a URL or a header line every proxy passes on. The CLI's --token reads this rule.
+    token: TOKEN,
   })
     .or('users', 'token')
     .messages({ 'object.missing': '{{#label}} needs users or a token' }),
@@ -238,7 +243,7 @@ function optionsError(error: Joi.ValidationError, prefix: readonly (string | num
  * validatePluginOptions({ source: { kind: 'test' }, encoder: { width: 640, height: 480, fps: 29.97 } }).encoder?.fps; // 30000/1001
  */
 export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOptions {
-  const { error, value } = schema.validate(raw ?? {}, { abortEarly: true });
+  const { error, value } = pluginSchema.validate(raw ?? {}, { abortEarly: true });
   if (error) throw optionsError(error);
   const codec: Codec = typeof value.codec === 'string' ? codecById(value.codec)! : (value.codec as Codec);
   let encoder: EncoderSettings | undefined;
