@@ -87,3 +87,15 @@ export function defaultOf(schema: Joi.Schema): unknown {
 export function limited<S extends Joi.Schema>(schema: S): S {
   return schema.messages({ '*': `{{#label}} must be ${allowedText(schema)}` }) as S;
 }
+
+/**
+ * A string schema's length limits (for a credential's messages, which must say what is wrong without quoting it).
+ * @example
+ * lengthLimits(Joi.string().min(8).max(512)); // { min: 8, max: 512 }
+ */
+export function lengthLimits(schema: Joi.Schema): { readonly min?: number; readonly max?: number } {
+  const description = schema.describe() as Description;
+  const min = rule(description, 'min');
+  const max = rule(description, 'max');
+  return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+}

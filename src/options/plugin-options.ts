@@ -17,7 +17,7 @@ import { HOST_PATTERN } from './host-allowlist';
 import { limited } from './allowed-text';
 import { PluginOptionsError } from './plugin-options-error';
 import { HEADER_TIMEOUT_MS, PORT } from './listener-options';
-import { publishAudioSchema, publishSchema, publishTargets, RECORDABLE_CODECS, recordSchema, type RecordOptions } from './record-publish-options';
+import { publishAudioSchema, publishSchema, publishTargets, RECORDABLE_CODECS, recordInMs, recordSchema, type RecordOptions } from './record-publish-options';
 
 /** A second listener speaking only the original pistreaming protocol (`jsmp`) at any path, like the original's 8084. */
 export interface LegacyListenerOptions {
@@ -134,7 +134,7 @@ export interface ValidPluginOptions
   readonly legacyListener?: LegacyListenerOptions;
   readonly restart?: HubOptions['restart'];
   readonly scheduler?: SchedulerLike;
-  readonly record?: RecordOptions & { readonly segmentSeconds: number; readonly syncSeconds: number; readonly minFree: number | string };
+  readonly record?: Omit<RecordOptions, 'segmentSeconds' | 'keepSeconds' | 'syncSeconds'> & { readonly segmentMs: number; readonly syncMs: number; readonly minFree: number | string };
 }
 
 const observable = Joi.any().custom((value: unknown) => {
@@ -145,6 +145,9 @@ const observable = Joi.any().custom((value: unknown) => {
 /** A duration option: whole ms from 0 to `max` (every duration of the options is in ms). */
 const ms = (max: number) => Joi.number().integer().min(0).max(max).unit('ms');
 
+
+/** What `source.rotation` (`--rotation`) allows, and why. */
+export const ROTATION_RULE = "0 or 180 (the camera can only flip; to turn the picture by 90°, rotate it in the page's CSS)";
 
 /** A credential token (`auth.token`, `--token`). */
 export const TOKEN = limited(Joi.string().min(8).max(512).unit('token'));
@@ -160,9 +163,7 @@ export const pluginSchema = Joi.object({
       path: Joi.string(),
       hflip: Joi.boolean(),
       vflip: Joi.boolean(),
-      rotation: Joi.number().valid(0, 180).messages({
-        '*': "{{#label}} must be 0 or 180 (the camera can only flip; to turn the picture by 90°, rotate it in the page's CSS)",
-      }),
+      rotation: Joi.number().valid(0, 180).messages({ '*': `{{#label}} must be ${ROTATION_RULE}` }),
     }).messages({ 'object.base': '{{#label}} must be an Observable of frames or a source spec with a kind' }),
   }),
   hub: Joi.object({ pictures$: observable.required(), stream: Joi.function().required() }).unknown(),
@@ -243,7 +244,8 @@ function optionsError(error: Joi.ValidationError, prefix: readonly (string | num
  * validatePluginOptions({ source: { kind: 'test' }, encoder: { width: 640, height: 480, fps: 29.97 } }).encoder?.fps; // 30000/1001
  */
 export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOptions {
-  const { error, value } = pluginSchema.validate(raw ?? {}, { abortEarly: true });
+  const given = raw?.record === undefined ? raw : { ...raw, record: recordInMs(raw.record) as RecordOptions };
+  const { error, value } = pluginSchema.validate(given ?? {}, { abortEarly: true });
   if (error) throw optionsError(error);
   const codec: Codec = typeof value.codec === 'string' ? codecById(value.codec)! : (value.codec as Codec);
   let encoder: EncoderSettings | undefined;

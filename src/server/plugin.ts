@@ -234,10 +234,10 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     const recorder = options.record
       ? new Recorder(hub, {
           dir: options.record.dir,
-          segmentMs: options.record.segmentSeconds * 1000,
-          ...(options.record.keepSeconds !== undefined ? { keepMs: options.record.keepSeconds * 1000 } : {}),
+          segmentMs: options.record.segmentMs,
+          ...(options.record.keepMs !== undefined ? { keepMs: options.record.keepMs } : {}),
           ...(options.record.maxBytes !== undefined ? { maxBytes: options.record.maxBytes } : {}),
-          syncMs: options.record.syncSeconds * 1000,
+          syncMs: options.record.syncMs,
           minFree: options.record.minFree,
           fps: hub.fps,
           ...(options.scheduler ? { scheduler: options.scheduler } : {}),
@@ -308,8 +308,8 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
         // The recorder is a subscriber of the hub's pictures: the camera stays on while it records.
         recorder.start();
         const r = options.record!;
-        const keep = [r.keepSeconds !== undefined ? `keeping ${r.keepSeconds} s` : '', r.maxBytes !== undefined ? `at most ${r.maxBytes} bytes` : ''].filter(Boolean);
-        log('info', `Recording to ${r.dir} in ${r.segmentSeconds} s segments${keep.length ? `, ${keep.join(' and ')}` : ''}`, { record: r });
+        const keep = [r.keepMs !== undefined ? `keeping ${r.keepMs / 1000} s` : '', r.maxBytes !== undefined ? `at most ${r.maxBytes} bytes` : ''].filter(Boolean);
+        log('info', `Recording to ${r.dir} in ${r.segmentMs / 1000} s segments${keep.length ? `, ${keep.join(' and ')}` : ''}`, { record: r });
       }
     });
     server.ext('onPreStop', async () => {
