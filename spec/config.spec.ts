@@ -1,3 +1,5 @@
+import { allowedText, defaultOf } from '../src/options/allowed-text';
+import { pluginSchema, TOKEN } from '../src/options/plugin-options';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -643,5 +645,33 @@ describe('flagName and envName', () => {
     expect(envName('allowNonstandardFps')).toBe('PISTREAM_ALLOW_NONSTANDARD_FPS');
     expect(flagName('trustProxy')).toBe('--trust-proxy');
     expect(envName('highWaterMark')).toBe('PISTREAM_HIGH_WATER_MARK');
+  });
+});
+
+describe('flags read their limits and defaults from the schemas', () => {
+  const optionOf = (target: string) => pluginSchema.extract(target.slice('plugin.'.length));
+  const numeric = FLAGS.filter((spec) => spec.target?.startsWith('plugin.') && !spec.target.startsWith('plugin.encoder.') && !spec.target.startsWith('plugin.source')
+    && optionOf(spec.target).type === 'number');
+
+  it('shows each number option’s schema default, in the flag’s unit', () => {
+    expect(numeric.map((spec) => spec.key)).toEqual(expect.arrayContaining(['grace', 'maxLag', 'maxViewers', 'maxViewersPerAddress', 'recordSegment', 'recordSync']));
+    for (const spec of numeric) {
+      const fallback = defaultOf(optionOf(spec.target!));
+      if (typeof fallback !== 'number') continue;
+      expect(spec.shown.startsWith(String(spec.unit === 's' ? fallback / 1000 : fallback))).toBe(true);
+    }
+  });
+
+  it('says what each allows in the schema’s words, or its limits in the flag’s unit', () => {
+    for (const spec of numeric) {
+      const schema = optionOf(spec.target!);
+      // These say their syntax instead (3600, 90m, 7d; 500M, 20G), which the schema's words do not cover.
+      if (spec.key === 'recordKeep' || spec.key === 'recordMaxSize') continue;
+      expect(spec.allowed).toBe(allowedText(schema, spec.unit === 's' ? { name: 'seconds', factor: 1000 } : undefined));
+    }
+  });
+
+  it('takes the token rule from the schema', () => {
+    expect(FLAGS.find((spec) => spec.key === 'token')!.allowed).toBe(allowedText(TOKEN));
   });
 });

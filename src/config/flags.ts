@@ -5,7 +5,7 @@ import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import { DEFAULTS, upgradeBurst } from '../defaults';
 import type { SourceSpec } from '../sources/open-source';
 import { DEFAULT_SOURCE_KIND, parseSourceText, SOURCE_SYNTAX } from '../sources/source-kinds';
-import { allowedText, defaultOf, lengthLimits } from '../options/allowed-text';
+import { allowedText, defaultOf, lengthLimits, numberLimits } from '../options/allowed-text';
 import { HOST_PATTERN } from '../options/host-allowlist';
 import { HEADER_TIMEOUT_MS, HOST, MAIN_PORT, PORT } from '../options/listener-options';
 import { pluginSchema, ROTATION_RULE, TOKEN } from '../options/plugin-options';
@@ -100,6 +100,21 @@ function duration(unit: BareUnit, judge: Joi.Schema, checkHere = false): Pick<Fl
 const token = lengthLimits(TOKEN);
 
 /**
+ * What an encoder setting allows, in the codecs' own words. The rules for size, bitrate, GOP, threads and ffmpeg are
+ * shared by every codec (`encoderSettingsSchema`), so the default codec's schema says them; `fps` and `quality`
+ * differ per codec and are said per codec.
+ */
+function encoderAllowed(key: 'width' | 'height' | 'bitrate' | 'gop' | 'threads' | 'ffmpeg'): string {
+  return allowedText(mpeg1.settings.extract(key));
+}
+
+/** `even, 2–4094`, for the size flags' help. */
+const sizeRange = (() => {
+  const { min, max } = numberLimits(mpeg1.settings.extract('width'));
+  return `even, ${min}–${max}`;
+})();
+
+/**
  * `v4l2:/dev/video1` → `{ kind: 'v4l2', device: '/dev/video1' }` (the registry of source kinds says which kinds
  * take what after the colon); throws for text that names no source.
  */
@@ -171,8 +186,8 @@ export const FLAGS: readonly FlagSpec[] = [
       'through WebCodecs on https or localhost, else through MSE, and browsers with neither get an MPEG-1 transcode',
     schema: Joi.string(), allowed: CODECS.map((c) => c.id).join(' or '),
   },
-  { key: 'width', flag: '--width <px>', shown: String(DEFAULTS.width), target: 'plugin.encoder.width', help: "frame width, even, 2–4094 (below 512 the test pattern has no barcode, so the page shows no latency figure)", ...number('an even whole number from 2 to 4094') },
-  { key: 'height', flag: '--height <px>', shown: String(DEFAULTS.height), target: 'plugin.encoder.height', help: 'frame height, even, 2–4094', ...number('an even whole number from 2 to 4094') },
+  { key: 'width', flag: '--width <px>', shown: String(DEFAULTS.width), target: 'plugin.encoder.width', help: `frame width, ${sizeRange} (below 512 the test pattern has no barcode, so the page shows no latency figure)`, ...number(encoderAllowed('width')) },
+  { key: 'height', flag: '--height <px>', shown: String(DEFAULTS.height), target: 'plugin.encoder.height', help: `frame height, ${sizeRange}`, ...number(encoderAllowed('height')) },
   {
     key: 'fps', flag: '--fps <rate>', shown: String(DEFAULTS.fps), target: 'plugin.encoder.fps',
     help: 'frames per second (24, 29.97 or 30000/1001): MPEG-1 has codes only for 23.976, 24, 25, 29.97, 30, 50, 59.94 and 60; H.264 takes 1 to 120',
@@ -184,22 +199,25 @@ export const FLAGS: readonly FlagSpec[] = [
       'under -strict unofficial; JSMpeg ignores the code while streaming, other players may not',
     schema: boolean, allowed: BOOLEAN,
   },
-  { key: 'bitrate', flag: '--bitrate <kbit/s>', shown: CODECS.map((c) => `${c.defaultBitrate} (${c.label})`).join(', '), target: 'plugin.encoder.bitrate', help: 'target bitrate in kbit/s (not with --quality)', ...number('a whole number of kbit/s from 16 to 100000') },
+  { key: 'bitrate', flag: '--bitrate <kbit/s>', shown: CODECS.map((c) => `${c.defaultBitrate} (${c.label})`).join(', '), target: 'plugin.encoder.bitrate', help: 'target bitrate in kbit/s (not with --quality)', ...number(encoderAllowed('bitrate')) },
   {
     key: 'quality', flag: '--quality <q>', shown: 'off', target: 'plugin.encoder.quality',
     help: 'fixed quality instead of a bitrate (not with --bitrate), lower is better and bigger: MPEG-1 a quantiser of 2–31 (4–6 looks good), H.264 a rate factor of 0–51 (18–28 looks good)',
-    ...number('a whole number (MPEG-1: 2 to 31; H.264: 0 to 51)'),
+    ...number(`a whole number (${CODECS.map((c) => {
+      const { min, max } = numberLimits(c.settings.extract('quality'));
+      return `${c.label}: ${min} to ${max}`;
+    }).join('; ')})`),
   },
   {
     key: 'gop', flag: '--gop <frames>', shown: 'fps, rounded (one keyframe a second)', target: 'plugin.encoder.gop',
     help: 'pictures from one keyframe to the next; new viewers start at once from the cached GOP, so longer costs only recovery time after loss',
-    ...number('a whole number of frames from 1 to 600'),
+    ...number(encoderAllowed('gop')),
   },
   {
     key: 'threads', flag: '--threads <n|auto>', shown: `auto (${autoThreads()} here)`, target: 'plugin.encoder.threads',
     help: 'encoder threads; mpeg1video threads by slices, so more threads encode each picture sooner and add no delay; auto leaves one core for the camera and Node, at most 4',
     // A pattern, not valid('auto'): joi skips custom() for a value that valid() allows, which left 'auto' as text.
-    schema: Joi.alternatives(Joi.number(), Joi.string().pattern(/^auto$/).custom(() => autoThreads())), allowed: 'auto or a whole number from 1 to 16',
+    schema: Joi.alternatives(Joi.number(), Joi.string().pattern(/^auto$/).custom(() => autoThreads())), allowed: `auto or ${encoderAllowed('threads')}`,
   },
   { key: 'hflip', flag: '--hflip', shown: 'off', target: 'plugin.source.hflip', help: 'mirror left–right', schema: boolean, allowed: BOOLEAN },
   { key: 'vflip', flag: '--vflip', shown: 'off', target: 'plugin.source.vflip', help: 'mirror top–bottom', schema: boolean, allowed: BOOLEAN },
@@ -212,7 +230,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { key: 'port', flag: '--port <port>', shown: String(defaultOf(MAIN_PORT)), target: 'port', help: 'HTTP and WebSocket port (0: any free port)', schema: PORT, allowed: allowedText(PORT) },
   { key: 'host', flag: '--host <address>', shown: String(defaultOf(HOST)), target: 'host', help: 'address to listen on (0.0.0.0: every interface)', schema: Joi.string().hostname(), allowed: 'a host name or an IP address' },
   { key: 'legacyPort', flag: '--legacy-port <port>', help: 'also serve the original pistreaming protocol on this port, at any path (the original used 8084)', ...pluginNumber('plugin.legacyListener.port') },
-  { key: 'ffmpeg', flag: '--ffmpeg <path>', shown: 'ffmpeg on PATH, else the bundled one', target: 'plugin.encoder.ffmpeg', help: 'the ffmpeg binary to run', schema: Joi.string().min(1), allowed: 'a path to an ffmpeg binary' },
+  { key: 'ffmpeg', flag: '--ffmpeg <path>', shown: 'ffmpeg on PATH, else the bundled one', target: 'plugin.encoder.ffmpeg', help: 'the ffmpeg binary to run', schema: Joi.string().min(1), allowed: encoderAllowed('ffmpeg') },
   { key: 'alwaysOn', flag: '--always-on', shown: 'off', target: 'plugin.alwaysOn', help: 'start the camera at startup and keep it running, rather than on the first viewer', schema: boolean, allowed: BOOLEAN },
   {
     key: 'grace', flag: '--grace <seconds>', target: 'plugin.graceMs',
@@ -237,9 +255,9 @@ export const FLAGS: readonly FlagSpec[] = [
     allowed: 'host names such as cam.example.com or *.example.com (comma-separated), or *',
   },
   {
-    key: 'frameAncestors', flag: '--frame-ancestors <sources>', shown: DEFAULTS.frameAncestors, target: 'plugin.frameAncestors',
+    key: 'frameAncestors', flag: '--frame-ancestors <sources>', shown: String(defaultOf(optionSchema('plugin.frameAncestors'))), target: 'plugin.frameAncestors',
     help: "who may show the page in a frame (CSP frame-ancestors), e.g. \"'self' http://homeassistant.local:8123\" for a Home Assistant iframe card",
-    schema: Joi.string(), allowed: "CSP sources separated by spaces, such as 'self' https://ha.example",
+    schema: Joi.string(), allowed: allowedText(optionSchema('plugin.frameAncestors')),
   },
   {
     key: 'trustProxy', flag: '--trust-proxy <addresses>', shown: 'none', repeatable: true, target: 'plugin.trustProxy',

@@ -17,6 +17,12 @@ interface Description {
   readonly rules?: readonly { readonly name: string; readonly args?: { readonly limit?: number; readonly sign?: string } }[];
   readonly allow?: readonly unknown[];
   readonly metas?: readonly Record<string, unknown>[];
+  readonly preferences?: { readonly messages?: Readonly<Record<string, string>> };
+}
+
+/** The words of a schema's own "<label> must be …" message for every failure, if it has one. */
+function ownWords(description: Description): string | undefined {
+  return /^\{\{#label\}\} must be (.+)$/s.exec(description.preferences?.messages?.['*'] ?? '')?.[1];
 }
 
 function rule(description: Description, name: string): number | undefined {
@@ -34,7 +40,7 @@ function zeroMeaning(description: Description): string | undefined {
 }
 
 /**
- * The words after "must be" for a schema: `a whole number of ms from 0 to 60000`, `silent or none`. With
+ * The words after "must be" for a schema: its own message's, or read from its rules: `a whole number of ms from 0 to 60000`, `silent or none`. With
  * `shown`, a number is said in that unit (a schema in ms shown in seconds: `a number of seconds from 0 to 86400`;
  * "whole" only when a whole number of the shown unit is needed).
  * @example
@@ -42,6 +48,10 @@ function zeroMeaning(description: Description): string | undefined {
  */
 export function allowedText(schema: Joi.Schema, shown?: ShownUnit): string {
   const description = schema.describe() as Description;
+  // A schema that says what it allows in words of its own (a codec's frame sizes) is taken at its word, unless the
+  // value is to be said in another unit.
+  const own = ownWords(description);
+  if (own !== undefined && (shown === undefined || shown.factor === 1)) return own;
   if (description.flags?.only && description.allow) {
     const values = description.allow.map(String);
     return values.length === 1 ? values[0]! : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
@@ -86,6 +96,15 @@ export function defaultOf(schema: Joi.Schema): unknown {
  */
 export function limited<S extends Joi.Schema>(schema: S): S {
   return schema.messages({ '*': `{{#label}} must be ${allowedText(schema)}` }) as S;
+}
+
+/**
+ * A number schema's limits, as its rules say them.
+ * @example
+ * numberLimits(Joi.number().min(2).max(31)); // { min: 2, max: 31 }
+ */
+export function numberLimits(schema: Joi.Schema): { readonly min?: number; readonly max?: number } {
+  return lengthLimits(schema);
 }
 
 /**
