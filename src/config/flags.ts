@@ -8,7 +8,7 @@ import { DEFAULT_SOURCE_KIND, parseSourceText, SOURCE_SYNTAX } from '../sources/
 import { allowedText, defaultOf, lengthLimits, numberLimits } from '../options/allowed-text';
 import { HOST_PATTERN } from '../options/host-allowlist';
 import { HEADER_TIMEOUT_MS, HOST, MAIN_PORT, PORT } from '../options/listener-options';
-import { pluginSchema, ROTATION_RULE, TOKEN } from '../options/plugin-options';
+import { pluginSchema, ROTATION_RULE, TOKEN, UPGRADES_PER_SECOND } from '../options/plugin-options';
 import { publishAudioSchema } from '../options/record-publish-options';
 import { LOG_LEVELS } from '../options/server-config';
 import { durationHelp, parseDurationMs, type BareUnit } from './duration-text';
@@ -292,9 +292,10 @@ export const FLAGS: readonly FlagSpec[] = [
     ...duration('s', HEADER_TIMEOUT_MS, true),
   },
   {
-    key: 'upgradeRate', flag: '--upgrade-rate <per-second>', shown: String(DEFAULTS.upgradeRatePerSecond),
+    key: 'upgradeRate', flag: '--upgrade-rate <per-second>', shown: String((defaultOf(optionSchema('plugin.upgradeRate')) as { perSecond: number }).perSecond),
     help: `WebSocket connections per second allowed from one address, in bursts of up to ${upgradeBurst(1)}× that; beyond, 429; 0: no limit`,
-    schema: Joi.number().min(0).max(10_000), allowed: 'a number from 0 to 10000',
+    // 0 is the flag's word for upgradeRate: false, so it is checked here: the plugin never sees a 0 rate.
+    schema: Joi.number().min(0).max(numberLimits(UPGRADES_PER_SECOND).max!), allowed: `a number from 0 to ${numberLimits(UPGRADES_PER_SECOND).max}`,
   },
   {
     key: 'maxLag', flag: '--max-lag <ms>', target: 'plugin.maxLagMs',

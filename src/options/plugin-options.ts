@@ -146,6 +146,9 @@ const observable = Joi.any().custom((value: unknown) => {
 const ms = (max: number) => Joi.number().integer().min(0).max(max).unit('ms');
 
 
+/** `upgradeRate.perSecond` (`--upgrade-rate`, where 0 turns the limit off). */
+export const UPGRADES_PER_SECOND = Joi.number().positive().max(10_000);
+
 /** What `source.rotation` (`--rotation`) allows, and why. */
 export const ROTATION_RULE = "0 or 180 (the camera can only flip; to turn the picture by 90°, rotate it in the page's CSS)";
 
@@ -217,7 +220,7 @@ export const pluginSchema = Joi.object({
     .messages({ 'object.missing': '{{#label}} needs users or a token' }),
   publicHealth: Joi.boolean().default(false),
   upgradeRate: Joi.alternatives(
-    Joi.object({ perSecond: Joi.number().positive().required(), burst: Joi.number().integer().min(1).required() }),
+    Joi.object({ perSecond: UPGRADES_PER_SECOND.required(), burst: Joi.number().integer().min(1).required() }),
     Joi.valid(false),
   ).default({ perSecond: DEFAULTS.upgradeRatePerSecond, burst: upgradeBurst(DEFAULTS.upgradeRatePerSecond) }),
   record: recordSchema,
