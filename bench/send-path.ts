@@ -6,6 +6,7 @@
 // the process's own user and system time per send is compared: no encoder, no second server, no fixed cost to
 // subtract. Part 3 of `npm run bench` measures whole servers; this says what the per-viewer path itself costs.
 // Run: npm run build && npm run bench:send-path [-- --viewers 100 --rate 96 --period 2 --rounds 20]
+import { DEFAULTS } from '../src/defaults';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ReplaySubject, Subject, firstValueFrom, share, take, toArray } from 'rxjs';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   const senders: ((payload: Buffer) => void)[] = [];
   wss.on('connection', (ws) => {
     sockets.push(ws);
-    viewers.push(new Viewer(ws, { format: mpegts, gops$, highWaterMark: HIGH_WATER_MARK, stuckMs: 0 }));
+    viewers.push(new Viewer(ws, { format: mpegts, gops$, highWaterMark: HIGH_WATER_MARK, maxLagMs: DEFAULTS.maxLagMs, stuckMs: 0 }));
     senders.push(binarySender(ws));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

@@ -4,6 +4,7 @@
 // (the same for every variant, and for the baseline relay) are left out.
 // Run: npm run build && npm run bench:viewer-path [-- --viewers 1000 --pictures 2000]
 // (the script re-runs itself under node --expose-gc with a large young generation, so allocation is measurable)
+import { DEFAULTS } from '../src/defaults';
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -76,7 +77,7 @@ const variants: Variant[] = [
     attach(hub, n) {
       const sockets = Array.from({ length: n }, () => new StubSocket());
       const viewers = sockets.map(
-        (s) => new Viewer(s as never, { format: mpegts, gops$: hub.gops(mpegts), highWaterMark: 512 * 1024 }),
+        (s) => new Viewer(s as never, { format: mpegts, gops$: hub.gops(mpegts), highWaterMark: 512 * 1024, maxLagMs: DEFAULTS.maxLagMs, stuckMs: DEFAULTS.stuckMs }),
       );
       return { sockets, stop: () => viewers.forEach((v) => v.terminate()) };
     },

@@ -1,3 +1,5 @@
+import { allowedText, defaultOf } from '../src/options/allowed-text';
+import { pluginSchema, TOKEN } from '../src/options/plugin-options';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +130,11 @@ describe('parseConfig', () => {
     ['--ffmpeg', '/usr/bin/ffmpeg', { plugin: { encoder: { ffmpeg: '/usr/bin/ffmpeg' } } }],
     ['--grace', '0', { plugin: { graceMs: 0 } }],
     ['--grace', '2.5', { plugin: { graceMs: 2500 } }],
+    // A duration with a unit means that; a bare number keeps the flag's documented unit.
+    ['--grace', '500ms', { plugin: { graceMs: 500 } }],
+    ['--grace', '2m', { plugin: { graceMs: 120_000 } }],
+    ['--max-lag', '1.5s', { plugin: { maxLagMs: 1500 } }],
+    ['--header-timeout', '250ms', { headerTimeoutMs: 250 }],
     ['--log-level', 'debug', { logLevel: 'debug' }],
     ['--log-level', 'silent', { logLevel: 'silent' }],
     ['--allow-origin', 'https://example.com:8443/page', { plugin: { allowOrigins: ['https://example.com:8443'] } }],
@@ -342,6 +349,11 @@ describe('parseConfig', () => {
     [['--max-viewers', '0'], {}, /^--max-viewers must be a whole number from 1 to 100000, got "0"$/],
     [['--upgrade-rate', '-1'], {}, /^--upgrade-rate must be a number from 0 to 10000, got "-1"$/],
     [['--header-timeout', '0'], {}, /^--header-timeout must be a number of seconds from 0.05 to 600, got "0"$/],
+    [['--header-timeout', '11m'], {}, /^--header-timeout must be a number of seconds from 0.05 to 600, got "11m"$/],
+    [['--grace', '5x'], {}, /^--grace must be a number of seconds from 0 to 86400, got "5x"$/],
+    [['--grace', '25h'], {}, /^--grace must be a number of seconds from 0 to 86400, got "25h"$/],
+    [['--max-lag', '2m'], {}, /^--max-lag must be a whole number of ms from 0 to 60000, got "2m"$/],
+    [['--token', `${'x'.repeat(513)}`], {}, /^--token must be a token of 8 to 512 characters: the value given has more than 512 characters \(not shown: a secret\)$/],
     [['--allow-origin', 'example.com'], {}, /^--allow-origin must be origins like https:\/\/example.com \(comma-separated\) or \*, got "example.com"$/],
     [['--allow-origin', 'file:///tmp/x'], {}, /^--allow-origin must be origins like/],
     [['--trust-proxy', ''], {}, /^--trust-proxy must be addresses, CIDR blocks/],
@@ -404,10 +416,11 @@ describe('parseConfig', () => {
 
   it('reads --record and its flags (and their variables) into plugin.record: durations and sizes with units', () => {
     expect(parseConfig(['--record', '/srv/rec', '--record-keep', '7d', '--record-max-size', '20G'], { PISTREAM_RECORD_SEGMENT: '30' }).plugin.record)
-      .toEqual({ dir: '/srv/rec', segmentSeconds: 30, keepSeconds: 604_800, maxBytes: 20 * 2 ** 30 });
+      .toEqual({ dir: '/srv/rec', segmentMs: 30_000, keepMs: 604_800_000, maxBytes: 20 * 2 ** 30 });
     expect(parseConfig([], { PISTREAM_RECORD: '/srv/rec', PISTREAM_RECORD_KEEP: '90m', PISTREAM_RECORD_MAX_SIZE: '1.5GiB' }).plugin.record)
-      .toEqual({ dir: '/srv/rec', keepSeconds: 5400, maxBytes: 1.5 * 2 ** 30 });
-    expect(parseConfig(['--record-keep', '3600', '--record', 'rec', '--record-max-size', '1048576'], {}).plugin.record).toEqual({ dir: 'rec', keepSeconds: 3600, maxBytes: 1048576 });
+      .toEqual({ dir: '/srv/rec', keepMs: 5_400_000, maxBytes: 1.5 * 2 ** 30 });
+    expect(parseConfig(['--record-keep', '3600', '--record', 'rec', '--record-max-size', '1048576'], {}).plugin.record).toEqual({ dir: 'rec', keepMs: 3_600_000, maxBytes: 1048576 });
+    expect(parseConfig(['--record', 'rec', '--record-segment', '90s', '--record-sync', '500ms'], {}).plugin.record).toEqual({ dir: 'rec', segmentMs: 90_000, syncMs: 500 });
     expect(parseConfig([], {}).plugin.record).toBeUndefined();
   });
 
@@ -555,8 +568,9 @@ describe('flags and the plugin agree', () => {
     const words = message.slice(flag.length + 1, -got.length);
     const vague = /^(does not match any of the allowed types|must be one of \[)/.test(refusal!.problem);
     // The plugin's words (less any alternative only a program can give, such as a Codec value); where joi's are
-    // vague, what the flag allows.
-    if (vague) expect(words).toBe(`must be ${spec(key).allowed}`);
+    // vague, or the flag has a unit of its own (--grace in seconds, the option in ms), what the flag allows: the
+    // schema's limits in the flag's unit.
+    if (vague || spec(key).unit) expect(words).toBe(`must be ${spec(key).allowed}`);
     else expect(refusal!.problem.replace(/, got .*$/, '').startsWith(words)).toBe(true);
   });
 
@@ -631,5 +645,33 @@ describe('flagName and envName', () => {
     expect(envName('allowNonstandardFps')).toBe('PISTREAM_ALLOW_NONSTANDARD_FPS');
     expect(flagName('trustProxy')).toBe('--trust-proxy');
     expect(envName('highWaterMark')).toBe('PISTREAM_HIGH_WATER_MARK');
+  });
+});
+
+describe('flags read their limits and defaults from the schemas', () => {
+  const optionOf = (target: string) => pluginSchema.extract(target.slice('plugin.'.length));
+  const numeric = FLAGS.filter((spec) => spec.target?.startsWith('plugin.') && !spec.target.startsWith('plugin.encoder.') && !spec.target.startsWith('plugin.source')
+    && optionOf(spec.target).type === 'number');
+
+  it('shows each number option’s schema default, in the flag’s unit', () => {
+    expect(numeric.map((spec) => spec.key)).toEqual(expect.arrayContaining(['grace', 'maxLag', 'maxViewers', 'maxViewersPerAddress', 'recordSegment', 'recordSync']));
+    for (const spec of numeric) {
+      const fallback = defaultOf(optionOf(spec.target!));
+      if (typeof fallback !== 'number') continue;
+      expect(spec.shown.startsWith(String(spec.unit === 's' ? fallback / 1000 : fallback))).toBe(true);
+    }
+  });
+
+  it('says what each allows in the schema’s words, or its limits in the flag’s unit', () => {
+    for (const spec of numeric) {
+      const schema = optionOf(spec.target!);
+      // These say their syntax instead (3600, 90m, 7d; 500M, 20G), which the schema's words do not cover.
+      if (spec.key === 'recordKeep' || spec.key === 'recordMaxSize') continue;
+      expect(spec.allowed).toBe(allowedText(schema, spec.unit === 's' ? { name: 'seconds', factor: 1000 } : undefined));
+    }
+  });
+
+  it('takes the token rule from the schema', () => {
+    expect(FLAGS.find((spec) => spec.key === 'token')!.allowed).toBe(allowedText(TOKEN));
   });
 });

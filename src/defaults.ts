@@ -84,7 +84,7 @@ export const DEFAULTS = {
   /** JPEG quantiser of `/snapshot.jpg` (ffmpeg `-q:v`, 2–31, lower is better and bigger). */
   snapshotQuality: 4,
   /** `--record-segment`: a recording segment is cut at the first keyframe this long after its start. */
-  recordSegmentSeconds: 60,
+  recordSegmentMs: 60_000,
   /** The segment being written is fsync'd this often (`--record-sync`): a power cut loses at most this much. */
   recordSyncMs: 2000,
   /**
@@ -131,8 +131,8 @@ export const LIMITS = {
   /** `/snapshot.jpg?width=`: the widths it takes (a larger one than the stream's is served at the stream's). */
   snapshotMinWidth: 16,
   snapshotMaxWidth: 4096,
-  /** `--record-segment` in seconds, and the smallest `--record-max-size` (a segment or two of a slow stream). */
-  recordSegmentMinSeconds: 1,
-  recordSegmentMaxSeconds: 86_400,
+  /** `--record-segment`'s limits, and the smallest `--record-max-size` (a segment or two of a slow stream). */
+  recordSegmentMinMs: 1000,
+  recordSegmentMaxMs: 86_400_000,
   recordMinBytes: 1024 * 1024,
 } as const;

@@ -15,7 +15,7 @@ export interface Mpeg1TranscodeOptions {
   readonly formats: readonly WireFormat[];
   /** MPEG-1 settings for the transcoder (bitrate, GOP, threads, ffmpeg). Default: MPEG-1's own defaults. */
   readonly encoder?: Omit<EncodeOptions, 'width' | 'height' | 'fps' | 'counters'>;
-  /** How long the transcoder runs on after its last viewer. Default: the hub default (5 s). */
+  /** How long the transcoder runs on after its last viewer. Default: {@link createHub}'s. */
   readonly graceMs?: number;
   readonly restart?: HubOptions['restart'];
   readonly watchdogMs?: number;
@@ -47,7 +47,8 @@ export function withMpeg1Transcode(hub: Hub, options: Mpeg1TranscodeOptions): Tr
   for (const format of options.formats) {
     if (!carries(format, mpeg1.id)) throw new Error(`wire format ${format.id} does not carry MPEG-1: nothing to transcode for it`);
   }
-  // MPEG-1 has codes for some rates only; JSMpeg ignores the code, and each unit still makes one picture.
+  // MPEG-1 has codes for some rates only (a rate it has none for is written as the default rate's code); JSMpeg
+  // ignores the code, and each unit still makes one picture.
   const fps = matchMpeg1Rate(hub.fps, true) ? hub.fps : DEFAULTS.fps;
   const settings = { width: hub.width, height: hub.height, fps, allowNonstandardFps: true, ...options.encoder };
   const transcode = createHub({
@@ -57,7 +58,7 @@ export function withMpeg1Transcode(hub: Hub, options: Mpeg1TranscodeOptions): Tr
     encoder: settings,
     encode: (options.transcoder ?? transcodeToMpeg1(settings, hub.codec)) as unknown as OperatorFunction<Frame, Picture>,
     formats: options.formats,
-    graceMs: options.graceMs ?? DEFAULTS.graceMs,
+    ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
     ...(options.watchdogMs !== undefined ? { watchdogMs: options.watchdogMs } : {}),
     ...(options.restart ? { restart: options.restart } : {}),
     ...(options.onRestart ? { onRestart: options.onRestart } : {}),

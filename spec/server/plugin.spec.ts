@@ -55,7 +55,7 @@ describe('pistreamPlugin option validation', () => {
     [{ highWaterMark: 'lots' }, 'highWaterMark must be a whole number of bytes'],
     [{ highWaterMark: 2048.5 }, 'highWaterMark must be a whole number of bytes'],
     [{ maxViewers: 0 }, 'maxViewers must be a whole number from 1 to 100000'],
-    [{ heartbeatMs: -1 }, 'heartbeatMs must be greater than or equal to 0'],
+    [{ heartbeatMs: -1 }, 'heartbeatMs must be a whole number of ms from 0 (off) to 3600000'],
     [{ graceMs: -5 }, 'graceMs must be a whole number of ms from 0 to 86400000'],
     [{ maxLagMs: 60_001 }, 'maxLagMs must be a whole number of ms from 0 to 60000'],
     [{ allowOrigins: 'https://a.example' }, 'allowOrigins must be an array'],

@@ -46,6 +46,8 @@ function setup(heartbeatMs: number) {
   const server = new ViewerServer({
     hub: statsHub(),
     highWaterMark: 1024,
+    maxLagMs: 500,
+    stuckMs: 10_000,
     maxViewers: 10,
     heartbeatMs,
     allowOrigins: [],
@@ -227,7 +229,7 @@ describe('watchedFor()', () => {
 describe('ViewerServer: viewers per address', () => {
   function capped(maxViewersPerAddress: number) {
     const scheduler = testScheduler();
-    const server = new ViewerServer({ hub: statsHub(), highWaterMark: 1024, maxViewers: 100, maxViewersPerAddress, heartbeatMs: 0, allowOrigins: [], scheduler });
+    const server = new ViewerServer({ hub: statsHub(), highWaterMark: 1024, maxLagMs: 500, stuckMs: 10_000, maxViewers: 100, maxViewersPerAddress, heartbeatMs: 0, allowOrigins: [], scheduler });
     const open = (address: string, path = testFormat.path): FakeSocket => {
       const ws = new FakeSocket(() => scheduler.now(), true);
       server.adopt(ws as unknown as WebSocket, testFormat, address, path);

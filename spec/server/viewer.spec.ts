@@ -210,7 +210,7 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
       return gops.subscribe(subscriber);
     });
     const socket = new FakeSocket(() => 0, new Map());
-    const viewer = new Viewer(socket as unknown as WebSocket, { format: testFormat, gops$, highWaterMark: 1024 });
+    const viewer = new Viewer(socket as unknown as WebSocket, { format: testFormat, gops$, highWaterMark: 1024, maxLagMs: DEFAULTS.maxLagMs, stuckMs: DEFAULTS.stuckMs });
     expect(subscribedWith).toBe(viewer);
     expect(gops.observed).toBe(true);
     viewer.close(1001, 'going away');

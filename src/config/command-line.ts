@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { DEFAULTS, upgradeBurst } from '../defaults';
+import { defaultOf } from '../options/allowed-text';
+import { HEADER_TIMEOUT_MS, HOST, MAIN_PORT } from '../options/listener-options';
 import { parseAuthFile, type AuthOptions } from '../options/auth-users';
 import { validatePluginOptions, type PistreamPluginOptions } from '../options/plugin-options';
 import { PluginOptionsError } from '../options/plugin-options-error';
@@ -8,6 +10,7 @@ import type { LogLevel, PistreamConfig } from '../options/server-config';
 import { FFMPEG_ORIGIN_LABELS } from '../process/ffmpeg-path';
 import { RecordDirError } from '../options/check-record-dir';
 import { SourceCheckError } from '../sources/check-source';
+import { DEFAULT_SOURCE_KIND } from '../sources/source-kinds';
 import { version } from '../version';
 import { autoThreads, configSchema, envName, flagName, FLAGS, type FlagSpec } from './flags';
 import { commanderMessage, program } from './program';
@@ -139,13 +142,14 @@ const PROGRAM_ONLY = /,? or an? (?:Codec value|Observable)$/;
 
 /**
  * Maps a plugin option error back to what the user typed: the flag or variable whose target it is, with the
- * plugin's own words for what is allowed (the plugin's schema is the one judge of values).
+ * plugin's own words for what is allowed (the plugin's schema is the one judge of values), or for a duration flag
+ * the same limits in the flag's unit (the schema says ms; --grace takes seconds).
  */
 function fromPluginError(err: PluginOptionsError, raws: Map<string, Raw>): ConfigError {
   // An entry of a list (allowedHosts.2) is named by the list's flag.
   const target = `plugin.${err.path.filter((key) => typeof key !== 'number').join('.')}`;
-  const spec = FLAGS.find((s) => s.target === target) ?? (target === 'plugin.graceMs' ? FLAGS.find((s) => s.key === 'grace') : undefined);
-  const problem = err.problem.replace(/, got .*$/, '').replace(PROGRAM_ONLY, '');
+  const spec = FLAGS.find((s) => s.target === target);
+  const problem = spec?.unit ? `must be ${spec.allowed}` : err.problem.replace(/, got .*$/, '').replace(PROGRAM_ONLY, '');
   // Publish URLs may hold stream keys: the plugin's message shows only the redacted URL, never the value.
   if (err.path[0] === 'publish') {
     const origin = raws.get('publish')?.origin ?? '--publish';
@@ -156,6 +160,97 @@ function fromPluginError(err: PluginOptionsError, raws: Map<string, Raw>): Confi
   if (!spec) return new ConfigError(err.message);
   const raw = raws.get(spec.key);
   return new ConfigError(`${raw?.origin ?? flagName(spec.key)} ${problem}${raw ? got(spec, raw.value) : ''}`);
+}
+
+/** The --record-* flags that only say how to record. */
+const RECORD_DETAILS = ['recordSegment', 'recordKeep', 'recordMaxSize', 'recordSync', 'recordMinFree'];
+
+/**
+ * Checks the plugin's options with the plugin's own validator, as the server will, so a bad value stops the CLI
+ * with a message naming the flag or variable that gave it.
+ */
+function checkPluginOptions(plugin: PistreamPluginOptions, raws: Map<string, Raw>): void {
+  try {
+    validatePluginOptions(plugin);
+  } catch (err) {
+    if (!(err instanceof PluginOptionsError)) throw err;
+    // The other --record-* flags only say how to record: without --record they are a mistake worth naming.
+    if (err.path.join('.') === 'record.dir' && plugin.record?.dir === undefined) {
+      const given = RECORD_DETAILS.map((key) => raws.get(key)).filter((raw) => raw !== undefined)
+        .sort((a, b) => (a.layer === b.layer ? 0 : a.layer === 'flag' ? -1 : 1))[0]?.origin;
+      throw new ConfigError(`${given} needs --record <dir> (or PISTREAM_RECORD) too`);
+    }
+    throw fromPluginError(err, raws);
+  }
+}
+
+/** Runs commander over `argv`: the flags given, or the text of --help or --version. */
+function readFlags(argv: readonly string[]): { readonly opts: Record<string, string | boolean | undefined> } | Extract<CommandLine, { text: string }> {
+  let printed = '';
+  const cmd = program((text) => (printed += text));
+  try {
+    cmd.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.code === 'commander.helpDisplayed') return { action: 'help', text: printed };
+    if (err.code === 'commander.version') return { action: 'version', text: printed };
+    throw new ConfigError(commanderMessage(err, argv, cmd.args));
+  }
+  return { opts: cmd.opts<Record<string, string | boolean | undefined>>() };
+}
+
+/** Each given flag's text as its value (syntax only: the plugin judges values). */
+function convertAll(raws: Map<string, Raw>): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  for (const spec of FLAGS) {
+    const raw = raws.get(spec.key);
+    if (raw) values.set(spec.key, convert(spec, raw));
+  }
+  return values;
+}
+
+/**
+ * The config tree the values make: each flag's value at its target, over the defaults the CLI starts from, then
+ * the flags that combine (upgrade rate and burst, credentials, publish URLs, TLS for the legacy listener).
+ */
+function configTree(values: Map<string, unknown>, raws: Map<string, Raw>): PistreamConfig {
+  const tree: Record<string, unknown> = {
+    port: defaultOf(MAIN_PORT),
+    host: defaultOf(HOST),
+    logLevel: DEFAULTS.logLevel,
+    headerTimeoutMs: defaultOf(HEADER_TIMEOUT_MS),
+    plugin: {
+      source: { kind: DEFAULT_SOURCE_KIND },
+      encoder: { width: DEFAULTS.width, height: DEFAULTS.height, fps: DEFAULTS.fps, threads: autoThreads() },
+    },
+  };
+  // FLAGS lists --source before the flips, so the flips land in the source spec it sets.
+  for (const spec of FLAGS) {
+    const value = values.get(spec.key);
+    if (spec.target && value !== undefined) put(tree, spec.target, value);
+  }
+  const plugin = tree.plugin as { -readonly [K in keyof PistreamPluginOptions]: PistreamPluginOptions[K] };
+  const upgradeRate = values.get('upgradeRate') as number | undefined;
+  if (upgradeRate !== undefined) plugin.upgradeRate = upgradeRate > 0 ? { perSecond: upgradeRate, burst: upgradeBurst(upgradeRate) } : false;
+  const auth = authOf(values, raws);
+  if (auth) plugin.auth = auth;
+  const publish = values.get('publish') as string[] | undefined;
+  if (publish) plugin.publish = publish;
+  const tls = tlsOf(values, raws);
+  if (values.has('headerTimeout')) tree.headerTimeoutMs = values.get('headerTimeout');
+  if (plugin.legacyListener) {
+    const legacyPort = plugin.legacyListener.port;
+    if (legacyPort !== 0 && legacyPort === tree.port) throw new ConfigError(`${raws.get('legacyPort')?.origin} must differ from the main port (${legacyPort})`);
+    plugin.legacyListener = { ...plugin.legacyListener, headerTimeoutMs: tree.headerTimeoutMs as number, ...(tls ? { tls } : {}) };
+  }
+  return {
+    port: tree.port as number,
+    host: tree.host as string,
+    logLevel: tree.logLevel as LogLevel,
+    headerTimeoutMs: tree.headerTimeoutMs as number,
+    ...(tls ? { tls } : {}),
+    plugin,
+  };
 }
 
 /**
@@ -169,77 +264,12 @@ function fromPluginError(err: PluginOptionsError, raws: Map<string, Raw>): Confi
  * else console.log(line.text);
  */
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): CommandLine {
-  let printed = '';
-  const cmd = program((text) => (printed += text));
-  try {
-    cmd.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (!(err instanceof CommanderError)) throw err;
-    if (err.code === 'commander.helpDisplayed') return { action: 'help', text: printed };
-    if (err.code === 'commander.version') return { action: 'version', text: printed };
-    throw new ConfigError(commanderMessage(err, argv, cmd.args));
-  }
-  const raws = layer(cmd.opts<Record<string, string | boolean | undefined>>(), env);
-  const values = new Map<string, unknown>();
-  for (const spec of FLAGS) {
-    const raw = raws.get(spec.key);
-    if (raw) values.set(spec.key, convert(spec, raw));
-  }
-
-  const tree: Record<string, unknown> = {
-    port: DEFAULTS.port,
-    host: DEFAULTS.host,
-    logLevel: DEFAULTS.logLevel,
-    plugin: {
-      source: { kind: 'auto' },
-      encoder: { width: DEFAULTS.width, height: DEFAULTS.height, fps: DEFAULTS.fps, threads: autoThreads() },
-    },
-  };
-  // FLAGS lists --source before the flips, so the flips land in the source spec it sets.
-  for (const spec of FLAGS) {
-    const value = values.get(spec.key);
-    if (spec.target && value !== undefined) put(tree, spec.target, value);
-  }
-  const plugin = tree.plugin as { -readonly [K in keyof PistreamPluginOptions]: PistreamPluginOptions[K] };
-  // Flags in other units than the plugin's, and flags that combine.
-  if (values.has('grace')) plugin.graceMs = Math.round((values.get('grace') as number) * 1000);
-  const upgradeRate = values.get('upgradeRate') as number | undefined;
-  if (upgradeRate !== undefined) plugin.upgradeRate = upgradeRate > 0 ? { perSecond: upgradeRate, burst: upgradeBurst(upgradeRate) } : false;
-  const auth = authOf(values, raws);
-  if (auth) plugin.auth = auth;
-  const publish = values.get('publish') as string[] | undefined;
-  if (publish) plugin.publish = publish;
-  const tls = tlsOf(values, raws);
-  if (plugin.legacyListener) {
-    const legacyPort = plugin.legacyListener.port;
-    if (legacyPort !== 0 && legacyPort === tree.port) throw new ConfigError(`${raws.get('legacyPort')?.origin} must differ from the main port (${legacyPort})`);
-  }
-  const headerTimeoutMs = values.has('headerTimeout') ? Math.round((values.get('headerTimeout') as number) * 1000) : DEFAULTS.headerTimeoutMs;
-  if (plugin.legacyListener) plugin.legacyListener = { ...plugin.legacyListener, headerTimeoutMs, ...(tls ? { tls } : {}) };
-
-  try {
-    validatePluginOptions(plugin);
-  } catch (err) {
-    // The other --record-* flags only say how to record: without --record they are a mistake worth naming.
-    if (err instanceof PluginOptionsError && err.path.join('.') === 'record.dir' && plugin.record?.dir === undefined) {
-      const given = ['recordSegment', 'recordKeep', 'recordMaxSize', 'recordSync', 'recordMinFree'].map((key) => raws.get(key)).filter((raw) => raw !== undefined)
-        .sort((a, b) => (a.layer === b.layer ? 0 : a.layer === 'flag' ? -1 : 1))[0]?.origin;
-      throw new ConfigError(`${given} needs --record <dir> (or PISTREAM_RECORD) too`);
-    }
-    if (err instanceof PluginOptionsError) throw fromPluginError(err, raws);
-    throw err;
-  }
-  return {
-    action: 'run',
-    config: {
-      port: tree.port as number,
-      host: tree.host as string,
-      logLevel: tree.logLevel as LogLevel,
-      headerTimeoutMs,
-      ...(tls ? { tls } : {}),
-      plugin,
-    },
-  };
+  const flags = readFlags(argv);
+  if (!('opts' in flags)) return flags;
+  const raws = layer(flags.opts, env);
+  const config = configTree(convertAll(raws), raws);
+  checkPluginOptions(config.plugin, raws);
+  return { action: 'run', config };
 }
 
 /** The flag or variable that set `key` in `argv` and `env` (a flag beats its variable), or undefined if neither did. */

@@ -4,8 +4,14 @@ import { CODECS } from '../codecs';
 import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import { DEFAULTS, upgradeBurst } from '../defaults';
 import type { SourceSpec } from '../sources/open-source';
+import { DEFAULT_SOURCE_KIND, parseSourceText, SOURCE_SYNTAX } from '../sources/source-kinds';
+import { allowedText, defaultOf, lengthLimits, numberLimits } from '../options/allowed-text';
 import { HOST_PATTERN } from '../options/host-allowlist';
+import { HEADER_TIMEOUT_MS, HOST, MAIN_PORT, PORT } from '../options/listener-options';
+import { pluginSchema, ROTATION_RULE, TOKEN, UPGRADES_PER_SECOND } from '../options/plugin-options';
+import { publishAudioSchema } from '../options/record-publish-options';
 import { LOG_LEVELS } from '../options/server-config';
+import { durationHelp, parseDurationMs, type BareUnit } from './duration-text';
 
 /**
  * Encoder threads for `--threads auto`: mpeg1video threads by slices, so more threads cut the time to encode each
@@ -40,6 +46,11 @@ export interface FlagSpec {
   readonly allowed: string;
   /** Where the value goes; flags that combine (auth, TLS, bitrate/quality) are put together by the parser. */
   readonly target?: Target;
+  /**
+   * A duration flag: what a bare number counts (its value, like every duration option, is in ms). Where the
+   * schema refuses its value, the message says what is allowed in this unit (`allowed`), not in the option's ms.
+   */
+  readonly unit?: BareUnit;
   /** May be given more than once (the values are joined with commas, as a comma list in the environment is). */
   readonly repeatable?: boolean;
   /**
@@ -53,17 +64,64 @@ export interface FlagSpec {
 const boolean = Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
 const BOOLEAN = 'true or false (1/0, yes/no)';
 const number = (allowed: string) => ({ schema: Joi.number(), allowed });
-const sourcePattern = /^(auto|test|rpicam|libcamera|raspivid|v4l2(:.+)?|file:.+)$/;
-const SOURCES_ALLOWED = 'auto, test, rpicam, libcamera, raspivid, v4l2[:DEVICE] or file:PATH';
 
-/** `v4l2:/dev/video1` → `{ kind: 'v4l2', device: '/dev/video1' }`. */
+/** The schema of a plugin option, by its flag's target (`plugin.record.syncMs`): the one owner of its limits. */
+function optionSchema(target: string): Joi.Schema {
+  return pluginSchema.extract(target.slice('plugin.'.length));
+}
+
+/** A number flag whose limits and default the plugin's schema owns. */
+function pluginNumber(target: string): Pick<FlagSpec, 'target' | 'schema' | 'allowed' | 'shown'> {
+  const schema = optionSchema(target);
+  const shown = defaultOf(schema);
+  return { target, schema: Joi.number(), allowed: allowedText(schema), shown: shown === undefined ? 'off' : String(shown) };
+}
+
+/**
+ * A duration flag (see duration-text.ts): its text becomes ms; `judge` (the option's schema) owns its limits and
+ * default, said in the flag's unit. With `judge` not the plugin's (the listener's header timeout), the range is
+ * checked here, as the plugin does not see the value.
+ */
+function duration(unit: BareUnit, judge: Joi.Schema, checkHere = false): Pick<FlagSpec, 'unit' | 'schema' | 'allowed' | 'shown'> {
+  const shownUnit = unit === 's' ? { name: 'seconds', factor: 1000 } : undefined;
+  const fallback = defaultOf(judge);
+  return {
+    unit,
+    schema: Joi.string().custom((text: string) => {
+      const ms = parseDurationMs(text, unit);
+      if (ms === undefined || (checkHere && judge.validate(ms).error)) throw new Error('refused');
+      return ms;
+    }),
+    allowed: allowedText(judge, shownUnit),
+    shown: typeof fallback === 'number' ? String(fallback / (shownUnit?.factor ?? 1)) : 'off',
+  };
+}
+
+const token = lengthLimits(TOKEN);
+
+/**
+ * What an encoder setting allows, in the codecs' own words. The rules for size, bitrate, GOP, threads and ffmpeg are
+ * shared by every codec (`encoderSettingsSchema`), so the default codec's schema says them; `fps` and `quality`
+ * differ per codec and are said per codec.
+ */
+function encoderAllowed(key: 'width' | 'height' | 'bitrate' | 'gop' | 'threads' | 'ffmpeg'): string {
+  return allowedText(mpeg1.settings.extract(key));
+}
+
+/** `even, 2–4094`, for the size flags' help. */
+const sizeRange = (() => {
+  const { min, max } = numberLimits(mpeg1.settings.extract('width'));
+  return `even, ${min}–${max}`;
+})();
+
+/**
+ * `v4l2:/dev/video1` → `{ kind: 'v4l2', device: '/dev/video1' }` (the registry of source kinds says which kinds
+ * take what after the colon); throws for text that names no source.
+ */
 export function parseSource(text: string): SourceSpec {
-  const colon = text.indexOf(':');
-  const kind = (colon < 0 ? text : text.slice(0, colon)) as SourceSpec['kind'];
-  const rest = colon < 0 ? undefined : text.slice(colon + 1);
-  if (kind === 'file') return { kind, path: rest };
-  if (kind === 'v4l2' && rest !== undefined) return { kind, device: rest };
-  return { kind };
+  const spec = parseSourceText(text);
+  if (!spec) throw new Error(`not a source: ${text}`);
+  return spec;
 }
 
 /** `24`, `29.97` or `30000/1001` as a number; the codec decides which rates it takes. */
@@ -85,16 +143,15 @@ function normalizeOrigin(value: string): string {
 
 const list = Joi.string().custom((v: string) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''));
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
-
 /**
- * `90`, `90s`, `30m`, `12h`, `7d`, `2w` as seconds, or undefined when the text is none of these.
+ * `90`, `90s`, `30m`, `12h`, `7d`, `2w` as seconds, or undefined when the text is none of these (kept for hosts
+ * that used it; the flags read {@link parseDurationMs}).
  * @example
  * parseDuration('7d'); // 604800
  */
 export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/i.exec(text);
-  return m ? Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]! : undefined;
+  const ms = parseDurationMs(text, 's');
+  return ms === undefined ? undefined : ms / 1000;
 }
 
 const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
@@ -118,9 +175,9 @@ const convertedBy = (parse: (text: string) => number | undefined) =>
 
 export const FLAGS: readonly FlagSpec[] = [
   {
-    key: 'source', flag: '--source <kind>', shown: 'auto', target: 'plugin.source',
-    help: `where frames come from: ${SOURCES_ALLOWED}; auto tries rpicam, libcamera, raspivid, then /dev/video0, else the test pattern`,
-    schema: Joi.string().pattern(sourcePattern).custom((v: string) => parseSource(v)), allowed: SOURCES_ALLOWED,
+    key: 'source', flag: '--source <kind>', shown: DEFAULT_SOURCE_KIND, target: 'plugin.source',
+    help: `where frames come from: ${SOURCE_SYNTAX}; auto tries rpicam, libcamera, raspivid, then /dev/video0, else the test pattern`,
+    schema: Joi.string().custom((v: string) => parseSource(v)), allowed: SOURCE_SYNTAX,
   },
   {
     key: 'codec', flag: '--codec <codec>', shown: mpeg1.id, target: 'plugin.codec',
@@ -129,8 +186,8 @@ export const FLAGS: readonly FlagSpec[] = [
       'through WebCodecs on https or localhost, else through MSE, and browsers with neither get an MPEG-1 transcode',
     schema: Joi.string(), allowed: CODECS.map((c) => c.id).join(' or '),
   },
-  { key: 'width', flag: '--width <px>', shown: String(DEFAULTS.width), target: 'plugin.encoder.width', help: "frame width, even, 2–4094 (below 512 the test pattern has no barcode, so the page shows no latency figure)", ...number('an even whole number from 2 to 4094') },
-  { key: 'height', flag: '--height <px>', shown: String(DEFAULTS.height), target: 'plugin.encoder.height', help: 'frame height, even, 2–4094', ...number('an even whole number from 2 to 4094') },
+  { key: 'width', flag: '--width <px>', shown: String(DEFAULTS.width), target: 'plugin.encoder.width', help: `frame width, ${sizeRange} (below 512 the test pattern has no barcode, so the page shows no latency figure)`, ...number(encoderAllowed('width')) },
+  { key: 'height', flag: '--height <px>', shown: String(DEFAULTS.height), target: 'plugin.encoder.height', help: `frame height, ${sizeRange}`, ...number(encoderAllowed('height')) },
   {
     key: 'fps', flag: '--fps <rate>', shown: String(DEFAULTS.fps), target: 'plugin.encoder.fps',
     help: 'frames per second (24, 29.97 or 30000/1001): MPEG-1 has codes only for 23.976, 24, 25, 29.97, 30, 50, 59.94 and 60; H.264 takes 1 to 120',
@@ -142,38 +199,43 @@ export const FLAGS: readonly FlagSpec[] = [
       'under -strict unofficial; JSMpeg ignores the code while streaming, other players may not',
     schema: boolean, allowed: BOOLEAN,
   },
-  { key: 'bitrate', flag: '--bitrate <kbit/s>', shown: CODECS.map((c) => `${c.defaultBitrate} (${c.label})`).join(', '), target: 'plugin.encoder.bitrate', help: 'target bitrate in kbit/s (not with --quality)', ...number('a whole number of kbit/s from 16 to 100000') },
+  { key: 'bitrate', flag: '--bitrate <kbit/s>', shown: CODECS.map((c) => `${c.defaultBitrate} (${c.label})`).join(', '), target: 'plugin.encoder.bitrate', help: 'target bitrate in kbit/s (not with --quality)', ...number(encoderAllowed('bitrate')) },
   {
     key: 'quality', flag: '--quality <q>', shown: 'off', target: 'plugin.encoder.quality',
     help: 'fixed quality instead of a bitrate (not with --bitrate), lower is better and bigger: MPEG-1 a quantiser of 2–31 (4–6 looks good), H.264 a rate factor of 0–51 (18–28 looks good)',
-    ...number('a whole number (MPEG-1: 2 to 31; H.264: 0 to 51)'),
+    ...number(`a whole number (${CODECS.map((c) => {
+      const { min, max } = numberLimits(c.settings.extract('quality'));
+      return `${c.label}: ${min} to ${max}`;
+    }).join('; ')})`),
   },
   {
     key: 'gop', flag: '--gop <frames>', shown: 'fps, rounded (one keyframe a second)', target: 'plugin.encoder.gop',
     help: 'pictures from one keyframe to the next; new viewers start at once from the cached GOP, so longer costs only recovery time after loss',
-    ...number('a whole number of frames from 1 to 600'),
+    ...number(encoderAllowed('gop')),
   },
   {
     key: 'threads', flag: '--threads <n|auto>', shown: `auto (${autoThreads()} here)`, target: 'plugin.encoder.threads',
     help: 'encoder threads; mpeg1video threads by slices, so more threads encode each picture sooner and add no delay; auto leaves one core for the camera and Node, at most 4',
     // A pattern, not valid('auto'): joi skips custom() for a value that valid() allows, which left 'auto' as text.
-    schema: Joi.alternatives(Joi.number(), Joi.string().pattern(/^auto$/).custom(() => autoThreads())), allowed: 'auto or a whole number from 1 to 16',
+    schema: Joi.alternatives(Joi.number(), Joi.string().pattern(/^auto$/).custom(() => autoThreads())), allowed: `auto or ${encoderAllowed('threads')}`,
   },
   { key: 'hflip', flag: '--hflip', shown: 'off', target: 'plugin.source.hflip', help: 'mirror left–right', schema: boolean, allowed: BOOLEAN },
   { key: 'vflip', flag: '--vflip', shown: 'off', target: 'plugin.source.vflip', help: 'mirror top–bottom', schema: boolean, allowed: BOOLEAN },
   {
     key: 'rotation', flag: '--rotation <0|180>', shown: '0', target: 'plugin.source.rotation',
     help: "turn the picture; the camera can only flip, so 90 and 270 belong in the page's CSS",
-    ...number("0 or 180 (the camera can only flip; to turn the picture by 90°, rotate it in the page's CSS)"),
+    ...number(ROTATION_RULE),
   },
-  { key: 'port', flag: '--port <port>', shown: String(DEFAULTS.port), target: 'port', help: 'HTTP and WebSocket port (0: any free port)', schema: Joi.number().integer().min(0).max(65535), allowed: 'a whole number from 0 to 65535' },
-  { key: 'host', flag: '--host <address>', shown: DEFAULTS.host, target: 'host', help: 'address to listen on (0.0.0.0: every interface)', schema: Joi.string().hostname(), allowed: 'a host name or an IP address' },
-  { key: 'legacyPort', flag: '--legacy-port <port>', shown: 'off', target: 'plugin.legacyListener.port', help: 'also serve the original pistreaming protocol on this port, at any path (the original used 8084)', ...number('a whole number from 0 to 65535') },
-  { key: 'ffmpeg', flag: '--ffmpeg <path>', shown: 'ffmpeg on PATH, else the bundled one', target: 'plugin.encoder.ffmpeg', help: 'the ffmpeg binary to run', schema: Joi.string().min(1), allowed: 'a path to an ffmpeg binary' },
+  // The listener's flags: no plugin judges them, so their schemas (listener-options.ts) check the values here.
+  { key: 'port', flag: '--port <port>', shown: String(defaultOf(MAIN_PORT)), target: 'port', help: 'HTTP and WebSocket port (0: any free port)', schema: PORT, allowed: allowedText(PORT) },
+  { key: 'host', flag: '--host <address>', shown: String(defaultOf(HOST)), target: 'host', help: 'address to listen on (0.0.0.0: every interface)', schema: Joi.string().hostname(), allowed: 'a host name or an IP address' },
+  { key: 'legacyPort', flag: '--legacy-port <port>', help: 'also serve the original pistreaming protocol on this port, at any path (the original used 8084)', ...pluginNumber('plugin.legacyListener.port') },
+  { key: 'ffmpeg', flag: '--ffmpeg <path>', shown: 'ffmpeg on PATH, else the bundled one', target: 'plugin.encoder.ffmpeg', help: 'the ffmpeg binary to run', schema: Joi.string().min(1), allowed: encoderAllowed('ffmpeg') },
   { key: 'alwaysOn', flag: '--always-on', shown: 'off', target: 'plugin.alwaysOn', help: 'start the camera at startup and keep it running, rather than on the first viewer', schema: boolean, allowed: BOOLEAN },
   {
-    key: 'grace', flag: '--grace <seconds>', shown: String(DEFAULTS.graceMs / 1000), help: 'how long the camera keeps running after the last viewer leaves',
-    schema: Joi.number().min(0).max(86_400), allowed: 'a number of seconds from 0 to 86400',
+    key: 'grace', flag: '--grace <seconds>', target: 'plugin.graceMs',
+    help: `how long the camera keeps running after the last viewer leaves (${durationHelp('s')})`,
+    ...duration('s', optionSchema('plugin.graceMs')),
   },
   { key: 'logLevel', flag: '--log-level <level>', shown: DEFAULTS.logLevel, target: 'logLevel', help: LOG_LEVELS.join(', '), schema: Joi.string().valid(...LOG_LEVELS), allowed: LOG_LEVELS.join(', ') },
   {
@@ -193,9 +255,9 @@ export const FLAGS: readonly FlagSpec[] = [
     allowed: 'host names such as cam.example.com or *.example.com (comma-separated), or *',
   },
   {
-    key: 'frameAncestors', flag: '--frame-ancestors <sources>', shown: DEFAULTS.frameAncestors, target: 'plugin.frameAncestors',
+    key: 'frameAncestors', flag: '--frame-ancestors <sources>', shown: String(defaultOf(optionSchema('plugin.frameAncestors'))), target: 'plugin.frameAncestors',
     help: "who may show the page in a frame (CSP frame-ancestors), e.g. \"'self' http://homeassistant.local:8123\" for a Home Assistant iframe card",
-    schema: Joi.string(), allowed: "CSP sources separated by spaces, such as 'self' https://ha.example",
+    schema: Joi.string(), allowed: allowedText(optionSchema('plugin.frameAncestors')),
   },
   {
     key: 'trustProxy', flag: '--trust-proxy <addresses>', shown: 'none', repeatable: true, target: 'plugin.trustProxy',
@@ -212,37 +274,40 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     key: 'token', flag: '--token <token>', shown: 'off',
     help: 'require this token (?token=… in the page URL, or Authorization: Bearer …); prefer the variable, which ps does not show',
-    schema: Joi.string().min(8).max(512), allowed: 'a token of 8 to 512 characters',
-    secret: (v) => (v.length < 8 ? 'has fewer than 8 characters' : 'has more than 512 characters'),
+    schema: TOKEN, allowed: allowedText(TOKEN),
+    secret: (v) => (v.length < token.min! ? `has fewer than ${token.min} characters` : `has more than ${token.max} characters`),
   },
   { key: 'publicHealth', flag: '--public-health', shown: 'off', target: 'plugin.publicHealth', help: 'leave /healthz and /metrics open to anyone when --auth, --auth-file or --token is set', schema: boolean, allowed: BOOLEAN },
   { key: 'tlsCert', flag: '--tls-cert <path>', shown: 'off', help: 'serve https and wss with this certificate (PEM, chain included); needs --tls-key', schema: Joi.string().min(1), allowed: 'a path to a PEM certificate' },
   { key: 'tlsKey', flag: '--tls-key <path>', shown: 'off', help: 'the private key (PEM) of --tls-cert', schema: Joi.string().min(1), allowed: 'a path to a PEM private key' },
-  { key: 'maxViewers', flag: '--max-viewers <n>', shown: String(DEFAULTS.maxViewers), target: 'plugin.maxViewers', help: 'most viewers at once, legacy listener included; more are closed with 1013 (try again later)', ...number('a whole number from 1 to 100000') },
+  { key: 'maxViewers', flag: '--max-viewers <n>', help: 'most viewers at once, legacy listener included; more are closed with 1013 (try again later)', ...pluginNumber('plugin.maxViewers') },
   {
-    key: 'maxViewersPerAddress', flag: '--max-viewers-per-address <n>', shown: String(DEFAULTS.maxViewersPerAddress), target: 'plugin.maxViewersPerAddress',
+    key: 'maxViewersPerAddress', flag: '--max-viewers-per-address <n>',
     help: 'most viewers at once from one address, over every stream and player; more are closed with 1013; 0: no cap',
-    ...number('a whole number from 0 (no cap) to 100000'),
+    ...pluginNumber('plugin.maxViewersPerAddress'),
   },
   {
-    key: 'headerTimeout', flag: '--header-timeout <seconds>', shown: String(DEFAULTS.headerTimeoutMs / 1000),
-    help: 'how long a client may take to send its request headers before it is cut off (slow-header attacks)',
-    schema: Joi.number().min(0.05).max(600), allowed: 'a number of seconds from 0.05 to 600',
+    key: 'headerTimeout', flag: '--header-timeout <seconds>',
+    help: `how long a client may take to send its request headers before it is cut off (slow-header attacks; ${durationHelp('s')})`,
+    ...duration('s', HEADER_TIMEOUT_MS, true),
   },
   {
-    key: 'upgradeRate', flag: '--upgrade-rate <per-second>', shown: String(DEFAULTS.upgradeRatePerSecond),
+    key: 'upgradeRate', flag: '--upgrade-rate <per-second>', shown: String((defaultOf(optionSchema('plugin.upgradeRate')) as { perSecond: number }).perSecond),
     help: `WebSocket connections per second allowed from one address, in bursts of up to ${upgradeBurst(1)}× that; beyond, 429; 0: no limit`,
-    schema: Joi.number().min(0).max(10_000), allowed: 'a number from 0 to 10000',
+    // 0 is the flag's word for upgradeRate: false, so it is checked here: the plugin never sees a 0 rate.
+    schema: Joi.number().min(0).max(numberLimits(UPGRADES_PER_SECOND).max!), allowed: `a number from 0 to ${numberLimits(UPGRADES_PER_SECOND).max}`,
   },
   {
-    key: 'maxLag', flag: '--max-lag <ms>', shown: String(DEFAULTS.maxLagMs), target: 'plugin.maxLagMs',
-    help: `a viewer whose page has left a picture unacknowledged this long skips pictures until it catches up, then resumes at a keyframe; one slow that way for ${DEFAULTS.stuckMs / 1000} s is closed (1008) and reconnects; 0: no bound`,
-    ...number('a whole number of ms from 0 to 60000'),
+    key: 'maxLag', flag: '--max-lag <ms>', target: 'plugin.maxLagMs',
+    help: 'a viewer whose page has left a picture unacknowledged this long skips pictures until it catches up, then resumes at a keyframe; ' +
+      `one slow that way for ${Number(defaultOf(optionSchema('plugin.stuckMs'))) / 1000} s is closed (1008) and reconnects; 0: no bound (${durationHelp('ms')})`,
+    ...duration('ms', optionSchema('plugin.maxLagMs')),
   },
   {
-    key: 'highWaterMark', flag: '--high-water-mark <bytes>', shown: `${DEFAULTS.highWaterMark} (512 KiB)`, target: 'plugin.highWaterMark',
+    key: 'highWaterMark', flag: '--high-water-mark <bytes>',
     help: "unsent bytes on a viewer's socket above which it skips pictures (judges clients that cannot ack, such as the original jsmpg.js)",
-    ...number('a whole number of bytes from 1024 to 1073741824'),
+    ...pluginNumber('plugin.highWaterMark'),
+    shown: `${String(defaultOf(optionSchema('plugin.highWaterMark')))} (${Number(defaultOf(optionSchema('plugin.highWaterMark'))) / 1024} KiB)`,
   },
   {
     key: 'record', flag: '--record <dir>', shown: 'off', target: 'plugin.record.dir',
@@ -250,14 +315,15 @@ export const FLAGS: readonly FlagSpec[] = [
     schema: Joi.string().min(1), allowed: 'a directory path',
   },
   {
-    key: 'recordSegment', flag: '--record-segment <seconds>', shown: String(DEFAULTS.recordSegmentSeconds), target: 'plugin.record.segmentSeconds',
-    help: 'length of a recording segment: each is cut at the first keyframe after this many seconds',
-    ...number('a number of seconds from 1 to 86400'),
+    key: 'recordSegment', flag: '--record-segment <seconds>', target: 'plugin.record.segmentMs',
+    help: `length of a recording segment: each is cut at the first keyframe after this long (${durationHelp('s')})`,
+    ...duration('s', optionSchema('plugin.record.segmentMs')),
   },
   {
-    key: 'recordKeep', flag: '--record-keep <duration>', shown: 'forever', target: 'plugin.record.keepSeconds',
+    key: 'recordKeep', flag: '--record-keep <duration>', target: 'plugin.record.keepMs',
     help: 'delete recordings older than this, oldest first: seconds, or with a unit: 30m, 12h, 7d, 2w',
-    schema: convertedBy(parseDuration), allowed: 'a duration such as 3600, 90m, 12h, 7d or 2w',
+    ...duration('s', optionSchema('plugin.record.keepMs')),
+    shown: 'forever', allowed: 'a duration such as 3600, 90m, 12h, 7d or 2w',
   },
   {
     key: 'recordMaxSize', flag: '--record-max-size <bytes>', shown: 'no limit', target: 'plugin.record.maxBytes',
@@ -265,12 +331,12 @@ export const FLAGS: readonly FlagSpec[] = [
     schema: convertedBy(parseByteSize), allowed: 'a size such as 1073741824, 500M or 20G, at least 1M',
   },
   {
-    key: 'recordSync', flag: '--record-sync <seconds>', shown: String(DEFAULTS.recordSyncMs / 1000), target: 'plugin.record.syncSeconds',
-    help: "fsync the segment being written this often, so a power cut loses at most that much; 0: only when a segment closes",
-    ...number('a number of seconds from 0 to 3600'),
+    key: 'recordSync', flag: '--record-sync <seconds>', target: 'plugin.record.syncMs',
+    help: `fsync the segment being written this often, so a power cut loses at most that much; 0: only when a segment closes (${durationHelp('s')})`,
+    ...duration('s', optionSchema('plugin.record.syncMs')),
   },
   {
-    key: 'recordMinFree', flag: '--record-min-free <size|percent>', shown: DEFAULTS.recordMinFree, target: 'plugin.record.minFree',
+    key: 'recordMinFree', flag: '--record-min-free <size|percent>', shown: String(defaultOf(optionSchema('plugin.record.minFree'))), target: 'plugin.record.minFree',
     help: 'delete the oldest recordings while the disk has less free than this, before it fills: a percentage of the disk (5%) or a size (2G); 0: off',
     schema: Joi.alternatives(Joi.string().pattern(/^\s*\d+(\.\d+)?\s*%\s*$/).custom((v: string) => v.replace(/\s/g, '')), convertedBy(parseByteSize)),
     allowed: 'a percentage of the disk such as 5%, or a size such as 2G',
@@ -285,9 +351,9 @@ export const FLAGS: readonly FlagSpec[] = [
     secret: () => 'is not a list of URLs',
   },
   {
-    key: 'publishAudio', flag: '--publish-audio <audio>', shown: DEFAULTS.publishAudio, target: 'plugin.publishAudio',
+    key: 'publishAudio', flag: '--publish-audio <audio>', shown: String(defaultOf(publishAudioSchema)), target: 'plugin.publishAudio',
     help: 'the audio track of --publish targets: silent (silent AAC: YouTube and others refuse video without audio) or none',
-    schema: Joi.string().valid('silent', 'none'), allowed: 'silent or none',
+    schema: Joi.string(), allowed: allowedText(publishAudioSchema),
   },
 ];
 

@@ -9,12 +9,15 @@ import type { WireFormat } from '../formats/wire-format';
 import type { Frame } from '../frame';
 import type { Hub, HubOptions } from '../hub';
 import type { SourceSpec } from '../sources/open-source';
+import { SOURCE_KIND_IDS } from '../sources/source-kinds';
 import type { PublishAudio, PublishTarget, PublishTargetSpec } from '../publish/publish-target';
 import type { AuthOptions } from './auth-users';
 import { trustProxy } from './client-address';
 import { HOST_PATTERN } from './host-allowlist';
+import { limited } from './allowed-text';
 import { PluginOptionsError } from './plugin-options-error';
-import { publishAudioSchema, publishSchema, publishTargets, RECORDABLE_CODECS, recordSchema, type RecordOptions } from './record-publish-options';
+import { HEADER_TIMEOUT_MS, PORT } from './listener-options';
+import { publishAudioSchema, publishSchema, publishTargets, RECORDABLE_CODECS, recordInMs, recordSchema, type RecordOptions } from './record-publish-options';
 
 /** A second listener speaking only the original pistreaming protocol (`jsmp`) at any path, like the original's 8084. */
 export interface LegacyListenerOptions {
@@ -131,7 +134,7 @@ export interface ValidPluginOptions
   readonly legacyListener?: LegacyListenerOptions;
   readonly restart?: HubOptions['restart'];
   readonly scheduler?: SchedulerLike;
-  readonly record?: RecordOptions & { readonly segmentSeconds: number; readonly syncSeconds: number; readonly minFree: number | string };
+  readonly record?: Omit<RecordOptions, 'segmentSeconds' | 'keepSeconds' | 'syncSeconds'> & { readonly segmentMs: number; readonly syncMs: number; readonly minFree: number | string };
 }
 
 const observable = Joi.any().custom((value: unknown) => {
@@ -139,25 +142,31 @@ const observable = Joi.any().custom((value: unknown) => {
   return value;
 });
 
-const ms = (max: number) => Joi.number().integer().min(0).max(max);
-const port = Joi.number().integer().min(0).max(65535).messages({ '*': '{{#label}} must be a whole number from 0 to 65535' });
+/** A duration option: whole ms from 0 to `max` (every duration of the options is in ms). */
+const ms = (max: number) => Joi.number().integer().min(0).max(max).unit('ms');
 
-/** Source kinds a {@link SourceSpec} may name. */
-export const SOURCE_KINDS = ['auto', 'test', 'rpicam', 'libcamera', 'raspivid', 'v4l2', 'file'] as const;
 
-const schema = Joi.object({
+/** `upgradeRate.perSecond` (`--upgrade-rate`, where 0 turns the limit off). */
+export const UPGRADES_PER_SECOND = Joi.number().positive().max(10_000);
+
+/** What `source.rotation` (`--rotation`) allows, and why. */
+export const ROTATION_RULE = "0 or 180 (the camera can only flip; to turn the picture by 90°, rotate it in the page's CSS)";
+
+/** A credential token (`auth.token`, `--token`). */
+export const TOKEN = limited(Joi.string().min(8).max(512).unit('token'));
+
+/** The schema of the plugin's options: every option's limits, values and default are written here (and read by the CLI). */
+export const pluginSchema = Joi.object({
   // An Observable is taken as it is; anything else must be a source spec, so its errors name the bad field.
   source: Joi.alternatives().conditional(observable, {
     then: observable,
     otherwise: Joi.object({
-      kind: Joi.string().valid(...SOURCE_KINDS).required().messages({ '*': `{{#label}} must be ${SOURCE_KINDS.join(', ')}` }),
+      kind: Joi.string().valid(...SOURCE_KIND_IDS).required().messages({ '*': `{{#label}} must be ${SOURCE_KIND_IDS.join(', ')}` }),
       device: Joi.string(),
       path: Joi.string(),
       hflip: Joi.boolean(),
       vflip: Joi.boolean(),
-      rotation: Joi.number().valid(0, 180).messages({
-        '*': "{{#label}} must be 0 or 180 (the camera can only flip; to turn the picture by 90°, rotate it in the page's CSS)",
-      }),
+      rotation: Joi.number().valid(0, 180).messages({ '*': `{{#label}} must be ${ROTATION_RULE}` }),
     }).messages({ 'object.base': '{{#label}} must be an Observable of frames or a source spec with a kind' }),
   }),
   hub: Joi.object({ pictures$: observable.required(), stream: Joi.function().required() }).unknown(),
@@ -171,19 +180,16 @@ const schema = Joi.object({
   encoder: Joi.object().unknown().when('source', { is: Joi.exist(), then: Joi.required() }),
   formats: Joi.array().items(Joi.string().valid(...FORMATS.map((f) => f.id))).min(1)
     .messages({ '*': `{{#label}} must be a list of wire format ids: ${FORMATS.map((f) => f.id).join(', ')}` }),
-  graceMs: ms(86_400_000).default(DEFAULTS.graceMs).messages({ '*': '{{#label}} must be a whole number of ms from 0 to 86400000' }),
-  restart: Joi.object({ initialDelayMs: ms(3_600_000), maxDelayMs: ms(3_600_000), healthyMs: ms(86_400_000) }),
-  watchdogMs: Joi.number().integer().min(1).default(DEFAULTS.watchdogMs),
+  graceMs: limited(ms(86_400_000)).default(DEFAULTS.graceMs),
+  restart: Joi.object({ initialDelayMs: limited(ms(3_600_000)), maxDelayMs: limited(ms(3_600_000)), healthyMs: limited(ms(86_400_000)) }),
+  watchdogMs: limited(Joi.number().integer().min(1).max(86_400_000).unit('ms')).default(DEFAULTS.watchdogMs),
   alwaysOn: Joi.boolean().default(false),
-  highWaterMark: Joi.number().integer().min(1024).max(1 << 30).default(DEFAULTS.highWaterMark)
-    .messages({ '*': '{{#label}} must be a whole number of bytes from 1024 to 1073741824' }),
-  maxLagMs: ms(60_000).default(DEFAULTS.maxLagMs).messages({ '*': '{{#label}} must be a whole number of ms from 0 to 60000' }),
-  stuckMs: ms(3_600_000).default(DEFAULTS.stuckMs),
-  maxViewers: Joi.number().integer().min(1).max(100_000).default(DEFAULTS.maxViewers)
-    .messages({ '*': '{{#label}} must be a whole number from 1 to 100000' }),
-  maxViewersPerAddress: Joi.number().integer().min(0).max(100_000).default(DEFAULTS.maxViewersPerAddress)
-    .messages({ '*': '{{#label}} must be a whole number from 0 (no cap) to 100000' }),
-  heartbeatMs: ms(3_600_000).default(DEFAULTS.heartbeatMs),
+  highWaterMark: limited(Joi.number().integer().min(1024).max(1 << 30).unit('bytes')).default(DEFAULTS.highWaterMark),
+  maxLagMs: limited(ms(60_000)).default(DEFAULTS.maxLagMs),
+  stuckMs: limited(ms(3_600_000).meta({ zero: 'never' })).default(DEFAULTS.stuckMs),
+  maxViewers: limited(Joi.number().integer().min(1).max(100_000)).default(DEFAULTS.maxViewers),
+  maxViewersPerAddress: limited(Joi.number().integer().min(0).max(100_000).meta({ zero: 'no cap' })).default(DEFAULTS.maxViewersPerAddress),
+  heartbeatMs: limited(ms(3_600_000).meta({ zero: 'off' })).default(DEFAULTS.heartbeatMs),
   allowOrigins: Joi.array().items(Joi.string()).default([]),
   frameAncestors: Joi.string().trim().pattern(/^[^;,\r\n]+$/).default(DEFAULTS.frameAncestors)
     .messages({ '*': "{{#label}} must be CSP sources separated by spaces, such as 'self' https://ha.example (no ; or ,)" }),
@@ -198,21 +204,23 @@ const schema = Joi.object({
     .messages({ 'any.custom': '{{#label}} entry {{#error.message}}' })
     .default([]),
   legacyListener: Joi.object({
-    port: port.required(),
+    port: PORT.required(),
     host: Joi.string(),
     tls: Joi.object({ cert: Joi.alternatives(Joi.binary(), Joi.string()).required(), key: Joi.alternatives(Joi.binary(), Joi.string()).required() }),
-    headerTimeoutMs: Joi.number().integer().min(50),
+    headerTimeoutMs: HEADER_TIMEOUT_MS,
   }),
   pages: Joi.boolean().default(true),
   auth: Joi.object({
     users: Joi.object().pattern(Joi.string().min(1).pattern(/^[^:]*$/), Joi.string()),
-    token: Joi.string().min(1),
+    // 8 to 512 characters: a shorter token is guessed within the login throttle's budget in days, and a longer one
+    // no longer fits in a URL or a header line every proxy passes on. The CLI's --token reads this rule.
+    token: TOKEN,
   })
     .or('users', 'token')
     .messages({ 'object.missing': '{{#label}} needs users or a token' }),
   publicHealth: Joi.boolean().default(false),
   upgradeRate: Joi.alternatives(
-    Joi.object({ perSecond: Joi.number().positive().required(), burst: Joi.number().integer().min(1).required() }),
+    Joi.object({ perSecond: UPGRADES_PER_SECOND.required(), burst: Joi.number().integer().min(1).required() }),
     Joi.valid(false),
   ).default({ perSecond: DEFAULTS.upgradeRatePerSecond, burst: upgradeBurst(DEFAULTS.upgradeRatePerSecond) }),
   record: recordSchema,
@@ -239,7 +247,8 @@ function optionsError(error: Joi.ValidationError, prefix: readonly (string | num
  * validatePluginOptions({ source: { kind: 'test' }, encoder: { width: 640, height: 480, fps: 29.97 } }).encoder?.fps; // 30000/1001
  */
 export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOptions {
-  const { error, value } = schema.validate(raw ?? {}, { abortEarly: true });
+  const given = raw?.record === undefined ? raw : { ...raw, record: recordInMs(raw.record) as RecordOptions };
+  const { error, value } = pluginSchema.validate(given ?? {}, { abortEarly: true });
   if (error) throw optionsError(error);
   const codec: Codec = typeof value.codec === 'string' ? codecById(value.codec)! : (value.codec as Codec);
   let encoder: EncoderSettings | undefined;

@@ -4,6 +4,7 @@ import { CODECS } from '../codecs';
 import type { Codec, EncoderSettings } from '../codecs/codec';
 import { DEFAULTS, LIMITS } from '../defaults';
 import { canPublish, PUBLISH_PROTOCOLS, publishableCodecs, publishTarget, PublishTargetError, type PublishAudio, type PublishTarget, type PublishTargetSpec } from '../publish/publish-target';
+import { limited } from './allowed-text';
 import { PluginOptionsError } from './plugin-options-error';
 
 /**
@@ -13,13 +14,19 @@ import { PluginOptionsError } from './plugin-options-error';
 export interface RecordOptions {
   /** The directory (created if missing). */
   readonly dir: string;
-  /** A segment is cut at the first keyframe this many seconds after its start. Default 60. */
-  readonly segmentSeconds?: number;
-  /** Delete segments whose footage is older than this many seconds. Default: keep any age. */
-  readonly keepSeconds?: number;
+  /** A segment is cut at the first keyframe this many ms after its start. Default 60 000. */
+  readonly segmentMs?: number;
+  /** Delete segments whose footage is older than this many ms. Default: keep any age. */
+  readonly keepMs?: number;
   /** Delete the oldest segments while all together take more bytes than this (at least 1 MiB). Default: any size. */
   readonly maxBytes?: number;
-  /** fsync the segment being written this often, in seconds (a power cut loses at most that). Default 2; 0: only when it closes. */
+  /** fsync the segment being written this often, in ms (a power cut loses at most that). Default 2000; 0: only when it closes. */
+  readonly syncMs?: number;
+  /** @deprecated Seconds, before every duration was in ms: use `segmentMs` (this is taken as `segmentSeconds * 1000`). */
+  readonly segmentSeconds?: number;
+  /** @deprecated Use `keepMs`. */
+  readonly keepSeconds?: number;
+  /** @deprecated Use `syncMs`. */
   readonly syncSeconds?: number;
   /**
    * Delete the oldest segments while the disk has less free than this: bytes, or a percentage of the disk (`'5%'`).
@@ -32,15 +39,13 @@ export interface RecordOptions {
 export const RECORDABLE_CODECS: readonly string[] = CODECS.filter((codec) => codec.recordAs !== undefined).map((codec) => codec.id);
 
 // dir last: a bad value of another field is named before a missing dir (the CLI says which flag needs --record).
-/** The `record` option's schema (defaults applied: `segmentSeconds`). */
+/** The `record` option's schema (defaults applied: `segmentMs`, `syncMs`, `minFree`), every duration in ms. */
 export const recordSchema = Joi.object({
-  segmentSeconds: Joi.number().min(LIMITS.recordSegmentMinSeconds).max(LIMITS.recordSegmentMaxSeconds).default(DEFAULTS.recordSegmentSeconds)
-    .messages({ '*': `{{#label}} must be a number of seconds from ${LIMITS.recordSegmentMinSeconds} to ${LIMITS.recordSegmentMaxSeconds}` }),
-  keepSeconds: Joi.number().positive().max(100 * 365 * 86_400).messages({ '*': '{{#label}} must be a positive number of seconds' }),
+  segmentMs: limited(Joi.number().integer().min(LIMITS.recordSegmentMinMs).max(LIMITS.recordSegmentMaxMs).unit('ms')).default(DEFAULTS.recordSegmentMs),
+  keepMs: limited(Joi.number().integer().min(1).max(100 * 365 * 86_400_000).unit('ms')),
   maxBytes: Joi.number().integer().min(LIMITS.recordMinBytes).max(Number.MAX_SAFE_INTEGER)
     .messages({ '*': `{{#label}} must be a whole number of bytes, at least ${LIMITS.recordMinBytes} (1 MiB)` }),
-  syncSeconds: Joi.number().min(0).max(3600).default(DEFAULTS.recordSyncMs / 1000)
-    .messages({ '*': '{{#label}} must be a number of seconds from 0 (only when a segment closes) to 3600' }),
+  syncMs: limited(Joi.number().integer().min(0).max(3_600_000).unit('ms').meta({ zero: 'only when a segment closes' })).default(DEFAULTS.recordSyncMs),
   minFree: Joi.alternatives(Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER), Joi.string().pattern(/^\d+(\.\d+)?%$/))
     .default(DEFAULTS.recordMinFree)
     .messages({ '*': '{{#label}} must be bytes (500M, 2G) or a percentage of the disk such as 5%' }),
@@ -48,6 +53,30 @@ export const recordSchema = Joi.object({
   // it is joined later (/recordings served nothing when it was joined again).
   dir: Joi.string().min(1).required().custom((dir: string) => resolve(dir)).messages({ '*': '{{#label}} must be a directory path' }),
 });
+
+/** The deprecated names of `record`'s durations, in seconds, and the ms option each stands for. */
+const SECONDS_NAMES = { segmentSeconds: 'segmentMs', keepSeconds: 'keepMs', syncSeconds: 'syncMs' } as const;
+
+/**
+ * `record` with its deprecated seconds names (`segmentSeconds`, `keepSeconds`, `syncSeconds`) turned into the ms
+ * options they stand for, before validation, so older hosts keep working and the schema sees one unit. Giving both
+ * names of one option is refused. Anything that is not a plain object is left for the schema to refuse.
+ * @example
+ * recordInMs({ dir: 'rec', segmentSeconds: 30 }); // { dir: 'rec', segmentMs: 30000 }
+ */
+export function recordInMs(record: unknown): unknown {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return record;
+  const out: Record<string, unknown> = { ...(record as Record<string, unknown>) };
+  for (const [old, ms] of Object.entries(SECONDS_NAMES)) {
+    if (out[old] === undefined) continue;
+    if (out[ms] !== undefined) throw new PluginOptionsError(['record', old], `is ${ms} in seconds: give one of them (${ms} is preferred)`);
+    const seconds = out[old];
+    delete out[old];
+    // A value that is not a number is passed on as it is, for the schema to name.
+    out[ms] = typeof seconds === 'number' ? Math.round(seconds * 1000) : seconds;
+  }
+  return out;
+}
 
 // URLs are checked by publishTarget() (see publishTargets() below), whose messages never quote a URL's secrets (joi's would).
 /** The `publish` option's schema: strings or `{ url, audio }` (default none). */

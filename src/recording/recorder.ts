@@ -40,6 +40,27 @@ export interface RecorderOptions {
   readonly log?: (level: 'info' | 'warn', message: string, details?: object) => void;
 }
 
+type Defaulted = 'segmentMs' | 'syncMs' | 'minFree' | 'retryMs' | 'retentionCheckMs' | 'maxQueuedBytes' | 'fps';
+
+/** {@link RecorderOptions} with the defaults applied. */
+type RecorderSettings = Required<Pick<RecorderOptions, Defaulted>>;
+
+/**
+ * The recorder's defaults, applied once, where a host constructs one (the plugin passes every value its schema
+ * validated; a host using `Recorder` directly may leave them out).
+ */
+function recorderSettings(options: RecorderOptions): RecorderSettings {
+  return {
+    segmentMs: options.segmentMs ?? DEFAULTS.recordSegmentMs,
+    syncMs: options.syncMs ?? DEFAULTS.recordSyncMs,
+    minFree: options.minFree ?? DEFAULTS.recordMinFree,
+    retryMs: options.retryMs ?? DEFAULTS.recordRetryMs,
+    retentionCheckMs: options.retentionCheckMs ?? DEFAULTS.recordRetentionCheckMs,
+    maxQueuedBytes: options.maxQueuedBytes ?? DEFAULTS.recordMaxQueuedBytes,
+    fps: options.fps ?? DEFAULTS.fps,
+  };
+}
+
 /** What a hub must offer to be recorded. */
 export interface RecordableHub {
   readonly pictures$: Observable<Picture>;
@@ -105,9 +126,9 @@ function reasonOf(err: unknown): string {
  */
 export class Recorder {
   readonly stats: RecorderStats = { segments: 0, bytes: 0, dropped: 0, failures: 0 };
-  private readonly segmentMs: number;
+  /** The options with every default applied, once, here (the plugin passes its validated values). */
+  private readonly settings: RecorderSettings;
   private readonly frameMs: number;
-  private readonly maxQueuedBytes: number;
   private readonly scheduler: SchedulerLike;
   private readonly fs: RecorderFs;
   private readonly subscriptions: Subscription[] = [];
@@ -132,9 +153,8 @@ export class Recorder {
   ) {
     const format = segmentFormatFor(hub.codec);
     if (!format) throw new Error(`recording: pistream cannot record ${hub.codec.label} (it records MPEG-1 and H.264)`);
-    this.segmentMs = options.segmentMs ?? DEFAULTS.recordSegmentSeconds * 1000;
-    this.frameMs = 1000 / (options.fps ?? DEFAULTS.fps);
-    this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULTS.recordMaxQueuedBytes;
+    this.settings = recorderSettings(options);
+    this.frameMs = 1000 / this.settings.fps;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.fs = options.fs ?? nodeRecorderFs;
     this.writer = new SegmentWriter(this.fs, options.dir, format, (err) => this.fail(err));
@@ -166,9 +186,8 @@ export class Recorder {
         complete: () => this.closeOpenSegment(),
       }),
     );
-    const every = this.options.retentionCheckMs ?? DEFAULTS.recordRetentionCheckMs;
-    if (this.hasRetention) this.subscriptions.push(interval(every, this.scheduler).subscribe(() => void this.retain()));
-    const syncMs = this.options.syncMs ?? DEFAULTS.recordSyncMs;
+    const { retentionCheckMs, syncMs } = this.settings;
+    if (this.hasRetention) this.subscriptions.push(interval(retentionCheckMs, this.scheduler).subscribe(() => void this.retain()));
     if (syncMs > 0) this.subscriptions.push(interval(syncMs, this.scheduler).subscribe(() => this.syncOpenSegment()));
   }
 
@@ -218,7 +237,7 @@ export class Recorder {
   }
 
   private get retryMs(): number {
-    return this.options.retryMs ?? DEFAULTS.recordRetryMs;
+    return this.settings.retryMs;
   }
 
   /** One picture from the hub: decide (synchronously, cheaply), mux, queue the write. */
@@ -230,7 +249,7 @@ export class Recorder {
       if (this.behind) this.stats.dropped++;
       return;
     }
-    if (this.writer.queued + picture.data.length > this.maxQueuedBytes) {
+    if (this.writer.queued + picture.data.length > this.settings.maxQueuedBytes) {
       // The disk is behind: drop this picture and everything up to the next keyframe (a decoder cannot use a
       // picture whose reference is missing), instead of letting the queue grow.
       this.stats.dropped++;
@@ -239,7 +258,7 @@ export class Recorder {
       return;
     }
     const segment = this.segment;
-    if (!segment || (picture.keyframe && picture.capturedAt - segment.startMs >= this.segmentMs)) {
+    if (!segment || (picture.keyframe && picture.capturedAt - segment.startMs >= this.settings.segmentMs)) {
       if (segment) this.closeSegment(segment);
       this.openSegmentAt(picture);
     }
@@ -306,7 +325,7 @@ export class Recorder {
   }
 
   private get minFree(): number | string {
-    return this.options.minFree ?? DEFAULTS.recordMinFree;
+    return this.settings.minFree;
   }
 
   /** How many bytes the disk is short of its free-space floor (0 when not, or when it cannot tell). */

@@ -32,6 +32,7 @@ import { Snapshotter, snapshotRoute } from './snapshot';
 import { streamsRoute } from './streams';
 import { ViewerServer, type FormatPaths } from './viewer-server';
 import { version } from '../version';
+import { drawsBarcode, isCameraKind } from '../sources/source-kinds';
 
 export type { PistreamPluginOptions };
 
@@ -62,9 +63,6 @@ declare module '@hapi/hapi' {
 }
 
 type Log = (level: 'info' | 'warn', message: string, details?: object) => void;
-
-/** Sources that are cameras, for wording: a file or the test pattern is not called a camera. */
-const CAMERA_KINDS: ReadonlySet<string> = new Set(['rpicam', 'libcamera', 'raspivid', 'v4l2']);
 
 /**
  * Logs through hapi-pino's logger when the server has one, else as a hapi server event. Each message is one
@@ -236,10 +234,10 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
     const recorder = options.record
       ? new Recorder(hub, {
           dir: options.record.dir,
-          segmentMs: options.record.segmentSeconds * 1000,
-          ...(options.record.keepSeconds !== undefined ? { keepMs: options.record.keepSeconds * 1000 } : {}),
+          segmentMs: options.record.segmentMs,
+          ...(options.record.keepMs !== undefined ? { keepMs: options.record.keepMs } : {}),
           ...(options.record.maxBytes !== undefined ? { maxBytes: options.record.maxBytes } : {}),
-          syncMs: options.record.syncSeconds * 1000,
+          syncMs: options.record.syncMs,
           minFree: options.record.minFree,
           fps: hub.fps,
           ...(options.scheduler ? { scheduler: options.scheduler } : {}),
@@ -279,7 +277,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
       log('info', sourceLine(opened), { source: kind, reasons, ...(target ? { target } : {}), ...(ffmpeg ? { ffmpeg } : {}) });
       if (options.encoder) {
         const e = options.encoder;
-        if (kind === 'test' && (e.width < BARCODE.width || e.height < BARCODE.height)) {
+        if (drawsBarcode(kind) && (e.width < BARCODE.width || e.height < BARCODE.height)) {
           log('info', `Test pattern at ${e.width}x${e.height}, without its barcode (it needs at least ${BARCODE.width}x${BARCODE.height}): ` +
             "the page shows no latency figure (it reads the barcode)", { width: e.width, height: e.height });
         }
@@ -289,7 +287,7 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
         const rate = e.quality !== undefined && !opened.inCamera ? `quality ${e.quality}` : `${e.bitrate ?? options.codec.defaultBitrate} kbit/s`;
         log('info', `Encoding ${options.codec.label}${opened.inCamera ? ` in the camera (${target ?? kind})` : ''} ${e.width}x${e.height} at ${Number(e.fps.toFixed(3))} fps, ${rate}, ` +
           `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; ` +
-          lifecycleText(CAMERA_KINDS.has(kind) ? 'camera' : 'source', options.graceMs, {
+          lifecycleText(isCameraKind(kind) ? 'camera' : 'source', options.graceMs, {
             alwaysOn: options.alwaysOn, recording: recorder !== undefined, publishing: publishers.length > 0,
           }));
       }
@@ -310,8 +308,8 @@ export const pistreamPlugin: Plugin<PistreamPluginOptions> = {
         // The recorder is a subscriber of the hub's pictures: the camera stays on while it records.
         recorder.start();
         const r = options.record!;
-        const keep = [r.keepSeconds !== undefined ? `keeping ${r.keepSeconds} s` : '', r.maxBytes !== undefined ? `at most ${r.maxBytes} bytes` : ''].filter(Boolean);
-        log('info', `Recording to ${r.dir} in ${r.segmentSeconds} s segments${keep.length ? `, ${keep.join(' and ')}` : ''}`, { record: r });
+        const keep = [r.keepMs !== undefined ? `keeping ${r.keepMs / 1000} s` : '', r.maxBytes !== undefined ? `at most ${r.maxBytes} bytes` : ''].filter(Boolean);
+        log('info', `Recording to ${r.dir} in ${r.segmentMs / 1000} s segments${keep.length ? `, ${keep.join(' and ')}` : ''}`, { record: r });
       }
     });
     server.ext('onPreStop', async () => {

@@ -49,10 +49,10 @@ export interface ViewerServerOptions {
   readonly hub: Hub;
   /** Unsent bytes on a socket above which its viewer is slow. */
   readonly highWaterMark: number;
-  /** Ack lag (ms) above which a viewer that acks is slow; 0: no bound. Default 500. */
-  readonly maxLagMs?: number;
-  /** A viewer slow this long (ms) is closed with 1008 "too slow"; 0: never. Default 10 000. */
-  readonly stuckMs?: number;
+  /** Ack lag (ms) above which a viewer that acks is slow; 0: no bound (the plugin passes its validated `maxLagMs`). */
+  readonly maxLagMs: number;
+  /** A viewer slow this long (ms) is closed with 1008 "too slow"; 0: never (the plugin passes its validated `stuckMs`). */
+  readonly stuckMs: number;
   /** Viewers beyond this, over every listener, are closed with 1013 (try again later). */
   readonly maxViewers: number;
   /** Viewers beyond this from one address, over every listener and path, are closed with 1013. 0 or absent: no cap. */

@@ -23,9 +23,9 @@ export interface ViewerOptions {
   /** A viewer whose socket holds more than this many unsent bytes is slow. */
   readonly highWaterMark: number;
   /** A viewer that acks and whose oldest unacknowledged picture is older than this (ms) is slow. 0: no bound. */
-  readonly maxLagMs?: number;
+  readonly maxLagMs: number;
   /** A viewer slow for this long (ms) without a break is closed with 1008. 0: never. */
-  readonly stuckMs?: number;
+  readonly stuckMs: number;
   /** Clock and timers (default `asyncScheduler`), so the lag logic runs in virtual time in tests. */
   readonly scheduler?: SchedulerLike;
   /** Told on each ack that moved forward: ms from sending the newest acknowledged picture to its ack. */
@@ -104,8 +104,8 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.connectedAt = this.scheduler.now();
     this.lag = new ViewerLag(this.scheduler);
-    this.maxLagMs = options.maxLagMs ?? DEFAULTS.maxLagMs;
-    this.stuckMs = options.stuckMs ?? DEFAULTS.stuckMs;
+    this.maxLagMs = options.maxLagMs;
+    this.stuckMs = options.stuckMs;
     this.highWaterMark = options.highWaterMark;
     this.sendBytes = binarySender(socket);
     // If the stream ends while subscribing (a closed hub), the viewer is closed and nothing outlives the constructor.

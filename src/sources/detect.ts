@@ -3,12 +3,15 @@ import { existsSync } from 'node:fs';
 import type { Observable } from 'rxjs';
 import type { Frame } from '../frame';
 import { resolveFfmpeg, which } from '../process/ffmpeg-path';
-import { raspivid } from './raspivid';
-import { rpicam } from './rpicam';
-import { assertSourceOptions, type ProcessSourceOptions, type SourceOptions } from './source-options';
-import { v4l2 } from './v4l2';
+import { checkedRaspivid } from './raspivid';
+import { checkedRpicam } from './rpicam';
+import { checkSourceOptions, type ProcessSourceOptions, type SourceOptions } from './source-options';
+import { checkedV4l2 } from './v4l2';
 
-export type SourceKind = 'rpicam' | 'libcamera' | 'raspivid' | 'v4l2' | 'test';
+import type { SourceKindId } from './source-kinds';
+
+/** The kinds {@link detectSource} can choose (every registered kind but `auto` itself and `file`, which needs a path). */
+export type SourceKind = Exclude<SourceKindId, 'auto' | 'file'>;
 
 export interface DetectedSource {
   readonly source: Observable<Frame>;
@@ -66,7 +69,8 @@ export function listLibcameraCameras(program: string, timeoutMs = 10_000): Promi
  * log.info({ kind, reasons }, `source: ${kind}`);
  */
 export async function detectSource(options: DetectSourceOptions): Promise<DetectedSource> {
-  assertSourceOptions(options, 'source');
+  // Checked once, here: the source chosen below takes the checked options as they are.
+  const checked = checkSourceOptions(options, 'source');
   const {
     pathEnv = process.env.PATH ?? '',
     exists = existsSync,
@@ -89,12 +93,12 @@ export async function detectSource(options: DetectSourceOptions): Promise<Detect
       reasons.push(`${name}: ${unusable}`);
       continue;
     }
-    return { source: rpicam({ ...options, command: program }), kind, target: program, reasons };
+    return { source: checkedRpicam({ ...checked, command: program }), kind, target: program, reasons };
   }
 
   const raspividyuv = which('raspividyuv', pathEnv);
   if (raspividyuv !== undefined) {
-    return { source: raspivid({ ...options, command: raspividyuv, pathEnv }), kind: 'raspivid', target: raspividyuv, reasons };
+    return { source: checkedRaspivid({ ...checked, command: raspividyuv, pathEnv }), kind: 'raspivid', target: raspividyuv, reasons };
   }
   reasons.push('raspividyuv: not on PATH');
 
@@ -103,7 +107,7 @@ export async function detectSource(options: DetectSourceOptions): Promise<Detect
   } else {
     try {
       const ffmpeg = resolveFfmpeg(options.ffmpeg).path;
-      return { source: v4l2({ ...options, device, ffmpeg }), kind: 'v4l2', target: device, reasons };
+      return { source: checkedV4l2({ ...checked, device, ffmpeg }), kind: 'v4l2', target: device, reasons };
     } catch (err) {
       reasons.push(`v4l2: ${device} exists but ${err instanceof Error ? err.message : String(err)}`);
     }

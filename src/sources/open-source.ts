@@ -3,19 +3,20 @@ import type { Observable } from 'rxjs';
 import { resolveFfmpeg, which } from '../process/ffmpeg-path';
 import type { H264Picture } from '../codecs/h264/h264-picture';
 import type { Frame } from '../frame';
-import { detectSource, type SourceKind } from './detect';
+import { detectSource } from './detect';
 import { fileSource } from './file';
 import { inCameraEncoder, type InCameraEncoder, type PiCameraKind } from './in-camera';
 import { raspivid } from './raspivid';
 import { rpicam } from './rpicam';
 import { CAMERA_PROGRAMS, DEFAULT_DEVICE, isUrl } from './source-programs';
+import { sourceText, type SourceKindId } from './source-kinds';
 import type { SourceOptions } from './source-options';
 import { testPattern } from './test-pattern';
 import { v4l2 } from './v4l2';
 
 /** A source named in configuration (`--source`). */
 export interface SourceSpec {
-  readonly kind: 'auto' | SourceKind | 'file';
+  readonly kind: SourceKindId;
   /** For `v4l2`: the device (default `/dev/video0`). */
   readonly device?: string;
   /** For `file`: the video file. */
@@ -36,7 +37,7 @@ export interface OpenedSource {
    * pictures (rpicam-vid, libcamera-vid or raspivid with `--codec h264`), no ffmpeg. For the hub's `encodedSource`.
    */
   readonly encodedSource?: Observable<H264Picture>;
-  readonly kind: SourceKind | 'file';
+  readonly kind: Exclude<SourceKindId, 'auto'>;
   /** What it reads, for the startup log: the file, the V4L2 device, the camera program (none for the test pattern). */
   readonly target?: string;
   /** For `auto`: why the sources tried before it were not chosen. */
@@ -78,6 +79,7 @@ export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Pr
     kind,
     ...(target === undefined ? {} : { target }),
     reasons,
+    // The Pi camera stacks give full-range YUV (a V4L2 device, through ffmpeg, gives limited).
     fullRange: kind === 'rpicam' || kind === 'libcamera' || kind === 'raspivid',
   });
   const program = (kind: keyof typeof CAMERA_PROGRAMS): string => which(CAMERA_PROGRAMS[kind]) ?? CAMERA_PROGRAMS[kind];
@@ -119,13 +121,4 @@ export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Pr
   }
 }
 
-/**
- * A source spec as `--source` writes it, for messages: `file:/tmp/a.mp4`, `v4l2:/dev/video1`, `v4l2`, `rpicam`.
- * @example
- * sourceText({ kind: 'file', path: 'demo.mp4', hflip: true }); // 'file:demo.mp4'
- */
-export function sourceText(spec: SourceSpec): string {
-  if (spec.kind === 'file') return `file:${spec.path ?? ''}`;
-  if (spec.kind === 'v4l2' && spec.device !== undefined) return `v4l2:${spec.device}`;
-  return spec.kind;
-}
+export { sourceText };

@@ -4,7 +4,7 @@ import type { Frame } from '../frame';
 import { which } from '../process/ffmpeg-path';
 import { ChildProcessError, fromChildProcess } from '../process/child-process';
 import { alignUp, rawFrames } from './raw-frames';
-import { assertSourceOptions, childOptions, type ProcessSourceOptions, type SourceOptions } from './source-options';
+import { checkSourceOptions, childOptions, type Checked, type ProcessSourceOptions, type SourceOptions } from './source-options';
 
 export interface RaspividOptions extends SourceOptions, ProcessSourceOptions {
   /** The program (default `'raspividyuv'`), or a path to it. */
@@ -51,8 +51,12 @@ export function raspividArgs(options: SourceOptions): string[] {
  * raspivid({ width: 640, height: 480, fps: 24, hflip: true }).subscribe((frame) => …);
  */
 export function raspivid(options: RaspividOptions): Observable<Frame> {
+  return checkedRaspivid(checkSourceOptions(options, options.command ?? 'raspividyuv'));
+}
+
+/** {@link raspivid} for options already checked (by `detectSource`): no second check. */
+export function checkedRaspivid(options: Checked<RaspividOptions>): Observable<Frame> {
   const command = options.command ?? 'raspividyuv';
-  assertSourceOptions(options, command);
   const { stride, paddedHeight } = raspividPadding(options.width, options.height);
   const { width, height, scheduler } = options;
   const toFrames = rawFrames({ width, height, stride, paddedHeight, scheduler });

@@ -3,7 +3,7 @@ import type { Observable } from 'rxjs';
 import type { Frame } from '../frame';
 import { fromChildProcess } from '../process/child-process';
 import { alignUp, rawFrames } from './raw-frames';
-import { assertSourceOptions, childOptions, type ProcessSourceOptions, type SourceOptions } from './source-options';
+import { checkSourceOptions, childOptions, type Checked, type ProcessSourceOptions, type SourceOptions } from './source-options';
 
 export interface RpicamOptions extends SourceOptions, ProcessSourceOptions {
   /** The program: `'rpicam-vid'` (default; Bookworm and later) or `'libcamera-vid'` (Bullseye), or a path. */
@@ -65,8 +65,12 @@ export function rpicamArgs(options: RpicamOptions): string[] {
  * rpicam({ width: 640, height: 480, fps: 24, rotation: 180 }).subscribe((frame) => …);
  */
 export function rpicam(options: RpicamOptions): Observable<Frame> {
+  return checkedRpicam(checkSourceOptions(options, options.command ?? 'rpicam-vid'));
+}
+
+/** {@link rpicam} for options already checked (by `detectSource`): no second check. */
+export function checkedRpicam(options: Checked<RpicamOptions>): Observable<Frame> {
   const command = options.command ?? 'rpicam-vid';
-  assertSourceOptions(options, command);
   if (options.camera !== undefined && (!Number.isInteger(options.camera) || options.camera < 0)) {
     throw new RangeError(`${command} camera must be a whole number from 0, got ${options.camera}`);
   }

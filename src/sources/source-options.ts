@@ -51,6 +51,25 @@ export function assertSourceOptions(options: SourceOptions, what: string): void 
   }
 }
 
+declare const CHECKED: unique symbol;
+
+/**
+ * Source options {@link checkSourceOptions} has checked. A source's public function checks its options once, at
+ * its edge; the inner function it calls (and that `detectSource` calls after its own check) takes these and does
+ * not check again.
+ */
+export type Checked<O extends SourceOptions> = O & { readonly [CHECKED]: true };
+
+/**
+ * {@link assertSourceOptions}, giving the options back typed as checked.
+ * @example
+ * const checked = checkSourceOptions({ width: 640, height: 480, fps: 24 }, 'source');
+ */
+export function checkSourceOptions<O extends SourceOptions>(options: O, what: string): Checked<O> {
+  assertSourceOptions(options, what);
+  return options as Checked<O>;
+}
+
 /** The flips that make up the requested orientation: rotation 180 is a horizontal plus a vertical flip. */
 export function orientation(options: SourceOptions): { hflip: boolean; vflip: boolean } {
   const half = (options.rotation ?? 0) === 180;

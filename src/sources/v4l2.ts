@@ -4,8 +4,9 @@ import { resolveFfmpeg } from '../process/ffmpeg-path';
 import { fromChildProcess } from '../process/child-process';
 import { rawFrames } from './raw-frames';
 import {
-  assertSourceOptions,
+  checkSourceOptions,
   childOptions,
+  type Checked,
   orientation,
   type ProcessSourceOptions,
   type SourceOptions,
@@ -59,7 +60,11 @@ export function v4l2Args(options: V4l2Options): string[] {
  * v4l2({ device: '/dev/video0', width: 640, height: 480, fps: 30, inputFormat: 'yuyv422' }).subscribe(…);
  */
 export function v4l2(options: V4l2Options): Observable<Frame> {
-  assertSourceOptions(options, 'v4l2');
+  return checkedV4l2(checkSourceOptions(options, 'v4l2'));
+}
+
+/** {@link v4l2} for options already checked (by `detectSource`): no second check. */
+export function checkedV4l2(options: Checked<V4l2Options>): Observable<Frame> {
   const args = v4l2Args(options);
   const toFrames = rawFrames({ width: options.width, height: options.height, scheduler: options.scheduler });
   // Resolve ffmpeg on subscribe, so a missing one arrives as the stream's error like any other start failure.
