@@ -18,7 +18,14 @@ import { connect } from '../../helpers/ws-client';
 const ENCODER = { width: 320, height: 240, fps: 24, gop: 24 };
 /** pistream's plugins among a server's registrations (inert is one too). */
 const ours = (server: Hapi.Server): string[] => Object.keys(server.registrations).filter((name) => name.startsWith('pistream')).sort();
-const PARTS = [pistreamViewers, pistreamPages, pistreamMonitoring, pistreamSnapshots, pistreamRecordings, pistreamPublishing];
+const PARTS = [
+  [VIEWERS, pistreamViewers],
+  [PAGES, pistreamPages],
+  [MONITORING, pistreamMonitoring],
+  [SNAPSHOTS, pistreamSnapshots],
+  [RECORDINGS, pistreamRecordings],
+  [PUBLISHING, pistreamPublishing],
+] as const;
 
 describe('the parts of the pistream server, as hapi plugins', () => {
   let dir: string;
@@ -27,9 +34,9 @@ describe('the parts of the pistream server, as hapi plugins', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.each(PARTS.map((part) => [part.name, part] as const))('%s without the core fails registration at once, in hapi’s words', async (name, part) => {
+  it.each(PARTS)('%s without the core fails registration at once, in hapi’s words', async (name, part) => {
     const server = Hapi.server();
-    expect(part.dependencies).toEqual([CORE]);
+    expect(part).toMatchObject({ name, dependencies: [CORE] });
     await expect(server.register(part)).rejects.toThrow(`Plugin ${name} missing dependency ${CORE}`);
   });
 
