@@ -56,7 +56,7 @@ interface Part {
  * a refused registration leaves nothing running. Their stops have an order of their own (`stopOrder`). A new part
  * (WebRTC) is one more line here.
  */
-export const PARTS: readonly Part[] = [
+const PARTS: readonly Part[] = [
   { plugin: pistreamRecordings, wanted: (options) => options.record !== undefined },
   { plugin: pistreamPublishing, wanted: (options) => options.publish.length > 0 },
   { plugin: pistreamViewers },

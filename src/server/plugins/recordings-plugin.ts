@@ -43,7 +43,10 @@ function recorderFor(core: PistreamCore, record: Recording, options: RecordingsO
 
 /** The startup line: where it records, in what segments, and what it keeps. */
 function recordingLine(record: Recording): string {
-  const keep = [record.keepSeconds !== undefined ? `keeping ${record.keepSeconds} s` : '', record.maxBytes !== undefined ? `at most ${record.maxBytes} bytes` : ''].filter(Boolean);
+  const keep = [
+    record.keepSeconds !== undefined ? `keeping ${record.keepSeconds} s` : '',
+    record.maxBytes !== undefined ? `at most ${record.maxBytes} bytes` : '',
+  ].filter(Boolean);
   return `Recording to ${record.dir} in ${record.segmentSeconds} s segments${keep.length ? `, ${keep.join(' and ')}` : ''}`;
 }
 
@@ -68,7 +71,8 @@ export const pistreamRecordings: Plugin<void> = {
     if (!record) throw new Error(`Plugin ${RECORDINGS} needs the record option of ${CORE}`);
     const recorder = recorderFor(core, record, options);
     await server.register(Inert, { once: true });
-    addPartRoutes(server, core, [...recordingsRoutes(recorder, record.dir), methodNotAllowedRoute('/recordings'), methodNotAllowedRoute('/recordings/{name}')]);
+    const notAllowed = [methodNotAllowedRoute('/recordings'), methodNotAllowedRoute('/recordings/{name}')];
+    addPartRoutes(server, core, [...recordingsRoutes(recorder, record.dir), ...notAllowed]);
     core.reports.addProblem(() => recorder.problem);
     core.keepsSourceOn('recording');
     server.expose('recorder', recorder);

@@ -77,8 +77,8 @@ function legacyListener(server: Server, core: PistreamCore, viewers: ViewerServe
   if (settings) {
     server.ext('onPostStart', async () => {
       legacy = await listenLegacy(server, settings, viewers);
-      const scheme = settings.tls ? 'wss' : 'ws';
-      core.log('info', `Original-protocol WebSocket server on ${scheme}://${legacyHost(server, settings)}:${(legacy.address() as AddressInfo).port}/ (any path)`);
+      const url = `${settings.tls ? 'wss' : 'ws'}://${legacyHost(server, settings)}:${(legacy.address() as AddressInfo).port}/`;
+      core.log('info', `Original-protocol WebSocket server on ${url} (any path)`);
     });
   }
   return {
