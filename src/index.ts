@@ -75,5 +75,15 @@ export { PluginOptionsError } from './options/plugin-options-error';
 export type { RecordOptions } from './options/record-publish-options';
 export type { PistreamConfig, LogLevel } from './options/server-config';
 export { pistreamPlugin, type PistreamPluginApi } from './server/plugin';
+// The server's parts, each a hapi plugin: pistreamPlugin registers them all; a host may register pistreamCore and
+// the parts it wants (docs/library.md).
+export { pistreamCore, type PistreamCore, type SourceInfo, type KeepOnReason } from './server/plugins/core-plugin';
+export { pistreamViewers, type PistreamViewersApi, type ViewersOptions } from './server/plugins/viewers-plugin';
+export { pistreamPages } from './server/plugins/pages-plugin';
+export { pistreamMonitoring, type MonitoringOptions } from './server/plugins/monitoring-plugin';
+export { pistreamSnapshots, type PistreamSnapshotsApi, type SnapshotsOptions } from './server/plugins/snapshots-plugin';
+export { pistreamRecordings, type PistreamRecordingsApi, type RecordingsOptions } from './server/plugins/recordings-plugin';
+export { pistreamPublishing, type PistreamPublishingApi, type PublishingOptions } from './server/plugins/publishing-plugin';
+export { StatusReports } from './server/plugins/status-reports';
 export { startServer, type RunningServer, type StartServerOptions } from './server/start-server';
 export { parseConfig, parseCommandLine, ConfigError } from './config/command-line';

@@ -64,24 +64,13 @@ function queryToken(url: string): string | null {
 }
 
 /**
- * The one credentials check for the page, `/healthz`, `/metrics` and the WebSocket upgrades (so they cannot
- * disagree). A request passes with a valid Basic user or the token (either one when both are configured).
- *
- * @example
- * const auth = createAuthenticator({ token: 'k3y' });
- * await auth.check(undefined, '/stream?token=k3y'); // { ok: true, user: 'token' }
+ * Basic credentials against `users` (user → password or scrypt hash): the user they name, or undefined. Every
+ * configured user is compared, so the time taken does not tell which names exist; a password once verified is
+ * remembered as a digest per user, so scrypt runs once per user, not per request.
  */
-export function createAuthenticator(options: AuthOptions, settings: AuthenticatorOptions = {}): Authenticator {
-  const users = Object.entries(options.users ?? {});
-  const token = options.token;
-  if (users.length === 0 && !token) throw new Error('auth needs users or a token');
-  // A browser shows its password prompt only for a Basic challenge; token-only servers say Bearer.
-  const challenge = users.length > 0 ? `Basic realm="${AUTH_REALM}", charset="UTF-8"` : `Bearer realm="${AUTH_REALM}"`;
-  const throttle = new LoginThrottle(settings.failures ?? DEFAULTS.loginFailures);
-  // Per user, a digest of the password last verified: scrypt runs once per user, not per request (one entry each).
+function basicUsers(users: readonly (readonly [string, string])[]): (encoded: string) => Promise<string | undefined> {
   const verified = new Map<string, Buffer>();
-
-  async function basic(encoded: string): Promise<string | undefined> {
+  return async (encoded) => {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return undefined;
@@ -89,7 +78,6 @@ export function createAuthenticator(options: AuthOptions, settings: Authenticato
     const password = decoded.slice(colon + 1);
     const known = verified.get(user);
     if (known && timingSafeEqual(known, digest(password))) return user;
-    // Every configured user is compared, so the time taken does not tell which names exist.
     let match: string | undefined;
     for (const [name, stored] of users) {
       const nameOk = safeEqual(name, user);
@@ -98,29 +86,62 @@ export function createAuthenticator(options: AuthOptions, settings: Authenticato
     }
     if (match !== undefined) verified.set(match, digest(password));
     return match;
-  }
+  };
+}
 
-  async function credentials(authorization: string, url: string): Promise<AuthResult> {
-    const [scheme = '', value = ''] = authorization.trim().split(/\s+/, 2);
-    if (token) {
-      const presented = scheme.toLowerCase() === 'bearer' ? value : queryToken(url);
-      if (presented !== null && presented !== '' && safeEqual(presented, token)) return { ok: true, user: 'token' };
-    }
-    if (users.length > 0 && scheme.toLowerCase() === 'basic' && value) {
-      const user = await basic(value);
-      if (user !== undefined) return { ok: true, user };
-      return { ok: false, challenge, reason: 'wrong user or password' };
-    }
-    return { ok: false, challenge, reason: authorization || queryToken(url) ? 'wrong credentials' : 'no credentials' };
-  }
+/** One request's credentials judged, with no memory of earlier failures: a Basic user or the token. */
+interface CredentialsCheck {
+  /** The `WWW-Authenticate` challenge a 401 carries. */
+  readonly challenge: string;
+  check(authorization: string, url: string): Promise<AuthResult>;
+}
 
+function credentialsCheck(options: AuthOptions): CredentialsCheck {
+  const users = Object.entries(options.users ?? {});
+  const token = options.token;
+  if (users.length === 0 && !token) throw new Error('auth needs users or a token');
+  // A browser shows its password prompt only for a Basic challenge; token-only servers say Bearer.
+  const challenge = users.length > 0 ? `Basic realm="${AUTH_REALM}", charset="UTF-8"` : `Bearer realm="${AUTH_REALM}"`;
+  const basic = basicUsers(users);
+  return {
+    challenge,
+    async check(authorization, url) {
+      const [scheme = '', value = ''] = authorization.trim().split(/\s+/, 2);
+      if (token) {
+        const presented = scheme.toLowerCase() === 'bearer' ? value : queryToken(url);
+        if (presented !== null && presented !== '' && safeEqual(presented, token)) return { ok: true, user: 'token' };
+      }
+      if (users.length > 0 && scheme.toLowerCase() === 'basic' && value) {
+        const user = await basic(value);
+        if (user !== undefined) return { ok: true, user };
+        return { ok: false, challenge, reason: 'wrong user or password' };
+      }
+      return { ok: false, challenge, reason: authorization || queryToken(url) ? 'wrong credentials' : 'no credentials' };
+    },
+  };
+}
+
+/**
+ * The one credentials check for the page, `/healthz`, `/metrics` and the WebSocket upgrades (so they cannot
+ * disagree). A request passes with a valid Basic user or the token (either one when both are configured). Around
+ * the check of the credentials themselves: lockouts per address after failed logins (429), and 429 while the
+ * password checks are all busy.
+ *
+ * @example
+ * const auth = createAuthenticator({ token: 'k3y' });
+ * await auth.check(undefined, '/stream?token=k3y'); // { ok: true, user: 'token' }
+ */
+export function createAuthenticator(options: AuthOptions, settings: AuthenticatorOptions = {}): Authenticator {
+  const credentials = credentialsCheck(options);
+  const { challenge } = credentials;
+  const throttle = new LoginThrottle(settings.failures ?? DEFAULTS.loginFailures);
   return {
     async check(header, url, address = '') {
       const locked = throttle.retryAfterMs(address);
       if (locked > 0) return { ok: false, challenge, reason: 'too many failed logins', retryAfterMs: locked };
       let result: AuthResult;
       try {
-        result = await credentials(header ?? '', url);
+        result = await credentials.check(header ?? '', url);
       } catch (err) {
         if (err instanceof QueueFullError) return { ok: false, challenge, reason: 'busy checking passwords', retryAfterMs: 1000 };
         throw err;

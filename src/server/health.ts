@@ -1,4 +1,4 @@
-import type { Request, ServerRoute } from '@hapi/hapi';
+import type { ServerRoute } from '@hapi/hapi';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import type { Hub } from '../hub';
@@ -101,32 +101,44 @@ export function health(hub: Hub, viewers: number, now: number, source?: string, 
   return { status: 'failing', reason, ...base };
 }
 
-/** The source kind the plugin exposes (`server.plugins.pistream.source`), read when asked: it is set after the routes. */
-function sourceKind(request: Request): string | undefined {
-  const api = (request.server.plugins as { pistream?: { source?: { kind?: unknown } } }).pistream;
-  const kind = api?.source?.kind;
-  return typeof kind === 'string' ? kind : undefined;
+/** Fields the parts add to `/healthz` beside the hub's own. */
+export interface HealthDetails {
+  readonly publish?: readonly PublishTargetHealth[];
+}
+
+/** What the parts report to `/healthz` (see `StatusReports`). */
+export interface HealthReports {
+  /** Viewers now, over every part that has them. */
+  viewers(): number;
+  /** Why an optional part fails while viewing works (`degraded`), or undefined. */
+  problem(): string | undefined;
+  healthDetails(): HealthDetails;
+}
+
+export interface HealthRouteOptions {
+  /** The clock for picture ages (the hub's scheduler). Default `asyncScheduler`. */
+  readonly scheduler?: Pick<SchedulerLike, 'now'>;
+  /** The source kind, as {@link Health}'s `source` says it. */
+  readonly source?: string;
 }
 
 /**
  * `GET /healthz`: 200 with a small JSON while pictures flow (or the camera is idle on purpose, or an optional part
- * such as recording fails: `degraded`, with `degraded()`'s reason), else 503.
+ * such as recording fails: `degraded`, with the reported problem), else 503.
+ *
+ * @example
+ * server.route(healthRoute(hub, reports, { source: 'test' }));
  */
-export function healthRoute(
-  hub: Hub,
-  viewers: () => number,
-  scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler,
-  degraded: () => string | undefined = () => undefined,
-  publish: () => readonly PublishTargetHealth[] = () => [],
-): ServerRoute {
+export function healthRoute(hub: Hub, reports: HealthReports, options: HealthRouteOptions = {}): ServerRoute {
+  const scheduler = options.scheduler ?? asyncScheduler;
   return {
     method: 'GET',
     path: '/healthz',
     options: { cache: { privacy: 'private', expiresIn: 0 } },
-    handler: (request, h) => {
-      const judged = health(hub, viewers(), scheduler.now(), sourceKind(request), degraded());
-      const targets = publish();
-      const result = targets.length ? { ...judged, publish: targets } : judged;
+    handler: (_request, h) => {
+      const judged = health(hub, reports.viewers(), scheduler.now(), options.source, reports.problem());
+      const { publish } = reports.healthDetails();
+      const result = publish?.length ? { ...judged, publish } : judged;
       return h.response(result).code(result.status === 'failing' ? 503 : 200);
     },
   };

@@ -1,11 +1,15 @@
 import type { ServerRoute } from '@hapi/hapi';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Histogram, Registry } from 'prom-client';
 import type { Hub } from '../hub';
+import { addRunningTotal, type TotalSample } from './running-total';
 import type { ViewerServer } from './viewer-server';
 
 /** How far back the encoder fps looks: "pictures per second over the last few seconds". */
 export const FPS_WINDOW_MS = 5000;
+
+/** What the viewer metrics read: the count and totals, and (optionally, a stand-in may lack it) each ack's lag. */
+export type MeasuredViewers = Pick<ViewerServer, 'viewerCount' | 'totals'> & Partial<Pick<ViewerServer, 'ackLag$'>>;
 
 /**
  * Pictures per second from a running total sampled at scrape time (nothing on the hot path): the rate since the
@@ -25,73 +29,41 @@ function rateOf(read: () => number, now: () => number): () => number {
   };
 }
 
+/** A gauge set from `read` at scrape time. */
+function addGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/** An unlabelled running total. */
+const one = (total: number): TotalSample[] => [[{}, total]];
+
+/** A running total per value of one label, from `{ value: total }`. */
+const byLabel = (label: string, totals: Readonly<Record<string, number>>): TotalSample[] =>
+  Object.entries(totals).map(([value, total]) => [{ [label]: value }, total]);
+
 /**
- * Prometheus metrics read from the live counters at scrape time (nothing is updated on the hot path for them).
- * Totals are counters: each scrape adds what the source counter gained since the previous scrape. `now` is the
- * clock for ages and rates: the scheduler's (tests give their own).
+ * The pipeline's metrics on `registry`, read from the hub's stats at scrape time: whether it runs and its state,
+ * the last picture's age and the rate pictures come at, failures in a row, and the running totals of frames,
+ * pictures, restarts and muxed bytes. `now` is the clock for ages and rates: the scheduler's (tests give their own).
  *
  * @example
- * server.route(metricsRoute(createMetrics(hub, viewers)));
+ * addHubMetrics(registry, hub, scheduler);
  */
-export function createMetrics(
-  hub: Hub,
-  viewers: Pick<ViewerServer, 'viewerCount' | 'totals'> & Partial<Pick<ViewerServer, 'ackLag$'>>,
-  scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler,
-): Registry {
+export function addHubMetrics(registry: Registry, hub: Pick<Hub, 'stats'>, scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler): void {
   const now = (): number => scheduler.now();
-  const registry = new Registry();
-  /** A counter fed from running totals; `read` gives the total per label value ('' when unlabelled). */
-  const totals = (name: string, help: string, read: () => Record<string, number>, label?: string): void => {
-    const seen = new Map<string, number>();
-    const counter: Counter = new Counter({
-      name,
-      help,
-      labelNames: label ? [label] : [],
-      registers: [registry],
-      collect() {
-        for (const [key, value] of Object.entries(read())) {
-          const before = seen.get(key) ?? 0;
-          // inc(0) too, so every label value is exported from the first scrape.
-          counter.inc(label ? { [label]: key } : {}, Math.max(0, value - before));
-          seen.set(key, value);
-        }
-      },
-    });
-  };
   const stats = hub.stats;
-  new Gauge({
-    name: 'pistream_viewers',
-    help: 'Viewers connected now, over every listener',
-    registers: [registry],
-    collect() {
-      this.set(viewers.viewerCount);
-    },
-  });
-  new Gauge({
-    name: 'pistream_encoder_running',
-    help: '1 while the source and encoder run',
-    registers: [registry],
-    collect() {
-      this.set(stats.running ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'pistream_last_picture_age_seconds',
-    help: 'Seconds since the encoder last produced a picture (-1: none yet)',
-    registers: [registry],
-    collect() {
-      this.set(stats.lastPictureAt > 0 ? (now() - stats.lastPictureAt) / 1000 : -1);
-    },
-  });
+  addGauge(registry, 'pistream_encoder_running', '1 while the source and encoder run', () => (stats.running ? 1 : 0));
+  addGauge(registry, 'pistream_last_picture_age_seconds', 'Seconds since the encoder last produced a picture (-1: none yet)', () =>
+    stats.lastPictureAt > 0 ? (now() - stats.lastPictureAt) / 1000 : -1);
   const fps = rateOf(() => stats.pictures, now);
-  new Gauge({
-    name: 'pistream_encoder_fps',
-    help: `Pictures per second out of the encoder over the last ${FPS_WINDOW_MS / 1000} s (measured between scrapes)`,
-    registers: [registry],
-    collect() {
-      this.set(fps());
-    },
-  });
+  addGauge(registry, 'pistream_encoder_fps', `Pictures per second out of the encoder over the last ${FPS_WINDOW_MS / 1000} s (measured between scrapes)`, fps);
   const states = ['idle', 'running', 'restarting'] as const;
   new Gauge({
     name: 'pistream_encoder_state',
@@ -102,23 +74,40 @@ export function createMetrics(
       for (const state of states) this.set({ state }, stats.state === state ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'pistream_encoder_consecutive_failures',
-    help: 'Failures in a row: reset once the pipeline has run healthy for restart.healthyMs, default a minute (the backoff grows with them)',
-    registers: [registry],
-    collect() {
-      this.set(stats.failures);
+  addGauge(registry, 'pistream_encoder_consecutive_failures',
+    'Failures in a row: reset once the pipeline has run healthy for restart.healthyMs, default a minute (the backoff grows with them)', () => stats.failures);
+  addRunningTotal(registry, { name: 'pistream_frames_total', help: 'Frames offered to the encoder' }, () => one(stats.framesIn));
+  addRunningTotal(registry, { name: 'pistream_frames_dropped_total', help: 'Frames dropped before the encoder (it was still busy)' }, () => one(stats.framesDropped));
+  addRunningTotal(registry, { name: 'pistream_pictures_total', help: 'Pictures produced by the encoder' }, () => one(stats.pictures));
+  addRunningTotal(registry, { name: 'pistream_encoder_restarts_total', help: 'Pipeline restarts after a failure' }, () => one(stats.restarts));
+  addRunningTotal(
+    registry,
+    { name: 'pistream_muxed_bytes_total', help: 'Bytes muxed per wire format, once for all its viewers (a format nobody watches muxes nothing)', labelNames: ['format'] },
+    () => byLabel('format', stats.wireBytes),
+  );
+}
+
+/**
+ * The viewers' metrics on `registry`: how many watch, the running totals of what was sent, dropped (by reason) and
+ * resynced, and each ack's lag as a histogram.
+ *
+ * @example
+ * addViewerMetrics(registry, viewers);
+ */
+export function addViewerMetrics(registry: Registry, viewers: MeasuredViewers): void {
+  addGauge(registry, 'pistream_viewers', 'Viewers connected now, over every listener', () => viewers.viewerCount);
+  addRunningTotal(registry, { name: 'pistream_sent_pictures_total', help: 'Pictures sent to viewers' }, () => one(viewers.totals().sent));
+  addRunningTotal(registry, { name: 'pistream_sent_bytes_total', help: 'Bytes sent to viewers' }, () => one(viewers.totals().bytes));
+  addRunningTotal(
+    registry,
+    {
+      name: 'pistream_dropped_pictures_total',
+      help: 'Pictures not sent to a viewer, by reason (lag: its acks were over the lag bound; backlog: its socket held over the high-water mark; resync: caught up, waiting for a keyframe)',
+      labelNames: ['reason'],
     },
-  });
-  totals('pistream_frames_total', 'Frames offered to the encoder', () => ({ '': stats.framesIn }));
-  totals('pistream_frames_dropped_total', 'Frames dropped before the encoder (it was still busy)', () => ({ '': stats.framesDropped }));
-  totals('pistream_pictures_total', 'Pictures produced by the encoder', () => ({ '': stats.pictures }));
-  totals('pistream_encoder_restarts_total', 'Pipeline restarts after a failure', () => ({ '': stats.restarts }));
-  totals('pistream_muxed_bytes_total', 'Bytes muxed per wire format, once for all its viewers (a format nobody watches muxes nothing)', () => stats.wireBytes, 'format');
-  totals('pistream_sent_pictures_total', 'Pictures sent to viewers', () => ({ '': viewers.totals().sent }));
-  totals('pistream_sent_bytes_total', 'Bytes sent to viewers', () => ({ '': viewers.totals().bytes }));
-  totals('pistream_dropped_pictures_total', 'Pictures not sent to a viewer, by reason (lag: its acks were over the lag bound; backlog: its socket held over the high-water mark; resync: caught up, waiting for a keyframe)', () => viewers.totals().dropped, 'reason');
-  totals('pistream_resyncs_total', 'Times a slow viewer resumed at a keyframe', () => ({ '': viewers.totals().resyncs }));
+    () => byLabel('reason', viewers.totals().dropped),
+  );
+  addRunningTotal(registry, { name: 'pistream_resyncs_total', help: 'Times a slow viewer resumed at a keyframe' }, () => one(viewers.totals().resyncs));
   const lag = new Histogram({
     name: 'pistream_viewer_lag_seconds',
     help: 'Time from sending a picture to the viewer acknowledging it as decoded, observed per ack',
@@ -126,8 +115,21 @@ export function createMetrics(
     registers: [registry],
   });
   // Per ack (a page acks at most every 100 ms), not per picture. Completes when the viewer server closes.
-  // (Optional so a stand-in for the viewer server with only the counters still works.)
   viewers.ackLag$?.subscribe((ms) => lag.observe(ms / 1000));
+}
+
+/**
+ * Prometheus metrics read from the live counters at scrape time (nothing is updated on the hot path for them): the
+ * viewers' and the pipeline's, on a registry of their own. Totals are counters: each scrape adds what the source
+ * counter gained since the previous scrape.
+ *
+ * @example
+ * server.route(metricsRoute(createMetrics(hub, viewers)));
+ */
+export function createMetrics(hub: Pick<Hub, 'stats'>, viewers: MeasuredViewers, scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler): Registry {
+  const registry = new Registry();
+  addViewerMetrics(registry, viewers);
+  addHubMetrics(registry, hub, scheduler);
   return registry;
 }
 

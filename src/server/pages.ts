@@ -146,6 +146,17 @@ export function pageRoutes(): ServerRoute[] {
 }
 
 /**
+ * Requests the page routes answer without credentials: its static scripts and stylesheet (the npm package's own
+ * files; a page opened as `/?token=…` loads them without the token). The page itself and everything live is
+ * guarded; unknown names are 404 either way.
+ */
+export function isPublicAsset(request: Request): boolean {
+  if (request.route.path.endsWith(JSMPEG_ROUTE)) return true;
+  const file = request.route.path.endsWith('/{file*}') ? String(request.params.file ?? '') : '';
+  return file !== '' && file !== 'index.html';
+}
+
+/**
  * The Content-Security-Policy of our pages: scripts and styles from our origin only (plus, by its hash, the one
  * style element JSMpeg injects), JSMpeg's WASM decoder allowed to compile, WebSockets only back to the host
  * that served the page, and media from blob: URLs (the MSE player's MediaSource).

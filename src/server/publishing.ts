@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { SchedulerLike } from 'rxjs';
 import type { Hub } from '../hub';
 import { probeOutputProtocols, type ResolvedFfmpeg } from '../process/ffmpeg-path';
@@ -6,8 +6,8 @@ import { Publisher, type PublishState } from '../publish/publisher';
 import type { PublishTarget } from '../publish/publish-target';
 import { SourceCheckError } from '../sources/check-source';
 import type { PublishTargetHealth } from './health';
-
-type Log = (level: 'info' | 'warn', message: string, details?: object) => void;
+import type { PluginLog } from './plugin-log';
+import { addRunningTotal } from './running-total';
 
 /**
  * Refuses at start what this ffmpeg cannot send: `srt://` targets need an ffmpeg built with libsrt (the bundled
@@ -33,7 +33,7 @@ export function createPublishers(
   hub: Hub,
   targets: readonly PublishTarget[],
   ffmpeg: () => string,
-  log: Log,
+  log: PluginLog,
   scheduler?: SchedulerLike,
 ): Publisher[] {
   return targets.map(
@@ -83,22 +83,8 @@ export function addPublishMetrics(registry: Registry, publishers: readonly Publi
       });
     },
   });
-  const total = (name: string, help: string, read: (p: Publisher) => number): void => {
-    const seen = new Map<number, number>();
-    const counter: Counter = new Counter({
-      name,
-      help,
-      labelNames: ['index', 'target'],
-      registers: [registry],
-      collect() {
-        publishers.forEach((p, i) => {
-          const value = read(p);
-          counter.inc(labelsOf(i), Math.max(0, value - (seen.get(i) ?? 0)));
-          seen.set(i, value);
-        });
-      },
-    });
-  };
+  const total = (name: string, help: string, read: (p: Publisher) => number): void =>
+    addRunningTotal(registry, { name, help, labelNames: ['index', 'target'] }, () => publishers.map((p, i) => [labelsOf(i), read(p)] as const));
   total('pistream_publish_bytes_total', 'Bytes sent to each publish target (ffmpeg\'s count, all runs)', (p) => p.stats.bytes);
   total('pistream_publish_restarts_total', 'Restarts of each publish target\'s ffmpeg after a failure', (p) => p.stats.restarts);
   total('pistream_publish_skipped_pictures_total', 'Pictures a publish target skipped because it fell behind (up to the next keyframe)', (p) => p.stats.skipped);
