@@ -110,6 +110,7 @@
       }
       if (typeof body.source === 'string' && body.source !== state.source) {
         state.source = body.source;
+        state.camera = body.camera === true;
         onSource();
       }
       showReason(body.status === 'failing' && typeof body.reason === 'string' ? body.reason : null);

@@ -24,6 +24,8 @@
     codec: null,
     /** What feeds the stream, from /healthz's `source` (e.g. 'rpicam', 'file', 'test'); null until it said. */
     source: null,
+    /** Whether /healthz said the source is a camera (its `camera`): the status says "camera offline" only then. */
+    camera: false,
     /** The server's reason shown under "offline" (one line), or null when none is shown. */
     reason: null,
     /** Requests to /healthz since the page loaded (made only while offline). */

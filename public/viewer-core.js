@@ -25,8 +25,6 @@
   var BACKOFF_MAX_MS = 5000;
   /** Connected but no picture for this long: the camera (or encoder) is down, not the network. */
   var OFFLINE_AFTER_MS = 3000;
-  /** Source kinds (healthz's `source`) that are cameras: the page calls only these a camera. */
-  var CAMERA_SOURCES = { rpicam: true, libcamera: true, raspivid: true, v4l2: true };
   /** Acks are rate-limited to one per this many ms. */
   var ACK_INTERVAL_MS = 100;
   var MAX_LATENCIES = 1000;
@@ -90,17 +88,12 @@
     else offlineReason.stop();
   }
 
-  /** Whether /healthz named a camera as the source. @param {string | null} source */
-  function isCamera(source) {
-    return source !== null && CAMERA_SOURCES.hasOwnProperty(source);
-  }
-
   function showStatus() {
     var status = state.status;
     var text = status;
     if (status === 'connecting' || status === 'reconnecting') text = status + '…';
     // A file or the test pattern is no camera; a source the page does not know is only "the stream".
-    else if (status === 'camera offline') text = isCamera(state.source) ? 'camera offline' : 'stream offline';
+    else if (status === 'camera offline') text = state.camera ? 'camera offline' : 'stream offline';
     else if (status === 'unsupported') text = state.unsupported || '';
     statusEl.textContent = text;
   }

@@ -87,6 +87,7 @@ declare global {
     player: string | null;
     codec: string | null;
     source: string | null;
+    camera: boolean;
     reason: string | null;
     healthChecks: number;
     frames: number;
@@ -142,6 +143,7 @@ declare global {
     readonly status?: string;
     readonly reason?: string;
     readonly source?: string;
+    readonly camera?: boolean;
   }
 
   interface OfflineReasonOptions {

@@ -40,6 +40,15 @@ describe('health() (pure)', () => {
     expect(health(statsHub({ running: true, lastPictureAt: NOW - 40 }), 1, NOW, 'test', undefined).status).toBe('ok');
   });
 
+  it('says whether the source is a camera, beside its kind, so the page needs no list of kinds', () => {
+    const hub = statsHub({ running: true, lastPictureAt: NOW - 40 });
+    expect(health(hub, 1, NOW, 'v4l2')).toMatchObject({ source: 'v4l2', camera: true });
+    expect(health(hub, 1, NOW, 'rpicam')).toMatchObject({ source: 'rpicam', camera: true });
+    expect(health(hub, 1, NOW, 'test')).toMatchObject({ source: 'test', camera: false });
+    expect(health(hub, 1, NOW, 'file')).toMatchObject({ source: 'file', camera: false });
+    expect(health(hub, 1, NOW)).not.toHaveProperty('camera');
+  });
+
   it('is ok while pictures flow', () => {
     const result = health(statsHub({ running: true, lastPictureAt: NOW - 40, pictures: 10, restarts: 1 }), 2, NOW);
     expect(result).toEqual({

@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import type { Hub } from '../hub';
+import { isCameraKind } from '../sources/source-kinds';
 
 /** Pictures must have flowed this recently for the stream to count as healthy. */
 export const HEALTHY_WITHIN_MS: number = DEFAULTS.healthyWithinMs;
@@ -17,9 +18,11 @@ export interface Health {
   /**
    * What feeds the stream, as the plugin opened it: a camera (`rpicam`, `libcamera`, `raspivid`, `v4l2`), `file`,
    * `test` (the test pattern), `observable` (frames from the host application) or `hub` (the host's own hub). The
-   * page words its status by it ("camera offline" only for a camera). Absent when unknown.
+   * page words its status by `camera`. Absent when unknown.
    */
   readonly source?: string;
+  /** Whether `source` is a camera (the source kinds' own fact), so the page need not know the kinds: present with `source`. */
+  readonly camera?: boolean;
   readonly running: boolean;
   /** The pipeline's state: `idle` (off), `running`, or `restarting` (waiting out the backoff after a failure). */
   readonly state: 'idle' | 'running' | 'restarting';
@@ -68,7 +71,7 @@ export function health(hub: Hub, viewers: number, now: number, source?: string, 
   const age = s.lastPictureAt > 0 ? now - s.lastPictureAt : null;
   const nextIn = s.state === 'restarting' && s.nextAttemptAt !== undefined ? Math.max(0, s.nextAttemptAt - now) : undefined;
   const base = {
-    ...(source === undefined ? {} : { source }),
+    ...(source === undefined ? {} : { source, camera: isCameraKind(source) }),
     running: s.running,
     state: s.state,
     viewers,
