@@ -64,3 +64,16 @@ export async function closeServerPage(opened: ServerPage | undefined): Promise<v
   await opened.server.stop();
   await childrenGone(opened.childrenAtStart);
 }
+
+/**
+ * Checks glass-to-glass readings as what the mechanism guarantees: each is a capture time read back from a picture,
+ * so it lies after `since` (taken before the server started) and before now. A misread barcode (a garbage time)
+ * fails; a busy machine's slow decode does not (how fast is the benchmark's to say, never a test's).
+ */
+export function expectCaptureTimes(latencies: readonly number[], since: number): void {
+  const upTo = Date.now() - since;
+  for (const latencyMs of latencies) {
+    expect(latencyMs).toBeGreaterThan(0);
+    expect(latencyMs).toBeLessThan(upTo);
+  }
+}
