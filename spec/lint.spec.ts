@@ -129,7 +129,7 @@ const CASES: readonly Case[] = [
   {
     name: 'the plain-word kinds as keys are ordinary words',
     filePath: 'src/server/x.ts',
-    text: "export const f = (p: { file?: string }): object => ({ file: p.file, test: 1, auto: true });\n",
+    text: 'export const f = (p: { file?: string }): object => ({ file: p.file, test: 1, auto: true });\n',
     expected: [],
   },
   {
