@@ -4,6 +4,7 @@
 // a dynamic import that jest's sandbox cannot run, so the pieces are linted in a child process
 // (spec/helpers/lint-text.mjs), all in one run.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -151,6 +152,22 @@ const CASES: readonly Case[] = [
     expected: [CODEC],
   },
 ];
+
+describe('npm test', () => {
+  const { scripts } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+
+  it('lints the whole tree and checks its formatting, after the type check and before jest', () => {
+    expect(scripts.lint).toMatch(/^eslint \. /);
+    expect(scripts['format:check']).toBe('prettier --check .');
+    const test = scripts.test ?? '';
+    const at = (command: string): number => test.indexOf(command);
+    expect(at('tsc --noEmit')).toBeGreaterThan(-1);
+    expect(at('npm run lint')).toBeGreaterThan(at('tsc --noEmit'));
+    expect(at('npm run format:check')).toBeGreaterThan(at('tsc --noEmit'));
+    expect(at('npm run lint')).toBeLessThan(test.lastIndexOf('jest'));
+    expect(at('npm run format:check')).toBeLessThan(test.lastIndexOf('jest'));
+  });
+});
 
 describe('eslint.config.mjs', () => {
   let results: Message[][];
