@@ -32,7 +32,8 @@ function namedBranches(names, keyNames, message) {
       `TSPropertySignature > Literal.key[value=${key}]`,
       `MemberExpression[computed=false] > Identifier.property[name=${key}]`,
       `MemberExpression[computed=true] > Literal.property[value=${key}]`,
-      `ArrayExpression > Literal[value=${key}]`,
+      // Not in an argument list (`['-f', 'h264']`, `['--codec', 'h264']`): there it is ffmpeg's or a camera's word.
+      `ArrayExpression:not(:has(> Literal[value=/^-/])) > Literal[value=${key}]`,
     );
   }
   return selectors.map((selector) => ({ selector, message }));

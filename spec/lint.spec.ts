@@ -99,6 +99,12 @@ const CASES: readonly Case[] = [
     expected: [CODEC, CODEC],
   },
   {
+    name: "a program's argument list naming its own format",
+    filePath: 'src/publish/x.ts',
+    text: "export const args = ['-f', 'h264', '-i', 'pipe:0', '--codec', 'mpeg1'];\n",
+    expected: [],
+  },
+  {
     name: 'membership tests',
     filePath: 'src/server/x.ts',
     text: "export const f = (l: string[], o: object): boolean => l.includes('h264') || 'mpeg1' in o;\n",
