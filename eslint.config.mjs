@@ -45,7 +45,7 @@ function namedBranches(names, keyNames, message) {
 const CODEC_BRANCHES = namedBranches(
   ['h264', 'mpeg1'],
   ['h264', 'mpeg1'],
-  'A codec named outside src/codecs: ask the codec value (src/codecs) for what differs, instead of branching on or keying by its name.',
+  'A codec named outside src/codecs: ask the codec value (src/codecs) for what differs, instead of branching on, listing or keying by its name.',
 );
 
 // The source seam: the same for the kinds of camera source, which src/sources owns. `test`, `file` and `auto` are
@@ -53,7 +53,7 @@ const CODEC_BRANCHES = namedBranches(
 const SOURCE_BRANCHES = namedBranches(
   ['auto', 'test', 'rpicam', 'libcamera', 'raspivid', 'v4l2', 'file'],
   ['rpicam', 'libcamera', 'raspivid', 'v4l2'],
-  'A source kind named outside src/sources: ask the source registry (src/sources) for what differs, instead of branching on or keying by its kind.',
+  'A source kind named outside src/sources: ask the source registry (src/sources) for what differs, instead of branching on, listing or keying by its kind.',
 );
 
 /** Names that are unused on purpose start with an underscore (`_picture`), as tsc's noUnusedParameters allows. */
