@@ -74,7 +74,7 @@ async function profiled(impl: Impl, viewers: number): Promise<{ byFunction: Map<
   mkdirSync(dir, { recursive: true });
   // pistream's viewer cap above the viewers opened, or the plugin would refuse some of them.
   const server = await startServer(impl, SD, ['--cpu-prof', '--cpu-prof-dir', dir], Math.max(BENCH_MAX_VIEWERS, viewers + 10));
-  let cpuPct = NaN;
+  let cpuPct: number;
   try {
     await sleep(1000);
     cpuPct = (await runClients(server, { count: viewers, seconds: SECONDS, settle: 2, delays: false })).cpuPct;

@@ -68,7 +68,7 @@ function picture(seq: number): Mpeg1Picture {
 interface Variant {
   readonly name: string;
   /** Subscribes `n` viewers to the hub's MPEG-TS pictures; returns their sockets and a teardown. */
-  attach(hub: Hub, n: number): { sockets: StubSocket[]; stop(): void };
+  attach(hub: Hub, n: number): { sockets: StubSocket[]; stop: () => void };
 }
 
 const variants: Variant[] = [

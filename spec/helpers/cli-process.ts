@@ -8,11 +8,11 @@ export interface CliProcess {
   readonly child: ChildProcessWithoutNullStreams;
   readonly port: number;
   /** Everything it has printed so far, stdout and stderr (JSON log lines off a terminal). */
-  output(): string;
+  readonly output: () => string;
   /** Its exit code once it has exited. */
   readonly exited: Promise<number | null>;
-  /** SIGKILL unless it has exited; resolves once it has. */
-  kill(): Promise<void>;
+  /** SIGKILL unless it has exited; resolves once it has. A function, not a method: specs destructure it. */
+  readonly kill: () => Promise<void>;
 }
 
 /**

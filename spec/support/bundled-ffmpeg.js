@@ -16,7 +16,7 @@ const HIDDEN = new Set(['ffmpeg', 'ffprobe', 'ffplay']);
 function pathWithout(pathEnv, into) {
   const linked = new Set(HIDDEN);
   for (const dir of pathEnv.split(delimiter)) {
-    let names = [];
+    let names;
     try {
       names = readdirSync(dir);
     } catch {
