@@ -99,6 +99,12 @@ export default defineConfig(
     },
   },
   {
+    name: 'pistream/page-types',
+    // The page's declarations belong to the page's type check (tsconfig.page.json: DOM, no Node), not the tree's.
+    files: ['types/**/*.d.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: ['./tsconfig.page.json'], tsconfigRootDir: import.meta.dirname } },
+  },
+  {
     name: 'pistream/specs',
     files: ['spec/**/*.ts'],
     rules: {

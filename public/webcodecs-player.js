@@ -370,6 +370,8 @@
     id: 'webcodecs',
     name: 'WebCodecs',
     label: 'H.264 · WebCodecs',
+    // The wire format's id (the /h264 route), which happens to be spelled as the codec's.
+    // eslint-disable-next-line no-restricted-syntax
     formats: ['h264'],
     check: check,
     install: install,

@@ -50,7 +50,7 @@ function called(mock: jest.Mock): Promise<void> {
     const impl = mock.getMockImplementation();
     mock.mockImplementation((...args: unknown[]) => {
       resolve();
-      return impl?.(...args);
+      return impl?.(...args) as unknown;
     });
   });
 }

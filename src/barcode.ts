@@ -20,6 +20,7 @@ export interface SharedBarcode {
 
 // The page's own script, so the server side and the page read barcodes by literally the same code. src/ and dist/
 // both sit one level below the package root, next to public/ (which the package ships).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain script, not a module: required for its exports
 const shared = require('../public/barcode.js') as SharedBarcode;
 
 /**

@@ -34,8 +34,8 @@ export function processEffects(): CliEffects {
     onSignal: (signal, handler) => process.on(signal, handler),
     setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
     // Loaded only to run: --help, --version and flag errors answer without loading hapi and friends.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     startServer: (config, options) =>
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when the server runs
       (require('./server/start-server') as typeof import('./server/start-server')).startServer(config, options),
   };
 }

@@ -28,4 +28,5 @@ export interface SharedProtocol {
 }
 
 // src/ and dist/ both sit one level below the package root, as public/ does (the package ships it).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain script, not a module: required for its exports
 export const protocol = require('../public/protocol.js') as SharedProtocol;

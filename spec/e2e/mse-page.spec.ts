@@ -207,6 +207,7 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
       await page.waitForFunction(live, stalledUntilFrame, { timeout: TIMEOUT });
       const first = await pageState<PageState>(page);
       // Reported, not asserted: how long (wall clock) the page took to show a live picture again.
+      // eslint-disable-next-line no-console -- a figure for the reader of the test run
       console.log(
         `MSE after a 3 s stall: a live picture again (frame ${first.lastBarcode!.frame}, ${Math.round(first.lastBarcode!.latencyMs)} ms ` +
           `old, gap ${first.mse!.gapMs} ms) ${Date.now() - resumedAt} ms after it; seeks ${before.mse!.seeks} → ${first.mse!.seeks}, ` +

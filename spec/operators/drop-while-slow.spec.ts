@@ -70,7 +70,7 @@ describe('dropWhileSlow', () => {
       expectObservable(t.resyncs).toBe(noDrops);
       expectSubscriptions(pics.subscriptions).toBe(subs);
     });
-    expect(isSlow.mock.calls.map(([p]) => p)).toEqual([v.A, v.b, v.c, v.D, v.e]);
+    expect(isSlow.mock.calls.map(([p]) => p as unknown)).toEqual([v.A, v.b, v.c, v.D, v.e]);
   });
 
   it('values: slow drops whole pictures; caught up, it drops P pictures until a keyframe, then resumes', () => {

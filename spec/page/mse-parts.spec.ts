@@ -31,9 +31,9 @@ interface AppendQueue {
 
 /** What the MSE player's pure parts put on `window.pistreamMse`. */
 interface MseParts {
-  inspect(bytes: Uint8Array, timescale: number | null): MessageInfo;
-  appendQueue(): AppendQueue;
-  trimPoint(keyTimes: number[], playhead: number): number | null;
+  readonly inspect: (bytes: Uint8Array, timescale: number | null) => MessageInfo;
+  readonly appendQueue: () => AppendQueue;
+  readonly trimPoint: (keyTimes: number[], playhead: number) => number | null;
 }
 
 /** The page's scripts as the page runs them: plain scripts in a browser-like global, read off `window`. */

@@ -223,6 +223,7 @@ describe('latency-bounded delivery with real sockets: 20 frozen viewers beside 2
       pausedSentAfterFreeze: paused.map(({ client, frozenAt }) => client.viewer.stats.sent - frozenAt),
       pausedDropped: paused.map(({ client }) => client.viewer.stats.dropped.lag),
     };
+    // eslint-disable-next-line no-console -- asked for by PISTREAM_DELIVERY_REPORT
     if (process.env.PISTREAM_DELIVERY_REPORT) console.log(JSON.stringify(report));
   }, 60_000);
 });

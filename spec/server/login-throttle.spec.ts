@@ -24,7 +24,10 @@ describe('LoginThrottle', () => {
   it('doubles each lockout in a row, from 1 s up to 5 min', () => {
     const { t, at } = throttle();
     let now = 0;
-    for (let i = 0; i < 4; i++) (at(now), t.failed('a'));
+    for (let i = 0; i < 4; i++) {
+      at(now);
+      t.failed('a');
+    }
     const lockouts: number[] = [];
     for (let i = 0; i < 11; i++) {
       at(now);
@@ -44,7 +47,10 @@ describe('LoginThrottle', () => {
       expect(t.failed('a').started).toBe(false);
     }
     const { t: u, at: atU } = throttle();
-    for (let i = 0; i < 5; i++) (atU(i), u.failed('b'));
+    for (let i = 0; i < 5; i++) {
+      atU(i);
+      u.failed('b');
+    }
     atU(5 + 1000);
     expect(u.failed('b')).toMatchObject({ started: true, lockoutMs: 2000 });
     atU(200_000);

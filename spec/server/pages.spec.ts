@@ -323,6 +323,7 @@ describe("the CSP and JSMpeg's injected style", () => {
           throw new Error('EACCES');
         },
       }));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded again inside jest.isolateModules
       const pages = require('../../src/server/pages') as typeof import('../../src/server/pages');
       expect(styleSources(pages.contentSecurityPolicy('pi.local'))).toEqual(["'self'"]);
       expect(pages.pageRoutes().length).toBeGreaterThan(0);

@@ -141,6 +141,7 @@ describe('a publish URL refused at startup', () => {
   });
 
   it('names an SRT target that this ffmpeg cannot send without its passphrase (the bundled ffmpeg has no SRT)', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the package's CommonJS entry, as ffmpeg-path.ts loads it
     const bundled = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
     expect(await probeOutputProtocols(bundled)).not.toContain('srt');
     const refused = startCli(['--source', 'test', '--port', '0', '--codec', 'h264'], {

@@ -4,7 +4,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { binaryFrame, canWriteFrames, sendBinary } from '../../src/server/ws-frame';
 
 /** A real ws server on loopback and a real client: the server side of each connection is what sendBinary writes to. */
-async function pair(deflate = false): Promise<{ server: WebSocket; client: WebSocket; close(): Promise<void> }> {
+async function pair(deflate = false): Promise<{ server: WebSocket; client: WebSocket; close: () => Promise<void> }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: deflate });
   await once(wss, 'listening');
   const accepted = once(wss, 'connection') as Promise<[WebSocket]>;

@@ -21,7 +21,7 @@ function spawner(env: NodeJS.ProcessEnv = {}) {
   started.push(s);
   return s;
 }
-const argvGot = (): string[] => JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8'));
+const argvGot = (): string[] => JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')) as string[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pistream-h264-camera-'));

@@ -17,7 +17,7 @@ function spawner(env: NodeJS.ProcessEnv) {
   started.push(s);
   return s;
 }
-const argvGot = (): string[] => JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8'));
+const argvGot = (): string[] => JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')) as string[];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pistream-raspivid-'));

@@ -33,11 +33,12 @@ export function encoderSettingsSchema(own: { fps: Joi.Schema; quality: Joi.Schem
  * RangeError whose message names the setting: `encoder fps must be …, got 7`.
  */
 export function checkEncoderSettings<S extends EncoderSettings>(schema: Joi.ObjectSchema<EncoderSettings>, settings: S): S {
-  const { error, value } = schema.validate(settings, { allowUnknown: true });
+  const checked = schema.validate(settings, { allowUnknown: true });
+  const error = checked.error;
   if (error) {
     const detail = error.details[0];
-    const got = detail?.context?.value;
-    throw new RangeError(`encoder ${error.message}${got === undefined || typeof got === 'object' ? '' : `, got ${String(got)}`}`);
+    const got: unknown = detail?.context?.value;
+    throw new RangeError(`encoder ${error.message}${got === undefined || typeof got === 'object' ? '' : `, got ${String(got as string | number | boolean)}`}`);
   }
-  return value as S;
+  return checked.value as S;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
+import type Joi from 'joi';
 import { DEFAULTS, upgradeBurst } from '../defaults';
 import { defaultOf } from '../options/allowed-text';
 import { HEADER_TIMEOUT_MS, HOST, MAIN_PORT } from '../options/listener-options';
@@ -52,9 +53,9 @@ function got(spec: FlagSpec, value: string | boolean): string {
 }
 
 function convert(spec: FlagSpec, raw: Raw): unknown {
-  const { value, error } = configSchema.extract(spec.key).label(raw.origin).validate(raw.value, { errors: { wrap: { label: false } } });
-  if (error) throw new ConfigError(`${error.message}${got(spec, raw.value)}`);
-  return value;
+  const result = configSchema.extract(spec.key).label(raw.origin).validate(raw.value, { errors: { wrap: { label: false } } }) as Joi.ValidationResult<unknown>;
+  if (result.error) throw new ConfigError(`${result.error.message}${got(spec, raw.value)}`);
+  return result.value;
 }
 
 /** Sets `target` (a dotted path) in a plain object tree, making the objects on the way. */

@@ -74,7 +74,7 @@ function optionSchema(target: string): Joi.Schema {
 function pluginNumber(target: string): Pick<FlagSpec, 'target' | 'schema' | 'allowed' | 'shown'> {
   const schema = optionSchema(target);
   const shown = defaultOf(schema);
-  return { target, schema: Joi.number(), allowed: allowedText(schema), shown: shown === undefined ? 'off' : String(shown) };
+  return { target, schema: Joi.number(), allowed: allowedText(schema), shown: shown === undefined ? 'off' : String(shown as number) };
 }
 
 /**

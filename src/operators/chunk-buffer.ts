@@ -127,17 +127,16 @@ export function cutChunks<T, U>(create: () => ChunkCutter<T, U>): OperatorFuncti
   return (source) =>
     defer(() => {
       const cutter = create();
-      const { quiet, idle } = cutter;
       const cut$: Observable<U> =
-        quiet && idle
+        cutter.quiet && cutter.idle
           ? source.pipe(
               // connect: both branches see every chunk, the first (which cuts) before the second (which re-arms).
               connect((chunks$) =>
                 merge(
                   chunks$.pipe(mergeMap((chunk) => cutter.push(chunk))),
-                  quiet.call(cutter, chunks$).pipe(
+                  cutter.quiet!(chunks$).pipe(
                     takeUntil(chunks$.pipe(ignoreElements(), endWith(0))),
-                    mergeMap(() => idle.call(cutter)),
+                    mergeMap(() => cutter.idle!()),
                   ),
                 ),
               ),

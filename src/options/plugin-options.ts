@@ -246,19 +246,29 @@ function optionsError(error: Joi.ValidationError, prefix: readonly (string | num
  * @example
  * validatePluginOptions({ source: { kind: 'test' }, encoder: { width: 640, height: 480, fps: 29.97 } }).encoder?.fps; // 30000/1001
  */
+/** What the schema hands back (defaults applied) before the codec, formats, encoder and targets become values. */
+type SchemaOutput = Omit<ValidPluginOptions, 'codec' | 'formats' | 'encoder' | 'publish'> & {
+  readonly codec: string | Codec;
+  readonly encoder?: object;
+  readonly formats?: string[];
+  readonly publish: (string | PublishTargetSpec)[];
+  readonly publishAudio: PublishAudio;
+};
+
 export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOptions {
   const given = raw?.record === undefined ? raw : { ...raw, record: recordInMs(raw.record) as RecordOptions };
-  const { error, value } = pluginSchema.validate(given ?? {}, { abortEarly: true });
-  if (error) throw optionsError(error);
-  const codec: Codec = typeof value.codec === 'string' ? codecById(value.codec)! : (value.codec as Codec);
+  const result = pluginSchema.validate(given ?? {}, { abortEarly: true }) as Joi.ValidationResult<SchemaOutput>;
+  if (result.error) throw optionsError(result.error);
+  const value = result.value;
+  const codec: Codec = typeof value.codec === 'string' ? codecById(value.codec)! : value.codec;
   let encoder: EncoderSettings | undefined;
   if (value.encoder !== undefined) {
     const checked = codec.settings.validate(value.encoder, { abortEarly: true, errors: { wrap: { label: false } } });
     if (checked.error) throw optionsError(checked.error, ['encoder']);
-    encoder = checked.value;
+    encoder = checked.value as EncoderSettings;
   }
   const available = raw.hub?.formats ?? formatsFor(codec.id);
-  const formats = value.formats ? (value.formats as string[]).map((id) => formatById(id)!) : available;
+  const formats = value.formats ? value.formats.map((id) => formatById(id)!) : available;
   const served = raw.hub?.codec ?? codec;
   const servable = raw.hub?.formats ?? formatsFor(served.id);
   for (const format of formats) {
@@ -278,10 +288,10 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
   if (value.record && !RECORDABLE_CODECS.includes(served.id)) {
     throw new PluginOptionsError(['record', 'dir'], `records MPEG-1 and H.264 only (the codec is ${served.label})`);
   }
-  const publish = publishTargets(value.publish as (string | PublishTargetSpec)[], value.publishAudio as PublishAudio, served, codec, encoder);
+  const publish = publishTargets(value.publish, value.publishAudio, served, codec, encoder);
   // Joi hands back a shallow copy of an object it validated: keep the caller's own hub, source and scheduler.
   return {
-    ...(value as Omit<ValidPluginOptions, 'codec' | 'formats' | 'encoder' | 'publish'>),
+    ...(value as Omit<SchemaOutput, 'codec' | 'formats' | 'encoder' | 'publish'>),
     publish,
     hub: raw.hub,
     source: raw.source,

@@ -55,7 +55,7 @@ export function resolveFfmpeg(explicit?: string, env: NodeJS.ProcessEnv = proces
   }
   const onPath = which('ffmpeg', env.PATH ?? '');
   if (onPath) return { path: onPath, origin: 'path' };
-  let installerError = 'not installed';
+  let installerError: string;
   try {
     // It throws a plain string at require() time on unsupported platforms or when the binary is missing.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -27,7 +27,7 @@ export interface PublishInput {
  */
 export function publishArgs(target: PublishTarget, input: PublishInput, ioTimeoutMs: number): string[] {
   const codec = typeof input.codec === 'string' ? codecById(input.codec) : input.codec;
-  if (!codec) throw new Error(`no codec ${input.codec}`);
+  if (!codec) throw new Error(`no codec ${String(input.codec as string)}`);
   const video = pipeInputArgs(codec, { fps: input.fps, live: true, genpts: true });
   const silent = target.audio === 'silent';
   const audio = silent ? ['-f', 'lavfi', '-i', 'anullsrc=channel_layout=mono:sample_rate=44100'] : [];

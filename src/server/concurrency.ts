@@ -28,6 +28,10 @@ export function concurrencyLimit(limit: number, queue: number): <T>(task: () => 
       return task().finally(next);
     };
     if (running < limit) return start();
-    return new Promise<T>((resolve, reject) => waiting.push(() => start().then(resolve, reject)));
+    return new Promise<T>((resolve, reject) =>
+      waiting.push(() => {
+        start().then(resolve, reject);
+      }),
+    );
   };
 }

@@ -7,6 +7,7 @@ import Boom from '@hapi/boom';
 import '@hapi/inert';
 import { DEFAULTS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
+import { pathParam } from './request-target';
 
 /** The page's own files (index.html, viewer.js, viewer.css, and barcode.js and protocol.js, which the server shares). */
 export const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
@@ -107,7 +108,7 @@ export function pageRoutes(): ServerRoute[] {
       .map((e) => e.name),
   );
   const methodNotAllowedOrNotFound = (request: Request, h: ResponseToolkit) => {
-    const file = String(request.params.file ?? '');
+    const file = pathParam(request, 'file');
     if (file !== '' && !files.has(file) && `/${file}` !== JSMPEG_ROUTE) throw Boom.notFound();
     return methodNotAllowed(h);
   };
@@ -134,7 +135,7 @@ export function pageRoutes(): ServerRoute[] {
       handler: (request, h) => {
         // "" is the page itself under a prefix ("/cam/"). inert's confine would answer 403 to a traversal; to a
         // client that is simply a path we do not have.
-        const file = String(request.params.file ?? '') || 'index.html';
+        const file = pathParam(request, 'file') || 'index.html';
         if (!files.has(file)) throw Boom.notFound();
         return h.file(join(PUBLIC_DIR, file), { confine: PUBLIC_DIR });
       },
@@ -152,7 +153,7 @@ export function pageRoutes(): ServerRoute[] {
  */
 export function isPublicAsset(request: Request): boolean {
   if (request.route.path.endsWith(JSMPEG_ROUTE)) return true;
-  const file = request.route.path.endsWith('/{file*}') ? String(request.params.file ?? '') : '';
+  const file = request.route.path.endsWith('/{file*}') ? pathParam(request, 'file') : '';
   return file !== '' && file !== 'index.html';
 }
 

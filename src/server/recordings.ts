@@ -4,6 +4,7 @@ import Boom from '@hapi/boom';
 import '@hapi/inert';
 import type { Recorder, RecordingEntry } from '../recording/recorder';
 import { parseSegmentName } from '../recording/segment-name';
+import { pathParam } from './request-target';
 
 /** One recording as `GET /recordings` lists it. */
 export interface RecordingListItem {
@@ -50,7 +51,7 @@ export function recordingsRoutes(recorder: Recorder, dir: string): ServerRoute[]
       path: '/recordings/{name}',
       options: { cache: { otherwise: 'no-cache' } },
       handler: async (request, h) => {
-        const name = String(request.params.name ?? '');
+        const name = pathParam(request, 'name');
         const parsed = parseSegmentName(name);
         // Listed means: a regular file (lstat) of that exact name in the directory, now.
         const entry = parsed ? (await recorder.list()).find((e) => e.name === name) : undefined;

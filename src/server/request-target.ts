@@ -42,3 +42,14 @@ export function requestPath(url: string | undefined): string | undefined {
 export function queryParam(url: string | undefined, name: string): string | null {
   return parseTarget(url)?.searchParams.get(name) ?? null;
 }
+
+/**
+ * A route's path parameter as text: hapi gives a matched `{name}` or `{name*}` as a string, and an unmatched
+ * optional one as undefined (then '').
+ * @example
+ * pathParam(request, 'file'); // 'viewer.js' for /viewer.js on a '/{file*}' route
+ */
+export function pathParam(request: { readonly params: Record<string, unknown> }, name: string): string {
+  const value = request.params[name];
+  return typeof value === 'string' ? value : '';
+}

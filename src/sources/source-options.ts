@@ -46,7 +46,7 @@ export function assertSourceOptions(options: SourceOptions, what: string): void 
   const rotation = options.rotation ?? 0;
   if (rotation !== 0 && rotation !== 180) {
     throw new RangeError(
-      `${what} rotation must be 0 or 180 (the camera can only flip; rotate by 90 in the page's CSS), got ${rotation}`,
+      `${what} rotation must be 0 or 180 (the camera can only flip; rotate by 90 in the page's CSS), got ${String(rotation)}`,
     );
   }
 }

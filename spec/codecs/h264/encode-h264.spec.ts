@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
 import { readBarcode } from '../../../src/barcode';
-import { createEncoderCounters, type EncodeOptions } from '../../../src/codecs/codec';
+import { createEncoderCounters, type EncodeOptions, type EncoderSettings } from '../../../src/codecs/codec';
 import { encodeH264 } from '../../../src/codecs/h264/encode-h264';
 import { h264EncoderArgs } from '../../../src/codecs/h264/encoder-args';
 import { h264 } from '../../../src/codecs/h264/h264-codec';
@@ -69,8 +69,9 @@ describe('encodeH264 (libx264 in the real ffmpeg)', () => {
 
 describe('the H.264 codec value', () => {
   it('takes any rate from 1 to 120, the NTSC roundings exactly', () => {
-    expect(h264.settings.validate({ width: 640, height: 480, fps: 29.97 }).value?.fps).toBe(30000 / 1001);
-    expect(h264.settings.validate({ width: 640, height: 480, fps: 15 }).value?.fps).toBe(15);
+    const fpsOf = (fps: number) => (h264.settings.validate({ width: 640, height: 480, fps }).value as EncoderSettings | undefined)?.fps;
+    expect(fpsOf(29.97)).toBe(30000 / 1001);
+    expect(fpsOf(15)).toBe(15);
     expect(h264.settings.validate({ width: 640, height: 480, fps: 121 }).error?.message).toBe('fps must be a number of frames per second from 1 to 120');
     expect(h264.defaultGop(30)).toBe(30);
   });

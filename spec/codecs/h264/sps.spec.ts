@@ -17,7 +17,7 @@ async function traceSps(stream: Buffer): Promise<Record<string, number>> {
       resolveFfmpeg().path,
       ['-hide_banner', '-f', 'h264', '-i', 'pipe:0', '-c', 'copy', '-bsf:v', 'trace_headers', '-f', 'null', '-'],
       { maxBuffer: 64 << 20 },
-      (err, _out, errText) => (err ? reject(err) : resolve(errText)),
+      (err: Error | null, _out: string, errText: string) => (err ? reject(err) : resolve(errText)),
     );
     child.stdin!.end(stream);
   });

@@ -21,11 +21,11 @@ describe('StatusReports', () => {
 
   it('gives the first part’s problem, in the order they were added', () => {
     const reports = new StatusReports();
-    let disk: string | undefined;
-    reports.addProblem(() => disk);
+    const recording: { problem?: string } = {};
+    reports.addProblem(() => recording.problem);
     reports.addProblem(() => 'publishing to rtmp://h/*** failed');
     expect(reports.problem()).toBe('publishing to rtmp://h/*** failed');
-    disk = 'recording stopped: disk full';
+    recording.problem = 'recording stopped: disk full';
     expect(reports.problem()).toBe('recording stopped: disk full');
   });
 

@@ -52,7 +52,7 @@ export interface PistreamCore {
   /** The host names the server answers to (requests and upgrades naming another get 403). */
   readonly hosts: HostAllowlist;
   /** The client's address of a request: the peer, or behind a trusted proxy the client it forwarded for. */
-  addressOf(request: Request): string;
+  readonly addressOf: (request: Request) => string;
   readonly trust: TrustProxy;
   /** What `/healthz` and `/metrics` report: each part adds its own. */
   readonly reports: StatusReports;

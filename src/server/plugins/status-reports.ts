@@ -44,6 +44,6 @@ export class StatusReports implements HealthReports {
   }
 
   healthDetails(): HealthDetails {
-    return Object.assign({}, ...this.details.map((details) => details()));
+    return Object.assign({}, ...this.details.map((details) => details())) as HealthDetails;
   }
 }

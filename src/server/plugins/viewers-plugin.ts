@@ -71,7 +71,7 @@ function serveFormats(server: Server, core: PistreamCore, viewers: ViewerServer,
 }
 
 /** The legacy listener (with `legacyListener`): started with the server, closed first on stop. Gives its port. */
-function legacyListener(server: Server, core: PistreamCore, viewers: ViewerServer, options: ViewersOptions): { port(): number | undefined; close(): void } {
+function legacyListener(server: Server, core: PistreamCore, viewers: ViewerServer, options: ViewersOptions): { readonly port: () => number | undefined; close(): void } {
   const settings = options.legacyListener;
   let legacy: HttpServer | undefined;
   if (settings) {
