@@ -98,7 +98,7 @@ module.exports = {
       name: 'codecs-not-each-other',
       severity: 'error',
       comment:
-        'A codec folder (src/codecs/<a>/) must not import another codec\'s folder (src/codecs/<b>/) or the codec registry ' +
+        "A codec folder (src/codecs/<a>/) must not import another codec's folder (src/codecs/<b>/) or the codec registry " +
         '(src/codecs/index.ts, which imports every codec): what codecs share lives in src/codecs/common/ or beside the ' +
         'folders in src/codecs/ (codec.ts, ffmpeg-encoder.ts); what joins two codecs (the MPEG-1 transcode) lives there too.',
       from: { path: '^src/codecs/([^/]+)/' },
@@ -107,7 +107,8 @@ module.exports = {
     {
       name: 'codecs-common-is-a-leaf',
       severity: 'error',
-      comment: 'src/codecs/common/ holds what codecs share (start codes, frame rates): it imports no codec folder and no codecs/ file beside them.',
+      comment:
+        'src/codecs/common/ holds what codecs share (start codes, frame rates): it imports no codec folder and no codecs/ file beside them.',
       from: { path: '^src/codecs/common/' },
       to: { path: '^src/codecs/', pathNot: '^src/codecs/common/' },
     },
@@ -124,45 +125,90 @@ module.exports = {
     },
 
     // 3. Layering: nothing imports upward.
-    layer('layer-defaults', DEFAULTS, [],
-      'src/defaults.ts is the single module of defaults and imports nothing from src.'),
-    layer('layer-leaves', LEAVES, [LEAVES],
-      'src/frame.ts, src/picture.ts, src/barcode.ts and src/protocol.ts are leaf modules: they import nothing from src except each other.'),
-    layer('layer-process', PROCESS, [FRAME, PICTURE, DEFAULTS],
-      'src/process/ (child-process edge, ffmpeg locator) may import only src/frame.ts, src/picture.ts and src/defaults.ts from src.'),
-    layer('layer-operators', OPERATORS, [PICTURE, FRAME, DEFAULTS],
-      'src/operators/ are pure RxJS operators: they may import only src/picture.ts, src/frame.ts and src/defaults.ts.'),
-    layer('layer-sources', SOURCES, [PROCESS, FRAME, PICTURE, BARCODE, DEFAULTS, CODECS],
+    layer('layer-defaults', DEFAULTS, [], 'src/defaults.ts is the single module of defaults and imports nothing from src.'),
+    layer(
+      'layer-leaves',
+      LEAVES,
+      [LEAVES],
+      'src/frame.ts, src/picture.ts, src/barcode.ts and src/protocol.ts are leaf modules: they import nothing from src except each other.',
+    ),
+    layer(
+      'layer-process',
+      PROCESS,
+      [FRAME, PICTURE, DEFAULTS],
+      'src/process/ (child-process edge, ffmpeg locator) may import only src/frame.ts, src/picture.ts and src/defaults.ts from src.',
+    ),
+    layer(
+      'layer-operators',
+      OPERATORS,
+      [PICTURE, FRAME, DEFAULTS],
+      'src/operators/ are pure RxJS operators: they may import only src/picture.ts, src/frame.ts and src/defaults.ts.',
+    ),
+    layer(
+      'layer-sources',
+      SOURCES,
+      [PROCESS, FRAME, PICTURE, BARCODE, DEFAULTS, CODECS],
       'src/sources/ may import only src/process/, frame, picture, barcode, defaults, codecs/ (a camera that encodes ' +
-        'by itself, such as the Pi\'s H.264 encoder, emits a codec\'s pictures) and each other ' +
-        '(not formats/, operators/, hub.ts, server/, config/).'),
-    layer('layer-codecs', CODECS, [PROCESS, FRAME, PICTURE, DEFAULTS, OPERATORS],
+        "by itself, such as the Pi's H.264 encoder, emits a codec's pictures) and each other " +
+        '(not formats/, operators/, hub.ts, server/, config/).',
+    ),
+    layer(
+      'layer-codecs',
+      CODECS,
+      [PROCESS, FRAME, PICTURE, DEFAULTS, OPERATORS],
       'src/codecs/ may import only src/process/, frame, picture, defaults, operators/ and each other ' +
-        '(not sources/, formats/, hub.ts, server/, config/).'),
-    layer('layer-formats', FORMATS, [PICTURE, FRAME, PROTOCOL, CODECS, DEFAULTS, OPERATORS],
+        '(not sources/, formats/, hub.ts, server/, config/).',
+    ),
+    layer(
+      'layer-formats',
+      FORMATS,
+      [PICTURE, FRAME, PROTOCOL, CODECS, DEFAULTS, OPERATORS],
       'src/formats/ (wire formats) may import only picture, frame, protocol, codecs/, defaults, operators/ and each other ' +
-        '(not hub.ts, server/, sources/, process/, config/).'),
-    layer('layer-hub', HUB, [CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
+        '(not hub.ts, server/, sources/, process/, config/).',
+    ),
+    layer(
+      'layer-hub',
+      HUB,
+      [CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/hub.ts and src/transcoded-hub.ts may import only codecs/, formats/, operators/, picture, frame, defaults and each other ' +
-        '(not sources/, process/, server/, config/).'),
-    layer('layer-version', VERSION, [],
-      'src/version.ts reads the package version and imports nothing from src.'),
-    layer('layer-options', OPTIONS, [CODECS, FORMATS, SOURCES, HUB, PUBLISH, LEAVES, DEFAULTS],
-      'src/options/ (the plugin\'s schema and the server config type) may import only codecs/, formats/, sources/, ' +
-        'hub.ts, publish/ (the target parser), picture, frame, barcode, defaults and itself (not server/, config/, cli.ts).'),
-    layer('layer-publish', PUBLISH, [HUB, PROCESS, CODECS, OPERATORS, PICTURE, FRAME, DEFAULTS],
+        '(not sources/, process/, server/, config/).',
+    ),
+    layer('layer-version', VERSION, [], 'src/version.ts reads the package version and imports nothing from src.'),
+    layer(
+      'layer-options',
+      OPTIONS,
+      [CODECS, FORMATS, SOURCES, HUB, PUBLISH, LEAVES, DEFAULTS],
+      "src/options/ (the plugin's schema and the server config type) may import only codecs/, formats/, sources/, " +
+        'hub.ts, publish/ (the target parser), picture, frame, barcode, defaults and itself (not server/, config/, cli.ts).',
+    ),
+    layer(
+      'layer-publish',
+      PUBLISH,
+      [HUB, PROCESS, CODECS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/publish/ (one supervised ffmpeg per publish target) may import only hub.ts (types), process/, codecs/, operators/, picture, ' +
-        'frame and defaults (not server/, options/, sources/, config/): the server wires it in.'),
-    layer('layer-recording', RECORDING, [HUB, CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
+        'frame and defaults (not server/, options/, sources/, config/): the server wires it in.',
+    ),
+    layer(
+      'layer-recording',
+      RECORDING,
+      [HUB, CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/recording/ (the recorder: segments on disk, retention) may import only hub.ts, codecs/, formats/, operators/, ' +
-        'picture, frame and defaults (not server/, options/, process/, sources/, config/): the server wires it in.'),
-    layer('layer-server', SERVER, [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, OPTIONS, RECORDING, PUBLISH, LEAVES, DEFAULTS, VERSION],
+        'picture, frame and defaults (not server/, options/, process/, sources/, config/): the server wires it in.',
+    ),
+    layer(
+      'layer-server',
+      SERVER,
+      [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, OPTIONS, RECORDING, PUBLISH, LEAVES, DEFAULTS, VERSION],
       'src/server/ may import options/, hub, codecs/, formats/, sources/, process/, operators/, recording/, publish/, picture, frame, barcode, ' +
-        'defaults, version and itself, but not src/cli.ts or src/config/ (config feeds the server, not the other way round).'),
-    layer('layer-config', CONFIG, [DEFAULTS, CODECS, FORMATS, SOURCES, PROCESS, OPTIONS, VERSION, SERVER /* reported by config-not-to-server */],
-      'src/config/ may import only src/defaults.ts, codecs/, formats/, sources/ (types), process/, options/, version and itself.'),
-    layer('layer-cli', CLI, [CONFIG, SERVER, DEFAULTS],
-      'src/cli.ts may import only src/config/, src/server/ and src/defaults.ts.'),
+        'defaults, version and itself, but not src/cli.ts or src/config/ (config feeds the server, not the other way round).',
+    ),
+    layer(
+      'layer-config',
+      CONFIG,
+      [DEFAULTS, CODECS, FORMATS, SOURCES, PROCESS, OPTIONS, VERSION, SERVER /* reported by config-not-to-server */],
+      'src/config/ may import only src/defaults.ts, codecs/, formats/, sources/ (types), process/, options/, version and itself.',
+    ),
+    layer('layer-cli', CLI, [CONFIG, SERVER, DEFAULTS], 'src/cli.ts may import only src/config/, src/server/ and src/defaults.ts.'),
     {
       name: 'no-import-of-index',
       severity: 'error',

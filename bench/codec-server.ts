@@ -50,20 +50,50 @@ export async function startCodecServer(spec: StreamSpec, codec: BenchCodec): Pro
   if (!cliSupportsH264()) throw new Error('dist/cli.js has no --codec h264: run npm run build first');
   const port = await freePort();
   const child = spawnTracked(process.execPath, [
-    join(ROOT, 'dist', 'cli.js'), '--source', 'test', '--always-on', '--log-level', 'warn', '--codec', codec,
-    '--host', '127.0.0.1', '--port', String(port), '--width', String(spec.width), '--height', String(spec.height),
-    '--fps', String(spec.fps), '--bitrate', String(spec.bitrateKbps), '--max-viewers', String(BENCH_MAX_VIEWERS), '--upgrade-rate', '0',
+    join(ROOT, 'dist', 'cli.js'),
+    '--source',
+    'test',
+    '--always-on',
+    '--log-level',
+    'warn',
+    '--codec',
+    codec,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--width',
+    String(spec.width),
+    '--height',
+    String(spec.height),
+    '--fps',
+    String(spec.fps),
+    '--bitrate',
+    String(spec.bitrateKbps),
+    '--max-viewers',
+    String(BENCH_MAX_VIEWERS),
+    '--upgrade-rate',
+    '0',
     // Every bench viewer comes from 127.0.0.1.
-    '--max-viewers-per-address', '0',
+    '--max-viewers-per-address',
+    '0',
     // The MSE page is opened at pistream.test (run.ts's INSECURE_HOST, no secure context), which Chromium maps here.
-    '--allowed-hosts', '*.test',
+    '--allowed-hosts',
+    '*.test',
   ]);
   child.stdout?.resume();
   for (let waited = 0; !(await healthy(port)); waited += 100) {
     if (child.exitCode !== null || waited > 20_000) throw new Error(`pistream --codec ${codec} did not start: ${stderrTail(child)}`);
     await sleep(100);
   }
-  return { impl: 'pistream', url: `http://127.0.0.1:${port}/`, port, pid: child.pid!, via: `cli --codec ${codec}`, stop: () => stopChild(child) };
+  return {
+    impl: 'pistream',
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    pid: child.pid!,
+    via: `cli --codec ${codec}`,
+    stop: () => stopChild(child),
+  };
 }
 
 /**
@@ -156,7 +186,12 @@ export interface StreamCost {
  * read at the end of the window (e.g. {@link ffmpegCount}).
  */
 export async function streamCost(
-  child: RunningChild, spec: StreamSpec, codec: BenchCodec, seconds: number, settle: number, count?: () => number,
+  child: RunningChild,
+  spec: StreamSpec,
+  codec: BenchCodec,
+  seconds: number,
+  settle: number,
+  count?: () => number,
 ): Promise<StreamCost> {
   const ws = new WebSocket(child.url.replace(/^http/, 'ws') + streamPath(codec), { perMessageDeflate: false });
   let bytes = 0;
@@ -172,16 +207,22 @@ export async function streamCost(
   });
   try {
     await sleep(settle * 1000);
-    const b0 = bytes, m0 = messages;
+    const b0 = bytes,
+      m0 = messages;
     const meter = treeCpuMeter(child.pid);
     await sleep(seconds * 1000);
     const children = count?.();
     const { selfPct, childrenPct } = meter.stop();
     if (messages === m0) throw new Error(`no ${codec} pictures on ${streamPath(codec)} in ${seconds} s`);
     return {
-      stream: `${spec.width}x${spec.height}@${spec.fps}`, codec, bitrateKbps: spec.bitrateKbps,
-      receivedKbps: ((bytes - b0) * 8) / 1000 / seconds, messagesPerSecond: (messages - m0) / seconds,
-      serverPct: selfPct, encoderPct: childrenPct, totalPct: selfPct + childrenPct,
+      stream: `${spec.width}x${spec.height}@${spec.fps}`,
+      codec,
+      bitrateKbps: spec.bitrateKbps,
+      receivedKbps: ((bytes - b0) * 8) / 1000 / seconds,
+      messagesPerSecond: (messages - m0) / seconds,
+      serverPct: selfPct,
+      encoderPct: childrenPct,
+      totalPct: selfPct + childrenPct,
       ...(children === undefined ? {} : { children }),
     };
   } finally {

@@ -56,7 +56,8 @@ export function measureEncoderLatency(o: EncoderLatencyOptions): Promise<Encoder
   const renderer = new TestPatternRenderer(width, height);
   const counters: EncoderCounters = createEncoderCounters();
   const settings = { width, height, fps, bitrate: o.bitrateKbps, counters };
-  const encode: OperatorFunction<Frame, { seq: number; capturedAt: number }> = codec === 'h264' ? encodeH264(settings) : encodeMpeg1(settings);
+  const encode: OperatorFunction<Frame, { seq: number; capturedAt: number }> =
+    codec === 'h264' ? encodeH264(settings) : encodeMpeg1(settings);
   const latencies: number[] = [];
   return new Promise((resolve, reject) => {
     interval(1000 / fps)
@@ -72,9 +73,16 @@ export function measureEncoderLatency(o: EncoderLatencyOptions): Promise<Encoder
         },
         complete: () =>
           resolve({
-            codec, stream: `${width}x${height}@${fps}`, bitrateKbps: o.bitrateKbps, samples: latencies.length,
-            p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), max: quantile(latencies, 1),
-            framesIn: counters.framesIn, framesDropped: counters.framesDropped,
+            codec,
+            stream: `${width}x${height}@${fps}`,
+            bitrateKbps: o.bitrateKbps,
+            samples: latencies.length,
+            p50: quantile(latencies, 0.5),
+            p95: quantile(latencies, 0.95),
+            p99: quantile(latencies, 0.99),
+            max: quantile(latencies, 1),
+            framesIn: counters.framesIn,
+            framesDropped: counters.framesDropped,
           }),
         error: reject,
       });
@@ -99,9 +107,12 @@ if (require.main === module) {
   if (!codecs.every((c) => c === 'mpeg1' || c === 'h264')) throw new Error('--codec takes mpeg1, h264 or both');
   const cases = values.width
     ? codecs.map((codec) => ({
-      codec, width: Number(values.width), height: Number(values.height), fps: Number(values.fps),
-      bitrateKbps: Number(values.bitrate ?? (codec === 'h264' ? 500 : 800)),
-    }))
+        codec,
+        width: Number(values.width),
+        height: Number(values.height),
+        fps: Number(values.fps),
+        bitrateKbps: Number(values.bitrate ?? (codec === 'h264' ? 500 : 800)),
+      }))
     : ENCODER_LATENCY_CASES.filter((c) => codecs.includes(c.codec));
   void (async () => {
     for (const c of cases) {

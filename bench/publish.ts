@@ -47,7 +47,9 @@ async function startNginx(dir: string, streams: readonly string[]): Promise<Ngin
   const args = writeNginxRtmpConfig(dir, port, streams);
   const child = spawnTracked(NGINX_PATH, args);
   child.stdout?.resume();
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nginx exited (${code}): ${stderrTail(child)}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`nginx exited (${code}): ${stderrTail(child)}`))),
+  );
   exited.catch(() => undefined);
   await Promise.race([waitForPort(port), exited]);
   return { port, pid: child.pid!, stop: () => stopChild(child) };
@@ -97,18 +99,38 @@ interface Server {
 async function startServer(targets: readonly string[]): Promise<Server> {
   const port = await freePort();
   const child = spawnTracked(process.execPath, [
-    join(ROOT, 'dist', 'cli.js'), '--source', 'test', '--always-on', '--log-level', 'warn', '--codec', 'h264',
-    '--host', '127.0.0.1', '--port', String(port), '--width', String(W), '--height', String(H), '--fps', String(FPS),
-    '--bitrate', String(KBPS), '--upgrade-rate', '0', ...targets.flatMap((t) => ['--publish', t]),
+    join(ROOT, 'dist', 'cli.js'),
+    '--source',
+    'test',
+    '--always-on',
+    '--log-level',
+    'warn',
+    '--codec',
+    'h264',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--width',
+    String(W),
+    '--height',
+    String(H),
+    '--fps',
+    String(FPS),
+    '--bitrate',
+    String(KBPS),
+    '--upgrade-rate',
+    '0',
+    ...targets.flatMap((t) => ['--publish', t]),
   ]);
   child.stdout?.resume();
-  const publish = async (): Promise<PublishHealth[]> =>
-    (await getJson<{ publish?: PublishHealth[] }>(port, '/healthz'))?.publish ?? [];
+  const publish = async (): Promise<PublishHealth[]> => (await getJson<{ publish?: PublishHealth[] }>(port, '/healthz'))?.publish ?? [];
   for (let waited = 0; ; waited += 100) {
     const health = await getJson<{ status: string; publish?: PublishHealth[] }>(port, '/healthz');
     const up = health?.status === 'ok' && (health.publish ?? []).filter((p) => p.state === 'publishing').length === targets.length;
     if (up) break;
-    if (child.exitCode !== null || waited > 30_000) throw new Error(`pistream did not start publishing: ${JSON.stringify(health)} ${stderrTail(child)}`);
+    if (child.exitCode !== null || waited > 30_000)
+      throw new Error(`pistream did not start publishing: ${JSON.stringify(health)} ${stderrTail(child)}`);
     await sleep(100);
   }
   return { port, pid: child.pid!, child, publish, stop: () => stopChild(child) };
@@ -175,10 +197,32 @@ const decoders = new Set<ChildProcess>();
 function decoder(name: string, input: readonly string[], arrivals: Arrivals[]): ChildProcess {
   const ffmpeg = resolveFfmpeg().path;
   // Not spawnTracked: this one needs a stdin (the WebSocket's reader). Ended in measureLatency and at exit.
-  const child = spawn(ffmpeg, [
-    '-hide_banner', '-nostats', '-loglevel', 'error', '-threads', '1', '-flags', 'low_delay', '-fflags', 'nobuffer', ...input,
-    '-map', '0:v:0', '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1',
-  ], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    ffmpeg,
+    [
+      '-hide_banner',
+      '-nostats',
+      '-loglevel',
+      'error',
+      '-threads',
+      '1',
+      '-flags',
+      'low_delay',
+      '-fflags',
+      'nobuffer',
+      ...input,
+      '-map',
+      '0:v:0',
+      '-vsync',
+      'passthrough',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'gray',
+      'pipe:1',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   decoders.add(child);
   child.once('exit', () => decoders.delete(child));
   child.stderr!.resume();
@@ -225,7 +269,11 @@ async function measureLatency(nginxPort: number): Promise<HopRow[]> {
   let ws: WebSocket | undefined;
   try {
     // 1. pistream's own /h264 WebSocket, the access units piped into a local decoder.
-    const local = decoder('ws /h264', ['-f', 'h264', '-probesize', '32', '-analyzeduration', '0', '-framerate', String(FPS), '-i', 'pipe:0'], arrivals);
+    const local = decoder(
+      'ws /h264',
+      ['-f', 'h264', '-probesize', '32', '-analyzeduration', '0', '-framerate', String(FPS), '-i', 'pipe:0'],
+      arrivals,
+    );
     children.push(local);
     local.stdin!.on('error', () => undefined);
     ws = new WebSocket(`ws://127.0.0.1:${server.port}/h264`, { perMessageDeflate: false });
@@ -238,7 +286,14 @@ async function measureLatency(nginxPort: number): Promise<HopRow[]> {
     });
     ws.on('error', () => undefined);
     // 2. and 3. the engine's read-back, origin and edge. RTMP's demuxer needs a little probing for the audio track.
-    const rtmpIn = (app: string): string[] => ['-probesize', '100000', '-analyzeduration', '500000', '-i', `rtmp://127.0.0.1:${nginxPort}/${app}/cam`];
+    const rtmpIn = (app: string): string[] => [
+      '-probesize',
+      '100000',
+      '-analyzeduration',
+      '500000',
+      '-i',
+      `rtmp://127.0.0.1:${nginxPort}/${app}/cam`,
+    ];
     children.push(decoder('nginx live', rtmpIn('live'), arrivals));
     children.push(decoder('nginx edge', rtmpIn('edge'), arrivals));
     // Warm-up: every reader connected, probed and caught up (a reader's probing backlog shows as high ages).
@@ -270,7 +325,8 @@ async function measureLatency(nginxPort: number): Promise<HopRow[]> {
       });
       previous = a;
     }
-    if (arrivals.some((a) => a.unreadable > 0)) console.log(`unreadable barcodes: ${arrivals.map((a) => `${a.name} ${a.unreadable}`).join(', ')}`);
+    if (arrivals.some((a) => a.unreadable > 0))
+      console.log(`unreadable barcodes: ${arrivals.map((a) => `${a.name} ${a.unreadable}`).join(', ')}`);
     return rows;
   } finally {
     ws?.terminate();
@@ -287,8 +343,10 @@ async function main(): Promise<void> {
   if (!hasNginx()) throw new Error('needs nginx with the RTMP module: apt install nginx libnginx-mod-rtmp');
   const loadAvgStart = loadavg().map((l) => round(l, 2));
   const started = new Date();
-  console.log(`bench:publish — ${W}x${H}@${FPS} --codec h264 ${KBPS} kbit/s, ${SECONDS} s per target count, ${LATENCY_SECONDS} s of latency; ` +
-    `${cpus().length} CPUs, load average ${loadAvgStart.join(' ')}`);
+  console.log(
+    `bench:publish — ${W}x${H}@${FPS} --codec h264 ${KBPS} kbit/s, ${SECONDS} s per target count, ${LATENCY_SECONDS} s of latency; ` +
+      `${cpus().length} CPUs, load average ${loadAvgStart.join(' ')}`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'pistream-bench-nginx-'));
   const nginx = await startNginx(dir, ['cam', 'cost0', 'cost1']);
   try {
@@ -300,9 +358,15 @@ async function main(): Promise<void> {
       `(a) server CPU (% of one core; node + every ffmpeg under it) and bytes out, ${SECONDS} s each`,
       ['targets', 'node %', 'ffmpeg %', 'total %', '+ per target', 'published kbit/s', 'per target kbit/s', 'skipped', 'restarts'],
       cost.map((r) => [
-        String(r.targets), cell(r.serverPct), cell(r.ffmpegPct), cell(r.totalPct),
-        r.targets ? cell((r.totalPct - base) / r.targets) : '–', cell(r.publishedKbps, 0),
-        r.perTargetKbps.length ? r.perTargetKbps.map((k) => cell(k, 0)).join(' / ') : '–', String(r.skipped), String(r.restarts),
+        String(r.targets),
+        cell(r.serverPct),
+        cell(r.ffmpegPct),
+        cell(r.totalPct),
+        r.targets ? cell((r.totalPct - base) / r.targets) : '–',
+        cell(r.publishedKbps, 0),
+        r.perTargetKbps.length ? r.perTargetKbps.map((k) => cell(k, 0)).join(' / ') : '–',
+        String(r.skipped),
+        String(r.restarts),
       ]),
     );
     // (b)
@@ -310,20 +374,45 @@ async function main(): Promise<void> {
     printTable(
       `(b) capture → reader latency per point (ms; barcode capture time vs Date.now() at decode, ${LATENCY_SECONDS} s), and each hop per picture`,
       ['point', 'pictures', 'p50', 'p95', 'hop p50', 'hop p95', 'hop pictures'],
-      hops.map((r) => [r.point, String(r.pictures), cell(r.p50, 0), cell(r.p95, 0), cell(r.hopP50, 0), cell(r.hopP95, 0), r.hopPictures === undefined ? '–' : String(r.hopPictures)]),
+      hops.map((r) => [
+        r.point,
+        String(r.pictures),
+        cell(r.p50, 0),
+        cell(r.p95, 0),
+        cell(r.hopP50, 0),
+        cell(r.hopP95, 0),
+        r.hopPictures === undefined ? '–' : String(r.hopPictures),
+      ]),
     );
     const loadAvgEnd = loadavg().map((l) => round(l, 2));
     const perTarget = cost.slice(1).map((r) => (r.totalPct - base) / r.targets);
     const edgeHop = hops[2]?.hopP50;
-    console.log(`\ngoal: publishing adds ≤ 5 % CPU per target: ${perTarget.map((p) => cell(p)).join(' / ')} % → ${perTarget.every((p) => p <= 5) ? 'met' : 'missed'}`);
-    console.log(`goal: origin → edge hop ≤ 5 ms on loopback: p50 ${cell(edgeHop, 0)} ms, p95 ${cell(hops[2]?.hopP95, 0)} ms → ${edgeHop !== undefined && edgeHop <= 5 ? 'met' : 'missed'}`);
+    console.log(
+      `\ngoal: publishing adds ≤ 5 % CPU per target: ${perTarget.map((p) => cell(p)).join(' / ')} % → ${perTarget.every((p) => p <= 5) ? 'met' : 'missed'}`,
+    );
+    console.log(
+      `goal: origin → edge hop ≤ 5 ms on loopback: p50 ${cell(edgeHop, 0)} ms, p95 ${cell(hops[2]?.hopP95, 0)} ms → ${edgeHop !== undefined && edgeHop <= 5 ? 'met' : 'missed'}`,
+    );
     console.log(`load average at the end: ${loadAvgEnd.join(' ')}`);
     const out = join(ROOT, 'bench', 'results', `publish-${started.toISOString().replace(/[:.]/g, '-')}.json`);
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-    writeFileSync(out, JSON.stringify({
-      bench: 'publish', started: started.toISOString(), stream: { width: W, height: H, fps: FPS, kbps: KBPS, codec: 'h264' },
-      seconds: SECONDS, latencySeconds: LATENCY_SECONDS, machine: { cpus: cpus().length, loadAvgStart, loadAvgEnd }, cost, hops,
-    }, null, 2));
+    writeFileSync(
+      out,
+      JSON.stringify(
+        {
+          bench: 'publish',
+          started: started.toISOString(),
+          stream: { width: W, height: H, fps: FPS, kbps: KBPS, codec: 'h264' },
+          seconds: SECONDS,
+          latencySeconds: LATENCY_SECONDS,
+          machine: { cpus: cpus().length, loadAvgStart, loadAvgEnd },
+          cost,
+          hops,
+        },
+        null,
+        2,
+      ),
+    );
     console.log(`wrote ${out}`);
   } finally {
     await nginx.stop();

@@ -129,9 +129,10 @@ function writePattern(file: string, size: QualitySize, frames: number): void {
  * stdin and writing the bare elementary stream to `output` instead of mpjpeg on stdout. Every other flag as is.
  */
 export function fileEncoderArgs(codec: QualityCodec, settings: EncoderSettings, fpsMode: boolean, input: string, output: string): string[] {
-  const args = codec === 'h264'
-    ? h264EncoderArgs(checkEncoderSettings(h264Settings, settings), fpsMode)
-    : encoderArgs(checkEncoderSettings(mpeg1Settings, settings), fpsMode);
+  const args =
+    codec === 'h264'
+      ? h264EncoderArgs(checkEncoderSettings(h264Settings, settings), fpsMode)
+      : encoderArgs(checkEncoderSettings(mpeg1Settings, settings), fpsMode);
   const inAt = args.indexOf('pipe:0');
   const tail = args.slice(-3);
   if (inAt < 1 || args[inAt - 1] !== '-i' || tail.join(' ') !== '-f mpjpeg pipe:1') {
@@ -144,28 +145,56 @@ export function fileEncoderArgs(codec: QualityCodec, settings: EncoderSettings, 
 
 /** Per-frame lines of ffmpeg's ssim / psnr stats files, as key → number (inf for identical frames). */
 function statsLines(file: string): Record<string, number>[] {
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((line) => {
-    const out: Record<string, number> = {};
-    for (const m of line.matchAll(/(\w+):(\S+)/g)) out[m[1]!] = m[2] === 'inf' ? Infinity : Number(m[2]);
-    return out;
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((line) => {
+      const out: Record<string, number> = {};
+      for (const m of line.matchAll(/(\w+):(\S+)/g)) out[m[1]!] = m[2] === 'inf' ? Infinity : Number(m[2]);
+      return out;
+    });
 }
 
 /** Decodes `encoded` and compares it frame by frame (by index, not timestamp) with the raw source. */
-async function compare(bin: string, encoded: string, source: string, size: QualitySize, work: string): Promise<Pick<QualityCase, 'frames' | 'ssim' | 'ssimY' | 'ssimMin' | 'psnr' | 'psnrMin'>> {
+async function compare(
+  bin: string,
+  encoded: string,
+  source: string,
+  size: QualitySize,
+  work: string,
+): Promise<Pick<QualityCase, 'frames' | 'ssim' | 'ssimY' | 'ssimMin' | 'psnr' | 'psnrMin'>> {
   const ssimLog = join(work, 'ssim.log');
   const psnrLog = join(work, 'psnr.log');
   // Both inputs numbered 0, 1, 2, … in the same time base, so the filters pair the n-th decoded picture with the
   // n-th source frame (an elementary stream carries no timestamps of its own).
   const number = `settb=1/${size.fps},setpts=N`;
   await ffmpeg(bin, [
-    '-hide_banner', '-nostats', '-loglevel', 'error',
-    '-i', encoded,
-    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${size.width}x${size.height}`, '-framerate', String(size.fps), '-i', source,
+    '-hide_banner',
+    '-nostats',
+    '-loglevel',
+    'error',
+    '-i',
+    encoded,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'yuv420p',
+    '-video_size',
+    `${size.width}x${size.height}`,
+    '-framerate',
+    String(size.fps),
+    '-i',
+    source,
     '-filter_complex',
     `[0:v]${number},format=yuv420p,split[d1][d2];[1:v]${number},split[r1][r2];` +
       `[d1][r1]ssim=stats_file=${ssimLog}[s];[d2][r2]psnr=stats_file=${psnrLog}[p]`,
-    '-map', '[s]', '-map', '[p]', '-f', 'null', '-',
+    '-map',
+    '[s]',
+    '-map',
+    '[p]',
+    '-f',
+    'null',
+    '-',
   ]);
   const ssim = statsLines(ssimLog);
   const psnr = statsLines(psnrLog);
@@ -186,7 +215,8 @@ function interpolate(points: readonly QualityCase[], level: number): number {
   const sorted = [...points].sort((a, b) => a.targetKbps - b.targetKbps);
   const firstOk = sorted.findIndex((p) => p.ssim >= level);
   if (firstOk <= 0) return firstOk === 0 ? sorted[0]!.targetKbps : NaN;
-  const a = sorted[firstOk - 1]!, b = sorted[firstOk]!;
+  const a = sorted[firstOk - 1]!,
+    b = sorted[firstOk]!;
   const t = (level - a.ssim) / (b.ssim - a.ssim);
   return Math.exp(Math.log(a.targetKbps) + t * (Math.log(b.targetKbps) - Math.log(a.targetKbps)));
 }
@@ -207,8 +237,22 @@ export async function runQuality(o: QualityOptions): Promise<QualityResults> {
         if (source === 'pattern') writePattern(raw, size, frames);
         else {
           await ffmpeg(bin, [
-            '-hide_banner', '-nostats', '-loglevel', 'error', '-f', 'lavfi', '-i', `${source}=size=${size.width}x${size.height}:rate=${size.fps}`,
-            '-frames:v', String(frames), '-pix_fmt', 'yuv420p', '-f', 'rawvideo', '-y', raw,
+            '-hide_banner',
+            '-nostats',
+            '-loglevel',
+            'error',
+            '-f',
+            'lavfi',
+            '-i',
+            `${source}=size=${size.width}x${size.height}:rate=${size.fps}`,
+            '-frames:v',
+            String(frames),
+            '-pix_fmt',
+            'yuv420p',
+            '-f',
+            'rawvideo',
+            '-y',
+            raw,
           ]);
         }
         log(`   quality: ${source} ${sizeLabel(size)}, ${frames} frames generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -222,11 +266,19 @@ export async function runQuality(o: QualityOptions): Promise<QualityResults> {
           const q = await compare(bin, encoded, raw, size, work);
           if (q.frames !== frames) log(`   quality: ${codec} ${kbps} decoded ${q.frames} pictures of ${frames}`);
           const c: QualityCase = {
-            source, size: sizeLabel(size), codec, targetKbps: kbps, actualKbps: (bytes * 8) / 1000 / (frames / size.fps), ...q,
-            speed: frames / size.fps / wall, ...(extra ? { extra } : {}),
+            source,
+            size: sizeLabel(size),
+            codec,
+            targetKbps: kbps,
+            actualKbps: (bytes * 8) / 1000 / (frames / size.fps),
+            ...q,
+            speed: frames / size.fps / wall,
+            ...(extra ? { extra } : {}),
           };
           cases.push(c);
-          log(`   quality: ${source} ${sizeLabel(size)} ${codec} @${kbps}: ${Math.round(c.actualKbps)} kb/s, SSIM ${c.ssim.toFixed(4)}, PSNR ${c.psnr.toFixed(2)} dB`);
+          log(
+            `   quality: ${source} ${sizeLabel(size)} ${codec} @${kbps}: ${Math.round(c.actualKbps)} kb/s, SSIM ${c.ssim.toFixed(4)}, PSNR ${c.psnr.toFixed(2)} dB`,
+          );
           return c;
         };
         const ref = await measure('mpeg1', o.mpeg1Kbps);
@@ -237,8 +289,10 @@ export async function runQuality(o: QualityOptions): Promise<QualityResults> {
         // double above the highest (up to 4× MPEG-1's bitrate).
         const lowest = (): QualityCase => points.reduce((a, b) => (a.targetKbps < b.targetKbps ? a : b));
         const highest = (): QualityCase => points.reduce((a, b) => (a.targetKbps > b.targetKbps ? a : b));
-        while (lowest().ssim >= ref.ssim && lowest().targetKbps / 2 >= 50) points.push(await measure('h264', Math.round(lowest().targetKbps / 2), true));
-        while (highest().ssim < ref.ssim && highest().targetKbps * 2 <= 4 * o.mpeg1Kbps) points.push(await measure('h264', highest().targetKbps * 2, true));
+        while (lowest().ssim >= ref.ssim && lowest().targetKbps / 2 >= 50)
+          points.push(await measure('h264', Math.round(lowest().targetKbps / 2), true));
+        while (highest().ssim < ref.ssim && highest().targetKbps * 2 <= 4 * o.mpeg1Kbps)
+          points.push(await measure('h264', highest().targetKbps * 2, true));
         const estimate = interpolate(points, ref.ssim);
         let method = 'log-bitrate interpolation between the bracketing points';
         let found: QualityCase | undefined;
@@ -265,9 +319,16 @@ export async function runQuality(o: QualityOptions): Promise<QualityResults> {
         const chosen = found ?? (Number.isFinite(estimate) ? { targetKbps: estimate, actualKbps: NaN, ssim: NaN } : undefined);
         const kbps = chosen?.targetKbps ?? NaN;
         equalQuality.push({
-          source, size: sizeLabel(size), mpeg1Ssim: ref.ssim, mpeg1Kbps: o.mpeg1Kbps, mpeg1ActualKbps: ref.actualKbps,
-          actualRatio: (chosen?.actualKbps ?? NaN) / ref.actualKbps, h264Kbps: kbps,
-          h264ActualKbps: chosen?.actualKbps ?? NaN, h264Ssim: chosen?.ssim ?? NaN, interpolatedKbps: estimate,
+          source,
+          size: sizeLabel(size),
+          mpeg1Ssim: ref.ssim,
+          mpeg1Kbps: o.mpeg1Kbps,
+          mpeg1ActualKbps: ref.actualKbps,
+          actualRatio: (chosen?.actualKbps ?? NaN) / ref.actualKbps,
+          h264Kbps: kbps,
+          h264ActualKbps: chosen?.actualKbps ?? NaN,
+          h264Ssim: chosen?.ssim ?? NaN,
+          interpolatedKbps: estimate,
           method: Number.isFinite(estimate) ? method : `not reached up to ${highest().targetKbps} kbit/s`,
           atMostThird: kbps <= o.mpeg1Kbps / 3,
         });
@@ -281,7 +342,8 @@ export async function runQuality(o: QualityOptions): Promise<QualityResults> {
 }
 
 export function printQuality(r: QualityResults, title = 'Quality per bit'): void {
-  const order = (c: QualityCase): string => `${c.size.padStart(14)} ${c.source} ${c.codec === 'mpeg1' ? 0 : 1} ${String(1e6 - c.targetKbps).padStart(8, '0')}`;
+  const order = (c: QualityCase): string =>
+    `${c.size.padStart(14)} ${c.source} ${c.codec === 'mpeg1' ? 0 : 1} ${String(1e6 - c.targetKbps).padStart(8, '0')}`;
   const rows = [...r.cases].sort((a, b) => (order(a) < order(b) ? -1 : 1));
   printTable(
     `${title}: SSIM (mean of ffmpeg's ssim "All" over frames; Y alone; worst frame) and PSNR (dB, from the mean MSE; ` +
@@ -289,17 +351,50 @@ export function printQuality(r: QualityResults, title = 'Quality per bit'): void
       'encoder arguments from raw I420 files (speed = video s per wall s); * = an extra point of the equal-quality search',
     ['size', 'source', 'codec', 'target kb/s', 'actual kb/s', 'frames', 'SSIM', 'SSIM Y', 'SSIM min', 'PSNR', 'PSNR min', 'speed'],
     rows.map((c) => [
-      c.size, c.source, c.codec === 'h264' ? 'H.264' : 'MPEG-1', `${c.targetKbps}${c.extra ? '*' : ''}`, cell(c.actualKbps, 0), cell(c.frames, 0),
-      cell(c.ssim, 4), cell(c.ssimY, 4), cell(c.ssimMin, 4), cell(c.psnr, 2), cell(c.psnrMin, 2), `${cell(c.speed, 1)}×`,
+      c.size,
+      c.source,
+      c.codec === 'h264' ? 'H.264' : 'MPEG-1',
+      `${c.targetKbps}${c.extra ? '*' : ''}`,
+      cell(c.actualKbps, 0),
+      cell(c.frames, 0),
+      cell(c.ssim, 4),
+      cell(c.ssimY, 4),
+      cell(c.ssimMin, 4),
+      cell(c.psnr, 2),
+      cell(c.psnrMin, 2),
+      `${cell(c.speed, 1)}×`,
     ]),
   );
   printTable(
     'Lowest H.264 bitrate with SSIM ≥ MPEG-1\'s at its bitrate (goal: ≤ 1/3 of it; "≤ 1/3" on target bitrates, ' +
       '"actual ratio" = H.264\'s actual ÷ MPEG-1\'s actual kbit/s)',
-    ['size', 'source', 'MPEG-1 kb/s', 'actual', 'MPEG-1 SSIM', 'interpolated', 'H.264 kb/s', 'actual', 'its SSIM', '≤ 1/3', 'actual ratio', 'how'],
+    [
+      'size',
+      'source',
+      'MPEG-1 kb/s',
+      'actual',
+      'MPEG-1 SSIM',
+      'interpolated',
+      'H.264 kb/s',
+      'actual',
+      'its SSIM',
+      '≤ 1/3',
+      'actual ratio',
+      'how',
+    ],
     r.equalQuality.map((e) => [
-      e.size, e.source, cell(e.mpeg1Kbps, 0), cell(e.mpeg1ActualKbps, 0), cell(e.mpeg1Ssim, 4), cell(e.interpolatedKbps, 0), cell(e.h264Kbps, 0),
-      cell(e.h264ActualKbps, 0), cell(e.h264Ssim, 4), Number.isFinite(e.h264Kbps) ? (e.atMostThird ? 'yes' : 'no') : 'no', cell(e.actualRatio, 2), e.method,
+      e.size,
+      e.source,
+      cell(e.mpeg1Kbps, 0),
+      cell(e.mpeg1ActualKbps, 0),
+      cell(e.mpeg1Ssim, 4),
+      cell(e.interpolatedKbps, 0),
+      cell(e.h264Kbps, 0),
+      cell(e.h264ActualKbps, 0),
+      cell(e.h264Ssim, 4),
+      Number.isFinite(e.h264Kbps) ? (e.atMostThird ? 'yes' : 'no') : 'no',
+      cell(e.actualRatio, 2),
+      e.method,
     ]),
   );
 }
@@ -320,12 +415,23 @@ if (require.main === module) {
     },
   });
   const sizes = values.sizes
-    ? values.sizes.split(',').map((s) => QUALITY_SIZES.find((q) => `${q.width}x${q.height}` === s) ?? (() => {
-      throw new Error(`--sizes takes ${QUALITY_SIZES.map((q) => `${q.width}x${q.height}`).join(',')}`);
-    })())
+    ? values.sizes.split(',').map(
+        (s) =>
+          QUALITY_SIZES.find((q) => `${q.width}x${q.height}` === s) ??
+          (() => {
+            throw new Error(`--sizes takes ${QUALITY_SIZES.map((q) => `${q.width}x${q.height}`).join(',')}`);
+          })(),
+      )
     : QUALITY_SIZES;
   const t0 = Date.now();
-  runQuality({ seconds: Number(values.seconds), sources: ['pattern', values.busy!], sizes, mpeg1Kbps: 800, h264Kbps: [800, 400, 200], refine: !values['no-refine'] })
+  runQuality({
+    seconds: Number(values.seconds),
+    sources: ['pattern', values.busy!],
+    sizes,
+    mpeg1Kbps: 800,
+    h264Kbps: [800, 400, 200],
+    refine: !values['no-refine'],
+  })
     .then((r) => {
       printQuality(r);
       console.log(`ffmpeg ${r.ffmpeg}; done in ${Math.round((Date.now() - t0) / 1000)} s`);

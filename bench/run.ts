@@ -16,15 +16,27 @@ import { ffmpegCount, startCodecServer, streamCost, treeCpuMeter, type BenchCode
 import { ENCODER_LATENCY_CASES, codecName, measureEncoderLatency, type EncoderLatency } from './encoder-latency';
 import { QUALITY_SIZES, printQuality, runQuality } from './quality';
 import {
-  BENCH_MAX_VIEWERS, cliSupportsMaxViewers, runClients, scrapeMetrics, sleep, startServer, type ClientsResult, type Impl,
-  type RunningChild, type StreamSpec,
+  BENCH_MAX_VIEWERS,
+  cliSupportsMaxViewers,
+  runClients,
+  scrapeMetrics,
+  sleep,
+  startServer,
+  type ClientsResult,
+  type Impl,
+  type RunningChild,
+  type StreamSpec,
 } from './servers';
 import { cell, median, printTable, quantile, round } from './stats';
 
 // Page functions run in the browser; this file is compiled without the DOM library.
 declare const window: {
   pistream?: {
-    frames: number; painted: number; latencies: number[]; timings: Timings; join: { decodedAtFirstPaint: number } | null;
+    frames: number;
+    painted: number;
+    latencies: number[];
+    timings: Timings;
+    join: { decodedAtFirstPaint: number } | null;
     player?: string | null;
     /** The MSE player's own counters (public/mse-player.js). */
     mse?: { gapMs: number | null; seeks: number; reopens: number; dropped: number; quotaErrors: number; trims: number; errors: string[] };
@@ -58,14 +70,20 @@ const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7').split(',').map(Number))
  */
 const CODEC = flag('--codec') ?? 'all';
 const CODEC_WORDS: Record<string, readonly string[]> = {
-  mpeg1: ['mpeg1'], webcodecs: ['webcodecs'], mse: ['mse'], transcode: ['transcode'],
-  h264: ['webcodecs', 'mse', 'transcode'], all: ['mpeg1', 'webcodecs', 'mse', 'transcode'],
+  mpeg1: ['mpeg1'],
+  webcodecs: ['webcodecs'],
+  mse: ['mse'],
+  transcode: ['transcode'],
+  h264: ['webcodecs', 'mse', 'transcode'],
+  all: ['mpeg1', 'webcodecs', 'mse', 'transcode'],
 };
-const SELECTED = new Set(CODEC.split(',').flatMap((word) => {
-  const words = CODEC_WORDS[word];
-  if (!words) throw new Error(`--codec takes a comma list of ${Object.keys(CODEC_WORDS).join(', ')}; not ${word}`);
-  return words;
-}));
+const SELECTED = new Set(
+  CODEC.split(',').flatMap((word) => {
+    const words = CODEC_WORDS[word];
+    if (!words) throw new Error(`--codec takes a comma list of ${Object.keys(CODEC_WORDS).join(', ')}; not ${word}`);
+    return words;
+  }),
+);
 const WITH_MPEG1 = SELECTED.has('mpeg1');
 const WITH_WEBCODECS = SELECTED.has('webcodecs');
 const WITH_MSE = SELECTED.has('mse');
@@ -118,7 +136,8 @@ const FANOUT_S = quick ? 5 : 30;
 /** Each many-viewer run's own 1-viewer reference, just before it. */
 const REFERENCE_S = quick ? 5 : 15;
 // pistream runs with maxViewers = BENCH_MAX_VIEWERS: the largest fan-out must fit under it, or viewers are refused.
-if (Math.max(...FANOUT) >= BENCH_MAX_VIEWERS) throw new Error(`fan-out of ${Math.max(...FANOUT)} viewers needs a cap above BENCH_MAX_VIEWERS`);
+if (Math.max(...FANOUT) >= BENCH_MAX_VIEWERS)
+  throw new Error(`fan-out of ${Math.max(...FANOUT)} viewers needs a cap above BENCH_MAX_VIEWERS`);
 /** Fan-out rounds per viewer count: 3 by default, so each median is of at least three alternating rounds. */
 const ROUNDS = Number(flag('--rounds') ?? (quick ? 1 : 3));
 /**
@@ -268,9 +287,10 @@ async function pageMetrics(cdp: CDPSession): Promise<{ task: number; script: num
   return { task: get('TaskDuration'), script: get('ScriptDuration'), at: Date.now() };
 }
 
-const counters = (impl: Impl) => (impl === 'pistream'
-  ? () => ({ decoded: window.pistream?.frames ?? 0, painted: window.pistream?.painted ?? 0, at: performance.now() })
-  : () => ({ decoded: window.frames ?? 0, painted: window.frames ?? 0, at: performance.now() }));
+const counters = (impl: Impl) =>
+  impl === 'pistream'
+    ? () => ({ decoded: window.pistream?.frames ?? 0, painted: window.pistream?.painted ?? 0, at: performance.now() })
+    : () => ({ decoded: window.frames ?? 0, painted: window.frames ?? 0, at: performance.now() });
 
 /** Makes the page record [performance.now(), latency] for every latency it pushes, in window.__lat. */
 function recordLatencies(page: Page, impl: Impl): Promise<void> {
@@ -290,7 +310,10 @@ function recordLatencies(page: Page, impl: Impl): Promise<void> {
  * the 6× CPU throttle for THROTTLE_S and the time back under the steady p95.
  */
 async function measureLatency(
-  page: Page, spec: StreamSpec, server: RunningChild, variant: PageVariant,
+  page: Page,
+  spec: StreamSpec,
+  server: RunningChild,
+  variant: PageVariant,
   { recovery = true, seconds = LATENCY_S, keepSamples = false } = {},
 ): Promise<LatencyResult> {
   const { impl } = variant;
@@ -387,7 +410,13 @@ interface FirstPaint {
 }
 
 async function firstPaints(url: string, impl: Impl): Promise<FirstPaint> {
-  const out: FirstPaint = { navigationToOpen: [], openToFirstPicture: [], openToFirstPaint: [], navigationToFirstPaint: [], decodedAtFirstPaint: [] };
+  const out: FirstPaint = {
+    navigationToOpen: [],
+    openToFirstPicture: [],
+    openToFirstPaint: [],
+    navigationToFirstPaint: [],
+    decodedAtFirstPaint: [],
+  };
   for (let i = 0; i < JOINS; i++) {
     // A random moment in the GOP (one GOP = one second here).
     await sleep(Math.random() * 1000);
@@ -395,10 +424,14 @@ async function firstPaints(url: string, impl: Impl): Promise<FirstPaint> {
     try {
       await page.goto(url);
       const timings = impl === 'pistream' ? () => window.pistream?.timings : () => window.timings;
-      await page.waitForFunction(() => {
-        const t = (window.pistream?.timings ?? window.timings);
-        return t !== undefined && t.openToFirstPaint !== null;
-      }, undefined, { timeout: 15_000 });
+      await page.waitForFunction(
+        () => {
+          const t = window.pistream?.timings ?? window.timings;
+          return t !== undefined && t.openToFirstPaint !== null;
+        },
+        undefined,
+        { timeout: 15_000 },
+      );
       const t = (await page.evaluate(timings))!;
       out.navigationToOpen.push(round(t.navigationToOpen!));
       out.openToFirstPicture.push(round(t.openToFirstPicture!));
@@ -471,21 +504,35 @@ async function drift(page: Page, url: string, variant: PageVariant, minutes: num
   const tEnd = all.length ? all[all.length - 1]![0] : t0;
   const firstMinute = (xs: [number, number][]): number[] => xs.filter(([t]) => t - t0 < 60_000).map(([, v]) => v);
   const lastMinute = (xs: [number, number][]): number[] => xs.filter(([t]) => tEnd - t < 60_000).map(([, v]) => v);
-  const first = firstMinute(all), last = lastMinute(all);
+  const first = firstMinute(all),
+    last = lastMinute(all);
   const minuteP50: number[] = [];
   for (let m = 0; m < Math.floor((tEnd - t0) / 60_000); m++) {
-    minuteP50.push(quantile(all.filter(([t]) => t - t0 >= m * 60_000 && t - t0 < (m + 1) * 60_000).map(([, l]) => l), 0.5));
+    minuteP50.push(
+      quantile(
+        all.filter(([t]) => t - t0 >= m * 60_000 && t - t0 < (m + 1) * 60_000).map(([, l]) => l),
+        0.5,
+      ),
+    );
   }
   return {
-    name: variant.name, player, samples: all.length,
-    firstP50: quantile(first, 0.5), firstP95: quantile(first, 0.95),
-    lastP50: quantile(last, 0.5), lastP95: quantile(last, 0.95),
+    name: variant.name,
+    player,
+    samples: all.length,
+    firstP50: quantile(first, 0.5),
+    firstP95: quantile(first, 0.95),
+    lastP50: quantile(last, 0.5),
+    lastP95: quantile(last, 0.95),
     minuteP50,
-    ...(isMse ? {
-      gapFirstP50: quantile(firstMinute(gaps), 0.5), gapFirstP95: quantile(firstMinute(gaps), 0.95),
-      gapLastP50: quantile(lastMinute(gaps), 0.5), gapLastP95: quantile(lastMinute(gaps), 0.95),
-      mse: await page.evaluate(() => window.pistream?.mse),
-    } : {}),
+    ...(isMse
+      ? {
+          gapFirstP50: quantile(firstMinute(gaps), 0.5),
+          gapFirstP95: quantile(firstMinute(gaps), 0.95),
+          gapLastP50: quantile(lastMinute(gaps), 0.5),
+          gapLastP95: quantile(lastMinute(gaps), 0.95),
+          mse: await page.evaluate(() => window.pistream?.mse),
+        }
+      : {}),
   };
 }
 
@@ -495,8 +542,10 @@ async function main(): Promise<void> {
   console.log(
     `pistream bench ${quick ? '(quick)' : '(full)'}: ${cpus().length} CPUs, node ${process.version}; pistream via ` +
       `${cliSupportsMaxViewers() ? 'dist/cli.js --max-viewers' : 'bench/server.ts (CLI has no --max-viewers yet)'}; ` +
-      `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; --codec ${CODEC} (${[...SELECTED].join(', ')})` +
-      (BYPASS_CSP ? '; PAGES\' CONTENT-SECURITY-POLICY BYPASSED (--bypass-csp)' : ''),
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; --codec ${CODEC} (${[...SELECTED].join(', ')})` +
+      (BYPASS_CSP ? "; PAGES' CONTENT-SECURITY-POLICY BYPASSED (--bypass-csp)" : ''),
   );
   const pageErrors: string[] = [];
   // Every browser maps INSECURE_HOST to 127.0.0.1 (the MSE page's name); nothing else resolves differently.
@@ -524,7 +573,14 @@ async function main(): Promise<void> {
       const byKey = new Map<string, RunningChild>();
       for (const v of variants) {
         if (byKey.has(key(v))) continue;
-        byKey.set(key(v), v.impl === 'baseline' ? await up('baseline', spec) : v.codec === 'h264' ? await upCodec(specFor(spec, 'h264'), 'h264') : await up('pistream', spec));
+        byKey.set(
+          key(v),
+          v.impl === 'baseline'
+            ? await up('baseline', spec)
+            : v.codec === 'h264'
+              ? await upCodec(specFor(spec, 'h264'), 'h264')
+              : await up('pistream', spec),
+        );
       }
       const page = await openBrowser();
       for (const variant of variants) {
@@ -539,25 +595,64 @@ async function main(): Promise<void> {
       `1. Glass-to-glass latency, headless Chromium, ${LATENCY_S} s after ${LATENCY_WARMUP_S} s warm-up (ms); then the page's ` +
         `CPU throttled ${THROTTLE_RATE}× for ${THROTTLE_S} s: time until every picture is ≤ the steady p95 for 1 s; page CPU = ` +
         'main-thread task / script time over the steady window, % of one core (CDP Performance.getMetrics, thread time); ' +
-        'browser % = CPU of all the browser\'s processes (GPU process included) over the same window',
-      ['stream', 'page', 'kb/s', 'player', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'recover ms', 'stall max', 'task %', 'script %', 'browser %', 'server %', 'encoder %'],
+        "browser % = CPU of all the browser's processes (GPU process included) over the same window",
+      [
+        'stream',
+        'page',
+        'kb/s',
+        'player',
+        'samples',
+        'p50',
+        'p95',
+        'p99',
+        'max',
+        'decoded fps',
+        'painted fps',
+        'recover ms',
+        'stall max',
+        'task %',
+        'script %',
+        'browser %',
+        'server %',
+        'encoder %',
+      ],
       rows.map((r) => [
-        r.spec, r.name, cell(r.bitrateKbps, 0), r.player, cell(r.samples, 0), cell(r.p50), cell(r.p95), cell(r.p99), cell(r.max), cell(r.decodedFps),
-        cell(r.paintedFps), Number.isFinite(r.recoveryMs) ? cell(r.recoveryMs, 0) : `> ${RECOVER_WATCH_S * 1000}`, cell(r.stallMaxMs, 0),
-        cell(r.taskPct), cell(r.scriptPct), cell(r.browserPct, 0), cell(r.serverPct, 0), cell(r.encoderPct, 0),
+        r.spec,
+        r.name,
+        cell(r.bitrateKbps, 0),
+        r.player,
+        cell(r.samples, 0),
+        cell(r.p50),
+        cell(r.p95),
+        cell(r.p99),
+        cell(r.max),
+        cell(r.decodedFps),
+        cell(r.paintedFps),
+        Number.isFinite(r.recoveryMs) ? cell(r.recoveryMs, 0) : `> ${RECOVER_WATCH_S * 1000}`,
+        cell(r.stallMaxMs, 0),
+        cell(r.taskPct),
+        cell(r.scriptPct),
+        cell(r.browserPct, 0),
+        cell(r.serverPct, 0),
+        cell(r.encoderPct, 0),
       ]),
     );
-    console.log('   server % / encoder % = the page\'s server (node) / its ffmpeg child over the steady window, % of one core');
+    console.log("   server % / encoder % = the page's server (node) / its ffmpeg child over the steady window, % of one core");
     for (const r of rows.filter((x) => x.name === MSE_VARIANT.name)) {
       console.log(
         `   ${r.spec} H.264 · MSE: isSecureContext ${r.secureContext}; mse counters at the end: ` +
-          (r.mse ? `seeks ${r.mse.seeks}, reopens ${r.mse.reopens}, dropped ${r.mse.dropped}, quota errors ${r.mse.quotaErrors}, trims ${r.mse.trims}, gap ${r.mse.gapMs} ms` : 'none (not the MSE player)'),
+          (r.mse
+            ? `seeks ${r.mse.seeks}, reopens ${r.mse.reopens}, dropped ${r.mse.dropped}, quota errors ${r.mse.quotaErrors}, trims ${r.mse.trims}, gap ${r.mse.gapMs} ms`
+            : 'none (not the MSE player)'),
       );
     }
     const row = (spec: StreamSpec, name: string): LatencyResult | undefined => rows.find((r) => r.spec === label(spec) && r.name === name);
     const [sd, sdFrame, sdBase] = PAGE_VARIANTS.map((v) => row(SD, v.name));
     const [hd, hdFrame] = PAGE_VARIANTS.map((v) => row(HD, v.name));
-    if (sdFrame && sdBase) console.log('   targets: p50 ≤ 21, p95 ≤ 30 ms and both ≥ 6 ms below the baseline (640x480@24); page CPU ≤ paint=frame\'s (1280x720@30)');
+    if (sdFrame && sdBase)
+      console.log(
+        "   targets: p50 ≤ 21, p95 ≤ 30 ms and both ≥ 6 ms below the baseline (640x480@24); page CPU ≤ paint=frame's (1280x720@30)",
+      );
     if (sd && sdFrame && sdBase) {
       console.log(
         `   640x480@24: pistream p50 ${cell(sd.p50)} / p95 ${cell(sd.p95)}; paint=frame ${cell(sdFrame.p50)} / ${cell(sdFrame.p95)}; ` +
@@ -604,8 +699,14 @@ async function main(): Promise<void> {
         '(server = the node process, encoder = its ffmpeg child, /proc)',
       ['stream', 'codec', 'kb/s', 'received kb/s', 'msgs/s', 'server %', 'encoder %', 'total %'],
       costs.map((c) => [
-        c.stream, c.codec === 'h264' ? 'H.264' : 'MPEG-1', cell(c.bitrateKbps, 0), cell(c.receivedKbps, 0), cell(c.messagesPerSecond),
-        cell(c.serverPct), cell(c.encoderPct), cell(c.totalPct),
+        c.stream,
+        c.codec === 'h264' ? 'H.264' : 'MPEG-1',
+        cell(c.bitrateKbps, 0),
+        cell(c.receivedKbps, 0),
+        cell(c.messagesPerSecond),
+        cell(c.serverPct),
+        cell(c.encoderPct),
+        cell(c.totalPct),
       ]),
     );
   }
@@ -635,12 +736,31 @@ async function main(): Promise<void> {
     results.firstPaint = Object.fromEntries(rows);
     printTable(
       `2. Connect-to-first-paint: ${JOINS} fresh pages joining at a random point of the 1 s GOP (ms; socket open → first picture painted)`,
-      ['impl', 'joins', 'p50', 'p95', 'max', 'first decode p50', 'decodes at paint p50/max', 'nav→open p50', 'nav→paint p50', 'nav→paint p95'],
+      [
+        'impl',
+        'joins',
+        'p50',
+        'p95',
+        'max',
+        'first decode p50',
+        'decodes at paint p50/max',
+        'nav→open p50',
+        'nav→paint p50',
+        'nav→paint p95',
+      ],
       rows.map(([name, r]) => [
-        name, cell(r.openToFirstPaint.length, 0), cell(quantile(r.openToFirstPaint, 0.5), 0), cell(quantile(r.openToFirstPaint, 0.95), 0),
-        cell(quantile(r.openToFirstPaint, 1), 0), cell(quantile(r.openToFirstPicture, 0.5), 0),
-        r.decodedAtFirstPaint.length ? `${cell(quantile(r.decodedAtFirstPaint, 0.5), 0)}/${cell(quantile(r.decodedAtFirstPaint, 1), 0)}` : '',
-        cell(quantile(r.navigationToOpen, 0.5), 0), cell(quantile(r.navigationToFirstPaint, 0.5), 0), cell(quantile(r.navigationToFirstPaint, 0.95), 0),
+        name,
+        cell(r.openToFirstPaint.length, 0),
+        cell(quantile(r.openToFirstPaint, 0.5), 0),
+        cell(quantile(r.openToFirstPaint, 0.95), 0),
+        cell(quantile(r.openToFirstPaint, 1), 0),
+        cell(quantile(r.openToFirstPicture, 0.5), 0),
+        r.decodedAtFirstPaint.length
+          ? `${cell(quantile(r.decodedAtFirstPaint, 0.5), 0)}/${cell(quantile(r.decodedAtFirstPaint, 1), 0)}`
+          : '',
+        cell(quantile(r.navigationToOpen, 0.5), 0),
+        cell(quantile(r.navigationToFirstPaint, 0.5), 0),
+        cell(quantile(r.navigationToFirstPaint, 0.95), 0),
       ]),
     );
     console.log('   target: connect-to-first-paint ≤ 100 ms at the max of the joins');
@@ -666,7 +786,9 @@ async function main(): Promise<void> {
       // every picture. (A client process short of CPU at 1000 viewers reads below the stream's rate: that is
       // its lag, not a drop.) The relay never drops.
       const droppedTotal = (m: Record<string, number>): number =>
-        Object.entries(m).filter(([k]) => k.startsWith('pistream_dropped_pictures_total')).reduce((sum, [, v]) => sum + v, 0);
+        Object.entries(m)
+          .filter(([k]) => k.startsWith('pistream_dropped_pictures_total'))
+          .reduce((sum, [, v]) => sum + v, 0);
       const measure = async (impl: Impl, count: number, seconds: number): Promise<Run> => {
         const before = await scrapeMetrics(byImpl[impl]);
         const r = await runClients(byImpl[impl], { count, seconds, settle: SETTLE_S, delays: false });
@@ -696,7 +818,7 @@ async function main(): Promise<void> {
         const one = refs[impl][i]![k]!;
         return (value(many) - value(one)) / (many.connected - one.connected);
       };
-      const toUs = (pctPerViewer: number): number => (pctPerViewer / 100) * 1e6 / SD.fps;
+      const toUs = (pctPerViewer: number): number => ((pctPerViewer / 100) * 1e6) / SD.fps;
       // Per viewer: the median over rounds of each round's growth. µs of server CPU per picture per viewer:
       // (extra CPU s/s) / (pictures/s × extra viewers).
       const perViewer = (impl: Impl, i: number): number => median(runs[impl][i]!.map((_, k) => growth(impl, i, k, (r) => r.cpuPct)));
@@ -719,25 +841,59 @@ async function main(): Promise<void> {
           const closed = [...new Set(rs.flatMap((r) => r.closeCodes))];
           const pv = i === 0 ? NaN : perViewer(impl, i);
           summary.push({
-            impl, viewers: n, cpuPct: med(impl, i, 'cpuPct'), cpuPctPerViewer: pv, usPerPicturePerViewer: i === 0 ? NaN : usPerPicture(impl, i),
+            impl,
+            viewers: n,
+            cpuPct: med(impl, i, 'cpuPct'),
+            cpuPctPerViewer: pv,
+            usPerPicturePerViewer: i === 0 ? NaN : usPerPicture(impl, i),
             usPerPicturePerViewerByRound: i === 0 ? [] : rs.map((_, k) => round(usInRound(impl, i, k), 2)),
-            kibPerViewer: i === 0 ? NaN : kibPerViewer(impl, i), rounds: rs.map((r) => round(r.cpuPct, 2)),
-            userUs: i === 0 ? NaN : splitUs(impl, i, 'user'), sysUs: i === 0 ? NaN : splitUs(impl, i, 'sys'),
-            helpersPct: helpers(impl, i), cpuSplitByRound: rs.map((r) => r.cpu), droppedByRound: rs.map((r) => r.dropped),
+            kibPerViewer: i === 0 ? NaN : kibPerViewer(impl, i),
+            rounds: rs.map((r) => round(r.cpuPct, 2)),
+            userUs: i === 0 ? NaN : splitUs(impl, i, 'user'),
+            sysUs: i === 0 ? NaN : splitUs(impl, i, 'sys'),
+            helpersPct: helpers(impl, i),
+            cpuSplitByRound: rs.map((r) => r.cpu),
+            droppedByRound: rs.map((r) => r.dropped),
           });
           rows.push([
-            impl, cell(n, 0), cell(med(impl, i, 'connected'), 0), cell(med(impl, i, 'minKbps'), 0), cell(med(impl, i, 'medianKbps'), 0),
-            cell(med(impl, i, 'cpuPct')), rs.map((r) => cell(r.cpuPct)).join('/'), cell(med(impl, i, 'rssMiB'), 0),
-            cell(pv, 4), cell(i === 0 ? NaN : usPerPicture(impl, i), 1),
+            impl,
+            cell(n, 0),
+            cell(med(impl, i, 'connected'), 0),
+            cell(med(impl, i, 'minKbps'), 0),
+            cell(med(impl, i, 'medianKbps'), 0),
+            cell(med(impl, i, 'cpuPct')),
+            rs.map((r) => cell(r.cpuPct)).join('/'),
+            cell(med(impl, i, 'rssMiB'), 0),
+            cell(pv, 4),
+            cell(i === 0 ? NaN : usPerPicture(impl, i), 1),
             i === 0 ? '' : rs.map((_, k) => cell(usInRound(impl, i, k), 1)).join('/'),
-            i === 0 ? '' : `${cell(splitUs(impl, i, 'user'), 1)} / ${cell(splitUs(impl, i, 'sys'), 1)}`, cell(helpers(impl, i), 1),
-            i === 0 ? '' : cell(kibPerViewer(impl, i), 0), impl === 'pistream' ? String(rs.reduce((sum, r) => sum + r.dropped, 0)) : '–',
+            i === 0 ? '' : `${cell(splitUs(impl, i, 'user'), 1)} / ${cell(splitUs(impl, i, 'sys'), 1)}`,
+            cell(helpers(impl, i), 1),
+            i === 0 ? '' : cell(kibPerViewer(impl, i), 0),
+            impl === 'pistream' ? String(rs.reduce((sum, r) => sum + r.dropped, 0)) : '–',
             closed.join(','),
           ]);
         }
         if (i > 0) {
           const roundRatios = runs.pistream[i]!.map((_, k) => cell(usInRound('pistream', i, k) / usInRound('baseline', i, k), 2)).join('/');
-          rows.push(['', '', '', '', '', '', '', '', `ratio ${cell(perViewer('pistream', i) / perViewer('baseline', i), 2)}`, `ratio ${cell(usPerPicture('pistream', i) / usPerPicture('baseline', i), 2)}`, roundRatios, '', '', '', '', '']);
+          rows.push([
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            `ratio ${cell(perViewer('pistream', i) / perViewer('baseline', i), 2)}`,
+            `ratio ${cell(usPerPicture('pistream', i) / usPerPicture('baseline', i), 2)}`,
+            roundRatios,
+            '',
+            '',
+            '',
+            '',
+            '',
+          ]);
         }
       }
       results.fanout = { seconds: FANOUT_S, referenceSeconds: REFERENCE_S, rounds: ROUNDS, counts: FANOUT, runs, refs, summary };
@@ -746,10 +902,27 @@ async function main(): Promise<void> {
           'server CPU % of one core; RSS MiB; per viewer = median over rounds of (CPU@n − CPU@1)/(n − 1), CPU@1 from a ' +
           `${REFERENCE_S} s 1-viewer run just before each; µs = server CPU per picture per viewer, ` +
           'also split into user and system time; helpers % = CPU of threads other than the main one, GC helpers above all)',
-        ['impl', 'viewers', 'connected', 'min kb/s', 'median kb/s', 'CPU %', 'rounds', 'RSS', '%/viewer', 'µs/pic/viewer', 'µs per round', 'µs user / sys', 'helpers %', 'KiB/viewer', 'dropped', 'closed with'],
+        [
+          'impl',
+          'viewers',
+          'connected',
+          'min kb/s',
+          'median kb/s',
+          'CPU %',
+          'rounds',
+          'RSS',
+          '%/viewer',
+          'µs/pic/viewer',
+          'µs per round',
+          'µs user / sys',
+          'helpers %',
+          'KiB/viewer',
+          'dropped',
+          'closed with',
+        ],
         rows,
       );
-      console.log('   target: pistream CPU per viewer ≤ 1.0× the baseline\'s; memory ≤ 50 KiB per viewer');
+      console.log("   target: pistream CPU per viewer ≤ 1.0× the baseline's; memory ≤ 50 KiB per viewer");
     }
 
     if (parts.has(4)) {
@@ -759,15 +932,28 @@ async function main(): Promise<void> {
       for (const impl of IMPLS) {
         const child = byImpl[impl];
         const m0 = await scrapeMetrics(child);
-        const reference = await runClients(child, { count: SLOW.normal, seconds: SLOW_REFERENCE_S, settle: SETTLE_S, delays: true, ack: true });
+        const reference = await runClients(child, {
+          count: SLOW.normal,
+          seconds: SLOW_REFERENCE_S,
+          settle: SETTLE_S,
+          delays: true,
+          ack: true,
+        });
         const m1 = await scrapeMetrics(child);
         const rssBefore = rssMiB(child.pid);
         // The server's own count of viewers a few seconds before the window ends (a paused client never reads the
         // close frame, so it cannot tell that the server has closed it).
         const late = sleep((SETTLE_S + SLOW_S - 3) * 1000).then(() => scrapeMetrics(child));
         const slow = await runClients(child, {
-          count: SLOW.normal, paused: SLOW.paused, stalled: SLOW.stalled, throttled: SLOW.throttled, throttleKbps: SLOW.throttleKbps,
-          seconds: SLOW_S, settle: SETTLE_S, delays: true, ack: true,
+          count: SLOW.normal,
+          paused: SLOW.paused,
+          stalled: SLOW.stalled,
+          throttled: SLOW.throttled,
+          throttleKbps: SLOW.throttleKbps,
+          seconds: SLOW_S,
+          settle: SETTLE_S,
+          delays: true,
+          ack: true,
         });
         const m2 = await scrapeMetrics(child);
         const viewersLate = (await late)['pistream_viewers'] ?? NaN;
@@ -778,30 +964,77 @@ async function main(): Promise<void> {
         const d = (xs: number[], p: number): number => quantile(xs, p) - offset;
         const delta = (a: Record<string, number>, b: Record<string, number>, key: string): number => (b[key] ?? NaN) - (a[key] ?? NaN);
         // Every reason (backlog, lag, resync, …): all are pictures a slow viewer did not get.
-        const dropped = (m: Record<string, number>): Record<string, number> => Object.fromEntries(
-          Object.entries(m).filter(([k]) => k.startsWith('pistream_dropped_pictures_total')).map(([k, v]) => [/reason="([^"]*)"/.exec(k)?.[1] ?? k, v]),
-        );
-        const d1 = dropped(m1), d2 = dropped(m2);
+        const dropped = (m: Record<string, number>): Record<string, number> =>
+          Object.fromEntries(
+            Object.entries(m)
+              .filter(([k]) => k.startsWith('pistream_dropped_pictures_total'))
+              .map(([k, v]) => [/reason="([^"]*)"/.exec(k)?.[1] ?? k, v]),
+          );
+        const d1 = dropped(m1),
+          d2 = dropped(m2);
         const dropsByReason = Object.fromEntries(Object.keys(d2).map((k) => [k, d2[k]! - (d1[k] ?? 0)]));
         const drops = impl === 'pistream' ? Object.values(dropsByReason).reduce((a, b) => a + b, 0) : NaN;
         const row = {
           impl,
-          reference: { p50: d(reference.delays, 0.5), p95: d(reference.delays, 0.95), p99: d(reference.delays, 0.99), kbps: reference.medianKbps, rssMiB: reference.rssMiB, cpuPct: reference.cpuPct, droppedInReference: impl === 'pistream' ? Object.entries(dropped(m1)).reduce((n, [k, v]) => n + v - (dropped(m0)[k] ?? 0), 0) : NaN },
+          reference: {
+            p50: d(reference.delays, 0.5),
+            p95: d(reference.delays, 0.95),
+            p99: d(reference.delays, 0.99),
+            kbps: reference.medianKbps,
+            rssMiB: reference.rssMiB,
+            cpuPct: reference.cpuPct,
+            droppedInReference:
+              impl === 'pistream' ? Object.entries(dropped(m1)).reduce((n, [k, v]) => n + v - (dropped(m0)[k] ?? 0), 0) : NaN,
+          },
           withSlow: {
-            p50: d(slow.delays, 0.5), p95: d(slow.delays, 0.95), p99: d(slow.delays, 0.99), kbps: slow.medianKbps, minKbps: slow.minKbps,
-            rssMiBBefore: rssBefore, rssMiB: slow.rssMiB, cpuPct: slow.cpuPct, normalOpen: slow.connected, pausedOpen: slow.pausedConnected,
-            throttledOpen: slow.throttledConnected, dropsPerSlowViewer: drops / (SLOW.paused + SLOW.stalled + SLOW.throttled), dropsByReason,
-            closeCodes: slow.closeCodes, serverViewersAtEnd: viewersLate,
-            resyncs: delta(m1, m2, 'pistream_resyncs_total'), throttledKbps: slow.throttledKbps,
-            throttledP50: d(slow.throttledDelays, 0.5), throttledP95: d(slow.throttledDelays, 0.95), throttledMax: d(slow.throttledDelays, 1),
+            p50: d(slow.delays, 0.5),
+            p95: d(slow.delays, 0.95),
+            p99: d(slow.delays, 0.99),
+            kbps: slow.medianKbps,
+            minKbps: slow.minKbps,
+            rssMiBBefore: rssBefore,
+            rssMiB: slow.rssMiB,
+            cpuPct: slow.cpuPct,
+            normalOpen: slow.connected,
+            pausedOpen: slow.pausedConnected,
+            throttledOpen: slow.throttledConnected,
+            dropsPerSlowViewer: drops / (SLOW.paused + SLOW.stalled + SLOW.throttled),
+            dropsByReason,
+            closeCodes: slow.closeCodes,
+            serverViewersAtEnd: viewersLate,
+            resyncs: delta(m1, m2, 'pistream_resyncs_total'),
+            throttledKbps: slow.throttledKbps,
+            throttledP50: d(slow.throttledDelays, 0.5),
+            throttledP95: d(slow.throttledDelays, 0.95),
+            throttledMax: d(slow.throttledDelays, 1),
           },
         };
         slowRows.push(row);
         const w = row.withSlow;
-        table.push([impl, `${SLOW.normal}`, cell(row.reference.p50), cell(row.reference.p95), cell(row.reference.kbps, 0), cell(row.reference.rssMiB, 0), '', '', '', '', '']);
         table.push([
-          impl, `${SLOW.normal}+${SLOW.paused}p+${SLOW.stalled}s+${SLOW.throttled}t`, cell(w.p50), cell(w.p95), cell(w.kbps, 0), cell(w.rssMiB, 0),
-          impl === 'pistream' ? cell(w.serverViewersAtEnd, 0) : `${SLOW.normal + SLOW.stalled + w.pausedOpen + w.throttledOpen}`, cell(w.dropsPerSlowViewer, 0), cell(w.resyncs, 0), cell(w.throttledKbps, 0),
+          impl,
+          `${SLOW.normal}`,
+          cell(row.reference.p50),
+          cell(row.reference.p95),
+          cell(row.reference.kbps, 0),
+          cell(row.reference.rssMiB, 0),
+          '',
+          '',
+          '',
+          '',
+          '',
+        ]);
+        table.push([
+          impl,
+          `${SLOW.normal}+${SLOW.paused}p+${SLOW.stalled}s+${SLOW.throttled}t`,
+          cell(w.p50),
+          cell(w.p95),
+          cell(w.kbps, 0),
+          cell(w.rssMiB, 0),
+          impl === 'pistream' ? cell(w.serverViewersAtEnd, 0) : `${SLOW.normal + SLOW.stalled + w.pausedOpen + w.throttledOpen}`,
+          cell(w.dropsPerSlowViewer, 0),
+          cell(w.resyncs, 0),
+          cell(w.throttledKbps, 0),
           `${cell(w.throttledP50, 0)}/${cell(w.throttledP95, 0)}/${cell(w.throttledMax, 0)}`,
         ]);
       }
@@ -810,12 +1043,28 @@ async function main(): Promise<void> {
         `4. Slow viewers: ${SLOW.normal} normal, then + ${SLOW.paused} paused (stop reading TCP) + ${SLOW.stalled} stalled (read, stop acking) + ${SLOW.throttled} throttled ` +
           `(read ≤ ${SLOW.throttleKbps} kbit/s), ${SLOW_S} s (reference ${SLOW_REFERENCE_S} s). Delay = capture → socket read (ms), ` +
           'normal viewers; RSS MiB at the end; drops per slow viewer from /metrics',
-        ['impl', 'viewers', 'delay p50', 'delay p95', 'kb/s', 'RSS', 'open at end', 'drops/slow', 'resyncs', 'thr kb/s', 'thr delay p50/p95/max'],
+        [
+          'impl',
+          'viewers',
+          'delay p50',
+          'delay p95',
+          'kb/s',
+          'RSS',
+          'open at end',
+          'drops/slow',
+          'resyncs',
+          'thr kb/s',
+          'thr delay p50/p95/max',
+        ],
         table,
       );
       for (const r of slowRows as { impl: Impl; withSlow: { dropsByReason: Record<string, number>; closeCodes: number[] } }[]) {
         if (r.impl !== 'pistream') continue;
-        console.log(`   pistream drops by reason over the run: ${Object.entries(r.withSlow.dropsByReason).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        console.log(
+          `   pistream drops by reason over the run: ${Object.entries(r.withSlow.dropsByReason)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
       }
     }
     await down(pistream);
@@ -833,7 +1082,11 @@ async function main(): Promise<void> {
     // one window would be a background tab, its animation frames throttled.
     const tabs: Page[] = [await openBrowser()];
     for (let i = 1; i < pages.length; i++) {
-      const other = await launchBrowser({ viewport: { width: 1300, height: 760 }, extraArgs: [RESOLVE_INSECURE_HOST], bypassCSP: BYPASS_CSP });
+      const other = await launchBrowser({
+        viewport: { width: 1300, height: 760 },
+        extraArgs: [RESOLVE_INSECURE_HOST],
+        bypassCSP: BYPASS_CSP,
+      });
       extraBrowsers.add(other);
       const tab = other.pages()[0] ?? (await other.newPage());
       tab.on('pageerror', (e) => pageErrors.push(e.message));
@@ -848,16 +1101,27 @@ async function main(): Promise<void> {
     for (const [, server] of pages) await down(server);
     const intervalMs = 1000 / SD.fps;
     results.drift = {
-      minutes: DRIFT_MIN, stream: label(SD), pages: drifts,
+      minutes: DRIFT_MIN,
+      stream: label(SD),
+      pages: drifts,
       // The older JSON's keys, for the MPEG-1 pages.
-      ...Object.fromEntries(drifts.filter((d) => d.name !== MSE_VARIANT.name).map((d) => [d.name === 'baseline' ? 'baseline' : 'pistream', d])),
+      ...Object.fromEntries(
+        drifts.filter((d) => d.name !== MSE_VARIANT.name).map((d) => [d.name === 'baseline' ? 'baseline' : 'pistream', d]),
+      ),
     };
     printTable(
       `5. Drift at ${label(SD)}: latency in the first and the last minute of a ${DRIFT_MIN}-minute run (ms, ${drifts.length > 1 ? 'all pages at once' : 'one page'}); ` +
         'MSE: gap = buffered end − playhead (window.pistream.mse.gapMs, sampled every 0.5 s)',
       ['page', 'player', 'samples', 'first p50', 'first p95', 'last p50', 'last p95', 'Δ p50', 'gap first p50/p95', 'gap last p50/p95'],
       drifts.map((r) => [
-        r.name, r.player, cell(r.samples, 0), cell(r.firstP50), cell(r.firstP95), cell(r.lastP50), cell(r.lastP95), cell(r.lastP50 - r.firstP50),
+        r.name,
+        r.player,
+        cell(r.samples, 0),
+        cell(r.firstP50),
+        cell(r.firstP95),
+        cell(r.lastP50),
+        cell(r.lastP95),
+        cell(r.lastP50 - r.firstP50),
         r.gapFirstP50 === undefined ? '' : `${cell(r.gapFirstP50, 0)}/${cell(r.gapFirstP95, 0)}`,
         r.gapLastP50 === undefined ? '' : `${cell(r.gapLastP50, 0)}/${cell(r.gapLastP95, 0)}`,
       ]),
@@ -866,7 +1130,10 @@ async function main(): Promise<void> {
     const mse = drifts.find((d) => d.name === MSE_VARIANT.name);
     if (mse) {
       // No drift: the last minute's p50 (latency and gap) within half a picture interval of the first minute's.
-      const ok = mse.player === 'mse' && mse.lastP50 - mse.firstP50 <= intervalMs / 2 && (mse.gapLastP50 ?? NaN) - (mse.gapFirstP50 ?? NaN) <= intervalMs / 2;
+      const ok =
+        mse.player === 'mse' &&
+        mse.lastP50 - mse.firstP50 <= intervalMs / 2 &&
+        (mse.gapLastP50 ?? NaN) - (mse.gapFirstP50 ?? NaN) <= intervalMs / 2;
       console.log(
         `   goal, H.264 · MSE no drift over ${DRIFT_MIN} min (last minute's p50 ≤ first's + ${cell(intervalMs / 2)} ms, half a picture; gap the same): ` +
           `latency ${cell(mse.firstP50)} → ${cell(mse.lastP50)}, gap ${cell(mse.gapFirstP50, 0)} → ${cell(mse.gapLastP50, 0)} ms: ${ok ? 'met' : 'missed'}` +
@@ -878,7 +1145,12 @@ async function main(): Promise<void> {
   }
   if (parts.has(6)) {
     const quality = await runQuality({
-      seconds: QUALITY_S, sources: ['pattern', QUALITY_BUSY], sizes: QUALITY_SIZES, mpeg1Kbps: 800, h264Kbps: [800, 400, 200], refine: true,
+      seconds: QUALITY_S,
+      sources: ['pattern', QUALITY_BUSY],
+      sizes: QUALITY_SIZES,
+      mpeg1Kbps: 800,
+      h264Kbps: [800, 400, 200],
+      refine: true,
     });
     results.quality = quality;
     printQuality(quality, '6. Quality per bit');
@@ -892,7 +1164,17 @@ async function main(): Promise<void> {
       `7. Encoder latency: test-pattern frame offered to the server's encoder operator → its picture / access unit out of ffmpeg ` +
         `(ms), ${ENCODER_S} s each after 24 warm-up pictures, nothing else of the bench running`,
       ['stream', 'codec', 'kb/s', 'samples', 'p50', 'p95', 'p99', 'max', 'dropped'],
-      rows.map((r) => [r.stream, codecName(r.codec), cell(r.bitrateKbps, 0), cell(r.samples, 0), cell(r.p50, 2), cell(r.p95, 2), cell(r.p99, 2), cell(r.max, 1), cell(r.framesDropped, 0)]),
+      rows.map((r) => [
+        r.stream,
+        codecName(r.codec),
+        cell(r.bitrateKbps, 0),
+        cell(r.samples, 0),
+        cell(r.p50, 2),
+        cell(r.p95, 2),
+        cell(r.p99, 2),
+        cell(r.max, 1),
+        cell(r.framesDropped, 0),
+      ]),
     );
     const sdH264 = rows.find((r) => r.codec === 'h264' && r.stream === label(SD));
     if (sdH264) console.log(`   goal: libx264 p50 ≤ 5 ms at 640x480: ${cell(sdH264.p50, 2)} ms, ${sdH264.p50 <= 5 ? 'met' : 'missed'}`);
@@ -902,9 +1184,12 @@ async function main(): Promise<void> {
 
 /** The issue's goals for the H.264 · WebCodecs page, from part 1's rows; printed and returned. */
 function h264Goals(latency: { rows: LatencyResult[] }): Record<string, unknown> {
-  const find = (spec: StreamSpec, name: string): LatencyResult | undefined => latency.rows.find((r) => r.spec === label(spec) && r.name === name);
-  const sdH = find(SD, H264_VARIANT.name), sdM = find(SD, PAGE_VARIANTS[0]!.name);
-  const hdH = find(HD, H264_VARIANT.name), fhdH = find(FHD, H264_VARIANT.name);
+  const find = (spec: StreamSpec, name: string): LatencyResult | undefined =>
+    latency.rows.find((r) => r.spec === label(spec) && r.name === name);
+  const sdH = find(SD, H264_VARIANT.name),
+    sdM = find(SD, PAGE_VARIANTS[0]!.name);
+  const hdH = find(HD, H264_VARIANT.name),
+    fhdH = find(FHD, H264_VARIANT.name);
   const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? 'met' : 'missed');
   const players = [sdH, hdH, fhdH].filter((r): r is LatencyResult => r !== undefined).map((r) => r.player);
   const webcodecs = players.length > 0 && players.every((p) => p === 'webcodecs');
@@ -913,8 +1198,13 @@ function h264Goals(latency: { rows: LatencyResult[] }): Record<string, unknown> 
   console.log(`   H.264 goals${webcodecs ? '' : ` (player: ${players.join('/')}, not WebCodecs: every goal missed)`}:`);
   console.log(`   640x480@24: H.264 · WebCodecs p50 ${cell(sdH?.p50)} ≤ MPEG-1 page's ${cell(sdM?.p50)}: ${verdict(sdOk)}`);
   console.log(`   1280x720@30: painted fps ${cell(hdH?.paintedFps)} ≥ 29 and p50 ${cell(hdH?.p50)} ≤ 35 ms: ${verdict(hdOk)}`);
-  if (fhdH) console.log(`   1920x1080@30 (no goal; the scratch page's p50 was 28 ms): p50 ${cell(fhdH.p50)}, painted fps ${cell(fhdH.paintedFps)}`);
-  return { webcodecs, sd: { h264P50: sdH?.p50, mpeg1P50: sdM?.p50, met: sdOk }, hd: { paintedFps: hdH?.paintedFps, p50: hdH?.p50, met: hdOk } };
+  if (fhdH)
+    console.log(`   1920x1080@30 (no goal; the scratch page's p50 was 28 ms): p50 ${cell(fhdH.p50)}, painted fps ${cell(fhdH.paintedFps)}`);
+  return {
+    webcodecs,
+    sd: { h264P50: sdH?.p50, mpeg1P50: sdM?.p50, met: sdOk },
+    hd: { paintedFps: hdH?.paintedFps, p50: hdH?.p50, met: hdOk },
+  };
 }
 
 /** The issue's goals for the H.264 · MSE page against H.264 · WebCodecs in the same run; printed and returned. */
@@ -932,14 +1222,22 @@ function mseGoals(latency: { rows: LatencyResult[] }): Record<string, unknown> {
     const p95Ok = wc ? isMse && mse.p95 <= wc.p95 + 2 * interval : undefined;
     const recoveryOk = isMse && Number.isFinite(mse.recoveryMs) && mse.recoveryMs <= 1000;
     console.log(
-      `   ${label(spec)}${spec === SD ? ' (the goal\'s rate)' : ''}${isMse ? '' : ` (player ${mse.player}, secure ${mse.secureContext}: not MSE at a non-secure name, every goal missed)`}: ` +
+      `   ${label(spec)}${spec === SD ? " (the goal's rate)" : ''}${isMse ? '' : ` (player ${mse.player}, secure ${mse.secureContext}: not MSE at a non-secure name, every goal missed)`}: ` +
         `p50 ${cell(mse.p50)} ≤ ${cell(wc?.p50)} + ${cell(interval)}: ${verdict(p50Ok)}; p95 ${cell(mse.p95)} ≤ ${cell(wc?.p95)} + ${cell(2 * interval)}: ${verdict(p95Ok)}; ` +
         `back under the steady p95 ${Number.isFinite(mse.recoveryMs) ? `${cell(mse.recoveryMs, 0)} ms` : 'not within the watch'} after the 3 s stall ≤ 1000 ms: ${verdict(recoveryOk)}; ` +
         `painted fps ${cell(mse.paintedFps)} (WebCodecs ${cell(wc?.paintedFps)})`,
     );
     out[label(spec)] = {
-      player: mse.player, secureContext: mse.secureContext, p50: mse.p50, p95: mse.p95, webcodecsP50: wc?.p50, webcodecsP95: wc?.p95,
-      p50Met: p50Ok, p95Met: p95Ok, recoveryMs: mse.recoveryMs, recoveryMet: recoveryOk,
+      player: mse.player,
+      secureContext: mse.secureContext,
+      p50: mse.p50,
+      p95: mse.p95,
+      webcodecsP50: wc?.p50,
+      webcodecsP95: wc?.p95,
+      p50Met: p50Ok,
+      p95Met: p95Ok,
+      recoveryMs: mse.recoveryMs,
+      recoveryMet: recoveryOk,
     };
   }
   return out;
@@ -977,12 +1275,26 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
     const xs = pooled(variant);
     return { samples: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), p99: quantile(xs, 0.99), max: quantile(xs, 1) };
   };
-  const d = summary(DIRECT_VARIANT), t = summary(TRANSCODED_VARIANT);
+  const d = summary(DIRECT_VARIANT),
+    t = summary(TRANSCODED_VARIANT);
   const table = rows.map((r) => [
-    r.name, String(r.round), r.player, cell(r.samples, 0), cell(r.p50), cell(r.p95), cell(r.p99), cell(r.max), cell(r.decodedFps), cell(r.paintedFps),
-    cell(r.serverPct, 0), cell(r.encoderPct, 0),
+    r.name,
+    String(r.round),
+    r.player,
+    cell(r.samples, 0),
+    cell(r.p50),
+    cell(r.p95),
+    cell(r.p99),
+    cell(r.max),
+    cell(r.decodedFps),
+    cell(r.paintedFps),
+    cell(r.serverPct, 0),
+    cell(r.encoderPct, 0),
   ]);
-  for (const [variant, sum] of [[DIRECT_VARIANT, d], [TRANSCODED_VARIANT, t]] as const) {
+  for (const [variant, sum] of [
+    [DIRECT_VARIANT, d],
+    [TRANSCODED_VARIANT, t],
+  ] as const) {
     table.push([variant.name, 'all', '', cell(sum.samples, 0), cell(sum.p50), cell(sum.p95), cell(sum.p99), cell(sum.max), '', '', '', '']);
   }
   printTable(
@@ -993,7 +1305,8 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
     ['page', 'round', 'player', 'samples', 'p50', 'p95', 'p99', 'max', 'decoded fps', 'painted fps', 'server %', 'encoder %'],
     table,
   );
-  const addedP50 = t.p50! - d.p50!, addedP95 = t.p95! - d.p95!;
+  const addedP50 = t.p50! - d.p50!,
+    addedP95 = t.p95! - d.p95!;
   const players = rows.every((r) => r.player === 'jsmpeg');
   console.log(
     `   added by the transcode: p50 ${cell(addedP50)} ms, p95 ${cell(addedP95)} ms; goal ≤ 10 ms p50: ${players && addedP50 <= 10 ? 'met' : 'missed'}` +
@@ -1013,24 +1326,51 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
       const meter = treeCpuMeter(server.pid);
       await sleep(COST_S * 1000);
       const idle = meter.stop();
-      const viewer = await streamCost(server, { ...size, bitrateKbps: transcodedKbps }, 'mpeg1', COST_S, SETTLE_S + 1, () => ffmpegCount(server.pid));
+      const viewer = await streamCost(server, { ...size, bitrateKbps: transcodedKbps }, 'mpeg1', COST_S, SETTLE_S + 1, () =>
+        ffmpegCount(server.pid),
+      );
       // After the last MPEG-1 viewer: the transcoder should be gone a grace period later.
       await sleep(7000);
       const after = ffmpegCount(server.pid);
       const row = {
-        stream: label(size), h264Kbps: specFor(size, 'h264').bitrateKbps, transcodedKbps,
+        stream: label(size),
+        h264Kbps: specFor(size, 'h264').bitrateKbps,
+        transcodedKbps,
         noViewer: { serverPct: idle.selfPct, ffmpegPct: idle.childrenPct, totalPct: idle.selfPct + idle.childrenPct, ffmpegs: before },
         oneMpeg1Viewer: { ...viewer, ffmpegs: viewer.children },
         ffmpegsAfterGrace: after,
       };
       cpu.push(row);
-      cpuRows.push([label(size), 'H.264 server, no viewer', cell(before, 0), '', '', cell(idle.selfPct), cell(idle.childrenPct), cell(idle.selfPct + idle.childrenPct)]);
       cpuRows.push([
-        label(size), 'H.264 server, 1 MPEG-1 viewer', cell(viewer.children ?? NaN, 0), cell(viewer.receivedKbps, 0), cell(viewer.messagesPerSecond),
-        cell(viewer.serverPct), cell(viewer.encoderPct), cell(viewer.totalPct),
+        label(size),
+        'H.264 server, no viewer',
+        cell(before, 0),
+        '',
+        '',
+        cell(idle.selfPct),
+        cell(idle.childrenPct),
+        cell(idle.selfPct + idle.childrenPct),
       ]);
-      cpuRows.push(['', `  added by the transcode (ffmpegs ${after} 7 s after the viewer left)`, '', '', '',
-        cell(viewer.serverPct - idle.selfPct), cell(viewer.encoderPct - idle.childrenPct), cell(viewer.totalPct - idle.selfPct - idle.childrenPct)]);
+      cpuRows.push([
+        label(size),
+        'H.264 server, 1 MPEG-1 viewer',
+        cell(viewer.children ?? NaN, 0),
+        cell(viewer.receivedKbps, 0),
+        cell(viewer.messagesPerSecond),
+        cell(viewer.serverPct),
+        cell(viewer.encoderPct),
+        cell(viewer.totalPct),
+      ]);
+      cpuRows.push([
+        '',
+        `  added by the transcode (ffmpegs ${after} 7 s after the viewer left)`,
+        '',
+        '',
+        '',
+        cell(viewer.serverPct - idle.selfPct),
+        cell(viewer.encoderPct - idle.childrenPct),
+        cell(viewer.totalPct - idle.selfPct - idle.childrenPct),
+      ]);
     } finally {
       await down(server);
     }
@@ -1040,7 +1380,16 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
     try {
       const c = await streamCost(reference, spec, 'mpeg1', COST_S, SETTLE_S + 1, () => ffmpegCount(reference.pid));
       cpu.push({ reference: 'mpeg1', ...c });
-      cpuRows.push([label(size), `MPEG-1 server (${transcodedKbps}), 1 viewer`, cell(c.children ?? NaN, 0), cell(c.receivedKbps, 0), cell(c.messagesPerSecond), cell(c.serverPct), cell(c.encoderPct), cell(c.totalPct)]);
+      cpuRows.push([
+        label(size),
+        `MPEG-1 server (${transcodedKbps}), 1 viewer`,
+        cell(c.children ?? NaN, 0),
+        cell(c.receivedKbps, 0),
+        cell(c.messagesPerSecond),
+        cell(c.serverPct),
+        cell(c.encoderPct),
+        cell(c.totalPct),
+      ]);
     } finally {
       await down(reference);
     }
@@ -1052,9 +1401,17 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
     cpuRows,
   );
   return {
-    stream: label(SD), rounds: TRANSCODE_ROUNDS, seconds: TRANSCODE_S, transcodedKbps,
-    latency: rows.map(({ steadySamples: _samples, ...r }) => r), direct: d, transcoded: t, addedP50, addedP95,
-    goalMet: players && addedP50 <= 10, cpu,
+    stream: label(SD),
+    rounds: TRANSCODE_ROUNDS,
+    seconds: TRANSCODE_S,
+    transcodedKbps,
+    latency: rows.map(({ steadySamples: _samples, ...r }) => r),
+    direct: d,
+    transcoded: t,
+    addedP50,
+    addedP95,
+    goalMet: players && addedP50 <= 10,
+    cpu,
   };
 }
 
@@ -1071,7 +1428,10 @@ function save(): void {
   const file = join(dir, `${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
   results.finishedAt = new Date().toISOString();
   results.loadAvgEnd = loadavg();
-  writeFileSync(file, JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? round(v, 3) : v), 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? round(v, 3) : v), 2) + '\n',
+  );
   console.log(`\nresults: ${file}`);
 }
 
@@ -1090,6 +1450,10 @@ main()
   .finally(async () => {
     await cleanup();
     save();
-    console.log(`done in ${Math.round((Date.now() - t0) / 1000)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `done in ${Math.round((Date.now() - t0) / 1000)} s; load average now ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     setTimeout(() => process.exit(), 500).unref();
   });

@@ -34,7 +34,10 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '20' },
   },
 });
-const N = Number(values.viewers), RATE = Number(values.rate), PERIOD_MS = Number(values.period) * 1000, ROUNDS = Number(values.rounds);
+const N = Number(values.viewers),
+  RATE = Number(values.rate),
+  PERIOD_MS = Number(values.period) * 1000,
+  ROUNDS = Number(values.rounds);
 const HIGH_WATER_MARK = 512 * 1024;
 const BINARY = { binary: true } as const;
 
@@ -50,7 +53,10 @@ interface Path {
 
 async function main(): Promise<void> {
   // Two GOPs of real pictures, muxed as /stream sends them, from the test pattern through the real encoder.
-  const hub = createHub({ source: testPattern({ width: 640, height: 480, fps: 24 }), encoder: { width: 640, height: 480, fps: 24, bitrate: 800, gop: 24 } });
+  const hub = createHub({
+    source: testPattern({ width: 640, height: 480, fps: 24 }),
+    encoder: { width: 640, height: 480, fps: 24, bitrate: 800, gop: 24 },
+  });
   const recorded = await firstValueFrom(hub.stream(mpegts).pipe(take(72), toArray()));
   hub.close();
   const first = recorded.findIndex((p) => p.keyframe);
@@ -73,7 +79,15 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as { port: number };
   const clients = spawnTracked(process.execPath, [
-    compileScript('clients.ts'), '--url', `ws://127.0.0.1:${port}/`, '--count', String(N), '--seconds', '1000000', '--settle', '1',
+    compileScript('clients.ts'),
+    '--url',
+    `ws://127.0.0.1:${port}/`,
+    '--count',
+    String(N),
+    '--seconds',
+    '1000000',
+    '--settle',
+    '1',
   ]);
   clients.stdout?.resume();
   for (let waited = 0; sockets.length < N; waited += 100) {
@@ -81,7 +95,9 @@ async function main(): Promise<void> {
     await sleep(100);
   }
 
-  let relaySends = 0, relaySkipped = 0, loopSends = 0;
+  let relaySends = 0,
+    relaySkipped = 0,
+    loopSends = 0;
   const paths: Path[] = [
     {
       name: 'pistream Viewer (hub GOP updates → the viewer → one write)',
@@ -129,9 +145,12 @@ async function main(): Promise<void> {
     for (const i of order) {
       current = paths[i]!;
       await sleep(300);
-      const sends0 = current.sends(), drops0 = current.drops(), cpu0 = process.cpuUsage();
+      const sends0 = current.sends(),
+        drops0 = current.drops(),
+        cpu0 = process.cpuUsage();
       await sleep(PERIOD_MS);
-      const cpu = process.cpuUsage(cpu0), sends = current.sends() - sends0;
+      const cpu = process.cpuUsage(cpu0),
+        sends = current.sends() - sends0;
       results[i]!.total.push((cpu.user + cpu.system) / sends);
       results[i]!.user.push(cpu.user / sends);
       results[i]!.sys.push(cpu.system / sends);
@@ -146,8 +165,15 @@ async function main(): Promise<void> {
     ['path', 'µs/send', 'user', 'system', 'periods min–max', '× relay', 'not sent'],
     paths.map((path, i) => {
       const r = results[i]!;
-      return [path.name, cell(median(r.total), 2), cell(median(r.user), 2), cell(median(r.sys), 2),
-        `${cell(Math.min(...r.total), 1)}–${cell(Math.max(...r.total), 1)}`, cell(median(r.total) / relay, 3), String(r.drops)];
+      return [
+        path.name,
+        cell(median(r.total), 2),
+        cell(median(r.user), 2),
+        cell(median(r.sys), 2),
+        `${cell(Math.min(...r.total), 1)}–${cell(Math.max(...r.total), 1)}`,
+        cell(median(r.total) / relay, 3),
+        String(r.drops),
+      ];
     }),
   );
   for (const v of viewers) v.terminate();

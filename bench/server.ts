@@ -38,17 +38,32 @@ const SEND_OPTIONS = { binary: true };
 
 /** The experimental variants: a bare ws server on `/stream` over one hub; /healthz answers 200. */
 async function experiment(variant: string): Promise<void> {
-  const width = Number(values.width), height = Number(values.height);
+  const width = Number(values.width),
+    height = Number(values.height);
   const hub: Hub = createHub({
     source: testPattern({ width, height, fps }),
-    encoder: { width, height, fps, bitrate: Number(values.bitrate), gop: Math.round(fps), threads: Math.min(4, Math.max(1, availableParallelism() - 1)) },
+    encoder: {
+      width,
+      height,
+      fps,
+      bitrate: Number(values.bitrate),
+      gop: Math.round(fps),
+      threads: Math.min(4, Math.max(1, availableParallelism() - 1)),
+    },
   });
   const keep = hub.keepAlive();
   // The MPEG-TS the plugin's /stream sends (muxed once per picture for all viewers; no preamble).
   const pictures$ = hub.stream(mpegts);
   const http = createServer((_req, res) => res.end('ok'));
   const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
-  interface Slot { ws: WebSocket; started: boolean; resyncing: boolean; sent: number; bytes: number; dropped: number }
+  interface Slot {
+    ws: WebSocket;
+    started: boolean;
+    resyncing: boolean;
+    sent: number;
+    bytes: number;
+    dropped: number;
+  }
   const slots = new Set<Slot>();
   const deliver = (v: Slot, p: MuxedPicture): void => {
     if (!v.started) {

@@ -5,9 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import {
-  ROOT, compileScript, cpuSplitMeter, freePort, rssMiB, spawnTracked, stderrTail, stopChild, waitForLine,
-} from './children';
+import { ROOT, compileScript, cpuSplitMeter, freePort, rssMiB, spawnTracked, stderrTail, stopChild, waitForLine } from './children';
 import type { CpuSplit } from './children';
 import { median } from './stats';
 
@@ -67,12 +65,27 @@ export function cliSupportsMaxViewers(): boolean {
  * it has --max-viewers, else bench/server.ts (the same plugin). `nodeArgs` go before the script (e.g. --cpu-prof).
  */
 export async function startPistream(
-  spec: StreamSpec, nodeArgs: readonly string[] = [], variant = 'plugin', maxViewers = BENCH_MAX_VIEWERS,
+  spec: StreamSpec,
+  nodeArgs: readonly string[] = [],
+  variant = 'plugin',
+  maxViewers = BENCH_MAX_VIEWERS,
 ): Promise<RunningChild> {
   const port = await freePort();
   const common = [
-    '--host', '127.0.0.1', '--port', String(port), '--width', String(spec.width), '--height', String(spec.height),
-    '--fps', String(spec.fps), '--bitrate', String(spec.bitrateKbps), '--max-viewers', String(maxViewers),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--width',
+    String(spec.width),
+    '--height',
+    String(spec.height),
+    '--fps',
+    String(spec.fps),
+    '--bitrate',
+    String(spec.bitrateKbps),
+    '--max-viewers',
+    String(maxViewers),
   ];
   // Every bench viewer comes from 127.0.0.1: the per-address upgrade limit (default 5/s) and viewer cap (10) would
   // refuse the fan-out (a CLI from before the cap has no such flag).
@@ -88,22 +101,42 @@ export async function startPistream(
     if (child.exitCode !== null || waited > 20_000) throw new Error(`pistream did not start: ${stderrTail(child)}`);
     await sleep(100);
   }
-  return { impl: 'pistream', url: `http://127.0.0.1:${port}/`, port, pid: child.pid!, via: viaCli ? 'cli' : variant, stop: () => stopChild(child) };
+  return {
+    impl: 'pistream',
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    pid: child.pid!,
+    via: viaCli ? 'cli' : variant,
+    stop: () => stopChild(child),
+  };
 }
 
 /** The baseline relay (bench/baseline-relay.ts) as a child process. */
 export async function startBaseline(spec: StreamSpec, nodeArgs: readonly string[] = []): Promise<RunningChild> {
   const port = await freePort();
   const child = spawnTracked(process.execPath, [
-    ...nodeArgs, compileScript('baseline-relay.ts'), '--port', String(port), '--width', String(spec.width),
-    '--height', String(spec.height), '--fps', String(spec.fps), '--bitrate', String(spec.bitrateKbps),
+    ...nodeArgs,
+    compileScript('baseline-relay.ts'),
+    '--port',
+    String(port),
+    '--width',
+    String(spec.width),
+    '--height',
+    String(spec.height),
+    '--fps',
+    String(spec.fps),
+    '--bitrate',
+    String(spec.bitrateKbps),
   ]);
   await waitForLine(child, /ready (\d+)/);
   return { impl: 'baseline', url: `http://127.0.0.1:${port}/`, port, pid: child.pid!, via: 'relay', stop: () => stopChild(child) };
 }
 
 export function startServer(
-  impl: Impl, spec: StreamSpec, nodeArgs: readonly string[] = [], maxViewers = BENCH_MAX_VIEWERS,
+  impl: Impl,
+  spec: StreamSpec,
+  nodeArgs: readonly string[] = [],
+  maxViewers = BENCH_MAX_VIEWERS,
 ): Promise<RunningChild> {
   return impl === 'pistream' ? startPistream(spec, nodeArgs, 'plugin', maxViewers) : startBaseline(spec, nodeArgs);
 }
@@ -180,12 +213,33 @@ export interface ClientsResult {
 /** Forks clients.ts against `child`, measuring the server's CPU over exactly the clients' counting window. */
 export async function runClients(child: RunningChild, options: ClientsOptions): Promise<ClientsResult> {
   const { count, paused = 0, throttled = 0, throttleKbps = 400, stalled = 0, seconds, settle, delays } = options;
-  const clients = spawnTracked(process.execPath, [
-    compileScript('clients.ts'), '--url', child.url.replace(/^http/, 'ws') + 'stream', '--count', String(count),
-    '--paused', String(paused), '--throttled', String(throttled), '--throttle-kbps', String(throttleKbps), '--stalled', String(stalled),
-    '--seconds', String(seconds), '--settle', String(settle), '--delays', delays ? '1' : '0',
-    '--ack', options.ack ? '1' : '0',
-  ], true);
+  const clients = spawnTracked(
+    process.execPath,
+    [
+      compileScript('clients.ts'),
+      '--url',
+      child.url.replace(/^http/, 'ws') + 'stream',
+      '--count',
+      String(count),
+      '--paused',
+      String(paused),
+      '--throttled',
+      String(throttled),
+      '--throttle-kbps',
+      String(throttleKbps),
+      '--stalled',
+      String(stalled),
+      '--seconds',
+      String(seconds),
+      '--settle',
+      String(settle),
+      '--delays',
+      delays ? '1' : '0',
+      '--ack',
+      options.ack ? '1' : '0',
+    ],
+    true,
+  );
   clients.stdout?.resume();
   let meter: { stop(): CpuSplit } | undefined;
   const result = await new Promise<ClientsResult>((resolve, reject) => {

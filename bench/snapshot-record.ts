@@ -101,9 +101,14 @@ async function latencyRun(): Promise<void> {
       again.push(performance.now() - t);
     }
     const stats = running.server.plugins.pistream.snapshots.stats;
-    for (const [label, list] of [['fresh picture (decode)', fresh], ['asked again at once (cached when no newer picture came)', again]] as const) {
+    for (const [label, list] of [
+      ['fresh picture (decode)', fresh],
+      ['asked again at once (cached when no newer picture came)', again],
+    ] as const) {
       const sorted = [...list].sort((a, b) => a - b);
-      console.log(`snapshot ${width}x${height} ${codec}, ${label}: p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms (n=${list.length})`);
+      console.log(
+        `snapshot ${width}x${height} ${codec}, ${label}: p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms (n=${list.length})`,
+      );
     }
     console.log(`snapshot decodes ${stats.decodes}, cached ${stats.cached}, shared ${stats.shared}`);
   } finally {
@@ -117,8 +122,10 @@ async function main(): Promise<void> {
     const without = await cpuRun('without recording');
     const withRec = await cpuRun('with --record', dir);
     for (const r of [without, withRec]) {
-      console.log(`${r.label}: server ${r.serverPct.toFixed(2)} % CPU, encoder ffmpeg ${r.encoderPct.toFixed(1)} % (${width}x${height}@24 ${codec}, ${seconds} s)` +
-        (r.bytes !== undefined ? `; ${(r.bytes / 1024 / 1024).toFixed(1)} MiB recorded` : ''));
+      console.log(
+        `${r.label}: server ${r.serverPct.toFixed(2)} % CPU, encoder ffmpeg ${r.encoderPct.toFixed(1)} % (${width}x${height}@24 ${codec}, ${seconds} s)` +
+          (r.bytes !== undefined ? `; ${(r.bytes / 1024 / 1024).toFixed(1)} MiB recorded` : ''),
+      );
     }
     console.log(`recording costs the server ${(withRec.serverPct - without.serverPct).toFixed(2)} percentage points of one core`);
     await latencyRun();

@@ -14,7 +14,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
   },
 });
-const N = Number(values.viewers), SECONDS = Number(values.seconds), ROUNDS = Number(values.rounds);
+const N = Number(values.viewers),
+  SECONDS = Number(values.seconds),
+  ROUNDS = Number(values.rounds);
 const SD = { width: 640, height: 480, fps: 24, bitrateKbps: 800 };
 /** pistream's viewer cap: above N, or the plugin would refuse some of the fan-out. */
 const MAX_VIEWERS = Math.max(BENCH_MAX_VIEWERS, N + 10);
@@ -41,14 +43,18 @@ async function main(): Promise<void> {
     }
   }
   const perViewer = cpu.map(([one, many]) => (median(many!) - median(one!)) / (N - 1));
-  const us = (pv: number): number => (pv / 100) * 1e6 / SD.fps;
+  const us = (pv: number): number => ((pv / 100) * 1e6) / SD.fps;
   printTable(
     `Per-viewer CPU on real sockets: 1 vs ${N} viewers, ${SECONDS} s, ${ROUNDS} alternating rounds, medians ` +
       '(CPU % of a core; µs of server CPU per picture per extra viewer)',
     ['server', 'CPU@1', `CPU@${N}`, 'rounds', 'µs/pic/viewer', '× baseline'],
     NAMES.map((name, i) => [
-      name, cell(median(cpu[i]![0]!)), cell(median(cpu[i]![1]!)), cpu[i]![1]!.map((c) => cell(c)).join('/'),
-      cell(us(perViewer[i]!), 1), cell(perViewer[i]! / perViewer[3]!, 2),
+      name,
+      cell(median(cpu[i]![0]!)),
+      cell(median(cpu[i]![1]!)),
+      cpu[i]![1]!.map((c) => cell(c)).join('/'),
+      cell(us(perViewer[i]!), 1),
+      cell(perViewer[i]! / perViewer[3]!, 2),
     ]),
   );
   await Promise.all(servers.map((s) => s.stop()));

@@ -62,7 +62,16 @@ class StubSocket extends EventEmitter {
 
 function picture(seq: number): Mpeg1Picture {
   const data = Buffer.alloc(4000, seq & 0xff);
-  return { data, codec: 'mpeg1', type: seq % GOP === 0 ? 'I' : 'P', keyframe: seq % GOP === 0, seq, capturedAt: Date.now(), width: 640, height: 480 };
+  return {
+    data,
+    codec: 'mpeg1',
+    type: seq % GOP === 0 ? 'I' : 'P',
+    keyframe: seq % GOP === 0,
+    seq,
+    capturedAt: Date.now(),
+    width: 640,
+    height: 480,
+  };
 }
 
 interface Variant {
@@ -77,7 +86,14 @@ const variants: Variant[] = [
     attach(hub, n) {
       const sockets = Array.from({ length: n }, () => new StubSocket());
       const viewers = sockets.map(
-        (s) => new Viewer(s as never, { format: mpegts, gops$: hub.gops(mpegts), highWaterMark: 512 * 1024, maxLagMs: DEFAULTS.maxLagMs, stuckMs: DEFAULTS.stuckMs }),
+        (s) =>
+          new Viewer(s as never, {
+            format: mpegts,
+            gops$: hub.gops(mpegts),
+            highWaterMark: 512 * 1024,
+            maxLagMs: DEFAULTS.maxLagMs,
+            stuckMs: DEFAULTS.stuckMs,
+          }),
       );
       return { sockets, stop: () => viewers.forEach((v) => v.terminate()) };
     },
@@ -115,7 +131,7 @@ const variants: Variant[] = [
     },
   },
   {
-    name: 'one shared subscriber looping over a Set of viewers (the relay\'s shape)',
+    name: "one shared subscriber looping over a Set of viewers (the relay's shape)",
     attach(hub, n) {
       const pictures$ = hub.stream(mpegts);
       const sockets = Array.from({ length: n }, () => new StubSocket());

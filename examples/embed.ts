@@ -10,7 +10,11 @@ export async function startEmbedded(port = Number(process.env.PORT ?? 3000)): Pr
   const frames$ = testPattern({ width: 640, height: 480, fps: 24 }).pipe(
     map((f): Frame => ({ ...f, data: Buffer.from(f.data).fill(235, 640 * 440, 640 * 460) })),
   );
-  await server.register({ plugin: pistreamPlugin, options: { source: frames$, encoder: { width: 640, height: 480, fps: 24 } }, routes: { prefix: '/cam' } });
+  await server.register({
+    plugin: pistreamPlugin,
+    options: { source: frames$, encoder: { width: 640, height: 480, fps: 24 } },
+    routes: { prefix: '/cam' },
+  });
   await server.start();
   return server;
 }

@@ -44,16 +44,21 @@
     heading.textContent = list.length ? 'Recordings' : 'No recordings yet';
     panel.appendChild(heading);
     var ol = document.createElement('ol');
-    list.slice().reverse().forEach(function (item) {
-      var li = document.createElement('li');
-      var a = document.createElement('a');
-      a.href = withToken('recordings/' + encodeURIComponent(item.name));
-      a.setAttribute('download', item.name);
-      a.textContent = new Date(item.start).toLocaleString();
-      li.appendChild(a);
-      li.appendChild(document.createTextNode(' ' + Math.round(item.duration) + ' s, ' + size(item.size) + (item.open ? ' (recording)' : '')));
-      ol.appendChild(li);
-    });
+    list
+      .slice()
+      .reverse()
+      .forEach(function (item) {
+        var li = document.createElement('li');
+        var a = document.createElement('a');
+        a.href = withToken('recordings/' + encodeURIComponent(item.name));
+        a.setAttribute('download', item.name);
+        a.textContent = new Date(item.start).toLocaleString();
+        li.appendChild(a);
+        li.appendChild(
+          document.createTextNode(' ' + Math.round(item.duration) + ' s, ' + size(item.size) + (item.open ? ' (recording)' : ''))
+        );
+        ol.appendChild(li);
+      });
     panel.appendChild(ol);
   }
 
@@ -63,13 +68,16 @@
       button.setAttribute('aria-expanded', 'false');
       return;
     }
-    load().then(function (list) {
-      render(list);
-      panel.hidden = false;
-      button.setAttribute('aria-expanded', 'true');
-    }, function () {
-      panel.hidden = true;
-    });
+    load().then(
+      function (list) {
+        render(list);
+        panel.hidden = false;
+        button.setAttribute('aria-expanded', 'true');
+      },
+      function () {
+        panel.hidden = true;
+      }
+    );
   });
 
   // Shown only when the server records.
@@ -77,9 +85,12 @@
     .then(function (res) {
       return res.ok ? res.json() : null;
     })
-    .then(function (info) {
-      button.hidden = !(info && info.recordings === true);
-    }, function () {
-      button.hidden = true;
-    });
+    .then(
+      function (info) {
+        button.hidden = !(info && info.recordings === true);
+      },
+      function () {
+        button.hidden = true;
+      }
+    );
 })();

@@ -95,8 +95,13 @@
         return f.id;
       });
       var problem =
-        player.name + " can't play this stream here: the server sends " + codecLabel(streams) + ' as ' + sends.join(', ') +
-        ', and it plays ' + player.formats.join(', ');
+        player.name +
+        " can't play this stream here: the server sends " +
+        codecLabel(streams) +
+        ' as ' +
+        sends.join(', ') +
+        ', and it plays ' +
+        player.formats.join(', ');
       return { problem: problem, fed: false };
     }
     if (rung.secureContext && !window.isSecureContext) {

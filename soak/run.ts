@@ -10,7 +10,16 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  ROOT, compileScript, cpuSeconds, freePort, killAll, killAllNow, rssMiB, spawnTracked, stderrTail, stopChild,
+  ROOT,
+  compileScript,
+  cpuSeconds,
+  freePort,
+  killAll,
+  killAllNow,
+  rssMiB,
+  spawnTracked,
+  stderrTail,
+  stopChild,
 } from '../bench/children';
 import { median } from '../bench/stats';
 
@@ -75,7 +84,21 @@ function startServerChild(port: number): { child: ChildProcess; how: string } {
       ...(help.includes('--upgrade-rate') ? ['--upgrade-rate', '0'] : []),
       ...(help.includes('--max-viewers-per-address') ? ['--max-viewers-per-address', '0'] : []),
     ];
-    const args = [cli, '--source', 'test', '--host', '127.0.0.1', '--port', String(port), '--max-viewers', cap, '--log-level', 'warn', ...unlimited, ...stream];
+    const args = [
+      cli,
+      '--source',
+      'test',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--max-viewers',
+      cap,
+      '--log-level',
+      'warn',
+      ...unlimited,
+      ...stream,
+    ];
     return { child: spawnTracked(process.execPath, args), how: `node dist/cli.js --source test --max-viewers ${cap}` };
   }
   const args = [compileScript('server.ts'), '--port', String(port), '--max-viewers', cap, ...stream];
@@ -99,7 +122,14 @@ async function main(): Promise<void> {
   const { child: server, how } = startServerChild(port);
   // Warnings and errors the server logged (restarts, refused viewers…), counted as they come.
   const serverLines: string[] = [];
-  server.stdout!.on('data', (d: Buffer) => serverLines.push(...d.toString().split('\n').filter((l) => l.trim() !== '')));
+  server.stdout!.on('data', (d: Buffer) =>
+    serverLines.push(
+      ...d
+        .toString()
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    ),
+  );
   await answers(`${base}healthz`, server);
   const pid = server.pid!;
   const rssStart = rssMiB(pid);
@@ -107,7 +137,17 @@ async function main(): Promise<void> {
 
   const viewers = spawnTracked(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', join(ROOT, 'soak', 'viewers.ts'), '--url', `ws://127.0.0.1:${port}/stream`, '--count', String(VIEWERS), '--seconds', String(SECONDS)],
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      join(ROOT, 'soak', 'viewers.ts'),
+      '--url',
+      `ws://127.0.0.1:${port}/stream`,
+      '--count',
+      String(VIEWERS),
+      '--seconds',
+      String(SECONDS),
+    ],
     true,
   );
   viewers.stdout!.resume();
@@ -124,14 +164,16 @@ async function main(): Promise<void> {
         rssConnected = rssMiB(pid);
         log(`${String(msg.opened)} viewers open (${String(msg.refused)} refused), server RSS ${round(rssConnected)} MiB`);
         sampler = setInterval(() => {
-          void metrics(base).then((m) => {
-            const rss = rssMiB(pid);
-            rssSamples.push(rss);
-            log(
-              `RSS ${round(rss)} MiB, encoder ${round(m.get('pistream_encoder_fps') ?? NaN)} fps, ` +
-                `viewers ${m.get('pistream_viewers')}, restarts ${m.get('pistream_encoder_restarts_total')}`,
-            );
-          }).catch(() => undefined);
+          void metrics(base)
+            .then((m) => {
+              const rss = rssMiB(pid);
+              rssSamples.push(rss);
+              log(
+                `RSS ${round(rss)} MiB, encoder ${round(m.get('pistream_encoder_fps') ?? NaN)} fps, ` +
+                  `viewers ${m.get('pistream_viewers')}, restarts ${m.get('pistream_encoder_restarts_total')}`,
+              );
+            })
+            .catch(() => undefined);
         }, SAMPLE_MS);
       } else if (msg.type === 'result') {
         clearInterval(sampler);
@@ -170,12 +212,18 @@ async function main(): Promise<void> {
     },
     rssMiB: { start: round(rssStart), connected: round(rssConnected), end: round(rssEnd), max: round(Math.max(rssEnd, ...rssSamples)) },
     serverCpuPercentOfOneCore: round(cpuPercent),
-    picturesPerSecondPerViewer: { min: round(pictureRates[0] ?? 0, 2), median: round(median(pictureRates), 2), max: round(pictureRates.at(-1) ?? 0, 2) },
+    picturesPerSecondPerViewer: {
+      min: round(pictureRates[0] ?? 0, 2),
+      median: round(median(pictureRates), 2),
+      max: round(pictureRates.at(-1) ?? 0, 2),
+    },
     kbitPerSecondPerViewer: { min: round(kbps[0] ?? 0), median: round(median(kbps)) },
     restarts: m.get('pistream_encoder_restarts_total') ?? NaN,
     pictures: m.get('pistream_pictures_total') ?? NaN,
     framesDroppedBeforeEncoder: m.get('pistream_frames_dropped_total') ?? NaN,
-    droppedForViewers: Object.fromEntries([...m].filter(([k]) => k.startsWith('pistream_dropped_pictures_total')).map(([k, v]) => [/reason="(\w+)"/.exec(k)?.[1] ?? k, v])),
+    droppedForViewers: Object.fromEntries(
+      [...m].filter(([k]) => k.startsWith('pistream_dropped_pictures_total')).map(([k, v]) => [/reason="(\w+)"/.exec(k)?.[1] ?? k, v]),
+    ),
     serverExit,
   };
   console.log(JSON.stringify(summary, null, 2));
@@ -189,11 +237,14 @@ async function main(): Promise<void> {
 }
 
 // Bounded: the run, plus time to connect and shut down; then everything is killed whatever state it is in.
-const deadline = setTimeout(() => {
-  console.error('soak: hard deadline passed; killing everything');
-  killAllNow();
-  process.exit(1);
-}, (SECONDS + 120) * 1000);
+const deadline = setTimeout(
+  () => {
+    console.error('soak: hard deadline passed; killing everything');
+    killAllNow();
+    process.exit(1);
+  },
+  (SECONDS + 120) * 1000,
+);
 deadline.unref();
 process.once('exit', killAllNow);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

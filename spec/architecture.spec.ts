@@ -57,8 +57,7 @@ function tsFilesUnder(dir: string): string[] {
 }
 
 describe('import rules (.dependency-cruiser.js)', () => {
-  const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
-    .scripts;
+  const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   // Both cruises start at once (they take a few seconds each); the tests below await them.
   let fixture: Promise<CruiseResult>;
   let tree: Promise<CruiseResult>;
@@ -78,40 +77,48 @@ describe('import rules (.dependency-cruiser.js)', () => {
     expect(scripts.deps).toMatch(/^depcruise .*--config \.dependency-cruiser\.js/);
   });
 
-  it('catches each kind of bad import in the fixture tree', async () => {
-    const result = await fixture;
-    expect(result.summary.violations.map(label).sort()).toEqual(
-      [
-        'bench-soak-not-to-spec: bench/run.ts → spec/helper.ts',
-        'codecs-io-via-process: src/codecs/spawn.ts → child_process',
-        'codecs-not-each-other: src/codecs/one/parse.ts → src/codecs/two/scan.ts',
-        'codecs-not-each-other: src/codecs/two/scan.ts → src/codecs/index.ts',
-        'codecs-common-is-a-leaf: src/codecs/common/shared.ts → src/codecs/spawn.ts',
-        'config-not-to-server: src/config/options.ts → src/server/auth.ts',
-        'layer-codecs: src/codecs/spawn.ts → src/sources/camera.ts',
-        'layer-leaves: src/barcode.ts → src/sources/camera.ts',
-        'layer-process: src/process/run.ts → src/sources/camera.ts',
-        'no-circular: src/process/run.ts → src/sources/camera.ts',
-        'no-import-of-cli: src/server/auth.ts → src/cli.ts',
-        'no-import-of-index: src/defaults.ts → src/index.ts',
-        'not-to-dev-dep: src/barcode.ts → npm:fast-check',
-        'not-to-unresolvable: src/hub.ts → ./gone',
-        'pure-middle-no-io: src/formats/socket.ts → npm:ws',
-        'pure-middle-no-io: src/operators/read-file.ts → fs',
-        'src-not-to-tests-or-tools: src/frame.ts → spec/helper.ts',
-      ].sort(),
-    );
-    expect(result.summary.violations.every((v) => v.rule.severity === 'error')).toBe(true);
-  }, CRUISE_TIMEOUT_MS + 10_000);
+  it(
+    'catches each kind of bad import in the fixture tree',
+    async () => {
+      const result = await fixture;
+      expect(result.summary.violations.map(label).sort()).toEqual(
+        [
+          'bench-soak-not-to-spec: bench/run.ts → spec/helper.ts',
+          'codecs-io-via-process: src/codecs/spawn.ts → child_process',
+          'codecs-not-each-other: src/codecs/one/parse.ts → src/codecs/two/scan.ts',
+          'codecs-not-each-other: src/codecs/two/scan.ts → src/codecs/index.ts',
+          'codecs-common-is-a-leaf: src/codecs/common/shared.ts → src/codecs/spawn.ts',
+          'config-not-to-server: src/config/options.ts → src/server/auth.ts',
+          'layer-codecs: src/codecs/spawn.ts → src/sources/camera.ts',
+          'layer-leaves: src/barcode.ts → src/sources/camera.ts',
+          'layer-process: src/process/run.ts → src/sources/camera.ts',
+          'no-circular: src/process/run.ts → src/sources/camera.ts',
+          'no-import-of-cli: src/server/auth.ts → src/cli.ts',
+          'no-import-of-index: src/defaults.ts → src/index.ts',
+          'not-to-dev-dep: src/barcode.ts → npm:fast-check',
+          'not-to-unresolvable: src/hub.ts → ./gone',
+          'pure-middle-no-io: src/formats/socket.ts → npm:ws',
+          'pure-middle-no-io: src/operators/read-file.ts → fs',
+          'src-not-to-tests-or-tools: src/frame.ts → spec/helper.ts',
+        ].sort(),
+      );
+      expect(result.summary.violations.every((v) => v.rule.severity === 'error')).toBe(true);
+    },
+    CRUISE_TIMEOUT_MS + 10_000,
+  );
 
-  it('`npm run deps` cruises every file in src (and the other folders it names)', async () => {
-    const result = await tree;
-    const cruised = new Set(result.modules.map((m) => m.source));
-    expect(result.summary.totalCruised).toBeGreaterThan(30);
-    expect(tsFilesUnder('src').filter((f) => !cruised.has(f))).toEqual([]);
-    expect([...cruised].filter((f) => f.startsWith('spec/fixtures/deps/'))).toEqual([]);
-    for (const dir of ['bench/', 'soak/', 'examples/', 'spec/']) {
-      expect([...cruised].some((f) => f.startsWith(dir))).toBe(true);
-    }
-  }, CRUISE_TIMEOUT_MS + 10_000);
+  it(
+    '`npm run deps` cruises every file in src (and the other folders it names)',
+    async () => {
+      const result = await tree;
+      const cruised = new Set(result.modules.map((m) => m.source));
+      expect(result.summary.totalCruised).toBeGreaterThan(30);
+      expect(tsFilesUnder('src').filter((f) => !cruised.has(f))).toEqual([]);
+      expect([...cruised].filter((f) => f.startsWith('spec/fixtures/deps/'))).toEqual([]);
+      for (const dir of ['bench/', 'soak/', 'examples/', 'spec/']) {
+        expect([...cruised].some((f) => f.startsWith(dir))).toBe(true);
+      }
+    },
+    CRUISE_TIMEOUT_MS + 10_000,
+  );
 });

@@ -15,15 +15,17 @@ function withBarcode(value: BarcodeValue, width = W, height = H): Buffer {
   drawBarcode(frame, width, height, value);
   return frame;
 }
-const lumaOf = (frame: Buffer, width = W) => (x: number, y: number) => frame[y * width + x]!;
+const lumaOf =
+  (frame: Buffer, width = W) =>
+  (x: number, y: number) =>
+    frame[y * width + x]!;
 
 describe('drawBarcode', () => {
   it('draws two rows of 32 blocks of 16×16, 235 for 1 and 16 for 0, most significant bit first', () => {
     const frame = withBarcode({ frame: 0x80000001, time: 0x40000000 });
     const block = (bit: number, row: number): number[] => {
       const seen = new Set<number>();
-      for (let y = row * 16; y < row * 16 + 16; y++)
-        for (let x = bit * 16; x < bit * 16 + 16; x++) seen.add(frame[y * W + x]!);
+      for (let y = row * 16; y < row * 16 + 16; y++) for (let x = bit * 16; x < bit * 16 + 16; x++) seen.add(frame[y * W + x]!);
       return [...seen];
     };
     expect(block(0, 0)).toEqual([BARCODE.one]);
@@ -124,13 +126,9 @@ describe('barcodeAge', () => {
 
   it('agrees with the plain difference for any pair within ~24 days (property)', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 2 ** 31, max: 2 ** 45 }),
-        fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }),
-        (captured, age) => {
-          expect(barcodeAge(captured % 2 ** 32, captured + age)).toBe(age);
-        },
-      ),
+      fc.property(fc.integer({ min: 2 ** 31, max: 2 ** 45 }), fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }), (captured, age) => {
+        expect(barcodeAge(captured % 2 ** 32, captured + age)).toBe(age);
+      }),
     );
   });
 });
@@ -185,9 +183,9 @@ describe("the page's reader (public/barcode.js in the page) and readBarcode", ()
   }
 
   it('knows the same barcode geometry and levels as the server draws', () => {
-    expect({ block: page.BLOCK, bits: page.BITS, width: page.WIDTH, height: page.HEIGHT, one: page.ONE, zero: page.ZERO }).toEqual(
-      { ...BARCODE },
-    );
+    expect({ block: page.BLOCK, bits: page.BITS, width: page.WIDTH, height: page.HEIGHT, one: page.ONE, zero: page.ZERO }).toEqual({
+      ...BARCODE,
+    });
   });
 
   it.each([
@@ -212,7 +210,13 @@ describe("the page's reader (public/barcode.js in the page) and readBarcode", ()
   it('read a block by the same sample: a block whose very centre alone is bright is no 1 bit to either', () => {
     const plane = lumaWithBarcode({ frame: 0, time: 0 }, 512, 32);
     // Block 0 of row 0: the centre 2x2 at 235, the rest of its centre 8x8 at 16 (mean ~29): a clear 0.
-    for (const [x, y] of [[7, 7], [8, 7], [7, 8], [8, 8]] as const) plane[y * 512 + x] = 235;
+    for (const [x, y] of [
+      [7, 7],
+      [8, 7],
+      [7, 8],
+      [8, 8],
+    ] as const)
+      plane[y * 512 + x] = 235;
     expect(bothRead(plane, 512, 32)).toEqual({ page: { frame: 0, time: 0 }, server: { frame: 0, time: 0 } });
   });
 

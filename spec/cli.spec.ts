@@ -110,7 +110,11 @@ describe('main (in-process)', () => {
 
   it('names the flag to change when the port is in use: --port, or --legacy-port for its port', async () => {
     const inUse = (port: number) =>
-      Object.assign(new Error(`listen EADDRINUSE: address already in use 0.0.0.0:${port}`), { code: 'EADDRINUSE', port, address: '0.0.0.0' });
+      Object.assign(new Error(`listen EADDRINUSE: address already in use 0.0.0.0:${port}`), {
+        code: 'EADDRINUSE',
+        port,
+        address: '0.0.0.0',
+      });
     const main8082 = fakeProcess(() => Promise.reject(inUse(8082)));
     await main([], {}, main8082.fx);
     expect(await main8082.exited).toBe(1);
@@ -120,18 +124,44 @@ describe('main (in-process)', () => {
     const legacy = fakeProcess(() => Promise.reject(inUse(8084)));
     await main(['--legacy-port', '8084'], {}, legacy.fx);
     expect(await legacy.exited).toBe(1);
-    expect(legacy.err).toEqual([expect.stringMatching(/^pistream: port 8084 is in use by another program: stop it or pass --legacy-port \(/)]);
+    expect(legacy.err).toEqual([
+      expect.stringMatching(/^pistream: port 8084 is in use by another program: stop it or pass --legacy-port \(/),
+    ]);
   });
 
   it('exits 2 with one line naming the flag or variable when the start-up checks refuse the source or ffmpeg', async () => {
     const cases: [string[], NodeJS.ProcessEnv, SourceCheckError, string][] = [
-      [['--source', 'file:/tmp/x.mp4'], {}, new SourceCheckError('source', 'file:/tmp/x.mp4', 'no such file'), '--source file:/tmp/x.mp4: no such file'],
-      [[], { PISTREAM_SOURCE: 'v4l2:/dev/video9' }, new SourceCheckError('source', 'v4l2:/dev/video9', 'no such device'), 'PISTREAM_SOURCE=v4l2:/dev/video9: no such device'],
+      [
+        ['--source', 'file:/tmp/x.mp4'],
+        {},
+        new SourceCheckError('source', 'file:/tmp/x.mp4', 'no such file'),
+        '--source file:/tmp/x.mp4: no such file',
+      ],
+      [
+        [],
+        { PISTREAM_SOURCE: 'v4l2:/dev/video9' },
+        new SourceCheckError('source', 'v4l2:/dev/video9', 'no such device'),
+        'PISTREAM_SOURCE=v4l2:/dev/video9: no such device',
+      ],
       [['--ffmpeg', '/opt/ff'], {}, new SourceCheckError('ffmpeg', '/opt/ff', 'no such file', 'option'), '--ffmpeg /opt/ff: no such file'],
-      [[], { PISTREAM_FFMPEG: '/opt/ff' }, new SourceCheckError('ffmpeg', '/opt/ff', 'not executable', 'option'), 'PISTREAM_FFMPEG=/opt/ff: not executable'],
-      [[], {}, new SourceCheckError('ffmpeg', '/usr/bin/ffmpeg', 'does not run (exit 127)', 'path'),
-        'ffmpeg /usr/bin/ffmpeg (found on PATH) does not run (exit 127): pass --ffmpeg PATH to use another'],
-      [[], {}, new SourceCheckError('ffmpeg', undefined, 'ffmpeg not found: pass --ffmpeg PATH or set PISTREAM_FFMPEG'), 'ffmpeg not found: pass --ffmpeg PATH or set PISTREAM_FFMPEG'],
+      [
+        [],
+        { PISTREAM_FFMPEG: '/opt/ff' },
+        new SourceCheckError('ffmpeg', '/opt/ff', 'not executable', 'option'),
+        'PISTREAM_FFMPEG=/opt/ff: not executable',
+      ],
+      [
+        [],
+        {},
+        new SourceCheckError('ffmpeg', '/usr/bin/ffmpeg', 'does not run (exit 127)', 'path'),
+        'ffmpeg /usr/bin/ffmpeg (found on PATH) does not run (exit 127): pass --ffmpeg PATH to use another',
+      ],
+      [
+        [],
+        {},
+        new SourceCheckError('ffmpeg', undefined, 'ffmpeg not found: pass --ffmpeg PATH or set PISTREAM_FFMPEG'),
+        'ffmpeg not found: pass --ffmpeg PATH or set PISTREAM_FFMPEG',
+      ],
     ];
     for (const [argv, env, refusal, line] of cases) {
       const p = fakeProcess(() => Promise.reject(refusal));
@@ -214,14 +244,19 @@ const CLI_DEADLINE_MS = 100_000;
  * Runs the CLI as a real process, from source (no build step needed), with `preload` modules (`node -r`) first. A
  * process killed at the deadline says so.
  */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}, preload: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  preload: string[] = [],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [...preload.flatMap((module) => ['-r', module]), '-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli.ts'), ...args],
       { cwd: root, env: { PATH: process.env.PATH, ...env }, timeout: CLI_DEADLINE_MS },
       (error, stdout, stderr) => {
-        if (error?.killed) return resolve({ code: -1, stdout, stderr: `${stderr}(runCli: killed after ${CLI_DEADLINE_MS} ms, still running)\n` });
+        if (error?.killed)
+          return resolve({ code: -1, stdout, stderr: `${stderr}(runCli: killed after ${CLI_DEADLINE_MS} ms, still running)\n` });
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });
       },
@@ -248,7 +283,9 @@ describe('pistream (a real process)', () => {
     expect(text).toContain(
       'where frames come from: auto, test, rpicam, libcamera, raspivid, v4l2[:DEVICE] or file:PATH; auto tries rpicam, libcamera, raspivid, then /dev/video0, else the test pattern',
     );
-    expect(text).toContain('the page plays it through WebCodecs on https or localhost, else through MSE, and browsers with neither get an MPEG-1 transcode');
+    expect(text).toContain(
+      'the page plays it through WebCodecs on https or localhost, else through MSE, and browsers with neither get an MPEG-1 transcode',
+    );
   });
 
   it('on a Node.js older than engines.node, exits 2 with one line saying which it needs, before loading any dependency', async () => {
@@ -281,7 +318,12 @@ describe('pistream (a real process)', () => {
   });
 
   it('a bad credential exits 2 with one line that never prints it, from a flag or a variable', async () => {
-    for (const [args, env] of [[['--auth', 'nocolon-hunter2'], {}], [['--token', 'hunter2']], [[], { PISTREAM_AUTH: 'nocolon-hunter2' }], [[], { PISTREAM_TOKEN: 'hunter2' }]] as const) {
+    for (const [args, env] of [
+      [['--auth', 'nocolon-hunter2'], {}],
+      [['--token', 'hunter2']],
+      [[], { PISTREAM_AUTH: 'nocolon-hunter2' }],
+      [[], { PISTREAM_TOKEN: 'hunter2' }],
+    ] as const) {
       const { code, stdout, stderr } = await runCli([...args], env);
       expect(code).toBe(2);
       expect(stdout).toBe('');
@@ -307,7 +349,11 @@ describe('pistream (a real process)', () => {
       [['--source', 'raspivid'], { PATH: 'DIR' }, '--source raspivid: raspividyuv is not on PATH (it comes with libraspberrypi-bin)'],
       [['--source', 'test', '--ffmpeg', 'DIR/ffmpeg'], {}, '--ffmpeg DIR/ffmpeg: no such file'],
       // A recursive mkdir under /proc never returns: refused at start instead of a server spinning a core.
-      [['--source', 'test', '--record', '/proc/pistream'], {}, '--record /proc/pistream: /proc is on proc, a view of the kernel, not a disk: choose a folder on a disk'],
+      [
+        ['--source', 'test', '--record', '/proc/pistream'],
+        {},
+        '--record /proc/pistream: /proc is on proc, a view of the kernel, not a disk: choose a folder on a disk',
+      ],
       [['--source', 'test'], { PISTREAM_RECORD: 'DIR/clip.mpg' }, 'PISTREAM_RECORD=DIR/clip.mpg: DIR/clip.mpg is a file, not a folder'],
     ] as [string[], NodeJS.ProcessEnv, string][])('%j %j', async (args, env, line) => {
       const inDir = (text: string): string => text.replaceAll('DIR', dir);
@@ -324,9 +370,15 @@ describe('pistream (a real process)', () => {
   it('on every interface, says where to watch: localhost and each LAN address, never 0.0.0.0', async () => {
     const cli = await startCli(['--source', 'test', '--port', '0', '--host', '0.0.0.0']);
     try {
-      const lan = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((i) => i.family === 'IPv4' && !i.internal);
+      const lan = Object.values(networkInterfaces())
+        .flatMap((list) => list ?? [])
+        .filter((i) => i.family === 'IPv4' && !i.internal);
       const urls = ['localhost', ...new Set(lan.map((i) => i.address))].map((host) => `http://${host}:${cli.port}/`);
-      const lines = cli.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; urls?: string[] });
+      const lines = cli
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg: string; urls?: string[] });
       const watch = lines.filter((l) => l.msg.startsWith('Watch at'));
       expect(watch).toHaveLength(1);
       expect(watch[0]!.urls).toEqual(urls);
@@ -346,11 +398,17 @@ describe('pistream (a real process)', () => {
       // The jsmp header names the size, then pictures come.
       const [header] = await viewer.received(2);
       expect([header!.readUInt16BE(4), header!.readUInt16BE(6)]).toEqual([320, 240]);
-      const messages = cli.output().split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+      const messages = cli
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => (JSON.parse(l) as { msg: string }).msg);
       expect(messages.filter((m) => m.includes('barcode'))).toEqual([
         'Test pattern at 320x240, without its barcode (it needs at least 512x32): the page shows no latency figure (it reads the barcode)',
       ]);
-      expect(messages.find((m) => m.startsWith('Source:'))).toMatch(/^Source: test pattern; ffmpeg \S+ at \S+ \((found on PATH|the bundled @ffmpeg-installer\/ffmpeg)\)$/);
+      expect(messages.find((m) => m.startsWith('Source:'))).toMatch(
+        /^Source: test pattern; ffmpeg \S+ at \S+ \((found on PATH|the bundled @ffmpeg-installer\/ffmpeg)\)$/,
+      );
       await viewer.close();
       cli.child.kill('SIGTERM');
       expect(await cli.exited).toBe(0);
@@ -380,7 +438,18 @@ describe('pistream (a real process)', () => {
     });
 
     it('names --legacy-port when that is the port in use', async () => {
-      const { code, stderr } = await runCli(['--source', 'test', '--host', '127.0.0.1', '--port', '0', '--legacy-port', String(port), '--log-level', 'silent']);
+      const { code, stderr } = await runCli([
+        '--source',
+        'test',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--legacy-port',
+        String(port),
+        '--log-level',
+        'silent',
+      ]);
       expect(code).toBe(1);
       expect(stderr).toBe(
         `pistream: port ${port} is in use by another program: stop it or pass --legacy-port (listen EADDRINUSE: address already in use 127.0.0.1:${port})\n`,

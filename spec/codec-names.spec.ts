@@ -22,11 +22,15 @@ function nameCompares(text: string, id: string): string[] {
     new RegExp(`\\[\\s*${quoted}\\s*\\]`),
     new RegExp(`(?:^\\s*|[{,]\\s*)(?:${id}|${quoted})\\s*:(?!:)`),
   ];
-  return withoutComments(text).split('\n').filter((line) => patterns.some((p) => p.test(line)));
+  return withoutComments(text)
+    .split('\n')
+    .filter((line) => patterns.some((p) => p.test(line)));
 }
 
 function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(dir, f));
 }
 
 describe('codec names', () => {
@@ -52,7 +56,7 @@ describe('codec names', () => {
       "const byId = { 'mpeg1': 1 };",
     ];
     expect(bad.map((line) => nameCompares(line, 'h264').length + nameCompares(line, 'mpeg1').length > 0)).toEqual(bad.map(() => true));
-    const fine = ["// codec === 'h264'", "/* { h264: 1 } */", "const args = ['--codec', 'h264'];", "label: 'H.264 (h264)',"];
+    const fine = ["// codec === 'h264'", '/* { h264: 1 } */', "const args = ['--codec', 'h264'];", "label: 'H.264 (h264)',"];
     expect(fine.flatMap((line) => [...nameCompares(line, 'h264'), ...nameCompares(line, 'mpeg1')])).toEqual([]);
   });
 });

@@ -22,13 +22,17 @@ function errorOf(argv: string[], env: NodeJS.ProcessEnv = {}): string {
 }
 
 /** What a config holds, in part (for toMatchObject). */
-type Partly<T> = { [K in keyof T]?: NonNullable<T[K]> extends Buffer ? T[K] : NonNullable<T[K]> extends object ? Partly<NonNullable<T[K]>> : T[K] };
+type Partly<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends Buffer ? T[K] : NonNullable<T[K]> extends object ? Partly<NonNullable<T[K]>> : T[K];
+};
 
 /** The source spec as the plugin's schema takes it from the flags, with the flips (which `SourceSpec` does not declare). */
 type FlagSource = SourceSpec & { readonly hflip?: boolean; readonly vflip?: boolean; readonly rotation?: number };
 
 /** A config as the flags make it. */
-type FlagConfig = Omit<PistreamConfig, 'plugin'> & { readonly plugin: Omit<PistreamPluginOptions, 'source'> & { readonly source?: FlagSource } };
+type FlagConfig = Omit<PistreamConfig, 'plugin'> & {
+  readonly plugin: Omit<PistreamPluginOptions, 'source'> & { readonly source?: FlagSource };
+};
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -166,7 +170,13 @@ describe('parseConfig', () => {
 
   it('fills in no plugin option that no flag gave', () => {
     expect(Object.keys(parseConfig(['--max-lag', '1000'], {}).plugin).sort()).toEqual(['encoder', 'maxLagMs', 'source']);
-    expect(Object.keys(parseConfig(['--bitrate', '900'], {}).plugin.encoder!).sort()).toEqual(['bitrate', 'fps', 'height', 'threads', 'width']);
+    expect(Object.keys(parseConfig(['--bitrate', '900'], {}).plugin.encoder!).sort()).toEqual([
+      'bitrate',
+      'fps',
+      'height',
+      'threads',
+      'width',
+    ]);
   });
 
   // fps is the number typed; the plugin's schema makes it the exact MPEG-1 rate.
@@ -241,7 +251,11 @@ describe('parseConfig', () => {
   ];
 
   it('has a case for every switch', () => {
-    expect(booleans.map(([flag]) => flag).sort()).toEqual(FLAGS.filter((s) => !s.flag.includes('<')).map((s) => flagName(s.key)).sort());
+    expect(booleans.map(([flag]) => flag).sort()).toEqual(
+      FLAGS.filter((s) => !s.flag.includes('<'))
+        .map((s) => flagName(s.key))
+        .sort(),
+    );
   });
 
   it.each(booleans)('reads the switch %s', (flag, get) => {
@@ -249,11 +263,23 @@ describe('parseConfig', () => {
     expect(get(parseConfig([], {}))).toBeUndefined();
   });
 
-  it.each(booleans.flatMap(([flag, get]) =>
-    ([['1', true], ['true', true], ['YES', true], ['yes', true], ['on', true], ['0', false], ['false', false], ['no', false], ['off', false]] as const).map(
-      ([text, value]) => [`PISTREAM_${flag.slice(2).replace(/-/g, '_').toUpperCase()}`, text, get, value] as const,
+  it.each(
+    booleans.flatMap(([flag, get]) =>
+      (
+        [
+          ['1', true],
+          ['true', true],
+          ['YES', true],
+          ['yes', true],
+          ['on', true],
+          ['0', false],
+          ['false', false],
+          ['no', false],
+          ['off', false],
+        ] as const
+      ).map(([text, value]) => [`PISTREAM_${flag.slice(2).replace(/-/g, '_').toUpperCase()}`, text, get, value] as const),
     ),
-  ))('reads %s=%s', (name, text, get, value) => {
+  )('reads %s=%s', (name, text, get, value) => {
     expect(get(parseConfig([], { [name]: text }))).toBe(value);
   });
 
@@ -267,8 +293,19 @@ describe('parseConfig', () => {
   });
 
   it('lets a flag beat its environment variable', () => {
-    const env = { PISTREAM_PORT: '9000', PISTREAM_WIDTH: '800', PISTREAM_SOURCE: 'rpicam', PISTREAM_LOG_LEVEL: 'warn', PISTREAM_ALLOW_ORIGIN: 'https://env.example' };
-    expect(parseConfig(['--port', '9001', '--source', 'test', '--allow-origin', 'https://a.example', '--allow-origin', 'https://b.example'], env)).toMatchObject({
+    const env = {
+      PISTREAM_PORT: '9000',
+      PISTREAM_WIDTH: '800',
+      PISTREAM_SOURCE: 'rpicam',
+      PISTREAM_LOG_LEVEL: 'warn',
+      PISTREAM_ALLOW_ORIGIN: 'https://env.example',
+    };
+    expect(
+      parseConfig(
+        ['--port', '9001', '--source', 'test', '--allow-origin', 'https://a.example', '--allow-origin', 'https://b.example'],
+        env,
+      ),
+    ).toMatchObject({
       port: 9001,
       logLevel: 'warn',
       plugin: {
@@ -320,7 +357,11 @@ describe('parseConfig', () => {
     [['--width', '641'], {}, /^--width must be an even whole number from 2 to 4094, got "641"$/],
     [['--width', '4096'], {}, /^--width must be an even whole number from 2 to 4094/],
     [['--height', '0'], {}, /^--height must be an even whole number from 2 to 4094/],
-    [['--fps', '15'], {}, /^--fps must be one of MPEG-1's frame rates: .*60 \(5, 10, 12 or 15 only with --allow-nonstandard-fps\), got "15"$/],
+    [
+      ['--fps', '15'],
+      {},
+      /^--fps must be one of MPEG-1's frame rates: .*60 \(5, 10, 12 or 15 only with --allow-nonstandard-fps\), got "15"$/,
+    ],
     [['--fps', '100'], {}, /^--fps must be one of MPEG-1's frame rates/],
     [['--fps', '20', '--allow-nonstandard-fps'], {}, /^--fps must be one of MPEG-1's frame rates/],
     [['--fps', 'fast'], {}, /^--fps must be a number of frames per second, e.g. 24, 29.97 or 30000\/1001, got "fast"$/],
@@ -331,7 +372,11 @@ describe('parseConfig', () => {
     [['--source', 'foo'], {}, /^--source must be auto, test, rpicam, libcamera, raspivid, v4l2\[:DEVICE\] or file:PATH, got "foo"$/],
     [['--source', 'file:'], {}, /^--source must be/],
     [['--codec', 'h265'], {}, /^--codec must be mpeg1 or h264, got "h265"$/],
-    [['--codec', 'h264', '--quality', '52'], {}, /^--quality must be a whole number from 0 to 51 \(a constant rate factor: lower is better\), got "52"$/],
+    [
+      ['--codec', 'h264', '--quality', '52'],
+      {},
+      /^--quality must be a whole number from 0 to 51 \(a constant rate factor: lower is better\), got "52"$/,
+    ],
     [['--codec', 'h264', '--fps', '121'], {}, /^--fps must be a number of frames per second from 1 to 120, got "121"$/],
     [['--bitrate', '10', '--quality', '4'], {}, /^--bitrate and --quality cannot be used together/],
     [[], { PISTREAM_BITRATE: '900', PISTREAM_QUALITY: '4' }, /^PISTREAM_BITRATE and PISTREAM_QUALITY cannot be used together/],
@@ -353,12 +398,24 @@ describe('parseConfig', () => {
     [['--grace', '5x'], {}, /^--grace must be a number of seconds from 0 to 86400, got "5x"$/],
     [['--grace', '25h'], {}, /^--grace must be a number of seconds from 0 to 86400, got "25h"$/],
     [['--max-lag', '2m'], {}, /^--max-lag must be a whole number of ms from 0 to 60000, got "2m"$/],
-    [['--token', `${'x'.repeat(513)}`], {}, /^--token must be a token of 8 to 512 characters: the value given has more than 512 characters \(not shown: a secret\)$/],
-    [['--allow-origin', 'example.com'], {}, /^--allow-origin must be origins like https:\/\/example.com \(comma-separated\) or \*, got "example.com"$/],
+    [
+      ['--token', `${'x'.repeat(513)}`],
+      {},
+      /^--token must be a token of 8 to 512 characters: the value given has more than 512 characters \(not shown: a secret\)$/,
+    ],
+    [
+      ['--allow-origin', 'example.com'],
+      {},
+      /^--allow-origin must be origins like https:\/\/example.com \(comma-separated\) or \*, got "example.com"$/,
+    ],
     [['--allow-origin', 'file:///tmp/x'], {}, /^--allow-origin must be origins like/],
     [['--trust-proxy', ''], {}, /^--trust-proxy must be addresses, CIDR blocks/],
     [['--auth', 'alice'], {}, /^--auth must be user:password/],
-    [['--token', 'short'], {}, /^--token must be a token of 8 to 512 characters: the value given has fewer than 8 characters \(not shown: a secret\)$/],
+    [
+      ['--token', 'short'],
+      {},
+      /^--token must be a token of 8 to 512 characters: the value given has fewer than 8 characters \(not shown: a secret\)$/,
+    ],
     [['--tls-cert', TLS_CERT], {}, /^--tls-cert needs --tls-key too$/],
     [['--tls-cert', '/nonexistent.pem', '--tls-key', TLS_KEY], {}, /^--tls-cert: cannot read \/nonexistent.pem \(ENOENT\)$/],
     [['--auth-file', '/nonexistent'], {}, /^--auth-file: cannot read \/nonexistent \(ENOENT\)$/],
@@ -369,8 +426,16 @@ describe('parseConfig', () => {
     [['--port'], {}, /^--port needs a value: a whole number from 0 to 65535$/],
     [['stray'], {}, /^pistream takes only flags, no other arguments, got "stray" \(see --help\)$/],
     [['--port', '1', 'stray'], {}, /^pistream takes only flags, no other arguments, got "stray"/],
-    [['--hflip=no'], {}, /^--hflip takes no value: give it alone to turn it on, or set PISTREAM_HFLIP to true or false \(1\/0, yes\/no\), got "no"$/],
-    [['--port', '1', '--always-on', 'off'], {}, /^--always-on takes no value: .*PISTREAM_ALWAYS_ON to true or false.*, got "off" after it$/],
+    [
+      ['--hflip=no'],
+      {},
+      /^--hflip takes no value: give it alone to turn it on, or set PISTREAM_HFLIP to true or false \(1\/0, yes\/no\), got "no"$/,
+    ],
+    [
+      ['--port', '1', '--always-on', 'off'],
+      {},
+      /^--always-on takes no value: .*PISTREAM_ALWAYS_ON to true or false.*, got "off" after it$/,
+    ],
     [[], { PISTREAM_PORT: 'abc' }, /^PISTREAM_PORT must be a whole number from 0 to 65535, got "abc"$/],
     [[], { PISTREAM_HFLIP: 'maybe' }, /^PISTREAM_HFLIP must be true or false/],
     [[], { PISTREAM_ROTATION: '90' }, /^PISTREAM_ROTATION must be 0 or 180.*, got "90"$/],
@@ -387,23 +452,32 @@ describe('parseConfig', () => {
     ['token', `hunter2-${'x'.repeat(600)}`, 'has more than 512 characters'],
   ];
 
-  it.each(secrets)('never prints a rejected --%s (%s), from the flag or its variable, saying what is wrong with its shape', (key, value, shape) => {
-    const flag = flagName(key);
-    const fromFlag = errorOf([flag, value]);
-    const fromVariable = errorOf([], { [envName(key)]: value });
-    const allowed = FLAGS.find((s) => s.key === key)!.allowed;
-    expect(fromFlag).toBe(`${flag} must be ${allowed}: the value given ${shape} (not shown: a secret)`);
-    expect(fromVariable).toBe(`${envName(key)} must be ${allowed}: the value given ${shape} (not shown: a secret)`);
-    for (const message of [fromFlag, fromVariable, errorOf([`${flag}=${value}`])]) {
-      expect(message).not.toContain('hunter2');
-      expect(message).not.toContain(value);
-    }
-  });
+  it.each(secrets)(
+    'never prints a rejected --%s (%s), from the flag or its variable, saying what is wrong with its shape',
+    (key, value, shape) => {
+      const flag = flagName(key);
+      const fromFlag = errorOf([flag, value]);
+      const fromVariable = errorOf([], { [envName(key)]: value });
+      const allowed = FLAGS.find((s) => s.key === key)!.allowed;
+      expect(fromFlag).toBe(`${flag} must be ${allowed}: the value given ${shape} (not shown: a secret)`);
+      expect(fromVariable).toBe(`${envName(key)} must be ${allowed}: the value given ${shape} (not shown: a secret)`);
+      for (const message of [fromFlag, fromVariable, errorOf([`${flag}=${value}`])]) {
+        expect(message).not.toContain('hunter2');
+        expect(message).not.toContain(value);
+      }
+    },
+  );
 
   it('does not print the rest of a credential that had a space in it', () => {
-    for (const argv of [['--token', 'hunter2-long', 'words'], ['--auth=alice:hunter2', 'words'], ['--port', '1', '--auth', 'alice:pw', 'words']]) {
+    for (const argv of [
+      ['--token', 'hunter2-long', 'words'],
+      ['--auth=alice:hunter2', 'words'],
+      ['--port', '1', '--auth', 'alice:pw', 'words'],
+    ]) {
       const message = errorOf(argv);
-      expect(message).toMatch(/^pistream takes only flags, no other arguments, got one right after the value of --(token|auth) \(not shown: a secret\); quote a value that has spaces$/);
+      expect(message).toMatch(
+        /^pistream takes only flags, no other arguments, got one right after the value of --(token|auth) \(not shown: a secret\); quote a value that has spaces$/,
+      );
       expect(message).not.toContain('words');
     }
   });
@@ -415,18 +489,31 @@ describe('parseConfig', () => {
   });
 
   it('reads --record and its flags (and their variables) into plugin.record: durations and sizes with units', () => {
-    expect(parseConfig(['--record', '/srv/rec', '--record-keep', '7d', '--record-max-size', '20G'], { PISTREAM_RECORD_SEGMENT: '30' }).plugin.record)
-      .toEqual({ dir: '/srv/rec', segmentMs: 30_000, keepMs: 604_800_000, maxBytes: 20 * 2 ** 30 });
-    expect(parseConfig([], { PISTREAM_RECORD: '/srv/rec', PISTREAM_RECORD_KEEP: '90m', PISTREAM_RECORD_MAX_SIZE: '1.5GiB' }).plugin.record)
-      .toEqual({ dir: '/srv/rec', keepMs: 5_400_000, maxBytes: 1.5 * 2 ** 30 });
-    expect(parseConfig(['--record-keep', '3600', '--record', 'rec', '--record-max-size', '1048576'], {}).plugin.record).toEqual({ dir: 'rec', keepMs: 3_600_000, maxBytes: 1048576 });
-    expect(parseConfig(['--record', 'rec', '--record-segment', '90s', '--record-sync', '500ms'], {}).plugin.record).toEqual({ dir: 'rec', segmentMs: 90_000, syncMs: 500 });
+    expect(
+      parseConfig(['--record', '/srv/rec', '--record-keep', '7d', '--record-max-size', '20G'], { PISTREAM_RECORD_SEGMENT: '30' }).plugin
+        .record,
+    ).toEqual({ dir: '/srv/rec', segmentMs: 30_000, keepMs: 604_800_000, maxBytes: 20 * 2 ** 30 });
+    expect(
+      parseConfig([], { PISTREAM_RECORD: '/srv/rec', PISTREAM_RECORD_KEEP: '90m', PISTREAM_RECORD_MAX_SIZE: '1.5GiB' }).plugin.record,
+    ).toEqual({ dir: '/srv/rec', keepMs: 5_400_000, maxBytes: 1.5 * 2 ** 30 });
+    expect(parseConfig(['--record-keep', '3600', '--record', 'rec', '--record-max-size', '1048576'], {}).plugin.record).toEqual({
+      dir: 'rec',
+      keepMs: 3_600_000,
+      maxBytes: 1048576,
+    });
+    expect(parseConfig(['--record', 'rec', '--record-segment', '90s', '--record-sync', '500ms'], {}).plugin.record).toEqual({
+      dir: 'rec',
+      segmentMs: 90_000,
+      syncMs: 500,
+    });
     expect(parseConfig([], {}).plugin.record).toBeUndefined();
   });
 
   it('names a --record-* flag given without --record', () => {
     expect(errorOf(['--record-keep', '7d'])).toBe('--record-keep needs --record <dir> (or PISTREAM_RECORD) too');
-    expect(errorOf(['--record-segment', '10'], { PISTREAM_RECORD_MAX_SIZE: '1G' })).toBe('--record-segment needs --record <dir> (or PISTREAM_RECORD) too');
+    expect(errorOf(['--record-segment', '10'], { PISTREAM_RECORD_MAX_SIZE: '1G' })).toBe(
+      '--record-segment needs --record <dir> (or PISTREAM_RECORD) too',
+    );
     expect(errorOf([], { PISTREAM_RECORD_MAX_SIZE: '1G' })).toBe('PISTREAM_RECORD_MAX_SIZE needs --record <dir> (or PISTREAM_RECORD) too');
   });
 
@@ -529,7 +616,10 @@ describe('flags and the plugin agree', () => {
     const flag = flagName(key);
     const got = `, got ${escapeRegExp(JSON.stringify(value))}`;
     // A switch takes no value on the command line (its variable does).
-    if (isSwitch(key)) expect(errorOf([`${flag}=${value}`])).toMatch(new RegExp(`^${escapeRegExp(flag)} takes no value: .*${envName(key)} to true or false.*${got}$`));
+    if (isSwitch(key))
+      expect(errorOf([`${flag}=${value}`])).toMatch(
+        new RegExp(`^${escapeRegExp(flag)} takes no value: .*${envName(key)} to true or false.*${got}$`),
+      );
     else expect(errorOf([flag, value])).toMatch(new RegExp(`^${escapeRegExp(flag)} must be \\S.*${got}$`));
     // An empty variable counts as unset.
     if (value.trim() !== '') expect(errorOf([], { [envName(key)]: value })).toMatch(new RegExp(`^${envName(key)} must be \\S`));
@@ -538,11 +628,27 @@ describe('flags and the plugin agree', () => {
   // Values whose text the flag reads, so that only the plugin's schema can refuse them: the CLI must give the
   // plugin's own words, behind the flag's name.
   const spec = (key: string) => FLAGS.find((s) => s.key === key)!;
-  const pluginRows = rows.filter(([key, value]) => spec(key).target?.startsWith('plugin.') && !configSchema.extract(key).validate(value).error);
+  const pluginRows = rows.filter(
+    ([key, value]) => spec(key).target?.startsWith('plugin.') && !configSchema.extract(key).validate(value).error,
+  );
 
   it('has values that only the plugin refuses for the flags whose text is not checked for range', () => {
     const keys = new Set(pluginRows.map(([key]) => key));
-    for (const key of ['codec', 'width', 'height', 'fps', 'bitrate', 'quality', 'gop', 'threads', 'rotation', 'legacyPort', 'maxViewers', 'maxLag', 'highWaterMark']) {
+    for (const key of [
+      'codec',
+      'width',
+      'height',
+      'fps',
+      'bitrate',
+      'quality',
+      'gop',
+      'threads',
+      'rotation',
+      'legacyPort',
+      'maxViewers',
+      'maxLag',
+      'highWaterMark',
+    ]) {
       expect(keys).toContain(key);
     }
   });
@@ -575,11 +681,17 @@ describe('flags and the plugin agree', () => {
   });
 
   it('takes any valid width with the test source: below 512 the pattern leaves its barcode out', () => {
-    for (const argv of [['--source', 'test', '--width', '320', '--height', '240'], ['--width', '320']]) {
+    for (const argv of [
+      ['--source', 'test', '--width', '320', '--height', '240'],
+      ['--width', '320'],
+    ]) {
       const config = parseConfig(argv, {});
       expect(validatePluginOptions(config.plugin).encoder).toMatchObject({ width: 320 });
     }
-    expect(parseConfig(['--source', 'test'], { PISTREAM_WIDTH: '2', PISTREAM_HEIGHT: '2' }).plugin.encoder).toMatchObject({ width: 2, height: 2 });
+    expect(parseConfig(['--source', 'test'], { PISTREAM_WIDTH: '2', PISTREAM_HEIGHT: '2' }).plugin.encoder).toMatchObject({
+      width: 2,
+      height: 2,
+    });
   });
 });
 
@@ -650,11 +762,18 @@ describe('flagName and envName', () => {
 
 describe('flags read their limits and defaults from the schemas', () => {
   const optionOf = (target: string) => pluginSchema.extract(target.slice('plugin.'.length));
-  const numeric = FLAGS.filter((spec) => spec.target?.startsWith('plugin.') && !spec.target.startsWith('plugin.encoder.') && !spec.target.startsWith('plugin.source')
-    && optionOf(spec.target).type === 'number');
+  const numeric = FLAGS.filter(
+    (spec) =>
+      spec.target?.startsWith('plugin.') &&
+      !spec.target.startsWith('plugin.encoder.') &&
+      !spec.target.startsWith('plugin.source') &&
+      optionOf(spec.target).type === 'number',
+  );
 
   it('shows each number option’s schema default, in the flag’s unit', () => {
-    expect(numeric.map((spec) => spec.key)).toEqual(expect.arrayContaining(['grace', 'maxLag', 'maxViewers', 'maxViewersPerAddress', 'recordSegment', 'recordSync']));
+    expect(numeric.map((spec) => spec.key)).toEqual(
+      expect.arrayContaining(['grace', 'maxLag', 'maxViewers', 'maxViewersPerAddress', 'recordSegment', 'recordSync']),
+    );
     for (const spec of numeric) {
       const fallback = defaultOf(optionOf(spec.target!));
       if (typeof fallback !== 'number') continue;

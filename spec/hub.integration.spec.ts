@@ -30,7 +30,12 @@ describe('createHub with the test pattern and a real ffmpeg', () => {
     expect(hub.stats.subscribers).toBe(3);
 
     // Once the first GOP is three P pictures in, a fourth subscriber joins mid-GOP.
-    const midGop = await firstValueFrom(hub.stream('mpegts').pipe(filter((p) => !p.keyframe), skip(2)));
+    const midGop = await firstValueFrom(
+      hub.stream('mpegts').pipe(
+        filter((p) => !p.keyframe),
+        skip(2),
+      ),
+    );
     const late = await take$(4);
     const pictureLists: MuxedPicture[][] = [...(await early), late];
 

@@ -174,13 +174,7 @@ describe('createHub', () => {
       const viewerGets = '    -';
       hub = hubOver(ts, [failing], { onRestart: (_e, attempt, delayMs) => restarts.push([attempt, delayMs]) });
       expectObservable(hub.stream('test'), viewer).toBe(viewerGets);
-      expectSubscriptions(failing.subscriptions).toBe([
-        '^!',
-        '---^!',
-        '--------^!',
-        '-----------------^!',
-        '--------------------------^!',
-      ]);
+      expectSubscriptions(failing.subscriptions).toBe(['^!', '---^!', '--------^!', '-----------------^!', '--------------------------^!']);
     });
     expect(restarts).toEqual([
       [1, 2],
@@ -275,10 +269,7 @@ describe('createHub', () => {
       const stalling = cold(' -A-b-', v);
       const viewer = '        ^-------------!';
       const viewerGets = '    -A-b-------A-b';
-      const stallingSubs = [
-        '                     ^-------!',
-        '                     ----------^------!',
-      ];
+      const stallingSubs = ['                     ^-------!', '                     ----------^------!'];
       const hub = hubOver(ts, [stalling], {
         watchdogMs: 5,
         onRestart: (error) => errors.push((error as Error).message),

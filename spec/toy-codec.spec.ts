@@ -19,7 +19,13 @@ import { connect } from './helpers/ws-client';
 const W = 64;
 const H = 48;
 
-const frame = (seq: number): Frame => ({ data: Buffer.alloc((W * H * 3) / 2, seq & 0xff), width: W, height: H, seq, capturedAt: 1_700_000_000_000 + seq * 40 });
+const frame = (seq: number): Frame => ({
+  data: Buffer.alloc((W * H * 3) / 2, seq & 0xff),
+  width: W,
+  height: H,
+  seq,
+  capturedAt: 1_700_000_000_000 + seq * 40,
+});
 
 describe('a toy codec: a folder plus one registry line', () => {
   beforeAll(() => {
@@ -58,7 +64,10 @@ describe('a toy codec: a folder plus one registry line', () => {
   it('reaches a viewer of the plugin: /streams names it, its socket route gets the preamble, then pictures from a keyframe', async () => {
     const source: Observable<Frame> = interval(20).pipe(map(frame));
     const server = Hapi.server({ port: 0, host: '127.0.0.1' });
-    await server.register({ plugin: pistreamPlugin, options: { source, codec: toy, encoder: { width: W, height: H, fps: 25, gop: 3 }, graceMs: 0 } });
+    await server.register({
+      plugin: pistreamPlugin,
+      options: { source, codec: toy, encoder: { width: W, height: H, fps: 25, gop: 3 }, graceMs: 0 },
+    });
     await server.start();
     try {
       const port = server.info.port;

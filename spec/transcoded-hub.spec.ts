@@ -16,7 +16,19 @@ function units(letters: string): Record<string, H264Picture> {
     [...letters].map((letter, seq) => {
       const keyframe = letter === letter.toUpperCase();
       const data = Buffer.from([...START, keyframe ? 0x65 : 0x41, seq]);
-      return [letter, { data, codec: 'h264', codecString: 'avc1.42C01E', keyframe, seq, capturedAt: 1_700_000_000_000 + 40 * seq, width: 640, height: 480 } as H264Picture];
+      return [
+        letter,
+        {
+          data,
+          codec: 'h264',
+          codecString: 'avc1.42C01E',
+          keyframe,
+          seq,
+          capturedAt: 1_700_000_000_000 + 40 * seq,
+          width: 640,
+          height: 480,
+        } as H264Picture,
+      ];
     }),
   );
 }
@@ -36,8 +48,19 @@ describe('withMpeg1Transcode', () => {
       expect(hub.formats.map((f) => f.id)).toEqual(['h264', 'fmp4', 'mpegts', 'jsmp']);
       const seq = map((p: Picture) => `${p.codec}${p.seq}`);
       // An H.264 viewer all along; an MPEG-1 viewer from 5 to 14: it starts at the current GOP's key unit, at once.
-      expectObservable(hub.stream('h264').pipe(seq), '^-------------------!').toBe('-a---b---c---d---e--', { a: 'h2640', b: 'h2641', c: 'h2642', d: 'h2643', e: 'h2644' });
-      expectObservable(hub.stream('mpegts').pipe(seq), '-----^--------!').toBe('-----(ab)c---d', { a: 'mpeg10', b: 'mpeg11', c: 'mpeg12', d: 'mpeg13' });
+      expectObservable(hub.stream('h264').pipe(seq), '^-------------------!').toBe('-a---b---c---d---e--', {
+        a: 'h2640',
+        b: 'h2641',
+        c: 'h2642',
+        d: 'h2643',
+        e: 'h2644',
+      });
+      expectObservable(hub.stream('mpegts').pipe(seq), '-----^--------!').toBe('-----(ab)c---d', {
+        a: 'mpeg10',
+        b: 'mpeg11',
+        c: 'mpeg12',
+        d: 'mpeg13',
+      });
       // One camera run for both: from the first viewer to the grace after the last (20 + 3).
       expectSubscriptions(camera.subscriptions).toBe('^----------------------!');
     });
@@ -59,7 +82,14 @@ describe('withMpeg1Transcode', () => {
         createHub({ encodedSource: camera, codec: h264, encoder: { width: 640, height: 480, fps: 25 }, graceMs: 3, scheduler: ts }),
         { formats: [mpegts], graceMs: 3, scheduler: ts, transcoder },
       );
-      expectObservable(hub.stream('h264').pipe(map((p) => p.seq)), '^------------!').toBe('-0-1-2-3-4-5-', { 0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5 });
+      expectObservable(hub.stream('h264').pipe(map((p) => p.seq)), '^------------!').toBe('-0-1-2-3-4-5-', {
+        0: 0,
+        1: 1,
+        2: 2,
+        3: 3,
+        4: 4,
+        5: 5,
+      });
       expectObservable(hub.stream(mpegts).pipe(map((p) => p.seq)), '--^--!').toBe('--01--', { 0: 0, 1: 1 });
     });
     // The MPEG-1 viewer came at 2 and left at 5: the transcoder ran from 2 until 5 + grace 3.
@@ -69,6 +99,8 @@ describe('withMpeg1Transcode', () => {
 
   it('refuses a format that does not carry MPEG-1', () => {
     const hub = createHub({ encodedSource: new Observable<Picture>(), codec: h264, encoder: { width: 640, height: 480, fps: 25 } });
-    expect(() => withMpeg1Transcode(hub, { formats: [hub.formats[0]!] })).toThrow('wire format h264 does not carry MPEG-1: nothing to transcode for it');
+    expect(() => withMpeg1Transcode(hub, { formats: [hub.formats[0]!] })).toThrow(
+      'wire format h264 does not carry MPEG-1: nothing to transcode for it',
+    );
   });
 });

@@ -101,7 +101,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, fx: 
     }, STOP_TIMEOUT_MS);
     starting
       // A failed start is reported (and exits 1) below.
-      .then((running) => running.stop(), () => new Promise<void>(() => undefined))
+      .then(
+        (running) => running.stop(),
+        () => new Promise<void>(() => undefined),
+      )
       .then(
         () => fx.exit(0),
         (err: unknown) => {

@@ -146,14 +146,21 @@ export function createHub(options: HubOptions): Hub {
   // of whatever `encode` is, so the stats hold with an injected encoder too.
   const encoderCounters = createEncoderCounters();
   const stats = createHubStats(formats, encoderCounters);
-  if ((source === undefined) === (encodedSource === undefined)) throw new Error('a hub needs either a source of frames or an encoded source');
+  if ((source === undefined) === (encodedSource === undefined))
+    throw new Error('a hub needs either a source of frames or an encoded source');
   // Checked now, so bad settings fail at creation rather than at the first viewer.
-  const encode = encodedSource ? undefined : options.encode ?? codec.encode({ ...options.encoder, counters: encoderCounters });
+  const encode = encodedSource ? undefined : (options.encode ?? codec.encode({ ...options.encoder, counters: encoderCounters }));
   const pictures = (): Observable<Picture> => encodedSource ?? source!.pipe(encode!);
   const restarts = new Subject<HubRestart>();
   const closing$ = new Subject<void>();
   const run$ = watchedRun(pictures, options.watchdogMs ?? DEFAULTS.watchdogMs, scheduler, stats);
-  const gop$ = sharedGops(restarting(run$, options, scheduler, stats, restarts), options.graceMs ?? DEFAULTS.graceMs, scheduler, stats, closing$);
+  const gop$ = sharedGops(
+    restarting(run$, options, scheduler, stats, restarts),
+    options.graceMs ?? DEFAULTS.graceMs,
+    scheduler,
+    stats,
+    closing$,
+  );
   const formatGops = formatGopStreams(gop$, formats, options.encoder.fps, stats);
   const gopsOf = (format: WireFormat | string): Observable<Gop<MuxedPicture>> => {
     const id = typeof format === 'string' ? format : format.id;
@@ -214,7 +221,12 @@ function createHubStats(formats: readonly WireFormat[], encoderCounters: Encoder
  * end: the camera or encoder exiting, even with status 0, is a failure to restart from, and so is no picture for
  * `watchdogMs` (a frozen camera or encoder). Only close() and the last viewer leaving stop it.
  */
-function watchedRun(pictures: () => Observable<Picture>, watchdogMs: number, scheduler: SchedulerLike, stats: HubStats): Observable<Picture> {
+function watchedRun(
+  pictures: () => Observable<Picture>,
+  watchdogMs: number,
+  scheduler: SchedulerLike,
+  stats: HubStats,
+): Observable<Picture> {
   return defer(() => {
     stats.running = true;
     stats.state = 'running';

@@ -20,7 +20,14 @@ export { fromChildProcess, ChildProcessError, type ChildProcessOptions, type Spa
 export { resolveFfmpeg, probeFfmpeg } from './process/ffmpeg-path';
 
 export { CODECS, codecById } from './codecs';
-export { createEncoderCounters, type Codec, type EncoderSettings, type EncodeOptions, type EncoderCounters, type PipeInput } from './codecs/codec';
+export {
+  createEncoderCounters,
+  type Codec,
+  type EncoderSettings,
+  type EncodeOptions,
+  type EncoderCounters,
+  type PipeInput,
+} from './codecs/codec';
 export { pipeInputArgs, pipeBytes, type PipeInputUse } from './codecs/pipe-input';
 export { multipartParts } from './codecs/multipart-parts';
 export { mpeg1 } from './codecs/mpeg1/mpeg1-codec';
@@ -67,7 +74,15 @@ export { segmentName, parseSegmentName, type SegmentExtension } from './recordin
 export { segmentsToDelete, type SegmentInfo, type RetentionPolicy } from './recording/retention';
 export { Snapshotter, SnapshotError, type SnapshotterOptions, type SnapshotStats } from './server/snapshot';
 export { Publisher, type PublisherOptions, type PublisherStats, type PublishState } from './publish/publisher';
-export { publishTarget, redactUrl, PublishTargetError, type PublishTarget, type PublishTargetSpec, type PublishAudio, type PublishProtocol } from './publish/publish-target';
+export {
+  publishTarget,
+  redactUrl,
+  PublishTargetError,
+  type PublishTarget,
+  type PublishTargetSpec,
+  type PublishAudio,
+  type PublishProtocol,
+} from './publish/publish-target';
 export { supervise, backoffDelay, type BackoffOptions, type Supervised } from './publish/supervise';
 
 export { validatePluginOptions, type PistreamPluginOptions, type LegacyListenerOptions } from './options/plugin-options';

@@ -27,7 +27,9 @@ describe('transcodeToMpeg1 (H.264 in, MPEG-1 out, one real ffmpeg)', () => {
     expect(pictures.map((p) => p.seq)).toEqual(units.map((u) => u.seq));
     expect(pictures.map((p) => [p.codec, p.keyframe])).toEqual(pictures.map((_, i) => ['mpeg1', i % 12 === 0]));
     const frames = await decodeMpeg1(Buffer.concat(pictures.map((p) => p.data)), W, H);
-    expect(frames.map((y) => readBarcode((x, row) => y[row * W + x]!))).toEqual(pictures.map((p) => ({ frame: p.seq, time: p.capturedAt % 2 ** 32 })));
+    expect(frames.map((y) => readBarcode((x, row) => y[row * W + x]!))).toEqual(
+      pictures.map((p) => ({ frame: p.seq, time: p.capturedAt % 2 ** 32 })),
+    );
     expect(liveChildCount()).toBe(0);
   }, 30_000);
 

@@ -3,7 +3,15 @@ import type { Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { describeBrowser } from '../helpers/browser';
-import { type ServerPage, closeServerPage, expectCaptureTimes, openServerPage, pageState, text, waitForFramesToAdvance } from '../helpers/page-tools';
+import {
+  type ServerPage,
+  closeServerPage,
+  expectCaptureTimes,
+  openServerPage,
+  pageState,
+  text,
+  waitForFramesToAdvance,
+} from '../helpers/page-tools';
 
 /** Before any server of this file starts: every picture its pages show was captured after this. */
 const SPEC_STARTED_AT = Date.now();
@@ -45,10 +53,6 @@ function start(codec: 'h264' | 'mpeg1'): Promise<RunningServer> {
   const config = parseConfig(['--source', 'test', '--codec', codec, '--host', '127.0.0.1', '--port', '0'], {});
   return startServer(config, { logger: pino({ level: 'silent' }) });
 }
-
-
-
-
 
 /** Waits for the status line to give up with a reason (no player can play), and returns what it says. */
 async function waitForUnsupported(page: Page): Promise<string> {

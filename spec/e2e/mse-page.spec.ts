@@ -3,7 +3,15 @@ import type { Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { describeBrowser } from '../helpers/browser';
-import { type ServerPage, closeServerPage, expectCaptureTimes, openServerPage, pageState, text, waitForFramesToAdvance } from '../helpers/page-tools';
+import {
+  type ServerPage,
+  closeServerPage,
+  expectCaptureTimes,
+  openServerPage,
+  pageState,
+  text,
+  waitForFramesToAdvance,
+} from '../helpers/page-tools';
 
 /** Before any server of this file starts: every picture its pages show was captured after this. */
 const SPEC_STARTED_AT = Date.now();
@@ -75,19 +83,19 @@ function insecureUrl(server: RunningServer, query = ''): string {
   return `http://${HOST}:${new URL(server.url).port}/${query}`;
 }
 
-
-
-
-
 /** The page plays through MSE: barcode advancing, pictures painted, fresh latencies, the HUD naming the path. */
 async function expectPlayingThroughMse(page: Page): Promise<PageState> {
   await waitForFramesToAdvance(page, 24);
   // Enough to judge by (a liveness wait, not a rate: TIMEOUT is a deadline): the first pictures of a connection are
   // the replayed GOP (up to 24), and the latency check below reads the newest 24. `appended` counts a batch when its
   // updateend fires, which may come after the video has presented its pictures: wait for all three.
-  await page.waitForFunction(() => window.pistream!.frames >= 48 && window.pistream!.painted >= 48 && window.pistream!.mse!.appended >= 48, undefined, {
-    timeout: TIMEOUT,
-  });
+  await page.waitForFunction(
+    () => window.pistream!.frames >= 48 && window.pistream!.painted >= 48 && window.pistream!.mse!.appended >= 48,
+    undefined,
+    {
+      timeout: TIMEOUT,
+    },
+  );
   const state = await pageState<PageState>(page);
   expect(state.status).toBe('live');
   expect(state.player).toBe('mse');
@@ -176,7 +184,14 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
       await page.waitForFunction(() => window.pistream!.mse!.trims >= 1, undefined, { timeout: TIMEOUT });
       // Back at the live edge (under a second behind the newest buffered picture) at some tick: waited for, since
       // a busy machine may stall a tick past the gap at which the player seeks (it records the gap before seeking).
-      await page.waitForFunction(() => { const gap = window.pistream!.mse!.gapMs; return gap !== null && gap !== undefined && gap < 1000; }, undefined, { timeout: TIMEOUT });
+      await page.waitForFunction(
+        () => {
+          const gap = window.pistream!.mse!.gapMs;
+          return gap !== null && gap !== undefined && gap < 1000;
+        },
+        undefined,
+        { timeout: TIMEOUT },
+      );
       const state = await pageState<PageState>(page);
       expectCaptureTimes(state.latencies.slice(-12), SPEC_STARTED_AT);
       expect(pageErrors).toEqual([]);

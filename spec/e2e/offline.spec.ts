@@ -64,7 +64,7 @@ async function reasonShown(page: Page): Promise<void> {
  * every run with one stderr line, through a stand-in ffmpeg that answers the capability probe with the real one.
  * While a `fail` file sits next to it, it fails; without, it runs the real ffmpeg.
  */
-describeBrowser('the page while offline: the server\'s reason from /healthz (Chromium)', () => {
+describeBrowser("the page while offline: the server's reason from /healthz (Chromium)", () => {
   let dir: string;
   let script: string;
   let failFile: string;

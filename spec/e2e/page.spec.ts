@@ -6,7 +6,14 @@ import type { Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { describeBrowser } from '../helpers/browser';
-import { type ServerPage, closeServerPage, expectCaptureTimes, openServerPage, pageState, waitForFramesToAdvance } from '../helpers/page-tools';
+import {
+  type ServerPage,
+  closeServerPage,
+  expectCaptureTimes,
+  openServerPage,
+  pageState,
+  waitForFramesToAdvance,
+} from '../helpers/page-tools';
 
 /** What public/viewer.js exposes on `window.pistream`. */
 interface PageState {
@@ -61,15 +68,12 @@ function start(port = 0): Promise<RunningServer> {
   return startServer(config, { logger: pino({ level: 'silent' }) });
 }
 
-
 // The README's picture is refreshed only on request (PISTREAM_UPDATE_SCREENSHOT=1), so a test run leaves the
 // working tree clean; otherwise the screenshot still gets taken, into the temp dir.
 const SCREENSHOT = process.env.PISTREAM_UPDATE_SCREENSHOT
   ? join(__dirname, '..', '..', 'docs', 'screenshot.png')
   : join(tmpdir(), `pistream-screenshot-${process.pid}.png`);
 const TIMEOUT = 60_000;
-
-
 
 /** Waits until the picture on the canvas is the newest the page has decoded. */
 async function paintsNewest(page: Page): Promise<void> {

@@ -18,7 +18,7 @@ const H = 480;
 /** The top-level boxes of an MP4 byte string: [type, size]. */
 function boxes(bytes: Buffer): [string, number][] {
   const out: [string, number][] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = bytes.readUInt32BE(at);
     out.push([bytes.toString('latin1', at + 4, at + 8), size]);
     if (size < 8) throw new Error(`box of size ${size} at ${at}`);
@@ -49,7 +49,9 @@ function find(bytes: Buffer, path: readonly string[]): Buffer {
 
 let units: H264Picture[];
 beforeAll(async () => {
-  units = await lastValueFrom(testPattern({ width: W, height: H, fps: 24 }).pipe(take(36), encodeH264({ width: W, height: H, fps: 24, gop: 12 }), toArray()));
+  units = await lastValueFrom(
+    testPattern({ width: W, height: H, fps: 24 }).pipe(take(36), encodeH264({ width: W, height: H, fps: 24, gop: 12 }), toArray()),
+  );
 }, 30_000);
 
 describe('fMP4 for MSE', () => {
@@ -74,7 +76,13 @@ describe('fMP4 for MSE', () => {
     const muxer = new Fmp4Muxer();
     const times = units.map((u) => {
       const message = muxer.mux(u);
-      const moof = message.subarray(u.keyframe ? boxes(message).slice(0, 2).reduce((n, [, s]) => n + s, 0) : 0);
+      const moof = message.subarray(
+        u.keyframe
+          ? boxes(message)
+              .slice(0, 2)
+              .reduce((n, [, s]) => n + s, 0)
+          : 0,
+      );
       const tfdt = find(moof, ['moof', 'traf', 'tfdt']);
       const trun = find(moof, ['moof', 'traf', 'trun']);
       return { time: Number(tfdt.readBigUInt64BE(4)), flags: trun.readUInt32BE(20) };
@@ -94,7 +102,20 @@ describe('fMP4 for MSE', () => {
       const ffmpeg = resolveFfmpeg().path;
       // One picture out per sample: the capture clock is not a constant rate, so variable rate on a ms time base.
       const vfr = (await probeFfmpeg(ffmpeg)).fpsMode ? ['-fps_mode', 'vfr'] : ['-vsync', 'vfr'];
-      const { stdout, stderr } = await run(ffmpeg, ['-v', 'error', '-i', file, ...vfr, '-r', '1000', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1']);
+      const { stdout, stderr } = await run(ffmpeg, [
+        '-v',
+        'error',
+        '-i',
+        file,
+        ...vfr,
+        '-r',
+        '1000',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'yuv420p',
+        'pipe:1',
+      ]);
       expect(stderr).toBe('');
       const bytes = yuv420Size(W, H);
       expect(stdout.length).toBe(units.length * bytes);

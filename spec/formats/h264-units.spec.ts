@@ -16,13 +16,23 @@ const unit = (more: Partial<H264Picture> = {}): H264Picture => ({
 });
 
 /** The page's reading of a message (public/protocol.js), as an ArrayBuffer of its own like a WebSocket gives. */
-const read = (message: Buffer) => protocol.readUnitHeader(message.buffer.slice(message.byteOffset, message.byteOffset + message.length) as ArrayBuffer);
+const read = (message: Buffer) =>
+  protocol.readUnitHeader(message.buffer.slice(message.byteOffset, message.byteOffset + message.length) as ArrayBuffer);
 
 describe('the /h264 wire format', () => {
   it('writes a key unit as the page reads it: version, key flag, size, seq, capture time, codec string, then the access unit', () => {
     const message = unitMessage(unit());
     expect(message.subarray(0, 8)).toEqual(Buffer.from([1, 1, 0, 31, 0x02, 0x80, 0x01, 0xe0]));
-    expect(read(message)).toEqual({ version: 1, key: true, width: 640, height: 480, seq: 70000, capturedAt: 1764543600123.5, codec: 'avc1.42C01E', offset: 31 });
+    expect(read(message)).toEqual({
+      version: 1,
+      key: true,
+      width: 640,
+      height: 480,
+      seq: 70000,
+      capturedAt: 1764543600123.5,
+      codec: 'avc1.42C01E',
+      offset: 31,
+    });
     expect(message.subarray(31)).toEqual(unit().data);
   });
 

@@ -5,7 +5,17 @@ import { jsmpHeader, toJsmp } from '../../src/formats/jsmp';
 import { testScheduler } from '../helpers/test-scheduler';
 
 function picture(hex: string, overrides: Partial<Picture> = {}): Picture {
-  return { data: Buffer.from(hex, 'hex'), codec: 'mpeg1', type: 'P', keyframe: false, seq: 0, capturedAt: 0, width: 640, height: 480, ...overrides };
+  return {
+    data: Buffer.from(hex, 'hex'),
+    codec: 'mpeg1',
+    type: 'P',
+    keyframe: false,
+    seq: 0,
+    capturedAt: 0,
+    width: 640,
+    height: 480,
+    ...overrides,
+  };
 }
 
 describe('jsmpHeader', () => {

@@ -79,7 +79,16 @@ function toPictures(es: Buffer, fps: number): Mpeg1Picture[] {
     if (!info) throw new Error(`picture ${seq} has no picture header`);
     width = info.width ?? width;
     height = info.height ?? height;
-    return { data, codec: 'mpeg1' as const, type: info.type, keyframe: info.keyframe, seq, capturedAt: T0 + (seq * 1000) / fps, width, height };
+    return {
+      data,
+      codec: 'mpeg1' as const,
+      type: info.type,
+      keyframe: info.keyframe,
+      seq,
+      capturedAt: T0 + (seq * 1000) / fps,
+      width,
+      height,
+    };
   });
 }
 

@@ -29,7 +29,17 @@ function bytes(size: number, seed = 1): Buffer {
 }
 
 function picture(size: number, overrides: Partial<Picture> = {}): Picture {
-  return { data: bytes(size, size), codec: 'mpeg1', type: 'P', keyframe: false, seq: 0, capturedAt: T0, width: 640, height: 480, ...overrides };
+  return {
+    data: bytes(size, size),
+    codec: 'mpeg1',
+    type: 'P',
+    keyframe: false,
+    seq: 0,
+    capturedAt: T0,
+    width: 640,
+    height: 480,
+    ...overrides,
+  };
 }
 
 function keyframe(size: number, overrides: Partial<Picture> = {}): Picture {
@@ -290,7 +300,13 @@ describe('MpegTsMuxer (property)', () => {
         const muxer = new MpegTsMuxer();
         const jsmpeg = jsmpegVideoDemuxer();
         specs.forEach((s, k) => {
-          const pic: Picture = { ...picture(0), data: bytes(s.size, s.seed), keyframe: s.keyframe, type: s.keyframe ? 'I' : 'P', capturedAt: s.capturedAt };
+          const pic: Picture = {
+            ...picture(0),
+            data: bytes(s.size, s.seed),
+            keyframe: s.keyframe,
+            type: s.keyframe ? 'I' : 'P',
+            capturedAt: s.capturedAt,
+          };
           const ts = muxer.mux(pic);
           expectWellFormed(ts, pic);
           jsmpeg.write(ts);

@@ -51,4 +51,3 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Pro
     throw err;
   }
 }
-

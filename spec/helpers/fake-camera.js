@@ -25,7 +25,8 @@ if (process.env.FAKE_CAMERA_ARGV) fs.writeFileSync(process.env.FAKE_CAMERA_ARGV,
 
 if (args.includes('--list-cameras')) {
   if (process.env.FAKE_CAMERA_LIST === 'none') process.stdout.write('No cameras available!\n');
-  else process.stdout.write('Available cameras\n-----------------\n0 : imx219 [3280x2464 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx219@10)\n');
+  else
+    process.stdout.write('Available cameras\n-----------------\n0 : imx219 [3280x2464 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx219@10)\n');
   process.exit(0);
 }
 
@@ -50,7 +51,13 @@ function paddedFrame(seq) {
   const planes = [
     { at: 0, stride, rows: height, cols: width, value: (r, c) => (3 * seq + r + c) % 200 },
     { at: stride * paddedHeight, stride: stride / 2, rows: height / 2, cols: width / 2, value: (r, c) => 200 + ((seq + r + c) % 30) },
-    { at: stride * paddedHeight * 1.25, stride: stride / 2, rows: height / 2, cols: width / 2, value: (r, c) => 100 + ((seq + r + c) % 30) },
+    {
+      at: stride * paddedHeight * 1.25,
+      stride: stride / 2,
+      rows: height / 2,
+      cols: width / 2,
+      value: (r, c) => 100 + ((seq + r + c) % 30),
+    },
   ];
   for (const p of planes) {
     for (let r = 0; r < p.rows; r++) for (let c = 0; c < p.cols; c++) buf[p.at + r * p.stride + c] = p.value(r, c);

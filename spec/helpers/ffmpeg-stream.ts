@@ -53,7 +53,6 @@ export function mpeg1Stream(options: Mpeg1StreamOptions): Promise<Buffer> {
   return stream;
 }
 
-
 /** ffmpeg's decoding of an MPEG-1 elementary stream into raw I420 pictures of `width`x`height`, one per picture. */
 export async function decodeMpeg1(stream: Buffer, width: number, height: number): Promise<Buffer[]> {
   const ffmpeg = resolveFfmpeg().path;

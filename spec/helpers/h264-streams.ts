@@ -75,7 +75,22 @@ export async function x264Packets(options: X264StreamOptions): Promise<Buffer[]>
 /** ffmpeg's decoding of an Annex B stream into raw I420 pictures of `width`x`height` (one per access unit). */
 export async function decodeH264Frames(stream: Buffer, width: number, height: number): Promise<Buffer[]> {
   const raw = await runFfmpeg(
-    ['-hide_banner', '-loglevel', 'error', '-f', 'h264', '-i', 'pipe:0', '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'h264',
+      '-i',
+      'pipe:0',
+      '-vsync',
+      'passthrough',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'yuv420p',
+      'pipe:1',
+    ],
     stream,
   );
   const bytes = (width * height * 3) / 2;

@@ -51,7 +51,9 @@ export async function nginxRtmp(dir: string, stream = 'cam'): Promise<Nginx> {
       child = spawn(NGINX_PATH, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`nginx exited (${code}): ${stderr}`))));
+      const exited = new Promise<never>((_, reject) =>
+        child!.once('exit', (code) => reject(new Error(`nginx exited (${code}): ${stderr}`))),
+      );
       await Promise.race([waitForPort(port), exited]);
       exited.catch(() => undefined);
     },

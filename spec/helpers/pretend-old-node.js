@@ -3,6 +3,8 @@
 'use strict';
 Object.defineProperty(process.versions, 'node', { value: '18.19.0' });
 process.on('exit', () => {
-  const loaded = Object.keys(require.cache).filter((path) => /[\\/]node_modules[\\/](commander|joi|hapi-pino|@hapi[\\/]hapi)[\\/]/.test(path));
+  const loaded = Object.keys(require.cache).filter((path) =>
+    /[\\/]node_modules[\\/](commander|joi|hapi-pino|@hapi[\\/]hapi)[\\/]/.test(path),
+  );
   if (loaded.length > 0) process.stdout.write(`loaded: ${loaded.join(' ')}\n`);
 });

@@ -44,13 +44,5 @@ export function rawExchange(port: number, request: string | Buffer, idleMs = 100
 
 /** An upgrade request to `target` with the given extra header lines (`Name: value`). */
 export function upgradeRequest(target: string, headers: readonly string[] = []): string {
-  return [
-    `GET ${target} HTTP/1.1`,
-    'Host: 127.0.0.1',
-    'Connection: Upgrade',
-    'Upgrade: websocket',
-    ...headers,
-    '',
-    '',
-  ].join('\r\n');
+  return [`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: Upgrade', 'Upgrade: websocket', ...headers, '', ''].join('\r\n');
 }

@@ -16,10 +16,7 @@ export const T0 = Date.UTC(2025, 0, 14, 9, 30, 0, 0);
 export async function mpeg1Pictures(frames: number, gop = 12, width = 320, height = 240): Promise<Picture[]> {
   const stream = await mpeg1Stream({ frames, gop, width, height });
   return firstValueFrom(
-    of(stream).pipe(
-      splitPictures({ meta: (i) => ({ seq: i, capturedAt: T0 + Math.round((i * 1000) / 24) }) }),
-      toArray(),
-    ),
+    of(stream).pipe(splitPictures({ meta: (i) => ({ seq: i, capturedAt: T0 + Math.round((i * 1000) / 24) }) }), toArray()),
   );
 }
 

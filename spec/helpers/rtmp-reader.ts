@@ -30,10 +30,34 @@ export async function readStream(url: string, seconds: number, width: number, he
   // restart) with copies of pictures, which would read as a frame number seen twice.
   const passthrough = (await probeFfmpeg(ffmpeg)).fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
   const args = [
-    '-hide_banner', '-nostats', '-rw_timeout', '8000000', '-i', url,
+    '-hide_banner',
+    '-nostats',
+    '-rw_timeout',
+    '8000000',
+    '-i',
+    url,
     // showinfo: each decoded picture's timestamp on stderr, in output order.
-    '-map', '0:v:0', '-t', String(seconds), ...passthrough, '-vf', 'showinfo', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1',
-    '-map', '0:v:0', '-t', String(seconds), '-c', 'copy', '-f', 'framecrc', 'pipe:3',
+    '-map',
+    '0:v:0',
+    '-t',
+    String(seconds),
+    ...passthrough,
+    '-vf',
+    'showinfo',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'gray',
+    'pipe:1',
+    '-map',
+    '0:v:0',
+    '-t',
+    String(seconds),
+    '-c',
+    'copy',
+    '-f',
+    'framecrc',
+    'pipe:3',
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
@@ -56,7 +80,10 @@ export async function readStream(url: string, seconds: number, width: number, he
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(killer);
-      const said = stderr.split('\n').filter((line) => !line.includes('Parsed_showinfo')).join('\n');
+      const said = stderr
+        .split('\n')
+        .filter((line) => !line.includes('Parsed_showinfo'))
+        .join('\n');
       if (code !== 0) return reject(new Error(`ffmpeg reading ${url} exited ${code}: ${said.slice(-800)}`));
       const tb = /^#tb 0: (\d+)\/(\d+)/m.exec(crc);
       const scale = tb ? Number(tb[1]) / Number(tb[2]) : 1 / 1000;

@@ -10,7 +10,14 @@ import { testScheduler } from '../helpers/test-scheduler';
 const v = pictures('AbcDefGh');
 const { A, b, c, D, e, f, G, h } = v as Record<string, Picture>;
 const g: Record<string, Gop<Picture>> = {
-  A: [A!], b: [A!, b!], c: [A!, b!, c!], D: [D!], e: [D!, e!], f: [D!, e!, f!], G: [G!], h: [G!, h!],
+  A: [A!],
+  b: [A!, b!],
+  c: [A!, b!, c!],
+  D: [D!],
+  e: [D!, e!],
+  f: [D!, e!, f!],
+  G: [G!],
+  h: [G!, h!],
 };
 
 /** A viewer whose slowness follows `state` (set by the test's hot marble): undefined, or the reason. */
@@ -129,7 +136,12 @@ describe('deliver (one subscriber per viewer)', () => {
 describe('Delivery (the subscriber deliver() is built on, used directly)', () => {
   it('sends to its sink what the operator would emit, and stops a replay once the sink is closed', () => {
     const sent: string[] = [];
-    const sink = { closed: false, next: (p: Picture) => sent.push(p.keyframe ? 'K' : 'p'), error: () => sent.push('error'), complete: () => sent.push('complete') };
+    const sink = {
+      closed: false,
+      next: (p: Picture) => sent.push(p.keyframe ? 'K' : 'p'),
+      error: () => sent.push('error'),
+      complete: () => sent.push('complete'),
+    };
     const delivery = new Delivery<Picture>(sink, { slowReason: () => undefined });
     delivery.next(g['c']!);
     delivery.next(g['D']!);
@@ -154,7 +166,10 @@ describe('Delivery (the subscriber deliver() is built on, used directly)', () =>
 class Recorder extends DeliverySubscriber<Picture> {
   readonly sent: number[] = [];
   readonly ends: string[] = [];
-  constructor(private readonly throwOn = -1, private readonly failThrows = false) {
+  constructor(
+    private readonly throwOn = -1,
+    private readonly failThrows = false,
+  ) {
     super();
   }
   protected slowReason(): undefined {

@@ -35,9 +35,7 @@ describe('awaitingKeyAfter', () => {
 
 /** Letters: upper case a keyframe, lower case a P picture; `busy` per input, 1 when the previous write has not drained. */
 function run(latest: LatestWins, inputs: string, busy: string, mayQueue = ''): string {
-  return [...inputs]
-    .map((c, i) => latest.step(busy[i] === '1', c === c.toUpperCase(), mayQueue[i] === '1')[0])
-    .join('');
+  return [...inputs].map((c, i) => latest.step(busy[i] === '1', c === c.toUpperCase(), mayQueue[i] === '1')[0]).join('');
 }
 
 describe('LatestWins', () => {

@@ -38,7 +38,9 @@ describe('checkRecordDir', () => {
       dir: '/proc/pistream-rec',
       problem: '/proc is on proc, a view of the kernel, not a disk: choose a folder on a disk',
     });
-    expect(refusal('/sys/kernel/pistream').problem).toBe('/sys/kernel is on sysfs, a view of the kernel, not a disk: choose a folder on a disk');
+    expect(refusal('/sys/kernel/pistream').problem).toBe(
+      '/sys/kernel is on sysfs, a view of the kernel, not a disk: choose a folder on a disk',
+    );
     expect(existsSync('/proc/pistream-rec')).toBe(false);
   });
 

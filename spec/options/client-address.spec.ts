@@ -207,7 +207,11 @@ describe('clientAddress', () => {
   describe('properties', () => {
     const ipv4 = fc.ipV4();
     const ipv6 = fc.ipV6();
-    const address = fc.oneof(ipv4, ipv6, ipv4.map((a) => `::ffff:${a}`));
+    const address = fc.oneof(
+      ipv4,
+      ipv6,
+      ipv4.map((a) => `::ffff:${a}`),
+    );
     /** Trusted addresses drawn from the test list, so that chains of proxies come up often. */
     const proxy = fc.oneof(
       fc.constant('127.0.0.1'),
@@ -222,7 +226,11 @@ describe('clientAddress', () => {
       fc.assert(
         fc.property(
           address.filter((a) => !trust(a)),
-          fc.oneof(fc.constant(undefined), fc.string(), fc.array(fc.oneof(hop, junk)).map((l) => l.join(', '))),
+          fc.oneof(
+            fc.constant(undefined),
+            fc.string(),
+            fc.array(fc.oneof(hop, junk)).map((l) => l.join(', ')),
+          ),
           (peer, header) => clientAddress(peer, header, trust) === clientAddress(peer, undefined, trust),
         ),
       );

@@ -55,7 +55,12 @@ describe('hostAllowlist', () => {
       fc.property(fc.string(), (host) => {
         const allowed = hosts.allows(host);
         const name = hostName(host);
-        if (allowed) expect(name === undefined ? false : name === 'localhost' || name === 'pi' || name.endsWith('.example.com') || /^[\d.:a-f]+$/.test(name)).toBe(true);
+        if (allowed)
+          expect(
+            name === undefined
+              ? false
+              : name === 'localhost' || name === 'pi' || name.endsWith('.example.com') || /^[\d.:a-f]+$/.test(name),
+          ).toBe(true);
       }),
     );
   });

@@ -10,7 +10,9 @@ describe('allowedText', () => {
     const ms = Joi.number().integer().min(0).max(86_400_000).unit('ms');
     expect(allowedText(ms)).toBe('a whole number of ms from 0 to 86400000');
     expect(allowedText(ms, { name: 'seconds', factor: 1000 })).toBe('a number of seconds from 0 to 86400');
-    expect(allowedText(Joi.number().integer().min(50).max(600_000), { name: 'seconds', factor: 1000 })).toBe('a number of seconds from 0.05 to 600');
+    expect(allowedText(Joi.number().integer().min(50).max(600_000), { name: 'seconds', factor: 1000 })).toBe(
+      'a number of seconds from 0.05 to 600',
+    );
     expect(allowedText(Joi.number().integer().min(0).max(10).meta({ zero: 'off' }))).toBe('a whole number from 0 (off) to 10');
     expect(allowedText(Joi.number().integer().min(1).unit('ms'))).toBe('a whole number of ms, at least 1');
   });
@@ -48,11 +50,18 @@ describe('the plugin schema owns every option fact', () => {
   });
 
   it('still takes the deprecated seconds names of record, as ms', () => {
-    expect(recordInMs({ dir: 'rec', segmentSeconds: 30, keepSeconds: 1.5, syncSeconds: 0 })).toEqual({ dir: 'rec', segmentMs: 30_000, keepMs: 1500, syncMs: 0 });
+    expect(recordInMs({ dir: 'rec', segmentSeconds: 30, keepSeconds: 1.5, syncSeconds: 0 })).toEqual({
+      dir: 'rec',
+      segmentMs: 30_000,
+      keepMs: 1500,
+      syncMs: 0,
+    });
     const record = validatePluginOptions({ hub: standInHub(), record: { dir: '/tmp/rec', segmentSeconds: 10 } }).record;
     expect(record).toMatchObject({ segmentMs: 10_000 });
     expect(record).not.toHaveProperty('segmentSeconds');
-    expect(() => recordInMs({ dir: 'rec', segmentSeconds: 30, segmentMs: 30_000 })).toThrow('record.segmentSeconds is segmentMs in seconds');
+    expect(() => recordInMs({ dir: 'rec', segmentSeconds: 30, segmentMs: 30_000 })).toThrow(
+      'record.segmentSeconds is segmentMs in seconds',
+    );
     expect(recordInMs(undefined)).toBeUndefined();
   });
 });

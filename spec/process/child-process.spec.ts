@@ -6,8 +6,7 @@ import { exited, guardChildren, pidGone, recordingSpawn } from '../helpers/recor
 
 const NODE = process.execPath;
 /** Runs `script` in a fresh node: the small real program each test needs. */
-const node = (script: string, options: ChildProcessOptions = {}): Observable<Buffer> =>
-  fromChildProcess(NODE, ['-e', script], options);
+const node = (script: string, options: ChildProcessOptions = {}): Observable<Buffer> => fromChildProcess(NODE, ['-e', script], options);
 
 /** Every child any test started, so none outlives a failed test. */
 const children: ChildProcess[] = [];
@@ -113,9 +112,7 @@ describe('fromChildProcess', () => {
   it('errors with "program not found" when the program is missing', async () => {
     const { error } = await run(fromChildProcess('/nonexistent/pistream-no-such-program', [], { onSpawn })).done;
     expect(error).toBeInstanceOf(ChildProcessError);
-    expect((error as Error).message).toBe(
-      '/nonexistent/pistream-no-such-program: program not found (is it installed and on PATH?)',
-    );
+    expect((error as Error).message).toBe('/nonexistent/pistream-no-such-program: program not found (is it installed and on PATH?)');
     expect((error as ChildProcessError).exitCode).toBeNull();
   });
 

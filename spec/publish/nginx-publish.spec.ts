@@ -52,7 +52,12 @@ interface Accounting {
  * `skippedAt` (its counter beside each hub picture) says exactly. How many got through depends on the machine;
  * that each one is accounted for does not.
  */
-function account(read: ReadBack, frames: readonly number[], hubSeqs: readonly number[], skippedAt: ReadonlyMap<number, number>): Accounting {
+function account(
+  read: ReadBack,
+  frames: readonly number[],
+  hubSeqs: readonly number[],
+  skippedAt: ReadonlyMap<number, number>,
+): Accounting {
   expect(read.times.length).toBeGreaterThanOrEqual(frames.length);
   let written = 1;
   const unaccounted: string[] = [];
@@ -121,14 +126,19 @@ describeNginx('publishing to a real nginx-rtmp on loopback (origin → edge), re
       readStream(`rtmp://127.0.0.1:${nginx.port}/live/cam`, READ_SECONDS, W, H),
       readStream(`rtmp://127.0.0.1:${nginx.port}/edge/cam`, READ_SECONDS, W, H),
     ]);
-    for (const [name, read] of [['live', live], ['edge', edge]] as const) {
+    for (const [name, read] of [
+      ['live', live],
+      ['edge', edge],
+    ] as const) {
       expect({ name, video: read.video, audio: read.audio }).toEqual({ name, video: { codec: 'h264', width: W, height: H }, audio: 'aac' });
       const frames = decodedFrames(read);
       // What the hub made over the same span is what the engine passed on, less what the publisher skipped and
       // counted, less what nginx dropped (holes in the timestamps).
       const book = account(read, frames, hubSeqs, skippedAt);
       // eslint-disable-next-line no-console
-      console.log(`${name}: ${frames.length} of ${book.made} pictures (publisher skipped ${book.skipped}, nginx dropped ${book.lostInNginx}), frames ${frames[0]}..${frames[frames.length - 1]}, keys at ${read.keyTimes.map((t) => t.toFixed(2)).join(' ')}`);
+      console.log(
+        `${name}: ${frames.length} of ${book.made} pictures (publisher skipped ${book.skipped}, nginx dropped ${book.lostInNginx}), frames ${frames[0]}..${frames[frames.length - 1]}, keys at ${read.keyTimes.map((t) => t.toFixed(2)).join(' ')}`,
+      );
       expect({ name, unaccounted: book.unaccounted }).toEqual({ name, unaccounted: [] });
       expect(book.written + book.skipped).toBe(book.made);
       expect(book.lostInNginx).toBeGreaterThanOrEqual(0);
@@ -170,7 +180,9 @@ describeNginx('publishing to a real nginx-rtmp on loopback (origin → edge), re
     await waitFor(() => publisher.stats.state === 'publishing', 'republishing', DEFAULTS.publishRestart.maxDelayMs + 30_000);
     const republishedMs = Date.now() - upAt;
     // eslint-disable-next-line no-console
-    console.log(`republished ${republishedMs} ms after nginx came back (${stateAtUp} then, backoff wait left: ${waitLeft} ms; restarts ${publisher.stats.restarts - restartsBefore})`);
+    console.log(
+      `republished ${republishedMs} ms after nginx came back (${stateAtUp} then, backoff wait left: ${waitLeft} ms; restarts ${publisher.stats.restarts - restartsBefore})`,
+    );
     // Republished by the first attempt that began once nginx listened: one already under way then (`starting`, its
     // connection maybe refused just before) may still fail once; no attempt after that does.
     expect(publisher.stats.restarts - restartsAtUp).toBeLessThanOrEqual(stateAtUp === 'retrying' ? 0 : 1);
@@ -188,12 +200,16 @@ describeNginx('publishing to a real nginx-rtmp on loopback (origin → edge), re
     expect(healthAfter.status).toBe('ok');
 
     const metrics = await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`pistream_publish_restarts_total\\{index="0",target="rtmp://127.0.0.1:${nginx.port}/live/\\*\\*\\*"\\} [1-9]`));
+    expect(metrics).toMatch(
+      new RegExp(`pistream_publish_restarts_total\\{index="0",target="rtmp://127.0.0.1:${nginx.port}/live/\\*\\*\\*"\\} [1-9]`),
+    );
     expect(metrics).toMatch(/pistream_publish_state\{[^}]*state="publishing"\} 1/);
     expect(metrics).not.toContain('/live/cam');
 
     // The viewer got every picture the hub made while it watched, outage included.
-    const seqs = viewer.messages.map((m) => protocol.readUnitHeader(m.buffer.slice(m.byteOffset, m.byteOffset + m.length) as ArrayBuffer)!.seq);
+    const seqs = viewer.messages.map(
+      (m) => protocol.readUnitHeader(m.buffer.slice(m.byteOffset, m.byteOffset + m.length) as ArrayBuffer)!.seq,
+    );
     await viewer.close();
     const first = seqs[0]!;
     const last = seqs[seqs.length - 1]!;

@@ -14,7 +14,9 @@ describe('--publish srt:// and the ffmpeg in use', () => {
     }
     const started = startServer(parseConfig(argv, {}), { logger: pino({ level: 'silent' }) });
     const err = await started.then(
-      () => { throw new Error('started'); },
+      () => {
+        throw new Error('started');
+      },
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(SourceCheckError);

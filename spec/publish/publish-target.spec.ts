@@ -77,11 +77,15 @@ describe('publishTarget and publishArgs', () => {
   });
 
   it('audio none: video only; srt: MPEG-TS (MPEG-1 as it is); rtsp: push over TCP', () => {
-    expect(publishArgs(publishTarget('rtmp://h/a/k', 'none'), { codec: 'h264', fps: 24 }, 5000)).not.toContain('anullsrc=channel_layout=mono:sample_rate=44100');
+    expect(publishArgs(publishTarget('rtmp://h/a/k', 'none'), { codec: 'h264', fps: 24 }, 5000)).not.toContain(
+      'anullsrc=channel_layout=mono:sample_rate=44100',
+    );
     const srt = publishArgs(publishTarget({ url: 'srt://h:9000', audio: 'none' }), { codec: 'mpeg1', fps: 30000 / 1001 }, 5000).join(' ');
     expect(srt).toContain('-f mpegvideo -framerate 30000/1001 -i pipe:0');
     expect(srt).toContain('-c:v copy -f mpegts srt://h:9000');
-    expect(publishArgs(publishTarget('rtsp://h:8554/cam'), { codec: 'h264', fps: 24 }, 5000).join(' ')).toContain('-f rtsp -rtsp_transport tcp rtsp://h:8554/cam');
+    expect(publishArgs(publishTarget('rtsp://h:8554/cam'), { codec: 'h264', fps: 24 }, 5000).join(' ')).toContain(
+      '-f rtsp -rtsp_transport tcp rtsp://h:8554/cam',
+    );
   });
 
   it('refuses other schemes and non-URLs without quoting their secrets', () => {
@@ -91,7 +95,9 @@ describe('publishTarget and publishArgs', () => {
   });
 
   it('progressReports: bytes and pictures sent from -progress text, lines split anywhere, emitted when either grows', async () => {
-    const text = 'frame=1\ntotal_size=48\nprogress=continue\nframe=2\ntotal_si' + 'ze=900\nprogress=continue\ntotal_size=900\ntotal_size=N/A\ntotal_size=1200\n';
+    const text =
+      'frame=1\ntotal_size=48\nprogress=continue\nframe=2\ntotal_si' +
+      'ze=900\nprogress=continue\ntotal_size=900\ntotal_size=N/A\ntotal_size=1200\n';
     const cut = text.indexOf('total_size=1200') + 3;
     const chunks = [text.slice(0, 30), text.slice(30, 41), text.slice(41, cut), text.slice(cut)].map((t) => Buffer.from(t));
     const reports = await firstValueFrom(from(chunks).pipe(progressReports(), toArray()));
@@ -103,7 +109,9 @@ describe('publishTarget and publishArgs', () => {
     const text = 'frame=3\ntotal_size=N/A\nprogress=continue\nframe=3\ntotal_size=N/A\nprogress=continue\nframe=9\ntotal_size=N/A\n';
     const reports = await firstValueFrom(from([Buffer.from(text)]).pipe(progressReports(), toArray()));
     expect(reports).toEqual([{ bytes: undefined, frames: 9 }]);
-    const split = await firstValueFrom(from(['frame=3\ntotal_size=N/A\n', 'frame=3\n', 'frame=9\n'].map((t) => Buffer.from(t))).pipe(progressReports(), toArray()));
+    const split = await firstValueFrom(
+      from(['frame=3\ntotal_size=N/A\n', 'frame=3\n', 'frame=9\n'].map((t) => Buffer.from(t))).pipe(progressReports(), toArray()),
+    );
     expect(split.map((r) => r.frames)).toEqual([3, 9]);
   });
 });
@@ -112,7 +120,10 @@ describe('--publish, --publish-audio and the plugin options', () => {
   const h264 = ['--codec', 'h264', '--source', 'test'];
 
   it('takes repeated flags and a comma list in PISTREAM_PUBLISH (commas inside an SRT streamid stay)', () => {
-    expect(parseConfig([...h264, '--publish', 'rtmp://a/live/k1', '--publish', 'rtsp://b:8554/cam'], {}).plugin.publish).toEqual(['rtmp://a/live/k1', 'rtsp://b:8554/cam']);
+    expect(parseConfig([...h264, '--publish', 'rtmp://a/live/k1', '--publish', 'rtsp://b:8554/cam'], {}).plugin.publish).toEqual([
+      'rtmp://a/live/k1',
+      'rtsp://b:8554/cam',
+    ]);
     expect(parseConfig(h264, { PISTREAM_PUBLISH: 'rtmp://a/live/k1, srt://b:9000?streamid=#!::r=cam,m=publish' }).plugin.publish).toEqual([
       'rtmp://a/live/k1',
       'srt://b:9000?streamid=#!::r=cam,m=publish',
@@ -136,10 +147,16 @@ describe('--publish, --publish-audio and the plugin options', () => {
 
   it('rtmp/rtsp need --codec h264, naming the flag, never the key; srt may carry MPEG-1', () => {
     const message = refused(['--source', 'test', '--publish', 'rtmp://a.example/live/SECRETKEY']);
-    expect(message).toBe('--publish rtmp://a.example/live/***: rtmp:// needs codec h264 (the codec is MPEG-1); only srt:// carries MPEG-1 as it is (add --codec h264)');
-    expect(refused(['--source', 'test'], { PISTREAM_PUBLISH: 'rtsp://u:SECRETPW@h/cam' })).toMatch(/^PISTREAM_PUBLISH rtsp:\/\/\*\*\*@h\/\*\*\*: rtsp:\/\/ needs codec h264/);
+    expect(message).toBe(
+      '--publish rtmp://a.example/live/***: rtmp:// needs codec h264 (the codec is MPEG-1); only srt:// carries MPEG-1 as it is (add --codec h264)',
+    );
+    expect(refused(['--source', 'test'], { PISTREAM_PUBLISH: 'rtsp://u:SECRETPW@h/cam' })).toMatch(
+      /^PISTREAM_PUBLISH rtsp:\/\/\*\*\*@h\/\*\*\*: rtsp:\/\/ needs codec h264/,
+    );
     expect(parseConfig(['--source', 'test', '--publish', 'srt://h:9000'], {}).plugin.publish).toEqual(['srt://h:9000']);
-    expect(refused([...h264, '--publish', 'ftp://h/SECRETKEY'])).toBe('--publish ftp://h/*** has an unsupported scheme: use rtmp://, rtmps://, srt://, rtsp://');
+    expect(refused([...h264, '--publish', 'ftp://h/SECRETKEY'])).toBe(
+      '--publish ftp://h/*** has an unsupported scheme: use rtmp://, rtmps://, srt://, rtsp://',
+    );
     expect(refused([...h264, '--publish-audio', 'loud'])).toBe('--publish-audio must be silent or none, got "loud"');
   });
 
@@ -153,8 +170,11 @@ describe('--publish, --publish-audio and the plugin options', () => {
 
   it('the plugin takes strings or { url, audio } objects, the flag-wide audio as default', () => {
     const valid = validatePluginOptions({
-      source: { kind: 'test' }, codec: 'h264', encoder: { width: 640, height: 480, fps: 24 },
-      publish: ['rtmp://h/live/a', { url: 'rtsp://h/cam', audio: 'none' }], publishAudio: 'silent',
+      source: { kind: 'test' },
+      codec: 'h264',
+      encoder: { width: 640, height: 480, fps: 24 },
+      publish: ['rtmp://h/live/a', { url: 'rtsp://h/cam', audio: 'none' }],
+      publishAudio: 'silent',
     });
     expect(valid.publish.map((t) => [t.protocol, t.audio, t.label])).toEqual([
       ['rtmp', 'silent', 'rtmp://h/live/***'],
@@ -175,21 +195,40 @@ function fakeFfmpeg() {
       release = done;
     },
   });
-  Object.assign(child, { stdin, stdout: new PassThrough(), stderr: new PassThrough(), pid: 4242, exitCode: null, signalCode: null, kill: () => true });
+  Object.assign(child, {
+    stdin,
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    pid: 4242,
+    exitCode: null,
+    signalCode: null,
+    kill: () => true,
+  });
   const spawn: SpawnFn = () => child;
   return { spawn, child, written, drain: () => release?.() };
 }
 
 describe('Publisher feed (latest wins, skip to the next keyframe)', () => {
   const picture = (seq: number, keyframe: boolean): Picture => ({
-    data: Buffer.from([seq]), codec: 'mpeg1', keyframe, seq, capturedAt: seq, width: 2, height: 2,
+    data: Buffer.from([seq]),
+    codec: 'mpeg1',
+    keyframe,
+    seq,
+    capturedAt: seq,
+    width: 2,
+    height: 2,
   });
 
   it('writes while ffmpeg keeps up; a picture finding the previous one unwritten is skipped, and the rest until a keyframe', () => {
     const pictures = new Subject<Picture>();
     const fake = fakeFfmpeg();
     const publisher = new Publisher({
-      target: publishTarget('srt://127.0.0.1:9000'), pictures$: pictures, codec: 'mpeg1', fps: 24, ffmpeg: () => 'ffmpeg', spawn: fake.spawn,
+      target: publishTarget('srt://127.0.0.1:9000'),
+      pictures$: pictures,
+      codec: 'mpeg1',
+      fps: 24,
+      ffmpeg: () => 'ffmpeg',
+      spawn: fake.spawn,
     });
     publisher.start();
     pictures.next(picture(1, false)); // not a keyframe: a start waits for one

@@ -51,8 +51,24 @@ async function rtspListener(
   // One picture out per picture in (no duplicates to pad the timeline), as in rtmp-reader.ts.
   const passthrough = (await probeFfmpeg(ffmpeg)).fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
   const args = [
-    '-hide_banner', '-nostats', '-rtsp_flags', 'listen', '-timeout', '60', '-i', `rtsp://127.0.0.1:${port}/cam`,
-    '-map', '0:v:0', '-t', String(seconds), ...passthrough, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1',
+    '-hide_banner',
+    '-nostats',
+    '-rtsp_flags',
+    'listen',
+    '-timeout',
+    '60',
+    '-i',
+    `rtsp://127.0.0.1:${port}/cam`,
+    '-map',
+    '0:v:0',
+    '-t',
+    String(seconds),
+    ...passthrough,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'gray',
+    'pipe:1',
   ];
   const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const frames: (number | undefined)[] = [];
@@ -103,7 +119,18 @@ describe('publishing over RTSP (ANNOUNCE/RECORD over TCP) to an ffmpeg RTSP list
   beforeAll(async () => {
     port = await freePort();
     const config = parseConfig(
-      ['--codec', 'h264', '--source', 'test', '--host', '127.0.0.1', '--port', '0', '--publish', `rtsp://${USER}:${PASSWORD}@127.0.0.1:${port}/cam`],
+      [
+        '--codec',
+        'h264',
+        '--source',
+        'test',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--publish',
+        `rtsp://${USER}:${PASSWORD}@127.0.0.1:${port}/cam`,
+      ],
       {},
     );
     // Every log line, at every level, for the credentials check.
@@ -124,7 +151,7 @@ describe('publishing over RTSP (ANNOUNCE/RECORD over TCP) to an ffmpeg RTSP list
   it('nothing listens yet: the publisher fails and backs off (degraded), then pushes once the listener is up; H.264 640x480 + AAC, every picture delivered or counted as skipped, the barcode advancing', async () => {
     // pistream starts first, so its first push meets a closed port: the supervisor's retry is what gets it there.
     await waitFor(() => publisher.stats.state === 'retrying', 'the first push to fail (nothing listens)', 15_000);
-    const health = await (await fetch(`http://127.0.0.1:${running.port}/healthz`)).json() as { status: string; publish: unknown };
+    const health = (await (await fetch(`http://127.0.0.1:${running.port}/healthz`)).json()) as { status: string; publish: unknown };
     expect(health).toMatchObject({ status: 'degraded', publish: [{ target: `rtsp://***@127.0.0.1:${port}/***`, state: 'retrying' }] });
 
     const started = await rtspListener(port, READ_SECONDS);
@@ -134,7 +161,11 @@ describe('publishing over RTSP (ANNOUNCE/RECORD over TCP) to an ffmpeg RTSP list
     await waitFor(() => listening(port) || listener!.exitCode !== null, 'the RTSP listener to listen', 10_000);
     expect(listening(port)).toBe(true);
     // The next attempt after that reaches it: within the backoff cap (+ 2 s to connect and decode), at worst.
-    await waitFor(() => started.frames.length > 0 || listener!.exitCode !== null, 'the first picture at the listener', DEFAULTS.publishRestart.maxDelayMs + 2000);
+    await waitFor(
+      () => started.frames.length > 0 || listener!.exitCode !== null,
+      'the first picture at the listener',
+      DEFAULTS.publishRestart.maxDelayMs + 2000,
+    );
     // While the listener reads, the push is live: what the publisher says about it then (checked in the next test).
     // Read once the publisher says so (pictures are arriving at the listener already), or, if it never does, once
     // the listener has ended its read; not after a number of pictures, which a loaded machine makes late.

@@ -60,7 +60,10 @@ describe('supervise (virtual time: asyncScheduler inside run())', () => {
       expectObservable(supervise(() => NEVER, options).pipe(map(short)), '^ 100ms !').toBe('x', { x: 's0' });
       const empty = cold('|');
       expectObservable(supervise(() => empty, { ...options, random: () => 0 }).pipe(map(short)), '^ 12ms !').toBe('(xr) 6ms (yz)', {
-        x: 's0', r: 'r1:10', y: 's1', z: 'r2:20',
+        x: 's0',
+        r: 'r1:10',
+        y: 's1',
+        z: 'r2:20',
       });
     });
   });
@@ -71,7 +74,16 @@ describe('supervise (virtual time: asyncScheduler inside run())', () => {
       const events = supervise(() => run, { ...options, random: () => 0 }).pipe(map(short));
       // t0 start, t1 fail → 10 → t11 start, t12 fail → 20 → t32, t33 → 40 → t73, t74 → 40 → t114, t115 → 40 (capped)
       expectObservable(events, '^ 115ms !').toBe('a b 9ms c d 19ms e f 39ms g h 39ms i j', {
-        a: 's0', b: 'r1:10', c: 's1', d: 'r2:20', e: 's2', f: 'r3:40', g: 's3', h: 'r4:40', i: 's4', j: 'r5:40',
+        a: 's0',
+        b: 'r1:10',
+        c: 's1',
+        d: 'r2:20',
+        e: 's2',
+        f: 'r3:40',
+        g: 's3',
+        h: 'r4:40',
+        i: 's4',
+        j: 'r5:40',
       });
     });
   });
@@ -91,7 +103,14 @@ describe('supervise (virtual time: asyncScheduler inside run())', () => {
       const events = supervise(() => runs[n++]!, { ...options, random: () => 0 }).pipe(map(short));
       // t0 start; t1 fail → 10; t11 start; t12 up + a; t62 healthy; t72 fail (count back to 1) → 10; t82 start
       expectObservable(events, '^ 90ms !').toBe('a b 9ms c (ux) 46ms h 9ms r 9ms s', {
-        a: 's0', b: 'r1:10', c: 's1', u: 'u1', x: 'a', h: 'h', r: 'r1:10', s: 's1',
+        a: 's0',
+        b: 'r1:10',
+        c: 's1',
+        u: 'u1',
+        x: 'a',
+        h: 'h',
+        r: 'r1:10',
+        s: 's1',
       });
     });
   });
@@ -99,7 +118,10 @@ describe('supervise (virtual time: asyncScheduler inside run())', () => {
   it('unsubscribing during a wait stops it: no run starts again', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const run = cold('-#');
-      expectObservable(supervise(() => run, { ...options, random: () => 0 }).pipe(map(short)), '^ 5ms !').toBe('ab', { a: 's0', b: 'r1:10' });
+      expectObservable(supervise(() => run, { ...options, random: () => 0 }).pipe(map(short)), '^ 5ms !').toBe('ab', {
+        a: 's0',
+        b: 'r1:10',
+      });
       expectSubscriptions(run.subscriptions).toBe('^!');
     });
   });

@@ -14,10 +14,14 @@ describe('a recording server killed with SIGKILL mid-segment', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('leaves every segment playable: the closed ones whole, the open one up to its last picture', async () => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'helpers', 'record-child.ts'), dir], {
-      cwd: join(__dirname, '..', '..'),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'helpers', 'record-child.ts'), dir],
+      {
+        cwd: join(__dirname, '..', '..'),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let stats: RecorderStats | undefined;
     let partial = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -28,10 +32,14 @@ describe('a recording server killed with SIGKILL mid-segment', () => {
     try {
       // Three segments begun, and the third has pictures in it: kill it in the middle of that one.
       await waitFor(() => (stats?.segments ?? 0) >= 3, 'three segments', 30_000);
-      await waitFor(() => {
-        const files = segmentFiles(dir);
-        return files.length >= 3 && statSync(files[files.length - 1]!).size > 50_000;
-      }, 'the open segment to fill', 10_000);
+      await waitFor(
+        () => {
+          const files = segmentFiles(dir);
+          return files.length >= 3 && statSync(files[files.length - 1]!).size > 50_000;
+        },
+        'the open segment to fill',
+        10_000,
+      );
       child.kill('SIGKILL');
       await exited(child);
     } finally {

@@ -207,7 +207,10 @@ describe('Recorder: a failing disk', () => {
     const scheduler = new VirtualTimeScheduler();
     const pictures = new Subject<Picture>();
     const logs: LogLine[] = [];
-    const recorder = new Recorder({ pictures$: pictures, codec: mpeg1 }, { dir, segmentMs: 1000, scheduler, log: (level, message) => logs.push({ level, message }) });
+    const recorder = new Recorder(
+      { pictures$: pictures, codec: mpeg1 },
+      { dir, segmentMs: 1000, scheduler, log: (level, message) => logs.push({ level, message }) },
+    );
     recorder.start();
     const all = await mpeg1Pictures(48, 12);
     for (const picture of all.slice(0, 12)) pictures.next(picture);

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { segmentsToDelete, type SegmentInfo } from '../../src/recording/retention';
 
-const seg = (start: number, size = 100): SegmentInfo => ({ name: `s${String(start).padStart(6, '0')}`, startMs: start, endMs: start + 1000, size });
+const seg = (start: number, size = 100): SegmentInfo => ({
+  name: `s${String(start).padStart(6, '0')}`,
+  startMs: start,
+  endMs: start + 1000,
+  size,
+});
 
 describe('segmentsToDelete', () => {
   const segments = [seg(0), seg(1000), seg(2000), seg(3000)];
@@ -45,7 +50,10 @@ describe('segmentsToDelete', () => {
           for (const s of kept) if (s.name !== open) expect(now - s.endMs).toBeLessThanOrEqual(keepMs);
           // Size alone deletes a prefix of the closed segments, oldest first.
           const bySize = segmentsToDelete(all, now, { maxBytes }, open).map((x) => x.name);
-          const closed = all.filter((x) => x.name !== open).sort((x, y) => x.startMs - y.startMs).map((x) => x.name);
+          const closed = all
+            .filter((x) => x.name !== open)
+            .sort((x, y) => x.startMs - y.startMs)
+            .map((x) => x.name);
           expect(bySize).toEqual(closed.slice(0, bySize.length));
         },
       ),

@@ -47,8 +47,13 @@ describe('createAuthenticator', () => {
     const auth = createAuthenticator({ token: TOKEN });
     expect(await auth.check(undefined, `/stream?token=${TOKEN}`)).toEqual({ ok: true, user: 'token' });
     expect(await auth.check(`Bearer ${TOKEN}`, '/stream')).toEqual({ ok: true, user: 'token' });
-    for (const [header, url] of [[undefined, '/stream'], [undefined, '/stream?token='], [undefined, `/stream?token=${TOKEN}x`],
-      ['Bearer nope', '/stream'], [undefined, `/stream?tok=${TOKEN}`]] as const) {
+    for (const [header, url] of [
+      [undefined, '/stream'],
+      [undefined, '/stream?token='],
+      [undefined, `/stream?token=${TOKEN}x`],
+      ['Bearer nope', '/stream'],
+      [undefined, `/stream?tok=${TOKEN}`],
+    ] as const) {
       expect(await auth.check(header, url)).toEqual(expect.objectContaining({ ok: false, challenge: 'Bearer realm="pistream"' }));
     }
   });
@@ -83,7 +88,7 @@ describe('auth flags', () => {
   beforeAll(() => void (dir = mkdtempSync(join(tmpdir(), 'pistream-auth-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('--auth, --auth-file and --token (or PISTREAM_TOKEN) make the plugin\'s auth; none: open', async () => {
+  it("--auth, --auth-file and --token (or PISTREAM_TOKEN) make the plugin's auth; none: open", async () => {
     const file = join(dir, 'users');
     const line = await hashPassword('bob', 'pw');
     writeFileSync(file, `${line}\n`);
@@ -113,10 +118,13 @@ describe('auth flags', () => {
   });
 
   it('--allow-origin: repeatable, comma lists, normalized like browsers send Origin', () => {
-    expect(parseConfig(['--allow-origin', 'https://a.example:443/x', '--allow-origin', 'http://b.example:8080,*'], {}).plugin.allowOrigins)
-      .toEqual(['https://a.example', 'http://b.example:8080', '*']);
-    expect(parseConfig([], { PISTREAM_ALLOW_ORIGIN: 'https://c.example, https://d.example' }).plugin.allowOrigins)
-      .toEqual(['https://c.example', 'https://d.example']);
+    expect(
+      parseConfig(['--allow-origin', 'https://a.example:443/x', '--allow-origin', 'http://b.example:8080,*'], {}).plugin.allowOrigins,
+    ).toEqual(['https://a.example', 'http://b.example:8080', '*']);
+    expect(parseConfig([], { PISTREAM_ALLOW_ORIGIN: 'https://c.example, https://d.example' }).plugin.allowOrigins).toEqual([
+      'https://c.example',
+      'https://d.example',
+    ]);
     expect(() => parseConfig(['--allow-origin', 'example.com'], {})).toThrow(/^--allow-origin must be origins like https:\/\/example.com/);
   });
 });
@@ -156,7 +164,7 @@ describe('the plugin with auth (page, streams, health and metrics alike)', () =>
       await ok.text();
     });
 
-    it('serves the page\'s static scripts and stylesheet without credentials (the package\'s own files)', async () => {
+    it("serves the page's static scripts and stylesheet without credentials (the package's own files)", async () => {
       for (const path of ['/viewer.js', '/viewer.css', '/vendor/jsmpeg-player.umd.min.js']) {
         const response = await fetch(base.http + path);
         expect(response.status).toBe(200);
@@ -245,7 +253,10 @@ describe('startServer with --token: the legacy listener is guarded too', () => {
   it('refuses upgrades without the token on both ports, and the page and /healthz', async () => {
     const { startServer } = await import('../../src/server/start-server');
     const running = await startServer(
-      parseConfig(['--source', 'test', '--port', '0', '--host', '127.0.0.1', '--legacy-port', '0', '--token', TOKEN, '--log-level', 'silent'], {}),
+      parseConfig(
+        ['--source', 'test', '--port', '0', '--host', '127.0.0.1', '--legacy-port', '0', '--token', TOKEN, '--log-level', 'silent'],
+        {},
+      ),
     );
     try {
       expect(await refusedStatus(`ws://127.0.0.1:${running.legacyPort}/`)).toBe(401);
@@ -263,7 +274,8 @@ describe('failed logins cost the guesser', () => {
   it('per address: the 6th wrong password in a minute gets 429 with Retry-After, one WARN line when the lockout starts', async () => {
     const warnings: string[] = [];
     const auth = createAuthenticator({ users: { alice: 'pw' } }, { log: (_level, message) => warnings.push(message) });
-    for (let i = 0; i < 5; i++) expect(await auth.check(basic('alice', `guess${i}`), '/', '10.0.0.9')).toMatchObject({ ok: false, reason: 'wrong user or password' });
+    for (let i = 0; i < 5; i++)
+      expect(await auth.check(basic('alice', `guess${i}`), '/', '10.0.0.9')).toMatchObject({ ok: false, reason: 'wrong user or password' });
     const locked = await auth.check(basic('alice', 'pw'), '/', '10.0.0.9');
     expect(locked).toMatchObject({ ok: false, reason: 'too many failed logins' });
     expect((locked as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
@@ -287,7 +299,9 @@ describe('failed logins cost the guesser', () => {
       const refused = await fetch(url, { headers: { authorization: basic('alice', 'pw') } });
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(await refusedStatus(`ws://127.0.0.1:${server.info.port}/stream`, { headers: { authorization: basic('alice', 'pw') } })).toBe(429);
+      expect(await refusedStatus(`ws://127.0.0.1:${server.info.port}/stream`, { headers: { authorization: basic('alice', 'pw') } })).toBe(
+        429,
+      );
     } finally {
       await server.stop();
     }

@@ -13,7 +13,14 @@ describe('parseRange (RFC 9110)', () => {
     ['bytes=-10', 1200, [{ first: 1190, last: 1199 }]],
     ['bytes=0-', 1200, [{ first: 0, last: 1199 }]],
     ['bytes=100-99999', 1200, [{ first: 100, last: 1199 }]],
-    ['BYTES = 0-1 , 5-9', 1200, [{ first: 0, last: 1 }, { first: 5, last: 9 }]],
+    [
+      'BYTES = 0-1 , 5-9',
+      1200,
+      [
+        { first: 0, last: 1 },
+        { first: 5, last: 9 },
+      ],
+    ],
     ['bytes=5000-, 0-0', 1200, [{ first: 0, last: 0 }]],
   ])('%s of %i bytes selects %j', (header, length, ranges) => {
     expect(parseRange(header, length)).toEqual({ kind: 'ranges', ranges });
@@ -23,13 +30,20 @@ describe('parseRange (RFC 9110)', () => {
     expect(parseRange(header, 1200)).toEqual({ kind: 'unsatisfiable' });
   });
 
-  it.each([['items=0-1'], ['bytes='], ['bytes=5-3'], ['bytes=a-b'], ['bytes=--1'], ['bytes=1-2-3']])('%s is ignored (the whole representation)', (header) => {
-    expect(parseRange(header, 1200)).toEqual({ kind: 'ignore' });
-  });
+  it.each([['items=0-1'], ['bytes='], ['bytes=5-3'], ['bytes=a-b'], ['bytes=--1'], ['bytes=1-2-3']])(
+    '%s is ignored (the whole representation)',
+    (header) => {
+      expect(parseRange(header, 1200)).toEqual({ kind: 'ignore' });
+    },
+  );
 
   it('never throws and only selects bytes inside the representation (property)', () => {
-    const header = fc.oneof(fc.string(), fc.array(fc.tuple(fc.option(fc.nat()), fc.option(fc.nat())), { minLength: 1, maxLength: 4 })
-      .map((specs) => `bytes=${specs.map(([a, b]) => `${a ?? ''}-${b ?? ''}`).join(',')}`));
+    const header = fc.oneof(
+      fc.string(),
+      fc
+        .array(fc.tuple(fc.option(fc.nat()), fc.option(fc.nat())), { minLength: 1, maxLength: 4 })
+        .map((specs) => `bytes=${specs.map(([a, b]) => `${a ?? ''}-${b ?? ''}`).join(',')}`),
+    );
     fc.assert(
       fc.property(header, fc.nat(1 << 30), (text, length) => {
         const request = parseRange(text, length);

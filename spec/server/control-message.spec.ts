@@ -47,8 +47,18 @@ describe('parseControlMessage', () => {
     ['truncated JSON', text('{"type":"ack",'), false, invalid(INVALID_REASON.notJson)],
     ['an empty text', text(''), false, invalid(INVALID_REASON.notJson)],
     ['a binary message, even a valid ack', text('{"type":"ack","frames":5}'), true, invalid(INVALID_REASON.notSmallText)],
-    ['a text one byte too long', text(`{"type":"x","p":"${'a'.repeat(MAX_CONTROL_MESSAGE - 18)}"}`), false, invalid(INVALID_REASON.notSmallText)],
-    ['fragments one byte too long together', [text('{"type":"x","p":"'), text(`${'a'.repeat(MAX_CONTROL_MESSAGE - 18)}"}`)], false, invalid(INVALID_REASON.notSmallText)],
+    [
+      'a text one byte too long',
+      text(`{"type":"x","p":"${'a'.repeat(MAX_CONTROL_MESSAGE - 18)}"}`),
+      false,
+      invalid(INVALID_REASON.notSmallText),
+    ],
+    [
+      'fragments one byte too long together',
+      [text('{"type":"x","p":"'), text(`${'a'.repeat(MAX_CONTROL_MESSAGE - 18)}"}`)],
+      false,
+      invalid(INVALID_REASON.notSmallText),
+    ],
   ])('%s', (_label, data, isBinary, expected) => {
     expect(parseControlMessage(data, isBinary)).toEqual(expected);
   });

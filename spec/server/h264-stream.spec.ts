@@ -27,7 +27,10 @@ function unit(message: Buffer): { header: UnitHeader; au: Buffer } {
 describe('pistream --codec h264 (the real server, ffmpeg and sockets)', () => {
   let running: RunningServer;
   beforeAll(async () => {
-    const config = parseConfig(['--codec', 'h264', '--source', 'test', '--host', '127.0.0.1', '--port', '0', '--gop', '12', '--grace', '0'], {});
+    const config = parseConfig(
+      ['--codec', 'h264', '--source', 'test', '--host', '127.0.0.1', '--port', '0', '--gop', '12', '--grace', '0'],
+      {},
+    );
     running = await startServer(config, { logger: pino({ level: 'silent' }) });
   });
   afterAll(async () => {
@@ -108,8 +111,34 @@ describe('pistream --source rpicam --codec h264 (the camera encodes; a stand-in 
     mkdirSync(bin);
     symlinkSync(join(__dirname, '..', 'helpers', 'fake-h264-camera.js'), join(bin, 'rpicam-vid'));
     writeFileSync(join(dir, 'camera.h264'), await x264Stream({ frames: 48, gop: 12, width: W2, height: H2 }));
-    Object.assign(process.env, { PATH: `${bin}:${path}`, FAKE_H264_FILE: join(dir, 'camera.h264'), FAKE_H264_FPS: '24', FAKE_H264_FRAMES: '100000', FAKE_CAMERA_ARGV: join(dir, 'argv.json') });
-    const config = parseConfig(['--codec', 'h264', '--source', 'rpicam', '--width', String(W2), '--height', String(H2), '--host', '127.0.0.1', '--port', '0', '--gop', '12', '--bitrate', '700'], {});
+    Object.assign(process.env, {
+      PATH: `${bin}:${path}`,
+      FAKE_H264_FILE: join(dir, 'camera.h264'),
+      FAKE_H264_FPS: '24',
+      FAKE_H264_FRAMES: '100000',
+      FAKE_CAMERA_ARGV: join(dir, 'argv.json'),
+    });
+    const config = parseConfig(
+      [
+        '--codec',
+        'h264',
+        '--source',
+        'rpicam',
+        '--width',
+        String(W2),
+        '--height',
+        String(H2),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--gop',
+        '12',
+        '--bitrate',
+        '700',
+      ],
+      {},
+    );
     running = await startServer(config, { logger: pino({ level: 'silent' }) });
   });
   afterAll(async () => {
@@ -128,9 +157,15 @@ describe('pistream --source rpicam --codec h264 (the camera encodes; a stand-in 
     await viewer.close();
     const args = JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')) as string[];
     const after = (flag: string) => args[args.indexOf(flag) + 1];
-    expect([after('--codec'), after('--intra'), after('--bitrate'), after('--width'), after('--height'), after('--profile'), after('--level')]).toEqual(
-      ['h264', '12', '700000', String(W2), String(H2), 'baseline', '4'],
-    );
+    expect([
+      after('--codec'),
+      after('--intra'),
+      after('--bitrate'),
+      after('--width'),
+      after('--height'),
+      after('--profile'),
+      after('--level'),
+    ]).toEqual(['h264', '12', '700000', String(W2), String(H2), 'baseline', '4']);
     expect(args).toEqual(expect.arrayContaining(['--inline', '--flush', '-o', '-']));
     expect(units[0]!.header).toMatchObject({ key: true, width: W2, height: H2 });
     expect(units[0]!.header.codec).toMatch(/^avc1\.42C0[0-9A-F]{2}$/);

@@ -34,9 +34,15 @@ describe('health() (pure)', () => {
 
   it('is degraded, with the reason, while pictures flow but an optional part (recording) fails; failing still wins', () => {
     const reason = 'recording stopped: ENOSPC: no space left on device, write; retrying every 5 s';
-    expect(health(statsHub({ running: true, lastPictureAt: NOW - 40 }), 1, NOW, 'test', reason)).toMatchObject({ status: 'degraded', reason, running: true });
+    expect(health(statsHub({ running: true, lastPictureAt: NOW - 40 }), 1, NOW, 'test', reason)).toMatchObject({
+      status: 'degraded',
+      reason,
+      running: true,
+    });
     expect(health(statsHub({ running: false }), 0, NOW, 'test', reason)).toMatchObject({ status: 'degraded', reason });
-    expect(health(statsHub({ running: true, lastPictureAt: NOW - 40, lastError: 'ffmpeg exited' }), 1, NOW, 'test', reason).status).toBe('failing');
+    expect(health(statsHub({ running: true, lastPictureAt: NOW - 40, lastError: 'ffmpeg exited' }), 1, NOW, 'test', reason).status).toBe(
+      'failing',
+    );
     expect(health(statsHub({ running: true, lastPictureAt: NOW - 40 }), 1, NOW, 'test', undefined).status).toBe('ok');
   });
 
@@ -120,7 +126,11 @@ describe('health() (pure)', () => {
   });
 
   it('after the restart, until the first picture, says it restarted and waits', () => {
-    const result = health(statsHub({ running: true, state: 'running', lastError: 'no picture for 5000 ms: camera or encoder stalled', failures: 2 }), 1, NOW);
+    const result = health(
+      statsHub({ running: true, state: 'running', lastError: 'no picture for 5000 ms: camera or encoder stalled', failures: 2 }),
+      1,
+      NOW,
+    );
     expect(result.status).toBe('failing');
     expect(result.reason).toBe(
       'pipeline failing: no picture for 5000 ms: camera or encoder stalled; restarted (attempt 2), waiting for a picture',
@@ -234,9 +244,7 @@ describe('GET /healthz (server.inject)', () => {
     expect(res.result).toMatchObject({
       status: 'failing',
       state: 'restarting',
-      reason: expect.stringMatching(
-        /^pipeline failing: ffmpeg exited with code 1: Unrecognized option; restarting in 60 s \(attempt 1\)$/,
-      ),
+      reason: expect.stringMatching(/^pipeline failing: ffmpeg exited with code 1: Unrecognized option; restarting in 60 s \(attempt 1\)$/),
       restarts: 1,
       failures: 1,
     });

@@ -43,7 +43,11 @@ describe('the host allowlist on requests (server.inject)', () => {
   });
 
   it('from a peer that is no trusted proxy, X-Forwarded-Host is ignored', async () => {
-    const res = await server.inject({ url: '/viewer.js', headers: { host: 'localhost', 'x-forwarded-host': 'evil.test' }, remoteAddress: '192.0.2.9' });
+    const res = await server.inject({
+      url: '/viewer.js',
+      headers: { host: 'localhost', 'x-forwarded-host': 'evil.test' },
+      remoteAddress: '192.0.2.9',
+    });
     expect(res.statusCode).toBe(200);
   });
 });
@@ -77,7 +81,8 @@ describe('the host allowlist and Origin on upgrades (a real listener)', () => {
     port = server.info.port as number;
   });
   afterAll(() => server.stop());
-  const upgrade = (headers: string[]) => rawExchange(port, upgradeRequest('/stream', [...KEY, ...headers]).replace('Host: 127.0.0.1\r\n', ''), 300);
+  const upgrade = (headers: string[]) =>
+    rawExchange(port, upgradeRequest('/stream', [...KEY, ...headers]).replace('Host: 127.0.0.1\r\n', ''), 300);
 
   it('a rebinding page (its own name as Host and Origin) gets 403 before the handshake', async () => {
     expect((await upgrade([`Host: evil.test:${port}`, `Origin: http://evil.test:${port}`])).status).toBe(403);
@@ -95,7 +100,11 @@ describe('the host allowlist and Origin on upgrades (a real listener)', () => {
 
 describe('--allowed-hosts', () => {
   it('adds names to the plugin options, as a comma list or repeated', () => {
-    expect(parseConfig(['--allowed-hosts', 'cam.example.com, *.lan', '--allowed-hosts', 'pi'], {}).plugin.allowedHosts).toEqual(['cam.example.com', '*.lan', 'pi']);
+    expect(parseConfig(['--allowed-hosts', 'cam.example.com, *.lan', '--allowed-hosts', 'pi'], {}).plugin.allowedHosts).toEqual([
+      'cam.example.com',
+      '*.lan',
+      'pi',
+    ]);
     expect(parseConfig([], { PISTREAM_ALLOWED_HOSTS: '*' }).plugin.allowedHosts).toEqual(['*']);
   });
 

@@ -39,7 +39,8 @@ describe('ws version', () => {
     const installed = (JSON.parse(readFileSync(join(ROOT, 'node_modules/ws/package.json'), 'utf8')) as { version: string }).version;
     const [major, minor] = installed.split('.').map(Number) as [number, number];
     expect(major > 8 || (major === 8 && minor >= 23)).toBe(true);
-    const pinned = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.ws;
+    const pinned = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies
+      .ws;
     expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
@@ -103,8 +104,24 @@ describe('startServer limits (real server, test pattern through ffmpeg)', () => 
   beforeAll(async () => {
     baseline = new Set(ffmpegChildren());
     const config = parseConfig(
-      ['--source', 'test', '--port', '0', '--host', '127.0.0.1', '--legacy-port', '0', '--grace', '0', '--max-viewers', '1',
-        '--header-timeout', '0.2', '--log-level', 'silent'],
+      [
+        '--source',
+        'test',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--legacy-port',
+        '0',
+        '--grace',
+        '0',
+        '--max-viewers',
+        '1',
+        '--header-timeout',
+        '0.2',
+        '--log-level',
+        'silent',
+      ],
       {},
     );
     running = await startServer(config);

@@ -60,12 +60,23 @@ describe('log lines through hapi-pino (JSON)', () => {
       expect((await first.closed).code).toBe(1008);
       await waitFor(() => find(/^viewer left/).length === 1, 'the leave line');
       const left = find(/^viewer left/)[0]!;
-      expect(left.msg).toMatch(/^viewer left \/stream 127\.0\.0\.1 after \d+(\.\d)? s, 1008 viewers send only small JSON control messages \(1 watching\)$/);
-      expect(left).toMatchObject({ format: 'mpegts', address: '127.0.0.1', closeCode: 1008, viewers: 1, durationMs: expect.any(Number), sent: expect.any(Number) });
+      expect(left.msg).toMatch(
+        /^viewer left \/stream 127\.0\.0\.1 after \d+(\.\d)? s, 1008 viewers send only small JSON control messages \(1 watching\)$/,
+      );
+      expect(left).toMatchObject({
+        format: 'mpegts',
+        address: '127.0.0.1',
+        closeCode: 1008,
+        viewers: 1,
+        durationMs: expect.any(Number),
+        sent: expect.any(Number),
+      });
 
       await second.close();
       await waitFor(() => find(/^viewer left/).length === 2, 'the second leave line');
-      expect(find(/^viewer left/)[1]!.msg).toMatch(/^viewer left \/legacy 127\.0\.0\.1 after \d+(\.\d)? s, closed by the viewer \(1000\) \(0 watching\)$/);
+      expect(find(/^viewer left/)[1]!.msg).toMatch(
+        /^viewer left \/legacy 127\.0\.0\.1 after \d+(\.\d)? s, closed by the viewer \(1000\) \(0 watching\)$/,
+      );
     } finally {
       await server.stop();
     }
@@ -74,7 +85,14 @@ describe('log lines through hapi-pino (JSON)', () => {
   it('the source line says what runs, the reasons in the message itself', async () => {
     const { server, find } = await loggingServer({ source: { kind: 'test' }, encoder: ENCODER });
     try {
-      expect(find(/^Source:/)).toEqual([expect.objectContaining({ level: 30, msg: expect.stringMatching(/^Source: test pattern; ffmpeg \S+ at \S+ \(.+\)$/), source: 'test', reasons: [] })]);
+      expect(find(/^Source:/)).toEqual([
+        expect.objectContaining({
+          level: 30,
+          msg: expect.stringMatching(/^Source: test pattern; ffmpeg \S+ at \S+ \(.+\)$/),
+          source: 'test',
+          reasons: [],
+        }),
+      ]);
       // The test pattern is no camera: the encoding line says "source on demand".
       expect(find(/^Encoding/).map((l) => l.msg)).toEqual([
         'Encoding MPEG-1 640x480 at 24 fps, 800 kbit/s, GOP 24; source on demand (stops 5 s after the last viewer)',
@@ -131,7 +149,12 @@ describe('on a terminal (pino-pretty)', () => {
 
   it('still shows an error’s stack', () => {
     const pretty = prettyFactory({ ...prettyOptions(), colorize: false });
-    const line = pretty({ level: 50, time: Date.now(), msg: 'request failed', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at here' } });
+    const line = pretty({
+      level: 50,
+      time: Date.now(),
+      msg: 'request failed',
+      err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at here' },
+    });
     expect(line).toContain('Error: boom');
   });
 });

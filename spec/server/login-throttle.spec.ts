@@ -3,7 +3,14 @@ import { LoginThrottle } from '../../src/server/login-throttle';
 /** A throttle on a clock the test moves. */
 function throttle(maxAddresses?: number) {
   let now = 0;
-  const t = new LoginThrottle({ maxFailures: 5, windowMs: 60_000, firstLockoutMs: 1000, maxLockoutMs: 300_000, scheduler: { now: () => now }, ...(maxAddresses ? { maxAddresses } : {}) });
+  const t = new LoginThrottle({
+    maxFailures: 5,
+    windowMs: 60_000,
+    firstLockoutMs: 1000,
+    maxLockoutMs: 300_000,
+    scheduler: { now: () => now },
+    ...(maxAddresses ? { maxAddresses } : {}),
+  });
   return { t, at: (ms: number) => (now = ms) };
 }
 

@@ -34,9 +34,7 @@ function parse(text: string): { samples: Sample[]; types: Map<string, string> } 
 
 /** The value of one sample; throws when it is missing. */
 function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  const found = samples.find(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  );
+  const found = samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   if (!found) throw new Error(`no sample ${name} ${JSON.stringify(labels)}`);
   return found.value;
 }

@@ -2,7 +2,15 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { pageUrls, type Interfaces } from '../../src/server/page-urls';
 
 const info = (address: string, more: Partial<NetworkInterfaceInfo> = {}): NetworkInterfaceInfo =>
-  ({ address, family: address.includes(':') ? 'IPv6' : 'IPv4', internal: false, netmask: '', mac: '', cidr: null, ...more }) as NetworkInterfaceInfo;
+  ({
+    address,
+    family: address.includes(':') ? 'IPv6' : 'IPv4',
+    internal: false,
+    netmask: '',
+    mac: '',
+    cidr: null,
+    ...more,
+  }) as NetworkInterfaceInfo;
 
 const PI: Interfaces = {
   lo: [info('127.0.0.1', { internal: true }), info('::1', { internal: true })],

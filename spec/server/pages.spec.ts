@@ -33,7 +33,10 @@ function testPatternHub(): Hub {
 
 async function serverWithPlugin(hub: Hub, prefix?: string): Promise<Hapi.Server> {
   const server = Hapi.server({ host: 'localhost' });
-  await server.register({ plugin: pistreamPlugin, options: { hub, heartbeatMs: 0, allowedHosts: ['pi.local'] } }, prefix ? { routes: { prefix } } : {});
+  await server.register(
+    { plugin: pistreamPlugin, options: { hub, heartbeatMs: 0, allowedHosts: ['pi.local'] } },
+    prefix ? { routes: { prefix } } : {},
+  );
   await server.initialize();
   return server;
 }
@@ -266,7 +269,10 @@ function stylesTheBrowserChecks(): string[] {
 
 /** The sources of the CSP's style-src directive. */
 function styleSources(csp: string): string[] {
-  const directive = csp.split(';').map((d) => d.trim().split(/\s+/)).find(([name]) => name === 'style-src');
+  const directive = csp
+    .split(';')
+    .map((d) => d.trim().split(/\s+/))
+    .find(([name]) => name === 'style-src');
   return directive?.slice(1) ?? [];
 }
 
@@ -310,9 +316,7 @@ describe("the CSP and JSMpeg's injected style", () => {
   });
 
   it('jsmpegInjectedStyle() decodes the escapes of the literal', () => {
-    expect(jsmpegInjectedStyle('s.appendChild(document.createTextNode(e))}}(".a{content:\\"x\\"}",{});')).toBe(
-      '.a{content:"x"}',
-    );
+    expect(jsmpegInjectedStyle('s.appendChild(document.createTextNode(e))}}(".a{content:\\"x\\"}",{});')).toBe('.a{content:"x"}');
   });
 
   it('without a readable player the policy keeps style-src to the origin and the page routes still load', () => {

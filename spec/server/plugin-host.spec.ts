@@ -23,8 +23,16 @@ describe('pistreamPlugin in a host app', () => {
     // Answers the capability probe like an ffmpeg, then fails every real run at once.
     writeFileSync(
       script,
-      ['#!/bin/sh', 'case "$*" in', '  *-version*) echo "ffmpeg version stand-in"; exit 0 ;;', '  *"-h long"*) echo help; exit 0 ;;', 'esac',
-        'echo "stand-in: no camera" >&2', 'exit 3', ''].join('\n'),
+      [
+        '#!/bin/sh',
+        'case "$*" in',
+        '  *-version*) echo "ffmpeg version stand-in"; exit 0 ;;',
+        '  *"-h long"*) echo help; exit 0 ;;',
+        'esac',
+        'echo "stand-in: no camera" >&2',
+        'exit 3',
+        '',
+      ].join('\n'),
     );
     chmodSync(script, 0o755);
     const server = Hapi.server({ port: 0, host: '127.0.0.1' });
@@ -35,7 +43,12 @@ describe('pistreamPlugin in a host app', () => {
     });
     await server.register({
       plugin: pistreamPlugin,
-      options: { source: { kind: 'test' }, encoder: { ...ENCODER, ffmpeg: script }, alwaysOn: true, restart: { initialDelayMs: 50, maxDelayMs: 50 } },
+      options: {
+        source: { kind: 'test' },
+        encoder: { ...ENCODER, ffmpeg: script },
+        alwaysOn: true,
+        restart: { initialDelayMs: 50, maxDelayMs: 50 },
+      },
     });
     await server.start();
     try {
@@ -57,9 +70,18 @@ describe('pistreamPlugin in a host app', () => {
     mkdirSync(join(dir, 'slow-exit'));
     writeFileSync(
       script,
-      ['#!/bin/sh', `real='${resolveFfmpeg().path}'`, 'case "$*" in *-version*|*"-h long"*) exec "$real" "$@" ;; esac',
+      [
+        '#!/bin/sh',
+        `real='${resolveFfmpeg().path}'`,
+        'case "$*" in *-version*|*"-h long"*) exec "$real" "$@" ;; esac',
         // dash gives a background job /dev/null for stdin unless it comes through another descriptor.
-        'exec 3<&0', '"$real" "$@" <&3 3<&- &', 'child=$!', "trap 'sleep 0.4; kill $child; wait $child; exit 0' TERM", 'wait $child', ''].join('\n'),
+        'exec 3<&0',
+        '"$real" "$@" <&3 3<&- &',
+        'child=$!',
+        "trap 'sleep 0.4; kill $child; wait $child; exit 0' TERM",
+        'wait $child',
+        '',
+      ].join('\n'),
     );
     chmodSync(script, 0o755);
     const baseline = new Set(ffmpegChildren());

@@ -66,7 +66,10 @@ describe('pistreamPlugin option validation', () => {
     [{ camera: true }, 'camera is not allowed'],
     [{ formats: ['mpegts'], legacyListener: { port: 0 } }, 'legacyListener.port needs the jsmp format among formats'],
   ])('rejects %j with a message naming the option', async (bad, message) => {
-    const error = await register({ hub: standInHub(), ...bad }).then(() => undefined, (err: unknown) => err);
+    const error = await register({ hub: standInHub(), ...bad }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(PluginOptionsError);
     expect((error as Error).message).toContain(`pistream plugin options: ${message}`);
   });
@@ -86,7 +89,9 @@ describe('pistreamPlugin option validation', () => {
     const server = await register({ source: { kind: 'test' }, encoder: { ...ENCODER, width: 320, height: 240 } });
     expect(server.plugins.pistream.hub.width).toBe(320);
     await server.stop(); // its heartbeat timer
-    expect(validatePluginOptions({ source: { kind: 'test' }, encoder: { ...ENCODER, width: 2, height: 2 } }).encoder).toMatchObject({ width: 2 });
+    expect(validatePluginOptions({ source: { kind: 'test' }, encoder: { ...ENCODER, width: 2, height: 2 } }).encoder).toMatchObject({
+      width: 2,
+    });
   });
 
   it('gives the validated options with the defaults and exact rates', () => {
@@ -94,7 +99,13 @@ describe('pistreamPlugin option validation', () => {
     expect(valid.encoder?.fps).toBe(30000 / 1001);
     expect(valid.codec.id).toBe('mpeg1');
     expect(valid.formats.map((f) => f.id)).toEqual(['mpegts', 'jsmp']);
-    expect(valid).toMatchObject({ graceMs: 5000, maxLagMs: 500, maxViewers: 100, heartbeatMs: 15_000, upgradeRate: { perSecond: 5, burst: 20 } });
+    expect(valid).toMatchObject({
+      graceMs: 5000,
+      maxLagMs: 500,
+      maxViewers: 100,
+      heartbeatMs: 15_000,
+      upgradeRate: { perSecond: 5, burst: 20 },
+    });
   });
 });
 
@@ -173,13 +184,18 @@ describe('pistreamPlugin start-up checks (a host app gets what the CLI gets)', (
       new SourceCheckError('source', `file:${missing}`, 'no such file'),
     );
     const device = join(dir, 'video7');
-    const err = await register({ source: { kind: 'v4l2', device }, encoder: ENCODER }).then(() => undefined, (e: unknown) => e);
+    const err = await register({ source: { kind: 'v4l2', device }, encoder: ENCODER }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SourceCheckError);
     expect((err as Error).message).toBe(`pistream: source v4l2:${device}: no such device (ls /dev/video* lists them)`);
     // The encoder's ffmpeg, whatever the source (an Observable of the host's too).
     const ffmpeg = join(dir, 'no-ffmpeg');
     for (const source of [{ kind: 'test' }, testPattern(ENCODER)]) {
-      await expect(register({ source, encoder: { ...ENCODER, ffmpeg } })).rejects.toThrow(`pistream: encoder.ffmpeg ${ffmpeg}: no such file`);
+      await expect(register({ source, encoder: { ...ENCODER, ffmpeg } })).rejects.toThrow(
+        `pistream: encoder.ffmpeg ${ffmpeg}: no such file`,
+      );
     }
   });
 
@@ -201,7 +217,9 @@ describe('pistreamPlugin start-up checks (a host app gets what the CLI gets)', (
     const { path, origin } = resolveFfmpeg();
     const { version } = await probeFfmpeg(path);
     // Whichever ffmpeg this machine (or PISTREAM_FFMPEG) gives the run.
-    const how = { env: 'from PISTREAM_FFMPEG', path: 'found on PATH', '@ffmpeg-installer/ffmpeg': 'the bundled @ffmpeg-installer/ffmpeg' }[origin as string];
+    const how = { env: 'from PISTREAM_FFMPEG', path: 'found on PATH', '@ffmpeg-installer/ffmpeg': 'the bundled @ffmpeg-installer/ffmpeg' }[
+      origin as string
+    ];
     const lines = await startupLines({ source: { kind: 'file', path: clip }, encoder: ENCODER });
     const line = lines.find((l) => l.msg.startsWith('Source:'));
     expect(line?.msg).toBe(`Source: video file ${clip}; ffmpeg ${version} at ${path} (${how})`);
@@ -237,7 +255,9 @@ describe('lifecycleText', () => {
     expect(lifecycleText('camera', 5000, none)).toBe('camera on demand (stops 5 s after the last viewer)');
     expect(lifecycleText('source', 2500, none)).toBe('source on demand (stops 2.5 s after the last viewer)');
     expect(lifecycleText('camera', 5000, { ...none, publishing: true })).toBe('camera always on (publishing)');
-    expect(lifecycleText('camera', 5000, { alwaysOn: true, recording: true, publishing: true })).toBe('camera always on (as asked, recording, publishing)');
+    expect(lifecycleText('camera', 5000, { alwaysOn: true, recording: true, publishing: true })).toBe(
+      'camera always on (as asked, recording, publishing)',
+    );
   });
 });
 
@@ -296,7 +316,10 @@ describe('HTTP answers that teach (server.inject)', () => {
   async function registered(options: Partial<PistreamPluginOptions> = {}, prefix?: string): Promise<Hapi.Server> {
     const server = Hapi.server();
     servers.push(server);
-    await server.register({ plugin: pistreamPlugin, options: { hub: standInHub(), heartbeatMs: 0, ...options } }, prefix ? { routes: { prefix } } : {});
+    await server.register(
+      { plugin: pistreamPlugin, options: { hub: standInHub(), heartbeatMs: 0, ...options } },
+      prefix ? { routes: { prefix } } : {},
+    );
     return server;
   }
 
@@ -317,7 +340,9 @@ describe('HTTP answers that teach (server.inject)', () => {
 
   it('under a route prefix, names the page there; without pages, says to use a WebSocket client', async () => {
     const prefixed = await registered({}, '/cam');
-    expect((await prefixed.inject('/cam/stream')).payload).toMatch(/^\/cam\/stream is a WebSocket stream, .*: open \/cam\/ in a browser to watch it\n$/);
+    expect((await prefixed.inject('/cam/stream')).payload).toMatch(
+      /^\/cam\/stream is a WebSocket stream, .*: open \/cam\/ in a browser to watch it\n$/,
+    );
     expect((await prefixed.inject('/stream')).statusCode).toBe(404);
     const pageless = await registered({ pages: false });
     const res = await pageless.inject('/stream');
@@ -349,7 +374,13 @@ describe('HTTP answers that teach (server.inject)', () => {
   it('auth guards the new answers as it guards the paths: 401 without credentials, then 426 or 405', async () => {
     const token = 'sekret-token-1';
     const server = await registered({ auth: { token } });
-    for (const [method, url] of [['GET', '/stream'], ['POST', '/stream'], ['POST', '/healthz'], ['POST', '/metrics'], ['GET', '/healthz']]) {
+    for (const [method, url] of [
+      ['GET', '/stream'],
+      ['POST', '/stream'],
+      ['POST', '/healthz'],
+      ['POST', '/metrics'],
+      ['GET', '/healthz'],
+    ]) {
       expect([method, url, (await server.inject({ method: method!, url: url! })).statusCode]).toEqual([method, url, 401]);
     }
     const authorization = `Bearer ${token}`;

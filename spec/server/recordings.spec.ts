@@ -16,7 +16,10 @@ async function serverWith(options: object): Promise<Hapi.Server> {
   return server;
 }
 
-const segments = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('pistream-')).sort();
+const segments = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.startsWith('pistream-'))
+    .sort();
 
 describe('/recordings', () => {
   let dir: string;
@@ -126,7 +129,9 @@ describe('/healthz while recording cannot write', () => {
       const res = await server.inject('/healthz');
       expect(res.statusCode).toBe(200);
       expect(res.result).toMatchObject({ status: 'degraded', running: true });
-      expect((res.result as { reason: string }).reason).toMatch(/^recording stopped: EEXIST: file already exists, mkdir .*blocked'; retrying every 5 s$/);
+      expect((res.result as { reason: string }).reason).toMatch(
+        /^recording stopped: EEXIST: file already exists, mkdir .*blocked'; retrying every 5 s$/,
+      );
     } finally {
       await server.stop();
       rmSync(parent, { recursive: true, force: true });
@@ -140,7 +145,9 @@ describe('/recordings with a relative --record directory', () => {
     const relativeDir = join(relative(process.cwd(), parent), 'rec');
     const server = await serverWith({ record: { dir: relativeDir, segmentSeconds: 1 } });
     try {
-      expect(server.plugins.pistream.recorder?.pathOf('pistream-20250114T093012.345Z.ts')).toBe(join(parent, 'rec', 'pistream-20250114T093012.345Z.ts'));
+      expect(server.plugins.pistream.recorder?.pathOf('pistream-20250114T093012.345Z.ts')).toBe(
+        join(parent, 'rec', 'pistream-20250114T093012.345Z.ts'),
+      );
       // Made at registration (the start-up check), filled by the recorder.
       await waitFor(() => existsSync(join(parent, 'rec')) && segments(join(parent, 'rec')).length >= 2, 'two segments', 10_000);
       const [name] = segments(join(parent, 'rec'));

@@ -20,7 +20,11 @@ describe('redactTarget', () => {
   });
 
   it('redactQuery hides credentials of a parsed query, in any case', () => {
-    expect(redactQuery({ token: 'k3y', Access_Token: 'k3y', width: '320' })).toEqual({ token: '[redacted]', Access_Token: '[redacted]', width: '320' });
+    expect(redactQuery({ token: 'k3y', Access_Token: 'k3y', width: '320' })).toEqual({
+      token: '[redacted]',
+      Access_Token: '[redacted]',
+      width: '320',
+    });
   });
 
   it("errorSerializer drops a URL error's input (the URL as a client sent it)", () => {
@@ -37,11 +41,23 @@ describe('redactTarget', () => {
 describe("hapi-pino's request and error logs (startServer with the CLI's logger options)", () => {
   it('an internal error with a token, Basic credentials and a cookie logs none of them', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(chunk.toString()); done(); } });
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     const config = parseConfig(['--source', 'test', '--port', '0', '--host', '127.0.0.1', '--token', 'tok-S3CRET-777'], {});
     const running = await startServer(config, { logger: pino(loggerOptions('debug', false), sink) });
     try {
-      running.server.route({ method: 'GET', path: '/fails', options: { auth: false }, handler: () => { throw new Error('a bug'); } });
+      running.server.route({
+        method: 'GET',
+        path: '/fails',
+        options: { auth: false },
+        handler: () => {
+          throw new Error('a bug');
+        },
+      });
       const res = await running.server.inject({
         url: '/fails?x=1&token=tok-S3CRET-777',
         headers: { authorization: 'Basic dXNlcjpwdy1TM0NSRVQtODg4', cookie: 'sid=ck-S3CRET-999', host: 'localhost' },

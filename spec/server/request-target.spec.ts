@@ -27,11 +27,18 @@ describe('request targets are read without throwing', () => {
 
   it('never throws for any string (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string().map((s) => `/${s}`), fc.string().map((s) => `//${s}`)), (target) => {
-        const path = requestPath(target);
-        expect(path === undefined || path.startsWith('/')).toBe(true);
-        queryParam(target, 'token');
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string().map((s) => `/${s}`),
+          fc.string().map((s) => `//${s}`),
+        ),
+        (target) => {
+          const path = requestPath(target);
+          expect(path === undefined || path.startsWith('/')).toBe(true);
+          queryParam(target, 'token');
+        },
+      ),
     );
   });
 });

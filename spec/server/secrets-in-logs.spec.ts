@@ -28,7 +28,8 @@ function provocations(port: number): [request: string, status: number][] {
     return [line, ...host, ...headers, '', ''].join('\r\n');
   };
   const get = (target: string, ...headers: string[]) => head(`GET ${target} HTTP/1.1`, ['Connection: close', ...headers]);
-  const upgrade = (target: string, ...headers: string[]) => head(`GET ${target} HTTP/1.1`, ['Connection: Upgrade', 'Upgrade: websocket', ...KEY, ...headers]);
+  const upgrade = (target: string, ...headers: string[]) =>
+    head(`GET ${target} HTTP/1.1`, ['Connection: Upgrade', 'Upgrade: websocket', ...KEY, ...headers]);
   return [
     [get(`/?token=${TOKEN}`), 200],
     [get(`/no-such-file?token=${TOKEN}`), 404],
@@ -89,16 +90,39 @@ describe('no secret in any log line or answer (a real pistream with known secret
     // The SRT target only where the ffmpeg the CLI will find can send SRT (Debian's can, the bundled 4.1 cannot and
     // is refused at start: that refusal's own line is checked below, on every machine).
     const ffmpeg = resolveFfmpeg(undefined, { PATH: process.env.PATH });
-    const srt = (await probeOutputProtocols(ffmpeg.path)).includes('srt') ? `,srt://127.0.0.1:9?passphrase=${SRT_PASSPHRASE}&connect_timeout=200` : '';
+    const srt = (await probeOutputProtocols(ffmpeg.path)).includes('srt')
+      ? `,srt://127.0.0.1:9?passphrase=${SRT_PASSPHRASE}&connect_timeout=200`
+      : '';
     cli = await startCli(
-      ['--source', 'test', '--codec', 'h264', '--width', '320', '--height', '240', '--port', '0', '--host', '127.0.0.1', '--log-level', 'debug',
-        '--token', TOKEN, '--auth', `viewer:${PASSWORD}`, '--record', join(dir, 'rec')],
+      [
+        '--source',
+        'test',
+        '--codec',
+        'h264',
+        '--width',
+        '320',
+        '--height',
+        '240',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'debug',
+        '--token',
+        TOKEN,
+        '--auth',
+        `viewer:${PASSWORD}`,
+        '--record',
+        join(dir, 'rec'),
+      ],
       {
         // Closed ports: each publisher fails at once, and its failure (ffmpeg's stderr quoting the URL) is logged.
         PISTREAM_PUBLISH: `rtmp://pub:${encodeURIComponent(RTMP_PASSWORD)}@127.0.0.1:9/live/${RTMP_KEY},rtsp://127.0.0.1:9/${RTSP_PATH}/cam${srt}`,
       },
     );
-    for (const [request, status] of provocations(cli.port)) answers.push({ ...(await rawExchange(cli.port, request, 3000)), expected: status });
+    for (const [request, status] of provocations(cli.port))
+      answers.push({ ...(await rawExchange(cli.port, request, 3000)), expected: status });
     // The lines reach us through the child's stdout some time after the answers: wait for them (and for the
     // publishers' first failures), by the output itself.
     await printed(cli, PROVOKED_LINES, 30_000);
@@ -126,7 +150,10 @@ describe('no secret in any log line or answer (a real pistream with known secret
   });
 
   it('nor in /healthz, which names the publish targets', async () => {
-    const health = await rawExchange(cli.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+    const health = await rawExchange(
+      cli.port,
+      `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`,
+    );
     expect(health.body).toContain('"publish"');
     expect(leaked(health.body)).toEqual([]);
   });
@@ -134,8 +161,13 @@ describe('no secret in any log line or answer (a real pistream with known secret
 
 describe('a publish URL refused at startup', () => {
   it('is named without its secrets, even with a password holding an unencoded /', async () => {
-    const refused = startCli(['--source', 'test', '--port', '0', '--codec', 'h264'], { PISTREAM_PUBLISH: `rtmp://pub:${RTMP_PASSWORD}@127.0.0.1:9/live/${RTMP_KEY}` });
-    const message = await refused.then(() => '', (err: Error) => err.message);
+    const refused = startCli(['--source', 'test', '--port', '0', '--codec', 'h264'], {
+      PISTREAM_PUBLISH: `rtmp://pub:${RTMP_PASSWORD}@127.0.0.1:9/live/${RTMP_KEY}`,
+    });
+    const message = await refused.then(
+      () => '',
+      (err: Error) => err.message,
+    );
     expect(message).toContain('PISTREAM_PUBLISH rtmp://***@127.0.0.1:9/live/*** is not a URL');
     expect(leaked(message)).toEqual([]);
   });
@@ -148,7 +180,10 @@ describe('a publish URL refused at startup', () => {
       PISTREAM_FFMPEG: bundled,
       PISTREAM_PUBLISH: `srt://127.0.0.1:9?passphrase=${SRT_PASSPHRASE}&connect_timeout=200`,
     });
-    const message = await refused.then(() => '', (err: Error) => err.message);
+    const message = await refused.then(
+      () => '',
+      (err: Error) => err.message,
+    );
     expect(message).toContain('cannot send SRT, which --publish srt://127.0.0.1:9?*** needs');
     expect(leaked(message)).toEqual([]);
   });

@@ -52,7 +52,7 @@ describe('security headers on every response', () => {
 });
 
 describe('frameAncestors (--frame-ancestors)', () => {
-  it("lets the named origins frame the page, and drops X-Frame-Options (which cannot name them)", async () => {
+  it('lets the named origins frame the page, and drops X-Frame-Options (which cannot name them)', async () => {
     const server = await plugin({ frameAncestors: "'self' http://homeassistant.local:8123" });
     const res = await server.inject({ url: '/', headers: { host: 'localhost' } });
     expect(String(res.headers['content-security-policy'])).toContain("frame-ancestors 'self' http://homeassistant.local:8123;");
@@ -68,7 +68,10 @@ describe('frameAncestors (--frame-ancestors)', () => {
 
 describe('HSTS when serving TLS', () => {
   it('sends Strict-Transport-Security over https only', async () => {
-    const tls = { cert: readFileSync(join(__dirname, '..', 'fixtures', 'tls', 'test-only-localhost.crt')), key: readFileSync(join(__dirname, '..', 'fixtures', 'tls', 'test-only-localhost.key')) };
+    const tls = {
+      cert: readFileSync(join(__dirname, '..', 'fixtures', 'tls', 'test-only-localhost.crt')),
+      key: readFileSync(join(__dirname, '..', 'fixtures', 'tls', 'test-only-localhost.key')),
+    };
     const server = await plugin({}, { tls });
     const res = await server.inject({ url: '/viewer.js', headers: { host: 'localhost' } });
     expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+$/);

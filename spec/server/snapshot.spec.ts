@@ -21,7 +21,10 @@ async function gray(jpeg: Buffer): Promise<{ width: number; height: number; luma
   while (jpeg[at] === 0xff && ![0xc0, 0xc1, 0xc2].includes(jpeg[at + 1]!)) at += 2 + jpeg.readUInt16BE(at + 2);
   const height = jpeg.readUInt16BE(at + 5);
   const width = jpeg.readUInt16BE(at + 7);
-  const raw = await runFfmpeg(['-hide_banner', '-v', 'error', '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], jpeg);
+  const raw = await runFfmpeg(
+    ['-hide_banner', '-v', 'error', '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
+    jpeg,
+  );
   expect(raw.length).toBe(width * height);
   return { width, height, luma: (x, y) => raw[y * width + x]! };
 }
@@ -85,7 +88,11 @@ describe('Snapshotter with the test pattern and a real ffmpeg', () => {
     const before = decoders.length;
     const statsBefore = { ...snapshots.stats };
     // Subscribing replays the current GOP at once: three requests in one turn of the loop see the same newest picture.
-    const [a, b, c] = await Promise.all([firstValueFrom(snapshots.jpeg(200)), firstValueFrom(snapshots.jpeg(200)), firstValueFrom(snapshots.jpeg(200))]);
+    const [a, b, c] = await Promise.all([
+      firstValueFrom(snapshots.jpeg(200)),
+      firstValueFrom(snapshots.jpeg(200)),
+      firstValueFrom(snapshots.jpeg(200)),
+    ]);
     expect(decoders.length - before).toBe(1);
     expect(b).toBe(a);
     expect(c).toBe(a);
@@ -126,7 +133,11 @@ describe('Snapshotter when no picture can be had (virtual time)', () => {
       // A stale GOP replays at once, then nothing (the pipeline is restarting).
       const stale = concat(of({ keyframe: true } as Picture, { keyframe: false } as Picture), NEVER);
       const snapshots = new Snapshotter(failingHub(stale, 'ffmpeg exited with code 1'), { ffmpeg: () => 'ffmpeg', timeoutMs: 300 });
-      expectObservable(snapshots.jpeg()).toBe('300ms #', undefined, new SnapshotError('camera or encoder failing: ffmpeg exited with code 1'));
+      expectObservable(snapshots.jpeg()).toBe(
+        '300ms #',
+        undefined,
+        new SnapshotError('camera or encoder failing: ffmpeg exited with code 1'),
+      );
     });
   });
 
@@ -159,7 +170,13 @@ describe('GET /snapshot.jpg', () => {
   }
 
   it('serves image/jpeg with Cache-Control: no-store, under the page auth; 400 for a bad width; 405 for POST', async () => {
-    const server = await serverWith({ source: testPattern({ fps: 24 }), encoder: { width: 640, height: 480, fps: 24 }, graceMs: 0, auth: { token: 'secret-token' }, publicHealth: true });
+    const server = await serverWith({
+      source: testPattern({ fps: 24 }),
+      encoder: { width: 640, height: 480, fps: 24 },
+      graceMs: 0,
+      auth: { token: 'secret-token' },
+      publicHealth: true,
+    });
     try {
       expect((await server.inject('/snapshot.jpg')).statusCode).toBe(401);
       const ok = await server.inject('/snapshot.jpg?token=secret-token&width=320');
@@ -196,7 +213,21 @@ describe('GET /snapshot.jpg', () => {
 
   it('answers 503 with the reason as JSON after the timeout when the camera gives no picture (virtual time)', async () => {
     const scheduler = new VirtualTimeScheduler();
-    const server = await serverWith({ hub: { ...failingHub(NEVER), stream: () => NEVER, gops: () => NEVER, formats: [mpegts], restarts$: NEVER, keepAlive: () => NEVER.subscribe(), close: () => undefined, width: 640, height: 480, fps: 24 }, scheduler });
+    const server = await serverWith({
+      hub: {
+        ...failingHub(NEVER),
+        stream: () => NEVER,
+        gops: () => NEVER,
+        formats: [mpegts],
+        restarts$: NEVER,
+        keepAlive: () => NEVER.subscribe(),
+        close: () => undefined,
+        width: 640,
+        height: 480,
+        fps: 24,
+      },
+      scheduler,
+    });
     try {
       const timers = scheduler.actions.length;
       const response = server.inject('/snapshot.jpg');
@@ -219,13 +250,20 @@ describe('GET /snapshot.jpg', () => {
 describe('Snapshotter: fresh enough is the same picture', () => {
   it('answers from its cache while the newest picture is under freshMs newer, and decodes again after', async () => {
     const encoders: ChildProcess[] = [];
-    const source = createHub({ source: testPattern({ fps: 24 }), encoder: { width: 640, height: 480, fps: 24, onSpawn: (c) => encoders.push(c) }, graceMs: 0 });
+    const source = createHub({
+      source: testPattern({ fps: 24 }),
+      encoder: { width: 640, height: 480, fps: 24, onSpawn: (c) => encoders.push(c) },
+      graceMs: 0,
+    });
     const gop = await firstValueFrom(source.pictures$.pipe(take(2), toArray()));
     source.close();
     await Promise.all(encoders.map(exited));
     let shift = 0;
     // Each request sees the same GOP (replayed, then nothing), its pictures captured `shift` ms later than the real ones.
-    const moving = { ...failingHub(NEVER), pictures$: defer(() => concat(of(...gop.map((p) => ({ ...p, capturedAt: p.capturedAt + shift }))), NEVER)) };
+    const moving = {
+      ...failingHub(NEVER),
+      pictures$: defer(() => concat(of(...gop.map((p) => ({ ...p, capturedAt: p.capturedAt + shift }))), NEVER)),
+    };
     const spawns: ChildProcess[] = [];
     const snapshots = new Snapshotter(moving, { ffmpeg: () => resolveFfmpeg().path, freshMs: 200, onSpawn: (c) => spawns.push(c) });
     const first = await firstValueFrom(snapshots.jpeg());
@@ -242,8 +280,22 @@ describe('Snapshotter: fresh enough is the same picture', () => {
 describe('GET /snapshot.jpg per address', () => {
   it('takes a burst of 5 from one address, then 429 with Retry-After (virtual time: no refill)', async () => {
     const server = Hapi.server();
-    const hub = { ...failingHub(NEVER), stream: () => NEVER, gops: () => NEVER, formats: [mpegts], restarts$: NEVER, keepAlive: () => NEVER.subscribe(), close: () => undefined, width: 640, height: 480, fps: 24 };
-    await server.register({ plugin: pistreamPlugin, options: { pages: false, hub, scheduler: new VirtualTimeScheduler(), heartbeatMs: 0 } });
+    const hub = {
+      ...failingHub(NEVER),
+      stream: () => NEVER,
+      gops: () => NEVER,
+      formats: [mpegts],
+      restarts$: NEVER,
+      keepAlive: () => NEVER.subscribe(),
+      close: () => undefined,
+      width: 640,
+      height: 480,
+      fps: 24,
+    };
+    await server.register({
+      plugin: pistreamPlugin,
+      options: { pages: false, hub, scheduler: new VirtualTimeScheduler(), heartbeatMs: 0 },
+    });
     // A bad width is answered at once (400), after the limit has counted the request.
     const ask = (remoteAddress: string) => server.inject({ url: '/snapshot.jpg?width=wide', remoteAddress });
     for (let i = 0; i < 5; i++) expect((await ask('10.0.0.1')).statusCode).toBe(400);

@@ -47,8 +47,26 @@ describe('startServer with --tls-cert/--tls-key: https and wss on one port, and 
   beforeAll(async () => {
     baseline = new Set(ffmpegChildren());
     const config = parseConfig(
-      ['--source', 'test', '--port', '0', '--host', '127.0.0.1', '--legacy-port', '0', '--grace', '0', '--log-level', 'silent',
-        '--tls-cert', CERT, '--tls-key', KEY, '--allow-origin', 'https://embed.example'],
+      [
+        '--source',
+        'test',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--legacy-port',
+        '0',
+        '--grace',
+        '0',
+        '--log-level',
+        'silent',
+        '--tls-cert',
+        CERT,
+        '--tls-key',
+        KEY,
+        '--allow-origin',
+        'https://embed.example',
+      ],
       {},
     );
     running = await startServer(config);

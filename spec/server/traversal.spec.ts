@@ -51,7 +51,10 @@ const VECTORS: readonly string[] = [
   '/public/viewer.js',
 ];
 
-const PACKAGE_NAME_LINE = readFileSync(join(ROOT, 'package.json'), 'utf8').split('\n').find((l) => l.includes('"name"'))!.trim();
+const PACKAGE_NAME_LINE = readFileSync(join(ROOT, 'package.json'), 'utf8')
+  .split('\n')
+  .find((l) => l.includes('"name"'))!
+  .trim();
 
 describe.each([
   ['at the root', ''],

@@ -131,7 +131,10 @@ function loggingSetup(options: { heartbeatMs?: number; maxViewers?: number } = {
   const scheduler = testScheduler();
   scheduler.maxFrames = 1_000_000;
   const lines: Logged[] = [];
-  const gops$ = interval(100, scheduler).pipe(map((i) => withWire(pic('I', i))), gopCache());
+  const gops$ = interval(100, scheduler).pipe(
+    map((i) => withWire(pic('I', i))),
+    gopCache(),
+  );
   const server = new ViewerServer({
     hub: { ...statsHub(), gops: () => gops$ },
     highWaterMark: 1024,
@@ -157,7 +160,11 @@ describe('ViewerServer log lines: one self-contained line per event', () => {
     socket();
     socket();
     expect(lines).toEqual([
-      { level: 'info', message: 'viewer joined /test 192.0.2.7 (1 watching)', details: { format: 'test', path: '/test', address: '192.0.2.7', viewers: 1 } },
+      {
+        level: 'info',
+        message: 'viewer joined /test 192.0.2.7 (1 watching)',
+        details: { format: 'test', path: '/test', address: '192.0.2.7', viewers: 1 },
+      },
       { level: 'info', message: 'viewer joined /test 192.0.2.7 (2 watching)', details: expect.objectContaining({ viewers: 2 }) },
     ]);
     server.close(0);
@@ -176,7 +183,14 @@ describe('ViewerServer log lines: one self-contained line per event', () => {
     expect(left[0]).toEqual({
       level: 'info',
       message: expect.stringMatching(/^viewer left \/test 192\.0\.2\.7 after \d\.\d s, 1008 too slow \(1 watching\)$/),
-      details: expect.objectContaining({ format: 'test', address: '192.0.2.7', closeCode: 1008, closed: '1008 too slow', viewers: 1, sent: expect.any(Number) }),
+      details: expect.objectContaining({
+        format: 'test',
+        address: '192.0.2.7',
+        closeCode: 1008,
+        closed: '1008 too slow',
+        viewers: 1,
+        sent: expect.any(Number),
+      }),
     });
     expect(left[1]!.message).toBe('viewer left /test 192.0.2.7 after 1 min, 1001 server shutting down (0 watching)');
     expect(left[1]!.details).toMatchObject({ durationMs: 60_000, closeCode: 1001 });
@@ -229,7 +243,17 @@ describe('watchedFor()', () => {
 describe('ViewerServer: viewers per address', () => {
   function capped(maxViewersPerAddress: number) {
     const scheduler = testScheduler();
-    const server = new ViewerServer({ hub: statsHub(), highWaterMark: 1024, maxLagMs: 500, stuckMs: 10_000, maxViewers: 100, maxViewersPerAddress, heartbeatMs: 0, allowOrigins: [], scheduler });
+    const server = new ViewerServer({
+      hub: statsHub(),
+      highWaterMark: 1024,
+      maxLagMs: 500,
+      stuckMs: 10_000,
+      maxViewers: 100,
+      maxViewersPerAddress,
+      heartbeatMs: 0,
+      allowOrigins: [],
+      scheduler,
+    });
     const open = (address: string, path = testFormat.path): FakeSocket => {
       const ws = new FakeSocket(() => scheduler.now(), true);
       server.adopt(ws as unknown as WebSocket, testFormat, address, path);

@@ -85,7 +85,7 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
 }
 
 describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
-  it('sends every picture to a viewer that keeps up, and reports each ack\'s lag', () => {
+  it("sends every picture to a viewer that keeps up, and reports each ack's lag", () => {
     const t = setup(30, 10);
     // A page that acks 50 ms after each picture arrives.
     for (let i = 1; i <= 30; i++) t.at(i * FRAME_MS + 50, t.ackAll);
@@ -202,7 +202,7 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
     expect(u.viewer().stats.sent).toBe(50);
   });
 
-  it('is itself the subscriber of the hub\'s GOP updates (no wrapper per picture), and closing it releases them', () => {
+  it("is itself the subscriber of the hub's GOP updates (no wrapper per picture), and closing it releases them", () => {
     const gops = new Subject<Gop<MuxedPicture>>();
     let subscribedWith: unknown;
     const gops$ = new Observable<Gop<MuxedPicture>>((subscriber) => {
@@ -210,7 +210,13 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
       return gops.subscribe(subscriber);
     });
     const socket = new FakeSocket(() => 0, new Map());
-    const viewer = new Viewer(socket as unknown as WebSocket, { format: testFormat, gops$, highWaterMark: 1024, maxLagMs: DEFAULTS.maxLagMs, stuckMs: DEFAULTS.stuckMs });
+    const viewer = new Viewer(socket as unknown as WebSocket, {
+      format: testFormat,
+      gops$,
+      highWaterMark: 1024,
+      maxLagMs: DEFAULTS.maxLagMs,
+      stuckMs: DEFAULTS.stuckMs,
+    });
     expect(subscribedWith).toBe(viewer);
     expect(gops.observed).toBe(true);
     viewer.close(1001, 'going away');

@@ -45,8 +45,22 @@ describe('WebSockets on a real server (test pattern through ffmpeg)', () => {
     // GOP 600 (25 s at 24 fps): one keyframe for the whole file, so which keyframe a viewer starts at is certain.
     // A low bitrate keeps that GOP's replay to a new viewer far below the slow-viewer high-water mark.
     const config = parseConfig(
-      ['--source', 'test', '--port', '0', '--host', '127.0.0.1', '--legacy-port', '0', '--gop', '600', '--bitrate', '200',
-        '--log-level', 'silent'],
+      [
+        '--source',
+        'test',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--legacy-port',
+        '0',
+        '--gop',
+        '600',
+        '--bitrate',
+        '200',
+        '--log-level',
+        'silent',
+      ],
       {},
     );
     expect(config.plugin.legacyListener?.port).toBe(0);
@@ -286,7 +300,7 @@ describe('WebSockets through the plugin on a host app’s server', () => {
     await waitFor(() => viewerCount() === 0, 'the third viewer to leave');
   });
 
-  it("does not serve /legacy when formats leaves jsmp out", async () => {
+  it('does not serve /legacy when formats leaves jsmp out', async () => {
     expect(await refusedStatus(`${base}/legacy`)).toBe(404);
   });
 

@@ -24,7 +24,9 @@ async function pair(deflate = false): Promise<{ server: WebSocket; client: WebSo
 /** Collects what the client sees, in order: messages (as hex lengths), pings and the close. */
 function record(client: WebSocket): string[] {
   const events: string[] = [];
-  client.on('message', (data: Buffer, isBinary) => events.push(`${isBinary ? 'bin' : 'text'}:${data.length}:${data.subarray(0, 4).toString('hex')}`));
+  client.on('message', (data: Buffer, isBinary) =>
+    events.push(`${isBinary ? 'bin' : 'text'}:${data.length}:${data.subarray(0, 4).toString('hex')}`),
+  );
   client.on('ping', () => events.push('ping'));
   client.on('close', (code) => events.push(`close:${code}`));
   return events;

@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import type { H264Picture } from '../../src/codecs/h264/h264-picture';
 import { ChildProcessError, liveChildCount } from '../../src/process/child-process';
-import {
-  raspividH264, raspividH264Args, rpicamH264, rpicamH264Args, rpicamH264Level,
-} from '../../src/sources/camera-h264';
+import { raspividH264, raspividH264Args, rpicamH264, rpicamH264Args, rpicamH264Level } from '../../src/sources/camera-h264';
 import { decodeH264, x264Stream } from '../helpers/h264-streams';
 import { exited, pidGone, reap, recordingSpawn } from '../helpers/recording-spawn';
 
@@ -46,10 +44,16 @@ describe('rpicamH264Level', () => {
 describe('argument lists', () => {
   it('rpicam-vid: H.264 with inline headers, flushed, baseline, bitrate in bits/s', () => {
     expect(rpicamH264Args({ width: 1280, height: 720, fps: 30, bitrate: 2000, gop: 15 })).toEqual(
-      '-t 0 -n --codec h264 --inline --flush --intra 15 --profile baseline --level 4 --bitrate 2000000 --width 1280 --height 720 --framerate 30 -o -'.split(' '),
+      '-t 0 -n --codec h264 --inline --flush --intra 15 --profile baseline --level 4 --bitrate 2000000 --width 1280 --height 720 --framerate 30 -o -'.split(
+        ' ',
+      ),
     );
-    expect(rpicamH264Args({ ...SIZE, bitrate: 800, gop: 12, hflip: true, vflip: true, rotation: 180, camera: 1, lowLatency: true })).toEqual(
-      '-t 0 -n --codec h264 --inline --flush --low-latency --intra 12 --profile baseline --level 4 --bitrate 800000 --width 320 --height 240 --framerate 24 --hflip --vflip --rotation 180 --camera 1 -o -'.split(' '),
+    expect(
+      rpicamH264Args({ ...SIZE, bitrate: 800, gop: 12, hflip: true, vflip: true, rotation: 180, camera: 1, lowLatency: true }),
+    ).toEqual(
+      '-t 0 -n --codec h264 --inline --flush --low-latency --intra 12 --profile baseline --level 4 --bitrate 800000 --width 320 --height 240 --framerate 24 --hflip --vflip --rotation 180 --camera 1 -o -'.split(
+        ' ',
+      ),
     );
   });
 

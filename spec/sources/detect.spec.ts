@@ -49,9 +49,7 @@ afterEach(async () => {
 describe('detectSource', () => {
   it('falls back to the test pattern and says why nothing else was chosen', async () => {
     const asked: string[] = [];
-    const found = await detectSource(
-      options({ hflip: true, exists: (p) => (asked.push(p), false) }),
-    );
+    const found = await detectSource(options({ hflip: true, exists: (p) => (asked.push(p), false) }));
     expect(found.kind).toBe('test');
     expect(found.source).toBe(pattern);
     expect(found.reasons).toEqual([
@@ -106,11 +104,7 @@ describe('detectSource', () => {
   it('picks the V4L2 device when there is no Pi camera program', async () => {
     const found = await detectSource(options({ exists: (p) => p === '/dev/video0', ffmpeg: resolveFfmpeg().path }));
     expect(found.kind).toBe('v4l2');
-    expect(found.reasons).toEqual([
-      'rpicam-vid: not on PATH',
-      'libcamera-vid: not on PATH',
-      'raspividyuv: not on PATH',
-    ]);
+    expect(found.reasons).toEqual(['rpicam-vid: not on PATH', 'libcamera-vid: not on PATH', 'raspividyuv: not on PATH']);
   });
 
   it('passes over the V4L2 device when there is no ffmpeg', async () => {

@@ -23,8 +23,21 @@ beforeAll(() => {
   video = join(dir, 'clip.mpg');
   // 0.4 s of mid-grey, 64x48 at 25 fps: 10 frames.
   execFileSync(ffmpeg, [
-    '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=gray:size=64x48:rate=25', '-t', '0.4',
-    '-c:v', 'mpeg1video', '-q:v', '2', '-y', video,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=gray:size=64x48:rate=25',
+    '-t',
+    '0.4',
+    '-c:v',
+    'mpeg1video',
+    '-q:v',
+    '2',
+    '-y',
+    video,
   ]);
 });
 afterEach(async () => {
@@ -38,9 +51,7 @@ describe('fileSourceArgs', () => {
       '-hide_banner -nostdin -loglevel error -re -stream_loop -1 -i a.mp4 -r 24 ' +
         '-an -vf scale=640:480 -f rawvideo -pix_fmt yuv420p -flush_packets 1 -',
     );
-    expect(fileSourceArgs({ path: 'a.mp4', loop: false, width: 640, height: 480, fps: 24, vflip: true })).not.toContain(
-      '-stream_loop',
-    );
+    expect(fileSourceArgs({ path: 'a.mp4', loop: false, width: 640, height: 480, fps: 24, vflip: true })).not.toContain('-stream_loop');
   });
 });
 
@@ -80,9 +91,9 @@ describe('fileSource', () => {
 
   it('fails naming ffmpeg, with its complaint, when the file is missing', async () => {
     const missing = join(dir, 'missing.mp4');
-    const err = await firstValueFrom(
-      fileSource({ path: missing, width: 32, height: 24, fps: 25, ffmpeg, spawn: spawner().spawn }),
-    ).catch((e: unknown) => e);
+    const err = await firstValueFrom(fileSource({ path: missing, width: 32, height: 24, fps: 25, ffmpeg, spawn: spawner().spawn })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ChildProcessError);
     expect((err as ChildProcessError).message).toMatch(new RegExp(`^${ffmpeg} exited with code \\d+`));
     expect((err as ChildProcessError).stderr.join('\n')).toContain(missing);

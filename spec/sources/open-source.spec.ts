@@ -31,7 +31,10 @@ function script(name: string, lines: readonly string[]): string {
 
 /** What `checkSource` (or any promise) rejected with, as a SourceCheckError. */
 async function refusal(checking: Promise<unknown>): Promise<SourceCheckError> {
-  const err = await checking.then(() => undefined, (e: unknown) => e);
+  const err = await checking.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SourceCheckError);
   return err as SourceCheckError;
 }
@@ -72,9 +75,15 @@ describe('checkSource', () => {
     const named = await refusal(checkSource({ kind: 'v4l2', device: join(dir, 'video9') }));
     expect(named).toMatchObject({ given: `v4l2:${join(dir, 'video9')}`, problem: 'no such device (ls /dev/video* lists them)' });
     // The default device: checked only where it is missing here.
-    const fallback = await checkSource({ kind: 'v4l2' }).then(() => undefined, (e: unknown) => e as SourceCheckError);
+    const fallback = await checkSource({ kind: 'v4l2' }).then(
+      () => undefined,
+      (e: unknown) => e as SourceCheckError,
+    );
     if (fallback) {
-      expect(fallback).toMatchObject({ given: 'v4l2', problem: 'no such device /dev/video0 (ls /dev/video* lists them; name one as v4l2:/dev/videoN)' });
+      expect(fallback).toMatchObject({
+        given: 'v4l2',
+        problem: 'no such device /dev/video0 (ls /dev/video* lists them; name one as v4l2:/dev/videoN)',
+      });
     }
   });
 
@@ -124,7 +133,10 @@ describe('checkFfmpeg', () => {
     const found = await checkFfmpeg();
     expect(found).toEqual({ ...ffmpeg, version: expect.any(String) });
     expect(await checkFfmpeg(ffmpeg.path)).toEqual({ path: ffmpeg.path, origin: 'option', version: found.version });
-    expect(await checkFfmpeg(undefined, { ...process.env, PISTREAM_FFMPEG: ffmpeg.path })).toMatchObject({ path: ffmpeg.path, origin: 'env' });
+    expect(await checkFfmpeg(undefined, { ...process.env, PISTREAM_FFMPEG: ffmpeg.path })).toMatchObject({
+      path: ffmpeg.path,
+      origin: 'env',
+    });
   });
 
   it.each([
@@ -146,7 +158,10 @@ describe('checkFfmpeg', () => {
     expect(err).toMatchObject({ given: broken, origin: 'option', problem: expect.stringMatching(/^does not run \(.+\)$/) });
     expect(err.message).not.toContain('\n');
     const ffprobe = script('ffprobe', ['echo "ffprobe version 6.1.1 Copyright (c) 2007-2023 the FFmpeg developers"']);
-    expect(await refusal(checkFfmpeg(ffprobe))).toMatchObject({ given: ffprobe, problem: 'is not ffmpeg (its -version does not start with "ffmpeg version")' });
+    expect(await refusal(checkFfmpeg(ffprobe))).toMatchObject({
+      given: ffprobe,
+      problem: 'is not ffmpeg (its -version does not start with "ffmpeg version")',
+    });
   });
 });
 

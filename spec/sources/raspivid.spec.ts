@@ -46,9 +46,7 @@ describe('raspividArgs', () => {
 
 describe('raspivid', () => {
   it('rejects rotations other than 0 and 180', () => {
-    expect(() => raspivid({ width: 640, height: 480, fps: 24, rotation: 270 as 0 })).toThrow(
-      'raspividyuv rotation must be 0 or 180',
-    );
+    expect(() => raspivid({ width: 640, height: 480, fps: 24, rotation: 270 as 0 })).toThrow('raspividyuv rotation must be 0 or 180');
   });
 
   // stdbuf comes with coreutils: on every Debian and Raspberry Pi OS, so CI requires it.
@@ -95,18 +93,14 @@ describe('raspivid', () => {
     ['with stdbuf', STDBUF ?? false],
     ['without stdbuf', false],
   ])('fails naming the program when it is missing (%s)', async (_, stdbuf) => {
-    const err = await firstValueFrom(raspivid({ width: 32, height: 16, fps: 30, pathEnv: dir, stdbuf })).catch(
-      (e: unknown) => e,
-    );
+    const err = await firstValueFrom(raspivid({ width: 32, height: 16, fps: 30, pathEnv: dir, stdbuf })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChildProcessError);
     expect((err as Error).message).toBe('raspividyuv: program not found (is it installed and on PATH?)');
   });
 
   it('fails naming the program, not stdbuf, when it exits non-zero', async () => {
     const { spawn } = spawner({ FAKE_CAMERA_FRAMES: '0', FAKE_CAMERA_EXIT: '5' });
-    const err = await firstValueFrom(raspivid({ width: 32, height: 16, fps: 30, command: FAKE_CAMERA, spawn })).catch(
-      (e: unknown) => e,
-    );
+    const err = await firstValueFrom(raspivid({ width: 32, height: 16, fps: 30, command: FAKE_CAMERA, spawn })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChildProcessError);
     expect((err as ChildProcessError).message).toBe(`${FAKE_CAMERA} exited with code 5`);
     expect((err as ChildProcessError).command).toBe(FAKE_CAMERA);
@@ -115,9 +109,7 @@ describe('raspivid', () => {
 
   it('kills the camera program on unsubscribe', async () => {
     const { spawn, children } = spawner({});
-    const frames = await lastValueFrom(
-      raspivid({ width: 32, height: 16, fps: 100, command: FAKE_CAMERA, spawn }).pipe(take(3), toArray()),
-    );
+    const frames = await lastValueFrom(raspivid({ width: 32, height: 16, fps: 100, command: FAKE_CAMERA, spawn }).pipe(take(3), toArray()));
     expect(frames.map((f) => f.seq)).toEqual([0, 1, 2]);
     const pid = children[0].pid!;
     await exited(children[0]);

@@ -27,9 +27,7 @@ function padded(width: number, height: number, stride: number, paddedHeight: num
 
 describe('alignUp', () => {
   it('rounds up to the alignment', () => {
-    expect([alignUp(640, 64), alignUp(780, 64), alignUp(800, 128), alignUp(1, 32), alignUp(0, 16)]).toEqual([
-      640, 832, 896, 32, 0,
-    ]);
+    expect([alignUp(640, 64), alignUp(780, 64), alignUp(800, 128), alignUp(1, 32), alignUp(0, 16)]).toEqual([640, 832, 896, 32, 0]);
   });
 });
 

@@ -55,18 +55,14 @@ describe('rpicamArgs', () => {
 
   it('adds flips, rotation and camera', () => {
     expect(rpicamArgs({ width: 640, height: 480, fps: 30, hflip: true, vflip: true, rotation: 180, camera: 1 })).toEqual(
-      '-n -t 0 --codec yuv420 --width 640 --height 480 --framerate 30 --flush --hflip --vflip --rotation 180 --camera 1 -o -'.split(
-        ' ',
-      ),
+      '-n -t 0 --codec yuv420 --width 640 --height 480 --framerate 30 --flush --hflip --vflip --rotation 180 --camera 1 -o -'.split(' '),
     );
   });
 });
 
 describe('rpicam', () => {
   it('rejects rotations other than 0 and 180, and bad sizes, at once', () => {
-    expect(() => rpicam({ width: 640, height: 480, fps: 24, rotation: 90 as 0 })).toThrow(
-      'rpicam-vid rotation must be 0 or 180',
-    );
+    expect(() => rpicam({ width: 640, height: 480, fps: 24, rotation: 90 as 0 })).toThrow('rpicam-vid rotation must be 0 or 180');
     expect(() => rpicam({ width: 641, height: 480, fps: 24 })).toThrow(/rpicam-vid width must be an even/);
     expect(() => rpicam({ width: 640, height: 480, fps: 0 })).toThrow(/fps/);
     expect(() => rpicam({ width: 640, height: 480, fps: 24, camera: -1 })).toThrow(/camera/);
@@ -88,9 +84,7 @@ describe('rpicam', () => {
 
   it('crops the 128-byte row padding of a Pi 5', async () => {
     const { spawn } = spawner({ FAKE_CAMERA_FRAMES: '2', FAKE_CAMERA_ALIGN: '128' });
-    const frames = await lastValueFrom(
-      rpicam({ width: 130, height: 4, fps: 30, command: FAKE_CAMERA, pi5: true, spawn }).pipe(toArray()),
-    );
+    const frames = await lastValueFrom(rpicam({ width: 130, height: 4, fps: 30, command: FAKE_CAMERA, pi5: true, spawn }).pipe(toArray()));
     expect(frames.map((f) => f.data)).toEqual([fakeCameraFrame(130, 4, 0), fakeCameraFrame(130, 4, 1)]);
   });
 
@@ -109,9 +103,9 @@ describe('rpicam', () => {
   });
 
   it('fails naming the program when it is missing', async () => {
-    const err = await firstValueFrom(
-      rpicam({ width: 64, height: 2, fps: 30, command: join(dir, 'rpicam-vid'), pi5: false }),
-    ).catch((e: unknown) => e);
+    const err = await firstValueFrom(rpicam({ width: 64, height: 2, fps: 30, command: join(dir, 'rpicam-vid'), pi5: false })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ChildProcessError);
     expect((err as Error).message).toBe(`${join(dir, 'rpicam-vid')}: program not found (is it installed and on PATH?)`);
   });

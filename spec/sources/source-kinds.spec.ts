@@ -1,4 +1,12 @@
-import { drawsBarcode, isCameraKind, parseSourceText, SOURCE_KIND_IDS, SOURCE_SYNTAX, sourceKind, sourceText } from '../../src/sources/source-kinds';
+import {
+  drawsBarcode,
+  isCameraKind,
+  parseSourceText,
+  SOURCE_KIND_IDS,
+  SOURCE_SYNTAX,
+  sourceKind,
+  sourceText,
+} from '../../src/sources/source-kinds';
 
 describe('source kinds registry', () => {
   it('lists every kind once, auto first', () => {

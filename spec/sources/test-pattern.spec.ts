@@ -166,7 +166,12 @@ describe('TestPatternRenderer', () => {
   it('leaves the barcode out below 512x32, and still draws the clock, shrunk to fit the width', () => {
     expect(new TestPatternRenderer(512, 32).barcode).toBe(true);
     expect(new TestPatternRenderer(640, 480).barcode).toBe(true);
-    for (const [width, height] of [[510, 480], [320, 480], [640, 30], [2, 2]] as const) {
+    for (const [width, height] of [
+      [510, 480],
+      [320, 480],
+      [640, 30],
+      [2, 2],
+    ] as const) {
       expect(new TestPatternRenderer(width, height).barcode).toBe(false);
     }
     // 320 wide: the clock box (12 glyphs at 4 px per dot: 296 x 36) at the top left, where the barcode would be.

@@ -81,9 +81,7 @@ describe('v4l2', () => {
   });
 
   it('fails when ffmpeg is not there', async () => {
-    const err = await firstValueFrom(v4l2({ width: 32, height: 24, fps: 25, ffmpeg: '/nonexistent/ffmpeg' })).catch(
-      (e: unknown) => e,
-    );
+    const err = await firstValueFrom(v4l2({ width: 32, height: 24, fps: 25, ffmpeg: '/nonexistent/ffmpeg' })).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/ffmpeg not found or not executable at \/nonexistent\/ffmpeg/);
   });
 });

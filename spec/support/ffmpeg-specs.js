@@ -16,7 +16,17 @@ function reachingFfmpegPath() {
   const depcruise = join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
   const json = execFileSync(
     process.execPath,
-    [depcruise, 'spec', 'src', '--config', '.dependency-cruiser.js', '--reaches', '^src/process/ffmpeg-path\\.ts$', '--output-type', 'json'],
+    [
+      depcruise,
+      'spec',
+      'src',
+      '--config',
+      '.dependency-cruiser.js',
+      '--reaches',
+      '^src/process/ffmpeg-path\\.ts$',
+      '--output-type',
+      'json',
+    ],
     { cwd: root, maxBuffer: 64 << 20, encoding: 'utf8' },
   );
   return new Set(JSON.parse(json).modules.map((module) => resolve(root, module.source)));

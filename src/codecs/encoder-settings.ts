@@ -38,7 +38,9 @@ export function checkEncoderSettings<S extends EncoderSettings>(schema: Joi.Obje
   if (error) {
     const detail = error.details[0];
     const got: unknown = detail?.context?.value;
-    throw new RangeError(`encoder ${error.message}${got === undefined || typeof got === 'object' ? '' : `, got ${String(got as string | number | boolean)}`}`);
+    throw new RangeError(
+      `encoder ${error.message}${got === undefined || typeof got === 'object' ? '' : `, got ${String(got as string | number | boolean)}`}`,
+    );
   }
   return checked.value as S;
 }

@@ -50,13 +50,18 @@ export interface FfmpegEncoderSpec<P extends Picture> {
  * frames$.pipe(encode).subscribe((picture) => …);
  */
 export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: FfmpegEncoderSpec<P>): OperatorFunction<Frame, P>;
-export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: FfmpegEncoderSpec<P> & { coded: object }): OperatorFunction<Picture, P>;
+export function ffmpegEncoder<P extends Picture>(
+  options: EncodeOptions,
+  spec: FfmpegEncoderSpec<P> & { coded: object },
+): OperatorFunction<Picture, P>;
 export function ffmpegEncoder<P extends Picture>(options: EncodeOptions, spec: FfmpegEncoderSpec<P>): OperatorFunction<Input, P> {
   const counters = options.counters ?? createEncoderCounters();
   return (frames$) =>
     defer(() => {
       const ffmpeg = resolveFfmpeg(options.ffmpeg);
-      return from(probeFfmpeg(ffmpeg.path)).pipe(switchMap((caps) => encodeInOneChild(frames$, ffmpeg.path, caps, options, spec, counters)));
+      return from(probeFfmpeg(ffmpeg.path)).pipe(
+        switchMap((caps) => encodeInOneChild(frames$, ffmpeg.path, caps, options, spec, counters)),
+      );
     });
 }
 
@@ -138,7 +143,10 @@ class StdinFeed {
   }
 
   private offer(frame: Input, fail: (err: unknown) => void): void {
-    if (!this.coded && (frame.width !== this.settings.width || frame.height !== this.settings.height || frame.data.length !== this.frameBytes)) {
+    if (
+      !this.coded &&
+      (frame.width !== this.settings.width || frame.height !== this.settings.height || frame.data.length !== this.frameBytes)
+    ) {
       frame.release?.();
       fail(this.sizeError(frame));
       return;

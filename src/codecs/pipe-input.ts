@@ -29,9 +29,11 @@ export function pipeInputArgs(codec: Codec, use: PipeInputUse = {}): string[] {
     ...(use.genpts ? ['-fflags', '+genpts'] : []),
     ...(use.live ? input.live : []),
     ...(use.decode ? input.decode : []),
-    '-f', input.demuxer,
+    '-f',
+    input.demuxer,
     ...(use.fps === undefined ? [] : ['-framerate', frameRateText(use.fps)]),
-    '-i', 'pipe:0',
+    '-i',
+    'pipe:0',
   ];
 }
 

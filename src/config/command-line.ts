@@ -33,8 +33,7 @@ export class ConfigError extends Error {
 
 /** What the command line asked for: run with a config, or print some text (help, version) and exit 0. */
 export type CommandLine =
-  | { readonly action: 'run'; readonly config: PistreamConfig }
-  | { readonly action: 'help' | 'version'; readonly text: string };
+  { readonly action: 'run'; readonly config: PistreamConfig } | { readonly action: 'help' | 'version'; readonly text: string };
 
 /** One input value: where it came from (a flag or an env var, for messages) and its raw text. */
 interface Raw {
@@ -53,7 +52,10 @@ function got(spec: FlagSpec, value: string | boolean): string {
 }
 
 function convert(spec: FlagSpec, raw: Raw): unknown {
-  const result = configSchema.extract(spec.key).label(raw.origin).validate(raw.value, { errors: { wrap: { label: false } } }) as Joi.ValidationResult<unknown>;
+  const result = configSchema
+    .extract(spec.key)
+    .label(raw.origin)
+    .validate(raw.value, { errors: { wrap: { label: false } } }) as Joi.ValidationResult<unknown>;
   if (result.error) throw new ConfigError(`${result.error.message}${got(spec, raw.value)}`);
   return result.value;
 }
@@ -76,7 +78,9 @@ function readFlagFile(origin: string, path: string, usersFile = false): Buffer {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     if (usersFile && /^[^/]*:/.test(path)) {
-      throw new ConfigError(`${origin}: cannot read the file it names (${code}); that looks like user:password (not shown: a secret), which is what --auth takes`);
+      throw new ConfigError(
+        `${origin}: cannot read the file it names (${code}); that looks like user:password (not shown: a secret), which is what --auth takes`,
+      );
     }
     throw new ConfigError(`${origin}: cannot read ${path} (${code})`);
   }
@@ -89,7 +93,8 @@ function layer(opts: Record<string, string | boolean | undefined>, env: NodeJS.P
     const fromFlag = opts[spec.key];
     const fromEnv = env[envName(spec.key)];
     if (fromFlag !== undefined) raws.set(spec.key, { origin: flagName(spec.key), layer: 'flag', value: fromFlag });
-    else if (fromEnv !== undefined && fromEnv.trim() !== '') raws.set(spec.key, { origin: envName(spec.key), layer: 'env', value: fromEnv.trim() });
+    else if (fromEnv !== undefined && fromEnv.trim() !== '')
+      raws.set(spec.key, { origin: envName(spec.key), layer: 'env', value: fromEnv.trim() });
   }
   // --bitrate and --quality are two ways to say the same thing: both in one layer is a mistake (said before either
   // value is checked, as it is the first thing to fix), but a flag still beats the other's variable.
@@ -157,7 +162,10 @@ function fromPluginError(err: PluginOptionsError, raws: Map<string, Raw>): Confi
     return new ConfigError(`${origin} ${err.problem}${/needs codec h264/.test(err.problem) ? ' (add --codec h264)' : ''}`);
   }
   // Credentials are put together by authOf (no flag targets them): name the flags, never the values.
-  if (err.path[0] === 'auth') return new ConfigError(`--auth, --auth-file or --token gave credentials the plugin refuses (${err.path.join('.')}; not shown: a secret)`);
+  if (err.path[0] === 'auth')
+    return new ConfigError(
+      `--auth, --auth-file or --token gave credentials the plugin refuses (${err.path.join('.')}; not shown: a secret)`,
+    );
   if (!spec) return new ConfigError(err.message);
   const raw = raws.get(spec.key);
   return new ConfigError(`${raw?.origin ?? flagName(spec.key)} ${problem}${raw ? got(spec, raw.value) : ''}`);
@@ -177,7 +185,8 @@ function checkPluginOptions(plugin: PistreamPluginOptions, raws: Map<string, Raw
     if (!(err instanceof PluginOptionsError)) throw err;
     // The other --record-* flags only say how to record: without --record they are a mistake worth naming.
     if (err.path.join('.') === 'record.dir' && plugin.record?.dir === undefined) {
-      const given = RECORD_DETAILS.map((key) => raws.get(key)).filter((raw) => raw !== undefined)
+      const given = RECORD_DETAILS.map((key) => raws.get(key))
+        .filter((raw) => raw !== undefined)
         .sort((a, b) => (a.layer === b.layer ? 0 : a.layer === 'flag' ? -1 : 1))[0]?.origin;
       throw new ConfigError(`${given} needs --record <dir> (or PISTREAM_RECORD) too`);
     }
@@ -186,7 +195,9 @@ function checkPluginOptions(plugin: PistreamPluginOptions, raws: Map<string, Raw
 }
 
 /** Runs commander over `argv`: the flags given, or the text of --help or --version. */
-function readFlags(argv: readonly string[]): { readonly opts: Record<string, string | boolean | undefined> } | Extract<CommandLine, { text: string }> {
+function readFlags(
+  argv: readonly string[],
+): { readonly opts: Record<string, string | boolean | undefined> } | Extract<CommandLine, { text: string }> {
   let printed = '';
   const cmd = program((text) => (printed += text));
   try {
@@ -232,7 +243,8 @@ function configTree(values: Map<string, unknown>, raws: Map<string, Raw>): Pistr
   }
   const plugin = tree.plugin as { -readonly [K in keyof PistreamPluginOptions]: PistreamPluginOptions[K] };
   const upgradeRate = values.get('upgradeRate') as number | undefined;
-  if (upgradeRate !== undefined) plugin.upgradeRate = upgradeRate > 0 ? { perSecond: upgradeRate, burst: upgradeBurst(upgradeRate) } : false;
+  if (upgradeRate !== undefined)
+    plugin.upgradeRate = upgradeRate > 0 ? { perSecond: upgradeRate, burst: upgradeBurst(upgradeRate) } : false;
   const auth = authOf(values, raws);
   if (auth) plugin.auth = auth;
   const publish = values.get('publish') as string[] | undefined;
@@ -241,7 +253,8 @@ function configTree(values: Map<string, unknown>, raws: Map<string, Raw>): Pistr
   if (values.has('headerTimeout')) tree.headerTimeoutMs = values.get('headerTimeout');
   if (plugin.legacyListener) {
     const legacyPort = plugin.legacyListener.port;
-    if (legacyPort !== 0 && legacyPort === tree.port) throw new ConfigError(`${raws.get('legacyPort')?.origin} must differ from the main port (${legacyPort})`);
+    if (legacyPort !== 0 && legacyPort === tree.port)
+      throw new ConfigError(`${raws.get('legacyPort')?.origin} must differ from the main port (${legacyPort})`);
     plugin.legacyListener = { ...plugin.legacyListener, headerTimeoutMs: tree.headerTimeoutMs as number, ...(tls ? { tls } : {}) };
   }
   return {
@@ -305,7 +318,8 @@ export function fromStartupError(err: unknown, argv: readonly string[], env: Nod
   if (err.option === 'source') return new ConfigError(`${named('source', err.given ?? '')}: ${err.problem}`);
   // Nothing found: the message already says to pass --ffmpeg or set PISTREAM_FFMPEG.
   if (err.given === undefined) return new ConfigError(err.problem);
-  if (err.origin === 'option' || err.origin === 'env' || err.origin === undefined) return new ConfigError(`${named('ffmpeg', err.given)}: ${err.problem}`);
+  if (err.origin === 'option' || err.origin === 'env' || err.origin === undefined)
+    return new ConfigError(`${named('ffmpeg', err.given)}: ${err.problem}`);
   return new ConfigError(`ffmpeg ${err.given} (${FFMPEG_ORIGIN_LABELS[err.origin]}) ${err.problem}: pass --ffmpeg PATH to use another`);
 }
 

@@ -58,14 +58,17 @@ export function commanderMessage(err: CommanderError, argv: readonly string[], o
     case 'commander.excessArguments': {
       // `--hflip no` reads as the switch and then a stray argument: say which, and why.
       const stray = operands[0];
-      const after = stray === undefined ? undefined : switchNamed(argv.find((arg, i) => argv[i + 1] === stray && switchNamed(arg) !== undefined));
+      const after =
+        stray === undefined ? undefined : switchNamed(argv.find((arg, i) => argv[i + 1] === stray && switchNamed(arg) !== undefined));
       if (after) return `${switchTakesNoValue(after)}, got ${JSON.stringify(stray)} after it`;
       // `--token two words`: the stray is likely the rest of a credential, so it is not quoted either.
       const at = stray === undefined ? -1 : argv.indexOf(stray);
       const secret = FLAGS.find((s) => s.secret && (argv[at - 2] === flagName(s.key) || argv[at - 1]?.startsWith(`${flagName(s.key)}=`)));
       if (secret) {
-        return `pistream takes only flags, no other arguments, got one right after the value of ${flagName(secret.key)} ` +
-          '(not shown: a secret); quote a value that has spaces';
+        return (
+          `pistream takes only flags, no other arguments, got one right after the value of ${flagName(secret.key)} ` +
+          '(not shown: a secret); quote a value that has spaces'
+        );
       }
       return `pistream takes only flags, no other arguments${stray === undefined ? '' : `, got ${JSON.stringify(stray)}`} (see --help)`;
     }

@@ -60,8 +60,13 @@ export class Fmp4Muxer {
     const sps = nals.find((nal) => nalType(nal) === NAL_TYPE.sps);
     const pps = nals.find((nal) => nalType(nal) === NAL_TYPE.pps);
     if (!sps || !pps) throw new Error(`key unit ${picture.seq} carries no SPS and PPS: an fMP4 init segment needs both`);
-    const key = Buffer.concat([sps, pps, Buffer.from([picture.width >> 8, picture.width & 0xff, picture.height >> 8, picture.height & 0xff])]);
-    if (!this.init?.key.equals(key)) this.init = { key, segment: initSegment(Buffer.from(sps), Buffer.from(pps), picture.width, picture.height) };
+    const key = Buffer.concat([
+      sps,
+      pps,
+      Buffer.from([picture.width >> 8, picture.width & 0xff, picture.height >> 8, picture.height & 0xff]),
+    ]);
+    if (!this.init?.key.equals(key))
+      this.init = { key, segment: initSegment(Buffer.from(sps), Buffer.from(pps), picture.width, picture.height) };
     return this.init.segment;
   }
 }
@@ -77,7 +82,8 @@ export const fmp4: WireFormat = {
   label: 'fragmented MP4 (MSE)',
   path: '/fmp4',
   codecs: [h264.id],
-  mux: (stream?: StreamFacts): OperatorFunction<Picture, MuxedPicture> =>
+  mux:
+    (stream?: StreamFacts): OperatorFunction<Picture, MuxedPicture> =>
     (pictures$) =>
       defer(() => {
         const muxer = new Fmp4Muxer(stream?.fps);

@@ -60,24 +60,49 @@ export function avcC(sps: Buffer, pps: Buffer): Buffer {
 export function initSegment(sps: Buffer, pps: Buffer, width: number, height: number): Buffer {
   const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), fields([0x200, 4]), Buffer.from('isomiso6avc1mp41', 'latin1'));
   const mvhd = fullBox(
-    'mvhd', 0, 0,
+    'mvhd',
+    0,
+    0,
     fields([0, 4], [0, 4], [1000, 4], [0, 4], [0x00010000, 4], [0x0100, 2], [0, 2], [0, 4], [0, 4]),
     MATRIX,
     Buffer.alloc(24),
     fields([TRACK_ID + 1, 4]),
   );
   const tkhd = fullBox(
-    'tkhd', 0, 0x000003 /* enabled, in movie */,
+    'tkhd',
+    0,
+    0x000003 /* enabled, in movie */,
     fields([0, 4], [0, 4], [TRACK_ID, 4], [0, 4], [0, 4], [0, 4], [0, 4], [0, 2], [0, 2], [0, 2], [0, 2]),
     MATRIX,
     fields([width * 0x10000, 4], [height * 0x10000, 4]),
   );
   const mdhd = fullBox('mdhd', 0, 0, fields([0, 4], [0, 4], [FMP4_TIMESCALE, 4], [0, 4], [0x55c4 /* 'und' */, 2], [0, 2]));
-  const hdlr = fullBox('hdlr', 0, 0, fields([0, 4]), Buffer.from('vide', 'latin1'), Buffer.alloc(12), Buffer.from('VideoHandler\0', 'latin1'));
+  const hdlr = fullBox(
+    'hdlr',
+    0,
+    0,
+    fields([0, 4]),
+    Buffer.from('vide', 'latin1'),
+    Buffer.alloc(12),
+    Buffer.from('VideoHandler\0', 'latin1'),
+  );
   const avc1 = box(
     'avc1',
     Buffer.alloc(6),
-    fields([1, 2] /* data_reference_index */, [0, 2], [0, 2], [0, 4], [0, 4], [0, 4], [width, 2], [height, 2], [0x00480000, 4], [0x00480000, 4], [0, 4], [1, 2]),
+    fields(
+      [1, 2] /* data_reference_index */,
+      [0, 2],
+      [0, 2],
+      [0, 4],
+      [0, 4],
+      [0, 4],
+      [width, 2],
+      [height, 2],
+      [0x00480000, 4],
+      [0x00480000, 4],
+      [0, 4],
+      [1, 2],
+    ),
     Buffer.alloc(32) /* compressorname */,
     fields([0x0018, 2], [0xffff, 2]),
     avcC(sps, pps),
@@ -119,15 +144,33 @@ export function fragment(sequence: number, decodeTime: number, duration: number,
     out.write(name, at, 'latin1');
     at += 4;
   };
-  u32(MOOF_SIZE); type('moof');
-  u32(16); type('mfhd'); u32(0); u32(sequence);
-  u32(MOOF_SIZE - 24); type('traf');
-  u32(16); type('tfhd'); u32(0x020000 /* default-base-is-moof */); u32(TRACK_ID);
-  u32(20); type('tfdt'); u32(0x01000000 /* version 1: 64-bit time */); u32(Math.floor(decodeTime / 2 ** 32)); u32(decodeTime % 2 ** 32);
-  u32(32); type('trun'); u32(0x000701 /* data offset, duration, size, flags */); u32(1);
-  u32(MOOF_SIZE + 8 /* the sample starts right after mdat's header */); u32(duration); u32(sampleSize);
+  u32(MOOF_SIZE);
+  type('moof');
+  u32(16);
+  type('mfhd');
+  u32(0);
+  u32(sequence);
+  u32(MOOF_SIZE - 24);
+  type('traf');
+  u32(16);
+  type('tfhd');
+  u32(0x020000 /* default-base-is-moof */);
+  u32(TRACK_ID);
+  u32(20);
+  type('tfdt');
+  u32(0x01000000 /* version 1: 64-bit time */);
+  u32(Math.floor(decodeTime / 2 ** 32));
+  u32(decodeTime % 2 ** 32);
+  u32(32);
+  type('trun');
+  u32(0x000701 /* data offset, duration, size, flags */);
+  u32(1);
+  u32(MOOF_SIZE + 8 /* the sample starts right after mdat's header */);
+  u32(duration);
+  u32(sampleSize);
   u32(keyframe ? SYNC_SAMPLE_FLAGS : DELTA_SAMPLE_FLAGS);
-  u32(8 + sampleSize); type('mdat');
+  u32(8 + sampleSize);
+  type('mdat');
   for (const nal of nals) {
     u32(nal.length);
     out.set(nal, at);

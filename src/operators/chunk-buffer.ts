@@ -1,4 +1,15 @@
-import { concatWith, connect, defer, endWith, ignoreElements, merge, mergeMap, takeUntil, type Observable, type OperatorFunction } from 'rxjs';
+import {
+  concatWith,
+  connect,
+  defer,
+  endWith,
+  ignoreElements,
+  merge,
+  mergeMap,
+  takeUntil,
+  type Observable,
+  type OperatorFunction,
+} from 'rxjs';
 
 /**
  * The bytes of a stream that arrives in chunks (a pipe's reads), kept as the chunks themselves, addressed by

@@ -183,6 +183,5 @@ export class Delivery<P extends Picture, R extends string = never> extends Deliv
  *   .subscribe((p) => socket.send(p.wire));
  */
 export function deliver<P extends Picture, R extends string = never>(options: DeliverOptions<P, R>): OperatorFunction<Gop<P>, P> {
-  return (source) =>
-    new Observable<P>((subscriber) => new Delivery(subscriber, options).subscribeTo(source));
+  return (source) => new Observable<P>((subscriber) => new Delivery(subscriber, options).subscribeTo(source));
 }

@@ -28,7 +28,9 @@ export interface DropWhileSlowOptions<P extends Picture, R extends string = neve
  * @example
  * hub.pictures$.pipe(dropWhileSlow({ isSlow: () => socket.bufferedAmount > 1 << 20 })).subscribe(send);
  */
-export function dropWhileSlow<P extends Picture, R extends string = never>(options: DropWhileSlowOptions<P, R>): MonoTypeOperatorFunction<P> {
+export function dropWhileSlow<P extends Picture, R extends string = never>(
+  options: DropWhileSlowOptions<P, R>,
+): MonoTypeOperatorFunction<P> {
   const { isSlow, onDrop, onResync } = options;
   return (source) =>
     defer(() =>

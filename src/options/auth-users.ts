@@ -56,4 +56,3 @@ export function isPasswordHash(value: string): boolean {
   const [prefix, salt, key, ...rest] = value.split('$');
   return prefix === HASH_PREFIX && rest.length === 0 && !!salt && Buffer.from(key ?? '', 'base64').length === KEY_LENGTH;
 }
-

@@ -32,7 +32,8 @@ const PSEUDO_FILESYSTEMS: ReadonlyMap<number, string> = new Map([
 /** An fs error as the one line says it. */
 function problemOf(err: unknown, doing: string): string {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM') return `${doing}: permission denied (run pistream as a user who may write there, or choose another folder)`;
+  if (code === 'EACCES' || code === 'EPERM')
+    return `${doing}: permission denied (run pistream as a user who may write there, or choose another folder)`;
   if (code === 'EROFS') return `${doing}: the filesystem is read-only`;
   if (code === 'ENOSPC') return `${doing}: the disk is full`;
   if (code === 'ENOTDIR') return `${doing}: a part of the path is a file, not a folder`;

@@ -116,11 +116,7 @@ function addBlock(blocks: BlockList, block: string, entry: string): void {
  * clientAddress('127.0.0.1', '6.6.6.6, 203.0.113.7', trust);        // '203.0.113.7' (prepended fake skipped)
  * clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trust);
  */
-export function clientAddress(
-  peer: string | undefined,
-  forwardedFor: string | string[] | undefined,
-  trust: TrustProxy,
-): string {
+export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trust: TrustProxy): string {
   const self = typeof peer === 'string' ? peer : '';
   if (!safeTrust(trust, self)) return canonical(self);
   const header = joinHeaders(forwardedFor);

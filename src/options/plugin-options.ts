@@ -17,7 +17,15 @@ import { HOST_PATTERN } from './host-allowlist';
 import { limited } from './allowed-text';
 import { PluginOptionsError } from './plugin-options-error';
 import { HEADER_TIMEOUT_MS, PORT } from './listener-options';
-import { publishAudioSchema, publishSchema, publishTargets, RECORDABLE_CODECS, recordInMs, recordSchema, type RecordOptions } from './record-publish-options';
+import {
+  publishAudioSchema,
+  publishSchema,
+  publishTargets,
+  RECORDABLE_CODECS,
+  recordInMs,
+  recordSchema,
+  type RecordOptions,
+} from './record-publish-options';
 
 /** A second listener speaking only the original pistreaming protocol (`jsmp`) at any path, like the original's 8084. */
 export interface LegacyListenerOptions {
@@ -119,10 +127,12 @@ export interface PistreamPluginOptions {
 }
 
 /** The options after validation: defaults applied, the codec and formats resolved to values. */
-export interface ValidPluginOptions
-  extends Required<
-    Omit<PistreamPluginOptions, 'source' | 'hub' | 'codec' | 'encoder' | 'formats' | 'auth' | 'legacyListener' | 'restart' | 'scheduler' | 'record' | 'publish'>
-  > {
+export interface ValidPluginOptions extends Required<
+  Omit<
+    PistreamPluginOptions,
+    'source' | 'hub' | 'codec' | 'encoder' | 'formats' | 'auth' | 'legacyListener' | 'restart' | 'scheduler' | 'record' | 'publish'
+  >
+> {
   /** The checked publish targets (none: `[]`). */
   readonly publish: readonly PublishTarget[];
   readonly source?: Observable<Frame> | SourceSpec;
@@ -134,7 +144,11 @@ export interface ValidPluginOptions
   readonly legacyListener?: LegacyListenerOptions;
   readonly restart?: HubOptions['restart'];
   readonly scheduler?: SchedulerLike;
-  readonly record?: Omit<RecordOptions, 'segmentSeconds' | 'keepSeconds' | 'syncSeconds'> & { readonly segmentMs: number; readonly syncMs: number; readonly minFree: number | string };
+  readonly record?: Omit<RecordOptions, 'segmentSeconds' | 'keepSeconds' | 'syncSeconds'> & {
+    readonly segmentMs: number;
+    readonly syncMs: number;
+    readonly minFree: number | string;
+  };
 }
 
 const observable = Joi.any().custom((value: unknown) => {
@@ -144,7 +158,6 @@ const observable = Joi.any().custom((value: unknown) => {
 
 /** A duration option: whole ms from 0 to `max` (every duration of the options is in ms). */
 const ms = (max: number) => Joi.number().integer().min(0).max(max).unit('ms');
-
 
 /** `upgradeRate.perSecond` (`--upgrade-rate`, where 0 turns the limit off). */
 export const UPGRADES_PER_SECOND = Joi.number().positive().max(10_000);
@@ -161,12 +174,17 @@ export const pluginSchema = Joi.object({
   source: Joi.alternatives().conditional(observable, {
     then: observable,
     otherwise: Joi.object({
-      kind: Joi.string().valid(...SOURCE_KIND_IDS).required().messages({ '*': `{{#label}} must be ${SOURCE_KIND_IDS.join(', ')}` }),
+      kind: Joi.string()
+        .valid(...SOURCE_KIND_IDS)
+        .required()
+        .messages({ '*': `{{#label}} must be ${SOURCE_KIND_IDS.join(', ')}` }),
       device: Joi.string(),
       path: Joi.string(),
       hflip: Joi.boolean(),
       vflip: Joi.boolean(),
-      rotation: Joi.number().valid(0, 180).messages({ '*': `{{#label}} must be ${ROTATION_RULE}` }),
+      rotation: Joi.number()
+        .valid(0, 180)
+        .messages({ '*': `{{#label}} must be ${ROTATION_RULE}` }),
     }).messages({ 'object.base': '{{#label}} must be an Observable of frames or a source spec with a kind' }),
   }),
   hub: Joi.object({ pictures$: observable.required(), stream: Joi.function().required() }).unknown(),
@@ -178,22 +196,35 @@ export const pluginSchema = Joi.object({
     .default('mpeg1'),
   // Checked below by the codec's own schema, which knows its rates and ranges.
   encoder: Joi.object().unknown().when('source', { is: Joi.exist(), then: Joi.required() }),
-  formats: Joi.array().items(Joi.string().valid(...FORMATS.map((f) => f.id))).min(1)
+  formats: Joi.array()
+    .items(Joi.string().valid(...FORMATS.map((f) => f.id)))
+    .min(1)
     .messages({ '*': `{{#label}} must be a list of wire format ids: ${FORMATS.map((f) => f.id).join(', ')}` }),
   graceMs: limited(ms(86_400_000)).default(DEFAULTS.graceMs),
   restart: Joi.object({ initialDelayMs: limited(ms(3_600_000)), maxDelayMs: limited(ms(3_600_000)), healthyMs: limited(ms(86_400_000)) }),
   watchdogMs: limited(Joi.number().integer().min(1).max(86_400_000).unit('ms')).default(DEFAULTS.watchdogMs),
   alwaysOn: Joi.boolean().default(false),
-  highWaterMark: limited(Joi.number().integer().min(1024).max(1 << 30).unit('bytes')).default(DEFAULTS.highWaterMark),
+  highWaterMark: limited(
+    Joi.number()
+      .integer()
+      .min(1024)
+      .max(1 << 30)
+      .unit('bytes'),
+  ).default(DEFAULTS.highWaterMark),
   maxLagMs: limited(ms(60_000)).default(DEFAULTS.maxLagMs),
   stuckMs: limited(ms(3_600_000).meta({ zero: 'never' })).default(DEFAULTS.stuckMs),
   maxViewers: limited(Joi.number().integer().min(1).max(100_000)).default(DEFAULTS.maxViewers),
   maxViewersPerAddress: limited(Joi.number().integer().min(0).max(100_000).meta({ zero: 'no cap' })).default(DEFAULTS.maxViewersPerAddress),
   heartbeatMs: limited(ms(3_600_000).meta({ zero: 'off' })).default(DEFAULTS.heartbeatMs),
   allowOrigins: Joi.array().items(Joi.string()).default([]),
-  frameAncestors: Joi.string().trim().pattern(/^[^;,\r\n]+$/).default(DEFAULTS.frameAncestors)
+  frameAncestors: Joi.string()
+    .trim()
+    .pattern(/^[^;,\r\n]+$/)
+    .default(DEFAULTS.frameAncestors)
     .messages({ '*': "{{#label}} must be CSP sources separated by spaces, such as 'self' https://ha.example (no ; or ,)" }),
-  allowedHosts: Joi.array().items(Joi.string().pattern(HOST_PATTERN)).default([])
+  allowedHosts: Joi.array()
+    .items(Joi.string().pattern(HOST_PATTERN))
+    .default([])
     .messages({ '*': '{{#label}} must be host names such as cam.example.com or *.example.com, or *' }),
   trustProxy: Joi.array()
     .items(Joi.string())
@@ -206,12 +237,20 @@ export const pluginSchema = Joi.object({
   legacyListener: Joi.object({
     port: PORT.required(),
     host: Joi.string(),
-    tls: Joi.object({ cert: Joi.alternatives(Joi.binary(), Joi.string()).required(), key: Joi.alternatives(Joi.binary(), Joi.string()).required() }),
+    tls: Joi.object({
+      cert: Joi.alternatives(Joi.binary(), Joi.string()).required(),
+      key: Joi.alternatives(Joi.binary(), Joi.string()).required(),
+    }),
     headerTimeoutMs: HEADER_TIMEOUT_MS,
   }),
   pages: Joi.boolean().default(true),
   auth: Joi.object({
-    users: Joi.object().pattern(Joi.string().min(1).pattern(/^[^:]*$/), Joi.string()),
+    users: Joi.object().pattern(
+      Joi.string()
+        .min(1)
+        .pattern(/^[^:]*$/),
+      Joi.string(),
+    ),
     // 8 to 512 characters: a shorter token is guessed within the login throttle's budget in days, and a longer one
     // no longer fits in a URL or a header line every proxy passes on. The CLI's --token reads this rule.
     token: TOKEN,

@@ -3,7 +3,16 @@ import Joi from 'joi';
 import { CODECS } from '../codecs';
 import type { Codec, EncoderSettings } from '../codecs/codec';
 import { DEFAULTS, LIMITS } from '../defaults';
-import { canPublish, PUBLISH_PROTOCOLS, publishableCodecs, publishTarget, PublishTargetError, type PublishAudio, type PublishTarget, type PublishTargetSpec } from '../publish/publish-target';
+import {
+  canPublish,
+  PUBLISH_PROTOCOLS,
+  publishableCodecs,
+  publishTarget,
+  PublishTargetError,
+  type PublishAudio,
+  type PublishTarget,
+  type PublishTargetSpec,
+} from '../publish/publish-target';
 import { limited } from './allowed-text';
 import { PluginOptionsError } from './plugin-options-error';
 
@@ -41,17 +50,34 @@ export const RECORDABLE_CODECS: readonly string[] = CODECS.filter((codec) => cod
 // dir last: a bad value of another field is named before a missing dir (the CLI says which flag needs --record).
 /** The `record` option's schema (defaults applied: `segmentMs`, `syncMs`, `minFree`), every duration in ms. */
 export const recordSchema = Joi.object({
-  segmentMs: limited(Joi.number().integer().min(LIMITS.recordSegmentMinMs).max(LIMITS.recordSegmentMaxMs).unit('ms')).default(DEFAULTS.recordSegmentMs),
-  keepMs: limited(Joi.number().integer().min(1).max(100 * 365 * 86_400_000).unit('ms')),
-  maxBytes: Joi.number().integer().min(LIMITS.recordMinBytes).max(Number.MAX_SAFE_INTEGER)
+  segmentMs: limited(Joi.number().integer().min(LIMITS.recordSegmentMinMs).max(LIMITS.recordSegmentMaxMs).unit('ms')).default(
+    DEFAULTS.recordSegmentMs,
+  ),
+  keepMs: limited(
+    Joi.number()
+      .integer()
+      .min(1)
+      .max(100 * 365 * 86_400_000)
+      .unit('ms'),
+  ),
+  maxBytes: Joi.number()
+    .integer()
+    .min(LIMITS.recordMinBytes)
+    .max(Number.MAX_SAFE_INTEGER)
     .messages({ '*': `{{#label}} must be a whole number of bytes, at least ${LIMITS.recordMinBytes} (1 MiB)` }),
-  syncMs: limited(Joi.number().integer().min(0).max(3_600_000).unit('ms').meta({ zero: 'only when a segment closes' })).default(DEFAULTS.recordSyncMs),
+  syncMs: limited(Joi.number().integer().min(0).max(3_600_000).unit('ms').meta({ zero: 'only when a segment closes' })).default(
+    DEFAULTS.recordSyncMs,
+  ),
   minFree: Joi.alternatives(Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER), Joi.string().pattern(/^\d+(\.\d+)?%$/))
     .default(DEFAULTS.recordMinFree)
     .messages({ '*': '{{#label}} must be bytes (500M, 2G) or a percentage of the disk such as 5%' }),
   // Resolved once, here: a relative directory means the one under the working directory at start, wherever
   // it is joined later (/recordings served nothing when it was joined again).
-  dir: Joi.string().min(1).required().custom((dir: string) => resolve(dir)).messages({ '*': '{{#label}} must be a directory path' }),
+  dir: Joi.string()
+    .min(1)
+    .required()
+    .custom((dir: string) => resolve(dir))
+    .messages({ '*': '{{#label}} must be a directory path' }),
 });
 
 /** The deprecated names of `record`'s durations, in seconds, and the ms option each stands for. */
@@ -80,12 +106,16 @@ export function recordInMs(record: unknown): unknown {
 
 // URLs are checked by publishTarget() (see publishTargets() below), whose messages never quote a URL's secrets (joi's would).
 /** The `publish` option's schema: strings or `{ url, audio }` (default none). */
-export const publishSchema = Joi.array().items(Joi.alternatives(Joi.string(), Joi.object({ url: Joi.string().required(), audio: Joi.string().valid('silent', 'none') })))
+export const publishSchema = Joi.array()
+  .items(Joi.alternatives(Joi.string(), Joi.object({ url: Joi.string().required(), audio: Joi.string().valid('silent', 'none') })))
   .messages({ '*': '{{#label}} must be a list of URLs (rtmp://, rtmps://, srt://, rtsp://) or objects with url and audio' })
   .default([]);
 
 /** The `publishAudio` option's schema: `silent` or `none`. */
-export const publishAudioSchema = Joi.string().valid('silent', 'none').default(DEFAULTS.publishAudio).messages({ '*': '{{#label}} must be silent or none' });
+export const publishAudioSchema = Joi.string()
+  .valid('silent', 'none')
+  .default(DEFAULTS.publishAudio)
+  .messages({ '*': '{{#label}} must be silent or none' });
 
 /**
  * The publish targets, checked: each URL (messages show only its redacted form), each protocol against the codec

@@ -88,11 +88,7 @@ export function childrenExited(timeoutMs: number = DEFAULTS.childExitMs): Promis
  * @example
  * fromChildProcess('rpicam-vid', ['-n', '-t', '0', '--codec', 'yuv420', '-o', '-']).subscribe((chunk) => …);
  */
-export function fromChildProcess(
-  command: string,
-  args: readonly string[],
-  options: ChildProcessOptions = {},
-): Observable<Buffer> {
+export function fromChildProcess(command: string, args: readonly string[], options: ChildProcessOptions = {}): Observable<Buffer> {
   const { spawn = nodeSpawn as SpawnFn, killTimeoutMs = DEFAULTS.killTimeoutMs, stderrLines = 20 } = options;
   return new Observable<Buffer>((subscriber) => {
     const stderr = new StderrTail(stderrLines);
@@ -165,14 +161,21 @@ class StderrTail {
 
 /** A child that could not be spawned (missing, or not executable). */
 function startError(command: string, err: NodeJS.ErrnoException, stderr: readonly string[]): ChildProcessError {
-  const message = err.code === 'ENOENT' ? `${command}: program not found (is it installed and on PATH?)` : `${command}: could not start: ${err.message}`;
+  const message =
+    err.code === 'ENOENT' ? `${command}: program not found (is it installed and on PATH?)` : `${command}: could not start: ${err.message}`;
   return new ChildProcessError(message, command, null, null, stderr);
 }
 
 /** A child that exited with a failure: how, and its last three stderr lines in the message (all of them kept). */
 function exitError(command: string, code: number | null, signal: NodeJS.Signals | null, stderr: readonly string[]): ChildProcessError {
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-  return new ChildProcessError(`${command} ${how}${stderr.length ? `: ${stderr.slice(-3).join(' | ')}` : ''}`, command, code, signal, stderr);
+  return new ChildProcessError(
+    `${command} ${how}${stderr.length ? `: ${stderr.slice(-3).join(' | ')}` : ''}`,
+    command,
+    code,
+    signal,
+    stderr,
+  );
 }
 
 /** Ends a child still running: SIGTERM, SIGKILL after `killTimeoutMs` if it has not exited by then. */

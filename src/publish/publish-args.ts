@@ -31,7 +31,9 @@ export function publishArgs(target: PublishTarget, input: PublishInput, ioTimeou
   const video = pipeInputArgs(codec, { fps: input.fps, live: true, genpts: true });
   const silent = target.audio === 'silent';
   const audio = silent ? ['-f', 'lavfi', '-i', 'anullsrc=channel_layout=mono:sample_rate=44100'] : [];
-  const maps = silent ? ['-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '32k'] : ['-map', '0:v:0', '-c:v', 'copy'];
+  const maps = silent
+    ? ['-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '32k']
+    : ['-map', '0:v:0', '-c:v', 'copy'];
   let output: string[];
   switch (target.protocol) {
     case 'rtmp':
@@ -47,8 +49,5 @@ export function publishArgs(target: PublishTarget, input: PublishInput, ioTimeou
       output = ['-f', PUBLISH_MUXERS.rtsp, '-rtsp_transport', 'tcp'];
       break;
   }
-  return [
-    '-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:1',
-    ...video, ...audio, ...maps, ...output, target.url,
-  ];
+  return ['-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:1', ...video, ...audio, ...maps, ...output, target.url];
 }

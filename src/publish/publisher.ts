@@ -1,5 +1,15 @@
 import type { Writable } from 'node:stream';
-import { asyncScheduler, filter, map, throwError, timeout, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  filter,
+  map,
+  throwError,
+  timeout,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { pipeBytes } from '../codecs/pipe-input';
 import { DEFAULTS } from '../defaults';
 import { LatestWins } from '../operators/latest-wins';
@@ -9,7 +19,6 @@ import { publishArgs } from './publish-args';
 import type { PublishTarget } from './publish-target';
 import { redactIn } from './url-secrets';
 import { supervise, type BackoffOptions, type Supervised } from './supervise';
-
 
 /** A publisher's state: `starting` (ffmpeg spawned, connecting), `publishing` (bytes flow), `retrying` (backing off). */
 export type PublishState = 'stopped' | 'starting' | 'publishing' | 'retrying';
@@ -167,7 +176,8 @@ export class Publisher {
       const next = s.nextAttemptAt !== undefined ? `; retrying in ${wait(Math.max(0, s.nextAttemptAt - this.scheduler.now()))}` : '';
       return `publish target ${s.target} failing: ${s.lastError ?? 'unknown error'}${next} (attempt ${s.failures})`;
     }
-    if (s.state === 'starting' && s.failures > 0) return `publish target ${s.target} reconnecting (attempt ${s.failures}): ${s.lastError ?? ''}`.trim();
+    if (s.state === 'starting' && s.failures > 0)
+      return `publish target ${s.target} reconnecting (attempt ${s.failures}): ${s.lastError ?? ''}`.trim();
     return undefined;
   }
 
@@ -184,7 +194,11 @@ export class Publisher {
         this.change('starting', 'info', `Publishing to ${s.target}: connecting${event.failures ? ` (attempt ${event.failures + 1})` : ''}`);
         break;
       case 'up':
-        this.change('publishing', 'info', `Publishing to ${s.target}: sending${event.failures ? ` again after ${event.failures} failure${event.failures > 1 ? 's' : ''}` : ''}`);
+        this.change(
+          'publishing',
+          'info',
+          `Publishing to ${s.target}: sending${event.failures ? ` again after ${event.failures} failure${event.failures > 1 ? 's' : ''}` : ''}`,
+        );
         break;
       case 'healthy':
         s.failures = 0;
@@ -195,10 +209,15 @@ export class Publisher {
         s.restarts++;
         s.lastError = describe(event.error, this.options.target);
         s.nextAttemptAt = this.scheduler.now() + event.delayMs;
-        this.change('retrying', 'warn', `Publishing to ${s.target} failed: ${s.lastError}; retrying in ${wait(event.delayMs)} (attempt ${event.failures})`, {
-          attempt: event.failures,
-          delayMs: event.delayMs,
-        });
+        this.change(
+          'retrying',
+          'warn',
+          `Publishing to ${s.target} failed: ${s.lastError}; retrying in ${wait(event.delayMs)} (attempt ${event.failures})`,
+          {
+            attempt: event.failures,
+            delayMs: event.delayMs,
+          },
+        );
         break;
       case 'value':
         break;

@@ -41,7 +41,10 @@ export function supervise<T>(run: () => Observable<T>, options: SuperviseOptions
       return run().pipe(
         connect((values) =>
           merge(
-            values.pipe(take(1), map((): Supervised<T> => ({ kind: 'up', failures }))),
+            values.pipe(
+              take(1),
+              map((): Supervised<T> => ({ kind: 'up', failures })),
+            ),
             values.pipe(map((value): Supervised<T> => ({ kind: 'value', value }))),
           ),
         ),

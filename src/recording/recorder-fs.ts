@@ -34,7 +34,7 @@ export const nodeRecorderFs: RecorderFs = {
     const handle = await open(path, 'wx');
     return {
       write: async (bytes) => {
-        for (let at = 0; at < bytes.length; ) at += (await handle.write(bytes, at, bytes.length - at)).bytesWritten;
+        for (let at = 0; at < bytes.length;) at += (await handle.write(bytes, at, bytes.length - at)).bytesWritten;
       },
       sync: () => handle.sync(),
       close: () => handle.close(),

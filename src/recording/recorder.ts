@@ -162,7 +162,9 @@ export class Recorder {
 
   /** Why recording is stopped (the disk error, and that it retries), or undefined while it records. */
   get problem(): string | undefined {
-    return this.failure === undefined ? undefined : `recording stopped: ${this.failure}; retrying every ${Math.round(this.retryMs / 100) / 10} s`;
+    return this.failure === undefined
+      ? undefined
+      : `recording stopped: ${this.failure}; retrying every ${Math.round(this.retryMs / 100) / 10} s`;
   }
 
   /** The segment being written, if any. */
@@ -227,7 +229,7 @@ export class Recorder {
         const stat = await this.fs.stat(join(dir, name));
         if (!stat.isFile()) continue;
         const open = this.segment?.name === name && this.segment.file !== undefined;
-        const endMs = open ? this.segment!.endMs : this.writer.ends.get(name) ?? Math.max(parsed.startMs, stat.mtimeMs);
+        const endMs = open ? this.segment!.endMs : (this.writer.ends.get(name) ?? Math.max(parsed.startMs, stat.mtimeMs));
         entries.push({ name, startMs: parsed.startMs, endMs, size: stat.size, open });
       } catch {
         // Deleted while we looked.

@@ -27,12 +27,7 @@ export interface RetentionPolicy {
  * @example
  * segmentsToDelete(segments, Date.now(), { keepMs: 7 * 86_400_000, maxBytes: 8e9 }, openName);
  */
-export function segmentsToDelete(
-  segments: readonly SegmentInfo[],
-  now: number,
-  policy: RetentionPolicy,
-  open?: string,
-): SegmentInfo[] {
+export function segmentsToDelete(segments: readonly SegmentInfo[], now: number, policy: RetentionPolicy, open?: string): SegmentInfo[] {
   const oldestFirst = [...segments].sort((a, b) => a.startMs - b.startMs || (a.name < b.name ? -1 : 1));
   let total = oldestFirst.reduce((sum, s) => sum + s.size, 0);
   let freed = 0;

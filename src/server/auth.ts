@@ -151,7 +151,10 @@ export function createAuthenticator(options: AuthOptions, settings: Authenticato
         const failure = throttle.failed(address);
         // One line when a lockout starts, never one per request: a flood cannot flood the log.
         if (failure.started) {
-          settings.log?.('warn', `failed logins from ${address || 'a client'}: locked out for ${failure.lockoutMs / 1000} s (429)`, { address, lockoutMs: failure.lockoutMs });
+          settings.log?.('warn', `failed logins from ${address || 'a client'}: locked out for ${failure.lockoutMs / 1000} s (429)`, {
+            address,
+            lockoutMs: failure.lockoutMs,
+          });
         }
       }
       return result;
@@ -182,7 +185,11 @@ export function registerAuthStrategy(
     authenticate: async (request: Request, h: ResponseToolkit) => {
       if (isPublic(request)) return h.authenticated({ credentials: { user: 'anonymous' } });
       // The raw target, not request.url: hapi parses that lazily, with the Host, and it can throw.
-      const result = await authenticator.check(request.headers.authorization as string | undefined, request.raw.req.url ?? '/', addressOf(request));
+      const result = await authenticator.check(
+        request.headers.authorization as string | undefined,
+        request.raw.req.url ?? '/',
+        addressOf(request),
+      );
       if (result.ok) return h.authenticated({ credentials: { user: result.user } });
       if (result.retryAfterMs !== undefined) {
         const busy = Boom.tooManyRequests(result.reason);

@@ -42,7 +42,10 @@ function resolveSpec(spec: string, length: number): ByteRange | null | undefined
 export function parseRange(header: string, length: number): RangeRequest {
   const m = /^\s*bytes\s*=\s*(.*)$/i.exec(header);
   if (!m) return { kind: 'ignore' };
-  const specs = m[1]!.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const specs = m[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (specs.length === 0) return { kind: 'ignore' };
   const ranges: ByteRange[] = [];
   for (const spec of specs) {

@@ -22,9 +22,7 @@ export const INVALID_REASON = {
 } as const;
 
 export type ControlMessage =
-  | { readonly kind: 'ack'; readonly frames: number }
-  | { readonly kind: 'ignored' }
-  | { readonly kind: 'invalid'; readonly reason: string };
+  { readonly kind: 'ack'; readonly frames: number } | { readonly kind: 'ignored' } | { readonly kind: 'invalid'; readonly reason: string };
 
 /** The text of an ack for `frames` decoded pictures, exactly as the page builds it. */
 export function ackMessage(frames: number): string {

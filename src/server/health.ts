@@ -92,11 +92,12 @@ export function health(hub: Hub, viewers: number, now: number, source?: string, 
   let reason: string;
   if (s.lastError) {
     // Attempt N is the Nth restart in a row, as `onRestart` numbers it.
-    const next = s.state === 'restarting' && nextIn !== undefined
-      ? `; restarting in ${wait(nextIn)} (attempt ${s.failures})`
-      : s.state === 'running' && s.failures > 0
-        ? `; restarted (attempt ${s.failures}), waiting for a picture`
-        : '';
+    const next =
+      s.state === 'restarting' && nextIn !== undefined
+        ? `; restarting in ${wait(nextIn)} (attempt ${s.failures})`
+        : s.state === 'running' && s.failures > 0
+          ? `; restarted (attempt ${s.failures}), waiting for a picture`
+          : '';
     reason = `pipeline failing: ${s.lastError}${next}`;
   } else {
     reason = age === null ? 'starting: no picture yet' : `no picture for ${age} ms`;

@@ -28,7 +28,8 @@ export function addHostGuard(server: Server, hosts: HostAllowlist, trust: TrustP
     }
     const refused = h.response(UNKNOWN_HOST).code(403).type('text/plain');
     // Taken over before routing, so the plugin's onPreResponse (sandboxed to its routes) does not see it.
-    for (const [name, value] of Object.entries(securityHeaders(undefined, { tls: request.server.info.protocol === 'https' }))) refused.header(name, value);
+    for (const [name, value] of Object.entries(securityHeaders(undefined, { tls: request.server.info.protocol === 'https' })))
+      refused.header(name, value);
     return refused.takeover();
   });
 }

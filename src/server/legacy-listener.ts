@@ -13,7 +13,11 @@ import type { ViewerServer } from './viewer-server';
  * @example
  * const legacy = await listenLegacy(server, { port: 8084 }, viewers);
  */
-export async function listenLegacy(server: Server, options: NonNullable<ValidPluginOptions['legacyListener']>, viewers: ViewerServer): Promise<HttpServer> {
+export async function listenLegacy(
+  server: Server,
+  options: NonNullable<ValidPluginOptions['legacyListener']>,
+  viewers: ViewerServer,
+): Promise<HttpServer> {
   const http = createListener(options, (_req, res) => {
     res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
     res.end('This port speaks the original pistreaming WebSocket protocol only.\n');

@@ -24,5 +24,7 @@ export function createListener(options: ListenerOptions = {}, handler?: RequestL
     requestTimeout: Math.max(headerTimeoutMs, 30_000),
     connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headerTimeoutMs / 4))),
   };
-  return options.tls ? createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handler) : createServer(limits, handler);
+  return options.tls
+    ? createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handler)
+    : createServer(limits, handler);
 }

@@ -61,9 +61,15 @@ export function addHubMetrics(registry: Registry, hub: Pick<Hub, 'stats'>, sched
   const stats = hub.stats;
   addGauge(registry, 'pistream_encoder_running', '1 while the source and encoder run', () => (stats.running ? 1 : 0));
   addGauge(registry, 'pistream_last_picture_age_seconds', 'Seconds since the encoder last produced a picture (-1: none yet)', () =>
-    stats.lastPictureAt > 0 ? (now() - stats.lastPictureAt) / 1000 : -1);
+    stats.lastPictureAt > 0 ? (now() - stats.lastPictureAt) / 1000 : -1,
+  );
   const fps = rateOf(() => stats.pictures, now);
-  addGauge(registry, 'pistream_encoder_fps', `Pictures per second out of the encoder over the last ${FPS_WINDOW_MS / 1000} s (measured between scrapes)`, fps);
+  addGauge(
+    registry,
+    'pistream_encoder_fps',
+    `Pictures per second out of the encoder over the last ${FPS_WINDOW_MS / 1000} s (measured between scrapes)`,
+    fps,
+  );
   const states = ['idle', 'running', 'restarting'] as const;
   new Gauge({
     name: 'pistream_encoder_state',
@@ -74,15 +80,27 @@ export function addHubMetrics(registry: Registry, hub: Pick<Hub, 'stats'>, sched
       for (const state of states) this.set({ state }, stats.state === state ? 1 : 0);
     },
   });
-  addGauge(registry, 'pistream_encoder_consecutive_failures',
-    'Failures in a row: reset once the pipeline has run healthy for restart.healthyMs, default a minute (the backoff grows with them)', () => stats.failures);
+  addGauge(
+    registry,
+    'pistream_encoder_consecutive_failures',
+    'Failures in a row: reset once the pipeline has run healthy for restart.healthyMs, default a minute (the backoff grows with them)',
+    () => stats.failures,
+  );
   addRunningTotal(registry, { name: 'pistream_frames_total', help: 'Frames offered to the encoder' }, () => one(stats.framesIn));
-  addRunningTotal(registry, { name: 'pistream_frames_dropped_total', help: 'Frames dropped before the encoder (it was still busy)' }, () => one(stats.framesDropped));
+  addRunningTotal(registry, { name: 'pistream_frames_dropped_total', help: 'Frames dropped before the encoder (it was still busy)' }, () =>
+    one(stats.framesDropped),
+  );
   addRunningTotal(registry, { name: 'pistream_pictures_total', help: 'Pictures produced by the encoder' }, () => one(stats.pictures));
-  addRunningTotal(registry, { name: 'pistream_encoder_restarts_total', help: 'Pipeline restarts after a failure' }, () => one(stats.restarts));
+  addRunningTotal(registry, { name: 'pistream_encoder_restarts_total', help: 'Pipeline restarts after a failure' }, () =>
+    one(stats.restarts),
+  );
   addRunningTotal(
     registry,
-    { name: 'pistream_muxed_bytes_total', help: 'Bytes muxed per wire format, once for all its viewers (a format nobody watches muxes nothing)', labelNames: ['format'] },
+    {
+      name: 'pistream_muxed_bytes_total',
+      help: 'Bytes muxed per wire format, once for all its viewers (a format nobody watches muxes nothing)',
+      labelNames: ['format'],
+    },
     () => byLabel('format', stats.wireBytes),
   );
 }
@@ -107,7 +125,9 @@ export function addViewerMetrics(registry: Registry, viewers: MeasuredViewers): 
     },
     () => byLabel('reason', viewers.totals().dropped),
   );
-  addRunningTotal(registry, { name: 'pistream_resyncs_total', help: 'Times a slow viewer resumed at a keyframe' }, () => one(viewers.totals().resyncs));
+  addRunningTotal(registry, { name: 'pistream_resyncs_total', help: 'Times a slow viewer resumed at a keyframe' }, () =>
+    one(viewers.totals().resyncs),
+  );
   const lag = new Histogram({
     name: 'pistream_viewer_lag_seconds',
     help: 'Time from sending a picture to the viewer acknowledging it as decoded, observed per ack',
@@ -126,7 +146,11 @@ export function addViewerMetrics(registry: Registry, viewers: MeasuredViewers): 
  * @example
  * server.route(metricsRoute(createMetrics(hub, viewers)));
  */
-export function createMetrics(hub: Pick<Hub, 'stats'>, viewers: MeasuredViewers, scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler): Registry {
+export function createMetrics(
+  hub: Pick<Hub, 'stats'>,
+  viewers: MeasuredViewers,
+  scheduler: Pick<SchedulerLike, 'now'> = asyncScheduler,
+): Registry {
   const registry = new Registry();
   addViewerMetrics(registry, viewers);
   addHubMetrics(registry, hub, scheduler);

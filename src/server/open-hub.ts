@@ -56,16 +56,17 @@ export async function hubFor(options: ValidPluginOptions): Promise<Opened> {
     ...(options.restart ? { restart: options.restart } : {}),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
-  const hub = transcoded.length === 0
-    ? own
-    : withMpeg1Transcode(own, {
-        formats: transcoded,
-        encoder: { ...(encoder.ffmpeg ? { ffmpeg: encoder.ffmpeg } : {}), ...(encoder.threads ? { threads: encoder.threads } : {}) },
-        graceMs: options.graceMs,
-        watchdogMs: options.watchdogMs,
-        ...(options.restart ? { restart: options.restart } : {}),
-        ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-      });
+  const hub =
+    transcoded.length === 0
+      ? own
+      : withMpeg1Transcode(own, {
+          formats: transcoded,
+          encoder: { ...(encoder.ffmpeg ? { ffmpeg: encoder.ffmpeg } : {}), ...(encoder.threads ? { threads: encoder.threads } : {}) },
+          graceMs: options.graceMs,
+          watchdogMs: options.watchdogMs,
+          ...(options.restart ? { restart: options.restart } : {}),
+          ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+        });
   return {
     hub,
     kind: opened.kind,

@@ -163,7 +163,7 @@ export function isPublicAsset(request: Request): boolean {
  * that served the page, and media from blob: URLs (the MSE player's MediaSource).
  */
 export function contentSecurityPolicy(host: string | undefined, frameAncestors: string = DEFAULTS.frameAncestors): string {
-  const ws = host ? `ws://${host} wss://${host}` : "ws: wss:";
+  const ws = host ? `ws://${host} wss://${host}` : 'ws: wss:';
   return [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
@@ -209,7 +209,10 @@ export function addSecurityHeaders(server: Server, options: Omit<SecurityHeaderO
     'onPreResponse',
     (request, h) => {
       const response = request.response;
-      const headers = securityHeaders(request.headers.host as string | undefined, { ...options, tls: request.server.info.protocol === 'https' });
+      const headers = securityHeaders(request.headers.host as string | undefined, {
+        ...options,
+        tls: request.server.info.protocol === 'https',
+      });
       if (Boom.isBoom(response)) Object.assign(response.output.headers, headers);
       else for (const [name, value] of Object.entries(headers)) response.header(name, value);
       return h.continue;

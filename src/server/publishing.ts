@@ -74,7 +74,7 @@ export function addPublishMetrics(registry: Registry, publishers: readonly Publi
   const labelsOf = (i: number) => ({ index: String(i), target: publishers[i]!.stats.target });
   new Gauge({
     name: 'pistream_publish_state',
-    help: 'Each publish target\'s state: 1 for the current one (starting: connecting; retrying: waiting out the backoff after a failure)',
+    help: "Each publish target's state: 1 for the current one (starting: connecting; retrying: waiting out the backoff after a failure)",
     labelNames: ['index', 'target', 'state'],
     registers: [registry],
     collect() {
@@ -84,9 +84,15 @@ export function addPublishMetrics(registry: Registry, publishers: readonly Publi
     },
   });
   const total = (name: string, help: string, read: (p: Publisher) => number): void =>
-    addRunningTotal(registry, { name, help, labelNames: ['index', 'target'] }, () => publishers.map((p, i) => [labelsOf(i), read(p)] as const));
-  total('pistream_publish_bytes_total', 'Bytes sent to each publish target (ffmpeg\'s count, all runs)', (p) => p.stats.bytes);
-  total('pistream_publish_restarts_total', 'Restarts of each publish target\'s ffmpeg after a failure', (p) => p.stats.restarts);
-  total('pistream_publish_skipped_pictures_total', 'Pictures a publish target skipped because it fell behind (up to the next keyframe)', (p) => p.stats.skipped);
-  total('pistream_publish_pictures_total', 'Pictures written to each publish target\'s ffmpeg', (p) => p.stats.pictures);
+    addRunningTotal(registry, { name, help, labelNames: ['index', 'target'] }, () =>
+      publishers.map((p, i) => [labelsOf(i), read(p)] as const),
+    );
+  total('pistream_publish_bytes_total', "Bytes sent to each publish target (ffmpeg's count, all runs)", (p) => p.stats.bytes);
+  total('pistream_publish_restarts_total', "Restarts of each publish target's ffmpeg after a failure", (p) => p.stats.restarts);
+  total(
+    'pistream_publish_skipped_pictures_total',
+    'Pictures a publish target skipped because it fell behind (up to the next keyframe)',
+    (p) => p.stats.skipped,
+  );
+  total('pistream_publish_pictures_total', "Pictures written to each publish target's ffmpeg", (p) => p.stats.pictures);
 }

@@ -27,14 +27,18 @@ export function redactTarget(url: string | undefined): string | undefined {
   const path = url.slice(0, question);
   const parsed = parseTarget(url);
   if (!parsed) return `${path}?${REDACTED}`;
-  const pairs = [...parsed.searchParams].map(([name, value]) => `${encodeURIComponent(name)}=${isSecretParam(name) ? REDACTED : encodeURIComponent(value)}`);
+  const pairs = [...parsed.searchParams].map(
+    ([name, value]) => `${encodeURIComponent(name)}=${isSecretParam(name) ? REDACTED : encodeURIComponent(value)}`,
+  );
   return `${path}?${pairs.join('&')}`;
 }
 
 /** A parsed query (hapi's `request.query`) with every credential's value replaced. */
 export function redactQuery(query: unknown): unknown {
   if (query === null || typeof query !== 'object') return query;
-  return Object.fromEntries(Object.entries(query as Record<string, unknown>).map(([name, value]) => [name, isSecretParam(name) ? REDACTED : value]));
+  return Object.fromEntries(
+    Object.entries(query as Record<string, unknown>).map(([name, value]) => [name, isSecretParam(name) ? REDACTED : value]),
+  );
 }
 
 /** Headers with the credentials' values replaced. */

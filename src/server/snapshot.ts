@@ -142,7 +142,9 @@ export class Snapshotter {
         scheduler: this.options.scheduler ?? asyncScheduler,
         with: () => {
           const failing = this.hub.stats.lastError;
-          return throwError(() => new SnapshotError(failing ? `camera or encoder failing: ${failing}` : `no picture within ${timeoutMs} ms`));
+          return throwError(
+            () => new SnapshotError(failing ? `camera or encoder failing: ${failing}` : `no picture within ${timeoutMs} ms`),
+          );
         },
       }),
     );
@@ -210,7 +212,9 @@ export class Snapshotter {
         const filters = [`select=eq(n\\,${gop.length - 1})`, ...(width !== undefined ? [`scale=${width}:-2`] : [])];
         const args = [
           ...['-hide_banner', '-loglevel', 'error'],
-          ...input, '-an', ...passthrough,
+          ...input,
+          '-an',
+          ...passthrough,
           ...['-vf', filters.join(','), '-frames:v', '1'],
           ...['-c:v', 'mjpeg', '-q:v', String(this.options.quality ?? DEFAULTS.snapshotQuality), '-f', 'image2pipe', 'pipe:1'],
         ];
@@ -271,7 +275,11 @@ export function snapshotRoute(snapshots: Snapshotter, perAddress?: SnapshotRateL
     options: { cache: { otherwise: 'no-store' } },
     handler: async (request, h) => {
       if (perAddress && !perAddress.limiter.take(perAddress.addressOf(request))) {
-        return h.response('Too Many Requests: at most a few snapshots a second from one address\n').code(429).type('text/plain').header('Retry-After', '1');
+        return h
+          .response('Too Many Requests: at most a few snapshots a second from one address\n')
+          .code(429)
+          .type('text/plain')
+          .header('Retry-After', '1');
       }
       const width = snapshotWidth(request.query.width);
       if (typeof width === 'object') throw Boom.badRequest(width.problem);

@@ -104,7 +104,8 @@ export async function startServer(config: PistreamConfig, options: StartServerOp
   const api = server.plugins.pistream;
   const paths = api.hub.formats.map((f) => f.path).join(' and ');
   logger.info({ urls }, `Watch at ${urls.join(' or ')} (streams at ${config.tls ? 'wss' : 'ws'}://…:${port}${paths})`);
-  if (!config.plugin.auth) logger.info('No --auth, --auth-file or --token: anyone who can reach this port can watch (see README, Security)');
+  if (!config.plugin.auth)
+    logger.info('No --auth, --auth-file or --token: anyone who can reach this port can watch (see README, Security)');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

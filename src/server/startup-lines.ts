@@ -33,7 +33,11 @@ export function logRestart(log: PluginLog, error: unknown, attempt: number, dela
 }
 
 function sourceLabel(kind: string): string {
-  return { test: 'test pattern', observable: 'frames from the host application', file: 'video file', hub: 'a hub from the host application' }[kind] ?? kind;
+  return (
+    { test: 'test pattern', observable: 'frames from the host application', file: 'video file', hub: 'a hub from the host application' }[
+      kind
+    ] ?? kind
+  );
 }
 
 /**
@@ -69,16 +73,25 @@ function logEncoding(log: PluginLog, opened: Opened, options: ValidPluginOptions
   if (!e) return;
   const { kind, target, inCamera } = opened;
   if (drawsBarcode(kind) && (e.width < BARCODE.width || e.height < BARCODE.height)) {
-    log('info', `Test pattern at ${e.width}x${e.height}, without its barcode (it needs at least ${BARCODE.width}x${BARCODE.height}): ` +
-      "the page shows no latency figure (it reads the barcode)", { width: e.width, height: e.height });
+    log(
+      'info',
+      `Test pattern at ${e.width}x${e.height}, without its barcode (it needs at least ${BARCODE.width}x${BARCODE.height}): ` +
+        'the page shows no latency figure (it reads the barcode)',
+      { width: e.width, height: e.height },
+    );
   }
   if (inCamera && e.quality !== undefined) {
-    log('warn', `The camera's H.264 encoder takes a bitrate, not a quality: quality ${e.quality} is not used (--bitrate sets the rate)`, { quality: e.quality });
+    log('warn', `The camera's H.264 encoder takes a bitrate, not a quality: quality ${e.quality} is not used (--bitrate sets the rate)`, {
+      quality: e.quality,
+    });
   }
   const rate = e.quality !== undefined && !inCamera ? `quality ${e.quality}` : `${e.bitrate ?? options.codec.defaultBitrate} kbit/s`;
-  log('info', `Encoding ${options.codec.label}${inCamera ? ` in the camera (${target ?? kind})` : ''} ${e.width}x${e.height} at ${Number(e.fps.toFixed(3))} fps, ${rate}, ` +
-    `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; ` +
-    lifecycleText(isCameraKind(kind) ? 'camera' : 'source', options.graceMs, keptOnBy));
+  log(
+    'info',
+    `Encoding ${options.codec.label}${inCamera ? ` in the camera (${target ?? kind})` : ''} ${e.width}x${e.height} at ${Number(e.fps.toFixed(3))} fps, ${rate}, ` +
+      `GOP ${e.gop ?? options.codec.defaultGop(e.fps)}; ` +
+      lifecycleText(isCameraKind(kind) ? 'camera' : 'source', options.graceMs, keptOnBy),
+  );
 }
 
 /**

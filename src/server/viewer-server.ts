@@ -75,7 +75,9 @@ export interface ViewerServerOptions {
 }
 
 function reject(socket: Duplex, status: number, text: string, headers = ''): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${headers}Content-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${headers}Content-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
+  );
 }
 
 /**
@@ -105,10 +107,14 @@ export class ViewerServer {
     const every = options.heartbeatMs;
     if (every > 0) {
       // A self-rescheduling action rather than setInterval, so the heartbeat runs in virtual time in tests.
-      this.heartbeat = this.scheduler.schedule(function (this: { schedule(state?: unknown, delay?: number): unknown }, server?: ViewerServer) {
-        server!.ping();
-        this.schedule(server, every);
-      }, every, this);
+      this.heartbeat = this.scheduler.schedule(
+        function (this: { schedule(state?: unknown, delay?: number): unknown }, server?: ViewerServer) {
+          server!.ping();
+          this.schedule(server, every);
+        },
+        every,
+        this,
+      );
     }
   }
 
@@ -133,7 +139,9 @@ export class ViewerServer {
       try {
         this.onUpgrade(routes, req, socket, head);
       } catch (err) {
-        this.options.log?.('warn', `websocket upgrade refused: ${err instanceof Error ? err.message : String(err)}`, { path: requestPath(req.url) });
+        this.options.log?.('warn', `websocket upgrade refused: ${err instanceof Error ? err.message : String(err)}`, {
+          path: requestPath(req.url),
+        });
         if (socket.writable) reject(socket, 400, 'Bad Request');
         else socket.destroy();
       }
@@ -155,13 +163,21 @@ export class ViewerServer {
     const where = routes.paths[path] ? path : `:${req.socket.localPort ?? ''}${path}`;
     if (this.closing) return reject(socket, 503, 'Service Unavailable');
     const address = this.addressOf(req);
-    const host = requestedHost(req.socket.remoteAddress, req.headers.host, req.headers['x-forwarded-host'], this.options.trustProxy ?? (() => false));
+    const host = requestedHost(
+      req.socket.remoteAddress,
+      req.headers.host,
+      req.headers['x-forwarded-host'],
+      this.options.trustProxy ?? (() => false),
+    );
     // Before the Origin: a rebinding page's Origin and Host agree, both naming the page's own host.
     if (this.options.hosts && !this.options.hosts.allows(host)) return reject(socket, 403, 'Forbidden');
     if (!this.originAllowed(req.headers.origin, host, routes.anyPortOfHost === true)) {
       const origin = req.headers.origin;
       this.options.log?.('warn', `websocket upgrade refused: origin not allowed (${origin} on ${host ?? 'no host'}) from ${address}`, {
-        origin, host, address, path: where,
+        origin,
+        host,
+        address,
+        path: where,
       });
       return reject(socket, 403, 'Forbidden');
     }
@@ -176,9 +192,14 @@ export class ViewerServer {
     authenticator.check(req.headers.authorization, req.url ?? '/', address).then(
       (result) => {
         if (result.ok) return this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(ws, format, address, where));
-        if (result.retryAfterMs !== undefined) return reject(socket, 429, 'Too Many Requests', `Retry-After: ${Math.ceil(result.retryAfterMs / 1000)}\r\n`);
+        if (result.retryAfterMs !== undefined)
+          return reject(socket, 429, 'Too Many Requests', `Retry-After: ${Math.ceil(result.retryAfterMs / 1000)}\r\n`);
         // One line per failure with the address, in a form fail2ban can match.
-        this.options.log?.('warn', `websocket upgrade refused: unauthorized from ${address} (${result.reason})`, { address, reason: result.reason, path: where });
+        this.options.log?.('warn', `websocket upgrade refused: unauthorized from ${address} (${result.reason})`, {
+          address,
+          reason: result.reason,
+          path: where,
+        });
         reject(socket, 401, 'Unauthorized', `WWW-Authenticate: ${result.challenge}\r\n`);
       },
       () => reject(socket, 503, 'Service Unavailable'),
@@ -229,7 +250,11 @@ export class ViewerServer {
       ws.on('error', () => undefined);
       ws.close(1013, refusal.reason);
       log?.('warn', `viewer refused ${where} ${address}, 1013 ${refusal.why}`, {
-        format: format.id, path: where, address, viewers: this.viewerCount, closeCode: 1013,
+        format: format.id,
+        path: where,
+        address,
+        viewers: this.viewerCount,
+        closeCode: 1013,
       });
       return;
     }
@@ -254,13 +279,23 @@ export class ViewerServer {
         const durationMs = this.scheduler.now() - v.connectedAt;
         const how = v.ending;
         log?.('info', `viewer left ${where} ${address} after ${watchedFor(durationMs)}, ${how} (${this.viewers.size} watching)`, {
-          format: format.id, path: where, address, closeCode: v.closeCode, closed: how, durationMs, viewers: this.viewers.size, ...v.stats,
+          format: format.id,
+          path: where,
+          address,
+          closeCode: v.closeCode,
+          closed: how,
+          durationMs,
+          viewers: this.viewers.size,
+          ...v.stats,
         });
       },
     });
     this.viewers.add(viewer);
     log?.('info', `viewer joined ${where} ${address} (${this.viewers.size} watching)`, {
-      format: format.id, path: where, address, viewers: this.viewers.size,
+      format: format.id,
+      path: where,
+      address,
+      viewers: this.viewers.size,
     });
   }
 
@@ -272,7 +307,10 @@ export class ViewerServer {
     const cap = this.options.maxViewersPerAddress ?? 0;
     const mine = this.perAddress.get(address) ?? 0;
     if (cap > 0 && mine >= cap) {
-      return { reason: `too many viewers from your address (${cap} at most)`, why: `too many viewers from this address (${mine} watching, the most allowed)` };
+      return {
+        reason: `too many viewers from your address (${cap} at most)`,
+        why: `too many viewers from this address (${mine} watching, the most allowed)`,
+      };
     }
     return undefined;
   }

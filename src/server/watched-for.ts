@@ -4,6 +4,7 @@ export function watchedFor(ms: number): string {
   if (seconds < 10) return `${Number(seconds.toFixed(1))} s`;
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
-  const [big, small] = s < 3600 ? [`${Math.floor(s / 60)} min`, `${s % 60} s`] : [`${Math.floor(s / 3600)} h`, `${Math.floor((s % 3600) / 60)} min`];
+  const [big, small] =
+    s < 3600 ? [`${Math.floor(s / 60)} min`, `${s % 60} s`] : [`${Math.floor(s / 3600)} h`, `${Math.floor((s % 3600) / 60)} min`];
   return small.startsWith('0 ') ? big : `${big} ${small}`;
 }

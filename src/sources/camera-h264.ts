@@ -1,6 +1,16 @@
 import {
-  asyncScheduler, catchError, defer, first, map, mergeMap, of, scan, switchMap,
-  type Observable, type OperatorFunction, type SchedulerLike,
+  asyncScheduler,
+  catchError,
+  defer,
+  first,
+  map,
+  mergeMap,
+  of,
+  scan,
+  switchMap,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
 } from 'rxjs';
 import { describeAccessUnit } from '../codecs/h264/access-unit';
 import { accessUnits } from '../codecs/h264/assemble';
@@ -69,24 +79,34 @@ export function rpicamH264Args(options: RpicamH264Options & { readonly lowLatenc
   const { width, height, fps, hflip, vflip, rotation, camera } = options;
   const { bits, gop } = settings(options);
   return [
-    '-t', '0',
+    '-t',
+    '0',
     '-n',
-    '--codec', 'h264',
+    '--codec',
+    'h264',
     '--inline',
     '--flush',
     ...(options.lowLatency ? ['--low-latency'] : []),
-    '--intra', gop,
-    '--profile', 'baseline',
-    '--level', rpicamH264Level(width, height, fps, options.bitrate ?? H264_DEFAULT_BITRATE),
-    '--bitrate', bits,
-    '--width', String(width),
-    '--height', String(height),
-    '--framerate', String(fps),
+    '--intra',
+    gop,
+    '--profile',
+    'baseline',
+    '--level',
+    rpicamH264Level(width, height, fps, options.bitrate ?? H264_DEFAULT_BITRATE),
+    '--bitrate',
+    bits,
+    '--width',
+    String(width),
+    '--height',
+    String(height),
+    '--framerate',
+    String(fps),
     ...(hflip ? ['--hflip'] : []),
     ...(vflip ? ['--vflip'] : []),
     ...(rotation === 180 ? ['--rotation', '180'] : []),
     ...(camera !== undefined ? ['--camera', String(camera)] : []),
-    '-o', '-',
+    '-o',
+    '-',
   ];
 }
 
@@ -98,20 +118,28 @@ export function raspividH264Args(options: H264CameraOptions): string[] {
   const { width, height, fps, hflip, vflip, rotation } = options;
   const { bits, gop } = settings(options);
   return [
-    '-t', '0',
+    '-t',
+    '0',
     '-n',
     '-ih',
     '-fl',
-    '-g', gop,
-    '-b', bits,
-    '-w', String(width),
-    '-h', String(height),
-    '-fps', String(fps),
-    '-pf', 'baseline',
+    '-g',
+    gop,
+    '-b',
+    bits,
+    '-w',
+    String(width),
+    '-h',
+    String(height),
+    '-fps',
+    String(fps),
+    '-pf',
+    'baseline',
     ...(hflip ? ['-hf'] : []),
     ...(vflip ? ['-vf'] : []),
     ...(rotation === 180 ? ['-rot', '180'] : []),
-    '-o', '-',
+    '-o',
+    '-',
   ];
 }
 
@@ -122,7 +150,9 @@ export function raspividH264Args(options: H264CameraOptions): string[] {
  * emitted, from 0 per subscription; `capturedAt` is when the unit's first bytes arrived; `codecString` is the
  * one of the last SPS.
  */
-export function h264Pictures(options: Pick<H264CameraOptions, 'width' | 'height' | 'idleMs' | 'scheduler'>): OperatorFunction<Buffer, H264Picture> {
+export function h264Pictures(
+  options: Pick<H264CameraOptions, 'width' | 'height' | 'idleMs' | 'scheduler'>,
+): OperatorFunction<Buffer, H264Picture> {
   const { width, height, idleMs, scheduler = asyncScheduler } = options;
   return (chunks$) =>
     defer(() => {
@@ -137,7 +167,9 @@ export function h264Pictures(options: Pick<H264CameraOptions, 'width' | 'height'
           if (info.codecString !== undefined) codecString = info.codecString;
           started ||= info.keyframe;
           if (!started || codecString === undefined) return [];
-          return [{ data: au.data, codec: H264_ID, codecString, keyframe: info.keyframe, seq: seq++, capturedAt: au.arrivedAt, width, height }];
+          return [
+            { data: au.data, codec: H264_ID, codecString, keyframe: info.keyframe, seq: seq++, capturedAt: au.arrivedAt, width, height },
+          ];
         }),
       );
     });

@@ -111,7 +111,10 @@ export async function checkFfmpeg(explicit?: string, env: NodeJS.ProcessEnv = pr
   try {
     version = (await probeFfmpeg(found.path)).version;
   } catch (err) {
-    const why = (err instanceof Error ? err.message : String(err)).replace(/^ffmpeg at .*? did not run: /, '').split('\n')[0]!.trim();
+    const why = (err instanceof Error ? err.message : String(err))
+      .replace(/^ffmpeg at .*? did not run: /, '')
+      .split('\n')[0]!
+      .trim();
     throw new SourceCheckError('ffmpeg', found.path, `does not run (${why})`, found.origin);
   }
   if (version === 'unknown') {
@@ -147,9 +150,15 @@ export async function checkSource(spec: SourceSpec, options: CheckSourceOptions 
     }
     case 'v4l2': {
       const device = spec.device ?? DEFAULT_DEVICE;
-      const problem = pathProblem(device, 'device', constants.R_OK | constants.W_OK, (s) => (s.isCharacterDevice() ? undefined : 'is not a device'));
+      const problem = pathProblem(device, 'device', constants.R_OK | constants.W_OK, (s) =>
+        s.isCharacterDevice() ? undefined : 'is not a device',
+      );
       if (problem === 'no such device') {
-        fail(spec.device ? 'no such device (ls /dev/video* lists them)' : `no such device ${device} (ls /dev/video* lists them; name one as v4l2:/dev/videoN)`);
+        fail(
+          spec.device
+            ? 'no such device (ls /dev/video* lists them)'
+            : `no such device ${device} (ls /dev/video* lists them; name one as v4l2:/dev/videoN)`,
+        );
       }
       if (problem?.includes('permission denied')) {
         fail(`permission denied on ${device}: add the user to the video group (sudo usermod -aG video $USER, then log in again)`);

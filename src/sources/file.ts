@@ -17,13 +17,18 @@ export interface FileSourceOptions extends FfmpegSourceOptions {
 export function fileSourceArgs(options: FileSourceOptions): string[] {
   const { path, loop = true, fps } = options;
   return [
-    '-hide_banner', '-nostdin', '-loglevel', 'error',
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
     // Read at the file's own pace, as a camera would deliver, not as fast as the disk allows.
     '-re',
     ...(loop ? ['-stream_loop', '-1'] : []),
-    '-i', path,
+    '-i',
+    path,
     // Whatever the file's rate, deliver the configured one (ffmpeg duplicates or drops frames to match).
-    '-r', String(fps),
+    '-r',
+    String(fps),
     ...rawVideoOutputArgs(options),
   ];
 }

@@ -74,7 +74,12 @@ export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Pr
   };
   const { width, height, fps } = options;
   const ffmpeg = (): string => resolveFfmpeg(options.ffmpeg).path;
-  const opened = (source: Observable<Frame>, kind: OpenedSource['kind'], target?: string, reasons: readonly string[] = []): OpenedSource => ({
+  const opened = (
+    source: Observable<Frame>,
+    kind: OpenedSource['kind'],
+    target?: string,
+    reasons: readonly string[] = [],
+  ): OpenedSource => ({
     source,
     kind,
     ...(target === undefined ? {} : { target }),
@@ -86,7 +91,16 @@ export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Pr
   const inCamera = inCameraEncoder(options.codec);
   // A camera that encodes by itself: the same kinds, with the camera's encoder instead of frames.
   const camera = (encoder: InCameraEncoder, kind: PiCameraKind, reasons: readonly string[] = []): OpenedSource => {
-    const cameraOptions = { width, height, fps, hflip: options.hflip, vflip: options.vflip, rotation: options.rotation, bitrate: options.bitrate, gop: options.gop };
+    const cameraOptions = {
+      width,
+      height,
+      fps,
+      hflip: options.hflip,
+      vflip: options.vflip,
+      rotation: options.rotation,
+      bitrate: options.bitrate,
+      gop: options.gop,
+    };
     const command = encoder.programs[kind];
     return {
       encodedSource: encoder.open(kind, cameraOptions, command),
@@ -112,10 +126,15 @@ export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Pr
     }
     case 'file':
       if (!spec.path) throw new Error('source file needs a path (file:PATH)');
-      return opened(fileSource({ ...options, path: spec.path, ffmpeg: ffmpeg() }), 'file', isUrl(spec.path) ? spec.path : resolvePath(spec.path));
+      return opened(
+        fileSource({ ...options, path: spec.path, ffmpeg: ffmpeg() }),
+        'file',
+        isUrl(spec.path) ? spec.path : resolvePath(spec.path),
+      );
     case 'auto': {
       const found = await detectSource({ ...options, testPattern: (o) => testPattern(o) });
-      if (inCamera && (found.kind === 'rpicam' || found.kind === 'libcamera' || found.kind === 'raspivid')) return camera(inCamera, found.kind, found.reasons);
+      if (inCamera && (found.kind === 'rpicam' || found.kind === 'libcamera' || found.kind === 'raspivid'))
+        return camera(inCamera, found.kind, found.reasons);
       return opened(found.source, found.kind, found.target, found.reasons);
     }
   }

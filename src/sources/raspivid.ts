@@ -32,14 +32,19 @@ export function raspividArgs(options: SourceOptions): string[] {
   const { width, height, fps, hflip, vflip, rotation } = options;
   return [
     '-n',
-    '-t', '0',
-    '-w', String(width),
-    '-h', String(height),
-    '-fps', String(fps),
+    '-t',
+    '0',
+    '-w',
+    String(width),
+    '-h',
+    String(height),
+    '-fps',
+    String(fps),
     ...(hflip ? ['-hf'] : []),
     ...(vflip ? ['-vf'] : []),
     ...(rotation === 180 ? ['-rot', '180'] : []),
-    '-o', '-',
+    '-o',
+    '-',
   ];
 }
 
@@ -79,13 +84,7 @@ export function checkedRaspivid(options: Checked<RaspividOptions>): Observable<F
       catchError((err: unknown) =>
         throwError(() =>
           err instanceof ChildProcessError && err.message.startsWith(stdbuf)
-            ? new ChildProcessError(
-                command + err.message.slice(stdbuf.length),
-                command,
-                err.exitCode,
-                err.signal,
-                err.stderr,
-              )
+            ? new ChildProcessError(command + err.message.slice(stdbuf.length), command, err.exitCode, err.signal, err.stderr)
             : err,
         ),
       ),

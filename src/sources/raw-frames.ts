@@ -56,9 +56,7 @@ export class FrameAssembler {
       throw new RangeError(`stride must be an even whole number of at least the width (${width}), got ${stride}`);
     }
     if (!Number.isInteger(paddedHeight) || paddedHeight < height || paddedHeight % 2 !== 0) {
-      throw new RangeError(
-        `paddedHeight must be an even whole number of at least the height (${height}), got ${paddedHeight}`,
-      );
+      throw new RangeError(`paddedHeight must be an even whole number of at least the height (${height}), got ${paddedHeight}`);
     }
     const ySize = stride * paddedHeight;
     const cSize = (stride / 2) * (paddedHeight / 2);

@@ -41,18 +41,24 @@ export function rpicamArgs(options: RpicamOptions): string[] {
   const { width, height, fps, hflip, vflip, rotation, camera } = options;
   return [
     '-n', // no preview window: saves the GPU work and needs no display
-    '-t', '0', // run until killed (the default is 5 s)
-    '--codec', 'yuv420',
-    '--width', String(width),
-    '--height', String(height),
-    '--framerate', String(fps),
+    '-t',
+    '0', // run until killed (the default is 5 s)
+    '--codec',
+    'yuv420',
+    '--width',
+    String(width),
+    '--height',
+    String(height),
+    '--framerate',
+    String(fps),
     // Without it each frame's tail waits in libc's stdout buffer until the next frame: one frame of latency.
     '--flush',
     ...(hflip ? ['--hflip'] : []),
     ...(vflip ? ['--vflip'] : []),
     ...(rotation === 180 ? ['--rotation', '180'] : []),
     ...(camera !== undefined ? ['--camera', String(camera)] : []),
-    '-o', '-',
+    '-o',
+    '-',
   ];
 }
 

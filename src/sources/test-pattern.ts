@@ -116,10 +116,16 @@ export class TestPatternRenderer {
     this.bgU = Buffer.alloc(cw2 * (height >> 1));
     this.bgV = Buffer.alloc(cw2 * (height >> 1));
     // Diagonal luma ramp with period = width, so scrolling by `width` wraps seamlessly; eight colour bands.
-    for (let yy = 0; yy < height; yy++)
-      for (let x = 0; x < w2; x++) this.bgY[yy * w2 + x] = 40 + ((((x + yy) % width) * 180) / width) | 0;
+    for (let yy = 0; yy < height; yy++) for (let x = 0; x < w2; x++) this.bgY[yy * w2 + x] = (40 + (((x + yy) % width) * 180) / width) | 0;
     const bands = [
-      [90, 240], [54, 34], [166, 16], [128, 128], [240, 110], [16, 146], [202, 222], [110, 60],
+      [90, 240],
+      [54, 34],
+      [166, 16],
+      [128, 128],
+      [240, 110],
+      [16, 146],
+      [202, 222],
+      [110, 60],
     ] as const;
     for (let yy = 0; yy < height >> 1; yy++)
       for (let x = 0; x < cw2; x++) {

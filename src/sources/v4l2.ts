@@ -43,11 +43,15 @@ export function rawVideoOutputArgs(options: SourceOptions): string[] {
 export function v4l2Args(options: V4l2Options): string[] {
   const { device = '/dev/video0', inputFormat, width, height, fps } = options;
   const input = options.input ?? [
-    '-f', 'v4l2',
+    '-f',
+    'v4l2',
     ...(inputFormat ? ['-input_format', inputFormat] : []),
-    '-video_size', `${width}x${height}`,
-    '-framerate', String(fps),
-    '-i', device,
+    '-video_size',
+    `${width}x${height}`,
+    '-framerate',
+    String(fps),
+    '-i',
+    device,
   ];
   return ['-hide_banner', '-nostdin', '-loglevel', 'error', ...input, ...rawVideoOutputArgs(options)];
 }

@@ -10,9 +10,22 @@ const hex = (s: string): Buffer => Buffer.from(s.replace(/ /g, ''), 'hex');
 /** A baseline SPS with pic_order_cnt_type 0 and no VUI: one that does not declare zero reordering. */
 function bareSps(): Buffer {
   const w = new BitWriter();
-  w.u(8, 0x67); w.u(8, 66); w.u(8, 0xc0); w.u(8, 30);
-  w.ue(0); w.ue(0); w.ue(0); w.ue(2); w.ue(1); w.bit(0); w.ue(19); w.ue(14);
-  w.bit(1); w.bit(1); w.bit(0); w.bit(0);
+  w.u(8, 0x67);
+  w.u(8, 66);
+  w.u(8, 0xc0);
+  w.u(8, 30);
+  w.ue(0);
+  w.ue(0);
+  w.ue(0);
+  w.ue(2);
+  w.ue(1);
+  w.bit(0);
+  w.ue(19);
+  w.ue(14);
+  w.bit(1);
+  w.bit(1);
+  w.bit(0);
+  w.bit(0);
   w.trailingBits();
   return escapeRbsp(w.toBuffer());
 }

@@ -56,7 +56,10 @@ describe('AccessUnitAssembler', () => {
     const aud = hex('00000001 09f0');
     const sei = hex('00000001 0605 01ff 80');
     expect(assemble([Buffer.concat([P1, aud, P2, sei, P1, HEADERS, IDR])])).toEqual([
-      P1, Buffer.concat([aud, P2]), Buffer.concat([sei, P1]), Buffer.concat([HEADERS, IDR]),
+      P1,
+      Buffer.concat([aud, P2]),
+      Buffer.concat([sei, P1]),
+      Buffer.concat([HEADERS, IDR]),
     ]);
   });
 

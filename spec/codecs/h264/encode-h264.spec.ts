@@ -72,21 +72,33 @@ describe('the H.264 codec value', () => {
     const fpsOf = (fps: number) => (h264.settings.validate({ width: 640, height: 480, fps }).value as EncoderSettings | undefined)?.fps;
     expect(fpsOf(29.97)).toBe(30000 / 1001);
     expect(fpsOf(15)).toBe(15);
-    expect(h264.settings.validate({ width: 640, height: 480, fps: 121 }).error?.message).toBe('fps must be a number of frames per second from 1 to 120');
+    expect(h264.settings.validate({ width: 640, height: 480, fps: 121 }).error?.message).toBe(
+      'fps must be a number of frames per second from 1 to 120',
+    );
     expect(h264.defaultGop(30)).toBe(30);
   });
 
   it('asks libx264 for one frame in, one unit out: ultrafast, zerolatency, no B-frames, constrained baseline at the level the stream needs, mpjpeg framing', () => {
     const args = h264EncoderArgs({ width: 1280, height: 720, fps: 30, gop: 30, bitrate: 2000 }, true);
     const after = (flag: string) => args[args.indexOf(flag) + 1];
-    expect([after('-c:v'), after('-preset'), after('-tune'), after('-profile:v'), after('-level:v'), after('-bf'), after('-g')]).toEqual(
-      ['libx264', 'ultrafast', 'zerolatency', 'baseline', '3.1', '0', '30'],
-    );
+    expect([after('-c:v'), after('-preset'), after('-tune'), after('-profile:v'), after('-level:v'), after('-bf'), after('-g')]).toEqual([
+      'libx264',
+      'ultrafast',
+      'zerolatency',
+      'baseline',
+      '3.1',
+      '0',
+      '30',
+    ]);
     expect([after('-b:v'), after('-maxrate'), after('-bufsize')]).toEqual(['2000k', '2000k', '2000k']);
     expect(args.slice(-3)).toEqual(['-f', 'mpjpeg', 'pipe:1']);
     expect(after('-fps_mode')).toBe('passthrough');
-    expect(h264EncoderArgs({ width: 640, height: 480, fps: 24, quality: 23 }, false)).toEqual(expect.arrayContaining(['-crf', '23', '-vsync', 'passthrough']));
-    expect(h264EncoderArgs({ width: 640, height: 480, fps: 24, fullRange: true }, true)).toEqual(expect.arrayContaining(['-vf', 'scale=in_range=full:out_range=limited']));
+    expect(h264EncoderArgs({ width: 640, height: 480, fps: 24, quality: 23 }, false)).toEqual(
+      expect.arrayContaining(['-crf', '23', '-vsync', 'passthrough']),
+    );
+    expect(h264EncoderArgs({ width: 640, height: 480, fps: 24, fullRange: true }, true)).toEqual(
+      expect.arrayContaining(['-vf', 'scale=in_range=full:out_range=limited']),
+    );
   });
 });
 

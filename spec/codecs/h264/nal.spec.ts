@@ -1,7 +1,5 @@
 import fc from 'fast-check';
-import {
-  BitReader, BitWriter, NAL_TYPE, annexB, escapeRbsp, isVcl, nalType, nalUnits, unescapeRbsp,
-} from '../../../src/codecs/h264/nal';
+import { BitReader, BitWriter, NAL_TYPE, annexB, escapeRbsp, isVcl, nalType, nalUnits, unescapeRbsp } from '../../../src/codecs/h264/nal';
 import { x264Packets, x264Stream } from '../../helpers/h264-streams';
 
 describe('nalUnits', () => {
@@ -54,13 +52,16 @@ describe('emulation prevention', () => {
 
   it('escape then unescape is the identity, and escaped bytes never hold a start code', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from([0x65, ...a])), (rbsp) => {
-        const escaped = escapeRbsp(rbsp);
-        expect(unescapeRbsp(escaped)).toEqual(rbsp);
-        for (let i = 0; i + 2 < escaped.length; i++) {
-          expect(escaped[i] === 0 && escaped[i + 1] === 0 && escaped[i + 2]! <= 2).toBe(false);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from([0x65, ...a])),
+        (rbsp) => {
+          const escaped = escapeRbsp(rbsp);
+          expect(unescapeRbsp(escaped)).toEqual(rbsp);
+          for (let i = 0; i + 2 < escaped.length; i++) {
+            expect(escaped[i] === 0 && escaped[i + 1] === 0 && escaped[i + 2]! <= 2).toBe(false);
+          }
+        },
+      ),
     );
   });
 });
@@ -78,7 +79,11 @@ describe('BitReader and BitWriter', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ kind: fc.constant('u' as const), n: fc.integer({ min: 1, max: 32 }), seed: fc.double({ min: 0, max: 1, noNaN: true }) }),
+            fc.record({
+              kind: fc.constant('u' as const),
+              n: fc.integer({ min: 1, max: 32 }),
+              seed: fc.double({ min: 0, max: 1, noNaN: true }),
+            }),
             fc.record({ kind: fc.constant('ue' as const), v: fc.integer({ min: 0, max: 2 ** 31 }) }),
             fc.record({ kind: fc.constant('se' as const), v: fc.integer({ min: -(2 ** 30), max: 2 ** 30 }) }),
           ),

@@ -93,9 +93,7 @@ describe('encodeMpeg1 (with the real ffmpeg)', () => {
     const small: Frame = { data: Buffer.alloc(yuv420Size(320, 240)), width: 320, height: 240, seq: 0, capturedAt: 0 };
     const err = await firstValueFrom(of(small).pipe(encodeMpeg1(options()))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RangeError);
-    expect((err as Error).message).toBe(
-      `frame of 320x240 (115200 bytes) does not match the encoder's 640x480 (${FRAME_BYTES} bytes)`,
-    );
+    expect((err as Error).message).toBe(`frame of 320x240 (115200 bytes) does not match the encoder's 640x480 (${FRAME_BYTES} bytes)`);
     expect(children).toHaveLength(1);
     const pid = children[0]!.pid!;
     await exited(children[0]!);
@@ -110,9 +108,9 @@ describe('encodeMpeg1 (with the real ffmpeg)', () => {
 
   it('errors clearly when ffmpeg is missing', async () => {
     const frames = new TestPatternRenderer(W, H);
-    const err = await firstValueFrom(
-      of(frames.render(0, 0)).pipe(encodeMpeg1(options({ ffmpeg: '/nonexistent/ffmpeg' }))),
-    ).catch((e: unknown) => e);
+    const err = await firstValueFrom(of(frames.render(0, 0)).pipe(encodeMpeg1(options({ ffmpeg: '/nonexistent/ffmpeg' })))).catch(
+      (e: unknown) => e,
+    );
     expect((err as Error).message).toBe('ffmpeg not found or not executable at /nonexistent/ffmpeg (from --ffmpeg)');
     expect(children).toHaveLength(0);
   });
@@ -185,7 +183,10 @@ describe('encodeMpeg1 (with the real ffmpeg)', () => {
       ),
     );
     // Only the first of the burst is written; the rest find it still being written and are dropped, not queued.
-    expect(pictures.map((p) => [p.seq, p.capturedAt, p.keyframe])).toEqual([[0, 0, true], [1, 10, false]]);
+    expect(pictures.map((p) => [p.seq, p.capturedAt, p.keyframe])).toEqual([
+      [0, 0, true],
+      [1, 10, false],
+    ]);
     expect(counters).toMatchObject({ framesIn: 201, framesDropped: 199, pictures: 2 });
   });
 

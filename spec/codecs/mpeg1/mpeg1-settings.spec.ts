@@ -24,7 +24,9 @@ describe('mpeg1Settings (checkEncoderSettings)', () => {
   });
 
   it('rejects rates MPEG-1 cannot code, pointing at the nonstandard switch', () => {
-    expect(check({ fps: 15 })).toThrow(/^encoder fps must be one of MPEG-1's frame rates: .* \(5, 10, 12 or 15 only with --allow-nonstandard-fps\), got 15$/);
+    expect(check({ fps: 15 })).toThrow(
+      /^encoder fps must be one of MPEG-1's frame rates: .* \(5, 10, 12 or 15 only with --allow-nonstandard-fps\), got 15$/,
+    );
     expect(check({ fps: 61 })).toThrow(/encoder fps must be one of MPEG-1's frame rates.*got 61/);
     expect(check({ fps: 20, allowNonstandardFps: true })).toThrow(/encoder fps/);
     expect(check({ fps: Number.NaN })).toThrow(/encoder fps/);

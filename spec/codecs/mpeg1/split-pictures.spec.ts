@@ -5,15 +5,7 @@ import type { ChunkBuffer } from '../../../src/operators/chunk-buffer';
 import { describePicture, findStartCode } from '../../../src/codecs/mpeg1/start-codes';
 import { PictureSplitter, splitPictures, type Chunk } from '../../../src/codecs/mpeg1/split-pictures';
 import { mpeg1Stream } from '../../helpers/ffmpeg-stream';
-import {
-  SEQUENCE_END,
-  gopHeader,
-  keyPicture,
-  pictureHeader,
-  pPicture,
-  sequenceHeader,
-  slice,
-} from '../../helpers/mpeg1-fixtures';
+import { SEQUENCE_END, gopHeader, keyPicture, pictureHeader, pPicture, sequenceHeader, slice } from '../../helpers/mpeg1-fixtures';
 import { testScheduler } from '../../helpers/test-scheduler';
 
 const K = keyPicture(640, 480, 10);
@@ -208,7 +200,11 @@ describe('splitPictures', () => {
     it('values: takes seq and capturedAt from meta(index), and chunk-split pictures', () => {
       testScheduler().run(({ cold, expectObservable }) => {
         const meta = (i: number) => ({ seq: 100 + i, capturedAt: 5000 + i });
-        const source = cold('-a-b-c----|', { a: STREAM.subarray(0, 3), b: STREAM.subarray(3, K.length + 2), c: STREAM.subarray(K.length + 2) });
+        const source = cold('-a-b-c----|', {
+          a: STREAM.subarray(0, 3),
+          b: STREAM.subarray(3, K.length + 2),
+          c: STREAM.subarray(K.length + 2),
+        });
         expectObservable(source.pipe(splitPictures({ meta }))).toBe('-----(xy)-(z|)', {
           x: picture(K, 100, 5000),
           y: picture(P1, 101, 5001),
@@ -220,7 +216,11 @@ describe('splitPictures', () => {
     it('error: passes the error on and discards the unfinished picture', () => {
       testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold('-a-b-#', { a: K, b: P1 }, new Error('encoder died'));
-        expectObservable(source.pipe(splitPictures({ scheduler: zeroClock }))).toBe('---x-#', { x: picture(K, 0, 0) }, new Error('encoder died'));
+        expectObservable(source.pipe(splitPictures({ scheduler: zeroClock }))).toBe(
+          '---x-#',
+          { x: picture(K, 0, 0) },
+          new Error('encoder died'),
+        );
         expectSubscriptions(source.subscriptions).toBe('^----!');
       });
     });
@@ -228,7 +228,10 @@ describe('splitPictures', () => {
     it('never-ending: emits every picture but the open one', () => {
       testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold('-a-b-c-', { a: K, b: P1, c: P2 });
-        expectObservable(source.pipe(splitPictures({ scheduler: zeroClock }))).toBe('---x-y-', { x: picture(K, 0, 0), y: picture(P1, 1, 0) });
+        expectObservable(source.pipe(splitPictures({ scheduler: zeroClock }))).toBe('---x-y-', {
+          x: picture(K, 0, 0),
+          y: picture(P1, 1, 0),
+        });
         expectSubscriptions(source.subscriptions).toBe('^');
       });
     });
@@ -316,9 +319,7 @@ describe('splitPictures', () => {
       const codes = startCodeOffsets(stream);
       // Cuts anywhere, plus cuts within a few bytes of start codes, where a split is hardest.
       const anyCut = fc.integer({ min: 0, max: stream.length });
-      const nearCode = fc
-        .tuple(fc.constantFrom(...codes), fc.integer({ min: -3, max: 4 }))
-        .map(([code, d]) => code + d);
+      const nearCode = fc.tuple(fc.constantFrom(...codes), fc.integer({ min: -3, max: 4 })).map(([code, d]) => code + d);
       fc.assert(
         fc.property(fc.array(fc.oneof(anyCut, nearCode), { maxLength: 300 }), (offsets) => {
           const chunks = cut(stream, offsets);

@@ -17,7 +17,10 @@ import { connect } from '../../helpers/ws-client';
 
 const ENCODER = { width: 320, height: 240, fps: 24, gop: 24 };
 /** pistream's plugins among a server's registrations (inert is one too). */
-const ours = (server: Hapi.Server): string[] => Object.keys(server.registrations).filter((name) => name.startsWith('pistream')).sort();
+const ours = (server: Hapi.Server): string[] =>
+  Object.keys(server.registrations)
+    .filter((name) => name.startsWith('pistream'))
+    .sort();
 const PARTS = [
   [VIEWERS, pistreamViewers],
   [PAGES, pistreamPages],
@@ -50,7 +53,9 @@ describe('the parts of the pistream server, as hapi plugins', () => {
     const server = Hapi.server();
     await server.register({ plugin: pistreamCore, options: { hub: standInHub(), heartbeatMs: 0 } });
     await expect(server.register(pistreamRecordings)).rejects.toThrow(`Plugin ${RECORDINGS} needs the record option of ${CORE}`);
-    await expect(server.register(pistreamPublishing)).rejects.toThrow(`Plugin ${PUBLISHING} needs publish targets in the options of ${CORE}`);
+    await expect(server.register(pistreamPublishing)).rejects.toThrow(
+      `Plugin ${PUBLISHING} needs publish targets in the options of ${CORE}`,
+    );
     await server.stop();
   });
 
@@ -58,7 +63,14 @@ describe('the parts of the pistream server, as hapi plugins', () => {
     const server = Hapi.server();
     await server.register({
       plugin: pistreamPlugin,
-      options: { source: { kind: 'test' }, codec: 'h264', encoder: ENCODER, heartbeatMs: 0, record: { dir: join(dir, 'all') }, publish: ['rtmp://127.0.0.1:9/live/key'] },
+      options: {
+        source: { kind: 'test' },
+        codec: 'h264',
+        encoder: ENCODER,
+        heartbeatMs: 0,
+        record: { dir: join(dir, 'all') },
+        publish: ['rtmp://127.0.0.1:9/live/key'],
+      },
     });
     expect(ours(server)).toEqual(['pistream', CORE, MONITORING, PAGES, PUBLISHING, RECORDINGS, SNAPSHOTS, VIEWERS].sort());
     const api = server.plugins.pistream;
@@ -110,8 +122,13 @@ describe('the parts of the pistream server, as hapi plugins', () => {
     await server.register({
       plugin: pistreamPlugin,
       options: {
-        source: { kind: 'test' }, codec: 'h264', encoder: ENCODER, heartbeatMs: 0,
-        record: { dir: join(dir, 'stop') }, publish: ['rtmp://127.0.0.1:9/live/key'], restart: { initialDelayMs: 50, maxDelayMs: 50 },
+        source: { kind: 'test' },
+        codec: 'h264',
+        encoder: ENCODER,
+        heartbeatMs: 0,
+        record: { dir: join(dir, 'stop') },
+        publish: ['rtmp://127.0.0.1:9/live/key'],
+        restart: { initialDelayMs: 50, maxDelayMs: 50 },
       },
     });
     const api = server.plugins.pistream;

@@ -3,7 +3,14 @@ export type Rational = readonly [number, number];
 
 /** The film, PAL and NTSC rates, exact: the rates cameras and players mean when they round (23.98, 29.97). */
 export const STANDARD_FRAME_RATES: readonly Rational[] = [
-  [24000, 1001], [24, 1], [25, 1], [30000, 1001], [30, 1], [50, 1], [60000, 1001], [60, 1],
+  [24000, 1001],
+  [24, 1],
+  [25, 1],
+  [30000, 1001],
+  [30, 1],
+  [50, 1],
+  [60000, 1001],
+  [60, 1],
 ];
 
 /**

@@ -9,7 +9,7 @@ import type { ChunkBuffer } from '../../operators/chunk-buffer';
  */
 export function findStartCode(buf: Uint8Array, from = 0): number {
   const end = buf.length - 2;
-  for (let i = Math.max(0, from); i < end; ) {
+  for (let i = Math.max(0, from); i < end;) {
     // Skip fast: a start code needs buf[i+2] === 1 and two zeros before it.
     const b2 = buf[i + 2]!;
     if (b2 > 1) i += 3;
@@ -31,7 +31,13 @@ export function findStartCode(buf: Uint8Array, from = 0): number {
  * bytes.append(chunk);
  * scanPos = scanStartCodes(bytes, chunk, scanPos, bytes.end - 4, (at) => onStartCode(at, bytes.byteAt(at + 3)));
  */
-export function scanStartCodes(bytes: ChunkBuffer<unknown>, chunk: Buffer, from: number, last: number, found: (at: number) => void): number {
+export function scanStartCodes(
+  bytes: ChunkBuffer<unknown>,
+  chunk: Buffer,
+  from: number,
+  last: number,
+  found: (at: number) => void,
+): number {
   const c0 = bytes.end - chunk.length;
   let p = from;
   for (; p < c0 && p <= last; p++) {

@@ -154,9 +154,7 @@ export class AccessUnitAssembler {
     const first = spans[0]!;
     const lastSpan = spans[spans.length - 1]!;
     const contiguous = spans.every((n, k) => n.long && (k === 0 || n.at - 4 === spans[k - 1]!.end));
-    const data = contiguous
-      ? this.bytes.slice(first.at - 4, lastSpan.end)
-      : annexB(spans.map((n) => this.bytes.slice(n.at, n.end)));
+    const data = contiguous ? this.bytes.slice(first.at - 4, lastSpan.end) : annexB(spans.map((n) => this.bytes.slice(n.at, n.end)));
     this.out.push({ data, arrivedAt: this.arrivedAt });
   }
 

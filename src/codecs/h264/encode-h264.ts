@@ -27,16 +27,25 @@ export function encodeH264(input: EncodeOptions): OperatorFunction<Frame, H264Pi
       // Per subscription: the configuration in force, from the last key unit.
       let codecString: string | undefined;
       return frames$.pipe(
-      ffmpegEncoder(options, {
-        args: (caps) => h264EncoderArgs(options, caps.fpsMode),
-        picture: (data, frame): H264Picture => {
-          const info = describeAccessUnit(data);
-          if (info.slices === 0) throw new Error(`ffmpeg wrote ${data.length} bytes that are not an H.264 access unit`);
-          if (info.codecString) codecString = info.codecString;
-          if (!codecString) throw new Error('ffmpeg wrote an H.264 picture before any SPS');
-          return { data, codec: H264_ID, codecString, keyframe: info.keyframe, seq: frame.seq, capturedAt: frame.capturedAt, width, height };
-        },
-      }),
+        ffmpegEncoder(options, {
+          args: (caps) => h264EncoderArgs(options, caps.fpsMode),
+          picture: (data, frame): H264Picture => {
+            const info = describeAccessUnit(data);
+            if (info.slices === 0) throw new Error(`ffmpeg wrote ${data.length} bytes that are not an H.264 access unit`);
+            if (info.codecString) codecString = info.codecString;
+            if (!codecString) throw new Error('ffmpeg wrote an H.264 picture before any SPS');
+            return {
+              data,
+              codec: H264_ID,
+              codecString,
+              keyframe: info.keyframe,
+              seq: frame.seq,
+              capturedAt: frame.capturedAt,
+              width,
+              height,
+            };
+          },
+        }),
       );
     });
 }

@@ -25,25 +25,52 @@ export function h264DefaultGop(fps: number): number {
  */
 export function h264EncoderArgs(o: EncoderSettings, fpsMode: boolean): string[] {
   const gop = o.gop ?? h264DefaultGop(o.fps);
-  const bitrate = o.quality === undefined ? o.bitrate ?? H264_DEFAULT_BITRATE : undefined;
+  const bitrate = o.quality === undefined ? (o.bitrate ?? H264_DEFAULT_BITRATE) : undefined;
   return [
-    '-hide_banner', '-nostats', '-loglevel', 'warning',
-    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${o.width}x${o.height}`,
-    '-framerate', frameRateText(o.fps), '-i', 'pipe:0',
+    '-hide_banner',
+    '-nostats',
+    '-loglevel',
+    'warning',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'yuv420p',
+    '-video_size',
+    `${o.width}x${o.height}`,
+    '-framerate',
+    frameRateText(o.fps),
+    '-i',
+    'pipe:0',
     '-an',
     ...(o.fullRange ? ['-vf', 'scale=in_range=full:out_range=limited'] : []),
-    '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
-    '-preset', 'ultrafast', '-tune', 'zerolatency',
-    '-profile:v', 'baseline', '-level:v', h264Level({ width: o.width, height: o.height, fps: o.fps, ...(bitrate ? { bitrate } : {}) }).name,
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-profile:v',
+    'baseline',
+    '-level:v',
+    h264Level({ width: o.width, height: o.height, fps: o.fps, ...(bitrate ? { bitrate } : {}) }).name,
     // zerolatency already means no B-frames; said again because pictures must leave in input order: the n-th
     // access unit out is the n-th frame in, which is how capture times travel through ffmpeg.
-    '-bf', '0',
-    '-g', String(gop),
+    '-bf',
+    '0',
+    '-g',
+    String(gop),
     // A bitrate is held over one second (VBV), so a keyframe cannot burst far past the link's rate.
-    ...(bitrate !== undefined ? ['-b:v', `${bitrate}k`, '-maxrate', `${bitrate}k`, '-bufsize', `${bitrate}k`] : ['-crf', String(o.quality)]),
+    ...(bitrate !== undefined
+      ? ['-b:v', `${bitrate}k`, '-maxrate', `${bitrate}k`, '-bufsize', `${bitrate}k`]
+      : ['-crf', String(o.quality)]),
     ...(o.threads !== undefined ? ['-threads', String(o.threads)] : []),
     ...(fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough']),
-    '-flush_packets', '1',
-    '-f', 'mpjpeg', 'pipe:1',
+    '-flush_packets',
+    '1',
+    '-f',
+    'mpjpeg',
+    'pipe:1',
   ];
 }

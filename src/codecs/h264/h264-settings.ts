@@ -13,5 +13,9 @@ export const h264Settings = encoderSettingsSchema({
     // H.264 takes any rate; the usual NTSC roundings (23.98, 29.97, 59.94) become exact fractions.
     .custom((fps: number) => exactRate(fps))
     .messages({ '*': '{{#label}} must be a number of frames per second from 1 to 120' }),
-  quality: Joi.number().integer().min(0).max(51).messages({ '*': '{{#label}} must be a whole number from 0 to 51 (a constant rate factor: lower is better)' }),
+  quality: Joi.number()
+    .integer()
+    .min(0)
+    .max(51)
+    .messages({ '*': '{{#label}} must be a whole number from 0 to 51 (a constant rate factor: lower is better)' }),
 });

@@ -145,7 +145,8 @@ type Vui = Pick<Sps, 'vuiPresent' | 'timing' | 'nalHrd' | 'vclHrd' | 'restrictio
 function readVui(r: BitReader): { vui: Vui; layout: SpsLayout } {
   const vuiFlagAt = r.pos;
   const vuiPresent = r.flag();
-  if (!vuiPresent) return { vui: { vuiPresent, timing: undefined, nalHrd: false, vclHrd: false, restriction: undefined }, layout: { vuiFlagAt } };
+  if (!vuiPresent)
+    return { vui: { vuiPresent, timing: undefined, nalHrd: false, vclHrd: false, restriction: undefined }, layout: { vuiFlagAt } };
   if (r.flag() && r.u(8) === 255) r.u(32); // aspect_ratio_idc; Extended_SAR: sar_width, sar_height
   if (r.flag()) r.bit(); // overscan_appropriate_flag
   if (r.flag()) {
@@ -197,9 +198,29 @@ function parse(spsNal: Buffer): { sps: Sps; layout: SpsLayout; reader: BitReader
   const { chromaFormatIdc, separateColourPlane, bitDepthLuma, bitDepthChroma, scalingMatrixPresent } = chroma;
   const { vuiPresent, timing, nalHrd, vclHrd, restriction } = vui;
   const sps: Sps = {
-    profileIdc, constraintFlags, levelIdc, spsId, chromaFormatIdc, separateColourPlane, bitDepthLuma, bitDepthChroma,
-    scalingMatrixPresent, log2MaxFrameNum, picOrderCntType, log2MaxPicOrderCntLsb, maxNumRefFrames,
-    gapsInFrameNumAllowed, frameMbsOnly, width, height, crop, vuiPresent, timing, nalHrd, vclHrd, restriction,
+    profileIdc,
+    constraintFlags,
+    levelIdc,
+    spsId,
+    chromaFormatIdc,
+    separateColourPlane,
+    bitDepthLuma,
+    bitDepthChroma,
+    scalingMatrixPresent,
+    log2MaxFrameNum,
+    picOrderCntType,
+    log2MaxPicOrderCntLsb,
+    maxNumRefFrames,
+    gapsInFrameNumAllowed,
+    frameMbsOnly,
+    width,
+    height,
+    crop,
+    vuiPresent,
+    timing,
+    nalHrd,
+    vclHrd,
+    restriction,
   };
   return { sps, layout, reader: r };
 }

@@ -11,7 +11,18 @@ export function mpeg1DefaultGop(fps: number): number {
 
 /** ffmpeg's input arguments for raw I420 frames of the settings' size on stdin. */
 export function rawInputArgs(o: EncoderSettings): string[] {
-  return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${o.width}x${o.height}`, '-framerate', frameRateText(o.fps), '-i', 'pipe:0'];
+  return [
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'yuv420p',
+    '-video_size',
+    `${o.width}x${o.height}`,
+    '-framerate',
+    frameRateText(o.fps),
+    '-i',
+    'pipe:0',
+  ];
 }
 
 /**
@@ -22,24 +33,36 @@ export function rawInputArgs(o: EncoderSettings): string[] {
 export function encoderArgs(o: EncoderSettings, fpsMode: boolean, input: readonly string[] = rawInputArgs(o)): string[] {
   const gop = o.gop ?? mpeg1DefaultGop(o.fps);
   return [
-    '-hide_banner', '-nostats', '-loglevel', 'warning',
+    '-hide_banner',
+    '-nostats',
+    '-loglevel',
+    'warning',
     ...input,
     '-an',
     ...(o.fullRange ? ['-vf', 'scale=in_range=full:out_range=limited'] : []),
-    '-c:v', 'mpeg1video',
+    '-c:v',
+    'mpeg1video',
     // JSMpeg cannot show B pictures, and without them pictures leave in input order: the n-th picture out
     // is the n-th frame in, which is how capture times travel through ffmpeg.
-    '-bf', '0',
-    '-g', String(gop),
+    '-bf',
+    '0',
+    '-g',
+    String(gop),
     // low_delay removes the encoder's one-picture hold-back (same bytes out); MPEG-1 needs strict ≤ unofficial
     // for it, which also admits the non-standard frame rate codes.
-    '-flags', '+low_delay', '-strict', 'unofficial',
+    '-flags',
+    '+low_delay',
+    '-strict',
+    'unofficial',
     ...(o.quality !== undefined ? ['-q:v', String(o.quality)] : ['-b:v', `${o.bitrate ?? MPEG1_DEFAULT_BITRATE}k`]),
     ...(o.threads !== undefined ? ['-threads', String(o.threads)] : []),
     // Passthrough: ffmpeg neither drops nor duplicates frames to fit the declared rate.
     ...(fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough']),
     // mpjpeg writes each picture with a Content-length header and flushes it at once.
-    '-flush_packets', '1',
-    '-f', 'mpjpeg', 'pipe:1',
+    '-flush_packets',
+    '1',
+    '-f',
+    'mpjpeg',
+    'pipe:1',
   ];
 }

@@ -9,7 +9,8 @@ import { matchMpeg1Rate, MPEG1_RATES_ALLOWED } from './frame-rates';
 export const mpeg1Settings = encoderSettingsSchema({
   fps: Joi.number()
     .custom((fps: number, helpers) => {
-      const nonstandard = ((helpers.state.ancestors as unknown[])[0] as { allowNonstandardFps?: boolean } | undefined)?.allowNonstandardFps === true;
+      const nonstandard =
+        ((helpers.state.ancestors as unknown[])[0] as { allowNonstandardFps?: boolean } | undefined)?.allowNonstandardFps === true;
       const rate = matchMpeg1Rate(fps, nonstandard);
       return rate ? rate[0] / rate[1] : helpers.error('any.invalid');
     })

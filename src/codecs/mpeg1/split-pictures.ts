@@ -159,7 +159,9 @@ export function splitPictures(options: SplitPicturesOptions = {}): OperatorFunct
 
     return {
       push: (input) =>
-        Buffer.isBuffer(input) ? toPictures(splitter.push(input)) : toPictures([...splitter.push(input.data), ...splitter.flush()], input.meta),
+        Buffer.isBuffer(input)
+          ? toPictures(splitter.push(input))
+          : toPictures([...splitter.push(input.data), ...splitter.flush()], input.meta),
       // The stream's end is the last picture's end.
       flush: () => toPictures(splitter.flush()),
     };

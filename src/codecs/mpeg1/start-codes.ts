@@ -50,7 +50,9 @@ export function describePicture(data: Uint8Array): PictureInfo | undefined {
       const keyframe = type === 'I' && seqHeader >= 0;
       if (seqHeader >= 0 && seqHeader + 6 < data.length) {
         // horizontal_size (12 bits), vertical_size (12 bits)
-        const a = data[seqHeader + 4]!, b = data[seqHeader + 5]!, c = data[seqHeader + 6]!;
+        const a = data[seqHeader + 4]!,
+          b = data[seqHeader + 5]!,
+          c = data[seqHeader + 6]!;
         return { type, keyframe, pictureOffset: i, width: (a << 4) | (b >> 4), height: ((b & 0x0f) << 8) | c };
       }
       return { type, keyframe, pictureOffset: i };

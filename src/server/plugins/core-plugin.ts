@@ -82,9 +82,13 @@ type Access = Pick<PistreamCore, 'auth' | 'monitorAuth' | 'authenticator' | 'hos
  */
 function setUpAccess(server: Server, options: ValidPluginOptions, log: PluginLog): Access {
   const trust = trustProxy(options.trustProxy);
-  const addressOf = (request: Request) => clientAddress(request.info.remoteAddress, request.headers['x-forwarded-for'] as string | undefined, trust);
+  const addressOf = (request: Request) =>
+    clientAddress(request.info.remoteAddress, request.headers['x-forwarded-for'] as string | undefined, trust);
   const authenticator = options.auth
-    ? createAuthenticator(options.auth, { log, ...(options.scheduler ? { failures: { ...DEFAULTS.loginFailures, scheduler: options.scheduler } } : {}) })
+    ? createAuthenticator(options.auth, {
+        log,
+        ...(options.scheduler ? { failures: { ...DEFAULTS.loginFailures, scheduler: options.scheduler } } : {}),
+      })
     : undefined;
   if (authenticator) registerAuthStrategy(server, authenticator, isPublicAsset, addressOf);
   const auth = authenticator ? { strategy: AUTH_STRATEGY, mode: 'required' as const } : undefined;
@@ -106,15 +110,23 @@ function lifecycle(server: Server, core: PistreamCore, opened: Opened, keptOnBy:
   const restarts = logRestarts(log, hub);
   let keepAlive: Subscription | undefined;
   server.ext('onPostStart', () => {
-    logStartup(log, core.hosts, opened, options, { alwaysOn: options.alwaysOn, recording: keptOnBy.has('recording'), publishing: keptOnBy.has('publishing') });
+    logStartup(log, core.hosts, opened, options, {
+      alwaysOn: options.alwaysOn,
+      recording: keptOnBy.has('recording'),
+      publishing: keptOnBy.has('publishing'),
+    });
     if (options.alwaysOn) keepAlive = hub.keepAlive();
   });
   // Last of the parts' stops (their own order says so): what still subscribes, then the hub itself.
-  server.ext('onPreStop', () => {
-    keepAlive?.unsubscribe();
-    hub.close();
-    restarts.unsubscribe();
-  }, stopOrder(CORE));
+  server.ext(
+    'onPreStop',
+    () => {
+      keepAlive?.unsubscribe();
+      hub.close();
+      restarts.unsubscribe();
+    },
+    stopOrder(CORE),
+  );
   // Closing the hub sent SIGTERM to the camera and encoder; wait for them (and any part's ffmpeg) so none outlives the server.
   server.ext('onPostStop', () => childrenExited(DEFAULTS.childExitMs));
 }

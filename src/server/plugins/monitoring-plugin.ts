@@ -31,7 +31,11 @@ export const pistreamMonitoring: Plugin<void> = {
     const options: MonitoringOptions = core.options;
     addHubMetrics(core.reports.metrics, core.hub, options.scheduler);
     addPartRoutes(server, core, [streamsRoute(core.hub, { recordings: options.record !== undefined }), methodNotAllowedRoute('/streams')]);
-    const health = healthRoute(core.hub, core.reports, { source: core.source.kind, ...(options.scheduler ? { scheduler: options.scheduler } : {}) });
-    for (const route of [health, metricsRoute(core.reports.metrics)]) addPartRoutes(server, core, [route, methodNotAllowedRoute(route.path)], 'monitor');
+    const health = healthRoute(core.hub, core.reports, {
+      source: core.source.kind,
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+    });
+    for (const route of [health, metricsRoute(core.reports.metrics)])
+      addPartRoutes(server, core, [route, methodNotAllowedRoute(route.path)], 'monitor');
   },
 };

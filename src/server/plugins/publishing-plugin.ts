@@ -52,13 +52,19 @@ export const pistreamPublishing: Plugin<void> = {
     server.ext('onPostStart', () => {
       // The camera stays on while a target is configured, even while every target waits out its backoff.
       keepAlive = hub.keepAlive();
-      const shown = options.publish.map((t) => `${t.label} (${hub.codec.label} copied, ${t.audio === 'silent' ? 'silent AAC' : 'no audio'})`);
+      const shown = options.publish.map(
+        (t) => `${t.label} (${hub.codec.label} copied, ${t.audio === 'silent' ? 'silent AAC' : 'no audio'})`,
+      );
       log('info', `Publishing to ${shown.join(', ')}`, { publish: options.publish.map((t) => t.label) });
       for (const publisher of publishers) publisher.start();
     });
-    server.ext('onPreStop', () => {
-      for (const publisher of publishers) publisher.stop();
-      keepAlive?.unsubscribe();
-    }, stopOrder(PUBLISHING));
+    server.ext(
+      'onPreStop',
+      () => {
+        for (const publisher of publishers) publisher.stop();
+        keepAlive?.unsubscribe();
+      },
+      stopOrder(PUBLISHING),
+    );
   },
 };

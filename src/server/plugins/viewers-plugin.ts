@@ -16,8 +16,19 @@ import { CORE, stopOrder, VIEWERS } from './plugin-names';
 /** The options the viewers plugin reads (of the core's validated ones). */
 export type ViewersOptions = Pick<
   ValidPluginOptions,
-  | 'formats' | 'pages' | 'legacyListener' | 'highWaterMark' | 'maxLagMs' | 'stuckMs' | 'maxViewers' | 'maxViewersPerAddress'
-  | 'heartbeatMs' | 'allowOrigins' | 'trustProxy' | 'upgradeRate' | 'scheduler'
+  | 'formats'
+  | 'pages'
+  | 'legacyListener'
+  | 'highWaterMark'
+  | 'maxLagMs'
+  | 'stuckMs'
+  | 'maxViewers'
+  | 'maxViewersPerAddress'
+  | 'heartbeatMs'
+  | 'allowOrigins'
+  | 'trustProxy'
+  | 'upgradeRate'
+  | 'scheduler'
 >;
 
 /** What the viewers plugin exposes as `server.plugins['pistream-viewers']`. */
@@ -71,7 +82,12 @@ function serveFormats(server: Server, core: PistreamCore, viewers: ViewerServer,
 }
 
 /** The legacy listener (with `legacyListener`): started with the server, closed first on stop. Gives its port. */
-function legacyListener(server: Server, core: PistreamCore, viewers: ViewerServer, options: ViewersOptions): { readonly port: () => number | undefined; close(): void } {
+function legacyListener(
+  server: Server,
+  core: PistreamCore,
+  viewers: ViewerServer,
+  options: ViewersOptions,
+): { readonly port: () => number | undefined; close(): void } {
   const settings = options.legacyListener;
   let legacy: HttpServer | undefined;
   if (settings) {
@@ -114,10 +130,14 @@ export const pistreamViewers: Plugin<void> = {
     const legacy = legacyListener(server, core, viewers, options);
     server.expose('viewers', viewers);
     Object.defineProperty(server.plugins[VIEWERS], 'legacyPort', { enumerable: true, get: legacy.port });
-    server.ext('onPreStop', () => {
-      server.listener.off('upgrade', onUpgrade);
-      viewers.close();
-      legacy.close();
-    }, stopOrder(VIEWERS));
+    server.ext(
+      'onPreStop',
+      () => {
+        server.listener.off('upgrade', onUpgrade);
+        viewers.close();
+        legacy.close();
+      },
+      stopOrder(VIEWERS),
+    );
   },
 };
