@@ -24,9 +24,10 @@ const LIBRARY_CALLS: ReadonlySet<string> = new Set([
   'describe', // joi's schema.describe(), which allowedText reads
 ]);
 
-/** Every backticked span of the map. */
+/** Every backticked span of the map outside its code blocks; a span may wrap a line, as Markdown allows. */
 function spans(text: string): string[] {
-  return [...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!);
+  const prose = text.replace(/^```[\s\S]*?^```/gm, '');
+  return [...prose.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\s*\n\s*/g, ' '));
 }
 
 /** A placeholder or a pattern rather than a name: `src/formats/<id>.ts`, `public/*.js`. */
