@@ -8,6 +8,17 @@ import { CAMERA_PROGRAMS, H264_PROGRAMS } from './source-programs';
 /** The Pi camera kinds: each can encode some codecs by itself. */
 export type PiCameraKind = keyof typeof CAMERA_PROGRAMS;
 
+/**
+ * Whether a source kind is a Pi camera (rpicam-vid, libcamera-vid, raspivid): full-range YUV frames, and an encoder
+ * of its own.
+ * @example
+ * isPiCameraKind('libcamera'); // true
+ * isPiCameraKind('v4l2'); // false
+ */
+export function isPiCameraKind(kind: string): kind is PiCameraKind {
+  return Object.hasOwn(CAMERA_PROGRAMS, kind);
+}
+
 /** A codec a Pi camera encodes by itself (no ffmpeg): which program each camera kind runs, and its pictures. */
 export interface InCameraEncoder {
   readonly codec: Codec;

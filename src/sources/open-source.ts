@@ -5,7 +5,7 @@ import type { H264Picture } from '../codecs/h264/h264-picture';
 import type { Frame } from '../frame';
 import { detectSource } from './detect';
 import { fileSource } from './file';
-import { inCameraEncoder, type InCameraEncoder, type PiCameraKind } from './in-camera';
+import { inCameraEncoder, isPiCameraKind, type InCameraEncoder, type PiCameraKind } from './in-camera';
 import { raspivid } from './raspivid';
 import { rpicam } from './rpicam';
 import { CAMERA_PROGRAMS, DEFAULT_DEVICE, isUrl } from './source-programs';
@@ -56,88 +56,93 @@ export interface OpenSourceOptions extends SourceOptions {
   readonly gop?: number;
 }
 
-/**
- * Turns a configured source into frames: the named one, or for `auto` the first that works, in this order:
- * rpicam-vid, libcamera-vid, raspividyuv, a V4L2 device, else the test pattern. With `codec: 'h264'` a Pi camera
- * gives its own H.264 instead (`encodedSource`): the Pi 0–4 encode it in hardware.
- *
- * @example
- * const { source, kind, reasons } = await openSource({ kind: 'auto' }, { width: 640, height: 480, fps: 24 });
- */
-export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Promise<OpenedSource> {
-  // The spec's orientation wins over the options' (the spec is what the user configured).
-  const options = {
+/** The spec's orientation over the options' (the spec is what the user configured). */
+function withSpecOrientation(spec: SourceSpec, given: OpenSourceOptions): OpenSourceOptions {
+  return {
     ...given,
     ...(spec.hflip === undefined ? {} : { hflip: spec.hflip }),
     ...(spec.vflip === undefined ? {} : { vflip: spec.vflip }),
     ...(spec.rotation === undefined ? {} : { rotation: spec.rotation }),
   };
-  const { width, height, fps } = options;
-  const ffmpeg = (): string => resolveFfmpeg(options.ffmpeg).path;
-  const opened = (
-    source: Observable<Frame>,
-    kind: OpenedSource['kind'],
-    target?: string,
-    reasons: readonly string[] = [],
-  ): OpenedSource => ({
+}
+
+/** Frames from a source of `kind`, reading `target`. */
+function framesOf(source: Observable<Frame>, kind: OpenedSource['kind'], target?: string, reasons: readonly string[] = []): OpenedSource {
+  return {
     source,
     kind,
     ...(target === undefined ? {} : { target }),
     reasons,
     // The Pi camera stacks give full-range YUV (a V4L2 device, through ffmpeg, gives limited).
-    fullRange: kind === 'rpicam' || kind === 'libcamera' || kind === 'raspivid',
-  });
-  const program = (kind: keyof typeof CAMERA_PROGRAMS): string => which(CAMERA_PROGRAMS[kind]) ?? CAMERA_PROGRAMS[kind];
-  const inCamera = inCameraEncoder(options.codec);
-  // A camera that encodes by itself: the same kinds, with the camera's encoder instead of frames.
-  const camera = (encoder: InCameraEncoder, kind: PiCameraKind, reasons: readonly string[] = []): OpenedSource => {
-    const cameraOptions = {
-      width,
-      height,
-      fps,
-      hflip: options.hflip,
-      vflip: options.vflip,
-      rotation: options.rotation,
-      bitrate: options.bitrate,
-      gop: options.gop,
-    };
-    const command = encoder.programs[kind];
-    return {
-      encodedSource: encoder.open(kind, cameraOptions, command),
-      kind,
-      target: which(command) ?? command,
-      reasons,
-      fullRange: false,
-    };
+    fullRange: isPiCameraKind(kind),
   };
-  if (inCamera && (spec.kind === 'rpicam' || spec.kind === 'libcamera' || spec.kind === 'raspivid')) return camera(inCamera, spec.kind);
+}
+
+/** A Pi camera that encodes by itself: the camera's encoder instead of frames. */
+function encodedBy(
+  encoder: InCameraEncoder,
+  kind: PiCameraKind,
+  options: OpenSourceOptions,
+  reasons: readonly string[] = [],
+): OpenedSource {
+  const { width, height, fps, hflip, vflip, rotation, bitrate, gop } = options;
+  const command = encoder.programs[kind];
+  return {
+    encodedSource: encoder.open(kind, { width, height, fps, hflip, vflip, rotation, bitrate, gop }, command),
+    kind,
+    target: which(command) ?? command,
+    reasons,
+    fullRange: false,
+  };
+}
+
+/** The frames of a source named by kind (not `auto`). */
+function openNamed(spec: SourceSpec & { readonly kind: Exclude<SourceKindId, 'auto'> }, options: OpenSourceOptions): OpenedSource {
+  const ffmpeg = (): string => resolveFfmpeg(options.ffmpeg).path;
+  const program = (kind: PiCameraKind): string => which(CAMERA_PROGRAMS[kind]) ?? CAMERA_PROGRAMS[kind];
   switch (spec.kind) {
     case 'test':
-      return opened(testPattern({ width, height, fps }), 'test');
+      return framesOf(testPattern({ width: options.width, height: options.height, fps: options.fps }), 'test');
     case 'rpicam':
-      return opened(rpicam(options), 'rpicam', program('rpicam'));
+      return framesOf(rpicam(options), 'rpicam', program('rpicam'));
     case 'libcamera':
-      return opened(rpicam({ ...options, command: 'libcamera-vid' }), 'libcamera', program('libcamera'));
+      return framesOf(rpicam({ ...options, command: 'libcamera-vid' }), 'libcamera', program('libcamera'));
     case 'raspivid':
-      return opened(raspivid(options), 'raspivid', program('raspivid'));
+      return framesOf(raspivid(options), 'raspivid', program('raspivid'));
     case 'v4l2': {
       const device = spec.device ?? DEFAULT_DEVICE;
-      return opened(v4l2({ ...options, device, ffmpeg: ffmpeg() }), 'v4l2', device);
+      return framesOf(v4l2({ ...options, device, ffmpeg: ffmpeg() }), 'v4l2', device);
     }
     case 'file':
       if (!spec.path) throw new Error('source file needs a path (file:PATH)');
-      return opened(
+      return framesOf(
         fileSource({ ...options, path: spec.path, ffmpeg: ffmpeg() }),
         'file',
         isUrl(spec.path) ? spec.path : resolvePath(spec.path),
       );
-    case 'auto': {
-      const found = await detectSource({ ...options, testPattern: (o) => testPattern(o) });
-      if (inCamera && (found.kind === 'rpicam' || found.kind === 'libcamera' || found.kind === 'raspivid'))
-        return camera(inCamera, found.kind, found.reasons);
-      return opened(found.source, found.kind, found.target, found.reasons);
-    }
   }
+}
+
+/**
+ * Turns a configured source into frames: the named one, or for `auto` the first that works, in this order:
+ * rpicam-vid, libcamera-vid, raspividyuv, a V4L2 device, else the test pattern. With a codec a Pi camera encodes by
+ * itself (`inCameraEncoder`: H.264), a Pi camera gives its own pictures instead (`encodedSource`): the Pi 0–4 encode
+ * H.264 in hardware.
+ *
+ * @example
+ * const { source, kind, reasons } = await openSource({ kind: 'auto' }, { width: 640, height: 480, fps: 24 });
+ */
+export async function openSource(spec: SourceSpec, given: OpenSourceOptions): Promise<OpenedSource> {
+  const options = withSpecOrientation(spec, given);
+  const inCamera = inCameraEncoder(options.codec);
+  if (spec.kind !== 'auto') {
+    return inCamera && isPiCameraKind(spec.kind)
+      ? encodedBy(inCamera, spec.kind, options)
+      : openNamed({ ...spec, kind: spec.kind }, options);
+  }
+  const found = await detectSource({ ...options, testPattern: (o) => testPattern(o) });
+  if (inCamera && isPiCameraKind(found.kind)) return encodedBy(inCamera, found.kind, options, found.reasons);
+  return framesOf(found.source, found.kind, found.target, found.reasons);
 }
 
 export { sourceText };
