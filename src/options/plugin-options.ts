@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import type { Codec, EncoderSettings } from '../codecs/codec';
-import { CODECS, codecById } from '../codecs';
+import { CODECS, codecById, labelList, RECORDABLE } from '../codecs';
 import { DEFAULTS, upgradeBurst } from '../defaults';
 import { FORMATS, formatById, formatsFor } from '../formats';
 import { jsmp } from '../formats/jsmp';
@@ -325,7 +325,7 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
     );
   }
   if (value.record && !RECORDABLE_CODECS.includes(served.id)) {
-    throw new PluginOptionsError(['record', 'dir'], `records MPEG-1 and H.264 only (the codec is ${served.label})`);
+    throw new PluginOptionsError(['record', 'dir'], `records ${labelList(RECORDABLE)} only (the codec is ${served.label})`);
   }
   const publish = publishTargets(value.publish, value.publishAudio, served, codec, encoder);
   // Joi hands back a shallow copy of an object it validated: keep the caller's own hub, source and scheduler.

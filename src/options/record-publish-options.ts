@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import Joi from 'joi';
-import { CODECS } from '../codecs';
+import { RECORDABLE } from '../codecs';
 import type { Codec, EncoderSettings } from '../codecs/codec';
 import { DEFAULTS, LIMITS } from '../defaults';
 import {
@@ -45,7 +45,7 @@ export interface RecordOptions {
 }
 
 /** Codecs the recorder can write (each names its container: `Codec.recordAs`), by id. */
-export const RECORDABLE_CODECS: readonly string[] = CODECS.filter((codec) => codec.recordAs !== undefined).map((codec) => codec.id);
+export const RECORDABLE_CODECS: readonly string[] = RECORDABLE.map((codec) => codec.id);
 
 // dir last: a bad value of another field is named before a missing dir (the CLI says which flag needs --record).
 /** The `record` option's schema (defaults applied: `segmentMs`, `syncMs`, `minFree`), every duration in ms. */

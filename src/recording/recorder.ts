@@ -7,6 +7,7 @@ import { segmentsToDelete, type SegmentInfo } from './retention';
 import { segmentFormatFor } from './segment-muxer';
 import { parseSegmentName } from './segment-name';
 import { SegmentWriter, type OpenSegment } from './segment-writer';
+import { labelList, RECORDABLE } from '../codecs';
 
 export interface RecorderOptions {
   /** The directory segments go into (created if missing). */
@@ -152,7 +153,7 @@ export class Recorder {
     private readonly options: RecorderOptions,
   ) {
     const format = segmentFormatFor(hub.codec);
-    if (!format) throw new Error(`recording: pistream cannot record ${hub.codec.label} (it records MPEG-1 and H.264)`);
+    if (!format) throw new Error(`recording: pistream cannot record ${hub.codec.label} (it records ${labelList(RECORDABLE)})`);
     this.settings = recorderSettings(options);
     this.frameMs = 1000 / this.settings.fps;
     this.scheduler = options.scheduler ?? asyncScheduler;
