@@ -1,3 +1,5 @@
+import { CODECS } from '../src/codecs';
+import { mpeg1 } from '../src/codecs/mpeg1/mpeg1-codec';
 import { allowedText, defaultOf } from '../src/options/allowed-text';
 import { pluginSchema, TOKEN } from '../src/options/plugin-options';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -792,5 +794,17 @@ describe('flags read their limits and defaults from the schemas', () => {
 
   it('takes the token rule from the schema', () => {
     expect(FLAGS.find((spec) => spec.key === 'token')!.allowed).toBe(allowedText(TOKEN));
+  });
+
+  it('words each codec’s frame rates and quality scale as the codec value does', () => {
+    const help = (key: string) => FLAGS.find((spec) => spec.key === key)!.help;
+    for (const codec of CODECS) {
+      expect(help('fps')).toContain(`${codec.label} ${codec.settingsHelp.fps}`);
+      expect(help('quality')).toContain(`${codec.label} ${codec.settingsHelp.quality}`);
+    }
+    // The words and the schema agree: the rates MPEG-1 names are the ones it takes, its quantiser range is its own.
+    expect(mpeg1.settingsHelp.fps).toBe('has codes only for 23.976, 24, 25, 29.97, 30, 50, 59.94 and 60');
+    expect(mpeg1.settings.validate({ width: 640, height: 480, fps: 59.94, quality: 31 }).error).toBeUndefined();
+    expect(mpeg1.settings.validate({ width: 640, height: 480, fps: 24, quality: 32 }).error).toBeDefined();
   });
 });

@@ -89,6 +89,8 @@ export interface Codec<P extends Picture = Picture> {
    * rates it can code). Validating converts where the codec is exact (`29.97` → `30000/1001`).
    */
   readonly settings: Joi.ObjectSchema<EncoderSettings>;
+  /** Its settings in a person's words, for `--help`: the frame rates it takes, and its `quality` scale. */
+  readonly settingsHelp: { readonly fps: string; readonly quality: string };
   /** Frames in, pictures out, one encoder per subscription; settings are checked at once (RangeError). */
   encode(options: EncodeOptions): OperatorFunction<Frame, P>;
   /**

@@ -223,7 +223,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: '--fps <rate>',
     shown: String(DEFAULTS.fps),
     target: 'plugin.encoder.fps',
-    help: 'frames per second (24, 29.97 or 30000/1001): MPEG-1 has codes only for 23.976, 24, 25, 29.97, 30, 50, 59.94 and 60; H.264 takes 1 to 120',
+    help: `frames per second (24, 29.97 or 30000/1001): ${CODECS.map((c) => `${c.label} ${c.settingsHelp.fps}`).join('; ')}`,
     schema: fpsText,
     allowed: 'a number of frames per second, e.g. 24, 29.97 or 30000/1001',
   },
@@ -251,7 +251,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: '--quality <q>',
     shown: 'off',
     target: 'plugin.encoder.quality',
-    help: 'fixed quality instead of a bitrate (not with --bitrate), lower is better and bigger: MPEG-1 a quantiser of 2–31 (4–6 looks good), H.264 a rate factor of 0–51 (18–28 looks good)',
+    help: `fixed quality instead of a bitrate (not with --bitrate), lower is better and bigger: ${CODECS.map((c) => `${c.label} ${c.settingsHelp.quality}`).join(', ')}`,
     ...number(
       `a whole number (${CODECS.map((c) => {
         const { min, max } = numberLimits(c.settings.extract('quality'));

@@ -2,7 +2,7 @@ import type { Codec } from '../codec';
 import { encodeH264 } from './encode-h264';
 import { H264_DEFAULT_BITRATE, h264DefaultGop } from './encoder-args';
 import { H264_ID, type H264Picture } from './h264-picture';
-import { h264Settings } from './h264-settings';
+import { h264Settings, h264SettingsHelp } from './h264-settings';
 import { ACCESS_UNIT_DELIMITER } from './nal';
 
 /**
@@ -16,6 +16,7 @@ export const h264: Codec<H264Picture> = {
   defaultBitrate: H264_DEFAULT_BITRATE,
   defaultGop: h264DefaultGop,
   settings: h264Settings,
+  settingsHelp: h264SettingsHelp,
   encode: encodeH264,
   pipeInput: {
     demuxer: 'h264',

@@ -2,7 +2,7 @@ import type { Codec } from '../codec';
 import { encodeMpeg1 } from './encode-mpeg1';
 import { MPEG1_DEFAULT_BITRATE, mpeg1DefaultGop } from './encoder-args';
 import { MPEG1_ID, type Mpeg1Picture } from './mpeg1-picture';
-import { mpeg1Settings } from './mpeg1-settings';
+import { mpeg1Settings, mpeg1SettingsHelp } from './mpeg1-settings';
 
 /**
  * The MPEG-1 codec: ffmpeg's mpeg1video with the low-delay flags, decoded in every browser by JSMpeg. Carried by
@@ -14,6 +14,7 @@ export const mpeg1: Codec<Mpeg1Picture> = {
   defaultBitrate: MPEG1_DEFAULT_BITRATE,
   defaultGop: mpeg1DefaultGop,
   settings: mpeg1Settings,
+  settingsHelp: mpeg1SettingsHelp,
   encode: encodeMpeg1,
   pipeInput: {
     // `mpeg1video` is only the muxer's name; the demuxer is `mpegvideo`.
