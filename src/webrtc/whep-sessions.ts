@@ -149,7 +149,7 @@ export const whepReplies = {
    * server's CORS policy; without it no `Access-Control-Allow-Origin` is sent, so only same-origin pages may call.
    */
   options(session: boolean, allowOrigin?: string): WhepReply {
-    const methods = session ? 'OPTIONS, DELETE, PATCH' : 'OPTIONS, POST';
+    const methods = session ? 'OPTIONS, DELETE' : 'OPTIONS, POST';
     return {
       status: 204,
       headers: {
