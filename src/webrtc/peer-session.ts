@@ -52,7 +52,7 @@ export interface PeerStats {
   /** `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`. */
   readonly state: string;
   readonly accessUnitsSent: number;
-  /** Bytes on the wire, all protocols (ICE, DTLS, SRTP/SRTCP). */
+  /** H.264 bytes handed to the packetizer (RTP, SRTP and retransmissions add to it on the wire). */
   readonly bytesSent: number;
   readonly keyframeRequests: number;
   /** Packets the peer asked again for (NACK): answered from the send history by libdatachannel. */
@@ -89,6 +89,7 @@ type Listener<A extends unknown[]> = (...args: A) => void;
  */
 export class PeerSession {
   private accessUnitsSent = 0;
+  private bytesSent = 0;
   private keyframeRequests = 0;
   private nackedPackets = 0;
   private lastReport?: ReceptionReport;
@@ -97,22 +98,38 @@ export class PeerSession {
   private firstCaptureMs = 0;
   private readonly timestampBase: number;
   private closed = false;
+  /**
+   * Resolves once libdatachannel reports the connection closed (after {@link close}, or the peer leaving). Only
+   * then may the library's global `cleanup()` run: cleaning up under a connection still closing can crash.
+   */
+  readonly released: Promise<void>;
+  private readonly openListeners: Listener<[]>[] = [];
   private readonly keyframeListeners: Listener<[]>[] = [];
   private readonly closeListeners: Listener<[string]>[] = [];
 
   private constructor(
     private readonly pc: NodeDataChannel.PeerConnection,
     private readonly track: NodeDataChannel.Track,
-    private readonly others: readonly NodeDataChannel.Track[],
+    /**
+     * The refused sections' tracks: held for the session's life, since node-datachannel closes a track when its
+     * JavaScript object is collected.
+     */
+    private readonly others: NodeDataChannel.Track[],
     private readonly rtpConfig: NodeDataChannel.RtpPacketizationConfig,
     private readonly ssrc: number,
     /** The answer, with every host candidate (we do not trickle). */
     readonly answerSdp: string,
   ) {
     this.timestampBase = rtpConfig.timestamp;
+    let released!: () => void;
+    this.released = new Promise((resolve) => (released = resolve));
     track.onMessage((message) => this.onRtcp(message));
+    track.onOpen(() => {
+      for (const listener of this.openListeners.splice(0)) listener();
+    });
     pc.onStateChange((state) => {
       if (state === 'closed' || state === 'failed' || state === 'disconnected') this.end(state);
+      if (state === 'closed') released();
     });
   }
 
@@ -157,17 +174,18 @@ export class PeerSession {
     const others = choice.refused.map(({ mid, kind }) =>
       pc.addTrack(kind === 'audio' ? new library.Audio(mid, 'Inactive') : new library.Video(mid, 'Inactive')));
     const rtpConfig = new library.RtpPacketizationConfig(ssrc, CNAME, choice.payloadType, VIDEO_CLOCK_HZ);
-    // Access units arrive with 4-byte start codes before every NAL.
-    const packetizer = new library.H264RtpPacketizer('LongStartSequence', rtpConfig, options.maxPayloadBytes ?? 1200);
+    // 3- and 4-byte start codes both: an encoder writes 3-byte ones before the later slices of a picture.
+    const packetizer = new library.H264RtpPacketizer('StartSequence', rtpConfig, options.maxPayloadBytes ?? 1200);
     packetizer.addToChain(new library.RtcpSrReporter(rtpConfig));
     packetizer.addToChain(new library.RtcpNackResponder());
     track.setMediaHandler(packetizer);
     return { track, others, rtpConfig, ssrc };
   }
 
-  /** Calls `listener` once the media path is up: the moment to send the GOP so far. */
+  /** Calls `listener` once the media path is up (at once if it is): the moment to send the GOP so far. */
   onOpen(listener: () => void): void {
-    this.track.onOpen(listener);
+    if (this.open) listener();
+    else if (!this.closed) this.openListeners.push(listener);
   }
 
   /** Calls `listener` on each PLI or FIR from the peer. */
@@ -201,6 +219,7 @@ export class PeerSession {
     this.rtpConfig.timestamp = (this.timestampBase + ticks) >>> 0;
     if (!this.track.sendMessageBinary(annexB)) return false;
     this.accessUnitsSent++;
+    this.bytesSent += annexB.length;
     return true;
   }
 
@@ -209,7 +228,7 @@ export class PeerSession {
     return {
       state: this.closed ? 'closed' : this.pc.state(),
       accessUnitsSent: this.accessUnitsSent,
-      bytesSent: this.closed ? 0 : this.pc.bytesSent(),
+      bytesSent: this.bytesSent,
       keyframeRequests: this.keyframeRequests,
       nackedPackets: this.nackedPackets,
       fractionLost: report?.fractionLost,
@@ -227,10 +246,13 @@ export class PeerSession {
   private end(why: string): void {
     if (this.closed) return;
     this.closed = true;
-    for (const track of [this.track, ...this.others]) track.close();
+    // The connection closes its tracks. Closing a track first would leave the transport up with a closed track, and
+    // an RTCP answer (NACK) to send on it would throw in libdatachannel's thread and abort the process.
     this.pc.close();
-    for (const listener of this.closeListeners.splice(0)) listener(why);
+    this.others.splice(0);
+    this.openListeners.length = 0;
     this.keyframeListeners.length = 0;
+    for (const listener of this.closeListeners.splice(0)) listener(why);
   }
 
   private onRtcp(message: Buffer): void {
