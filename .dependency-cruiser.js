@@ -14,6 +14,8 @@
 //   src/codecs/                          process/, frame, picture, defaults, operators/, each other
 //   src/formats/                         picture, frame, protocol, codecs/, defaults, operators/, each other
 //   src/hub.ts, transcoded-hub.ts        codecs/, formats/, operators/, picture, frame, defaults, each other
+//   src/webrtc/                          WHEP and RTP/RTCP for WebRTC viewers: codecs/, operators/, leaves, defaults,
+//                                        each other; node-datachannel only in peer-session.ts (its edge)
 //   src/version.ts                       the package's version: imports nothing from src
 //   src/options/                         what a server accepts (the plugin's schema): codecs/, formats/, sources/,
 //                                        hub.ts (types), publish/ (its target parser), leaves, defaults
@@ -46,6 +48,8 @@ const VERSION = '^src/version[.]ts$';
 const OPTIONS = '^src/options/';
 const RECORDING = '^src/recording/';
 const PUBLISH = '^src/publish/';
+const WEBRTC = '^src/webrtc/';
+const WEBRTC_EDGE = '^src/webrtc/peer-session[.]ts$';
 const SERVER = '^src/server/';
 const CLI = '^src/cli[.]ts$';
 const INDEX = '^src/index[.]ts$';
@@ -53,6 +57,7 @@ const INDEX = '^src/index[.]ts$';
 // Core modules show up as `fs` / `node:fs`; packages as their resolved file under node_modules (incl. @types).
 const CHILD_PROCESS_OR_FS = '^(?:node:)?(?:child_process|fs|fs/promises)$';
 const WS_OR_HAPI = '(?:^|/)node_modules/(?:@types/)?(?:ws|hapi-pino|@hapi/[^/]+|hapi__[^/]+)/';
+const NODE_DATACHANNEL = '(?:^|/)node_modules/(?:node-datachannel|@node-datachannel/[^/]+)/';
 
 /**
  * One rule per layer: from `from`, any import of a src module outside `allowed` is a violation.
@@ -92,6 +97,25 @@ module.exports = {
       to: { path: [CHILD_PROCESS_OR_FS, WS_OR_HAPI] },
     },
 
+    {
+      name: 'webrtc-library-at-its-edge',
+      severity: 'error',
+      comment:
+        'node-datachannel (a native addon, missing on some platforms) is imported only by src/webrtc/peer-session.ts, ' +
+        'which loads it lazily; everything else in src/webrtc/ is pure and the rest of src goes through that file.',
+      from: { path: '^src/', pathNot: WEBRTC_EDGE },
+      to: { path: NODE_DATACHANNEL },
+    },
+    {
+      name: 'webrtc-pure-but-its-edge',
+      severity: 'error',
+      comment:
+        'src/webrtc/ (WHEP decisions, SDP, RTCP) is pure: no child_process, fs, ws, @hapi/* or hapi-pino; ' +
+        'its one edge is peer-session.ts (node-datachannel), and the HTTP binding belongs in src/server/.',
+      from: { path: WEBRTC },
+      to: { path: [CHILD_PROCESS_OR_FS, WS_OR_HAPI] },
+    },
+
     // 2. Configuration is parsed without the server.
     {
       name: 'config-not-to-server',
@@ -125,6 +149,9 @@ module.exports = {
     layer('layer-hub', HUB, [CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/hub.ts and src/transcoded-hub.ts may import only codecs/, formats/, operators/, picture, frame, defaults and each other ' +
         '(not sources/, process/, server/, config/).'),
+    layer('layer-webrtc', WEBRTC, [CODECS, OPERATORS, LEAVES, DEFAULTS],
+      'src/webrtc/ (WHEP, SDP, RTP/RTCP for WebRTC viewers) may import only codecs/, operators/, picture, frame, barcode, ' +
+        'protocol, defaults and itself (not hub.ts, formats/, server/, options/, config/): the server wires it in.'),
     layer('layer-version', VERSION, [],
       'src/version.ts reads the package version and imports nothing from src.'),
     layer('layer-options', OPTIONS, [CODECS, FORMATS, SOURCES, HUB, PUBLISH, LEAVES, DEFAULTS],
