@@ -142,6 +142,19 @@ describe('PeerSession over loopback (node-datachannel on both ends)', () => {
     expect(peer.stats().keyframeRequests).toBe(1);
   });
 
+  it('reads the round trip and loss from the receiver\'s reports', async () => {
+    const { peer } = await connect('receiver-rr', await freeUdpPort());
+    // At the stream's own rate, as a camera sends: the receiver reports about once a second.
+    for (let i = 0; i < 5 * FPS && peer.stats().rttMs === undefined; i++) {
+      peer.sendAccessUnit(units[i % units.length]!, (i * 1000) / FPS);
+      await new Promise((resolve) => setTimeout(resolve, 1000 / FPS));
+    }
+    const stats = peer.stats();
+    expect(stats.rttMs).toBeGreaterThanOrEqual(0);
+    expect(stats.rttMs).toBeLessThan(1000);
+    expect(stats).toMatchObject({ fractionLost: 0, packetsLost: 0 });
+  });
+
   it('frees the shared UDP port when the last session closes, and says it closed', async () => {
     const port = await freeUdpPort();
     const a = await connect('receiver-c', port);
