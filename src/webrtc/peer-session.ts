@@ -128,7 +128,8 @@ export class PeerSession {
       for (const listener of this.openListeners.splice(0)) listener();
     });
     pc.onStateChange((state) => {
-      if (state === 'closed' || state === 'failed' || state === 'disconnected') this.end(state);
+      // Not on `disconnected`: ICE may come back (a phone roaming between access points); it ends in `failed` if not.
+      if (state === 'closed' || state === 'failed') this.end(state);
       if (state === 'closed') released();
     });
   }
@@ -188,12 +189,12 @@ export class PeerSession {
     else if (!this.closed) this.openListeners.push(listener);
   }
 
-  /** Calls `listener` on each PLI or FIR from the peer. */
+  /** Calls `listener` once per RTCP packet from the peer that asks for a keyframe (PLI, FIR or both). */
   onKeyframeRequest(listener: () => void): void {
     this.keyframeListeners.push(listener);
   }
 
-  /** Calls `listener` once, when the peer is gone (`failed`, `disconnected`, `closed`) or {@link close} was called. */
+  /** Calls `listener` once, when the connection has `failed` or closed, or {@link close} was called. */
   onClosed(listener: (why: string) => void): void {
     this.closeListeners.push(listener);
   }
