@@ -16,6 +16,8 @@
 //                                        (index.ts): shared parsing lives in src/codecs/common/
 //   src/formats/                         picture, frame, protocol, codecs/, defaults, operators/, each other
 //   src/hub.ts, transcoded-hub.ts        codecs/, formats/, operators/, picture, frame, defaults, each other
+//   src/webrtc/                          WHEP and RTP/RTCP for WebRTC viewers: codecs/, operators/, leaves, defaults,
+//                                        each other; node-datachannel only in peer-session.ts (its edge)
 //   src/version.ts                       the package's version: imports nothing from src
 //   src/options/                         what a server accepts (the plugin's schema): codecs/, formats/, sources/,
 //                                        hub.ts (types), publish/ (its target parser), leaves, defaults
@@ -51,6 +53,9 @@ const PUBLISH = '^src/publish/';
 const SERVER = '^src/server/';
 const CLI = '^src/cli[.]ts$';
 const INDEX = '^src/index[.]ts$';
+const WEBRTC = '^src/webrtc/';
+const WEBRTC_EDGE = '^src/webrtc/peer-session[.]ts$';
+const NODE_DATACHANNEL = '(?:^|/)node_modules/(?:node-datachannel|@node-datachannel/[^/]+)/';
 
 // Core modules show up as `fs` / `node:fs`; packages as their resolved file under node_modules (incl. @types).
 const CHILD_PROCESS_OR_FS = '^(?:node:)?(?:child_process|fs|fs/promises)$';
@@ -94,6 +99,24 @@ module.exports = {
       to: { path: [CHILD_PROCESS_OR_FS, WS_OR_HAPI] },
     },
 
+    {
+      name: 'webrtc-library-at-its-edge',
+      severity: 'error',
+      comment:
+        'node-datachannel (a native addon, missing on some platforms) is imported only by src/webrtc/peer-session.ts, ' +
+        'which loads it lazily; everything else in src/webrtc/ is pure and the rest of src goes through that file.',
+      from: { path: '^src/', pathNot: WEBRTC_EDGE },
+      to: { path: NODE_DATACHANNEL },
+    },
+    {
+      name: 'webrtc-pure-but-its-edge',
+      severity: 'error',
+      comment:
+        'src/webrtc/ (WHEP decisions, SDP, RTCP) is pure: no child_process, fs, ws, @hapi/* or hapi-pino; ' +
+        'its one edge is peer-session.ts (node-datachannel), and the HTTP binding belongs in src/server/.',
+      from: { path: WEBRTC },
+      to: { path: [CHILD_PROCESS_OR_FS, WS_OR_HAPI] },
+    },
     {
       name: 'codecs-not-each-other',
       severity: 'error',
@@ -172,6 +195,13 @@ module.exports = {
       [CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/hub.ts and src/transcoded-hub.ts may import only codecs/, formats/, operators/, picture, frame, defaults and each other ' +
         '(not sources/, process/, server/, config/).',
+    ),
+    layer(
+      'layer-webrtc',
+      WEBRTC,
+      [CODECS, OPERATORS, LEAVES, DEFAULTS],
+      'src/webrtc/ (WHEP, SDP, RTP/RTCP for WebRTC viewers) may import only codecs/, operators/, picture, frame, barcode, ' +
+        'protocol, defaults and itself (not hub.ts, formats/, server/, options/, config/): the server wires it in.',
     ),
     layer('layer-version', VERSION, [], 'src/version.ts reads the package version and imports nothing from src.'),
     layer(

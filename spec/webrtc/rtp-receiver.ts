@@ -1,0 +1,115 @@
+import type * as NodeDataChannel from 'node-datachannel';
+
+/** One RTP packet as received (RFC 3550 §5.1). */
+export interface RtpPacket {
+  readonly payloadType: number;
+  readonly marker: boolean;
+  readonly sequence: number;
+  readonly timestamp: number;
+  readonly ssrc: number;
+  readonly payload: Buffer;
+}
+
+/** Parses an RTP packet; undefined for RTCP (PT 192–223 in the second byte) or what is too short. */
+export function parseRtp(packet: Buffer): RtpPacket | undefined {
+  if (packet.length < 12 || packet[0]! >> 6 !== 2 || (packet[1]! >= 192 && packet[1]! <= 223)) return undefined;
+  const csrcs = packet[0]! & 0x0f;
+  let at = 12 + csrcs * 4;
+  if (packet[0]! & 0x10) at += 4 + packet.readUInt16BE(at + 2) * 4; // header extension
+  const end = packet[0]! & 0x20 ? packet.length - packet[packet.length - 1]! : packet.length;
+  return {
+    payloadType: packet[1]! & 0x7f,
+    marker: (packet[1]! & 0x80) !== 0,
+    sequence: packet.readUInt16BE(2),
+    timestamp: packet.readUInt32BE(4),
+    ssrc: packet.readUInt32BE(8),
+    payload: packet.subarray(at, end),
+  };
+}
+
+/**
+ * The NAL units of RTP H.264 payloads, in the order given (RFC 6184 packetization-mode 1: single NAL units, STAP-A,
+ * FU-A), written from the RFC for the specs, independently of libdatachannel's packetizer.
+ */
+export function depacketizeH264(packets: readonly RtpPacket[]): Buffer[] {
+  const nals: Buffer[] = [];
+  let fragments: Buffer[] = [];
+  for (const { payload } of packets) {
+    const type = payload[0]! & 0x1f;
+    if (type >= 1 && type <= 23) nals.push(payload);
+    else if (type === 24) {
+      for (let at = 1; at + 2 <= payload.length;) {
+        const size = payload.readUInt16BE(at);
+        nals.push(payload.subarray(at + 2, at + 2 + size));
+        at += 2 + size;
+      }
+    } else if (type === 28) {
+      const header = payload[1]!;
+      if (header & 0x80) fragments = [Buffer.from([(payload[0]! & 0xe0) | (header & 0x1f)])];
+      fragments.push(payload.subarray(2));
+      if (header & 0x40) nals.push(Buffer.concat(fragments));
+    }
+  }
+  return nals;
+}
+
+/** A receiving peer, as a browser would be: a recvonly offer with one H.264 format, collecting RTP. */
+export interface Receiver {
+  readonly pc: NodeDataChannel.PeerConnection;
+  readonly track: NodeDataChannel.Track;
+  /**
+   * The offer without candidates, as a browser POSTs it when it does not wait for gathering: the server learns the
+   * receiver's address from its connectivity checks. (With candidates in the offer, the server's checks could reach
+   * a libdatachannel receiver before it has the answer, and it would start DTLS without the server's fingerprint
+   * and fail; browsers hold such early handshakes back.)
+   */
+  readonly offer: string;
+  readonly packets: RtpPacket[];
+  /** Resolves once the receiving track is open (it may open a moment after the sender's). */
+  readonly opened: Promise<void>;
+  /** Resolves once `count` packets with the marker bit (ends of access units) have arrived. */
+  accessUnits(count: number): Promise<void>;
+  close(): void;
+  /** Resolves once the connection has reported itself closed. */
+  readonly released: Promise<void>;
+}
+
+/** Makes a receiver's offer (after gathering, with every candidate). */
+export async function receiver(library: typeof NodeDataChannel, name: string): Promise<Receiver> {
+  const pc = new library.PeerConnection(name, { iceServers: [] });
+  const video = new library.Video('0', 'RecvOnly');
+  video.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
+  const track = pc.addTrack(video);
+  // Sends receiver reports and answers nothing else: what a browser's receiver does, in part.
+  track.setMediaHandler(new library.RtcpReceivingSession());
+  const opened = new Promise<void>((resolve) => track.onOpen(resolve));
+  const released = new Promise<void>((resolve) => pc.onStateChange((state) => state === 'closed' && resolve()));
+  const packets: RtpPacket[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  let markers = 0;
+  track.onMessage((message) => {
+    const rtp = parseRtp(message);
+    if (!rtp) return;
+    packets.push(rtp);
+    if (rtp.marker) markers++;
+    for (const w of waiters.filter((x) => markers >= x.count)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  });
+  pc.setLocalDescription();
+  await new Promise<void>((resolve) => {
+    if (pc.gatheringState() === 'complete') resolve();
+    pc.onGatheringStateChange((state) => state === 'complete' && resolve());
+  });
+  return {
+    pc,
+    track,
+    opened,
+    released,
+    offer: pc.localDescription()!.sdp.replace(/^a=candidate:.*\r?\n/gm, ''),
+    packets,
+    accessUnits: (count) => (markers >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
+    close: () => pc.close(),
+  };
+}

@@ -1,0 +1,178 @@
+import { parseSps } from '../codecs/h264/sps';
+import { type MediaSection, type Readout, type RtpFormat, type SdpOffer } from './sdp-offer';
+
+/**
+ * The H.264 profiles a WebRTC receiver tells apart (RFC 6184 §8.1, profile-level-id): a profile is named by
+ * profile_idc together with the constraint flags, so `42e01f` and `4d801f` are both Constrained Baseline while
+ * `42001f` is Baseline. Anything else is named by its profile_idc alone (`idc-122` …).
+ */
+export type H264ProfileName = 'constrained-baseline' | 'baseline' | 'main' | 'extended' | 'high' | 'constrained-high' | `idc-${number}`;
+
+/** The stream's side of the negotiation: what its SPS says, and the `profile-level-id` an answer must carry. */
+export interface StreamProfile {
+  readonly profile: H264ProfileName;
+  readonly levelIdc: number;
+  /** The three bytes after the SPS NAL header, lowercase hex: `42c01e`. */
+  readonly profileLevelId: string;
+  /** Level 1b (level_idc 11 with constraint_set3 in the Baseline family, or level_idc 9). */
+  readonly level1b: boolean;
+}
+
+/** What the answer carries: the section we send on, the payload type and fmtp, and the sections we refuse. */
+export interface H264AnswerChoice {
+  /** mid of the video section we answer `sendonly`. */
+  readonly mid: string;
+  readonly payloadType: number;
+  /** The `a=fmtp` value of our answer: packetization-mode 1 and the stream's `profile-level-id`. */
+  readonly fmtp: string;
+  readonly profileLevelId: string;
+  /** The offered `a=rtcp-fb` of the chosen payload type (NACK and PLI are what we serve). */
+  readonly rtcpFb: readonly string[];
+  /** The offered id of the playout-delay header extension, when the offer has it. */
+  readonly playoutDelayExtensionId?: number;
+  /** The other audio and video sections (with a mid): answered `inactive`. */
+  readonly refused: readonly { readonly mid: string; readonly kind: string }[];
+}
+
+const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
+
+const BASELINE_FAMILY = new Set([0x42, 0x4d, 0x58]);
+
+/**
+ * Names the profile of profile_idc + constraint flags as a WebRTC stack does (the constraint flags carry the
+ * difference: constraint_set1 makes Baseline "constrained", constraint_set0 makes Main decodable as it, and so on).
+ * @example
+ * h264ProfileName(0x42, 0xe0); // 'constrained-baseline'
+ * h264ProfileName(0x64, 0x00); // 'high'
+ */
+export function h264ProfileName(profileIdc: number, constraintFlags: number): H264ProfileName {
+  const set0 = (constraintFlags & 0x80) !== 0;
+  const set1 = (constraintFlags & 0x40) !== 0;
+  switch (profileIdc) {
+    case 0x42:
+      return set1 ? 'constrained-baseline' : 'baseline';
+    case 0x4d:
+      return set0 ? 'constrained-baseline' : 'main';
+    case 0x58:
+      return set0 && set1 ? 'constrained-baseline' : set0 ? 'baseline' : 'extended';
+    case 0x64:
+      return (constraintFlags & 0x0c) === 0x0c ? 'constrained-high' : 'high';
+    default:
+      return `idc-${profileIdc}`;
+  }
+}
+
+/** A level as a number that orders correctly, with level 1b between 1 and 1.1. */
+function levelRank(levelIdc: number, level1b: boolean): number {
+  return level1b ? 10.5 : levelIdc;
+}
+
+function profileOf(profileIdc: number, constraintFlags: number, levelIdc: number, profileLevelId: string): StreamProfile {
+  const level1b = levelIdc === 9 || (levelIdc === 11 && BASELINE_FAMILY.has(profileIdc) && (constraintFlags & 0x10) !== 0);
+  return { profile: h264ProfileName(profileIdc, constraintFlags), levelIdc, profileLevelId, level1b };
+}
+
+/**
+ * The stream's profile from its SPS NAL (header byte first), or why it cannot be read.
+ * @example
+ * streamProfile(sps); // { ok: true, value: { profile: 'constrained-baseline', levelIdc: 30, profileLevelId: '42c01e', … } }
+ */
+export function streamProfile(spsNal: Buffer): Readout<StreamProfile> {
+  try {
+    const sps = parseSps(spsNal);
+    const hex = Buffer.from(spsNal.subarray(1, 4)).toString('hex');
+    return { ok: true, value: profileOf(sps.profileIdc, sps.constraintFlags, sps.levelIdc, hex) };
+  } catch (err) {
+    return { ok: false, reason: `the stream's SPS cannot be read: ${(err as Error).message}` };
+  }
+}
+
+/** The profile an offered `profile-level-id` names; RFC 6184's default (`420010`) when absent; undefined if garbled. */
+function offeredProfile(format: RtpFormat): StreamProfile | undefined {
+  const plid = (format.fmtp['profile-level-id'] ?? '420010').toLowerCase();
+  if (!/^[0-9a-f]{6}$/.test(plid)) return undefined;
+  const byte = (i: number): number => parseInt(plid.slice(i * 2, i * 2 + 2), 16);
+  return profileOf(byte(0), byte(1), byte(2), plid);
+}
+
+const isH264Mode1 = (f: RtpFormat): boolean =>
+  f.codec.toUpperCase() === 'H264' && f.clockRate === 90000 && f.fmtp['packetization-mode'] === '1';
+
+/**
+ * The offered payload type to send the stream on: H.264, packetization-mode 1, the stream's profile. One whose
+ * level covers the stream's is preferred; else one with `level-asymmetry-allowed=1` (browsers offer level 3.1 and
+ * decode higher levels: Chrome, Firefox and Safari all do so), in the offer's order. Undefined, with a reason, if none.
+ */
+function pickFormat(section: MediaSection, stream: StreamProfile): Readout<RtpFormat> {
+  const h264 = section.formats.filter((f) => f.codec.toUpperCase() === 'H264');
+  if (h264.length === 0) return { ok: false, reason: 'the offer has no H.264 for video (the stream is H.264)' };
+  const mode1 = h264.filter(isH264Mode1);
+  if (mode1.length === 0) return { ok: false, reason: 'the offer has no H.264 with packetization-mode=1' };
+  const sameProfile = mode1.filter((f) => offeredProfile(f)?.profile === stream.profile);
+  const streamLevel = levelRank(stream.levelIdc, stream.level1b);
+  const covers = sameProfile.find((f) => {
+    const o = offeredProfile(f)!;
+    return levelRank(o.levelIdc, o.level1b) >= streamLevel;
+  });
+  const asymmetric = sameProfile.find((f) => f.fmtp['level-asymmetry-allowed'] === '1');
+  const chosen = covers ?? asymmetric;
+  if (chosen) return { ok: true, value: chosen };
+  const offered = mode1.map((f) => f.fmtp['profile-level-id'] ?? '420010').join(', ');
+  const why = sameProfile.length === 0 ? `profile ${stream.profile}` : `level_idc ${stream.levelIdc} (and no level-asymmetry-allowed)`;
+  return {
+    ok: false,
+    reason: `the offer's H.264 (profile-level-id ${offered}) cannot take the stream's ${why}, profile-level-id ${stream.profileLevelId}`,
+  };
+}
+
+/**
+ * Chooses how to answer a read offer with the stream's H.264: the first usable video section (it must receive:
+ * `recvonly` or `sendrecv`, have a mid, and be on), its payload type (see the rules above), and the fmtp of the
+ * answer. Every other audio/video section is refused. Rejections carry a reason fit for a 400 body.
+ *
+ * @example
+ * const choice = chooseH264Answer(offer, profile);
+ * if (choice.ok) video.addH264Codec(choice.value.payloadType, choice.value.fmtp);
+ */
+export function chooseH264Answer(offer: SdpOffer, stream: StreamProfile): Readout<H264AnswerChoice> {
+  if (!offer.hasIceCredentials) return { ok: false, reason: 'the offer has no ICE credentials (a=ice-ufrag)' };
+  if (!offer.hasFingerprint) return { ok: false, reason: 'the offer has no DTLS fingerprint (a=fingerprint)' };
+  const video = offer.media.filter((m) => m.kind === 'video' && m.port !== 0);
+  if (video.length === 0) return { ok: false, reason: 'the offer has no video section' };
+  const receiving = video.filter((m) => m.direction === 'recvonly' || m.direction === 'sendrecv');
+  if (receiving.length === 0) return { ok: false, reason: 'the offer does not receive video (it must be recvonly or sendrecv)' };
+  let firstReason = '';
+  for (const section of receiving) {
+    if (section.mid === undefined) {
+      firstReason ||= "the offer's video section has no a=mid";
+      continue;
+    }
+    if (offer.media.length > 1 && !offer.bundle.includes(section.mid)) {
+      firstReason ||= "the offer must bundle its sections (a=group:BUNDLE with the video's mid)";
+      continue;
+    }
+    const picked = pickFormat(section, stream);
+    if (!picked.ok) {
+      firstReason ||= picked.reason;
+      continue;
+    }
+    const format = picked.value;
+    const asymmetry = format.fmtp['level-asymmetry-allowed'] === '1' ? 'level-asymmetry-allowed=1;' : '';
+    const mid = section.mid;
+    return {
+      ok: true,
+      value: {
+        mid,
+        payloadType: format.payloadType,
+        fmtp: `${asymmetry}packetization-mode=1;profile-level-id=${stream.profileLevelId}`,
+        profileLevelId: stream.profileLevelId,
+        rtcpFb: format.rtcpFb,
+        playoutDelayExtensionId: section.extensions.find((e) => e.uri === PLAYOUT_DELAY_URI)?.id,
+        refused: offer.media
+          .filter((m) => m.mid !== undefined && m.mid !== mid && (m.kind === 'audio' || m.kind === 'video'))
+          .map((m) => ({ mid: m.mid!, kind: m.kind })),
+      },
+    };
+  }
+  return { ok: false, reason: firstReason };
+}

@@ -1,0 +1,294 @@
+import type * as NodeDataChannel from 'node-datachannel';
+import { nalType, nalUnits, NAL_TYPE } from '../codecs/h264/nal';
+import type { H264AnswerChoice } from './h264-answer';
+import { ntpMiddle32, readRtcp, roundTripMs, type ReceptionReport } from './rtcp';
+import { withHostCandidates } from './answer-candidates';
+
+/**
+ * The one file that touches node-datachannel (libdatachannel's binding): loading it, and one peer connection per
+ * WebRTC viewer that sends the stream's H.264 access units as RTP. Everything it decides is decided elsewhere
+ * (the codec choice in `h264-answer.ts`, RTCP in `rtcp.ts`); this is the edge.
+ */
+
+/** The node-datachannel module. */
+export type WebRtcLibrary = typeof NodeDataChannel;
+
+/** node-datachannel, or why this machine has none (it ships no build for 32-bit ARM, for one). */
+export type WebRtcAvailability = { readonly ok: true; readonly library: WebRtcLibrary } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Loads node-datachannel when first asked (its native part is loaded then, not when this file is imported), so a
+ * server starts without WebRTC where there is no build, and says why in one line. Never throws.
+ * @example
+ * const webrtc = loadWebRtc();
+ * if (!webrtc.ok) log.warn(webrtc.reason); // 'WebRTC is not available on linux/arm: Unsupported platform/architecture…'
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: a platform without a build must still start
+export function loadWebRtc(load: () => unknown = () => require('node-datachannel')): WebRtcAvailability {
+  try {
+    return { ok: true, library: load() as WebRtcLibrary };
+  } catch (err) {
+    const message = String((err as Error)?.message ?? err)
+      .split('\n')[0]!
+      .trim();
+    return { ok: false, reason: `WebRTC is not available on ${process.platform}/${process.arch}: ${message}` };
+  }
+}
+
+export interface PeerSessionOptions {
+  /** The UDP port every peer shares (ICE UDP mux). */
+  readonly port: number;
+  /** Addresses to announce as host candidates besides the machine's own (a host behind NAT, or in Docker). */
+  readonly addresses?: readonly string[];
+  /** STUN/TURN servers (`stun:host:port`); none on a LAN, where a missing internet would stall gathering. */
+  readonly iceServers?: readonly string[];
+  /** How long gathering the host candidates may take before the answer is given up. Default 5 s. */
+  readonly gatheringTimeoutMs?: number;
+  /** Largest RTP payload: FU-A fragments above it. Default 1200 (fits any LAN and most tunnels). */
+  readonly maxPayloadBytes?: number;
+}
+
+/** How a peer is doing, from what we sent and what its receiver reports say. */
+export interface PeerStats {
+  /** `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`. */
+  readonly state: string;
+  readonly accessUnitsSent: number;
+  /** H.264 bytes handed to the packetizer (RTP, SRTP and retransmissions add to it on the wire). */
+  readonly bytesSent: number;
+  readonly keyframeRequests: number;
+  /** Packets the peer asked again for (NACK): answered from the send history by libdatachannel. */
+  readonly nackedPackets: number;
+  /** From the last receiver report: share lost since the one before, 0..1. */
+  readonly fractionLost?: number;
+  readonly packetsLost?: number;
+  readonly jitterMs?: number;
+  readonly rttMs?: number;
+}
+
+const VIDEO_CLOCK_HZ = 90_000;
+const CNAME = 'pistream';
+
+/** Whether an Annex B access unit is an IDR picture (a decoder can start there). */
+function isKeyframe(annexB: Buffer): boolean {
+  return nalUnits(annexB).some((nal) => nalType(nal) === NAL_TYPE.idr);
+}
+
+/** A random nonzero 32-bit SSRC. */
+const randomSsrc = (): number => 1 + Math.floor(Math.random() * 0xfffffffe);
+
+type Listener<A extends unknown[]> = (...args: A) => void;
+
+/**
+ * One WebRTC viewer: answers its WHEP offer, then takes the stream's access units. It sends nothing before the
+ * first keyframe (a decoder cannot start elsewhere); RTCP sender reports and NACK answers come from
+ * libdatachannel's handler chain; PLI/FIR from the peer become {@link onKeyframeRequest}.
+ *
+ * @example
+ * const peer = await PeerSession.answer(library, offer, choice, { port: 8189 });
+ * reply(201, peer.answerSdp);
+ * peer.onOpen(() => gop.forEach((au) => peer.sendAccessUnit(au.data, au.capturedAt)));
+ */
+export class PeerSession {
+  private accessUnitsSent = 0;
+  private bytesSent = 0;
+  private keyframeRequests = 0;
+  private nackedPackets = 0;
+  private lastReport?: ReceptionReport;
+  private rttMs?: number;
+  private started = false;
+  private firstCaptureMs = 0;
+  private readonly timestampBase: number;
+  private closed = false;
+  /**
+   * Resolves once libdatachannel reports the connection closed (after {@link close}, or the peer leaving). Only
+   * then may the library's global `cleanup()` run: cleaning up under a connection still closing can crash.
+   */
+  readonly released: Promise<void>;
+  private readonly openListeners: Listener<[]>[] = [];
+  private readonly keyframeListeners: Listener<[]>[] = [];
+  private readonly closeListeners: Listener<[string]>[] = [];
+
+  private constructor(
+    private readonly pc: NodeDataChannel.PeerConnection,
+    private readonly track: NodeDataChannel.Track,
+    /**
+     * The refused sections' tracks: held for the session's life, since node-datachannel closes a track when its
+     * JavaScript object is collected.
+     */
+    private readonly others: NodeDataChannel.Track[],
+    private readonly rtpConfig: NodeDataChannel.RtpPacketizationConfig,
+    private readonly ssrc: number,
+    /** The answer, with every host candidate (we do not trickle). */
+    readonly answerSdp: string,
+  ) {
+    this.timestampBase = rtpConfig.timestamp;
+    let released!: () => void;
+    this.released = new Promise((resolve) => (released = resolve));
+    track.onMessage((message) => this.onRtcp(message));
+    track.onOpen(() => {
+      for (const listener of this.openListeners.splice(0)) listener();
+    });
+    pc.onStateChange((state) => {
+      // Not on `disconnected`: ICE may come back (a phone roaming between access points); it ends in `failed` if not.
+      if (state === 'closed' || state === 'failed') this.end(state);
+      if (state === 'closed') released();
+    });
+  }
+
+  /**
+   * Answers `offerSdp` as `choice` says, on the shared UDP port; resolves once gathering is complete (the answer
+   * then holds every host candidate), rejects on a library error or after the gathering timeout, having closed
+   * what it opened.
+   */
+  static async answer(
+    library: WebRtcLibrary,
+    offerSdp: string,
+    choice: H264AnswerChoice,
+    options: PeerSessionOptions,
+  ): Promise<PeerSession> {
+    const pc = new library.PeerConnection(`whep-${choice.mid}`, {
+      iceServers: [...(options.iceServers ?? [])],
+      enableIceUdpMux: true,
+      portRangeBegin: options.port,
+      portRangeEnd: options.port,
+    });
+    try {
+      const { track, others, rtpConfig, ssrc } = PeerSession.addTracks(library, pc, choice, options);
+      // libdatachannel answers by itself on the remote offer, with the tracks added above for their mids.
+      pc.setRemoteDescription(offerSdp, 'offer');
+      await gathered(pc, options.gatheringTimeoutMs ?? 5000);
+      const answer = pc.localDescription()?.sdp;
+      if (!answer) throw new Error('libdatachannel made no answer');
+      return new PeerSession(pc, track, others, rtpConfig, ssrc, withHostCandidates(answer, options.addresses ?? [], options.port));
+    } catch (err) {
+      pc.close();
+      throw err;
+    }
+  }
+
+  /** The send-only video track for the chosen mid and payload type, its handler chain, and inactive others. */
+  private static addTracks(
+    library: WebRtcLibrary,
+    pc: NodeDataChannel.PeerConnection,
+    choice: H264AnswerChoice,
+    options: PeerSessionOptions,
+  ): { track: NodeDataChannel.Track; others: NodeDataChannel.Track[]; rtpConfig: NodeDataChannel.RtpPacketizationConfig; ssrc: number } {
+    const ssrc = randomSsrc();
+    const video = new library.Video(choice.mid, 'SendOnly');
+    video.addH264Codec(choice.payloadType, choice.fmtp);
+    video.addSSRC(ssrc, CNAME, CNAME, 'video');
+    const track = pc.addTrack(video);
+    // Without a track of ours, libdatachannel would answer an offered audio section sendonly with every codec.
+    const others = choice.refused.map(({ mid, kind }) =>
+      pc.addTrack(kind === 'audio' ? new library.Audio(mid, 'Inactive') : new library.Video(mid, 'Inactive')),
+    );
+    const rtpConfig = new library.RtpPacketizationConfig(ssrc, CNAME, choice.payloadType, VIDEO_CLOCK_HZ);
+    // 3- and 4-byte start codes both: an encoder writes 3-byte ones before the later slices of a picture.
+    const packetizer = new library.H264RtpPacketizer('StartSequence', rtpConfig, options.maxPayloadBytes ?? 1200);
+    packetizer.addToChain(new library.RtcpSrReporter(rtpConfig));
+    packetizer.addToChain(new library.RtcpNackResponder());
+    track.setMediaHandler(packetizer);
+    return { track, others, rtpConfig, ssrc };
+  }
+
+  /** Calls `listener` once the media path is up (at once if it is): the moment to send the GOP so far. */
+  onOpen(listener: () => void): void {
+    if (this.open) listener();
+    else if (!this.closed) this.openListeners.push(listener);
+  }
+
+  /** Calls `listener` once per RTCP packet from the peer that asks for a keyframe (PLI, FIR or both). */
+  onKeyframeRequest(listener: () => void): void {
+    this.keyframeListeners.push(listener);
+  }
+
+  /** Calls `listener` once, when the connection has `failed` or closed, or {@link close} was called. */
+  onClosed(listener: (why: string) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** Whether access units can be sent now. */
+  get open(): boolean {
+    return !this.closed && this.track.isOpen();
+  }
+
+  /**
+   * Sends one access unit (Annex B, 4-byte start codes) captured at `capturedAtMs`; its RTP timestamp is that time
+   * on the 90 kHz clock, counted from the first unit sent. Gives false when not sent: not open yet, closed, or
+   * before the first keyframe.
+   */
+  sendAccessUnit(annexB: Buffer, capturedAtMs: number): boolean {
+    if (!this.open) return false;
+    if (!this.started) {
+      if (!isKeyframe(annexB)) return false;
+      this.started = true;
+      this.firstCaptureMs = capturedAtMs;
+    }
+    const ticks = Math.round(((capturedAtMs - this.firstCaptureMs) * VIDEO_CLOCK_HZ) / 1000);
+    this.rtpConfig.timestamp = (this.timestampBase + ticks) >>> 0;
+    if (!this.track.sendMessageBinary(annexB)) return false;
+    this.accessUnitsSent++;
+    this.bytesSent += annexB.length;
+    return true;
+  }
+
+  stats(): PeerStats {
+    const report = this.lastReport;
+    return {
+      state: this.closed ? 'closed' : this.pc.state(),
+      accessUnitsSent: this.accessUnitsSent,
+      bytesSent: this.bytesSent,
+      keyframeRequests: this.keyframeRequests,
+      nackedPackets: this.nackedPackets,
+      fractionLost: report?.fractionLost,
+      packetsLost: report?.cumulativeLost,
+      jitterMs: report ? (report.jitter / VIDEO_CLOCK_HZ) * 1000 : undefined,
+      rttMs: this.rttMs,
+    };
+  }
+
+  /** Ends the session and releases the peer connection (and with the last one, the shared UDP port). */
+  close(): void {
+    this.end('closed');
+  }
+
+  private end(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    // The connection closes its tracks. Closing a track first would leave the transport up with a closed track, and
+    // an RTCP answer (NACK) to send on it would throw in libdatachannel's thread and abort the process.
+    this.pc.close();
+    this.others.splice(0);
+    this.openListeners.length = 0;
+    this.keyframeListeners.length = 0;
+    for (const listener of this.closeListeners.splice(0)) listener(why);
+  }
+
+  private onRtcp(message: Buffer): void {
+    const arrival = ntpMiddle32(Date.now());
+    const rtcp = readRtcp(message);
+    this.nackedPackets += rtcp.nacked.length;
+    for (const report of rtcp.reports) {
+      if (report.ssrc !== this.ssrc) continue;
+      this.lastReport = report;
+      this.rttMs = roundTripMs(report, arrival) ?? this.rttMs;
+    }
+    // One compound packet is one request, whether it holds a PLI, a FIR or both.
+    if (rtcp.pli + rtcp.fir === 0) return;
+    this.keyframeRequests++;
+    for (const listener of this.keyframeListeners) listener();
+  }
+}
+
+/** Resolves when `pc` has gathered every candidate; rejects after `timeoutMs`. */
+function gathered(pc: NodeDataChannel.PeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.gatheringState() === 'complete') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ICE gathering took longer than ${timeoutMs} ms`)), timeoutMs);
+    pc.onGatheringStateChange((state) => {
+      if (state !== 'complete') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
