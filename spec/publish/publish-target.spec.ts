@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { parseConfig, ConfigError } from '../../src/config/command-line';
-import { splitPublishUrls } from '../../src/config/flags';
+import { splitPublishUrls } from '../../src/config/flag-values';
 import { validatePluginOptions } from '../../src/options/plugin-options';
 import type { Picture } from '../../src/picture';
 import type { SpawnFn } from '../../src/process/child-process';

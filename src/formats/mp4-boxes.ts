@@ -56,6 +56,9 @@ export function avcC(sps: Buffer, pps: Buffer): Buffer {
 /**
  * The init segment (`ftyp` + `moov`) for an H.264 track of `width`x`height` whose configuration is `sps`/`pps`
  * (NAL units, header byte first). Durations are 0 and there is no `mehd`: a live stream.
+ *
+ * Long on purpose: it is the init segment's box tree, each box written where the file holds it, read top to bottom
+ * against ISO/IEC 14496-12; cut in pieces it would no longer read as the layout it is.
  */
 export function initSegment(sps: Buffer, pps: Buffer, width: number, height: number): Buffer {
   const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), fields([0x200, 4]), Buffer.from('isomiso6avc1mp41', 'latin1'));
