@@ -1,5 +1,5 @@
 import type { EncoderSettings } from '../codec';
-import { frameRateText } from '../common/frame-rate';
+import { rawInputArgs } from '../raw-input';
 import { h264Level } from './levels';
 
 /**
@@ -31,16 +31,7 @@ export function h264EncoderArgs(o: EncoderSettings, fpsMode: boolean): string[] 
     '-nostats',
     '-loglevel',
     'warning',
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'yuv420p',
-    '-video_size',
-    `${o.width}x${o.height}`,
-    '-framerate',
-    frameRateText(o.fps),
-    '-i',
-    'pipe:0',
+    ...rawInputArgs(o),
     '-an',
     ...(o.fullRange ? ['-vf', 'scale=in_range=full:out_range=limited'] : []),
     '-c:v',

@@ -1,5 +1,5 @@
 import type { EncoderSettings } from '../codec';
-import { frameRateText } from './frame-rates';
+import { rawInputArgs } from '../raw-input';
 
 /** The original pistreaming's bitrate, in kbit/s: ffmpeg's own default (200) is far too low for 640x480. */
 export const MPEG1_DEFAULT_BITRATE = 800;
@@ -9,21 +9,7 @@ export function mpeg1DefaultGop(fps: number): number {
   return Math.max(1, Math.round(fps));
 }
 
-/** ffmpeg's input arguments for raw I420 frames of the settings' size on stdin. */
-export function rawInputArgs(o: EncoderSettings): string[] {
-  return [
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'yuv420p',
-    '-video_size',
-    `${o.width}x${o.height}`,
-    '-framerate',
-    frameRateText(o.fps),
-    '-i',
-    'pipe:0',
-  ];
-}
+export { rawInputArgs } from '../raw-input';
 
 /**
  * ffmpeg's argument array for our MPEG-1 encoder: raw I420 on stdin (or what `input` says: a transcoder's
