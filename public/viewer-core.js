@@ -12,7 +12,8 @@
  *   barcode, exposed on `window.pistream`.
  *
  * A player (see Player in types/page.d.ts) is started with the path of its socket (`start(player, path)`); its
- * `open` is called once per connection, before the socket opens, and the session it returns gets every message;
+ * `open` is called once per connection, before the socket opens, and the session it returns gets every message
+ * (a player with a connection of its own, WebRTC, is given the URL instead and reports its open and end);
  * the session reports back through `pistreamViewer.pictureDecoded / barcodeRead / painted / ack / setNote`.
  *
  * Plain script, no build step; the page's CSP allows no inline script or style. Loaded after barcode.js,
@@ -191,6 +192,11 @@
     };
     session = s;
     var connection = (s.connection = player.open(s));
+    if (connection.connect) {
+      // The player's own connection (WebRTC): it reports its open and end through `opened` and `closed`.
+      connection.connect(pageUrl(playerPath));
+      return;
+    }
     var socket;
     try {
       socket = new WebSocket(pageUrl(playerPath, true));
@@ -342,6 +348,8 @@
     painted: painted,
     ack: sendAck,
     setNote: hud.setNote,
+    opened: onOpen,
+    closed: onClose,
   };
   window.pistreamViewer = core;
 })();
