@@ -47,6 +47,9 @@
   var player = null;
   /** Its socket's path, next to the page ('h264'). */
   var playerPath = '';
+  /** The ladder's next rung, for a player that cannot connect here before its first picture (see fallBack). */
+  /** @type {((reason: string) => void) | null} */
+  var fallback = null;
   /** The current connection, or null while waiting to reconnect or hidden. */
   /** @type {CoreConnection | null} */
   var session = null;
@@ -305,14 +308,35 @@
   /**
    * Starts watching with `chosen` on the socket at `path` (next to the page): connects now, or when the tab is first
    * shown.
-   * @param {Player} chosen @param {string} path
+   * `next`, when given, is what `fallBack` calls: the ladder's next rung.
+   * @param {Player} chosen @param {string} path @param {(reason: string) => void} [next]
    */
-  function start(chosen, path) {
+  function start(chosen, path, next) {
     player = chosen;
     playerPath = path;
+    fallback = next || null;
     state.player = chosen.id;
     if (chosen.install) chosen.install(state);
     connect();
+  }
+
+  /**
+   * The player cannot connect here (WebRTC with its UDP port blocked): before any picture was shown, its session ends
+   * and the ladder's next rung is tried, told `reason`; returns false (and does nothing) once live or without a
+   * next rung, when the player reconnects as usual.
+   * @param {string} reason
+   */
+  function fallBack(reason) {
+    if (everLive || !fallback) return false;
+    var next = fallback;
+    fallback = null;
+    clearTimeout(retryTimer);
+    retryTimer = 0;
+    if (session) endSession(session, false);
+    player = null;
+    state.player = null;
+    next(reason);
+    return true;
   }
 
   /** Nothing can play here: says why in the status line, and stops (no socket, no retries). @param {string} text */
@@ -350,6 +374,7 @@
     setNote: hud.setNote,
     opened: onOpen,
     closed: onClose,
+    fallBack: fallBack,
   };
   window.pistreamViewer = core;
 })();

@@ -136,7 +136,13 @@
       var player = judged.player;
       var path = judged.format.path.replace(/^\//, '');
       player.check().then(function (problem) {
-        if (!problem) return core.start(player, path);
+        if (!problem) {
+          // A player that cannot connect here before its first picture hands over to the next rung.
+          return core.start(player, path, function (reason) {
+            problems.push(player.name + ': ' + reason);
+            next(i + 1);
+          });
+        }
         problems.push(problem);
         next(i + 1);
       });

@@ -187,6 +187,8 @@
       stats.errors.push(why);
       if (stats.errors.length > 10) stats.errors.shift();
     }
+    // Never a picture on this page (the UDP port blocked, the server out of room): the next player may do better.
+    if (core.fallBack(why)) return;
     core.closed(this.s);
   };
 

@@ -114,7 +114,10 @@ declare global {
     readonly state: PageState;
     readonly canvas: HTMLCanvasElement;
     pageUrl(name: string, socket?: boolean): string;
-    start(player: Player, path: string): void;
+    /** Starts `player` on `path`; `next` is the ladder's next rung, for `fallBack`. */
+    start(player: Player, path: string, next?: (reason: string) => void): void;
+    /** Before any picture: ends the player's session and tries the next rung; false once live or with none left. */
+    fallBack(reason: string): boolean;
     unsupported(text: string): void;
     isCurrent(connection: CoreConnection): boolean;
     pictureDecoded(connection: CoreConnection): void;

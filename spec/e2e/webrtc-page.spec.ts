@@ -130,3 +130,48 @@ describeBrowser('viewer page through WebRTC (WHEP) in Chromium', () => {
     TIMEOUT,
   );
 });
+
+describeBrowser('viewer page when WebRTC cannot connect (its UDP port held by another program)', () => {
+  let opened: ServerPage | undefined;
+  let page: Page;
+  let pageErrors: string[] = [];
+  const holder = createSocket('udp4');
+
+  beforeAll(async () => {
+    const port = await new Promise<number>((resolve) => holder.bind(0, () => resolve(holder.address().port)));
+    const start = () =>
+      startServer(
+        parseConfig(
+          [
+            ...['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', HOST],
+            ...['--webrtc-port', String(port)],
+          ],
+          {},
+        ),
+        { logger: pino({ level: 'silent' }) },
+      );
+    opened = await openServerPage(start, { width: 1280, height: 720 }, [RESOLVE_HOST]);
+    ({ page, pageErrors } = opened);
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await closeServerPage(opened);
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+  }, TIMEOUT);
+
+  it(
+    'falls back to the next rung (MSE) before its first picture, keeping why',
+    async () => {
+      await page.goto(`http://${HOST}:${opened!.server.port}/`);
+      await waitForFramesToAdvance(page, 24);
+      const state = await pageState<PageState>(page);
+      expect(state.player).toBe('mse');
+      expect(state.status).toBe('live');
+      expect(state.webrtc!.errors.length).toBeGreaterThan(0);
+      expect(state.webrtc!.errors[0]).toMatch(/^Error: WHEP 503: /);
+      expect(webRtcViewers(opened!.server)).toBe(0);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+});

@@ -56,8 +56,18 @@ interface Peer {
   end(why: string): void;
 }
 
-/** Live peer connections over every server in this process: the library's `cleanup()` waits for none to be left. */
+/**
+ * Peer connections of every server in this process, live or being answered: the library's `cleanup()` runs only when
+ * none is left (it crashes under a connection still closing, and another server may still be answering).
+ */
 const livePeers = new Set<PeerSession>();
+let answering = 0;
+/**
+ * Whether an answer failed in this process (its port taken, gathering timed out). `cleanup()` after one crashed the
+ * process now and then (a segfault in libdatachannel), so it is left out then: the CLI exits by itself, and a host
+ * app's process keeps the library's threads until it exits.
+ */
+let answerFailed = false;
 
 /** Turns a {@link WhepReply} into hapi's response, with the CORS origin the request may read it from. */
 function respond(h: ResponseToolkit, reply: WhepReply, cors: Record<string, string>): ResponseObject {
@@ -134,7 +144,13 @@ class WhepEndpoint {
 
   private async answer(offer: string, choice: H264AnswerChoice): Promise<PeerSession> {
     const { port, addresses, stun } = this.core.options.webrtc;
-    const session = await PeerSession.answer(this.library, offer, choice, { port, addresses, iceServers: stun });
+    answering++;
+    const session = await PeerSession.answer(this.library, offer, choice, { port, addresses, iceServers: stun })
+      .catch((err: unknown) => {
+        answerFailed = true;
+        throw err;
+      })
+      .finally(() => answering--);
     livePeers.add(session);
     void session.released.then(() => livePeers.delete(session));
     return session;
@@ -205,7 +221,7 @@ class WhepEndpoint {
     ]);
     clearTimeout(timer);
     // Cleaning up under a connection still closing crashes the process: only when every one has closed.
-    if (inTime && livePeers.size === 0) this.library.cleanup();
+    if (inTime && livePeers.size === 0 && answering === 0 && !answerFailed) this.library.cleanup();
   }
 }
 
