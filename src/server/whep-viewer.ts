@@ -76,8 +76,8 @@ export class WhepViewer extends DeliverySubscriber<MuxedPicture, WhepDropReason>
 export interface HeldStream {
   /** The first key unit, or undefined when none came within the wait. */
   readonly keyframe: Promise<MuxedPicture | undefined>;
-  /** Stops holding the stream (the session's own subscription, if any, has taken over by then). */
-  release(): void;
+  /** Stops holding the stream (the session's own subscription, if any, has taken over by then). Idempotent. */
+  readonly release: () => void;
 }
 
 /**

@@ -127,6 +127,7 @@ class WhepEndpoint {
   /** Holds the stream while its first keyframe says the profile, answers the offer with it, and starts the session. */
   private async answered(contentType: string | undefined, body: string, address: string, seat: () => void): Promise<WhepReply> {
     const held = holdStream(this.core.hub.gops(H264_FORMAT), FIRST_KEYFRAME_WAIT_MS);
+    let handedOver = false;
     try {
       const keyframe = await held.keyframe;
       const sps = keyframe && spsOf(keyframe.data);
@@ -134,11 +135,12 @@ class WhepEndpoint {
       const decision = decideWhepPost(contentType, body, profile?.ok ? profile.value : undefined, this.sessions.full);
       if ('reply' in decision) return decision.reply;
       const session = await this.answer(body, decision.answer);
-      const entry = this.start(session, sps!, address, seat);
+      const entry = this.start(session, sps!, address, seat, held.release);
+      handedOver = entry !== undefined;
       return entry ? whepReplies.created(entry, session.answerSdp) : whepReplies.full();
     } finally {
-      // The session's own subscription (from its open on) keeps the stream running from here.
-      held.release();
+      // A session holds the stream until its own subscription (from its open on) has taken over, or it ends.
+      if (!handedOver) held.release();
     }
   }
 
@@ -156,14 +158,24 @@ class WhepEndpoint {
     return session;
   }
 
-  /** Registers the session, feeds it from its open on, and ends it (once) however it ends. */
-  private start(session: PeerSession, sps: Buffer, address: string, seat: () => void): WhepSession<Peer> | undefined {
+  /**
+   * Registers the session, feeds it from its open on (then lets go of the held stream: `releaseHeld`), and ends it
+   * (once) however it ends.
+   */
+  private start(
+    session: PeerSession,
+    sps: Buffer,
+    address: string,
+    seat: () => void,
+    releaseHeld: () => void,
+  ): WhepSession<Peer> | undefined {
     const { core } = this;
     let viewer: WhepViewer | undefined;
     let id = '';
     const end = (why: string): void => {
       if (!this.sessions.remove(id)) return;
       viewer?.unsubscribe();
+      releaseHeld();
       session.close();
       seat();
       const stats = session.stats();
@@ -185,6 +197,7 @@ class WhepEndpoint {
     id = added.id;
     session.onOpen(() => {
       viewer = new WhepViewer(session, sps, end).subscribeTo(core.hub.gops(H264_FORMAT));
+      releaseHeld();
     });
     // The next keyframe is at most one GOP away, and the encoder is shared: counted (stats), not forced.
     session.onClosed((why) => end(`its connection ${why}`));
