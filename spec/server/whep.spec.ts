@@ -101,6 +101,11 @@ describe('WHEP (POST /whep) against the real server, a node-datachannel receiver
     expect(frames.every((frame) => frame !== undefined)).toBe(true);
     frames.slice(1).forEach((frame, i) => expect(frame).toBeGreaterThan(frames[i]!));
 
+    const metrics = await (await fetch(`${base}/metrics`, { headers: auth })).text();
+    expect(metrics).toMatch(/^pistream_webrtc_viewers 1$/m);
+    expect(metrics).toMatch(/^pistream_webrtc_keyframe_requests_total \d+$/m);
+    expect(metrics).toMatch(/^pistream_webrtc_nacked_packets_total \d+$/m);
+
     const gone = await fetch(`${base}${location}`, { method: 'DELETE', headers: auth });
     expect(gone.status).toBe(200);
     expect(viewers()).toBe(0);

@@ -6,6 +6,7 @@ import { streamProfile, type H264AnswerChoice } from '../../webrtc/h264-answer';
 import { loadWebRtc, PeerSession, type WebRtcAvailability, type WebRtcLibrary } from '../../webrtc/peer-session';
 import { MAX_OFFER_BYTES } from '../../webrtc/sdp-offer';
 import { decideWhepPatch, decideWhepPost, WhepSessions, whepReplies, type WhepReply, type WhepSession } from '../../webrtc/whep-sessions';
+import { addWebRtcMetrics, type MeasuredPeers } from '../webrtc-metrics';
 import { holdStream, spsOf, WhepViewer } from '../whep-viewer';
 import { dependencyOf } from './dependency';
 import { addPartRoutes } from './part-routes';
@@ -50,6 +51,8 @@ export function webRtcState(
 
 /** What a session keeps: its peer, the delivery feeding it, and its place under the viewer caps. */
 interface Peer {
+  /** Its number on this endpoint, for the metrics (the session id is a secret). */
+  readonly viewer: string;
   readonly session: PeerSession;
   readonly address: string;
   readonly joinedAt: number;
@@ -90,6 +93,9 @@ function allowOriginOf(request: Request, allowOrigins: readonly string[]): strin
 class WhepEndpoint {
   readonly sessions: WhepSessions<Peer>;
   private stopping = false;
+  private joined = 0;
+  /** What the sessions that ended were asked (their counts keep adding to the totals in /metrics). */
+  private readonly departedTotals = { keyframeRequests: 0, nackedPackets: 0 };
 
   constructor(
     private readonly core: PistreamCore,
@@ -179,6 +185,8 @@ class WhepEndpoint {
       session.close();
       seat();
       const stats = session.stats();
+      this.departedTotals.keyframeRequests += stats.keyframeRequests;
+      this.departedTotals.nackedPackets += stats.nackedPackets;
       core.log('info', `viewer left ${WHEP_PATH} ${address}, ${why} (${this.sessions.size} WebRTC watching)`, {
         format: 'webrtc',
         path: WHEP_PATH,
@@ -188,7 +196,7 @@ class WhepEndpoint {
         ...stats,
       });
     };
-    const peer: Peer = { session, address, joinedAt: Date.now(), end };
+    const peer: Peer = { viewer: String(++this.joined), session, address, joinedAt: Date.now(), end };
     const added = this.stopping ? undefined : this.sessions.add(peer);
     if (!added) {
       session.close();
@@ -208,6 +216,14 @@ class WhepEndpoint {
       viewers: this.sessions.size,
     });
     return added;
+  }
+
+  /** The live sessions and the totals of those that ended, for the metrics. */
+  measured(): MeasuredPeers {
+    return {
+      peers: () => [...this.sessions.sessions()].map(({ peer }) => ({ viewer: peer.viewer, stats: () => peer.session.stats() })),
+      departed: () => this.departedTotals,
+    };
   }
 
   delete(request: Request, h: ResponseToolkit): ResponseObject {
@@ -317,6 +333,7 @@ export const pistreamWebRtc: Plugin<void> = {
     });
     if (!endpoint) return;
     core.reports.addViewerCount(() => endpoint.sessions.size);
+    addWebRtcMetrics(core.reports.metrics, endpoint.measured());
     addPartRoutes(server, core, whepRoutes(endpoint));
     server.route(optionsRoutes(core));
     server.ext('onPreStop', () => endpoint.stop(), stopOrder(WEBRTC));
