@@ -152,8 +152,10 @@ export class PeerSession {
       portRangeBegin: options.port,
       portRangeEnd: options.port,
     });
+    let tracks: unknown;
     try {
       const { track, others, rtpConfig, ssrc } = PeerSession.addTracks(library, pc, choice, options);
+      tracks = [track, others, rtpConfig];
       // libdatachannel answers by itself on the remote offer, with the tracks added above for their mids.
       pc.setRemoteDescription(offerSdp, 'offer');
       await gathered(pc, options.gatheringTimeoutMs ?? 5000);
@@ -163,6 +165,9 @@ export class PeerSession {
     } catch (err) {
       // Rejected only once the connection has closed: the library's cleanup() must not run under one still closing.
       await closeNow(pc, options.gatheringTimeoutMs ?? 5000);
+      // Kept for the life of the process: a failed connection's objects collected later (after the library's threads
+      // have moved on) crashed a process now and then. A failed answer is rare (the port taken), so this stays small.
+      failedAnswers.push([pc, tracks]);
       throw err;
     }
   }
@@ -280,6 +285,9 @@ export class PeerSession {
     for (const listener of this.keyframeListeners) listener();
   }
 }
+
+/** The objects of answers that failed (see {@link PeerSession.answer}): never let go of. */
+const failedAnswers: unknown[] = [];
 
 /** Closes `pc` and resolves once it reports itself closed (or after `timeoutMs`, not to hang on a library fault). */
 function closeNow(pc: NodeDataChannel.PeerConnection, timeoutMs: number): Promise<void> {
