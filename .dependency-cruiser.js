@@ -228,8 +228,8 @@ module.exports = {
     layer(
       'layer-server',
       SERVER,
-      [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, OPTIONS, RECORDING, PUBLISH, LEAVES, DEFAULTS, VERSION],
-      'src/server/ may import options/, hub, codecs/, formats/, sources/, process/, operators/, recording/, publish/, picture, frame, barcode, ' +
+      [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, OPTIONS, RECORDING, PUBLISH, WEBRTC, LEAVES, DEFAULTS, VERSION],
+      'src/server/ may import options/, hub, codecs/, formats/, sources/, process/, operators/, recording/, publish/, webrtc/, picture, frame, barcode, ' +
         'defaults, version and itself, but not src/cli.ts or src/config/ (config feeds the server, not the other way round).',
     ),
     layer(

@@ -18,7 +18,7 @@
     status: 'connecting',
     /** Why nothing can play in this browser (shown as the status line), or null. */
     unsupported: null,
-    /** The player in use: 'webcodecs' | 'mse' | 'jsmpeg', null until chosen (or when none can play). */
+    /** The player in use: 'webcodecs' | 'webrtc' | 'mse' | 'jsmpeg', null until chosen (or when none can play). */
     player: null,
     /** The server's codec id, from `streams` ('h264', 'mpeg1'); null until it answered. */
     codec: null,

@@ -12,7 +12,8 @@
  *   barcode, exposed on `window.pistream`.
  *
  * A player (see Player in types/page.d.ts) is started with the path of its socket (`start(player, path)`); its
- * `open` is called once per connection, before the socket opens, and the session it returns gets every message;
+ * `open` is called once per connection, before the socket opens, and the session it returns gets every message
+ * (a player with a connection of its own, WebRTC, is given the URL instead and reports its open and end);
  * the session reports back through `pistreamViewer.pictureDecoded / barcodeRead / painted / ack / setNote`.
  *
  * Plain script, no build step; the page's CSP allows no inline script or style. Loaded after barcode.js,
@@ -46,6 +47,9 @@
   var player = null;
   /** Its socket's path, next to the page ('h264'). */
   var playerPath = '';
+  /** The ladder's next rung, for a player that cannot connect here before its first picture (see fallBack). */
+  /** @type {((reason: string) => void) | null} */
+  var fallback = null;
   /** The current connection, or null while waiting to reconnect or hidden. */
   /** @type {CoreConnection | null} */
   var session = null;
@@ -191,6 +195,11 @@
     };
     session = s;
     var connection = (s.connection = player.open(s));
+    if (connection.connect) {
+      // The player's own connection (WebRTC): it reports its open and end through `opened` and `closed`.
+      connection.connect(pageUrl(playerPath));
+      return;
+    }
     var socket;
     try {
       socket = new WebSocket(pageUrl(playerPath, true));
@@ -299,14 +308,35 @@
   /**
    * Starts watching with `chosen` on the socket at `path` (next to the page): connects now, or when the tab is first
    * shown.
-   * @param {Player} chosen @param {string} path
+   * `next`, when given, is what `fallBack` calls: the ladder's next rung.
+   * @param {Player} chosen @param {string} path @param {(reason: string) => void} [next]
    */
-  function start(chosen, path) {
+  function start(chosen, path, next) {
     player = chosen;
     playerPath = path;
+    fallback = next || null;
     state.player = chosen.id;
     if (chosen.install) chosen.install(state);
     connect();
+  }
+
+  /**
+   * The player cannot connect here (WebRTC with its UDP port blocked): before any picture was shown, its session ends
+   * and the ladder's next rung is tried, told `reason`; returns false (and does nothing) once live or without a
+   * next rung, when the player reconnects as usual.
+   * @param {string} reason
+   */
+  function fallBack(reason) {
+    if (everLive || !fallback) return false;
+    var next = fallback;
+    fallback = null;
+    clearTimeout(retryTimer);
+    retryTimer = 0;
+    if (session) endSession(session, false);
+    player = null;
+    state.player = null;
+    next(reason);
+    return true;
   }
 
   /** Nothing can play here: says why in the status line, and stops (no socket, no retries). @param {string} text */
@@ -342,6 +372,9 @@
     painted: painted,
     ack: sendAck,
     setNote: hud.setNote,
+    opened: onOpen,
+    closed: onClose,
+    fallBack: fallBack,
   };
   window.pistreamViewer = core;
 })();

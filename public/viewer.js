@@ -4,8 +4,8 @@
  * The page asks `streams` (next to it) what the server sends: the codec, and the wire formats with their paths.
  * Every player declares the formats it plays (see Player); the ladder below is a table of players in the order
  * they are tried, with what each rung needs of the page. The page walks it and starts the first player that plays
- * one of the server's formats and can play here (its `check`): WebCodecs on a secure page, then MSE (MediaSource or
- * ManagedMediaSource), then JSMpeg. When none can, the status line says in words why. `?player=<id>` forces one
+ * one of the server's formats and can play here (its `check`): WebCodecs on a secure page, then WebRTC (where the
+ * server has its WHEP endpoint), then MSE (MediaSource or ManagedMediaSource), then JSMpeg. When none can, the status line says in words why. `?player=<id>` forces one
  * rung; forcing one that cannot work here says why.
  *
  * Plain script, no build step; loaded last but one (before recordings.js), after the core and the players.
@@ -18,11 +18,12 @@
   var STREAMS_RETRY_MS = 2000;
 
   /**
-   * The ladder, best first. `secureContext`: the rung needs a secure page (https, or localhost), where the browser
+   * The ladder, best first. WebRTC comes after WebCodecs (on a secure page, painting on arrival is as fast and needs
+   * no UDP port) and before MSE (on a plain-http LAN page, it keeps latency low without a secure context). `secureContext`: the rung needs a secure page (https, or localhost), where the browser
    * offers its API at all.
    * @type {readonly LadderRung[]}
    */
-  var LADDER = [{ player: 'webcodecs', secureContext: true }, { player: 'mse' }, { player: 'jsmpeg' }];
+  var LADDER = [{ player: 'webcodecs', secureContext: true }, { player: 'webrtc' }, { player: 'mse' }, { player: 'jsmpeg' }];
 
   var core = window.pistreamViewer;
   var players = window.pistreamPlayers || {};
@@ -67,6 +68,11 @@
    * @returns {StreamFormat | null}
    */
   function formatFor(streams, player) {
+    var webrtc = streams.webrtc;
+    // WebRTC is no WebSocket format: `streams` names its WHEP endpoint apart.
+    if (player.formats.indexOf('webrtc') >= 0 && webrtc && 'path' in webrtc) {
+      return { id: 'webrtc', label: 'WebRTC (WHEP)', path: webrtc.path };
+    }
     for (var i = 0; i < player.formats.length; i++) {
       for (var j = 0; j < streams.formats.length; j++) {
         if (streams.formats[j] && streams.formats[j].id === player.formats[i]) return streams.formats[j];
@@ -130,7 +136,13 @@
       var player = judged.player;
       var path = judged.format.path.replace(/^\//, '');
       player.check().then(function (problem) {
-        if (!problem) return core.start(player, path);
+        if (!problem) {
+          // A player that cannot connect here before its first picture hands over to the next rung.
+          return core.start(player, path, function (reason) {
+            problems.push(player.name + ': ' + reason);
+            next(i + 1);
+          });
+        }
         problems.push(problem);
         next(i + 1);
       });

@@ -590,6 +590,10 @@ describe('flags and the plugin agree', () => {
     recordKeep: ['0', 'soon', '7y', '-1d'],
     recordMaxSize: ['5', '1K', '1048575', 'big', '1.5.2G'],
     publishAudio: ['loud', 'SILENT'],
+    webrtc: ['maybe'],
+    webrtcPort: ['0', '65536', '1.5', 'udp'],
+    webrtcAddress: ['cam.local', '10.0.0.0/8'],
+    stun: ['stun.example.com', 'http://stun.example.com'],
   };
   // --publish is refused in words of its own that never quote the URL (it may hold a stream key): tested below.
   const targeted = FLAGS.filter((spec) => spec.target?.startsWith('plugin.') && spec.key !== 'publish');

@@ -40,6 +40,8 @@ export const DEFAULTS = {
    * 1013, so one host on the LAN cannot take every slot of `maxViewers`.
    */
   maxViewersPerAddress: 10,
+  /** The one UDP port every WebRTC viewer shares (so one firewall rule admits them all). */
+  webrtcPort: 8189,
   /** WebSocket ping interval; a viewer that has not answered the previous ping is terminated. */
   heartbeatMs: 15_000,
   /** WebSocket upgrades per second per client address (the burst is {@link upgradeBurst} of it). */

@@ -33,6 +33,8 @@ declare global {
     readonly codecLabel?: string;
     readonly formats: readonly StreamFormat[];
     readonly recordings?: boolean;
+    /** The WHEP endpoint's path below the plugin's prefix ('/whep'), or why the server has none. */
+    readonly webrtc?: { readonly path: string } | { readonly off: string };
   }
 
   /**
@@ -58,6 +60,11 @@ declare global {
 
   /** A player's side of one connection. */
   interface PlayerSession {
+    /**
+     * A player that brings its own connection (WebRTC) has this: the core calls it with the endpoint's URL instead of
+     * opening a socket, and the player reports the connection's open and end (`ViewerCore.opened` / `closed`).
+     */
+    connect?(url: string): void;
     /** One binary message from the socket. */
     message(data: ArrayBuffer): void;
     /** The connection ended: release everything. */
@@ -107,7 +114,10 @@ declare global {
     readonly state: PageState;
     readonly canvas: HTMLCanvasElement;
     pageUrl(name: string, socket?: boolean): string;
-    start(player: Player, path: string): void;
+    /** Starts `player` on `path`; `next` is the ladder's next rung, for `fallBack`. */
+    start(player: Player, path: string, next?: (reason: string) => void): void;
+    /** Before any picture: ends the player's session and tries the next rung; false once live or with none left. */
+    fallBack(reason: string): boolean;
     unsupported(text: string): void;
     isCurrent(connection: CoreConnection): boolean;
     pictureDecoded(connection: CoreConnection): void;
@@ -115,6 +125,10 @@ declare global {
     painted(connection: CoreConnection, frame: number | null): boolean;
     ack(connection: CoreConnection): void;
     setNote(text: string | null): void;
+    /** A player's own connection (see PlayerSession.connect) is up. */
+    opened(connection: CoreConnection): void;
+    /** A player's own connection ended: the core reconnects after its backoff. */
+    closed(connection: CoreConnection): void;
   }
 
   interface HudOptions {
@@ -242,6 +256,23 @@ declare global {
     mse: MseStats;
   }
 
+  /** What the WebRTC player adds to `window.pistream.webrtc`. */
+  interface WebRtcStats {
+    /** The RTCPeerConnection's connectionState, null before the first. */
+    connectionState: string | null;
+    /** The WHEP session's URL (its Location), null until answered. */
+    session: string | null;
+    /** Why the last sessions ended, newest last (at most 10). */
+    errors: string[];
+    frameSource: 'rvfc' | 'poll' | null;
+    /** The jitter buffer target asked for (ms), null where the browser has only playoutDelayHint or nothing. */
+    jitterBufferTarget: number | null;
+  }
+
+  interface WebRtcState extends PageState {
+    webrtc: WebRtcStats;
+  }
+
   // --- the MSE player's parts (window.pistreamMse) -----------------------------------------------------------
 
   /** An ISO BMFF box: where its header starts, where its payload starts, where it ends. */
@@ -306,7 +337,8 @@ declare global {
 
   interface MsePresentedOptions {
     readonly video: HTMLVideoElement;
-    readonly stats: MseStats;
+    /** Where it says how it learns of pictures (requestVideoFrameCallback or polling). */
+    readonly stats: { frameSource: 'rvfc' | 'poll' | null };
     /** Whether the poll fallback may count a picture now. */
     ready(): boolean;
     presented(count: number, presentedAt: number, width: number, height: number): void;

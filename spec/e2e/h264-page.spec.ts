@@ -275,7 +275,7 @@ describeBrowser('viewer page with an MPEG-1 server (JSMpeg) in Chromium', () => 
     async () => {
       await page.goto(`${server!.url}?player=webcodec`);
       expect(await waitForUnsupported(page)).toBe(
-        'Unknown ?player=webcodec: the players are webcodecs, mse, jsmpeg (or leave it out to pick the best here)',
+        'Unknown ?player=webcodec: the players are webcodecs, webrtc, mse, jsmpeg (or leave it out to pick the best here)',
       );
       expect((await pageState<PageState>(page)).connections).toBe(0);
       expect(pageErrors).toEqual([]);

@@ -72,9 +72,13 @@ const TIMEOUT = 60_000;
 const HOST = 'pistream.test';
 const RESOLVE_HOST = `--host-resolver-rules=MAP ${HOST} 127.0.0.1`;
 
-/** The real server on any free port, streaming the built-in test pattern in H.264, logging nothing. */
+/** The real server on any free port, streaming the built-in test pattern in H.264 without WebRTC, logging nothing. */
 function start(): Promise<RunningServer> {
-  const config = parseConfig(['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', HOST], {});
+  // Without WebRTC, which the ladder takes before MSE where the server has it (webrtc-page.spec.ts plays that).
+  const config = parseConfig(
+    ['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', HOST, '--webrtc', 'off'],
+    {},
+  );
   return startServer(config, { logger: pino({ level: 'silent' }) });
 }
 

@@ -65,3 +65,25 @@ describe('the plugin schema owns every option fact', () => {
     expect(recordInMs(undefined)).toBeUndefined();
   });
 });
+
+describe('webrtc options', () => {
+  const base = { source: { kind: 'test' as const }, encoder: { width: 640, height: 480, fps: 24 } };
+
+  it('default to the one shared port 8189, no announced address and no STUN, enabled left to the server', () => {
+    expect(validatePluginOptions(base).webrtc).toEqual({ port: 8189, addresses: [], stun: [] });
+  });
+
+  it('take addresses, STUN servers and a switch', () => {
+    const webrtc = { enabled: false, port: 9000, addresses: ['203.0.113.7', '::1'], stun: ['stun:stun.example.com:3478'] };
+    expect(validatePluginOptions({ ...base, webrtc }).webrtc).toEqual(webrtc);
+  });
+
+  it.each([
+    [{ port: 0 }, 'webrtc.port'],
+    [{ addresses: ['cam.local'] }, 'webrtc.addresses'],
+    [{ stun: ['https://stun.example.com'] }, 'webrtc.stun'],
+  ])('refuse %j, naming %s', (webrtc, path) => {
+    expect(() => validatePluginOptions({ ...base, webrtc })).toThrow(PluginOptionsError);
+    expect(() => validatePluginOptions({ ...base, webrtc })).toThrow(new RegExp(`${path.replace('.', '\\.')} must be`));
+  });
+});

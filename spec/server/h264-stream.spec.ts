@@ -55,6 +55,7 @@ describe('pistream --codec h264 (the real server, ffmpeg and sockets)', () => {
         { id: 'jsmp', label: 'jsmp (original pistreaming)', path: '/legacy' },
       ],
       recordings: false,
+      webrtc: { path: '/whep' },
     });
   });
 

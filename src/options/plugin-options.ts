@@ -16,6 +16,7 @@ import { trustProxy } from './client-address';
 import { HOST_PATTERN } from './host-allowlist';
 import { limited } from './allowed-text';
 import { PluginOptionsError } from './plugin-options-error';
+import { webRtcSchema, type ValidWebRtcOptions, type WebRtcOptions } from './webrtc-options';
 import { HEADER_TIMEOUT_MS, PORT } from './listener-options';
 import {
   publishAudioSchema,
@@ -122,6 +123,8 @@ export interface PistreamPluginOptions {
   readonly publish?: readonly (string | PublishTargetSpec)[];
   /** The audio of targets that do not say: `silent` (a silent AAC track, the default) or `none`. */
   readonly publishAudio?: PublishAudio;
+  /** WebRTC viewers at `/whep` (see {@link WebRtcOptions}): on by default for H.264 where the machine has a build. */
+  readonly webrtc?: WebRtcOptions;
   /** Clock and timers for the hub, viewers, heartbeat and shutdown (a TestScheduler in tests). Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
@@ -130,9 +133,21 @@ export interface PistreamPluginOptions {
 export interface ValidPluginOptions extends Required<
   Omit<
     PistreamPluginOptions,
-    'source' | 'hub' | 'codec' | 'encoder' | 'formats' | 'auth' | 'legacyListener' | 'restart' | 'scheduler' | 'record' | 'publish'
+    | 'source'
+    | 'hub'
+    | 'codec'
+    | 'encoder'
+    | 'formats'
+    | 'auth'
+    | 'legacyListener'
+    | 'restart'
+    | 'scheduler'
+    | 'record'
+    | 'publish'
+    | 'webrtc'
   >
 > {
+  readonly webrtc: ValidWebRtcOptions;
   /** The checked publish targets (none: `[]`). */
   readonly publish: readonly PublishTarget[];
   readonly source?: Observable<Frame> | SourceSpec;
@@ -265,6 +280,7 @@ export const pluginSchema = Joi.object({
   record: recordSchema,
   publish: publishSchema,
   publishAudio: publishAudioSchema,
+  webrtc: webRtcSchema,
   scheduler: Joi.object({ now: Joi.function().required(), schedule: Joi.function().required() }).unknown(),
 })
   .xor('source', 'hub')

@@ -12,6 +12,7 @@ import { pistreamPublishing, type PistreamPublishingApi } from './plugins/publis
 import { pistreamRecordings, type PistreamRecordingsApi } from './plugins/recordings-plugin';
 import { pistreamSnapshots } from './plugins/snapshots-plugin';
 import { pistreamViewers } from './plugins/viewers-plugin';
+import { pistreamWebRtc } from './plugins/webrtc-plugin';
 import type { Snapshotter } from './snapshot';
 import type { ViewerServer } from './viewer-server';
 
@@ -54,12 +55,13 @@ interface Part {
  * The parts the top plugin registers after the core, in this order: those whose registration can still fail (the
  * publishers' ffmpeg check) before those that hold a resource from registration on (the viewers' heartbeat), so
  * a refused registration leaves nothing running. Their stops have an order of their own (`stopOrder`). A new part
- * (WebRTC) is one more line here.
+ * is one more line here.
  */
 const PARTS: readonly Part[] = [
   { plugin: pistreamRecordings, wanted: (options) => options.record !== undefined },
   { plugin: pistreamPublishing, wanted: (options) => options.publish.length > 0 },
   { plugin: pistreamViewers },
+  { plugin: pistreamWebRtc },
   { plugin: pistreamPages, wanted: (options) => options.pages },
   { plugin: pistreamSnapshots },
   { plugin: pistreamMonitoring },

@@ -14,6 +14,13 @@ export interface StreamsInfo {
   readonly formats: readonly { readonly id: string; readonly label: string; readonly path: string }[];
   /** Whether the server records (`GET recordings` lists the segments): the page shows its recordings button. */
   readonly recordings: boolean;
+  /** WebRTC viewers: the WHEP endpoint's path below the plugin's prefix (`'/whep'`), or why there is none. */
+  readonly webrtc?: StreamsDetails['webrtc'];
+}
+
+/** What the parts add to `GET /streams` at request time. */
+export interface StreamsDetails {
+  readonly webrtc?: { readonly path: string } | { readonly off: string };
 }
 
 /** The answer of `GET /streams` for a hub (pure). */
@@ -34,12 +41,16 @@ export function streamsInfo(hub: Hub, extras: { readonly recordings?: boolean } 
  * H.264, JSMpeg for MPEG-1) before opening a socket. Same auth as the page; never cached (a restart with another
  * `--codec` must show at once).
  */
-export function streamsRoute(hub: Hub, extras: { readonly recordings?: boolean } = {}): ServerRoute {
+export function streamsRoute(
+  hub: Hub,
+  extras: { readonly recordings?: boolean } = {},
+  details: () => StreamsDetails = () => ({}),
+): ServerRoute {
   const info = streamsInfo(hub, extras);
   return {
     method: 'GET',
     path: '/streams',
     options: { cache: { privacy: 'private', expiresIn: 0 } },
-    handler: () => info,
+    handler: () => ({ ...info, ...details() }),
   };
 }

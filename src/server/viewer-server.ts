@@ -90,6 +90,8 @@ export class ViewerServer {
   readonly viewers = new Set<Viewer>();
   /** Viewers per client address now; an address leaves the map with its last viewer, so it is bounded by them. */
   private readonly perAddress = new Map<string, number>();
+  /** Viewers served elsewhere (WebRTC) that hold a place under the same caps: see {@link takeSeat}. */
+  private seats = 0;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: LIMITS.maxPayloadBytes });
   private readonly alive = new WeakSet<WebSocket>();
   private readonly scheduler: SchedulerLike;
@@ -299,9 +301,31 @@ export class ViewerServer {
     });
   }
 
+  /**
+   * A place for a viewer served outside this server (a WebRTC peer), under the same `maxViewers` and per-address
+   * caps as the sockets: its release, or why there is no room (in the words a WebSocket viewer's close gives).
+   * @example
+   * const seat = viewers.takeSeat(address);
+   * if (typeof seat === 'string') return reply(503, seat);
+   * peer.onClosed(seat); // gives the place back
+   */
+  takeSeat(address: string): (() => void) | string {
+    const refusal = this.refusal(address);
+    if (refusal) return refusal.reason;
+    this.seats++;
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.seats--;
+      this.left(address);
+    };
+  }
+
   /** Why one more viewer from `address` is refused (its close reason and the log's words), or undefined. */
   private refusal(address: string): { reason: string; why: string } | undefined {
-    if (this.viewerCount >= this.options.maxViewers) {
+    if (this.viewerCount + this.seats >= this.options.maxViewers) {
       return { reason: 'too many viewers: try again later', why: `too many viewers (${this.viewerCount} watching, the most allowed)` };
     }
     const cap = this.options.maxViewersPerAddress ?? 0;

@@ -137,8 +137,8 @@ export class PeerSession {
 
   /**
    * Answers `offerSdp` as `choice` says, on the shared UDP port; resolves once gathering is complete (the answer
-   * then holds every host candidate), rejects on a library error or after the gathering timeout, having closed
-   * what it opened.
+   * then holds every host candidate), rejects on a library error or after the gathering timeout, once what it
+   * opened has closed.
    */
   static async answer(
     library: WebRtcLibrary,
@@ -152,8 +152,10 @@ export class PeerSession {
       portRangeBegin: options.port,
       portRangeEnd: options.port,
     });
+    let tracks: unknown;
     try {
       const { track, others, rtpConfig, ssrc } = PeerSession.addTracks(library, pc, choice, options);
+      tracks = [track, others, rtpConfig];
       // libdatachannel answers by itself on the remote offer, with the tracks added above for their mids.
       pc.setRemoteDescription(offerSdp, 'offer');
       await gathered(pc, options.gatheringTimeoutMs ?? 5000);
@@ -161,7 +163,11 @@ export class PeerSession {
       if (!answer) throw new Error('libdatachannel made no answer');
       return new PeerSession(pc, track, others, rtpConfig, ssrc, withHostCandidates(answer, options.addresses ?? [], options.port));
     } catch (err) {
-      pc.close();
+      // Rejected only once the connection has closed: the library's cleanup() must not run under one still closing.
+      await closeNow(pc, options.gatheringTimeoutMs ?? 5000);
+      // Kept for the life of the process: a failed connection's objects collected later (after the library's threads
+      // have moved on) crashed a process now and then. A failed answer is rare (the port taken), so this stays small.
+      failedAnswers.push([pc, tracks]);
       throw err;
     }
   }
@@ -278,6 +284,26 @@ export class PeerSession {
     this.keyframeRequests++;
     for (const listener of this.keyframeListeners) listener();
   }
+}
+
+/** The objects of answers that failed (see {@link PeerSession.answer}): never let go of. */
+const failedAnswers: unknown[] = [];
+
+/** Closes `pc` and resolves once it reports itself closed (or after `timeoutMs`, not to hang on a library fault). */
+function closeNow(pc: NodeDataChannel.PeerConnection, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    pc.onStateChange((state) => {
+      if (state !== 'closed') return;
+      clearTimeout(timer);
+      resolve();
+    });
+    pc.close();
+    if (pc.state() === 'closed') {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
 }
 
 /** Resolves when `pc` has gathered every candidate; rejects after `timeoutMs`. */

@@ -6,7 +6,7 @@ import { pistreamPlugin } from '../../../src/server/plugin';
 import { pistreamCore } from '../../../src/server/plugins/core-plugin';
 import { pistreamMonitoring } from '../../../src/server/plugins/monitoring-plugin';
 import { pistreamPages } from '../../../src/server/plugins/pages-plugin';
-import { CORE, MONITORING, PAGES, PUBLISHING, RECORDINGS, SNAPSHOTS, VIEWERS } from '../../../src/server/plugins/plugin-names';
+import { CORE, MONITORING, PAGES, PUBLISHING, RECORDINGS, SNAPSHOTS, VIEWERS, WEBRTC } from '../../../src/server/plugins/plugin-names';
 import { pistreamPublishing } from '../../../src/server/plugins/publishing-plugin';
 import { pistreamRecordings } from '../../../src/server/plugins/recordings-plugin';
 import { pistreamSnapshots } from '../../../src/server/plugins/snapshots-plugin';
@@ -72,7 +72,7 @@ describe('the parts of the pistream server, as hapi plugins', () => {
         publish: ['rtmp://127.0.0.1:9/live/key'],
       },
     });
-    expect(ours(server)).toEqual(['pistream', CORE, MONITORING, PAGES, PUBLISHING, RECORDINGS, SNAPSHOTS, VIEWERS].sort());
+    expect(ours(server)).toEqual(['pistream', CORE, MONITORING, PAGES, PUBLISHING, RECORDINGS, SNAPSHOTS, VIEWERS, WEBRTC].sort());
     const api = server.plugins.pistream;
     expect(api.hub).toBe(server.plugins[CORE].hub);
     expect(api.viewers).toBe(server.plugins[VIEWERS].viewers);
@@ -85,7 +85,7 @@ describe('the parts of the pistream server, as hapi plugins', () => {
   it('the top plugin leaves out the pages, recordings and publishing when the options do', async () => {
     const server = Hapi.server();
     await server.register({ plugin: pistreamPlugin, options: { hub: standInHub(), heartbeatMs: 0, pages: false } });
-    expect(ours(server)).toEqual(['pistream', CORE, MONITORING, SNAPSHOTS, VIEWERS].sort());
+    expect(ours(server)).toEqual(['pistream', CORE, MONITORING, SNAPSHOTS, VIEWERS, WEBRTC].sort());
     expect(server.plugins.pistream.recorder).toBeUndefined();
     expect(server.plugins.pistream.publishers).toEqual([]);
     await server.stop();

@@ -9,7 +9,7 @@ describe('stopOrder', () => {
   });
 
   it('throws for a part with no stop stage (pages, monitoring and snapshots have nothing to stop)', () => {
-    for (const name of [PAGES, MONITORING, SNAPSHOTS, 'pistream-webrtc'])
+    for (const name of [PAGES, MONITORING, SNAPSHOTS, 'pistream-nonesuch'])
       expect(() => stopOrder(name)).toThrow(`${name} has no stop stage`);
   });
 });

@@ -30,7 +30,10 @@ export const pistreamMonitoring: Plugin<void> = {
     const core = dependencyOf(server, CORE);
     const options: MonitoringOptions = core.options;
     addHubMetrics(core.reports.metrics, core.hub, options.scheduler);
-    addPartRoutes(server, core, [streamsRoute(core.hub, { recordings: options.record !== undefined }), methodNotAllowedRoute('/streams')]);
+    addPartRoutes(server, core, [
+      streamsRoute(core.hub, { recordings: options.record !== undefined }, () => core.reports.streamsDetails()),
+      methodNotAllowedRoute('/streams'),
+    ]);
     const health = healthRoute(core.hub, core.reports, {
       source: core.source.kind,
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),

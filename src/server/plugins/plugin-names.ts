@@ -6,14 +6,15 @@ export const MONITORING = 'pistream-monitoring';
 export const SNAPSHOTS = 'pistream-snapshots';
 export const RECORDINGS = 'pistream-recordings';
 export const PUBLISHING = 'pistream-publishing';
+export const WEBRTC = 'pistream-webrtc';
 
 /**
  * The order the parts stop in, first stage first: no new viewer and every socket closed; then what subscribes to
  * the hub by itself (the recorder closes its segment while pictures still come, the publishers stop their ffmpeg);
- * the core last (keep-alives released, the hub closed: the camera and encoders get SIGTERM). A part that lands later
- * (WebRTC, with its peers) joins a stage here.
+ * the core last (keep-alives released, the hub closed: the camera and encoders get SIGTERM). The WebRTC peers end
+ * with the WebSocket viewers.
  */
-const STOP_STAGES: readonly (readonly string[])[] = [[VIEWERS], [RECORDINGS, PUBLISHING], [CORE]];
+const STOP_STAGES: readonly (readonly string[])[] = [[VIEWERS, WEBRTC], [RECORDINGS, PUBLISHING], [CORE]];
 
 /**
  * The hapi ext options that put a part's `onPreStop` in its stage: before every plugin of the later stages (hapi

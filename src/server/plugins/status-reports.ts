@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import type { HealthDetails, HealthReports } from '../health';
+import type { StreamsDetails } from '../streams';
 
 /**
  * What `/healthz` and `/metrics` report, gathered from the parts: each adds its metrics to `metrics`, its viewer
@@ -16,6 +17,7 @@ export class StatusReports implements HealthReports {
   private readonly counts: (() => number)[] = [];
   private readonly problems: (() => string | undefined)[] = [];
   private readonly details: (() => HealthDetails)[] = [];
+  private readonly streams: (() => StreamsDetails)[] = [];
 
   addViewerCount(count: () => number): void {
     this.counts.push(count);
@@ -28,6 +30,15 @@ export class StatusReports implements HealthReports {
 
   addHealthDetails(details: () => HealthDetails): void {
     this.details.push(details);
+  }
+
+  /** What a part adds to `GET /streams` (the WebRTC endpoint, or why there is none). */
+  addStreamsDetails(details: () => StreamsDetails): void {
+    this.streams.push(details);
+  }
+
+  streamsDetails(): StreamsDetails {
+    return Object.assign({}, ...this.streams.map((details) => details())) as StreamsDetails;
   }
 
   /** Viewers now, over every part that has them. */

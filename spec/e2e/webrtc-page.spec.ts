@@ -1,0 +1,177 @@
+import { createSocket } from 'node:dgram';
+import pino from 'pino';
+import type { Page } from 'playwright-core';
+import { parseConfig } from '../../src/config/command-line';
+import { startServer, type RunningServer } from '../../src/server/start-server';
+import { describeBrowser } from '../helpers/browser';
+import { waitFor } from '../helpers/child-processes';
+import {
+  type ServerPage,
+  closeServerPage,
+  expectCaptureTimes,
+  openServerPage,
+  pageState,
+  text,
+  waitForFramesToAdvance,
+} from '../helpers/page-tools';
+
+/** Before any server of this file starts: every picture its pages show was captured after this. */
+const SPEC_STARTED_AT = Date.now();
+
+/** What the page exposes on `window.pistream`, as far as these tests read it. */
+interface PageState {
+  readonly status: string;
+  readonly player: string | null;
+  readonly codec: string | null;
+  readonly frames: number;
+  readonly painted: number;
+  readonly latencies: readonly number[];
+  readonly webrtc?: {
+    readonly connectionState: string | null;
+    readonly session: string | null;
+    readonly errors: readonly string[];
+    readonly frameSource: 'rvfc' | 'poll' | null;
+  };
+}
+// Page functions run in the browser; this file is compiled without the DOM library.
+declare const window: { readonly pistream?: PageState; readonly isSecureContext: boolean };
+declare const document: { getElementById(id: string): { readonly textContent: string | null; readonly hidden: boolean } | null };
+
+const TIMEOUT = 60_000;
+/** A name that is neither localhost nor an IP: Chromium treats http:// pages there as no secure context. */
+const HOST = 'pistream.test';
+const RESOLVE_HOST = `--host-resolver-rules=MAP ${HOST} 127.0.0.1`;
+
+/** A UDP port nobody uses at the moment (the server's one WebRTC port). */
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.bind(0, () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
+
+/** The real server on any free port, streaming the test pattern in H.264 with WebRTC, logging nothing. */
+async function start(): Promise<RunningServer> {
+  const config = parseConfig(
+    [
+      ...['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', HOST],
+      ...['--webrtc-port', String(await freeUdpPort())],
+    ],
+    {},
+  );
+  return startServer(config, { logger: pino({ level: 'silent' }) });
+}
+
+const webRtcViewers = (server: RunningServer) => server.server.plugins['pistream-webrtc'].viewerCount();
+
+/** The page plays through WebRTC: barcode advancing, pictures painted, capture times sane, the HUD naming the path. */
+async function expectPlayingThroughWebRtc(page: Page): Promise<PageState> {
+  await waitForFramesToAdvance(page, 24);
+  await page.waitForFunction(() => window.pistream!.painted >= 48 && window.pistream!.latencies.length >= 24, undefined, {
+    timeout: TIMEOUT,
+  });
+  const state = await pageState<PageState>(page);
+  expect(state.status).toBe('live');
+  expect(state.player).toBe('webrtc');
+  expect(state.codec).toBe('h264');
+  expect(state.webrtc).toMatchObject({ connectionState: 'connected', frameSource: 'rvfc', errors: [] });
+  expect(state.webrtc!.session).toMatch(/\/whep\/[A-Za-z0-9_-]{22}$/);
+  expectCaptureTimes(state.latencies.slice(-24), SPEC_STARTED_AT);
+  await page.waitForFunction(() => /glass \d+ ms/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
+    timeout: TIMEOUT,
+  });
+  expect(await text(page, 'path')).toBe('H.264 · WebRTC');
+  return state;
+}
+
+describeBrowser('viewer page through WebRTC (WHEP) in Chromium', () => {
+  let opened: ServerPage | undefined;
+  let server: RunningServer | undefined;
+  let page: Page;
+  let pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    opened = await openServerPage(() => start(), { width: 1280, height: 720 }, [RESOLVE_HOST]);
+    ({ server, page, pageErrors } = opened);
+  }, TIMEOUT);
+
+  afterAll(() => closeServerPage(opened), TIMEOUT);
+
+  afterEach(() => {
+    pageErrors.length = 0;
+  });
+
+  it(
+    'at http://pistream.test (no secure context) the ladder takes WebRTC before MSE, and it plays',
+    async () => {
+      await page.goto(`http://${HOST}:${server!.port}/`);
+      expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
+      await expectPlayingThroughWebRtc(page);
+      expect(webRtcViewers(server!)).toBe(1);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    '?player=webrtc plays at http://127.0.0.1 (a secure context, where the ladder takes WebCodecs); leaving frees the viewer',
+    async () => {
+      await page.goto(`${server!.url}?player=webrtc`);
+      await expectPlayingThroughWebRtc(page);
+      expect(webRtcViewers(server!)).toBe(1);
+      // Leaving the page ends the session (DELETE), so its place is freed without waiting for ICE to time out.
+      await page.goto('about:blank');
+      await waitFor(() => webRtcViewers(server!) === 0, 'the WebRTC viewer to be freed', TIMEOUT);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+});
+
+describeBrowser('viewer page when WebRTC cannot connect (its UDP port held by another program)', () => {
+  let opened: ServerPage | undefined;
+  let page: Page;
+  let pageErrors: string[] = [];
+  const holder = createSocket('udp4');
+
+  beforeAll(async () => {
+    const port = await new Promise<number>((resolve) => holder.bind(0, () => resolve(holder.address().port)));
+    const start = () =>
+      startServer(
+        parseConfig(
+          [
+            ...['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', HOST],
+            ...['--webrtc-port', String(port)],
+          ],
+          {},
+        ),
+        { logger: pino({ level: 'silent' }) },
+      );
+    opened = await openServerPage(start, { width: 1280, height: 720 }, [RESOLVE_HOST]);
+    ({ page, pageErrors } = opened);
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await closeServerPage(opened);
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+  }, TIMEOUT);
+
+  it(
+    'falls back to the next rung (MSE) before its first picture, keeping why',
+    async () => {
+      await page.goto(`http://${HOST}:${opened!.server.port}/`);
+      await waitForFramesToAdvance(page, 24);
+      const state = await pageState<PageState>(page);
+      expect(state.player).toBe('mse');
+      expect(state.status).toBe('live');
+      expect(state.webrtc!.errors.length).toBeGreaterThan(0);
+      expect(state.webrtc!.errors[0]).toMatch(/^Error: WHEP 503: /);
+      expect(webRtcViewers(opened!.server)).toBe(0);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+});

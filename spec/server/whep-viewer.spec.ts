@@ -1,0 +1,132 @@
+import { NEVER, Subject } from 'rxjs';
+import type { Gop } from '../../src/operators/gop-cache';
+import type { MuxedPicture } from '../../src/picture';
+import { holdStream, spsOf, WHEP_LOSSY_FRACTION, WhepViewer, type WhepPeer } from '../../src/server/whep-viewer';
+import type { PeerStats } from '../../src/webrtc/peer-session';
+
+const START = Buffer.from([0, 0, 0, 1]);
+const SPS_A = Buffer.from([0x67, 0x42, 0xc0, 0x1e, 0xaa]);
+const SPS_B = Buffer.from([0x67, 0x4d, 0x00, 0x1f, 0xbb]);
+const PPS = Buffer.from([0x68, 0xce, 0x38, 0x80]);
+
+/** An H.264 access unit: a key unit with its SPS and PPS in front, or a P slice. */
+function unit(seq: number, key: boolean, sps = SPS_A): MuxedPicture {
+  const slice = key ? Buffer.from([0x65, 0x88, seq]) : Buffer.from([0x41, 0x9a, seq]);
+  const data = key ? Buffer.concat([START, sps, START, PPS, START, slice]) : Buffer.concat([START, slice]);
+  return { data, wire: data, format: 'h264', codec: 'h264', keyframe: key, seq, capturedAt: 1000 + seq, width: 640, height: 480 };
+}
+
+/** A stand-in peer: what it was sent, its loss as a receiver report would say it, whether it was closed. */
+function peer() {
+  const sent: number[] = [];
+  const state = { fractionLost: 0, closed: false };
+  const stand: WhepPeer = {
+    sendAccessUnit: (data: Buffer) => {
+      sent.push(data[data.length - 1]!);
+      return true;
+    },
+    stats: () => ({ fractionLost: state.fractionLost }) as PeerStats,
+    close: () => {
+      state.closed = true;
+    },
+  };
+  return { stand, sent, state };
+}
+
+describe('spsOf', () => {
+  it('finds the SPS of a key unit, none in a P unit', () => {
+    expect(spsOf(unit(0, true).data)).toEqual(SPS_A);
+    expect(spsOf(unit(1, false).data)).toBeUndefined();
+  });
+});
+
+describe('WhepViewer', () => {
+  it('sends the GOP so far as a burst on joining, then each new picture', () => {
+    const gops = new Subject<Gop<MuxedPicture>>();
+    const { stand, sent } = peer();
+    const viewer = new WhepViewer(stand, SPS_A, jest.fn()).subscribeTo(gops);
+    gops.next([unit(0, true), unit(1, false), unit(2, false)]);
+    gops.next([unit(0, true), unit(1, false), unit(2, false), unit(3, false)]);
+    expect(sent).toEqual([0, 1, 2, 3]);
+    viewer.unsubscribe();
+    expect(gops.observed).toBe(false);
+  });
+
+  it('drops whole pictures while the peer reports loss, and resumes at a keyframe once it does not', () => {
+    const gops = new Subject<Gop<MuxedPicture>>();
+    const { stand, sent, state } = peer();
+    new WhepViewer(stand, SPS_A, jest.fn()).subscribeTo(gops);
+    gops.next([unit(0, true)]);
+    state.fractionLost = WHEP_LOSSY_FRACTION + 0.1;
+    gops.next([unit(0, true), unit(1, false)]);
+    state.fractionLost = 0;
+    gops.next([unit(0, true), unit(1, false), unit(2, false)]);
+    gops.next([unit(3, true)]);
+    gops.next([unit(3, true), unit(4, false)]);
+    expect(sent).toEqual([0, 3, 4]);
+  });
+
+  it('ends the session at a key unit with another SPS (its answer named the old profile)', () => {
+    const gops = new Subject<Gop<MuxedPicture>>();
+    const { stand, sent, state } = peer();
+    const ended = jest.fn();
+    new WhepViewer(stand, SPS_A, ended).subscribeTo(gops);
+    gops.next([unit(0, true)]);
+    gops.next([unit(1, true, SPS_B)]);
+    expect(sent).toEqual([0]);
+    expect(state.closed).toBe(true);
+    expect(ended).toHaveBeenCalledWith(expect.stringMatching(/SPS/));
+    expect(gops.observed).toBe(false);
+  });
+
+  it.each([
+    ['completes', (g: Subject<Gop<MuxedPicture>>) => g.complete(), /ended/],
+    ['fails', (g: Subject<Gop<MuxedPicture>>) => g.error(new Error('encoder gone')), /failed: encoder gone/],
+  ])('closes the peer once when the stream %s', (_how, finish, why) => {
+    const gops = new Subject<Gop<MuxedPicture>>();
+    const { stand, state } = peer();
+    const ended = jest.fn();
+    new WhepViewer(stand, SPS_A, ended).subscribeTo(gops);
+    finish(gops);
+    expect(state.closed).toBe(true);
+    expect(ended).toHaveBeenCalledTimes(1);
+    expect(ended).toHaveBeenCalledWith(expect.stringMatching(why));
+  });
+
+  it('sends nothing on a stream that never gives a picture, and lets go of it on unsubscribe', () => {
+    const gops = new Subject<Gop<MuxedPicture>>();
+    const { stand, sent } = peer();
+    new WhepViewer(stand, SPS_A, jest.fn()).subscribeTo(gops).unsubscribe();
+    expect(sent).toEqual([]);
+    expect(gops.observed).toBe(false);
+  });
+});
+
+describe('holdStream', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('gives the first key unit and holds the stream until released', async () => {
+    const gops = new Subject<Gop<MuxedPicture>>();
+    const held = holdStream(gops, 5000);
+    expect(gops.observed).toBe(true);
+    gops.next([unit(7, true), unit(8, false)]);
+    expect((await held.keyframe)?.seq).toBe(7);
+    expect(gops.observed).toBe(true);
+    held.release();
+    held.release();
+    expect(gops.observed).toBe(false);
+  });
+
+  it('gives undefined when no picture comes within the wait, or the stream ends', async () => {
+    jest.useFakeTimers();
+    const never = holdStream(NEVER, 5000);
+    jest.advanceTimersByTime(5000);
+    expect(await never.keyframe).toBeUndefined();
+    never.release();
+    const gops = new Subject<Gop<MuxedPicture>>();
+    const ended = holdStream(gops, 5000);
+    gops.complete();
+    expect(await ended.keyframe).toBeUndefined();
+    ended.release();
+  });
+});

@@ -1,0 +1,196 @@
+import { createSocket } from 'node:dgram';
+import pino from 'pino';
+import { NEVER } from 'rxjs';
+import { readBarcode } from '../../src/barcode';
+import { parseConfig } from '../../src/config/command-line';
+import { liveChildCount } from '../../src/process/child-process';
+import { startServer, type RunningServer } from '../../src/server/start-server';
+import { loadWebRtc, type WebRtcLibrary } from '../../src/webrtc/peer-session';
+import { waitFor } from '../helpers/child-processes';
+import { decodeH264Frames } from '../helpers/h264-streams';
+import { depacketizeH264, receiver, type Receiver } from '../webrtc/rtp-receiver';
+
+const W = 640;
+const H = 480;
+const TOKEN = 'whep-spec-token';
+
+/** A UDP port nobody uses at the moment (the server's one shared WebRTC port). */
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.bind(0, () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
+
+async function serve(flags: string[], options: Parameters<typeof startServer>[1] = {}): Promise<RunningServer> {
+  const config = parseConfig(
+    ['--codec', 'h264', '--source', 'test', '--host', '127.0.0.1', '--port', '0', '--gop', '12', '--grace', '0', ...flags],
+    {},
+  );
+  return startServer(config, { logger: pino({ level: 'silent' }), ...options });
+}
+
+describe('WHEP (POST /whep) against the real server, a node-datachannel receiver as the client', () => {
+  let library: WebRtcLibrary;
+  let running: RunningServer;
+  let base: string;
+  const receivers: Receiver[] = [];
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  beforeAll(async () => {
+    const webrtc = loadWebRtc();
+    if (!webrtc.ok) throw new Error(webrtc.reason);
+    library = webrtc.library;
+    const port = await freeUdpPort();
+    running = await serve(['--webrtc-port', String(port), '--token', TOKEN, '--max-viewers-per-address', '2']);
+    base = `http://127.0.0.1:${running.port}`;
+  });
+
+  afterEach(async () => {
+    const closing = receivers.splice(0);
+    for (const rx of closing) rx.close();
+    await Promise.all(closing.map((rx) => rx.released));
+  });
+
+  afterAll(async () => {
+    // The server ends its sessions and frees the library once every connection has closed.
+    await running?.stop();
+    expect(liveChildCount()).toBe(0);
+  });
+
+  const viewers = () => running.server.plugins['pistream-core'].reports.viewers();
+
+  async function offer(name: string): Promise<Receiver> {
+    const rx = await receiver(library, name);
+    receivers.push(rx);
+    return rx;
+  }
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}/whep`, { method: 'POST', headers: { 'content-type': 'application/sdp', ...auth, ...headers }, body });
+
+  it('says where the WHEP endpoint is (GET /streams)', async () => {
+    const res = await fetch(`${base}/streams`, { headers: auth });
+    expect((await res.json()) as object).toMatchObject({ webrtc: { path: '/whep' } });
+  });
+
+  it('answers 201 with the answer, a Location and an ETag; the pictures arrive whole, barcodes intact; DELETE frees the viewer', async () => {
+    const rx = await offer('whep-a');
+    const res = await post(rx.offer);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('content-type')).toMatch(/^application\/sdp/);
+    const location = res.headers.get('location')!;
+    expect(location).toMatch(/^\/whep\/[A-Za-z0-9_-]{22}$/);
+    expect(res.headers.get('etag')).toMatch(/^".+"$/);
+    const answer = await res.text();
+    expect(answer).toMatch(/^a=candidate:\S+ 1 UDP \d+ \S+ \d+ typ host$/m);
+    expect(viewers()).toBe(1);
+
+    rx.pc.setRemoteDescription(answer, 'answer');
+    await rx.accessUnits(30);
+    const nals = depacketizeH264(rx.packets);
+    const stream = Buffer.concat(nals.flatMap((nal) => [Buffer.from([0, 0, 0, 1]), nal]));
+    // The first unit is a keyframe with its SPS and PPS in front: a decoder starts at once.
+    expect(nals.slice(0, 2).map((nal) => nal[0]! & 0x1f)).toEqual([7, 8]);
+    const pictures = await decodeH264Frames(stream, W, H);
+    expect(pictures.length).toBeGreaterThanOrEqual(30);
+    const frames = pictures.map((y) => readBarcode((x, row) => y[row * W + x]!)?.frame);
+    expect(frames.every((frame) => frame !== undefined)).toBe(true);
+    frames.slice(1).forEach((frame, i) => expect(frame).toBeGreaterThan(frames[i]!));
+
+    const metrics = await (await fetch(`${base}/metrics`, { headers: auth })).text();
+    expect(metrics).toMatch(/^pistream_webrtc_viewers 1$/m);
+    expect(metrics).toMatch(/^pistream_webrtc_keyframe_requests_total \d+$/m);
+    expect(metrics).toMatch(/^pistream_webrtc_nacked_packets_total \d+$/m);
+
+    const gone = await fetch(`${base}${location}`, { method: 'DELETE', headers: auth });
+    expect(gone.status).toBe(200);
+    expect(viewers()).toBe(0);
+    expect((await fetch(`${base}${location}`, { method: 'DELETE', headers: auth })).status).toBe(404);
+  });
+
+  it('ends the session, freeing its place, when the peer goes away without DELETE', async () => {
+    const rx = await offer('whep-b');
+    const res = await post(rx.offer);
+    expect(res.status).toBe(201);
+    rx.pc.setRemoteDescription(await res.text(), 'answer');
+    await rx.accessUnits(1);
+    expect(viewers()).toBe(1);
+    rx.close();
+    // A peer that leaves without DELETE: libdatachannel's connection closes when ICE consent lapses (about 30 s).
+    await waitFor(() => viewers() === 0, 'the session to end with its connection', 45_000);
+  }, 60_000);
+
+  it('refuses with a reason, never 5xx: 415 for another type, 400 for garbage, 401 without the token', async () => {
+    const rx = await offer('whep-c');
+    const wrongType = await post(rx.offer, { 'content-type': 'text/plain' });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.headers.get('accept-post')).toBe('application/sdp');
+    const garbage = await post('hello');
+    expect(garbage.status).toBe(400);
+    expect(await garbage.text()).not.toBe('');
+    const audioOnly = await post(rx.offer.replace(/m=video/, 'm=audio'));
+    expect(audioOnly.status).toBe(400);
+    const anonymous = await fetch(`${base}/whep`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: rx.offer });
+    expect(anonymous.status).toBe(401);
+    expect(viewers()).toBe(0);
+  });
+
+  it('answers PATCH 405 (no trickle ICE), OPTIONS with Accept-Post (no credentials needed), GET 405', async () => {
+    const patch = await fetch(`${base}/whep/nosuchsession`, { method: 'PATCH', headers: auth, body: '' });
+    expect(patch.status).toBe(404);
+    const options = await fetch(`${base}/whep`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('accept-post')).toBe('application/sdp');
+    expect((await fetch(`${base}/whep`, { headers: auth })).status).toBe(405);
+
+    const rx = await offer('whep-d');
+    const res = await post(rx.offer);
+    const location = res.headers.get('location')!;
+    expect((await fetch(`${base}${location}`, { method: 'PATCH', headers: auth, body: '' })).status).toBe(405);
+    expect((await fetch(`${base}${location}`, { method: 'DELETE', headers: auth })).status).toBe(200);
+  });
+
+  it('counts WebRTC viewers in the per-address cap: 503 with Retry-After beyond it', async () => {
+    const [a, b, c] = [await offer('whep-e'), await offer('whep-f'), await offer('whep-g')];
+    const first = await post(a.offer);
+    const second = await post(b.offer);
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const third = await post(c.offer);
+    expect(third.status).toBe(503);
+    expect(third.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await third.text()).toMatch(/too many viewers from your address/);
+    expect(viewers()).toBe(2);
+    for (const res of [first, second]) await fetch(`${base}${res.headers.get('location')!}`, { method: 'DELETE', headers: auth });
+    expect(viewers()).toBe(0);
+  });
+});
+
+describe('WHEP without a stream', () => {
+  it('answers 409 with Retry-After when no picture comes', async () => {
+    const webrtc = loadWebRtc();
+    if (!webrtc.ok) throw new Error(webrtc.reason);
+    const running = await serve(['--webrtc-port', String(await freeUdpPort())], { source: NEVER });
+    try {
+      const rx = await receiver(webrtc.library, 'whep-409');
+      try {
+        const res = await fetch(`http://127.0.0.1:${running.port}/whep`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/sdp' },
+          body: rx.offer,
+        });
+        expect(res.status).toBe(409);
+        expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(running.server.plugins['pistream-core'].reports.viewers()).toBe(0);
+      } finally {
+        rx.close();
+        await rx.released;
+      }
+    } finally {
+      await running.stop();
+    }
+  }, 20_000);
+});

@@ -1,0 +1,111 @@
+import type { Observable, Subscription } from 'rxjs';
+import { nalType, nalUnits, NAL_TYPE } from '../codecs/h264/nal';
+import { DeliverySubscriber } from '../operators/deliver';
+import type { Gop } from '../operators/gop-cache';
+import type { MuxedPicture } from '../picture';
+import type { PeerSession } from '../webrtc/peer-session';
+
+/** The part of a {@link PeerSession} a WebRTC viewer drives (a stand-in in tests). */
+export type WhepPeer = Pick<PeerSession, 'sendAccessUnit' | 'stats' | 'close'>;
+
+/**
+ * Share of packets a peer may report lost (RTCP receiver report, per interval) before it counts as slow: it then
+ * gets keyframes only until its reports are clean again, as a WebSocket viewer that falls behind does.
+ */
+export const WHEP_LOSSY_FRACTION = 0.1;
+
+/** Why a WebRTC viewer skips pictures: its receiver reports too much loss. */
+export type WhepDropReason = 'loss';
+
+/**
+ * The SPS NAL unit (header byte first) of an Annex B access unit, or undefined: a key unit carries it in front.
+ * @example
+ * spsOf(keyframe.data); // <Buffer 67 42 c0 1e …>
+ */
+export function spsOf(annexB: Buffer): Buffer | undefined {
+  return nalUnits(annexB).find((nal) => nalType(nal) === NAL_TYPE.sps);
+}
+
+/**
+ * One WebRTC viewer's delivery: the hub's H.264 GOP updates (`hub.gops('h264')`) to its peer, the GOP so far as a
+ * burst on joining (a clean first picture at once), then live. A peer whose receiver reports more than
+ * {@link WHEP_LOSSY_FRACTION} lost gets whole pictures dropped and resumes at a keyframe. A key unit whose SPS is not
+ * the one the session was answered for ends it: the answer named that SPS's profile, and a browser shows black when
+ * the stream and the answer disagree. `ended` is told why once.
+ *
+ * @example
+ * new WhepViewer(peer, sps, (why) => log(why)).subscribeTo(hub.gops('h264'));
+ */
+export class WhepViewer extends DeliverySubscriber<MuxedPicture, WhepDropReason> {
+  constructor(
+    private readonly peer: WhepPeer,
+    private readonly sps: Buffer,
+    private readonly onEnd: (why: string) => void,
+  ) {
+    super();
+  }
+
+  protected slowReason(): WhepDropReason | undefined {
+    return (this.peer.stats().fractionLost ?? 0) > WHEP_LOSSY_FRACTION ? 'loss' : undefined;
+  }
+
+  protected send(picture: MuxedPicture): void {
+    if (picture.keyframe && !this.sps.equals(spsOf(picture.data) ?? this.sps)) {
+      this.finish('the stream changed its SPS (profile or size)');
+      return;
+    }
+    this.peer.sendAccessUnit(picture.data, picture.capturedAt);
+  }
+
+  protected failed(err: unknown): void {
+    this.finish(`the stream failed: ${(err as Error)?.message ?? String(err)}`);
+  }
+
+  protected ended(): void {
+    this.finish('the stream ended');
+  }
+
+  private finish(why: string): void {
+    this.unsubscribe();
+    this.peer.close();
+    this.onEnd(why);
+  }
+}
+
+/** The stream held running while a WHEP offer is answered, and its first key unit once there is one. */
+export interface HeldStream {
+  /** The first key unit, or undefined when none came within the wait. */
+  readonly keyframe: Promise<MuxedPicture | undefined>;
+  /** Stops holding the stream (the session's own subscription, if any, has taken over by then). Idempotent. */
+  readonly release: () => void;
+}
+
+/**
+ * Subscribes to `gops$` (so an on-demand camera starts) and gives its first key unit, or undefined after `waitMs`.
+ * It holds the stream until released: while the offer is answered and the peer connects, the camera keeps running.
+ * @example
+ * const held = holdStream(hub.gops('h264'), 5000);
+ * const keyframe = await held.keyframe; // its SPS says which profile to answer with
+ */
+export function holdStream(gops$: Observable<Gop<MuxedPicture>>, waitMs: number): HeldStream {
+  let resolve!: (picture: MuxedPicture | undefined) => void;
+  const keyframe = new Promise<MuxedPicture | undefined>((r) => (resolve = r));
+  const timer = setTimeout(() => resolve(undefined), waitMs);
+  const subscription: Subscription = gops$.subscribe({
+    next: (gop) => {
+      if (!gop[0]?.keyframe) return;
+      clearTimeout(timer);
+      resolve(gop[0]);
+    },
+    error: () => resolve(undefined),
+    complete: () => resolve(undefined),
+  });
+  return {
+    keyframe,
+    release: () => {
+      clearTimeout(timer);
+      resolve(undefined);
+      subscription.unsubscribe();
+    },
+  };
+}
