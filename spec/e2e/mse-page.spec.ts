@@ -7,8 +7,11 @@ import {
   type ServerPage,
   closeServerPage,
   expectCaptureTimes,
+  INSECURE_HOST,
+  insecureUrl,
   openServerPage,
   pageState,
+  RESOLVE_INSECURE_HOST,
   text,
   waitForFramesToAdvance,
 } from '../helpers/page-tools';
@@ -68,23 +71,15 @@ declare class MutationObserver {
 }
 
 const TIMEOUT = 60_000;
-/** A name that is neither localhost nor an IP: Chromium treats http:// pages there as no secure context. */
-const HOST = 'pistream.test';
-const RESOLVE_HOST = `--host-resolver-rules=MAP ${HOST} 127.0.0.1`;
 
 /** The real server on any free port, streaming the built-in test pattern in H.264 without WebRTC, logging nothing. */
 function start(): Promise<RunningServer> {
   // Without WebRTC, which the ladder takes before MSE where the server has it (webrtc-page.spec.ts plays that).
   const config = parseConfig(
-    ['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', HOST, '--webrtc', 'off'],
+    ['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', INSECURE_HOST, '--webrtc', 'off'],
     {},
   );
   return startServer(config, { logger: pino({ level: 'silent' }) });
-}
-
-/** The server's page at the name that is no secure context (`pistream.test`, resolved to 127.0.0.1 by Chromium). */
-function insecureUrl(server: RunningServer, query = ''): string {
-  return `http://${HOST}:${new URL(server.url).port}/${query}`;
 }
 
 /** The page plays through MSE: barcode advancing, pictures painted, fresh latencies, the HUD naming the path. */
@@ -142,7 +137,7 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    opened = await openServerPage(() => start(), { width: 1280, height: 720 }, [RESOLVE_HOST]);
+    opened = await openServerPage(() => start(), { width: 1280, height: 720 }, [RESOLVE_INSECURE_HOST]);
     ({ server, page, pageErrors } = opened);
   }, TIMEOUT);
 
@@ -310,7 +305,7 @@ describeBrowser('viewer page through MSE on a phone-sized screen', () => {
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    opened = await openServerPage(() => start(), { width: 390, height: 844 }, [RESOLVE_HOST]);
+    opened = await openServerPage(() => start(), { width: 390, height: 844 }, [RESOLVE_INSECURE_HOST]);
     ({ server, page, pageErrors } = opened);
   }, TIMEOUT);
 

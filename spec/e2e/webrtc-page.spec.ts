@@ -9,8 +9,11 @@ import {
   type ServerPage,
   closeServerPage,
   expectCaptureTimes,
+  INSECURE_HOST,
+  insecureUrl,
   openServerPage,
   pageState,
+  RESOLVE_INSECURE_HOST,
   text,
   waitForFramesToAdvance,
 } from '../helpers/page-tools';
@@ -38,9 +41,6 @@ declare const window: { readonly pistream?: PageState; readonly isSecureContext:
 declare const document: { getElementById(id: string): { readonly textContent: string | null; readonly hidden: boolean } | null };
 
 const TIMEOUT = 60_000;
-/** A name that is neither localhost nor an IP: Chromium treats http:// pages there as no secure context. */
-const HOST = 'pistream.test';
-const RESOLVE_HOST = `--host-resolver-rules=MAP ${HOST} 127.0.0.1`;
 
 /** A UDP port nobody uses at the moment (the server's one WebRTC port). */
 function freeUdpPort(): Promise<number> {
@@ -57,7 +57,7 @@ function freeUdpPort(): Promise<number> {
 async function start(): Promise<RunningServer> {
   const config = parseConfig(
     [
-      ...['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', HOST],
+      ...['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', INSECURE_HOST],
       ...['--webrtc-port', String(await freeUdpPort())],
     ],
     {},
@@ -94,7 +94,7 @@ describeBrowser('viewer page through WebRTC (WHEP) in Chromium', () => {
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    opened = await openServerPage(() => start(), { width: 1280, height: 720 }, [RESOLVE_HOST]);
+    opened = await openServerPage(() => start(), { width: 1280, height: 720 }, [RESOLVE_INSECURE_HOST]);
     ({ server, page, pageErrors } = opened);
   }, TIMEOUT);
 
@@ -107,7 +107,7 @@ describeBrowser('viewer page through WebRTC (WHEP) in Chromium', () => {
   it(
     'at http://pistream.test (no secure context) the ladder takes WebRTC before MSE, and it plays',
     async () => {
-      await page.goto(`http://${HOST}:${server!.port}/`);
+      await page.goto(insecureUrl(server!));
       expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
       await expectPlayingThroughWebRtc(page);
       expect(webRtcViewers(server!)).toBe(1);
@@ -143,14 +143,14 @@ describeBrowser('viewer page when WebRTC cannot connect (its UDP port held by an
       startServer(
         parseConfig(
           [
-            ...['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', HOST],
+            ...['--source', 'test', '--codec', 'h264', '--host', '127.0.0.1', '--port', '0', '--allowed-hosts', INSECURE_HOST],
             ...['--webrtc-port', String(port)],
           ],
           {},
         ),
         { logger: pino({ level: 'silent' }) },
       );
-    opened = await openServerPage(start, { width: 1280, height: 720 }, [RESOLVE_HOST]);
+    opened = await openServerPage(start, { width: 1280, height: 720 }, [RESOLVE_INSECURE_HOST]);
     ({ page, pageErrors } = opened);
   }, TIMEOUT);
 
@@ -162,7 +162,7 @@ describeBrowser('viewer page when WebRTC cannot connect (its UDP port held by an
   it(
     'falls back to the next rung (MSE) before its first picture, keeping why',
     async () => {
-      await page.goto(`http://${HOST}:${opened!.server.port}/`);
+      await page.goto(insecureUrl(opened!.server));
       await waitForFramesToAdvance(page, 24);
       const state = await pageState<PageState>(page);
       expect(state.player).toBe('mse');

@@ -77,3 +77,13 @@ export function expectCaptureTimes(latencies: readonly number[], since: number):
     expect(latencyMs).toBeLessThan(upTo);
   }
 }
+
+/** A name that is neither localhost nor an IP: Chromium treats http:// pages there as no secure context. */
+export const INSECURE_HOST = 'pistream.test';
+/** The Chromium flag that resolves {@link INSECURE_HOST} to this machine (pass it to `openServerPage`). */
+export const RESOLVE_INSECURE_HOST = `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`;
+
+/** The server's page at {@link INSECURE_HOST}, with an optional query (`?player=webrtc`). */
+export function insecureUrl(server: RunningServer, query = ''): string {
+  return `http://${INSECURE_HOST}:${new URL(server.url).port}/${query}`;
+}
