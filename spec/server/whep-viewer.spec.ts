@@ -2,7 +2,6 @@ import { NEVER, Subject } from 'rxjs';
 import type { Gop } from '../../src/operators/gop-cache';
 import type { MuxedPicture } from '../../src/picture';
 import { holdStream, spsOf, WHEP_LOSSY_FRACTION, WhepViewer, type WhepPeer } from '../../src/server/whep-viewer';
-import type { PeerStats } from '../../src/webrtc/peer-session';
 
 const START = Buffer.from([0, 0, 0, 1]);
 const SPS_A = Buffer.from([0x67, 0x42, 0xc0, 0x1e, 0xaa]);
@@ -25,7 +24,7 @@ function peer() {
       sent.push(data[data.length - 1]!);
       return true;
     },
-    stats: () => ({ fractionLost: state.fractionLost }) as PeerStats,
+    fractionLost: () => state.fractionLost,
     close: () => {
       state.closed = true;
     },

@@ -6,7 +6,7 @@ import type { MuxedPicture } from '../picture';
 import type { PeerSession } from '../webrtc/peer-session';
 
 /** The part of a {@link PeerSession} a WebRTC viewer drives (a stand-in in tests). */
-export type WhepPeer = Pick<PeerSession, 'sendAccessUnit' | 'stats' | 'close'>;
+export type WhepPeer = Pick<PeerSession, 'sendAccessUnit' | 'fractionLost' | 'close'>;
 
 /**
  * Share of packets a peer may report lost (RTCP receiver report, per interval) before it counts as slow: it then
@@ -24,6 +24,15 @@ export type WhepDropReason = 'loss';
  */
 export function spsOf(annexB: Buffer): Buffer | undefined {
   return nalUnits(annexB).find((nal) => nalType(nal) === NAL_TYPE.sps);
+}
+
+/** Each keyframe's SPS, read once however many WebRTC viewers check it (the hub shares one buffer per picture). */
+const KEYFRAME_SPS = new WeakMap<Buffer, Buffer | null>();
+
+function keyframeSps(annexB: Buffer): Buffer | undefined {
+  let sps = KEYFRAME_SPS.get(annexB);
+  if (sps === undefined) KEYFRAME_SPS.set(annexB, (sps = spsOf(annexB) ?? null));
+  return sps ?? undefined;
 }
 
 /**
@@ -46,11 +55,11 @@ export class WhepViewer extends DeliverySubscriber<MuxedPicture, WhepDropReason>
   }
 
   protected slowReason(): WhepDropReason | undefined {
-    return (this.peer.stats().fractionLost ?? 0) > WHEP_LOSSY_FRACTION ? 'loss' : undefined;
+    return (this.peer.fractionLost() ?? 0) > WHEP_LOSSY_FRACTION ? 'loss' : undefined;
   }
 
   protected send(picture: MuxedPicture): void {
-    if (picture.keyframe && !this.sps.equals(spsOf(picture.data) ?? this.sps)) {
+    if (picture.keyframe && !this.sps.equals(keyframeSps(picture.data) ?? this.sps)) {
       this.finish('the stream changed its SPS (profile or size)');
       return;
     }

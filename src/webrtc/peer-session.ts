@@ -238,6 +238,11 @@ export class PeerSession {
     return true;
   }
 
+  /** The fraction of packets the peer's last receiver report says it lost (0–1), or undefined before one: a field read. */
+  fractionLost(): number | undefined {
+    return this.lastReport?.fractionLost;
+  }
+
   stats(): PeerStats {
     const report = this.lastReport;
     return {
