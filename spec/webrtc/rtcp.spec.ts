@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ntpMiddle32, readRtcp, roundTripMs, type ReceptionReport } from '../../src/webrtc/rtcp';
+import { CLOCK_SLACK_MS, ntpMiddle32, readRtcp, roundTripMs, type ReceptionReport } from '../../src/webrtc/rtcp';
 
 /** One RTCP packet: header (V=2, count/FMT, PT, length in words − 1) + body, padded to 32 bits with the P bit. */
 function packet(count: number, type: number, body: Buffer, padding = 0): Buffer {
@@ -155,6 +155,14 @@ describe('round trip from reception reports', () => {
     const dlsr = 0.1 * 65536; // the receiver held our SR for 100 ms
     const arrival = ntpMiddle32(1_000_000 + 130);
     expect(roundTripMs({ ...report, lastSenderReport: lsr, delaySinceLastSenderReport: dlsr }, arrival)).toBeCloseTo(30, 0);
+  });
+
+  it("reads a loopback round trip, below the arrival clock's millisecond, as 0 rather than unknown", () => {
+    const lsr = ntpMiddle32(1_000_000);
+    const dlsr = 0.0004 * 65536; // held 0.4 ms; the report arrives in the same whole ms of Date.now()
+    expect(roundTripMs({ ...report, lastSenderReport: lsr, delaySinceLastSenderReport: dlsr }, lsr)).toBe(0);
+    const justOutside = lsr - Math.ceil((CLOCK_SLACK_MS / 1000) * 65536) - 1;
+    expect(roundTripMs({ ...report, lastSenderReport: lsr, delaySinceLastSenderReport: 0 }, justOutside)).toBeUndefined();
   });
 
   it('is unknown before the first sender report, or when the clocks make no sense', () => {

@@ -131,10 +131,18 @@ export function ntpMiddle32(unixMs: number): number {
 }
 
 /**
+ * How far below zero a computed round trip may fall and still read as 0: the arrival clock's whole milliseconds,
+ * plus a unit of 1/65536 s each for the receiver's delay and our sender report's time.
+ */
+export const CLOCK_SLACK_MS = 1 + (2 * 1000) / 65536;
+
+/**
  * Round-trip time from a report block (RFC 3550 §6.4.1: arrival − LSR − DLSR), in ms; undefined before the
- * receiver has had a sender report or when the result makes no sense (negative or over a minute: clocks that
- * disagree, or a report about someone else's SR). `arrivalNtpMiddle32` is {@link ntpMiddle32} of the report's
- * arrival; the sender reports' NTP times come from the same wall clock.
+ * receiver has had a sender report or when the result makes no sense (more than {@link CLOCK_SLACK_MS} below zero
+ * or over a minute: clocks that disagree, or a report about someone else's SR). `arrivalNtpMiddle32` is
+ * {@link ntpMiddle32} of the report's arrival; the sender reports' NTP times come from the same wall clock, read in
+ * µs by libdatachannel but in whole ms by `Date.now()`, so a loopback round trip (well under a millisecond) often
+ * computes slightly negative: that reads as 0.
  * @example
  * roundTripMs(report, ntpMiddle32(Date.now())); // 0.4
  */
@@ -142,5 +150,5 @@ export function roundTripMs(report: ReceptionReport, arrivalNtpMiddle32: number)
   if (report.lastSenderReport === 0) return undefined;
   const units = (arrivalNtpMiddle32 - report.lastSenderReport - report.delaySinceLastSenderReport) | 0;
   const ms = (units / 65536) * 1000;
-  return ms < 0 || ms > 60_000 ? undefined : ms;
+  return ms < -CLOCK_SLACK_MS || ms > 60_000 ? undefined : Math.max(0, ms);
 }
