@@ -76,7 +76,11 @@ export async function readStream(url: string, seconds: number, width: number, he
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => (crc += chunk.toString()));
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000);
+    // Only a guard against a reader that never ends (a stream that stalls inside the read timeout): reading `seconds`
+    // of a live stream takes about that long, but a machine busy with other work can starve ffmpeg several-fold (CI
+    // saw more than 30 s for 10), so the guard is generous and stays below the specs' 120 s timeout.
+    const killAfterMs = (seconds * 4 + 40) * 1000;
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(killer);
@@ -84,7 +88,10 @@ export async function readStream(url: string, seconds: number, width: number, he
         .split('\n')
         .filter((line) => !line.includes('Parsed_showinfo'))
         .join('\n');
-      if (code !== 0) return reject(new Error(`ffmpeg reading ${url} exited ${code}: ${said.slice(-800)}`));
+      if (code !== 0) {
+        const how = code === null ? `was killed after ${killAfterMs / 1000} s` : `exited ${code}`;
+        return reject(new Error(`ffmpeg reading ${url} ${how}: ${said.slice(-800)}`));
+      }
       const tb = /^#tb 0: (\d+)\/(\d+)/m.exec(crc);
       const scale = tb ? Number(tb[1]) / Number(tb[2]) : 1 / 1000;
       const keyTimes = crc
