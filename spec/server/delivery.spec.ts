@@ -11,7 +11,13 @@ const PAUSED = 20;
 /** Pictures every normal viewer must get in each phase (3 s at 24 fps). */
 const WINDOW = 72;
 const STUCK_MS = 1500;
-const MAX_LAG_MS = 500;
+/**
+ * The normal viewers ack from this test's own process, which shares the CPU with the server: on a machine busy with
+ * other work a stall of the whole process delays their acks (CI saw a normal viewer judged slow at 500 ms while the
+ * machine's load was 20 on 2 cores). What is tested is that frozen viewers do not touch the others, so the bound is
+ * wide enough for a stalled acker; the frozen ones pass it all the same, as they never ack again.
+ */
+const MAX_LAG_MS = 2000;
 const MB = 1024 * 1024;
 const PTS_WRAP = 2 ** 33;
 
