@@ -51,6 +51,9 @@ describe('Snapshotter with the test pattern and a real ffmpeg', () => {
   const watchedHub = { ...hub, pictures$: hub.pictures$.pipe(tap((picture) => (taken = picture))) };
   const snapshots = new Snapshotter(watchedHub, {
     ffmpeg: () => resolveFfmpeg().path,
+    // Each request may start the camera again (grace 300 ms): on a machine busy with other work its first picture
+    // can take longer than the product's 5 s; the timeout itself is specified with virtual time below.
+    timeoutMs: 20_000,
     onSpawn: (child) => {
       decoders.push(child);
       mostDecoding = Math.max(mostDecoding, ++decoding);
