@@ -107,7 +107,8 @@ describe('encoder faults with a viewer connected (real ffmpeg)', () => {
     expect(alive(first!)).toBe(false);
     // Everything from here on comes from the new ffmpeg (the old one is dead): wait for its keyframe.
     const from = viewer.messages.length;
-    await waitFor(() => viewer.messages.slice(from).some(isKeyframeMessage), 'a keyframe from the new ffmpeg');
+    // A new ffmpeg's first picture: seconds on a machine busy with other work (the deadline is the spec's, not the product's).
+    await waitFor(() => viewer.messages.slice(from).some(isKeyframeMessage), 'a keyframe from the new ffmpeg', 40_000);
     const more = viewer.messages.length;
     await viewer.more(2);
     expect(viewer.messages.length).toBeGreaterThan(more);
@@ -117,18 +118,19 @@ describe('encoder faults with a viewer connected (real ffmpeg)', () => {
     const restarts = running.hub.stats.restarts;
     expect(restarts).toBeGreaterThanOrEqual(1);
     expect(await metric(running, 'pistream_encoder_restarts_total')).toBe(restarts);
-    // One log line per restart; the kill's says the signal.
+    // One log line per restart; the kill's says the signal. (On a machine that stalls the first ffmpeg for 2 s, the
+    // watchdog's restart can come first: then the kill's is a later attempt.)
     expect(server.restartLogs()).toHaveLength(restarts);
-    expect(server.restartLogs()[0]).toMatchObject({
-      level: 40,
-      signal: 'SIGKILL',
-      exitCode: null,
-      attempt: 1,
-      delayMs: 100,
-      msg: expect.stringMatching(/^pipeline failed: \S*ffmpeg was killed by SIGKILL.*; restarting in 100 ms \(attempt 1\)$/),
-    });
+    expect(server.restartLogs()).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        signal: 'SIGKILL',
+        exitCode: null,
+        msg: expect.stringMatching(/^pipeline failed: \S*ffmpeg was killed by SIGKILL.*; restarting in \d+ ms \(attempt \d+\)$/),
+      }),
+    );
     expect(server.restarts[0]).toMatchObject({ attempt: 1, delayMs: 100 });
-  });
+  }, 90_000);
 
   it('SIGSTOP: after the watchdog the frozen ffmpeg is killed and gone, a new one runs, pictures flow again', async () => {
     const [frozen] = ourFfmpeg();
@@ -144,12 +146,12 @@ describe('encoder faults with a viewer connected (real ffmpeg)', () => {
     expect(ourFfmpeg()).toHaveLength(1);
 
     const from = viewer.messages.length;
-    await waitFor(() => viewer.messages.slice(from).some(isKeyframeMessage), 'pictures from the new ffmpeg');
+    await waitFor(() => viewer.messages.slice(from).some(isKeyframeMessage), 'pictures from the new ffmpeg', 40_000);
     await viewer.more(2);
     expect(viewer.ws.readyState).toBe(viewer.ws.OPEN);
     expect(server.restartLogs()).toHaveLength(running.hub.stats.restarts);
     expect(await metric(running, 'pistream_encoder_restarts_total')).toBe(running.hub.stats.restarts);
-  });
+  }, 90_000);
 });
 
 describe('crash loop: ffmpeg exits 1 at once (a stand-in script as --ffmpeg)', () => {
