@@ -4,12 +4,12 @@
 // constructor (V8 node type and name): what grew, in bytes and objects per extra viewer. A snapshot holds live objects
 // only (V8 collects before writing it), so RSS growth beyond the live heap's is the collector's headroom, freed heap
 // pages not yet returned, or memory outside the JS heap (sockets' native state, malloc).
-// Run: npm run build && npm run bench:heap [-- --viewers 500 --impl pistream,baseline --top 30]
+// Run: npm run build && npm run bench:heap [-- --viewers 500 --impl pistream,baseline --top 30 --dist other/dist --keep]
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, compileScript, rssMiB, runMain, spawnTracked, stderrTail, stopChild } from './children';
-import { sleep, startServer, type Impl, type RunningChild } from './servers';
+import { BENCH_MAX_VIEWERS, sleep, startPistream, startServer, type Impl, type RunningChild } from './servers';
 import { cell, printTable, round } from './stats';
 
 const { values } = parseArgs({
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     top: { type: 'string', default: '30' },
     settle: { type: 'string', default: '5' },
     keep: { type: 'boolean', default: false },
+    /** pistream from another build's dist/ (e.g. a copy of main's), to compare. */
+    dist: { type: 'string' },
   },
 });
 const VIEWERS = Number(values.viewers);
@@ -147,17 +149,18 @@ interface Point {
   census: Census;
 }
 
-async function measureAt(child: RunningChild, count: number, dir: string, probeFile: string): Promise<Point> {
+/** RSS and the probe at `count` viewers, then (with `dir`) a heap snapshot's census. */
+async function measureAt(child: RunningChild, count: number, probeFile: string, dir?: string): Promise<Point> {
   const since = Date.now();
   const release = await hold(child, count);
   await sleep(SETTLE_S * 1000);
   const rss = rssMiB(child.pid);
   const seen = probes(probeFile, since);
   const parts = smaps(child.pid);
-  const file = await snapshot(child, dir);
+  const file = dir === undefined ? undefined : await snapshot(child, dir);
   await release();
-  const c = census(file);
-  if (!values.keep) rmSync(file);
+  const c: Census = file === undefined ? new Map<string, { count: number; bytes: number }>() : census(file);
+  if (file !== undefined && !values.keep) rmSync(file);
   const peakRssMiB = Math.max(...seen.map((p) => p.rss)) / 2 ** 20;
   return { viewers: count, rssMiB: rss, probe: seen[seen.length - 1]!, peakRssMiB, smaps: parts, heapBytes: total(c), census: c };
 }
@@ -171,11 +174,19 @@ async function main(): Promise<void> {
     const probeFile = join(dir, 'memory.jsonl');
     process.env.PISTREAM_MEMORY_PROBE = probeFile;
     const probe = compileScript('memory-probe.ts');
-    const child = await startServer(impl, SD, ['-r', probe, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`]);
+    const nodeArgs = ['-r', probe, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`];
+    const child =
+      impl === 'pistream' && values.dist
+        ? await startPistream(SD, nodeArgs, 'plugin', BENCH_MAX_VIEWERS, resolve(values.dist))
+        : await startServer(impl, SD, nodeArgs);
     try {
       await sleep(2000);
-      const one = await measureAt(child, 1, dir, probeFile);
-      const many = await measureAt(child, VIEWERS, dir, probeFile);
+      // RSS first at 1, then at N, with no snapshot before them: writing a snapshot takes native memory that the
+      // process keeps. The census at 1 comes last, after N's.
+      const one = await measureAt(child, 1, probeFile);
+      const many = await measureAt(child, VIEWERS, probeFile, dir);
+      one.census = (await measureAt(child, 1, probeFile, dir)).census;
+      one.heapBytes = total(one.census);
       const extra = many.viewers - one.viewers;
       const perViewer = (a: number, b: number): number => (a - b) / extra;
       const rows = [...new Set([...one.census.keys(), ...many.census.keys()])]
