@@ -1,4 +1,5 @@
 import { asyncScheduler, type Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { DEFAULTS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
@@ -93,8 +94,12 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   private cutOff: Subscription | undefined;
   /** Where this socket's frames can be written directly (frames made once for all viewers; see ws-frame.ts). */
   private readonly target: DirectTarget | undefined;
+  /** The connection's socket under ws, where frames are written directly (undefined: ws.send it is). */
+  private readonly rawSocket: Duplex | undefined;
   /** Whether the peer answered the last ping (the server's heartbeat reads and clears it). */
   alive = true;
+  /** While the joining GOP is replayed into the corked socket. */
+  private replaying = false;
   /** Whether the format's preamble has gone out (before the first picture). */
   private greeted = false;
   // The counters `stats` reports, as fields of this object (one object per picture to touch, not two).
@@ -130,6 +135,7 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.stuckMs = options.stuckMs;
     this.highWaterMark = options.highWaterMark;
     this.target = directTarget(socket);
+    this.rawSocket = this.target?.socket;
     // If the stream ends while subscribing (a closed hub), the viewer is closed and nothing outlives the constructor.
     this.subscribeTo(options.gops$);
   }
@@ -180,6 +186,12 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.sent++;
     this.bytes += picture.wire.length;
     sendThrough(this.socket, this.target, picture.wire);
+    // A replay of more than half the high-water mark goes out in parts, so the backlog check sees only what the kernel
+    // could not take, as it would without the cork.
+    if (this.replaying && this.rawSocket!.writableLength > this.highWaterMark / 2) {
+      this.rawSocket!.uncork();
+      this.rawSocket!.cork();
+    }
   }
 
   protected dropped(_picture: MuxedPicture, reason: ViewerDropReason): void {
@@ -196,6 +208,22 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
 
   protected resynced(): void {
     this.resyncs++;
+  }
+
+  /**
+   * The GOP replayed to a joining viewer (up to a second of pictures at once) goes to the socket as one write: corked,
+   * its frames leave in one `writev` when the replay ends (no copy: the frames are the ones every viewer sends), rather
+   * than a write, a write request and, once the kernel's buffer is full, a queued chunk per picture per viewer, which
+   * a thousand joining viewers hold until their sockets drain.
+   */
+  protected replayStarted(): void {
+    this.replaying = this.rawSocket !== undefined;
+    this.rawSocket?.cork();
+  }
+
+  protected replayEnded(): void {
+    this.replaying = false;
+    this.rawSocket?.uncork();
   }
 
   /** The hub restarts its own failures; an error here is final for this viewer only. */
