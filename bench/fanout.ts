@@ -4,7 +4,8 @@
 //
 // Every round of every viewer count starts fresh servers (all contenders up at once, so each encodes under the same
 // load): RSS is what a process took and keeps, so a server that had served 1000 viewers would show no growth for 500.
-// Each contender then serves 1 viewer (its reference: CPU@1 and the RSS the run starts from), then n viewers.
+// Each contender then serves 1 viewer for a while (unmeasured: the process settles), 1 viewer again (its reference:
+// CPU@1 and the RSS the run starts from), then n viewers.
 //   CPU per viewer = (CPU@n − CPU@1) / (n − 1), % of one core (also as µs of server CPU per picture per viewer);
 //   RSS per viewer = (max RSS over the n-viewer run − RSS at the end of the 1-viewer run) / (n − 1), KiB.
 // Medians over rounds; ratios are each contender ÷ the relay.
@@ -29,6 +30,13 @@ export interface FanoutOptions {
   readonly referenceSeconds: number;
   /** Seconds between the clients' connecting and the start of the window (the per-viewer path is compiled then). */
   readonly settle: number;
+  /**
+   * Seconds each fresh server serves 1 viewer, unmeasured, before its reference: the process settles to its 1-viewer
+   * steady state. Without it the start RSS misses what V8 grows by itself with one viewer: pistream's young
+   * generation grew from 16 to 32 MiB about 12 s after start, and RSS rose by 14 MiB over the next 12 s as its pages
+   * were first written (bench:heap's probe), which a 15 s reference straddles, and which is no viewer's cost.
+   */
+  readonly warmSeconds: number;
   /** Stops a server `start` gave (run.ts tracks them for Ctrl-C). */
   stop(child: RunningChild): Promise<void>;
 }
@@ -89,6 +97,7 @@ export async function runFanout(o: FanoutOptions): Promise<Record<string, unknow
         await sleep(3000);
         for (let k = 0; k < o.contenders.length; k++) {
           const i = (k + r) % o.contenders.length;
+          await runClients(children[i]!, { count: 1, seconds: o.warmSeconds, settle: 0, delays: false });
           const one = await measure(children[i]!, 1, o.referenceSeconds, o.settle);
           const many = await measure(children[i]!, n, o.seconds, o.settle);
           const key = `${o.contenders[i]!.name}@${n}`;
@@ -194,7 +203,7 @@ function report(o: FanoutOptions, cells: Map<string, Cell>): Record<string, unkn
   }
   printTable(
     `3. Fan-out, ws viewers on loopback from a client process, fresh servers per count and round, ${o.rounds} round(s), ` +
-      `${o.seconds} s at n after ${o.referenceSeconds} s at 1 viewer; medians over rounds. CPU % of one core (1 → n viewers); ` +
+      `${o.seconds} s at n after ${o.referenceSeconds} s at 1 viewer (after ${o.warmSeconds} s unmeasured); medians over rounds. CPU % of one core (1 → n viewers); ` +
       'per viewer = (CPU@n − CPU@1)/(n − 1), also as µs of server CPU per picture per viewer (each round, user / sys, ' +
       'helpers % = threads other than the main one); RSS MiB at the end of the 1-viewer run → the most over the n-viewer ' +
       `run, KiB/viewer = that growth/(n − 1); ratios ÷ ${relay.name}`,
@@ -226,6 +235,7 @@ function report(o: FanoutOptions, cells: Map<string, Cell>): Record<string, unkn
   return {
     seconds: o.seconds,
     referenceSeconds: o.referenceSeconds,
+    warmSeconds: o.warmSeconds,
     rounds: o.rounds,
     counts: o.counts,
     contenders: o.contenders.map((c) => c.name),

@@ -135,8 +135,9 @@ const JOINS = quick ? 5 : 20;
 /** Fan-out viewer counts (each with its own 1-viewer reference); `--fanout 500,1000` picks others. */
 const FANOUT = (flag('--fanout') ?? (quick ? '100' : '100,500,1000')).split(',').map(Number);
 const FANOUT_S = quick ? 5 : 30;
-/** Each many-viewer run's own 1-viewer reference, just before it. */
+/** Each many-viewer run's own 1-viewer reference, just before it; before that, each fresh server settles with 1 viewer. */
 const REFERENCE_S = quick ? 5 : 15;
+const FANOUT_WARM_S = quick ? 5 : 20;
 /**
  * The fan-out's servers: pistream, the relay, and with `--compare-dist DIR` also pistream run from another build's
  * `dist/` (e.g. a copy of main's, to set a change against what it changes in one run).
@@ -799,6 +800,7 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       seconds: FANOUT_S,
       referenceSeconds: REFERENCE_S,
+      warmSeconds: FANOUT_WARM_S,
       settle: SETTLE_S,
       stop: down,
     });
