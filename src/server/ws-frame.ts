@@ -125,12 +125,7 @@ export function sendThrough(ws: WebSocket, target: DirectTarget | undefined, pay
  */
 export function binarySender(ws: WebSocket): (payload: Buffer) => void {
   const target = directTarget(ws);
-  if (target === undefined) return (payload) => ws.send(payload, BINARY);
-  const { socket, sender } = target;
-  return (payload) => {
-    if (idle(ws, sender)) socket.write(frameOf(payload));
-    else ws.send(payload, BINARY);
-  };
+  return (payload) => sendThrough(ws, target, payload);
 }
 
 /**
