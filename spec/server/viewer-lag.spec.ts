@@ -133,6 +133,27 @@ describe('ViewerLag', () => {
       expect(lag.ackedCapturedAt()).toBe(59);
     });
 
+    it('grows after the join window has wrapped without inventing times for the pictures it had lost', () => {
+      const { lag, at } = tracker();
+      // 50 pictures before the first ack (more than the join window), 10 ms apart.
+      for (let i = 0; i < 50; i++) {
+        at(1000 + i * 10);
+        lag.record(i);
+      }
+      at(1600);
+      // Picture 3 has left the ring: no delivery time, and the lag is a lower bound from the oldest kept (18, at 1180).
+      expect(lag.ack(3)).toBeUndefined();
+      expect(lag.ms()).toBe(420);
+      for (let i = 50; i < 60; i++) lag.record(i);
+      expect(lag.window).toBe(2 * JOIN_WINDOW);
+      // Still the oldest it knows: growing did not make the lost pictures' slots look like pictures sent at time 0.
+      expect(lag.ms()).toBe(420);
+      expect(lag.ack(10)).toBeUndefined();
+      expect(lag.ackedCapturedAt()).toBeNaN();
+      expect(lag.ack(30)).toBe(1600 - 1290);
+      expect(lag.ackedCapturedAt()).toBe(29);
+    });
+
     it('grows no further than its capacity', () => {
       const { lag } = tracker(100);
       lag.record(0);

@@ -34,8 +34,10 @@ export const JOIN_WINDOW = 32;
 export class ViewerLag {
   /** Per slot, when the picture was sent and when it was captured, side by side (one array: one object to touch). */
   private times: Float64Array | undefined;
-  /** Pictures the ring holds now (it grows up to `capacity`). */
+  /** Pictures the ring can hold now (it grows up to `capacity`). */
   private size = 0;
+  /** The oldest picture whose times the ring still holds (those before it were overwritten, or came before a growth). */
+  private oldestKept = 0;
   private sentCount = 0;
   private ackedCount = -1;
 
@@ -83,6 +85,7 @@ export class ViewerLag {
     times[slot] = this.scheduler.now();
     times[slot + 1] = capturedAt;
     this.sentCount = sent + 1;
+    if (sent + 1 - this.size > this.oldestKept) this.oldestKept = sent + 1 - this.size;
   }
 
   /**
@@ -96,14 +99,14 @@ export class ViewerLag {
     // Also false for NaN and negatives.
     if (!(count > this.ackedCount)) return undefined;
     this.ackedCount = count;
-    if (count === 0 || this.sentCount - count >= this.size) return undefined;
+    if (count === 0 || count - 1 < this.oldestKept) return undefined;
     return this.scheduler.now() - this.times![2 * ((count - 1) % this.size)]!;
   }
 
   /** Capture time of the newest acknowledged picture (what the viewer shows), or NaN when unknown. */
   ackedCapturedAt(): number {
     const count = this.ackedCount;
-    if (count <= 0 || this.sentCount - count >= this.size) return NaN;
+    if (count <= 0 || count - 1 < this.oldestKept) return NaN;
     return this.times![2 * ((count - 1) % this.size) + 1]!;
   }
 
@@ -114,7 +117,7 @@ export class ViewerLag {
   ms(): number {
     const acked = this.ackedCount;
     if (acked < 0 || acked >= this.sentCount) return 0;
-    const oldest = Math.max(acked, this.sentCount - this.size);
+    const oldest = Math.max(acked, this.oldestKept);
     return this.scheduler.now() - this.times![2 * (oldest % this.size)]!;
   }
 
@@ -124,8 +127,9 @@ export class ViewerLag {
     const oldSize = this.size;
     const size = oldSize === 0 ? Math.min(JOIN_WINDOW, this.capacity) : Math.min(2 * oldSize, this.capacity);
     const times = new Float64Array(2 * size);
-    // Pictures sent − oldSize … sent − 1, each moved from its slot modulo the old size to its slot modulo the new one.
-    for (let picture = Math.max(0, this.sentCount - oldSize); picture < this.sentCount; picture++) {
+    // The pictures kept, each moved from its slot modulo the old size to its slot modulo the new one; the ones before
+    // them stay unknown (the new slots hold no times of theirs).
+    for (let picture = this.oldestKept; picture < this.sentCount; picture++) {
       const from = 2 * (picture % oldSize);
       const to = 2 * (picture % size);
       times[to] = old![from]!;
