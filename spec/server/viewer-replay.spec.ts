@@ -1,30 +1,12 @@
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NEVER, concat, of } from 'rxjs';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
 import type { Gop } from '../../src/operators/gop-cache';
 import type { MuxedPicture } from '../../src/picture';
 import { Viewer } from '../../src/server/viewer';
 import { pic, testFormat, withWire } from '../helpers/pictures';
-
-/** A real ws server on loopback and a real client; the server side is the Viewer's socket. */
-async function pair(): Promise<{ server: WebSocket; client: WebSocket; close: () => Promise<void> }> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
-  await once(wss, 'listening');
-  const accepted = once(wss, 'connection') as Promise<[WebSocket]>;
-  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, { perMessageDeflate: false });
-  const [[server]] = await Promise.all([accepted, once(client, 'open')]);
-  return {
-    server,
-    client,
-    close: async () => {
-      client.terminate();
-      server.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
-}
+import { wsPair } from '../helpers/ws-pair';
 
 /** Counts the raw socket's single and vectored writes (what reaches the kernel as one call each). */
 function countWrites(ws: WebSocket): { writes: number; writevs: number[] } {
@@ -49,7 +31,7 @@ const options = { highWaterMark: 1 << 20, maxLagMs: 500, stuckMs: 10_000 };
 
 describe('Viewer on a real socket: the GOP replayed to a joining viewer', () => {
   it('goes to the kernel in one vectored write of the shared frames, then each live picture on its own', async () => {
-    const { server, client, close } = await pair();
+    const { server, client, close } = await wsPair();
     try {
       const gop: Gop<MuxedPicture> = Array.from({ length: 12 }, (_, i) => withWire(pic(i === 0 ? 'I' : 'P', i)));
       const counts = countWrites(server);
@@ -70,7 +52,7 @@ describe('Viewer on a real socket: the GOP replayed to a joining viewer', () => 
   });
 
   it('goes in parts when it is larger than half the high-water mark, so the backlog check still sees the socket', async () => {
-    const { server, close } = await pair();
+    const { server, close } = await wsPair();
     try {
       const big = (i: number): MuxedPicture => ({ ...withWire(pic(i === 0 ? 'I' : 'P', i)), wire: Buffer.alloc(10_000) });
       const gop: Gop<MuxedPicture> = Array.from({ length: 10 }, (_, i) => big(i));
