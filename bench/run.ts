@@ -7,13 +7,14 @@
 //      [-- --drift-minutes 10] [-- --rounds 3]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { browserCpuSeconds, launchBrowser } from './browser';
 import { ROOT, killAll, killAllNow, rssMiB } from './children';
 import { ffmpegCount, startCodecServer, streamCost, treeCpuMeter, type BenchCodec, type StreamCost } from './codec-server';
 import { ENCODER_LATENCY_CASES, codecName, measureEncoderLatency, type EncoderLatency } from './encoder-latency';
+import { runFanout, type Contender } from './fanout';
 import { QUALITY_SIZES, printQuality, runQuality } from './quality';
 import {
   BENCH_MAX_VIEWERS,
@@ -21,13 +22,13 @@ import {
   runClients,
   scrapeMetrics,
   sleep,
+  startPistream,
   startServer,
-  type ClientsResult,
   type Impl,
   type RunningChild,
   type StreamSpec,
 } from './servers';
-import { cell, median, printTable, quantile, round } from './stats';
+import { cell, printTable, quantile, round } from './stats';
 
 // Page functions run in the browser; this file is compiled without the DOM library.
 declare const window: {
@@ -131,10 +132,30 @@ const RECOVER_WATCH_S = quick ? 8 : 12;
 /** Back under p95 means: this long in a row with every picture at or under the steady p95. */
 const RECOVERED_HOLD_MS = 1000;
 const JOINS = quick ? 5 : 20;
-const FANOUT = quick ? [1, 100] : [1, 100, 500, 1000];
+/** Fan-out viewer counts (each with its own 1-viewer reference); `--fanout 500,1000` picks others. */
+const FANOUT = (flag('--fanout') ?? (quick ? '100' : '100,500,1000')).split(',').map(Number);
 const FANOUT_S = quick ? 5 : 30;
-/** Each many-viewer run's own 1-viewer reference, just before it. */
+/** Each many-viewer run's own 1-viewer reference, just before it; before that, each fresh server settles with 1 viewer. */
 const REFERENCE_S = quick ? 5 : 15;
+const FANOUT_WARM_S = quick ? 5 : 20;
+/**
+ * The fan-out's servers: pistream, the relay, and with `--compare-dist DIR` also pistream run from another build's
+ * `dist/` (e.g. a copy of main's, to set a change against what it changes in one run).
+ */
+const COMPARE_DIST = flag('--compare-dist');
+const FANOUT_CONTENDERS: readonly Contender[] = [
+  { name: 'pistream', relay: false, start: () => up('pistream', SD) },
+  { name: 'baseline', relay: true, start: () => up('baseline', SD) },
+  ...(COMPARE_DIST
+    ? [
+        {
+          name: `pistream (${COMPARE_DIST})`,
+          relay: false,
+          start: () => track(startPistream(SD, [], 'plugin', BENCH_MAX_VIEWERS, resolve(COMPARE_DIST))),
+        },
+      ]
+    : []),
+];
 // pistream runs with maxViewers = BENCH_MAX_VIEWERS: the largest fan-out must fit under it, or viewers are refused.
 if (Math.max(...FANOUT) >= BENCH_MAX_VIEWERS)
   throw new Error(`fan-out of ${Math.max(...FANOUT)} viewers needs a cap above BENCH_MAX_VIEWERS`);
@@ -167,7 +188,12 @@ const extraBrowsers = new Set<BrowserContext>();
 const servers = new Set<RunningChild>();
 
 async function up(impl: Impl, spec: StreamSpec): Promise<RunningChild> {
-  const child = await startServer(impl, spec);
+  return track(startServer(impl, spec));
+}
+
+/** A started server, kept in `servers` until `down`. */
+async function track(starting: Promise<RunningChild>): Promise<RunningChild> {
+  const child = await starting;
   servers.add(child);
   return child;
 }
@@ -766,306 +792,166 @@ async function main(): Promise<void> {
     console.log('   target: connect-to-first-paint ≤ 100 ms at the max of the joins');
   }
 
-  if (parts.has(3) || parts.has(4)) {
-    // Both servers up for the whole of parts 3 and 4, each encoding all the time, so neither run is quieter.
+  if (parts.has(3)) {
+    results.fanout = await runFanout({
+      spec: SD,
+      contenders: FANOUT_CONTENDERS,
+      counts: FANOUT,
+      rounds: ROUNDS,
+      seconds: FANOUT_S,
+      referenceSeconds: REFERENCE_S,
+      warmSeconds: FANOUT_WARM_S,
+      settle: SETTLE_S,
+      stop: down,
+    });
+  }
+
+  if (parts.has(4)) {
+    // Both servers up for the whole of part 4, each encoding all the time, so neither run is quieter.
     const pistream = await up('pistream', SD);
     const baseline = await up('baseline', SD);
     const byImpl = { pistream, baseline };
     await sleep(2000);
 
-    if (parts.has(3)) {
-      // Both servers warmed up first (the JIT compiles their per-viewer paths).
-      for (const impl of IMPLS) await runClients(byImpl[impl], { count: 100, seconds: 5, settle: 1, delays: false });
-      type Run = ClientsResult & { dropped: number };
-      // runs[impl][i][k]: FANOUT[i] viewers in round k; refs[impl][i][k]: the 1-viewer run just before it. A server's
-      // fixed cost drifts over minutes (pistream's 1-viewer CPU fell from 5.1 to 3.8 % over three rounds in one run),
-      // so each many-viewer run is set against a reference taken right before it, never against one from minutes ago.
-      const runs: Record<Impl, Run[][]> = { pistream: [], baseline: [] };
-      const refs: Record<Impl, Run[][]> = { pistream: [], baseline: [] };
-      // Pictures pistream did not send (every reason), from its /metrics around the run: 0 means every viewer got
-      // every picture. (A client process short of CPU at 1000 viewers reads below the stream's rate: that is
-      // its lag, not a drop.) The relay never drops.
-      const droppedTotal = (m: Record<string, number>): number =>
-        Object.entries(m)
-          .filter(([k]) => k.startsWith('pistream_dropped_pictures_total'))
-          .reduce((sum, [, v]) => sum + v, 0);
-      const measure = async (impl: Impl, count: number, seconds: number): Promise<Run> => {
-        const before = await scrapeMetrics(byImpl[impl]);
-        const r = await runClients(byImpl[impl], { count, seconds, settle: SETTLE_S, delays: false });
-        const dropped = impl === 'pistream' ? droppedTotal(await scrapeMetrics(byImpl[impl])) - droppedTotal(before) : NaN;
-        return { ...r, delays: [], throttledDelays: [], dropped };
-      };
-      for (const n of FANOUT) {
-        const per: Record<Impl, Run[]> = { pistream: [], baseline: [] };
-        const ref: Record<Impl, Run[]> = { pistream: [], baseline: [] };
-        for (let round = 0; round < ROUNDS; round++) {
-          const order = round % 2 === 0 ? IMPLS : [...IMPLS].reverse();
-          for (const impl of order) {
-            if (n > 1) ref[impl].push(await measure(impl, 1, REFERENCE_S));
-            per[impl].push(await measure(impl, n, FANOUT_S));
-          }
-        }
-        for (const impl of IMPLS) {
-          runs[impl].push(per[impl]);
-          refs[impl].push(n > 1 ? ref[impl] : per[impl]);
-        }
-      }
-      const med = (impl: Impl, i: number, key: 'cpuPct' | 'rssMiB' | 'connected' | 'minKbps' | 'medianKbps'): number =>
-        median(runs[impl][i]!.map((r) => r[key]));
-      /** Round k's growth of `value` over its own 1-viewer reference, per extra viewer. */
-      const growth = (impl: Impl, i: number, k: number, value: (r: Run) => number): number => {
-        const many = runs[impl][i]![k]!;
-        const one = refs[impl][i]![k]!;
-        return (value(many) - value(one)) / (many.connected - one.connected);
-      };
-      const toUs = (pctPerViewer: number): number => ((pctPerViewer / 100) * 1e6) / SD.fps;
-      // Per viewer: the median over rounds of each round's growth. µs of server CPU per picture per viewer:
-      // (extra CPU s/s) / (pictures/s × extra viewers).
-      const perViewer = (impl: Impl, i: number): number => median(runs[impl][i]!.map((_, k) => growth(impl, i, k, (r) => r.cpuPct)));
-      const usPerPicture = (impl: Impl, i: number): number => toUs(perViewer(impl, i));
-      const usInRound = (impl: Impl, i: number, k: number): number => toUs(growth(impl, i, k, (r) => r.cpuPct));
-      // The same µs split into user and system time (system: the kernel's side of each socket write).
-      const splitUs = (impl: Impl, i: number, key: 'user' | 'sys'): number =>
-        toUs(median(runs[impl][i]!.map((_, k) => growth(impl, i, k, (r) => r.cpu[key]))));
-      // CPU of the server's threads other than the main one (V8's GC helpers above all), % of a core.
-      const helpers = (impl: Impl, i: number): number => median(runs[impl][i]!.map((r) => r.cpu.helpers));
-      // Memory a viewer costs: RSS growth over the first 1-viewer runs (not the adjacent reference: RSS keeps what an
-      // earlier, bigger run took), per extra viewer, in KiB.
-      const kibPerViewer = (impl: Impl, i: number): number =>
-        ((med(impl, i, 'rssMiB') - med(impl, 0, 'rssMiB')) * 1024) / (med(impl, i, 'connected') - med(impl, 0, 'connected'));
-      const rows: string[][] = [];
-      const summary: Record<string, unknown>[] = [];
-      for (const [i, n] of FANOUT.entries()) {
-        for (const impl of IMPLS) {
-          const rs = runs[impl][i]!;
-          const closed = [...new Set(rs.flatMap((r) => r.closeCodes))];
-          const pv = i === 0 ? NaN : perViewer(impl, i);
-          summary.push({
-            impl,
-            viewers: n,
-            cpuPct: med(impl, i, 'cpuPct'),
-            cpuPctPerViewer: pv,
-            usPerPicturePerViewer: i === 0 ? NaN : usPerPicture(impl, i),
-            usPerPicturePerViewerByRound: i === 0 ? [] : rs.map((_, k) => round(usInRound(impl, i, k), 2)),
-            kibPerViewer: i === 0 ? NaN : kibPerViewer(impl, i),
-            rounds: rs.map((r) => round(r.cpuPct, 2)),
-            userUs: i === 0 ? NaN : splitUs(impl, i, 'user'),
-            sysUs: i === 0 ? NaN : splitUs(impl, i, 'sys'),
-            helpersPct: helpers(impl, i),
-            cpuSplitByRound: rs.map((r) => r.cpu),
-            droppedByRound: rs.map((r) => r.dropped),
-          });
-          rows.push([
-            impl,
-            cell(n, 0),
-            cell(med(impl, i, 'connected'), 0),
-            cell(med(impl, i, 'minKbps'), 0),
-            cell(med(impl, i, 'medianKbps'), 0),
-            cell(med(impl, i, 'cpuPct')),
-            rs.map((r) => cell(r.cpuPct)).join('/'),
-            cell(med(impl, i, 'rssMiB'), 0),
-            cell(pv, 4),
-            cell(i === 0 ? NaN : usPerPicture(impl, i), 1),
-            i === 0 ? '' : rs.map((_, k) => cell(usInRound(impl, i, k), 1)).join('/'),
-            i === 0 ? '' : `${cell(splitUs(impl, i, 'user'), 1)} / ${cell(splitUs(impl, i, 'sys'), 1)}`,
-            cell(helpers(impl, i), 1),
-            i === 0 ? '' : cell(kibPerViewer(impl, i), 0),
-            impl === 'pistream' ? String(rs.reduce((sum, r) => sum + r.dropped, 0)) : '–',
-            closed.join(','),
-          ]);
-        }
-        if (i > 0) {
-          const roundRatios = runs.pistream[i]!.map((_, k) => cell(usInRound('pistream', i, k) / usInRound('baseline', i, k), 2)).join('/');
-          rows.push([
-            '',
-            '',
-            '',
-            '',
-            '',
-            '',
-            '',
-            '',
-            `ratio ${cell(perViewer('pistream', i) / perViewer('baseline', i), 2)}`,
-            `ratio ${cell(usPerPicture('pistream', i) / usPerPicture('baseline', i), 2)}`,
-            roundRatios,
-            '',
-            '',
-            '',
-            '',
-            '',
-          ]);
-        }
-      }
-      results.fanout = { seconds: FANOUT_S, referenceSeconds: REFERENCE_S, rounds: ROUNDS, counts: FANOUT, runs, refs, summary };
-      printTable(
-        `3. Fan-out, ws viewers on loopback, ${FANOUT_S} s each, ${ROUNDS} alternating round(s), medians (kbit/s per viewer; ` +
-          'server CPU % of one core; RSS MiB; per viewer = median over rounds of (CPU@n − CPU@1)/(n − 1), CPU@1 from a ' +
-          `${REFERENCE_S} s 1-viewer run just before each; µs = server CPU per picture per viewer, ` +
-          'also split into user and system time; helpers % = CPU of threads other than the main one, GC helpers above all)',
-        [
-          'impl',
-          'viewers',
-          'connected',
-          'min kb/s',
-          'median kb/s',
-          'CPU %',
-          'rounds',
-          'RSS',
-          '%/viewer',
-          'µs/pic/viewer',
-          'µs per round',
-          'µs user / sys',
-          'helpers %',
-          'KiB/viewer',
-          'dropped',
-          'closed with',
-        ],
-        rows,
-      );
-      console.log("   target: pistream CPU per viewer ≤ 1.0× the baseline's; memory ≤ 50 KiB per viewer");
-    }
-
-    if (parts.has(4)) {
-      const slowRows: Record<string, unknown>[] = [];
-      const delayOffset: Partial<Record<Impl, number>> = {};
-      const table: string[][] = [];
-      for (const impl of IMPLS) {
-        const child = byImpl[impl];
-        const m0 = await scrapeMetrics(child);
-        const reference = await runClients(child, {
-          count: SLOW.normal,
-          seconds: SLOW_REFERENCE_S,
-          settle: SETTLE_S,
-          delays: true,
-          ack: true,
-        });
-        const m1 = await scrapeMetrics(child);
-        const rssBefore = rssMiB(child.pid);
-        // The server's own count of viewers a few seconds before the window ends (a paused client never reads the
-        // close frame, so it cannot tell that the server has closed it).
-        const late = sleep((SETTLE_S + SLOW_S - 3) * 1000).then(() => scrapeMetrics(child));
-        const slow = await runClients(child, {
-          count: SLOW.normal,
-          paused: SLOW.paused,
-          stalled: SLOW.stalled,
-          throttled: SLOW.throttled,
-          throttleKbps: SLOW.throttleKbps,
-          seconds: SLOW_S,
-          settle: SETTLE_S,
-          delays: true,
-          ack: true,
-        });
-        const m2 = await scrapeMetrics(child);
-        const viewersLate = (await late)['pistream_viewers'] ?? NaN;
-        // pistream's PTS is the capture time, so its delays are exact; ffmpeg's (the baseline's) PTS has an unknown
-        // origin: measured from the smallest delay any normal viewer saw in the reference run.
-        const offset = impl === 'pistream' ? 0 : Math.min(...reference.delays) - 1;
-        delayOffset[impl] = offset;
-        const d = (xs: number[], p: number): number => quantile(xs, p) - offset;
-        const delta = (a: Record<string, number>, b: Record<string, number>, key: string): number => (b[key] ?? NaN) - (a[key] ?? NaN);
-        // Every reason (backlog, lag, resync, …): all are pictures a slow viewer did not get.
-        const dropped = (m: Record<string, number>): Record<string, number> =>
-          Object.fromEntries(
-            Object.entries(m)
-              .filter(([k]) => k.startsWith('pistream_dropped_pictures_total'))
-              .map(([k, v]) => [/reason="([^"]*)"/.exec(k)?.[1] ?? k, v]),
-          );
-        const d1 = dropped(m1),
-          d2 = dropped(m2);
-        const dropsByReason = Object.fromEntries(Object.keys(d2).map((k) => [k, d2[k]! - (d1[k] ?? 0)]));
-        const drops = impl === 'pistream' ? Object.values(dropsByReason).reduce((a, b) => a + b, 0) : NaN;
-        const row = {
-          impl,
-          reference: {
-            p50: d(reference.delays, 0.5),
-            p95: d(reference.delays, 0.95),
-            p99: d(reference.delays, 0.99),
-            kbps: reference.medianKbps,
-            rssMiB: reference.rssMiB,
-            cpuPct: reference.cpuPct,
-            droppedInReference:
-              impl === 'pistream' ? Object.entries(dropped(m1)).reduce((n, [k, v]) => n + v - (dropped(m0)[k] ?? 0), 0) : NaN,
-          },
-          withSlow: {
-            p50: d(slow.delays, 0.5),
-            p95: d(slow.delays, 0.95),
-            p99: d(slow.delays, 0.99),
-            kbps: slow.medianKbps,
-            minKbps: slow.minKbps,
-            rssMiBBefore: rssBefore,
-            rssMiB: slow.rssMiB,
-            cpuPct: slow.cpuPct,
-            normalOpen: slow.connected,
-            pausedOpen: slow.pausedConnected,
-            throttledOpen: slow.throttledConnected,
-            dropsPerSlowViewer: drops / (SLOW.paused + SLOW.stalled + SLOW.throttled),
-            dropsByReason,
-            closeCodes: slow.closeCodes,
-            serverViewersAtEnd: viewersLate,
-            resyncs: delta(m1, m2, 'pistream_resyncs_total'),
-            throttledKbps: slow.throttledKbps,
-            throttledP50: d(slow.throttledDelays, 0.5),
-            throttledP95: d(slow.throttledDelays, 0.95),
-            throttledMax: d(slow.throttledDelays, 1),
-          },
-        };
-        slowRows.push(row);
-        const w = row.withSlow;
-        table.push([
-          impl,
-          `${SLOW.normal}`,
-          cell(row.reference.p50),
-          cell(row.reference.p95),
-          cell(row.reference.kbps, 0),
-          cell(row.reference.rssMiB, 0),
-          '',
-          '',
-          '',
-          '',
-          '',
-        ]);
-        table.push([
-          impl,
-          `${SLOW.normal}+${SLOW.paused}p+${SLOW.stalled}s+${SLOW.throttled}t`,
-          cell(w.p50),
-          cell(w.p95),
-          cell(w.kbps, 0),
-          cell(w.rssMiB, 0),
-          impl === 'pistream' ? cell(w.serverViewersAtEnd, 0) : `${SLOW.normal + SLOW.stalled + w.pausedOpen + w.throttledOpen}`,
-          cell(w.dropsPerSlowViewer, 0),
-          cell(w.resyncs, 0),
-          cell(w.throttledKbps, 0),
-          `${cell(w.throttledP50, 0)}/${cell(w.throttledP95, 0)}/${cell(w.throttledMax, 0)}`,
-        ]);
-      }
-      results.slowViewers = { seconds: SLOW_S, referenceSeconds: SLOW_REFERENCE_S, ...SLOW, delayOffset, rows: slowRows };
-      printTable(
-        `4. Slow viewers: ${SLOW.normal} normal, then + ${SLOW.paused} paused (stop reading TCP) + ${SLOW.stalled} stalled (read, stop acking) + ${SLOW.throttled} throttled ` +
-          `(read ≤ ${SLOW.throttleKbps} kbit/s), ${SLOW_S} s (reference ${SLOW_REFERENCE_S} s). Delay = capture → socket read (ms), ` +
-          'normal viewers; RSS MiB at the end; drops per slow viewer from /metrics',
-        [
-          'impl',
-          'viewers',
-          'delay p50',
-          'delay p95',
-          'kb/s',
-          'RSS',
-          'open at end',
-          'drops/slow',
-          'resyncs',
-          'thr kb/s',
-          'thr delay p50/p95/max',
-        ],
-        table,
-      );
-      for (const r of slowRows as { impl: Impl; withSlow: { dropsByReason: Record<string, number>; closeCodes: number[] } }[]) {
-        if (r.impl !== 'pistream') continue;
-        console.log(
-          `   pistream drops by reason over the run: ${Object.entries(r.withSlow.dropsByReason)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}`,
+    const slowRows: Record<string, unknown>[] = [];
+    const delayOffset: Partial<Record<Impl, number>> = {};
+    const table: string[][] = [];
+    for (const impl of IMPLS) {
+      const child = byImpl[impl];
+      const m0 = await scrapeMetrics(child);
+      const reference = await runClients(child, {
+        count: SLOW.normal,
+        seconds: SLOW_REFERENCE_S,
+        settle: SETTLE_S,
+        delays: true,
+        ack: true,
+      });
+      const m1 = await scrapeMetrics(child);
+      const rssBefore = rssMiB(child.pid);
+      // The server's own count of viewers a few seconds before the window ends (a paused client never reads the
+      // close frame, so it cannot tell that the server has closed it).
+      const late = sleep((SETTLE_S + SLOW_S - 3) * 1000).then(() => scrapeMetrics(child));
+      const slow = await runClients(child, {
+        count: SLOW.normal,
+        paused: SLOW.paused,
+        stalled: SLOW.stalled,
+        throttled: SLOW.throttled,
+        throttleKbps: SLOW.throttleKbps,
+        seconds: SLOW_S,
+        settle: SETTLE_S,
+        delays: true,
+        ack: true,
+      });
+      const m2 = await scrapeMetrics(child);
+      const viewersLate = (await late)['pistream_viewers'] ?? NaN;
+      // pistream's PTS is the capture time, so its delays are exact; ffmpeg's (the baseline's) PTS has an unknown
+      // origin: measured from the smallest delay any normal viewer saw in the reference run.
+      const offset = impl === 'pistream' ? 0 : Math.min(...reference.delays) - 1;
+      delayOffset[impl] = offset;
+      const d = (xs: number[], p: number): number => quantile(xs, p) - offset;
+      const delta = (a: Record<string, number>, b: Record<string, number>, key: string): number => (b[key] ?? NaN) - (a[key] ?? NaN);
+      // Every reason (backlog, lag, resync, …): all are pictures a slow viewer did not get.
+      const dropped = (m: Record<string, number>): Record<string, number> =>
+        Object.fromEntries(
+          Object.entries(m)
+            .filter(([k]) => k.startsWith('pistream_dropped_pictures_total'))
+            .map(([k, v]) => [/reason="([^"]*)"/.exec(k)?.[1] ?? k, v]),
         );
-      }
+      const d1 = dropped(m1),
+        d2 = dropped(m2);
+      const dropsByReason = Object.fromEntries(Object.keys(d2).map((k) => [k, d2[k]! - (d1[k] ?? 0)]));
+      const drops = impl === 'pistream' ? Object.values(dropsByReason).reduce((a, b) => a + b, 0) : NaN;
+      const row = {
+        impl,
+        reference: {
+          p50: d(reference.delays, 0.5),
+          p95: d(reference.delays, 0.95),
+          p99: d(reference.delays, 0.99),
+          kbps: reference.medianKbps,
+          rssMiB: reference.rssMiB,
+          cpuPct: reference.cpuPct,
+          droppedInReference:
+            impl === 'pistream' ? Object.entries(dropped(m1)).reduce((n, [k, v]) => n + v - (dropped(m0)[k] ?? 0), 0) : NaN,
+        },
+        withSlow: {
+          p50: d(slow.delays, 0.5),
+          p95: d(slow.delays, 0.95),
+          p99: d(slow.delays, 0.99),
+          kbps: slow.medianKbps,
+          minKbps: slow.minKbps,
+          rssMiBBefore: rssBefore,
+          rssMiB: slow.rssMiB,
+          cpuPct: slow.cpuPct,
+          normalOpen: slow.connected,
+          pausedOpen: slow.pausedConnected,
+          throttledOpen: slow.throttledConnected,
+          dropsPerSlowViewer: drops / (SLOW.paused + SLOW.stalled + SLOW.throttled),
+          dropsByReason,
+          closeCodes: slow.closeCodes,
+          serverViewersAtEnd: viewersLate,
+          resyncs: delta(m1, m2, 'pistream_resyncs_total'),
+          throttledKbps: slow.throttledKbps,
+          throttledP50: d(slow.throttledDelays, 0.5),
+          throttledP95: d(slow.throttledDelays, 0.95),
+          throttledMax: d(slow.throttledDelays, 1),
+        },
+      };
+      slowRows.push(row);
+      const w = row.withSlow;
+      table.push([
+        impl,
+        `${SLOW.normal}`,
+        cell(row.reference.p50),
+        cell(row.reference.p95),
+        cell(row.reference.kbps, 0),
+        cell(row.reference.rssMiB, 0),
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
+      table.push([
+        impl,
+        `${SLOW.normal}+${SLOW.paused}p+${SLOW.stalled}s+${SLOW.throttled}t`,
+        cell(w.p50),
+        cell(w.p95),
+        cell(w.kbps, 0),
+        cell(w.rssMiB, 0),
+        impl === 'pistream' ? cell(w.serverViewersAtEnd, 0) : `${SLOW.normal + SLOW.stalled + w.pausedOpen + w.throttledOpen}`,
+        cell(w.dropsPerSlowViewer, 0),
+        cell(w.resyncs, 0),
+        cell(w.throttledKbps, 0),
+        `${cell(w.throttledP50, 0)}/${cell(w.throttledP95, 0)}/${cell(w.throttledMax, 0)}`,
+      ]);
+    }
+    results.slowViewers = { seconds: SLOW_S, referenceSeconds: SLOW_REFERENCE_S, ...SLOW, delayOffset, rows: slowRows };
+    printTable(
+      `4. Slow viewers: ${SLOW.normal} normal, then + ${SLOW.paused} paused (stop reading TCP) + ${SLOW.stalled} stalled (read, stop acking) + ${SLOW.throttled} throttled ` +
+        `(read ≤ ${SLOW.throttleKbps} kbit/s), ${SLOW_S} s (reference ${SLOW_REFERENCE_S} s). Delay = capture → socket read (ms), ` +
+        'normal viewers; RSS MiB at the end; drops per slow viewer from /metrics',
+      [
+        'impl',
+        'viewers',
+        'delay p50',
+        'delay p95',
+        'kb/s',
+        'RSS',
+        'open at end',
+        'drops/slow',
+        'resyncs',
+        'thr kb/s',
+        'thr delay p50/p95/max',
+      ],
+      table,
+    );
+    for (const r of slowRows as { impl: Impl; withSlow: { dropsByReason: Record<string, number>; closeCodes: number[] } }[]) {
+      if (r.impl !== 'pistream') continue;
+      console.log(
+        `   pistream drops by reason over the run: ${Object.entries(r.withSlow.dropsByReason)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     }
     await down(pistream);
     await down(baseline);

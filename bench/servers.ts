@@ -63,12 +63,14 @@ export function cliSupportsMaxViewers(): boolean {
 /**
  * pistream on the test pattern, camera always on, `maxViewers` high enough for the fan-out: `node dist/cli.js` when
  * it has --max-viewers, else bench/server.ts (the same plugin). `nodeArgs` go before the script (e.g. --cpu-prof).
+ * `dist`: another build's CLI to run instead of this tree's `dist/` (e.g. a copy of an earlier build, to compare).
  */
 export async function startPistream(
   spec: StreamSpec,
   nodeArgs: readonly string[] = [],
   variant = 'plugin',
   maxViewers = BENCH_MAX_VIEWERS,
+  dist = join(ROOT, 'dist'),
 ): Promise<RunningChild> {
   const port = await freePort();
   const common = [
@@ -92,7 +94,7 @@ export async function startPistream(
   const cliOnly = ['--upgrade-rate', '0', ...(cliHelp().includes('--max-viewers-per-address') ? ['--max-viewers-per-address', '0'] : [])];
   const viaCli = variant === 'plugin' && cliSupportsMaxViewers();
   const args = viaCli
-    ? [...nodeArgs, join(ROOT, 'dist', 'cli.js'), '--source', 'test', '--always-on', '--log-level', 'warn', ...common, ...cliOnly]
+    ? [...nodeArgs, join(dist, 'cli.js'), '--source', 'test', '--always-on', '--log-level', 'warn', ...common, ...cliOnly]
     : [...nodeArgs, compileScript('server.ts'), ...common, '--variant', variant];
   if (!existsSync(join(ROOT, 'dist', 'server', 'plugin.js'))) throw new Error('dist/ missing: run npm run build first');
   const child = spawnTracked(process.execPath, args);
@@ -205,6 +207,9 @@ export interface ClientsResult {
   /** The same, split: user / system time, main thread / other threads (GC helpers, libuv's pool). */
   cpu: CpuSplit;
   rssMiB: number;
+  /** The server's RSS when the client process started, and the most it reached until the result (sampled every 100 ms). */
+  rssStartMiB: number;
+  peakRssMiB: number;
   /** Raw PTS delays (ms) of normal / throttled viewers (see clients.ts); not kept in the JSON. */
   delays: number[];
   throttledDelays: number[];
@@ -213,6 +218,9 @@ export interface ClientsResult {
 /** Forks clients.ts against `child`, measuring the server's CPU over exactly the clients' counting window. */
 export async function runClients(child: RunningChild, options: ClientsOptions): Promise<ClientsResult> {
   const { count, paused = 0, throttled = 0, throttleKbps = 400, stalled = 0, seconds, settle, delays } = options;
+  const rssStartMiB = rssMiB(child.pid);
+  let peakRssMiB = rssStartMiB;
+  const rssSampler = setInterval(() => (peakRssMiB = Math.max(peakRssMiB, rssMiB(child.pid))), 100);
   const clients = spawnTracked(
     process.execPath,
     [
@@ -267,6 +275,8 @@ export async function runClients(child: RunningChild, options: ClientsOptions): 
           cpuPct: cpu.total,
           cpu,
           rssMiB: rssMiB(child.pid),
+          rssStartMiB,
+          peakRssMiB: Math.max(peakRssMiB, rssMiB(child.pid)),
           delays: msg.delays as number[],
           throttledDelays: msg.throttledDelays as number[],
         });
@@ -276,7 +286,7 @@ export async function runClients(child: RunningChild, options: ClientsOptions): 
       clearTimeout(timer);
       reject(new Error(`clients exited (${code}) before reporting: ${stderrTail(clients)}`));
     });
-  });
+  }).finally(() => clearInterval(rssSampler));
   await stopChild(clients);
   return result;
 }

@@ -1,4 +1,4 @@
-import { LAG_WINDOW, ViewerLag } from '../../src/server/viewer-lag';
+import { JOIN_WINDOW, LAG_WINDOW, ViewerLag } from '../../src/server/viewer-lag';
 
 /** A ViewerLag on a hand-driven clock. */
 function tracker(capacity?: number) {
@@ -89,5 +89,77 @@ describe('ViewerLag', () => {
   it('has a default window of 256 pictures and refuses a useless one', () => {
     expect(LAG_WINDOW).toBe(256);
     expect(() => new ViewerLag({ now: () => 0 }, 0)).toThrow(RangeError);
+  });
+
+  describe('sized to need (every viewer holds one)', () => {
+    it('holds no ring before the first picture, and a viewer that never acks never grows it past the join window', () => {
+      const { lag } = tracker();
+      expect(lag.window).toBe(0);
+      lag.record(0);
+      expect(lag.window).toBe(JOIN_WINDOW);
+      for (let i = 1; i < 10 * LAG_WINDOW; i++) lag.record(i);
+      expect(lag.window).toBe(JOIN_WINDOW);
+      expect(JOIN_WINDOW).toBeLessThan(LAG_WINDOW);
+    });
+
+    it('keeps the join window for a viewer that acks as it goes', () => {
+      const { lag, at } = tracker();
+      for (let i = 0; i < 5000; i++) {
+        at(1000 + i * 40);
+        lag.record(i);
+        if (i % 3 === 2) lag.ack(i + 1);
+      }
+      expect(lag.window).toBe(JOIN_WINDOW);
+      expect(lag.pictures).toBe(2);
+    });
+
+    it('grows while acks fall behind, keeping every time it had, so the lag stays exact', () => {
+      const { lag, at } = tracker();
+      at(1000);
+      lag.record(0);
+      expect(lag.ack(1)).toBe(0);
+      // 100 pictures, 10 ms apart, none acknowledged: more than the join window waits.
+      for (let i = 1; i <= 100; i++) {
+        at(1000 + i * 10);
+        lag.record(i);
+      }
+      expect(lag.window).toBe(4 * JOIN_WINDOW);
+      at(3000);
+      // The oldest waiting is picture 2 (index 1), sent at 1010: known exactly, not a lower bound.
+      expect(lag.ms()).toBe(1990);
+      expect(lag.ack(2)).toBe(1990);
+      expect(lag.ackedCapturedAt()).toBe(1);
+      expect(lag.ack(60)).toBe(3000 - 1590);
+      expect(lag.ackedCapturedAt()).toBe(59);
+    });
+
+    it('grows after the join window has wrapped without inventing times for the pictures it had lost', () => {
+      const { lag, at } = tracker();
+      // 50 pictures before the first ack (more than the join window), 10 ms apart.
+      for (let i = 0; i < 50; i++) {
+        at(1000 + i * 10);
+        lag.record(i);
+      }
+      at(1600);
+      // Picture 3 has left the ring: no delivery time, and the lag is a lower bound from the oldest kept (18, at 1180).
+      expect(lag.ack(3)).toBeUndefined();
+      expect(lag.ms()).toBe(420);
+      for (let i = 50; i < 60; i++) lag.record(i);
+      expect(lag.window).toBe(2 * JOIN_WINDOW);
+      // Still the oldest it knows: growing did not make the lost pictures' slots look like pictures sent at time 0.
+      expect(lag.ms()).toBe(420);
+      expect(lag.ack(10)).toBeUndefined();
+      expect(lag.ackedCapturedAt()).toBeNaN();
+      expect(lag.ack(30)).toBe(1600 - 1290);
+      expect(lag.ackedCapturedAt()).toBe(29);
+    });
+
+    it('grows no further than its capacity', () => {
+      const { lag } = tracker(100);
+      lag.record(0);
+      lag.ack(1);
+      for (let i = 1; i < 1000; i++) lag.record(i);
+      expect(lag.window).toBe(100);
+    });
   });
 });

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { interval, map } from 'rxjs';
+import { ReplaySubject, Subject, interval, map, share } from 'rxjs';
 import type WebSocket from 'ws';
 import { gopCache } from '../../src/operators/gop-cache';
+import type { MuxedPicture } from '../../src/picture';
 import { ViewerServer, watchedFor } from '../../src/server/viewer-server';
 import { pic, testFormat, withWire } from '../helpers/pictures';
 import { statsHub } from '../helpers/stats-hub';
@@ -286,5 +287,79 @@ describe('ViewerServer: viewers per address', () => {
     const { server, open } = capped(0);
     for (let i = 0; i < 20; i++) open('10.0.0.1');
     expect(server.viewerCount).toBe(20);
+  });
+});
+
+/** A socket that records the bytes each send was given (the objects, not copies). */
+class RecordingSocket extends FakeSocket {
+  readonly payloads: Buffer[] = [];
+  override send(bytes?: Buffer): void {
+    this.payloads.push(bytes!);
+  }
+}
+
+describe('ViewerServer: what each viewer holds (a server holds thousands)', () => {
+  /** A server on a hub whose GOP updates are shared as the real hub shares them; `gops` counts its callers. */
+  function sharedSetup() {
+    const scheduler = testScheduler();
+    const pictures = new Subject<MuxedPicture>();
+    const gops$ = pictures.pipe(gopCache(), share({ connector: () => new ReplaySubject(1) }));
+    const hub = { ...statsHub(), gops: jest.fn(() => gops$) };
+    const server = new ViewerServer({
+      hub,
+      highWaterMark: 1 << 20,
+      maxLagMs: 500,
+      stuckMs: 10_000,
+      maxViewers: 10,
+      heartbeatMs: 0,
+      allowOrigins: [],
+      scheduler,
+    });
+    const join = (): RecordingSocket => {
+      const ws = new RecordingSocket(() => scheduler.now(), true);
+      server.adopt(ws as unknown as WebSocket, testFormat, '127.0.0.1');
+      return ws;
+    };
+    return { server, hub, pictures, join };
+  }
+
+  it('replays the one shared GOP to each joining viewer: the same buffers, never a copy per viewer', () => {
+    const { server, pictures, join } = sharedSetup();
+    const first = join();
+    const gop = [withWire(pic('I', 0)), withWire(pic('P', 1)), withWire(pic('P', 2))];
+    for (const picture of gop) pictures.next(picture);
+    const late = join();
+    const later = join();
+    const next = withWire(pic('P', 3));
+    pictures.next(next);
+    const wires = [...gop, next].map((p) => p.wire);
+    for (const ws of [first, late, later]) {
+      expect(ws.payloads).toHaveLength(wires.length);
+      ws.payloads.forEach((bytes, i) => expect(bytes).toBe(wires[i]));
+    }
+    server.close(0);
+  });
+
+  it("shares its format's stream and options and its socket listeners among viewers: no closures per viewer", () => {
+    const { server, hub, join } = sharedSetup();
+    const [a, b] = [join(), join()];
+    expect(hub.gops).toHaveBeenCalledTimes(1);
+    for (const event of ['message', 'close', 'pong', 'error']) {
+      expect(a.listeners(event)).toHaveLength(1);
+      expect(b.listeners(event)[0]).toBe(a.listeners(event)[0]);
+    }
+    const [va, vb] = [...server.viewers];
+    expect(va!['options']).toBe(vb!['options']);
+    server.close(0);
+  });
+
+  it('answers the heartbeat through the shared pong listener', () => {
+    const { server, join } = sharedSetup();
+    const ws = join();
+    const [viewer] = [...server.viewers];
+    viewer!.alive = false;
+    ws.emit('pong');
+    expect(viewer!.alive).toBe(true);
+    server.close(0);
   });
 });

@@ -1,25 +1,7 @@
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
 import { binaryFrame, canWriteFrames, sendBinary } from '../../src/server/ws-frame';
-
-/** A real ws server on loopback and a real client: the server side of each connection is what sendBinary writes to. */
-async function pair(deflate = false): Promise<{ server: WebSocket; client: WebSocket; close: () => Promise<void> }> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: deflate });
-  await once(wss, 'listening');
-  const accepted = once(wss, 'connection') as Promise<[WebSocket]>;
-  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, { perMessageDeflate: deflate });
-  const [[server]] = await Promise.all([accepted, once(client, 'open')]);
-  return {
-    server,
-    client,
-    close: async () => {
-      client.terminate();
-      server.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
-}
+import { wsPair } from '../helpers/ws-pair';
 
 /** Collects what the client sees, in order: messages (as hex lengths), pings and the close. */
 function record(client: WebSocket): string[] {
@@ -52,7 +34,7 @@ describe('binaryFrame', () => {
 
 describe('sendBinary on a real ws connection (ws pinned: these are the guarantees its internals must keep)', () => {
   it('writes frames directly on a server socket, and the client reads exactly what ws.send would give, in order', async () => {
-    const { server, client, close } = await pair();
+    const { server, client, close } = await wsPair();
     try {
       expect(canWriteFrames(server)).toBe(true);
       const events = record(client);
@@ -70,8 +52,8 @@ describe('sendBinary on a real ws connection (ws pinned: these are the guarantee
   });
 
   it('frames a picture once for every socket: each gets the very same buffer written', async () => {
-    const a = await pair();
-    const b = await pair();
+    const a = await wsPair();
+    const b = await wsPair();
     try {
       const writes: Buffer[] = [];
       for (const ws of [a.server, b.server]) {
@@ -91,7 +73,7 @@ describe('sendBinary on a real ws connection (ws pinned: these are the guarantee
   });
 
   it('keeps its place among ping and close frames, and sends nothing once closing', async () => {
-    const { server, client, close } = await pair();
+    const { server, client, close } = await wsPair();
     try {
       const events = record(client);
       sendBinary(server, payload(100, 1));
@@ -108,7 +90,7 @@ describe('sendBinary on a real ws connection (ws pinned: these are the guarantee
   });
 
   it('counts what the peer has not read yet in bufferedAmount, as ws.send does', async () => {
-    const { server, client, close } = await pair();
+    const { server, client, close } = await wsPair();
     try {
       (client as unknown as { _socket: { pause(): void } })._socket.pause();
       const picture = payload(64 * 1024, 5);
@@ -121,8 +103,8 @@ describe('sendBinary on a real ws connection (ws pinned: these are the guarantee
   });
 
   it('falls back to ws.send where a direct write is not the same: client sockets, compression', async () => {
-    const plain = await pair();
-    const deflated = await pair(true);
+    const plain = await wsPair();
+    const deflated = await wsPair(true);
     try {
       expect(canWriteFrames(plain.client)).toBe(false);
       expect(canWriteFrames(deflated.server)).toBe(false);

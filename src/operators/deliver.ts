@@ -51,6 +51,12 @@ export abstract class DeliverySubscriber<P extends Picture, R extends string = n
   protected dropped(_picture: P, _reason: R | 'resync'): void {}
   /** Told when a viewer that was dropping resumes at a keyframe. */
   protected resynced(_picture: P): void {}
+  /**
+   * Told before and after the replay of the GOP to a joining viewer (its first update: many pictures in one go, all
+   * `send`s in between), e.g. to hand them to the socket as one write. `replayEnded` is called also if the replay fails.
+   */
+  protected replayStarted(): void {}
+  protected replayEnded(): void {}
 
   next(gop: Gop<P>): void {
     // A Subject calls the subscribers it had when the picture came, so one unsubscribed meanwhile can still be called.
@@ -61,9 +67,14 @@ export abstract class DeliverySubscriber<P extends Picture, R extends string = n
         return;
       }
       this.joined = true;
-      for (const picture of gop) {
-        this.offer(picture);
-        if (this.closed) return;
+      this.replayStarted();
+      try {
+        for (const picture of gop) {
+          this.offer(picture);
+          if (this.closed) return;
+        }
+      } finally {
+        this.replayEnded();
       }
     } catch (err) {
       try {

@@ -9,7 +9,7 @@ import type { Authenticator } from './auth';
 import { clientAddress, requestedHost, type TrustProxy } from '../options/client-address';
 import { hostName, type HostAllowlist } from '../options/host-allowlist';
 import type { RateLimiter } from './rate-limit';
-import { Viewer, type ViewerStats } from './viewer';
+import { Viewer, type ViewerOptions, type ViewerStats } from './viewer';
 import { parseTarget, requestPath } from './request-target';
 import { watchedFor } from './watched-for';
 
@@ -74,6 +74,9 @@ export interface ViewerServerOptions {
   readonly log?: (level: 'info' | 'warn', message: string, details?: object) => void;
 }
 
+/** The error listener of a refused socket (its 'close' follows). */
+function ignoreError(): void {}
+
 function reject(socket: Duplex, status: number, text: string, headers = ''): void {
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${headers}Content-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
@@ -93,7 +96,8 @@ export class ViewerServer {
   /** Viewers served elsewhere (WebRTC) that hold a place under the same caps: see {@link takeSeat}. */
   private seats = 0;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: LIMITS.maxPayloadBytes });
-  private readonly alive = new WeakSet<WebSocket>();
+  /** Per wire format, what every viewer of it is told (one object per format, not one per viewer). */
+  private readonly viewerOptions = new Map<string, ViewerOptions>();
   private readonly scheduler: SchedulerLike;
   private heartbeat: Subscription | undefined;
   private closing = false;
@@ -249,7 +253,7 @@ export class ViewerServer {
     const log = this.options.log;
     const refusal = this.refusal(address);
     if (refusal) {
-      ws.on('error', () => undefined);
+      ws.on('error', ignoreError);
       ws.close(1013, refusal.reason);
       log?.('warn', `viewer refused ${where} ${address}, 1013 ${refusal.why}`, {
         format: format.id,
@@ -261,37 +265,7 @@ export class ViewerServer {
       return;
     }
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
-    this.alive.add(ws);
-    ws.on('pong', () => this.alive.add(ws));
-    const { hub, highWaterMark, maxLagMs, stuckMs } = this.options;
-    const viewer = new Viewer(ws, {
-      format,
-      gops$: hub.gops(format),
-      scheduler: this.scheduler,
-      highWaterMark,
-      maxLagMs,
-      stuckMs,
-      onAck: (lagMs) => this.ackLags.next(lagMs),
-      onClose: (v) => {
-        if (this.viewers.delete(v)) {
-          addStats(this.departed, v.stats);
-          this.left(address);
-        }
-        if (this.closing && this.viewers.size === 0) this.cutOff?.unsubscribe();
-        const durationMs = this.scheduler.now() - v.connectedAt;
-        const how = v.ending;
-        log?.('info', `viewer left ${where} ${address} after ${watchedFor(durationMs)}, ${how} (${this.viewers.size} watching)`, {
-          format: format.id,
-          path: where,
-          address,
-          closeCode: v.closeCode,
-          closed: how,
-          durationMs,
-          viewers: this.viewers.size,
-          ...v.stats,
-        });
-      },
-    });
+    const viewer = new Viewer(ws, this.optionsFor(format), address, where);
     this.viewers.add(viewer);
     log?.('info', `viewer joined ${where} ${address} (${this.viewers.size} watching)`, {
       format: format.id,
@@ -299,6 +273,52 @@ export class ViewerServer {
       address,
       viewers: this.viewers.size,
     });
+  }
+
+  /** What every viewer of `format` is told, made with its first viewer. */
+  private optionsFor(format: WireFormat): ViewerOptions {
+    let options = this.viewerOptions.get(format.id);
+    if (options?.format !== format) {
+      const { hub, highWaterMark, maxLagMs, stuckMs } = this.options;
+      options = {
+        format,
+        gops$: hub.gops(format),
+        scheduler: this.scheduler,
+        highWaterMark,
+        maxLagMs,
+        stuckMs,
+        onAck: (lagMs) => this.ackLags.next(lagMs),
+        onClose: (viewer) => this.viewerLeft(viewer),
+      };
+      this.viewerOptions.set(format.id, options);
+    }
+    return options;
+  }
+
+  /** A viewer has gone: out of the counts, and the "viewer left" log line. */
+  private viewerLeft(v: Viewer): void {
+    const format = v.format;
+    if (this.viewers.delete(v)) {
+      addStats(this.departed, v.stats);
+      this.left(v.address);
+    }
+    if (this.closing && this.viewers.size === 0) this.cutOff?.unsubscribe();
+    const durationMs = this.scheduler.now() - v.connectedAt;
+    const how = v.ending;
+    this.options.log?.(
+      'info',
+      `viewer left ${v.where} ${v.address} after ${watchedFor(durationMs)}, ${how} (${this.viewers.size} watching)`,
+      {
+        format: format.id,
+        path: v.where,
+        address: v.address,
+        closeCode: v.closeCode,
+        closed: how,
+        durationMs,
+        viewers: this.viewers.size,
+        ...v.stats,
+      },
+    );
   }
 
   /**
@@ -347,13 +367,12 @@ export class ViewerServer {
 
   private ping(): void {
     for (const viewer of this.viewers) {
-      const ws = viewer.socket;
-      if (!this.alive.has(ws)) {
+      if (!viewer.alive) {
         viewer.terminate('no answer to ping');
         continue;
       }
-      this.alive.delete(ws);
-      ws.ping();
+      viewer.alive = false;
+      viewer.socket.ping();
     }
   }
 

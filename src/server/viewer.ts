@@ -1,4 +1,5 @@
-import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { DEFAULTS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
@@ -7,7 +8,14 @@ import type { Gop } from '../operators/gop-cache';
 import type { MuxedPicture } from '../picture';
 import { parseControlMessage } from './control-message';
 import { ViewerLag } from './viewer-lag';
-import { binarySender } from './ws-frame';
+import { directTarget, sendThrough, type DirectTarget } from './ws-frame';
+
+/** Where a socket keeps its viewer, for the listeners every viewer shares. */
+const VIEWER = Symbol('pistream.viewer');
+type ViewerSocket = WebSocket & { [VIEWER]?: Viewer };
+
+/** The error listener of every viewer's socket (see the constructor). */
+function ignore(): void {}
 
 /**
  * Why a picture was not sent to a viewer: `lag`: its acks say it is more than `maxLagMs` behind; `backlog`: its
@@ -15,6 +23,10 @@ import { binarySender } from './ws-frame';
  */
 export type ViewerDropReason = 'lag' | 'backlog' | 'resync';
 
+/**
+ * What a viewer is told to do, the same for every viewer of one format on one server: {@link ViewerServer} makes one
+ * per format and hands it to each of them, so a viewer holds no options, stream or callbacks of its own.
+ */
 export interface ViewerOptions {
   /** The wire format this viewer gets: its `preamble` first, then each picture's `wire` bytes. */
   readonly format: WireFormat;
@@ -28,9 +40,9 @@ export interface ViewerOptions {
   readonly stuckMs: number;
   /** Clock and timers (default `asyncScheduler`), so the lag logic runs in virtual time in tests. */
   readonly scheduler?: SchedulerLike;
-  /** Told on each ack that moved forward: ms from sending the newest acknowledged picture to its ack. */
+  /** Told on each ack that moved forward: ms from sending the newest acknowledged picture to its ack. Shared by viewers. */
   readonly onAck?: (lagMs: number, viewer: Viewer) => void;
-  /** Told when the viewer has gone, whatever the reason. */
+  /** Told when the viewer has gone, whatever the reason (the viewer says which one: shared by viewers). */
   readonly onClose?: (viewer: Viewer) => void;
 }
 
@@ -58,6 +70,10 @@ export interface ViewerStats {
  * directly, and every field a picture touches (the path's state, the counters, the lag ring) is on this object or
  * its ring, so a picture costs a viewer as few cache misses as it can. Unsubscribing it stops its pictures; closing
  * it does that and closes the socket.
+ *
+ * A server holds thousands of these, so a viewer holds only what is its own: its socket's listeners are functions
+ * shared by every viewer (they find their viewer on the socket), its options are its format's (shared), and its lag
+ * ring is sized to need ({@link ViewerLag}).
  */
 export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> {
   readonly connectedAt: number;
@@ -76,8 +92,14 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   /** Runs while the viewer is slow: closes it if it still is after `stuckMs`. */
   private stuckTimer: Subscription | undefined;
   private cutOff: Subscription | undefined;
-  /** Sends one binary message on this socket (frames made once for all viewers; see ws-frame.ts). */
-  private readonly sendBytes: (payload: Buffer) => void;
+  /** Where this socket's frames can be written directly (frames made once for all viewers; see ws-frame.ts). */
+  private readonly target: DirectTarget | undefined;
+  /** The connection's socket under ws, where frames are written directly (undefined: ws.send it is). */
+  private readonly rawSocket: Duplex | undefined;
+  /** Whether the peer answered the last ping (the server's heartbeat reads and clears it). */
+  alive = true;
+  /** While the joining GOP is replayed into the corked socket. */
+  private replaying = false;
   /** Whether the format's preamble has gone out (before the first picture). */
   private greeted = false;
   // The counters `stats` reports, as fields of this object (one object per picture to touch, not two).
@@ -94,12 +116,17 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   constructor(
     readonly socket: WebSocket,
     private readonly options: ViewerOptions,
+    /** The client's address and what it opened, for the log (the server's own words). */
+    readonly address = '',
+    readonly where: string = options.format.path,
   ) {
     super();
-    socket.on('message', this.onMessage);
-    socket.once('close', this.onSocketClose);
+    (socket as ViewerSocket)[VIEWER] = this;
+    socket.on('message', onSocketMessage);
+    socket.once('close', onSocketClose);
+    socket.on('pong', onPong);
     // A socket error (reset, bad frame) is followed by 'close'; the listener keeps it from being thrown.
-    socket.on('error', () => undefined);
+    socket.on('error', ignore);
 
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.connectedAt = this.scheduler.now();
@@ -107,9 +134,15 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.maxLagMs = options.maxLagMs;
     this.stuckMs = options.stuckMs;
     this.highWaterMark = options.highWaterMark;
-    this.sendBytes = binarySender(socket);
+    this.target = directTarget(socket);
+    this.rawSocket = this.target?.socket;
     // If the stream ends while subscribing (a closed hub), the viewer is closed and nothing outlives the constructor.
     this.subscribeTo(options.gops$);
+  }
+
+  /** The wire format this viewer gets. */
+  get format(): WireFormat {
+    return this.options.format;
   }
 
   /** Per-viewer counters (a snapshot). */
@@ -147,12 +180,18 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
       const preamble = this.options.format.preamble?.(picture);
       if (preamble) {
         this.bytes += preamble.length;
-        this.sendBytes(preamble);
+        sendThrough(this.socket, this.target, preamble);
       }
     }
     this.sent++;
     this.bytes += picture.wire.length;
-    this.sendBytes(picture.wire);
+    sendThrough(this.socket, this.target, picture.wire);
+    // A replay of more than half the high-water mark goes out in parts, so the backlog check sees only what the kernel
+    // could not take, as it would without the cork.
+    if (this.replaying && this.rawSocket!.writableLength > this.highWaterMark / 2) {
+      this.rawSocket!.uncork();
+      this.rawSocket!.cork();
+    }
   }
 
   protected dropped(_picture: MuxedPicture, reason: ViewerDropReason): void {
@@ -169,6 +208,22 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
 
   protected resynced(): void {
     this.resyncs++;
+  }
+
+  /**
+   * The GOP replayed to a joining viewer (up to a second of pictures at once) goes to the socket as one write: corked,
+   * its frames leave in one `writev` when the replay ends (no copy: the frames are the ones every viewer sends), rather
+   * than a write, a write request and, once the kernel's buffer is full, a queued chunk per picture per viewer, which
+   * a thousand joining viewers hold until their sockets drain.
+   */
+  protected replayStarted(): void {
+    this.replaying = this.rawSocket !== undefined;
+    this.rawSocket?.cork();
+  }
+
+  protected replayEnded(): void {
+    this.replaying = false;
+    this.rawSocket?.uncork();
   }
 
   /** The hub restarts its own failures; an error here is final for this viewer only. */
@@ -211,25 +266,25 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
 
   /** Runs from the edge into slowness only, so the per-picture path allocates nothing. */
   private startStuckTimer(): void {
-    if (this.stuckTimer === undefined && this.stuckMs > 0) this.stuckTimer = this.scheduler.schedule(this.onStuck, this.stuckMs);
+    if (this.stuckTimer === undefined && this.stuckMs > 0) this.stuckTimer = this.scheduler.schedule(stuck, this.stuckMs, this);
   }
 
   /** `stuckMs` after the viewer became slow, with no picture in between finding it caught up. */
-  private readonly onStuck = (): void => {
+  private onStuck(): void {
     this.stuckTimer = undefined;
     // Asked again now: pictures may have stopped coming while the viewer caught up.
     if (this.slowReason() === undefined) return;
     this.close(1008, 'too slow');
     // A stuck peer may never read the close frame behind its backlog: do not hold its socket for ws's 30 s.
     this.cutOff = this.scheduler.schedule(() => this.socket.terminate(), DEFAULTS.slowCloseGraceMs);
-  };
+  }
 
   private stopStuckTimer(): void {
     this.stuckTimer?.unsubscribe();
     this.stuckTimer = undefined;
   }
 
-  private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     const message = parseControlMessage(data, isBinary);
     if (message.kind === 'invalid') return this.close(1008, message.reason);
     if (message.kind === 'ack') {
@@ -237,14 +292,34 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
       const lagMs = this.lag.ack(message.frames);
       if (lagMs !== undefined) this.options.onAck?.(lagMs, this);
     }
-  };
+  }
 
-  private readonly onSocketClose = (code: number): void => {
+  private onClose(code: number): void {
     this.peerCode = code;
     this.unsubscribe();
     this.stopStuckTimer();
     this.cutOff?.unsubscribe();
-    this.socket.off('message', this.onMessage);
+    this.socket.off('message', onSocketMessage);
+    this.socket.off('pong', onPong);
     this.options.onClose?.(this);
-  };
+  }
+}
+
+// The listeners of every viewer's socket and its stuck timer: one function each for all viewers, finding their viewer
+// on the socket (`this`) or in the timer's state, rather than closures per viewer.
+function onSocketMessage(this: ViewerSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  this[VIEWER]?.['onMessage'](data, isBinary);
+}
+
+function onSocketClose(this: ViewerSocket, code: number): void {
+  this[VIEWER]?.['onClose'](code);
+}
+
+function onPong(this: ViewerSocket): void {
+  const viewer = this[VIEWER];
+  if (viewer) viewer.alive = true;
+}
+
+function stuck(this: SchedulerAction<Viewer>, viewer?: Viewer): void {
+  viewer!['onStuck']();
 }

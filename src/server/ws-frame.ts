@@ -52,15 +52,21 @@ export function binaryFrame(payload: Buffer): Buffer {
   return frame;
 }
 
-type SenderInternals = NonNullable<WsInternals['_sender']>;
+export type SenderInternals = NonNullable<WsInternals['_sender']>;
 
 const BINARY = { binary: true } as const;
+
+/** The raw socket and ws's sender of a connection whose frames can be written directly (see {@link directTarget}). */
+export interface DirectTarget {
+  readonly socket: Duplex;
+  readonly sender: SenderInternals;
+}
 
 /**
  * The socket and sender to write frames through, when `ws`'s internals have the shape a direct write needs: a
  * server-side socket without compression. These never change in a connection's life, so a sender checks them once.
  */
-function directTarget(ws: WebSocket): { socket: Duplex; sender: SenderInternals } | undefined {
+export function directTarget(ws: WebSocket): DirectTarget | undefined {
   const internals = ws as unknown as WsInternals;
   const sender = internals._sender;
   if (internals._isServer !== true || internals._socket == null || sender == null) return undefined;
@@ -97,6 +103,19 @@ function frameOf(payload: Buffer): Buffer {
 }
 
 /**
+ * Sends one binary message on `ws` through `target` (its {@link directTarget}, found once per connection): the
+ * payload's frame, made once for all sockets, written directly when that has exactly the effect of `ws.send`, else
+ * `ws.send`. For a sender that keeps the target in its own fields rather than in a closure per connection.
+ * @example
+ * const target = directTarget(socket);
+ * sendThrough(socket, target, picture.wire);
+ */
+export function sendThrough(ws: WebSocket, target: DirectTarget | undefined, payload: Buffer): void {
+  if (target !== undefined && idle(ws, target.sender)) target.socket.write(frameOf(payload));
+  else ws.send(payload, BINARY);
+}
+
+/**
  * A function that sends binary messages on `ws`: each payload's frame made once for all sockets and written
  * directly when that has exactly the effect of `ws.send`, else `ws.send`. What a connection's fixed internals
  * allow is decided here, once; each send checks only that nothing of ws's own is pending.
@@ -106,12 +125,7 @@ function frameOf(payload: Buffer): Buffer {
  */
 export function binarySender(ws: WebSocket): (payload: Buffer) => void {
   const target = directTarget(ws);
-  if (target === undefined) return (payload) => ws.send(payload, BINARY);
-  const { socket, sender } = target;
-  return (payload) => {
-    if (idle(ws, sender)) socket.write(frameOf(payload));
-    else ws.send(payload, BINARY);
-  };
+  return (payload) => sendThrough(ws, target, payload);
 }
 
 /**
