@@ -15,6 +15,7 @@ import { ROOT, killAll, killAllNow, rssMiB } from './children';
 import { ffmpegCount, startCodecServer, streamCost, treeCpuMeter, type BenchCodec, type StreamCost } from './codec-server';
 import { ENCODER_LATENCY_CASES, codecName, measureEncoderLatency, type EncoderLatency } from './encoder-latency';
 import { QUALITY_SIZES, printQuality, runQuality } from './quality';
+import { printScreenJoins, screenJoins, type ScreenJoinOptions } from './screen-join';
 import {
   BENCH_MAX_VIEWERS,
   cliSupportsMaxViewers,
@@ -61,7 +62,7 @@ interface Timings {
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const quick = argv.includes('--quick');
-const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7').split(',').map(Number));
+const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7,8').split(',').map(Number));
 /**
  * What part 1 (and 5) measure, a comma list: `mpeg1` (MPEG-1's three pages), `webcodecs` (H.264 · WebCodecs, with
  * MPEG-1's page as shipped as its reference), `mse` (H.264 · MSE at a non-secure name, with WebCodecs as its
@@ -131,6 +132,9 @@ const RECOVER_WATCH_S = quick ? 8 : 12;
 /** Back under p95 means: this long in a row with every picture at or under the steady p95. */
 const RECOVERED_HOLD_MS = 1000;
 const JOINS = quick ? 5 : 20;
+/** Part 8 (join on screen): fresh pages per player; seconds of steady glass on screen per player. */
+const SCREEN_JOINS = quick ? 5 : 10;
+const SCREEN_STEADY_S = quick ? 4 : 10;
 const FANOUT = quick ? [1, 100] : [1, 100, 500, 1000];
 const FANOUT_S = quick ? 5 : 30;
 /** Each many-viewer run's own 1-viewer reference, just before it. */
@@ -1179,7 +1183,31 @@ async function main(): Promise<void> {
     const sdH264 = rows.find((r) => r.codec === 'h264' && r.stream === label(SD));
     if (sdH264) console.log(`   goal: libx264 p50 ≤ 5 ms at 640x480: ${cell(sdH264.p50, 2)} ms, ${sdH264.p50 <= 5 ? 'met' : 'missed'}`);
   }
+  if (parts.has(8)) results.screenJoin = await screenJoinPart();
   if (pageErrors.length) results.pageErrors = pageErrors;
+}
+
+/** 8. Join on screen (bench/screen-join.ts), with an MPEG-1 and an H.264 server up for the whole part. */
+async function screenJoinPart(): Promise<Record<string, unknown>> {
+  const streams = { mpeg1: SD, h264: specFor(SD, 'h264') };
+  const servers = { mpeg1: await upCodec(streams.mpeg1, 'mpeg1'), h264: await upCodec(streams.h264, 'h264') };
+  try {
+    const options: ScreenJoinOptions = {
+      joins: SCREEN_JOINS,
+      steadySeconds: SCREEN_STEADY_S,
+      warmupSeconds: LATENCY_WARMUP_S,
+      streams,
+      servers,
+      insecureHost: INSECURE_HOST,
+      browserArgs: [RESOLVE_INSECURE_HOST],
+      onBrowser: (b) => extraBrowsers.add(b),
+    };
+    const rows = await screenJoins(options);
+    printScreenJoins(rows, options);
+    return { joins: SCREEN_JOINS, steadySeconds: SCREEN_STEADY_S, stream: label(SD), rows };
+  } finally {
+    for (const server of Object.values(servers)) await down(server);
+  }
 }
 
 /** The issue's goals for the H.264 · WebCodecs page, from part 1's rows; printed and returned. */
