@@ -16,6 +16,7 @@ import { ffmpegCount, startCodecServer, streamCost, treeCpuMeter, type BenchCode
 import { ENCODER_LATENCY_CASES, codecName, measureEncoderLatency, type EncoderLatency } from './encoder-latency';
 import { QUALITY_SIZES, printQuality, runQuality } from './quality';
 import { printScreenJoins, screenJoins, type ScreenJoinOptions } from './screen-join';
+import { FHD, H264_KBPS, HD, SD, h264Spec, label } from './streams';
 import {
   BENCH_MAX_VIEWERS,
   cliSupportsMaxViewers,
@@ -92,14 +93,6 @@ const WITH_TRANSCODE = SELECTED.has('transcode');
 const DRIFT_MIN = Number(flag('--drift-minutes') ?? 0);
 if (DRIFT_MIN > 0) parts.add(5);
 
-const SD: StreamSpec = { width: 640, height: 480, fps: 24, bitrateKbps: 800 };
-const HD: StreamSpec = { width: 1280, height: 720, fps: 30, bitrateKbps: 2000 };
-/**
- * H.264 (libx264 via `--codec h264`) at about 60–75% of MPEG-1's bitrate per pixel rate: 500 kbit/s at 640x480@24
- * (the codec's default), 1500 at 1280x720@30, 3000 at 1920x1080@30. 1920x1080 is played by H.264 only.
- */
-const H264_KBPS: Record<string, number> = { '640x480@24': 500, '1280x720@30': 1500, '1920x1080@30': 3000 };
-const FHD: StreamSpec = { width: 1920, height: 1080, fps: 30, bitrateKbps: 0 };
 // Both sizes even with --quick: the page-CPU comparison of the two paint modes is at 1280x720@30.
 const LATENCY_SPECS = WITH_WEBCODECS ? [SD, HD, FHD] : [SD, HD];
 /** The MSE page is opened at this name (Chromium maps it to 127.0.0.1): not a secure context, so no WebCodecs. */
@@ -188,8 +181,6 @@ async function down(child: RunningChild): Promise<void> {
   await child.stop();
 }
 
-const label = (s: StreamSpec): string => `${s.width}x${s.height}@${s.fps}`;
-
 // ---- 1. glass-to-glass latency and recovery after a CPU stall ---------------------------------------------------
 
 /**
@@ -240,9 +231,9 @@ function variantsFor(spec: StreamSpec): PageVariant[] {
   return list;
 }
 
-/** A stream size with the variant's bitrate (H.264's from H264_KBPS). */
+/** A stream size with the variant's bitrate (H.264's from H264_KBPS, bench/streams.ts). */
 function specFor(spec: StreamSpec, codec: BenchCodec): StreamSpec {
-  return codec === 'h264' ? { ...spec, bitrateKbps: H264_KBPS[label(spec)]! } : spec;
+  return codec === 'h264' ? h264Spec(spec) : spec;
 }
 
 interface LatencyResult {
