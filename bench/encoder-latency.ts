@@ -2,7 +2,7 @@
 // (MPEG-1) or access unit (H.264) out of ffmpeg, with a sub-millisecond clock. Used by bench/run.ts (part 7).
 // Run: npm run bench:encoder [-- --codec mpeg1|h264|both] [-- --width 640 --height 480 --fps 24 --bitrate 800]
 //      [-- --seconds 20 --warmup 24]
-// Without --width, both bench sizes: 640x480@24 (MPEG-1 800, H.264 500 kbit/s) and 1280x720@30 (2000 / 1500).
+// Without --width, both bench sizes: 640x480@24 and 1280x720@30, at the bench's bitrates (bench/streams.ts).
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { interval, map, take, type OperatorFunction } from 'rxjs';
@@ -12,6 +12,7 @@ import { createEncoderCounters, type EncoderCounters } from '../src/codecs/codec
 import type { Frame } from '../src/frame';
 import { TestPatternRenderer } from '../src/sources/test-pattern';
 import { quantile } from './stats';
+import { HD, SD, h264Spec } from './streams';
 
 export type LatencyCodec = 'mpeg1' | 'h264';
 
@@ -41,10 +42,10 @@ export interface EncoderLatency {
 
 /** Bench defaults: the part-1 streams (MPEG-1 as in parts 1–4, H.264 at the part-1 H.264 bitrates). */
 export const ENCODER_LATENCY_CASES: readonly Omit<EncoderLatencyOptions, 'seconds' | 'warmup'>[] = [
-  { codec: 'mpeg1', width: 640, height: 480, fps: 24, bitrateKbps: 800 },
-  { codec: 'h264', width: 640, height: 480, fps: 24, bitrateKbps: 500 },
-  { codec: 'mpeg1', width: 1280, height: 720, fps: 30, bitrateKbps: 2000 },
-  { codec: 'h264', width: 1280, height: 720, fps: 30, bitrateKbps: 1500 },
+  { codec: 'mpeg1', ...SD },
+  { codec: 'h264', ...h264Spec(SD) },
+  { codec: 'mpeg1', ...HD },
+  { codec: 'h264', ...h264Spec(HD) },
 ];
 
 const now = (): number => performance.timeOrigin + performance.now();

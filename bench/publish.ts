@@ -18,11 +18,9 @@ import { treeCpuMeter } from './codec-server';
 import { sleep } from './servers';
 import { hasNginx, NGINX_PATH, waitForPort, writeNginxRtmpConfig } from './nginx-rtmp';
 import { cell, printTable, quantile, round } from './stats';
+import { SD, h264Spec } from './streams';
 
-const W = 640;
-const H = 480;
-const FPS = 24;
-const KBPS = 500;
+const { width: W, height: H, fps: FPS, bitrateKbps: KBPS } = h264Spec(SD);
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -95,7 +93,7 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** `node dist/cli.js --source test --always-on --codec h264` at 640x480@24, 500 kbit/s, publishing to `targets`. */
+/** `node dist/cli.js --source test --always-on --codec h264` at 640x480@24 at the bench's H.264 bitrate, publishing to `targets`. */
 async function startServer(targets: readonly string[]): Promise<Server> {
   const port = await freePort();
   const child = spawnTracked(process.execPath, [

@@ -16,6 +16,8 @@ import { ffmpegCount, startCodecServer, streamCost, treeCpuMeter, type BenchCode
 import { ENCODER_LATENCY_CASES, codecName, measureEncoderLatency, type EncoderLatency } from './encoder-latency';
 import { runFanout, type Contender } from './fanout';
 import { QUALITY_SIZES, printQuality, runQuality } from './quality';
+import { JOIN_PLAYERS, printScreenJoins, screenJoins, type ScreenJoinOptions } from './screen-join';
+import { FHD, H264_KBPS, HD, SD, h264Spec, label } from './streams';
 import {
   BENCH_MAX_VIEWERS,
   cliSupportsMaxViewers,
@@ -62,7 +64,7 @@ interface Timings {
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const quick = argv.includes('--quick');
-const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7').split(',').map(Number));
+const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7,8').split(',').map(Number));
 /**
  * What part 1 (and 5) measure, a comma list: `mpeg1` (MPEG-1's three pages), `webcodecs` (H.264 · WebCodecs, with
  * MPEG-1's page as shipped as its reference), `mse` (H.264 · MSE at a non-secure name, with WebCodecs as its
@@ -92,22 +94,15 @@ const WITH_TRANSCODE = SELECTED.has('transcode');
 const DRIFT_MIN = Number(flag('--drift-minutes') ?? 0);
 if (DRIFT_MIN > 0) parts.add(5);
 
-const SD: StreamSpec = { width: 640, height: 480, fps: 24, bitrateKbps: 800 };
-const HD: StreamSpec = { width: 1280, height: 720, fps: 30, bitrateKbps: 2000 };
-/**
- * H.264 (libx264 via `--codec h264`) at about 60–75% of MPEG-1's bitrate per pixel rate: 500 kbit/s at 640x480@24
- * (the codec's default), 1500 at 1280x720@30, 3000 at 1920x1080@30. 1920x1080 is played by H.264 only.
- */
-const H264_KBPS: Record<string, number> = { '640x480@24': 500, '1280x720@30': 1500, '1920x1080@30': 3000 };
-const FHD: StreamSpec = { width: 1920, height: 1080, fps: 30, bitrateKbps: 0 };
-// Both sizes even with --quick: the page-CPU comparison of the two paint modes is at 1280x720@30.
-const LATENCY_SPECS = WITH_WEBCODECS ? [SD, HD, FHD] : [SD, HD];
+// --quick: every part and codec once, in under 3 minutes on 2 cores (bench/README.md): 640x480@24 only, each
+// codec's page once (no paint=frame or baseline page), short windows. The full bench measures both sizes.
+const LATENCY_SPECS = quick ? [SD] : WITH_WEBCODECS ? [SD, HD, FHD] : [SD, HD];
 /** The MSE page is opened at this name (Chromium maps it to 127.0.0.1): not a secure context, so no WebCodecs. */
 const INSECURE_HOST = 'pistream.test';
 const RESOLVE_INSECURE_HOST = `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`;
 /** 1c: rounds of the two JSMpeg pages (MPEG-1 server, H.264 server's transcode), alternating; seconds each. */
 const TRANSCODE_ROUNDS = quick ? 1 : 2;
-const TRANSCODE_S = quick ? 8 : 20;
+const TRANSCODE_S = quick ? 3 : 20;
 /**
  * `--bypass-csp`: every page's Content-Security-Policy ignored (Playwright's bypassCSP), e.g. to measure the MSE
  * player while the server's policy still refuses its blob: media. Marked in the header and the JSON.
@@ -116,28 +111,33 @@ const BYPASS_CSP = argv.includes('--bypass-csp');
 /** Drift: the MSE page's gap (buffered end − playhead) is sampled this often. */
 const GAP_SAMPLE_MS = 500;
 /** Server CPU per stream (one viewer, each server alone): seconds metered, after a settle. */
-const COST_S = quick ? 5 : 10;
+const COST_S = quick ? 2 : 10;
+/** 1b and 1c's stream sizes (quick: 640x480@24 only; 1920x1080@30 for MPEG-1 at 4500 kbit/s, the bits per pixel of its 2000 at 1280x720@30). */
+const COST_SIZES = quick ? [SD] : [SD, HD, { ...FHD, bitrateKbps: 4500 }];
 /** Part 6: seconds of video per case. */
-const QUALITY_S = quick ? 4 : 10;
+const QUALITY_S = quick ? 2 : 10;
 /** Part 7: seconds per encoder run. */
-const ENCODER_S = quick ? 6 : 20;
+const ENCODER_S = quick ? 2 : 20;
 /** Part 6's second, busier source: an ffmpeg lavfi generator (testsrc2, or mandelbrot: ~11 fps at 720p to generate). */
 const QUALITY_BUSY = flag('--busy') ?? 'testsrc2';
-const LATENCY_WARMUP_S = quick ? 3 : 5;
-const LATENCY_S = quick ? 8 : 30;
+const LATENCY_WARMUP_S = quick ? 1 : 5;
+const LATENCY_S = quick ? 3 : 30;
 const THROTTLE_RATE = 6;
-const THROTTLE_S = 3;
+const THROTTLE_S = quick ? 1 : 3;
 /** How long after the stall the page is watched for recovery. */
-const RECOVER_WATCH_S = quick ? 8 : 12;
+const RECOVER_WATCH_S = quick ? 2 : 12;
 /** Back under p95 means: this long in a row with every picture at or under the steady p95. */
 const RECOVERED_HOLD_MS = 1000;
-const JOINS = quick ? 5 : 20;
+const JOINS = quick ? 3 : 20;
+/** Part 8 (join on screen): fresh pages per player; seconds of steady glass on screen per player. */
+const SCREEN_JOINS = quick ? 2 : 10;
+const SCREEN_STEADY_S = quick ? 2 : 10;
 /** Fan-out viewer counts (each with its own 1-viewer reference); `--fanout 500,1000` picks others. */
 const FANOUT = (flag('--fanout') ?? (quick ? '100' : '100,500,1000')).split(',').map(Number);
-const FANOUT_S = quick ? 5 : 30;
+const FANOUT_S = quick ? 2 : 30;
 /** Each many-viewer run's own 1-viewer reference, just before it; before that, each fresh server settles with 1 viewer. */
-const REFERENCE_S = quick ? 5 : 15;
-const FANOUT_WARM_S = quick ? 5 : 20;
+const REFERENCE_S = quick ? 2 : 15;
+const FANOUT_WARM_S = quick ? 2 : 20;
 /**
  * The fan-out's servers: pistream, the relay, and with `--compare-dist DIR` also pistream run from another build's
  * `dist/` (e.g. a copy of main's, to set a change against what it changes in one run).
@@ -167,9 +167,9 @@ const ROUNDS = Number(flag('--rounds') ?? (quick ? 1 : 3));
  */
 const SLOW = { normal: 100, paused: 10, stalled: 10, throttled: 5, throttleKbps: SD.bitrateKbps / 2 };
 /** TCP-paused viewers need over a minute here before the kernel's socket buffers (~4 MiB) are full. */
-const SLOW_S = quick ? 10 : 90;
-const SLOW_REFERENCE_S = quick ? 8 : 30;
-const SETTLE_S = 2;
+const SLOW_S = quick ? 4 : 90;
+const SLOW_REFERENCE_S = quick ? 3 : 30;
+const SETTLE_S = quick ? 1 : 2;
 const IMPLS: readonly Impl[] = ['pistream', 'baseline'];
 
 const results: Record<string, unknown> = {
@@ -210,8 +210,6 @@ async function down(child: RunningChild): Promise<void> {
   await child.stop();
 }
 
-const label = (s: StreamSpec): string => `${s.width}x${s.height}@${s.fps}`;
-
 // ---- 1. glass-to-glass latency and recovery after a CPU stall ---------------------------------------------------
 
 /**
@@ -237,10 +235,10 @@ const PAGE_VARIANTS: readonly PageVariant[] = [
 /** The page of a server run with `--codec h264`, at `http://127.0.0.1:PORT/` (a secure context): WebCodecs. */
 const H264_VARIANT: PageVariant = { name: 'H.264 · WebCodecs', impl: 'pistream', codec: 'h264', query: '' };
 /**
- * The same page at `http://pistream.test:PORT/`, a name that is not a secure context (no VideoDecoder there): the
- * page's ladder picks MSE by itself, as on a Pi opened at its LAN address.
+ * The same page at `http://pistream.test:PORT/`, a name that is not a secure context (no VideoDecoder there), as on
+ * a Pi opened at its LAN address; forced with ?player=mse, as at such a name the ladder tries WebRTC before MSE.
  */
-const MSE_VARIANT: PageVariant = { name: 'H.264 · MSE', impl: 'pistream', codec: 'h264', query: '', host: INSECURE_HOST };
+const MSE_VARIANT: PageVariant = { name: 'H.264 · MSE', impl: 'pistream', codec: 'h264', query: '?player=mse', host: INSECURE_HOST };
 /** 1c: JSMpeg on an H.264 server's `/stream` (the MPEG-1 transcode), and on an MPEG-1 server's (direct). */
 const TRANSCODED_VARIANT: PageVariant = { name: 'JSMpeg · transcode', impl: 'pistream', codec: 'h264', query: '?player=jsmpeg' };
 const DIRECT_VARIANT: PageVariant = { name: 'JSMpeg · direct', impl: 'pistream', codec: 'mpeg1', query: '?player=jsmpeg' };
@@ -256,15 +254,15 @@ const pageUrl = (server: RunningChild, variant: PageVariant): string =>
  */
 function variantsFor(spec: StreamSpec): PageVariant[] {
   if (spec === FHD) return WITH_WEBCODECS ? [H264_VARIANT] : [];
-  const list: PageVariant[] = WITH_MPEG1 ? [...PAGE_VARIANTS] : WITH_WEBCODECS ? [PAGE_VARIANTS[0]!] : [];
+  const list: PageVariant[] = WITH_MPEG1 && !quick ? [...PAGE_VARIANTS] : WITH_MPEG1 || WITH_WEBCODECS ? [PAGE_VARIANTS[0]!] : [];
   if (WITH_WEBCODECS || WITH_MSE) list.push(H264_VARIANT);
   if (WITH_MSE) list.push(MSE_VARIANT);
   return list;
 }
 
-/** A stream size with the variant's bitrate (H.264's from H264_KBPS). */
+/** A stream size with the variant's bitrate (H.264's from H264_KBPS, bench/streams.ts). */
 function specFor(spec: StreamSpec, codec: BenchCodec): StreamSpec {
-  return codec === 'h264' ? { ...spec, bitrateKbps: H264_KBPS[label(spec)]! } : spec;
+  return codec === 'h264' ? h264Spec(spec) : spec;
 }
 
 interface LatencyResult {
@@ -707,8 +705,7 @@ async function main(): Promise<void> {
     const costs: StreamCost[] = [];
     // Both codecs whatever --codec says (under a minute): the comparison is the point.
     const codecs: BenchCodec[] = ['mpeg1', 'h264'];
-    // MPEG-1 at 1920x1080@30: 4500 kbit/s, the bits per pixel of its 2000 at 1280x720@30.
-    for (const size of [SD, HD, { ...FHD, bitrateKbps: 4500 }]) {
+    for (const size of COST_SIZES) {
       for (const codec of codecs) {
         const spec = specFor(size, codec);
         const child = await upCodec(spec, codec);
@@ -746,7 +743,7 @@ async function main(): Promise<void> {
     const baseline = await up('baseline', SD);
     await openBrowser();
     const rows: [string, FirstPaint][] = [];
-    for (const variant of PAGE_VARIANTS) {
+    for (const variant of quick ? [PAGE_VARIANTS[0]!] : PAGE_VARIANTS) {
       const child = variant.impl === 'pistream' ? pistream : baseline;
       const warm = keepWarm(child.url);
       await sleep(1500);
@@ -1032,11 +1029,12 @@ async function main(): Promise<void> {
   if (parts.has(6)) {
     const quality = await runQuality({
       seconds: QUALITY_S,
-      sources: ['pattern', QUALITY_BUSY],
-      sizes: QUALITY_SIZES,
+      // Quick: each codec once, on our pattern at 640x480@24 (MPEG-1 at 800, H.264 at 400), no search for equal SSIM.
+      sources: quick ? ['pattern'] : ['pattern', QUALITY_BUSY],
+      sizes: quick ? QUALITY_SIZES.slice(0, 1) : QUALITY_SIZES,
       mpeg1Kbps: 800,
-      h264Kbps: [800, 400, 200],
-      refine: true,
+      h264Kbps: quick ? [400] : [800, 400, 200],
+      refine: !quick,
     });
     results.quality = quality;
     printQuality(quality, '6. Quality per bit');
@@ -1044,7 +1042,8 @@ async function main(): Promise<void> {
 
   if (parts.has(7)) {
     const rows: EncoderLatency[] = [];
-    for (const c of ENCODER_LATENCY_CASES) rows.push(await measureEncoderLatency({ ...c, seconds: ENCODER_S, warmup: 24 }));
+    for (const c of ENCODER_LATENCY_CASES.filter((x) => !quick || label(x) === label(SD)))
+      rows.push(await measureEncoderLatency({ ...c, seconds: ENCODER_S, warmup: 24 }));
     results.encoderLatency = { seconds: ENCODER_S, warmup: 24, rows };
     printTable(
       `7. Encoder latency: test-pattern frame offered to the server's encoder operator → its picture / access unit out of ffmpeg ` +
@@ -1065,7 +1064,33 @@ async function main(): Promise<void> {
     const sdH264 = rows.find((r) => r.codec === 'h264' && r.stream === label(SD));
     if (sdH264) console.log(`   goal: libx264 p50 ≤ 5 ms at 640x480: ${cell(sdH264.p50, 2)} ms, ${sdH264.p50 <= 5 ? 'met' : 'missed'}`);
   }
+  if (parts.has(8)) results.screenJoin = await screenJoinPart();
   if (pageErrors.length) results.pageErrors = pageErrors;
+}
+
+/** 8. Join on screen (bench/screen-join.ts), with an MPEG-1 and an H.264 server up for the whole part. */
+async function screenJoinPart(): Promise<Record<string, unknown>> {
+  const streams = { mpeg1: SD, h264: specFor(SD, 'h264') };
+  const servers = { mpeg1: await upCodec(streams.mpeg1, 'mpeg1'), h264: await upCodec(streams.h264, 'h264') };
+  try {
+    const options: ScreenJoinOptions = {
+      joins: SCREEN_JOINS,
+      steadySeconds: SCREEN_STEADY_S,
+      warmupSeconds: LATENCY_WARMUP_S,
+      streams,
+      servers,
+      insecureHost: INSECURE_HOST,
+      browserArgs: [RESOLVE_INSECURE_HOST],
+      onBrowser: (b) => extraBrowsers.add(b),
+      // Quick: each player once (not the page's earlier join, ?prime=off, kept for the full bench's before/after).
+      players: quick ? JOIN_PLAYERS.filter((p) => p.extraQuery === undefined) : JOIN_PLAYERS,
+    };
+    const rows = await screenJoins(options);
+    printScreenJoins(rows, options);
+    return { joins: SCREEN_JOINS, steadySeconds: SCREEN_STEADY_S, stream: label(SD), rows };
+  } finally {
+    for (const server of Object.values(servers)) await down(server);
+  }
 }
 
 /** The issue's goals for the H.264 · WebCodecs page, from part 1's rows; printed and returned. */
@@ -1202,7 +1227,7 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
   // CPU: each H.264 server alone (the MPEG-1 one is down), then an MPEG-1 server at the transcode's rate for reference.
   const cpu: Record<string, unknown>[] = [];
   const cpuRows: string[][] = [];
-  for (const size of [SD, HD]) {
+  for (const size of quick ? [SD] : [SD, HD]) {
     const server = size === SD ? h264 : await upCodec(specFor(HD, 'h264'), 'h264');
     try {
       // The pages' transcoder stops a grace period (5 s) after its last viewer: wait for the lone encoder.

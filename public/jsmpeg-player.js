@@ -30,6 +30,11 @@
    */
   /** @type {'message' | 'frame'} */
   var PAINT_MODE = new URL(window.location.href).searchParams.get('paint') === 'frame' ? 'frame' : 'message';
+  /**
+   * Whether each connection's renderer is primed (see {@link prime}) before its socket opens. `?prime=off` leaves
+   * it cold, as the page did before; kept so the benchmark can compare the two joins in one run.
+   */
+  var PRIME = new URL(window.location.href).searchParams.get('prime') !== 'off';
 
   var core = window.pistreamViewer;
   var barcodeReader = window.pistreamBarcode;
@@ -65,6 +70,8 @@
     /** JSMpeg's decoder and renderer in use: 'wasm' | 'js', 'webgl' | 'canvas2d' (null before the first player). */
     st.decoder = null;
     st.renderer = null;
+    /** Whether the current connection's renderer was primed before its socket opened (see prime). */
+    st.primed = null;
     /**
      * Paints by when they ran: at once (in the handler that decoded the picture, or the join's catch-up), or in an
      * animation frame (paint=frame; or the newest picture held while an earlier paint waited for that frame).
@@ -134,6 +141,27 @@
     installDecoding(this, this.player);
     state.decoder = this.player.video instanceof JSMpeg.Decoder.MPEG1VideoWASM ? 'wasm' : 'js';
     state.renderer = this.player.renderer instanceof JSMpeg.Renderer.WebGL ? 'webgl' : 'canvas2d';
+    /** Whether the renderer was primed (at the canvas' size) before the socket opened. */
+    this.primed = PRIME && prime(this.player.renderer, core.canvas.width, core.canvas.height);
+    state.primed = this.primed;
+  }
+
+  /**
+   * Readies a fresh renderer for its first picture while the socket opens: sized to the canvas (which viewer.js
+   * gave the stream's size) and one black picture drawn. Until a WebGL renderer has drawn, its shader program is
+   * not linked and its three textures are not allocated: the browser does that work at the first draw, in its GPU
+   * process, after the page's paint returned and before the picture reaches the screen (with software GL, tens of
+   * milliseconds measured on screen). Primed, the first picture only uploads its planes and draws.
+   * @param {JsmpegRenderer} renderer @param {number} width @param {number} height
+   */
+  function prime(renderer, width, height) {
+    if (width <= 0 || height <= 0) return false;
+    renderer.resize(width, height);
+    // Planes as JSMpeg's decoder hands them: rows of whole macroblocks; black is Y 16, Cb = Cr = 128.
+    var codedWidth = (width + 15) & ~15;
+    var chroma = new Uint8Array((codedWidth >> 1) * (height >> 1)).fill(128);
+    renderer.render(new Uint8Array(codedWidth * height).fill(16), chroma, chroma, false);
+    return true;
   }
 
   /** @param {ArrayBuffer} data */
@@ -339,6 +367,11 @@
       resize: function (width, height) {
         c.width = width;
         c.height = height;
+        // Primed at this size already: resizing again would clear and reallocate what priming made ready.
+        if (renderer.width === width && renderer.height === height && c.primed) return;
+        // JSMpeg's WebGL renderer allocates its textures at its first draw only: primed at another size, they
+        // must be made again at this one.
+        if (renderer.hasTextureData) renderer.hasTextureData = {};
         renderer.resize(width, height);
       },
       render: function (y, c1, c2, isClamped) {

@@ -174,8 +174,23 @@
       'Unknown ?player=' + forced + ': the players are ' + ids.join(', ') + ' (or leave it out to pick the best here)'
     );
   }
+  /**
+   * Gives the canvas the stream's size before any player draws: the page is laid out for the picture's aspect from
+   * the start, and a player that sizes its canvas to the picture (JSMpeg resizes before its first) finds it so and
+   * changes nothing at its first paint, where a resize clears and reallocates the canvas.
+   * @param {StreamsInfo} streams
+   */
+  function sizeCanvas(streams) {
+    var width = streams.width;
+    var height = streams.height;
+    if (typeof width !== 'number' || typeof height !== 'number' || width <= 0 || height <= 0) return;
+    if (core.canvas.width !== width) core.canvas.width = width;
+    if (core.canvas.height !== height) core.canvas.height = height;
+  }
+
   fetchStreams(function (streams) {
     core.state.codec = streams.codec;
+    sizeCanvas(streams);
     climb(
       streams,
       LADDER.filter(function (rung) {

@@ -31,6 +31,9 @@ declare global {
     readonly codec: string;
     /** The codec for people ('H.264'). */
     readonly codecLabel?: string;
+    /** The picture's size in pixels (the canvas is sized to it before the first picture). */
+    readonly width?: number;
+    readonly height?: number;
     readonly formats: readonly StreamFormat[];
     readonly recordings?: boolean;
     /** The WHEP endpoint's path below the plugin's prefix ('/whep'), or why the server has none. */
@@ -188,6 +191,7 @@ declare global {
     maxDecodesPerTick: number;
     decoder: 'wasm' | 'js' | null;
     renderer: 'webgl' | 'canvas2d' | null;
+    primed: boolean | null;
     paints: { atOnce: number; inFrame: number };
     join: JsmpegJoin | null;
   }
@@ -383,6 +387,11 @@ declare global {
   }
 
   interface JsmpegRenderer {
+    /** The size it draws at (its last `resize`, or the canvas's when made). */
+    readonly width: number;
+    readonly height: number;
+    /** WebGL only: which texture units hold an allocated texture (allocated at the first draw after a reset). */
+    hasTextureData?: Record<number, boolean>;
     render(y: Uint8Array, cr: Uint8Array, cb: Uint8Array, isClamped: boolean): void;
     resize(width: number, height: number): void;
     renderProgress(progress: number): void;
