@@ -197,6 +197,45 @@ declare global {
     readonly data: Uint8Array<ArrayBuffer>;
   }
 
+  /** webcodecs-drop-policy.js: what to do with one unit (see `decide` there). */
+  type DropDecision = 'decode' | 'flush' | 'drop-gop' | 'wait-key';
+
+  /** What the drop decision is made from (webcodecs-drop-policy.js); times in ms. */
+  interface DropInput {
+    readonly key: boolean;
+    /** Deltas are undecodable until a key unit. */
+    readonly waitKey: boolean;
+    /** Units fed to the decoder whose pictures have not come out, and how long it will take for them. */
+    readonly queued: number;
+    readonly queuedMs: number;
+    /** The decoder's time per delta picture, 0 until measured. */
+    readonly decodeMs: number;
+    /** How long the oldest unit in the decoder has waited (0 when none). */
+    readonly oldestWaitMs: number;
+    /** How much later than live this unit arrived (a unit of a joining burst, or held up on the way). */
+    readonly lateMs: number;
+    /** Until the next key unit is due, or null while the GOP's length is not known. */
+    readonly nextKeyInMs: number | null;
+    /** No unit is fed that would come out later than this after it arrived live. */
+    readonly boundMs: number;
+  }
+
+  /** webcodecs-drop-policy.js's per-connection state. */
+  interface DropPolicy {
+    waitKey: boolean;
+    readonly decodeMs: number;
+    readonly keyMs: number;
+    readonly gopMs: number | null;
+    readonly keepingUp: boolean;
+    readonly lateDrops: number;
+    readonly flushes: number;
+    take(key: boolean, capturedAt: number, now: number): DropDecision;
+    fed(key: boolean, now: number): void;
+    output(now: number): void;
+    cleared(): void;
+    resync(): void;
+  }
+
   interface WebCodecsState extends PageState {
     codecString: string | null;
     decodeCalls: number;
@@ -439,6 +478,11 @@ declare global {
     pistreamViewer: ViewerCore;
     pistreamPlayers: Record<string, Player>;
     pistreamMse: PistreamMse;
+    pistreamDropPolicy: {
+      decide(input: DropInput): DropDecision;
+      DropPolicy: new () => DropPolicy;
+      readonly MAX_LATE_MS: number;
+    };
     pistreamBarcode: SharedBarcode;
     pistreamProtocol: SharedProtocol;
     pistreamHud(options: HudOptions): Hud;

@@ -1,0 +1,214 @@
+/*
+ * The WebCodecs player's drop decision: which access units to feed the decoder and which to drop, so that the page
+ * shows as many pictures as its decoder can while latency stays bounded. Pure: no clock (every time is passed in, in
+ * ms of one clock, performance.now() in the page), no DOM, no decoder.
+ *
+ * Baseline H.264 resumes only at a key unit: a delta dropped means every delta after it up to the next key is
+ * undecodable. So the choice a decoder slower than the stream leaves is which tail of each GOP to drop, and the
+ * best one is the shortest: decode while the picture can still come out before the next key unit arrives (the
+ * decoder is then idle when it comes, and no backlog carries over into the next GOP), and drop the rest of the GOP
+ * from the first unit that cannot (late, not early). A decoder at 23 pictures/s on a 30/s stream with 1 s GOPs then
+ * shows 23 of each GOP's 30, with latency bounded by one GOP.
+ *
+ * - When a unit would come out: after the decoder's backlog (the units fed whose pictures have not come out, each at
+ *   its measured decode time, key and delta pictures apart: see DropPolicy.output) and its own decode time.
+ * - When the next key unit arrives: the GOP clock. Each unit's capture time minus its key unit's gives its place in
+ *   the GOP (one clock, the server's, whatever the page's clock says); its arrival minus that place is when the key
+ *   would have arrived live, and the smallest over the GOP is the GOP's start on the page's clock (a unit held up on
+ *   the way, or replayed in a joining burst, arrives later than live, never earlier). The next key arrives a GOP's
+ *   length after that start; the length is the capture-time spacing of the last two key units.
+ * - Latency bound: no unit is fed that would come out more than `boundMs` after it arrived live (MAX_LATE_MS, or one
+ *   GOP when that is shorter). It governs before the GOP's length is known and for long GOPs; and a key unit that
+ *   finds more than that queued before it (the decoder slowed after the decisions were made) starts a fresh decoder
+ *   (`flush`) rather than wait behind stale pictures.
+ * - "Cannot keep up": from the first drop for lateness until a whole GOP has been decoded without one.
+ *
+ * Plain script, no build step: `new window.pistreamDropPolicy.DropPolicy()` (the player's state) and
+ * `window.pistreamDropPolicy.decide(input)` (the decision alone, a table); loaded before webcodecs-player.js.
+ */
+(function () {
+  'use strict';
+
+  /** Latency bound (ms from a unit's live arrival to its picture out) when the GOP is longer or not known yet. */
+  var MAX_LATE_MS = 1000;
+  /** Weight of the newest measurement in the decode time's running mean. */
+  var DECODE_MS_WEIGHT = 0.2;
+
+  /**
+   * What to do with one unit: `decode` it; `flush` (a key unit: close the decoder, dropping what it still holds,
+   * and decode this on a fresh one); `drop-gop` (it cannot come out in time: drop it and the rest of its GOP);
+   * `wait-key` (a delta while waiting for a key unit: undecodable).
+   * @param {DropInput} input
+   * @returns {DropDecision}
+   */
+  function decide(input) {
+    if (input.key) return input.queued > 0 && (input.queuedMs > input.boundMs || input.oldestWaitMs > input.boundMs) ? 'flush' : 'decode';
+    if (input.waitKey) return 'wait-key';
+    var outInMs = input.queuedMs + input.decodeMs;
+    if (input.oldestWaitMs > input.boundMs || input.lateMs + outInMs > input.boundMs) return 'drop-gop';
+    if (input.nextKeyInMs !== null && outInMs > input.nextKeyInMs) return 'drop-gop';
+    return 'decode';
+  }
+
+  /**
+   * One connection's decoder as the decision needs it: what is in it, how fast it decodes, where the GOP is.
+   * @constructor
+   */
+  function DropPolicy() {
+    /** Deltas are undecodable until a key unit: at the start, after a drop and after a decoder error. */
+    this.waitKey = true;
+    /** When each unit in the decoder was fed, oldest first, and whether it was a key unit. */
+    /** @type {{ at: number, key: boolean }[]} */
+    this.inDecoder = [];
+    /** When the last picture came out. */
+    this.lastOutAt = -Infinity;
+    /** The decoder's time per delta picture and per key picture (ms), 0 until measured. */
+    this.decodeMs = 0;
+    this.keyMs = 0;
+    /** The capture time of the current GOP's key unit (server clock), and the GOP's length (ms), null until known. */
+    /** @type {number | null} */
+    this.keyCapturedAt = null;
+    /** @type {number | null} */
+    this.gopMs = null;
+    /** When the current GOP's key unit arrived, or would have if live (page clock). */
+    this.gopStart = Infinity;
+    /** Whether this GOP dropped anything for lateness, and whether the decoder keeps up (see the file comment). */
+    this.lateInGop = false;
+    this.keepingUp = true;
+    /** Units dropped as undecodable in time (`drop-gop` and the deltas after it), and fresh decoders for a key. */
+    this.lateDrops = 0;
+    this.flushes = 0;
+  }
+
+  /**
+   * Decides about a unit that arrived `now`, captured at `capturedAt` (server clock), and keeps the state the
+   * decision implies: `drop-gop` waits for a key unit, `decode`/`flush` of a key unit stops waiting, `flush` empties
+   * the decoder's record (the player closes it). Call `fed` when the unit is fed.
+   * @param {boolean} key @param {number} capturedAt @param {number} now
+   * @returns {DropDecision}
+   */
+  DropPolicy.prototype.take = function (key, capturedAt, now) {
+    if (key) this.startGop(capturedAt);
+    var place = this.keyCapturedAt === null ? 0 : Math.max(0, capturedAt - this.keyCapturedAt);
+    this.gopStart = Math.min(this.gopStart, now - place);
+    var decision = decide(this.input(key, place, now));
+    this.after(decision);
+    return decision;
+  };
+
+  /** The decision's input for a unit `place` ms into its GOP, arrived `now`. @param {boolean} key @param {number} place @param {number} now */
+  DropPolicy.prototype.input = function (key, place, now) {
+    var gopMs = this.gopMs;
+    return {
+      key: key,
+      waitKey: this.waitKey,
+      queued: this.inDecoder.length,
+      queuedMs: this.backlogMs(now),
+      decodeMs: this.decodeMs || this.keyMs,
+      oldestWaitMs: this.inDecoder.length > 0 ? now - this.inDecoder[0].at : 0,
+      lateMs: Math.max(0, now - (this.gopStart + place)),
+      nextKeyInMs: gopMs === null ? null : this.gopStart + gopMs - now,
+      boundMs: gopMs === null ? MAX_LATE_MS : Math.min(MAX_LATE_MS, gopMs),
+    };
+  };
+
+  /**
+   * How long the decoder will take for what is in it, from `now`: each unit at its measured decode time (key and delta
+   * apart), less what the oldest has had since the decoder could start it. An oldest that has taken longer than its
+   * estimate says the decoder is slower than measured (or not measured yet): the estimate is at least that.
+   * @param {number} now
+   */
+  DropPolicy.prototype.backlogMs = function (now) {
+    var units = this.inDecoder;
+    if (units.length === 0) return 0;
+    var elapsed = now - Math.max(units[0].at, this.lastOutAt);
+    var keyMs = this.keyMs;
+    var deltaMs = this.decodeMs;
+    if (units[0].key) keyMs = Math.max(keyMs, elapsed);
+    else deltaMs = Math.max(deltaMs, elapsed);
+    // One not measured yet is taken as the other (a delta costs at most a key picture).
+    keyMs = keyMs || deltaMs;
+    deltaMs = deltaMs || keyMs;
+    var ms = -elapsed;
+    for (var i = 0; i < units.length; i++) ms += units[i].key ? keyMs : deltaMs;
+    return Math.max(0, ms);
+  };
+
+  /** A key unit captured at `capturedAt`: the GOP before it ends (measuring its length), a new one starts. @param {number} capturedAt */
+  DropPolicy.prototype.startGop = function (capturedAt) {
+    var previous = this.keyCapturedAt;
+    // The same key unit again (held while the browser was asked about its codec) is no new GOP.
+    if (previous === capturedAt) return;
+    if (previous !== null && capturedAt > previous) this.gopMs = capturedAt - previous;
+    // A whole GOP decoded without a late drop: the decoder keeps up again.
+    if (previous !== null && !this.lateInGop && !this.waitKey) this.keepingUp = true;
+    this.keyCapturedAt = capturedAt;
+    this.gopStart = Infinity;
+    this.lateInGop = false;
+  };
+
+  /** @param {DropDecision} decision */
+  DropPolicy.prototype.after = function (decision) {
+    if (decision === 'decode' || decision === 'flush') {
+      this.waitKey = false;
+      if (decision === 'flush') {
+        // What the old decoder still held is dropped with it.
+        this.flushes++;
+        this.lateDrops += this.inDecoder.length;
+        this.late();
+        this.cleared();
+      }
+      return;
+    }
+    if (decision === 'drop-gop') {
+      this.waitKey = true;
+      this.late();
+    }
+    if (this.lateInGop) this.lateDrops++;
+  };
+
+  DropPolicy.prototype.late = function () {
+    this.lateInGop = true;
+    this.keepingUp = false;
+  };
+
+  /** A unit was fed to the decoder at `now`. @param {boolean} key @param {number} now */
+  DropPolicy.prototype.fed = function (key, now) {
+    this.inDecoder.push({ at: now, key: key });
+  };
+
+  /**
+   * A picture came out at `now` (the oldest unit in the decoder: it decodes in order). Its decode time is from when
+   * the decoder could start it (fed, or the picture before it out, whichever was later) to now; key and delta
+   * pictures are measured apart (a key picture costs several deltas).
+   * @param {number} now
+   */
+  DropPolicy.prototype.output = function (now) {
+    var unit = this.inDecoder.shift();
+    if (unit) {
+      var ms = now - Math.max(unit.at, this.lastOutAt);
+      if (unit.key) this.keyMs = runningMean(this.keyMs, ms);
+      else this.decodeMs = runningMean(this.decodeMs, ms);
+    }
+    this.lastOutAt = now;
+  };
+
+  /** The decoder was closed (an error, a flush, a new configuration): nothing is in it, and a key unit must come next. */
+  DropPolicy.prototype.cleared = function () {
+    this.inDecoder = [];
+    this.lastOutAt = -Infinity;
+  };
+
+  /** A decoder error: wait for a key unit. */
+  DropPolicy.prototype.resync = function () {
+    this.cleared();
+    this.waitKey = true;
+  };
+
+  /** @param {number} mean 0: none yet @param {number} ms */
+  function runningMean(mean, ms) {
+    return mean === 0 ? ms : mean + DECODE_MS_WEIGHT * (ms - mean);
+  }
+
+  window.pistreamDropPolicy = { decide: decide, DropPolicy: DropPolicy, MAX_LATE_MS: MAX_LATE_MS };
+})();
