@@ -78,6 +78,9 @@
     /** Units dropped as undecodable in time (`drop-gop` and the deltas after it), and fresh decoders for a key. */
     this.lateDrops = 0;
     this.flushes = 0;
+    /** What the last `drop-gop` or `flush` was decided on (for diagnosis: window.pistream.lastLateDrop). */
+    /** @type {DropInput | null} */
+    this.lastLate = null;
   }
 
   /**
@@ -91,7 +94,9 @@
     if (key) this.startGop(capturedAt);
     var place = this.keyCapturedAt === null ? 0 : Math.max(0, capturedAt - this.keyCapturedAt);
     this.gopStart = Math.min(this.gopStart, now - place);
-    var decision = decide(this.input(key, place, now));
+    var input = this.input(key, place, now);
+    var decision = decide(input);
+    if (decision === 'drop-gop' || decision === 'flush') this.lastLate = input;
     this.after(decision);
     return decision;
   };
@@ -114,24 +119,20 @@
 
   /**
    * How long the decoder will take for what is in it, from `now`: each unit at its measured decode time (key and delta
-   * apart), less what the oldest has had since the decoder could start it. An oldest that has taken longer than its
-   * estimate says the decoder is slower than measured (or not measured yet): the estimate is at least that.
+   * apart; one not measured yet taken as the other: a delta costs at most a key picture), the oldest less what it has
+   * had since the decoder could start it. Before anything was measured, the oldest's time so far stands for each.
+   * (Only then: a main thread that stalled for a while makes the oldest look slow, not the decoder.)
    * @param {number} now
    */
   DropPolicy.prototype.backlogMs = function (now) {
     var units = this.inDecoder;
     if (units.length === 0) return 0;
     var elapsed = now - Math.max(units[0].at, this.lastOutAt);
-    var keyMs = this.keyMs;
-    var deltaMs = this.decodeMs;
-    if (units[0].key) keyMs = Math.max(keyMs, elapsed);
-    else deltaMs = Math.max(deltaMs, elapsed);
-    // One not measured yet is taken as the other (a delta costs at most a key picture).
-    keyMs = keyMs || deltaMs;
-    deltaMs = deltaMs || keyMs;
-    var ms = -elapsed;
-    for (var i = 0; i < units.length; i++) ms += units[i].key ? keyMs : deltaMs;
-    return Math.max(0, ms);
+    var keyMs = this.keyMs || this.decodeMs || elapsed;
+    var deltaMs = this.decodeMs || keyMs;
+    var ms = Math.max(0, (units[0].key ? keyMs : deltaMs) - elapsed);
+    for (var i = 1; i < units.length; i++) ms += units[i].key ? keyMs : deltaMs;
+    return ms;
   };
 
   /** A key unit captured at `capturedAt`: the GOP before it ends (measuring its length), a new one starts. @param {number} capturedAt */

@@ -229,6 +229,7 @@ declare global {
     readonly keepingUp: boolean;
     readonly lateDrops: number;
     readonly flushes: number;
+    readonly lastLate: DropInput | null;
     take(key: boolean, capturedAt: number, now: number): DropDecision;
     fed(key: boolean, now: number): void;
     output(now: number): void;
@@ -243,6 +244,11 @@ declare global {
     decodeLog: { pending: number; live: boolean; gapMs: number }[];
     join: { burstUnits: number | null; firstFrame: number | null } | null;
     skipped: number;
+    lateDrops: number;
+    flushes: number;
+    keepingUp: boolean;
+    decodeMs: number;
+    lastLateDrop: DropInput | null;
     paintSkips: number;
     resyncs: number;
     decoderErrors: string[];
