@@ -5,9 +5,9 @@
  *
  * Baseline H.264 resumes only at a key unit: a delta dropped means every delta after it up to the next key is
  * undecodable. So the choice a decoder slower than the stream leaves is which tail of each GOP to drop, and the
- * best one is the shortest: decode while the picture can still come out before the next key unit arrives (the
- * decoder is then idle when it comes, and no backlog carries over into the next GOP), and drop the rest of the GOP
- * from the first unit that cannot (late, not early). A decoder at 23 pictures/s on a 30/s stream with 1 s GOPs then
+ * best one is the shortest: decode while the decoder can start the picture before the next key unit arrives (it is
+ * then at most one picture from idle when the key unit comes, and no backlog grows over GOPs), and drop the rest of
+ * the GOP from the first unit that cannot (late, not early). A decoder at 23 pictures/s on a 30/s stream with 1 s GOPs then
  * shows 23 of each GOP's 30, with latency bounded by one GOP.
  *
  * - When a unit would come out: after the decoder's backlog (the units fed whose pictures have not come out, each at
@@ -46,7 +46,9 @@
     if (input.waitKey) return 'wait-key';
     var outInMs = input.queuedMs + input.decodeMs;
     if (input.oldestWaitMs > input.boundMs || input.lateMs + outInMs > input.boundMs) return 'drop-gop';
-    if (input.nextKeyInMs !== null && outInMs > input.nextKeyInMs) return 'drop-gop';
+    // What was fed before it must be done when the next key unit is due; its own picture may end a little after (the
+    // key unit then waits one picture, which the next GOP's tail gives back; dropping it would gain nothing).
+    if (input.nextKeyInMs !== null && input.queuedMs > input.nextKeyInMs) return 'drop-gop';
     return 'decode';
   }
 

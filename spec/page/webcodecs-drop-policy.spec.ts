@@ -79,10 +79,11 @@ describe('decide (webcodecs-drop-policy.js)', () => {
       { queued: 5, queuedMs: 200, oldestWaitMs: 150 },
       'decode',
     ],
-    ['a delta that comes out just before the next key unit (11 × 40 + 40 = 480 < 500)', { queued: 11, queuedMs: 440 }, 'decode'],
-    ['a delta that would come out after the next key unit (12 × 40 + 40 = 520 > 500)', { queued: 12, queuedMs: 480 }, 'drop-gop'],
+    ['a delta whose backlog is done just before the next key unit is due (12 × 40 = 480 < 500)', { queued: 12, queuedMs: 480 }, 'decode'],
+    ['a delta whose backlog is not done when the next key unit is due (13 × 40 = 520 > 500)', { queued: 13, queuedMs: 520 }, 'drop-gop'],
     ["the GOP's last delta, decoder idle, with time for it", { nextKeyInMs: 45 }, 'decode'],
-    ["the GOP's last delta, one queued before it", { nextKeyInMs: 45, queued: 1, queuedMs: 40 }, 'drop-gop'],
+    ["the GOP's last delta, decoder idle, its picture out a little after the key unit is due", { nextKeyInMs: 5 }, 'decode'],
+    ["the GOP's last delta, two queued before it", { nextKeyInMs: 45, queued: 2, queuedMs: 80 }, 'drop-gop'],
     ['a delta before the decode time is measured', { decodeMs: 0, queued: 20, queuedMs: 0, nextKeyInMs: 10 }, 'decode'],
     [
       'GOP length unknown, within the bound (late 500 + 10 × 40 + 40 < 1000)',
@@ -237,10 +238,14 @@ describe('DropPolicy against a simulated decoder', () => {
     drop.output(1440);
     expect(drop.decodeMs).toBe(400);
     drop.fed(false, 1440);
+    // 390 ms of backlog, the key unit due in 550: fed. Then 540 ms of backlog with the key unit due in 300: dropped.
+    expect(drop.take(false, 1450, 1450)).toBe('decode');
+    drop.fed(false, 1450);
     expect(drop.take(false, 1700, 1700)).toBe('drop-gop');
     expect(drop.keepingUp).toBe(false);
     // Third GOP: still marked, it has not been decoded whole yet.
     drop.output(1840);
+    drop.output(1990);
     expect(drop.take(true, 2000, 2000)).toBe('decode');
     expect(drop.keepingUp).toBe(false);
     drop.fed(true, 2000);
