@@ -31,8 +31,12 @@
 
   /** Latency bound (ms from a unit's live arrival to its picture out) when the GOP is longer or not known yet. */
   var MAX_LATE_MS = 1000;
-  /** Weight of the newest measurement in the decode time's running mean. */
-  var DECODE_MS_WEIGHT = 0.2;
+  /**
+   * The decode time is the median of the last this many measurements (of delta pictures; of key pictures, a third of
+   * it): a main thread that stalls makes one picture look slow and the few after it fast, and the median is moved by
+   * neither, where a mean took the stall for a slower decoder and dropped GOP tails the decoder would have made.
+   */
+  var DECODE_SAMPLES = 15;
 
   /**
    * What to do with one unit: `decode` it; `flush` (a key unit: close the decoder, dropping what it still holds,
@@ -64,9 +68,13 @@
     this.inDecoder = [];
     /** When the last picture came out. */
     this.lastOutAt = -Infinity;
-    /** The decoder's time per delta picture and per key picture (ms), 0 until measured. */
+    /** The decoder's time per delta picture and per key picture (ms), 0 until measured; the last measurements. */
     this.decodeMs = 0;
     this.keyMs = 0;
+    /** @type {number[]} */
+    this.deltaSamples = [];
+    /** @type {number[]} */
+    this.keySamples = [];
     /** The capture time of the current GOP's key unit (server clock), and the GOP's length (ms), null until known. */
     /** @type {number | null} */
     this.keyCapturedAt = null;
@@ -190,8 +198,8 @@
     var unit = this.inDecoder.shift();
     if (unit) {
       var ms = now - Math.max(unit.at, this.lastOutAt);
-      if (unit.key) this.keyMs = runningMean(this.keyMs, ms);
-      else this.decodeMs = runningMean(this.decodeMs, ms);
+      if (unit.key) this.keyMs = recentMedian(this.keySamples, ms, Math.ceil(DECODE_SAMPLES / 3));
+      else this.decodeMs = recentMedian(this.deltaSamples, ms, DECODE_SAMPLES);
     }
     this.lastOutAt = now;
   };
@@ -208,9 +216,18 @@
     this.waitKey = true;
   };
 
-  /** @param {number} mean 0: none yet @param {number} ms */
-  function runningMean(mean, ms) {
-    return mean === 0 ? ms : mean + DECODE_MS_WEIGHT * (ms - mean);
+  /**
+   * Adds `ms` to `samples` (keeping the last `keep`) and returns their median.
+   * @param {number[]} samples @param {number} ms @param {number} keep
+   */
+  function recentMedian(samples, ms, keep) {
+    samples.push(ms);
+    if (samples.length > keep) samples.shift();
+    var sorted = samples.slice().sort(function (a, b) {
+      return a - b;
+    });
+    var mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   }
 
   window.pistreamDropPolicy = { decide: decide, DropPolicy: DropPolicy, MAX_LATE_MS: MAX_LATE_MS };

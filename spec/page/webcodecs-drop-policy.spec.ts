@@ -255,6 +255,38 @@ describe('DropPolicy against a simulated decoder', () => {
     expect(drop.keepingUp).toBe(true);
   });
 
+  it('a main thread that stalls once is not taken for a slow decoder (the decode time is a median)', () => {
+    const drop = new policy.DropPolicy();
+    drop.take(true, 0, 0);
+    drop.fed(true, 0);
+    drop.output(20);
+    // Ten deltas at 10 ms each, one every 33 ms.
+    for (let i = 1; i <= 10; i++) {
+      const at = i * 33;
+      expect(drop.take(false, at, at)).toBe('decode');
+      drop.fed(false, at);
+      drop.output(at + 10);
+    }
+    // The main thread stalls 300 ms: one picture comes out late, then the five units that waited come in a bunch
+    // and their pictures right after.
+    let now = 11 * 33;
+    drop.take(false, now, now);
+    drop.fed(false, now);
+    drop.output(now + 300);
+    now += 300;
+    for (let i = 0; i < 5; i++) {
+      expect(drop.take(false, now - 132 + 33 * i, now)).toBe('decode');
+      drop.fed(false, now);
+    }
+    for (let i = 0; i < 5; i++) drop.output(now + 2 * (i + 1));
+    expect(drop.decodeMs).toBeLessThan(15);
+    // The next unit, five queued before it: decoded (about 50 ms of backlog by the median).
+    now += 20;
+    for (let i = 0; i < 5; i++) drop.fed(false, now);
+    expect(drop.take(false, 16 * 33 + 20, now)).toBe('decode');
+    expect(drop.keepingUp).toBe(true);
+  });
+
   it('after a decoder error, deltas wait for a key unit; the same key unit taken twice is one GOP', () => {
     const drop = new policy.DropPolicy();
     expect(drop.take(false, 0, 0)).toBe('wait-key');
