@@ -52,7 +52,10 @@
     if (input.oldestWaitMs > input.boundMs || input.lateMs + outInMs > input.boundMs) return 'drop-gop';
     // What was fed before it must be done when the next key unit is due; its own picture may end a little after (the
     // key unit then waits one picture, which the next GOP's tail gives back; dropping it would gain nothing).
-    if (input.nextKeyInMs !== null && input.queuedMs > input.nextKeyInMs) return 'drop-gop';
+    // A key unit overdue (this GOP runs longer than the last: a source that skipped frames) says nothing about when it
+    // comes: the bound alone decides then.
+    var nextKeyInMs = input.nextKeyInMs;
+    if (nextKeyInMs !== null && nextKeyInMs > 0 && input.queuedMs > nextKeyInMs) return 'drop-gop';
     return 'decode';
   }
 

@@ -83,6 +83,9 @@ describe('decide (webcodecs-drop-policy.js)', () => {
     ['a delta whose backlog is not done when the next key unit is due (13 × 40 = 520 > 500)', { queued: 13, queuedMs: 520 }, 'drop-gop'],
     ["the GOP's last delta, decoder idle, with time for it", { nextKeyInMs: 45 }, 'decode'],
     ["the GOP's last delta, decoder idle, its picture out a little after the key unit is due", { nextKeyInMs: 5 }, 'decode'],
+    ['the next key unit overdue (a GOP longer than the last), decoder idle', { nextKeyInMs: -200 }, 'decode'],
+    ['the next key unit overdue, a backlog within the bound', { nextKeyInMs: -200, queued: 3, queuedMs: 120 }, 'decode'],
+    ['the next key unit overdue, a backlog past the bound', { nextKeyInMs: -200, queued: 25, queuedMs: 1000 }, 'drop-gop'],
     ["the GOP's last delta, two queued before it", { nextKeyInMs: 45, queued: 2, queuedMs: 80 }, 'drop-gop'],
     ['a delta before the decode time is measured', { decodeMs: 0, queued: 20, queuedMs: 0, nextKeyInMs: 10 }, 'decode'],
     [
