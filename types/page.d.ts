@@ -77,7 +77,7 @@ declare global {
     open: boolean;
     openedAt: number;
     lastPictureAt: number;
-    /** Pictures this connection is done with (decoded, or dropped by the page): what acks count. */
+    /** Pictures its player has taken (decoded, or handed to a decoder or a SourceBuffer, or dropped): what acks count. */
     handled: number;
     acked: number;
     lastAckAt: number;
