@@ -7,11 +7,11 @@
  * undecodable. So the choice a decoder slower than the stream leaves is which tail of each GOP to drop, and the
  * best one is the shortest: decode while the decoder can start the picture before the next key unit arrives (it is
  * then at most one picture from idle when the key unit comes, and no backlog grows over GOPs), and drop the rest of
- * the GOP from the first unit that cannot (late, not early). A decoder at 23 pictures/s on a 30/s stream with 1 s GOPs then
- * shows 23 of each GOP's 30, with latency bounded by one GOP.
+ * the GOP from the first unit that cannot (late, not early). A decoder at 23 pictures/s on a 30/s stream with 1 s
+ * GOPs then shows 23 of each GOP's 30, with latency bounded by one GOP.
  *
- * - When a unit would come out: after the decoder's backlog (the units fed whose pictures have not come out, each at
- *   its measured decode time, key and delta pictures apart: see DropPolicy.output) and its own decode time.
+ * - When the decoder can start a unit: after its backlog (the units fed whose pictures have not come out, each at its
+ *   measured decode time, key and delta pictures apart: see DropPolicy.output); its picture is out one decode later.
  * - When the next key unit arrives: the GOP clock. Each unit's capture time minus its key unit's gives its place in
  *   the GOP (one clock, the server's, whatever the page's clock says); its arrival minus that place is when the key
  *   would have arrived live, and the smallest over the GOP is the GOP's start on the page's clock (a unit held up on
