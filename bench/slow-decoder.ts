@@ -12,6 +12,7 @@ import { launchBrowser } from './browser';
 import { ROOT, runMain } from './children';
 import { startCodecServer } from './codec-server';
 import { scrapeMetrics, sleep, type RunningChild, type StreamSpec } from './servers';
+import { firstAppearances, readFrame, recordScreen } from './screen';
 import { slowVideoDecoderScript } from './slow-video-decoder';
 import { cell, printTable, quantile, round } from './stats';
 
@@ -49,7 +50,10 @@ interface Sample {
   readonly received: number;
   readonly decoded: number;
   readonly painted: number;
+  /** Glass-to-glass at decode (the page's barcode read, as part 1), per picture read. */
   readonly latencies: number[];
+  /** Glass-to-glass on screen (bench/screen.ts: the screencast's compositor time), per picture at its first frame. */
+  readonly screen: number[];
   /** Units pistream's page dropped as undecodable in time (null: a page without the count). */
   readonly lateDrops: number | null;
   readonly hud: string;
@@ -146,19 +150,24 @@ async function measure(page: Page, name: string, round: number): Promise<Sample>
   await page.waitForFunction(() => window.pistream?.status === 'live' && window.pistream.painted > 0, undefined, { timeout: 30_000 });
   await sleep(WARMUP_SECONDS * 1000);
   const read = (): Promise<PageFigures> => page.evaluate(() => ({ ...window.pistream!, latencies: window.pistream!.latencies.splice(0) }));
+  const recorder = await recordScreen(page);
   const start = await read();
   const startedAt = Date.now();
   await sleep(SECONDS * 1000);
   const end = await read();
+  const seconds = (Date.now() - startedAt) / 1000;
+  // Read after the window, so that decoding the screencast's JPEGs takes no CPU from the page being measured.
+  const screen = firstAppearances((await recorder.stop()).map((frame) => readFrame(frame, SPEC)));
   const { latencies, ...figures } = end;
   return {
     page: name,
     round,
-    seconds: (Date.now() - startedAt) / 1000,
+    seconds,
     received: end.decodeCalls + end.skipped - start.decodeCalls - start.skipped,
     decoded: end.frames - start.frames,
     painted: end.painted - start.painted,
     latencies,
+    screen,
     lateDrops: end.lateDrops === undefined ? null : end.lateDrops - (start.lateDrops ?? 0),
     hud: await page.evaluate(() => document.getElementById('path')?.textContent ?? ''),
     end: figures,
@@ -177,6 +186,7 @@ function pool(samples: readonly Sample[]): Sample {
     decoded: sum((s) => s.decoded),
     painted: sum((s) => s.painted),
     latencies: samples.flatMap((s) => s.latencies),
+    screen: samples.flatMap((s) => s.screen),
     lateDrops: drops.includes(null) ? null : sum((s) => s.lateDrops ?? 0),
     hud: samples[samples.length - 1]!.hud,
     end: null,
@@ -207,6 +217,10 @@ function row(s: Sample): string[] {
     perSecond(s.received),
     perSecond(s.decoded),
     perSecond(s.painted),
+    perSecond(s.screen.length),
+    cell(quantile(s.screen, 0.5), 0),
+    cell(quantile(s.screen, 0.95), 0),
+    cell(s.screen.length ? Math.max(...s.screen) : NaN, 0),
     cell(quantile(lat, 0.5), 0),
     cell(quantile(lat, 0.95), 0),
     cell(lat.length ? Math.max(...lat) : NaN, 0),
@@ -219,7 +233,23 @@ function row(s: Sample): string[] {
 function printSamples(samples: readonly Sample[], pooled: readonly Sample[]): void {
   printTable(
     `A decoder slower than the stream: ${SPEC.width}x${SPEC.height}@${SPEC.fps} H.264 ${SPEC.bitrateKbps} kbit/s, GOP ${GOP_MS} ms, ${DECODE_MS > 0 ? `decoder slowed to ${DECODE_MS} ms a picture` : "the browser's decoder"}, ${ROUNDS} rounds of ${SECONDS} s after ${WARMUP_SECONDS} s`,
-    ['page', 'round', 'received/s', 'decoded/s', 'painted/s', 'glass p50', 'p95', 'max', 'p50 growth', 'late drops', 'HUD'],
+    [
+      'page',
+      'round',
+      'received/s',
+      'decoded/s',
+      'painted/s',
+      'on screen/s',
+      'screen p50',
+      'p95',
+      'max',
+      'decode p50',
+      'p95',
+      'max',
+      'p50 growth',
+      'late drops',
+      'HUD',
+    ],
     [...samples, ...pooled].map(row),
   );
   for (const s of samples) {
@@ -230,12 +260,14 @@ function printSamples(samples: readonly Sample[], pooled: readonly Sample[]): vo
     );
   }
   const all = pooled[0]!;
+  const decodedPerSecond = all.decoded / all.seconds;
+  const pct = (n: number): string => `${round(100 * n, 0)} %`;
   for (const s of pooled.slice(1)) {
-    const share = s.painted / s.seconds / (all.decoded / all.seconds);
-    const p95 = quantile(s.latencies, 0.95);
+    const share = s.screen.length / s.seconds / decodedPerSecond;
+    const p95 = quantile(s.screen, 0.95);
     const ok = share >= 0.9 && p95 < GOP_MS;
     console.log(
-      `${s.page}: ${round(100 * share, 0)} % of the decode-all page's pictures/s (goal ≥ 90 %), glass p95 ${round(p95, 0)} ms (goal < ${GOP_MS}): ${ok ? 'met' : 'MISSED'}`,
+      `${s.page}: on screen ${pct(share)} of the pictures/s the decode-all page decoded (goal ≥ 90 %; painted: ${pct(s.painted / s.seconds / decodedPerSecond)}), glass p95 on screen ${round(p95, 0)} ms (goal < ${GOP_MS}): ${ok ? 'met' : 'MISSED'}`,
     );
   }
 }
