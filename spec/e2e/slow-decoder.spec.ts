@@ -100,8 +100,9 @@ describeBrowser('WebCodecs page on a decoder slower than the stream (a slowed Vi
         expect(state.status).toBe('live');
         expect(state.keepingUp).toBe(false);
         expect(state.lateDrops).toBeGreaterThan(0);
-        // The policy measured the decoder's pace from its outputs: no faster than the wrapper lets it go.
-        expect(state.decodeMs).toBeGreaterThanOrEqual(0.9 * DELAY_MS);
+        // The policy measured the decoder's pace from its outputs: the wrapper's, not the real decoder's few ms (half of
+        // it at least: a delta fed behind a key picture that was quick is measured from its feed, a little short).
+        expect(state.decodeMs).toBeGreaterThanOrEqual(0.5 * DELAY_MS);
         expect(state.decoderErrors).toEqual([]);
         // Still acking (what it took: fed or dropped), on the one connection it opened: never closed as too slow.
         expect(await acksTaken(server)).toBeGreaterThan(acksBefore + 5);
