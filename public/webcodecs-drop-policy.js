@@ -18,9 +18,9 @@
  *   the way, or replayed in a joining burst, arrives later than live, never earlier). The next key arrives a GOP's
  *   length after that start; the length is the capture-time spacing of the last two key units.
  * - Latency bound: no unit is fed that would come out more than `boundMs` after it arrived live (MAX_LATE_MS, or one
- *   GOP when that is shorter). It governs before the GOP's length is known and for long GOPs; and a key unit that
- *   finds more than that queued before it (the decoder slowed after the decisions were made) starts a fresh decoder
- *   (`flush`) rather than wait behind stale pictures.
+ *   GOP when that is shorter). It governs before the GOP's length is known and for long GOPs. A key unit that finds
+ *   more than a quarter of it queued before it (or two pictures, if more: the decoder slowed after the decisions
+ *   were made, or the machine stalled) starts a fresh decoder (`flush`) rather than wait behind stale pictures.
  * - "Cannot keep up": from the first drop for lateness until a whole GOP has been decoded without one.
  *
  * Plain script, no build step: `new window.pistreamDropPolicy.DropPolicy()` (the player's state) and
@@ -37,6 +37,8 @@
    * neither, where a mean took the stall for a slower decoder and dropped GOP tails the decoder would have made.
    */
   var DECODE_SAMPLES = 15;
+  /** A key unit behind more than this share of the bound (or two pictures, if more) gets a fresh decoder. */
+  var FLUSH_SHARE = 0.25;
 
   /**
    * What to do with one unit: `decode` it; `flush` (a key unit: close the decoder, dropping what it still holds,
@@ -46,7 +48,13 @@
    * @returns {DropDecision}
    */
   function decide(input) {
-    if (input.key) return input.queued > 0 && (input.queuedMs > input.boundMs || input.oldestWaitMs > input.boundMs) ? 'flush' : 'decode';
+    if (input.key) {
+      // Decided well, a GOP's tail leaves at most a picture or two for the key unit to wait behind; more means the
+      // decoder slowed after the decisions, and those pictures are a GOP late already: a fresh decoder for the key unit
+      // rather than carry the lateness into the next GOP.
+      var flushMs = Math.max(input.boundMs * FLUSH_SHARE, 2 * input.decodeMs);
+      return input.queued > 0 && (input.queuedMs > flushMs || input.oldestWaitMs > input.boundMs) ? 'flush' : 'decode';
+    }
     if (input.waitKey) return 'wait-key';
     var outInMs = input.queuedMs + input.decodeMs;
     if (input.oldestWaitMs > input.boundMs || input.lateMs + outInMs > input.boundMs) return 'drop-gop';

@@ -70,6 +70,12 @@ describe('decide (webcodecs-drop-policy.js)', () => {
     ['a key unit while waiting for one', { key: true, waitKey: true }, 'decode'],
     ['a key unit behind a short backlog (2 × 40 ms)', { key: true, queued: 2, queuedMs: 80, oldestWaitMs: 60 }, 'decode'],
     ['a key unit behind more than the bound (30 × 40 ms)', { key: true, queued: 30, queuedMs: 1200, oldestWaitMs: 300 }, 'flush'],
+    ['a key unit behind more than a quarter of the bound (8 × 40 ms)', { key: true, queued: 8, queuedMs: 320, oldestWaitMs: 100 }, 'flush'],
+    [
+      'a key unit behind two slow pictures (2 × 300 ms, within twice the decode time)',
+      { key: true, queued: 2, queuedMs: 590, decodeMs: 300 },
+      'decode',
+    ],
     ['a key unit behind a decoder stalled past the bound', { key: true, queued: 1, queuedMs: 40, oldestWaitMs: 1200 }, 'flush'],
     ['a delta while waiting for a key unit', { waitKey: true }, 'wait-key'],
     ['a delta while waiting, even with time to spare', { waitKey: true, nextKeyInMs: 900 }, 'wait-key'],
