@@ -184,7 +184,7 @@
       open: false,
       openedAt: 0,
       lastPictureAt: 0,
-      /** Pictures this connection is done with (decoded, or dropped by the page): what acks count. */
+      /** Pictures its player has taken (decoded, or handed to a decoder or a SourceBuffer, or dropped): what acks count. */
       handled: 0,
       acked: 0,
       lastAckAt: -Infinity,

@@ -9,9 +9,15 @@
  * - Paint in the output callback (2D drawImage, canvas sized to the picture), and close every VideoFrame at once.
  *   The joining burst (the server replays the current GOP at once) paints its first picture and then only the
  *   newest: a picture with newer ones already in the decoder is stale.
- * - Drop rather than queue: when the decoder's queue grows beyond a few units and its oldest has waited too long
- *   (a decoder slower than the stream, not a joining burst), delta units are skipped until the next key unit.
- *   Before the first key unit, deltas are dropped (nothing to predict from).
+ * - Drop only what cannot be decoded in time (webcodecs-drop-policy.js): on a decoder slower than the stream, each
+ *   GOP is decoded from its key unit for as long as a picture can still come out before the next key unit is due,
+ *   and the rest of the GOP is dropped (late, not early: baseline H.264 resumes only at a key unit), so the page
+ *   shows as many pictures as the decoder manages and latency stays within about one GOP. The HUD says "decoder
+ *   cannot keep up" from the first such drop until a whole GOP is decoded again. Before the first key unit, deltas
+ *   are dropped (nothing to predict from).
+ * - Acks count the units the page has taken: fed to the decoder, or dropped. The server's slow-viewer rule judges
+ *   the way to the page (a network or a tab that stops reading); what the decoder cannot do the page drops itself,
+ *   so the server never drops pictures the page could have shown, nor closes a viewer that keeps its latency bounded.
  * - On a decoder error (or a decode() that throws), the decoder is closed and a fresh one starts at the next key
  *   unit: "resyncing…" in the HUD meanwhile, not an error page. A key unit with another codec string or size
  *   reconfigures.
@@ -23,15 +29,8 @@
 (function () {
   'use strict';
 
-  /**
-   * The decoder is behind when more units than this wait in its queue (or more than MAX_IN_DECODER are in it: a
-   * decoder that holds pictures may hold up to 16) while the oldest has waited over MAX_WAIT_MS: then delta units
-   * are skipped to the next key unit. The wait tells a joining burst (units queued, each decoded in a few ms) from
-   * a decoder slower than the stream (the wait grows).
-   */
-  var MAX_DECODE_QUEUE = 3;
-  var MAX_IN_DECODER = 20;
-  var MAX_WAIT_MS = 250;
+  /** What the HUD says while the decoder drops pictures it cannot decode in time. */
+  var CANNOT_KEEP_UP = 'decoder cannot keep up';
   /**
    * The joining burst is over at the first unit that arrives at least this long after the one before it and
    * finds the decoder caught up (the burst's units arrive back to back); or, for a decoder that holds pictures,
@@ -47,6 +46,7 @@
   var core = window.pistreamViewer;
   var protocol = window.pistreamProtocol;
   var support = window.pistreamWebCodecsSupport;
+  var dropPolicy = window.pistreamDropPolicy;
   /** The page's state with this player's fields (install adds them before the first connection). */
   var state = /** @type {WebCodecsState} */ (core.state);
   var canvas = core.canvas;
@@ -72,8 +72,19 @@
     st.decodeLog = [];
     /** The current connection's join: units fed in its burst (null while it lasts), and the first picture's frame. */
     st.join = null;
-    /** Units dropped by the page (before a key unit, or skipped while the decoder was behind). */
+    /** Units dropped by the page (before a key unit, or because they could not be decoded in time). */
     st.skipped = 0;
+    /**
+     * Of those, the units that could not be decoded in time (the rest of their GOP), and fresh decoders started for
+     * a key unit that found a backlog (webcodecs-drop-policy.js); whether the decoder keeps up now, and its measured
+     * time per delta picture (ms).
+     */
+    st.lateDrops = 0;
+    st.flushes = 0;
+    st.keepingUp = true;
+    st.decodeMs = 0;
+    /** What the last of those drops was decided on (webcodecs-drop-policy.js's DropInput), for diagnosis. */
+    st.lastLateDrop = null;
     /** Decoded pictures not painted because a newer one was already in the decoder (the joining burst). */
     st.paintSkips = 0;
     /** Decoder restarts after an error, and the errors' messages (last few). */
@@ -108,14 +119,13 @@
     /** What the decoder is configured for, or null. */
     /** @type {{ codec: string, width: number, height: number } | null} */
     this.config = null;
-    /** Deltas are dropped until a key unit: at the start, after an error, and while skipping (behind). */
-    this.waitKey = true;
+    /** What to decode and what to drop (webcodecs-drop-policy.js). */
+    this.policy = new dropPolicy.DropPolicy();
+    /** A decoder error: "resyncing…" until the next key unit is decoded. */
+    this.resyncing = false;
     /** Units fed to the current decoder, and pictures it output. */
     this.fed = 0;
     this.out = 0;
-    /** When each unit in the decoder was fed (performance.now()), oldest first. */
-    /** @type {number[]} */
-    this.fedAt = [];
     this.lastFedAt = -Infinity;
     /** Units waiting while isConfigSupported is asked about a new codec string. */
     /** @type {WebCodecsUnit[] | null} */
@@ -146,36 +156,56 @@
 
   /** Decodes, drops, or (for a key unit with a codec string not asked about yet) holds one unit. @param {WebCodecsUnit} unit */
   WebCodecsConnection.prototype.take = function (unit) {
+    var policy = this.policy;
+    var late = policy.lateDrops;
+    var flushes = policy.flushes;
+    var decision = policy.take(unit.key, unit.capturedAt, performance.now());
+    state.lateDrops += policy.lateDrops - late;
+    state.flushes += policy.flushes - flushes;
+    if (policy.lastLate) state.lastLateDrop = policy.lastLate;
+    this.showNote();
+    if (decision === 'wait-key' || decision === 'drop-gop') return this.drop();
+    // A key unit behind a backlog older than the bound: a fresh decoder for it rather than wait behind stale pictures.
+    if (decision === 'flush') this.closeDecoder();
     if (unit.key) {
-      var codec = unit.codec || (this.config && this.config.codec);
-      var c = this.config;
-      if (!codec) return this.drop();
-      if (!this.decoder || !c || c.codec !== codec || c.width !== unit.width || c.height !== unit.height) {
-        var known = support.known(codec);
-        if (known === undefined) return this.ask(codec, unit);
-        if (!known) {
-          core.unsupported("This browser can't play this H.264 stream here: WebCodecs cannot decode " + codec);
-          return;
-        }
-        if (!this.configure(codec, unit)) return;
-      }
-      this.waitKey = false;
-      core.setNote(null);
-    } else if (this.waitKey || !this.decoder) {
-      return this.drop();
-    } else if (this.behind(this.decoder)) {
-      // Behind: what is queued is stale already. Skip to the next key unit rather than fall further behind.
-      this.waitKey = true;
-      core.setNote('catching up…');
+      if (!this.ready(unit)) return;
+      this.resyncing = false;
+      this.showNote();
+    } else if (!this.decoder) {
       return this.drop();
     }
     this.decode(unit);
   };
 
-  /** Whether the decoder is behind the stream (see MAX_DECODE_QUEUE). @param {VideoDecoder} decoder */
-  WebCodecsConnection.prototype.behind = function (decoder) {
-    var queued = decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.fed - this.out > MAX_IN_DECODER;
-    return queued && this.fedAt.length > 0 && performance.now() - this.fedAt[0] > MAX_WAIT_MS;
+  /**
+   * Whether the decoder is configured for key unit `unit`, configuring it if it can be; if not, the unit is dropped,
+   * held (its codec string is being asked about) or the page says it cannot play it.
+   * @param {WebCodecsUnit} unit
+   */
+  WebCodecsConnection.prototype.ready = function (unit) {
+    var codec = unit.codec || (this.config && this.config.codec);
+    var c = this.config;
+    if (!codec) {
+      this.drop();
+      return false;
+    }
+    if (this.decoder && c && c.codec === codec && c.width === unit.width && c.height === unit.height) return true;
+    var known = support.known(codec);
+    if (known === undefined) {
+      this.ask(codec, unit);
+      return false;
+    }
+    if (!known) {
+      core.unsupported("This browser can't play this H.264 stream here: WebCodecs cannot decode " + codec);
+      return false;
+    }
+    return this.configure(codec, unit);
+  };
+
+  /** The player's word in the HUD: "resyncing…" after an error, else whether the decoder keeps up. */
+  WebCodecsConnection.prototype.showNote = function () {
+    state.keepingUp = this.policy.keepingUp;
+    core.setNote(this.resyncing ? 'resyncing…' : state.keepingUp ? null : CANNOT_KEEP_UP);
   };
 
   /**
@@ -245,8 +275,11 @@
     if (log.length > MAX_LOG) log.splice(0, log.length - MAX_LOG);
     state.decodeCalls++;
     this.fed++;
-    this.fedAt.push(now);
+    this.policy.fed(unit.key, now);
     this.lastFedAt = now;
+    // Taken: acknowledged now (see the file comment), whenever its picture comes out.
+    this.s.handled++;
+    core.ack(this.s);
     // Microseconds, as WebCodecs counts; the capture time, so each picture out says which unit it was.
     var timestamp = Math.round(unit.capturedAt * 1000);
     this.seqs.set(timestamp, unit.seq);
@@ -268,9 +301,9 @@
     var decodedAt = Date.now();
     var s = this.s;
     this.out++;
-    this.fedAt.shift();
+    this.policy.output(performance.now());
+    state.decodeMs = this.policy.decodeMs;
     state.outputs++;
-    s.handled++;
     var found = this.seqs.get(frame.timestamp);
     var seq = found === undefined ? null : found;
     this.seqs.delete(frame.timestamp);
@@ -288,7 +321,6 @@
     } finally {
       frame.close();
     }
-    core.ack(s);
   };
 
   WebCodecsConnection.prototype.endJoin = function () {
@@ -316,12 +348,11 @@
     state.resyncs++;
     state.decoderErrors.push(String((err && /** @type {Error} */ (err).message) || err));
     if (state.decoderErrors.length > 10) state.decoderErrors.shift();
-    // The units in the old decoder are gone: handled, as far as acks go.
-    this.s.handled += this.fed - this.out;
+    // The units in the old decoder are gone (acknowledged already, when they were taken).
     this.closeDecoder();
-    this.waitKey = true;
-    core.setNote('resyncing…');
-    core.ack(this.s);
+    this.policy.resync();
+    this.resyncing = true;
+    this.showNote();
   };
 
   WebCodecsConnection.prototype.closeDecoder = function () {
@@ -329,7 +360,7 @@
     this.decoder = null;
     this.config = null;
     this.fed = this.out = 0;
-    this.fedAt = [];
+    this.policy.cleared();
     this.seqs.clear();
     if (decoder && decoder.state !== 'closed') {
       try {

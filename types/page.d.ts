@@ -80,7 +80,7 @@ declare global {
     open: boolean;
     openedAt: number;
     lastPictureAt: number;
-    /** Pictures this connection is done with (decoded, or dropped by the page): what acks count. */
+    /** Pictures its player has taken (decoded, or handed to a decoder or a SourceBuffer, or dropped): what acks count. */
     handled: number;
     acked: number;
     lastAckAt: number;
@@ -201,6 +201,46 @@ declare global {
     readonly data: Uint8Array<ArrayBuffer>;
   }
 
+  /** webcodecs-drop-policy.js: what to do with one unit (see `decide` there). */
+  type DropDecision = 'decode' | 'flush' | 'drop-gop' | 'wait-key';
+
+  /** What the drop decision is made from (webcodecs-drop-policy.js); times in ms. */
+  interface DropInput {
+    readonly key: boolean;
+    /** Deltas are undecodable until a key unit. */
+    readonly waitKey: boolean;
+    /** Units fed to the decoder whose pictures have not come out, and how long it will take for them. */
+    readonly queued: number;
+    readonly queuedMs: number;
+    /** The decoder's time per delta picture, 0 until measured. */
+    readonly decodeMs: number;
+    /** How long the oldest unit in the decoder has waited (0 when none). */
+    readonly oldestWaitMs: number;
+    /** How much later than live this unit arrived (a unit of a joining burst, or held up on the way). */
+    readonly lateMs: number;
+    /** Until the next key unit is due, or null while the GOP's length is not known. */
+    readonly nextKeyInMs: number | null;
+    /** No unit is fed that would come out later than this after it arrived live. */
+    readonly boundMs: number;
+  }
+
+  /** webcodecs-drop-policy.js's per-connection state. */
+  interface DropPolicy {
+    waitKey: boolean;
+    readonly decodeMs: number;
+    readonly keyMs: number;
+    readonly gopMs: number | null;
+    readonly keepingUp: boolean;
+    readonly lateDrops: number;
+    readonly flushes: number;
+    readonly lastLate: DropInput | null;
+    take(key: boolean, capturedAt: number, now: number): DropDecision;
+    fed(key: boolean, now: number): void;
+    output(now: number): void;
+    cleared(): void;
+    resync(): void;
+  }
+
   interface WebCodecsState extends PageState {
     codecString: string | null;
     decodeCalls: number;
@@ -208,6 +248,11 @@ declare global {
     decodeLog: { pending: number; live: boolean; gapMs: number }[];
     join: { burstUnits: number | null; firstFrame: number | null } | null;
     skipped: number;
+    lateDrops: number;
+    flushes: number;
+    keepingUp: boolean;
+    decodeMs: number;
+    lastLateDrop: DropInput | null;
     paintSkips: number;
     resyncs: number;
     decoderErrors: string[];
@@ -448,6 +493,11 @@ declare global {
     pistreamViewer: ViewerCore;
     pistreamPlayers: Record<string, Player>;
     pistreamMse: PistreamMse;
+    pistreamDropPolicy: {
+      decide(input: DropInput): DropDecision;
+      DropPolicy: new () => DropPolicy;
+      readonly MAX_LATE_MS: number;
+    };
     pistreamBarcode: SharedBarcode;
     pistreamProtocol: SharedProtocol;
     pistreamHud(options: HudOptions): Hud;
