@@ -34,15 +34,16 @@ export function phaseFigures(all: readonly OnScreen[], from: number, to: number)
 /**
  * Time from `recoveredAt` until the viewer is live again: the first picture after it from which the pictures within
  * the next `holdMs` have a glass p50 and p95 each within `slackMs` of `live`'s (the control viewer's), and keep
- * coming (none of the hold is without one for more than half of it). NaN when that never happens before the
- * pictures end.
+ * coming: at least half as many in the hold as the control viewer shows in as long (`live.perSecond`; a gap alone
+ * would not do, as a loaded machine's screencast has gaps on the good link too). NaN when that never happens before
+ * the pictures end.
  * @example
- * backToLive(pictures, linkUpAt, { p50: 30, p95: 45 }, { slackMs: 10, holdMs: 1000 }); // e.g. 420
+ * backToLive(pictures, linkUpAt, { p50: 30, p95: 45, perSecond: 24 }, { slackMs: 10, holdMs: 1000 }); // e.g. 420
  */
 export function backToLive(
   all: readonly OnScreen[],
   recoveredAt: number,
-  live: { readonly p50: number; readonly p95: number },
+  live: { readonly p50: number; readonly p95: number; readonly perSecond: number },
   { slackMs = 10, holdMs = 1000 }: { slackMs?: number; holdMs?: number } = {},
 ): number {
   const after = all.filter((p) => p.at >= recoveredAt);
@@ -52,7 +53,8 @@ export function backToLive(
     if (start + holdMs > end) break;
     const hold = after.slice(i).filter((p) => p.at < start + holdMs);
     const f = phaseFigures(hold, start, start + holdMs);
-    if (f.glassP50 <= live.p50 + slackMs && f.glassP95 <= live.p95 + slackMs && f.maxGapMs <= holdMs / 2) return start - recoveredAt;
+    const enough = f.pictures >= Math.max(1, (live.perSecond * holdMs) / 1000 / 2);
+    if (enough && f.glassP50 <= live.p50 + slackMs && f.glassP95 <= live.p95 + slackMs) return start - recoveredAt;
   }
   return NaN;
 }

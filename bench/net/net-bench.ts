@@ -2,7 +2,7 @@
 // WebCodecs, MSE, WebRTC) and link profile (profiles.ts): a Chromium inside the viewer namespace (netns.ts) watches
 // the stream through the link, a control Chromium watches it on loopback at the same time, and both screens are read
 // (screen-glass.ts). See bench/README.md, part 8.
-// Run alone: npm run bench:net [-- --quick] [-- --players jsmpeg,webrtc] [-- --profiles cap0.5,outage]
+// Run alone: npm run bench:net [-- --quick] [-- --players jsmpeg,webrtc] [-- --profiles cap0.5,outage] [-- --samples]
 import { createSocket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -55,6 +55,8 @@ export interface NetRow {
   /** From the link's recovery until the viewer's glass is back within 10 ms of the control's (figures.ts, ms). */
   readonly backToLiveMs?: number;
   readonly error?: string;
+  /** With `--samples`: every picture on screen, [ms from the window's start, frame number, glass ms], per viewer. */
+  readonly samples?: { viewer: number[][]; control: number[][] };
 }
 
 /** The two pages of a run and where they point. */
@@ -89,7 +91,14 @@ async function playing(page: Page, url: string): Promise<string> {
 }
 
 /** One player through one profile: both pages play, then the profile's timeline runs while both screens are read. */
-async function measure(v: Viewers, player: NetPlayer, profile: NetProfile, link: Link, relay: RelayHandle): Promise<NetRow> {
+async function measure(
+  v: Viewers,
+  player: NetPlayer,
+  profile: NetProfile,
+  link: Link,
+  relay: RelayHandle,
+  keepSamples = false,
+): Promise<NetRow> {
   const base = { player: player.name, profile: profile.name };
   link.setRate(GOOD_LINK.rate);
   relay.impair(GOOD_LINK.impair, GOOD_LINK.impair);
@@ -114,7 +123,13 @@ async function measure(v: Viewers, player: NetPlayer, profile: NetProfile, link:
   link.setRate(GOOD_LINK.rate);
   relay.impair(GOOD_LINK.impair, GOOD_LINK.impair);
   await Promise.all([v.viewer.goto('about:blank'), v.control.goto('about:blank')]);
-  return { ...base, ran, ...figuresOf(watches[0].pictures, watches[1].pictures, profile, t0) };
+  const samples = (list: readonly OnScreen[]): number[][] => list.map((p) => [Math.round(p.at - t0), p.frame, Math.round(p.glassMs)]);
+  return {
+    ...base,
+    ran,
+    ...figuresOf(watches[0].pictures, watches[1].pictures, profile, t0),
+    ...(keepSamples ? { samples: { viewer: samples(watches[0].pictures), control: samples(watches[1].pictures) } } : {}),
+  };
 }
 
 function figuresOf(viewer: readonly OnScreen[], control: readonly OnScreen[], profile: NetProfile, t0: number): Partial<NetRow> {
@@ -125,7 +140,13 @@ function figuresOf(viewer: readonly OnScreen[], control: readonly OnScreen[], pr
     viewer: phaseFigures(viewer, from, to),
     control: phaseFigures(control, from, to),
     ...(profile.recoverAtS !== undefined
-      ? { backToLiveMs: backToLive(viewer, t0 + profile.recoverAtS * 1000, { p50: controlAll.glassP50, p95: controlAll.glassP95 }) }
+      ? {
+          backToLiveMs: backToLive(viewer, t0 + profile.recoverAtS * 1000, {
+            p50: controlAll.glassP50,
+            p95: controlAll.glassP95,
+            perSecond: controlAll.perSecond,
+          }),
+        }
       : {}),
   };
 }
@@ -162,6 +183,8 @@ export interface NetBenchOptions {
   readonly quick?: boolean;
   readonly players?: readonly string[];
   readonly profiles?: readonly string[];
+  /** Keep every picture's time, number and glass in the rows (the JSON). */
+  readonly samples?: boolean;
 }
 
 /** Runs part 8 and prints its table; the rows, or why it could not run. */
@@ -183,7 +206,7 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<{ rows
       await withCodec(link, codec, async (v, relay) => {
         for (const player of mine)
           for (const profile of profiles) {
-            const row = await measure(v, player, profile, link, relay);
+            const row = await measure(v, player, profile, link, relay, options.samples);
             console.log(
               `   ${row.player} · ${row.profile}: ${row.error ?? `viewer p50 ${cell(row.viewer?.glassP50)} ms, ${cell(row.viewer?.perSecond)} pictures/s`}`,
             );
@@ -210,7 +233,7 @@ function printNet(rows: readonly NetRow[]): void {
     `8. Network: a viewer behind a link profile (Chromium in a network namespace: tc tbf cap, relay for delay/loss/outage) and a ` +
       'control viewer on loopback at the same time; 640x480@24 (MPEG-1 800 kbit/s, H.264 500), GOP 1 s; read on screen (compositor ' +
       'frames, barcode). Figures over the impaired phase: glass p50/p95 (ms), new pictures per second on screen, longest time ' +
-      'without a new picture (ms); back to live = link recovered → the first 1 s of pictures with glass p50 and p95 each ≤ the control’s + 10 ms',
+      'without a new picture (ms); back to live = link recovered → the first 1 s of pictures with glass p50 and p95 each ≤ the control’s + 10 ms and at least half the control’s pictures',
     ['player', 'profile', 'ran', 'p50', 'p95', 'pics/s', 'max gap', 'back to live', 'control p50', 'p95', 'pics/s', 'max gap'],
     rows.map((r) =>
       r.error
@@ -225,7 +248,12 @@ async function main(): Promise<void> {
   const list = (name: string): string[] | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1]!.split(',') : undefined);
   const startedAt = new Date().toISOString();
   const loadAvgStart = loadavg();
-  const out = await runNetBench({ quick: argv.includes('--quick'), players: list('--players'), profiles: list('--profiles') });
+  const out = await runNetBench({
+    quick: argv.includes('--quick'),
+    players: list('--players'),
+    profiles: list('--profiles'),
+    samples: argv.includes('--samples'),
+  });
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `net-${startedAt.replace(/[:.]/g, '-')}.json`);

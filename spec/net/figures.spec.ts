@@ -27,15 +27,16 @@ describe('backToLive', () => {
     // Late (500 ms) until 2600, live (40 ms) after; the control's p50 and p95 are 35 and 40.
     const shown = pictures(1000, 6000, 40, (at) => (at < 2600 ? 500 : 40));
     // A hold's p95 lets one late picture in twenty pass: the hold may start one picture before the last late one.
-    expect(backToLive(shown, 2000, { p50: 35, p95: 40 })).toBe(560);
+    expect(backToLive(shown, 2000, { p50: 35, p95: 40, perSecond: 25 })).toBe(560);
     // Still late beyond the slack: never.
-    expect(backToLive(shown, 2000, { p50: 20, p95: 25 })).toBeNaN();
+    expect(backToLive(shown, 2000, { p50: 20, p95: 25, perSecond: 25 })).toBeNaN();
   });
 
   it('does not count a hold in which the pictures stop', () => {
-    // Live glass but a 900 ms gap in the first hold after recovery: live only once pictures flow again.
+    // Live glass but a 900 ms gap in the first hold after recovery (3 pictures where the control shows 25): live
+    // only once pictures flow again.
     const shown = [...pictures(0, 1100, 40, () => 30), ...pictures(2000, 5000, 40, () => 30)];
-    expect(backToLive(shown, 1000, { p50: 30, p95: 30 })).toBe(1000);
+    expect(backToLive(shown, 1000, { p50: 30, p95: 30, perSecond: 25 })).toBe(1000);
   });
 });
 
