@@ -3,6 +3,7 @@
 // the stream through the link, a control Chromium watches it on loopback at the same time, and both screens are read
 // (screen-glass.ts). See bench/README.md, part 8.
 // Run alone: npm run bench:net [-- --quick] [-- --players jsmpeg,webrtc] [-- --profiles cap0.5,outage] [-- --samples]
+//            [-- --soak-minutes 10]  (the jittery profile for that long per player instead: does latency grow?)
 import { createSocket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -15,7 +16,7 @@ import { sleep, type RunningChild, type StreamSpec } from '../servers';
 import { cell, printTable } from '../stats';
 import { backToLive, phaseFigures, type PhaseFigures } from './figures';
 import { createLink, netnsUnavailable, RELAY_ADDRESS, type Link, type RelayHandle } from './netns';
-import { GOOD_LINK, PROFILES, type NetProfile, type ProfileStep } from './profiles';
+import { GOOD_LINK, PROFILES, soakProfile, type NetProfile, type ProfileStep } from './profiles';
 import { watchScreen, type OnScreen } from './screen-glass';
 
 // Page functions run in the browser; this file is compiled without the DOM library.
@@ -54,6 +55,8 @@ export interface NetRow {
   readonly control?: PhaseFigures;
   /** From the link's recovery until the viewer's glass is back within 10 ms of the control's (figures.ts, ms). */
   readonly backToLiveMs?: number;
+  /** Runs of a minute or more: glass p50 in each whole minute, viewer's and control's (does latency grow?). */
+  readonly perMinute?: { viewer: number[]; control: number[] };
   readonly error?: string;
   /** With `--samples`: every picture on screen, [ms from the window's start, frame number, glass ms], per viewer. */
   readonly samples?: { viewer: number[][]; control: number[][] };
@@ -136,7 +139,10 @@ function figuresOf(viewer: readonly OnScreen[], control: readonly OnScreen[], pr
   const from = t0 + profile.impairedFromS * 1000;
   const to = t0 + (profile.recoverAtS ?? profile.seconds) * 1000;
   const controlAll = phaseFigures(control, t0, t0 + profile.seconds * 1000);
+  const minutes = Array.from({ length: Math.floor(profile.seconds / 60) }, (_, m) => t0 + m * 60_000);
+  const perMinute = (list: readonly OnScreen[]): number[] => minutes.map((start) => phaseFigures(list, start, start + 60_000).glassP50);
   return {
+    ...(minutes.length ? { perMinute: { viewer: perMinute(viewer), control: perMinute(control) } } : {}),
     viewer: phaseFigures(viewer, from, to),
     control: phaseFigures(control, from, to),
     ...(profile.recoverAtS !== undefined
@@ -183,6 +189,8 @@ export interface NetBenchOptions {
   readonly quick?: boolean;
   readonly players?: readonly string[];
   readonly profiles?: readonly string[];
+  /** Instead of the profiles: the jittery one for this many minutes per player, glass p50 per minute. */
+  readonly soakMinutes?: number;
   /** Keep every picture's time, number and glass in the rows (the JSON). */
   readonly samples?: boolean;
 }
@@ -195,7 +203,7 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<{ rows
     return { skipped: why };
   }
   const profileIds = options.profiles ?? (options.quick ? QUICK_PROFILES : PROFILES.map((p) => p.id));
-  const profiles = PROFILES.filter((p) => profileIds.includes(p.id));
+  const profiles = options.soakMinutes ? [soakProfile(options.soakMinutes)] : PROFILES.filter((p) => profileIds.includes(p.id));
   const players = NET_PLAYERS.filter((p) => !options.players || options.players.includes(p.id));
   const rows: NetRow[] = [];
   const link = createLink();

@@ -53,5 +53,16 @@ export const PROFILES: readonly NetProfile[] = [
   { id: 'outage', name: 'outage 3 s', steps: [{ atS: 4, outageMs: 3000 }], impairedFromS: 4, recoverAtS: 7, seconds: 15 },
 ];
 
+/** The issue's long run: the jittery profile for `minutes`, to see whether any player's latency grows. */
+export function soakProfile(minutes: number): NetProfile {
+  return {
+    id: 'soak',
+    name: `RTT 50 ± 20 ms, ${minutes} min`,
+    steps: [{ atS: 0, impair: JITTERY }],
+    impairedFromS: 0,
+    seconds: minutes * 60,
+  };
+}
+
 /** The profile's link at rest (before its first step and between runs). */
 export const GOOD_LINK = { rate: null as Rate, impair: CLEAN };
