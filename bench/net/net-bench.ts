@@ -4,13 +4,12 @@
 // (screen-glass.ts). See bench/README.md, part 8.
 // Run alone: npm run bench:net [-- --quick] [-- --players jsmpeg,webrtc] [-- --profiles cap0.5,outage] [-- --samples]
 //            [-- --soak-minutes 10]  (the jittery profile for that long per player instead: does latency grow?)
-import { createSocket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM_PATH, launchBrowser } from '../browser';
-import { ROOT, runMain } from '../children';
+import { freeUdpPort, ROOT, runMain } from '../children';
 import { startCodecServer, type BenchCodec } from '../codec-server';
 import { sleep, type RunningChild, type StreamSpec } from '../servers';
 import { cell, printTable } from '../stats';
@@ -68,17 +67,6 @@ interface Viewers {
   readonly control: Page;
   readonly viewerUrl: string;
   readonly controlUrl: string;
-}
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function applyStep(step: ProfileStep, link: Link, relay: RelayHandle): void {

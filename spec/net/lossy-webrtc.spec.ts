@@ -1,7 +1,7 @@
-import { createSocket } from 'node:dgram';
 import pino from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM_PATH, launchBrowser } from '../../bench/browser';
+import { freeUdpPort } from '../../bench/children';
 import { createLink, RELAY_ADDRESS, type Link, type RelayHandle } from '../../bench/net/netns';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
@@ -21,16 +21,6 @@ interface PageState {
 
 const TIMEOUT = 180_000;
 const LOSSY = { delayMs: 5, jitterMs: 2, loss: 0.05 };
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.bind(0, () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
 
 describeNetns('a WebRTC viewer on a lossy link', () => {
   describeBrowser('WebRTC through 5 % loss and a 3 s outage', () => {

@@ -52,14 +52,28 @@ async function udpSocket(host: string, port = 0): Promise<UdpSocket> {
   return s;
 }
 
+/** An echo server behind a fresh TCP relay, and a client connected to the relay. */
+async function echoThroughRelay(impairment: typeof DELAY): Promise<Socket> {
+  const port = await echoServer();
+  relay = await startRelay({
+    listenHost: LISTEN,
+    targetHost: TARGET,
+    tcpPorts: [port],
+    udpPorts: [],
+    down: impairment,
+    up: impairment,
+    seed: 1,
+  });
+  const client = connect(port, LISTEN);
+  client.on('error', () => undefined);
+  closers.push(() => client.destroy());
+  await once(client, 'connect');
+  return client;
+}
+
 describe('relay over TCP', () => {
   it('carries every byte, in order, both ways, each way no sooner than its delay', async () => {
-    const port = await echoServer();
-    relay = await startRelay({ listenHost: LISTEN, targetHost: TARGET, tcpPorts: [port], udpPorts: [], down: DELAY, up: DELAY, seed: 1 });
-    const client = connect(port, LISTEN);
-    client.on('error', () => undefined);
-    closers.push(() => client.destroy());
-    await once(client, 'connect');
+    const client = await echoThroughRelay(DELAY);
     const payload = Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => i % 251));
     const sent = performance.now();
     const back = readBytes(client, payload.length);
@@ -67,17 +81,12 @@ describe('relay over TCP', () => {
     const echoed = await back;
     expect(performance.now() - sent).toBeGreaterThanOrEqual(2 * DELAY.delayMs);
     expect(echoed.equals(payload)).toBe(true);
-    expect(relay.counts).toMatchObject({ upBytes: payload.length, downBytes: payload.length, connections: 1 });
+    expect(relay!.counts).toMatchObject({ upBytes: payload.length, downBytes: payload.length, connections: 1 });
   });
 
   it('holds bytes sent during an outage until it ends, losing none', async () => {
-    const port = await echoServer();
-    relay = await startRelay({ listenHost: LISTEN, targetHost: TARGET, tcpPorts: [port], udpPorts: [], down: CLEAN, up: CLEAN, seed: 1 });
-    const client = connect(port, LISTEN);
-    client.on('error', () => undefined);
-    closers.push(() => client.destroy());
-    await once(client, 'connect');
-    relay.outage(1000);
+    const client = await echoThroughRelay(CLEAN);
+    relay!.outage(1000);
     const start = performance.now();
     const back = readBytes(client, 5);
     client.write('hello');
@@ -86,16 +95,11 @@ describe('relay over TCP', () => {
   });
 
   it('ends the other side when one side ends', async () => {
-    const port = await echoServer();
-    relay = await startRelay({ listenHost: LISTEN, targetHost: TARGET, tcpPorts: [port], udpPorts: [], down: CLEAN, up: CLEAN, seed: 1 });
-    const client = connect(port, LISTEN);
-    client.on('error', () => undefined);
-    closers.push(() => client.destroy());
-    await once(client, 'connect');
+    const client = await echoThroughRelay(CLEAN);
     client.end('bye');
     client.resume();
     await once(client, 'close');
-    expect(relay.counts.upBytes).toBe(3);
+    expect(relay!.counts.upBytes).toBe(3);
   });
 });
 
