@@ -249,6 +249,7 @@ async function main(): Promise<void> {
     players: list('--players'),
     profiles: list('--profiles'),
     samples: argv.includes('--samples'),
+    soakMinutes: argv.includes('--soak-minutes') ? Number(argv[argv.indexOf('--soak-minutes') + 1]) : undefined,
   });
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
