@@ -34,6 +34,8 @@ export interface LaunchBrowserOptions {
    * measures a page as it would be with a policy that allowed it everything.
    */
   readonly bypassCSP?: boolean;
+  /** Start this instead of {@link CHROMIUM_PATH} (bench/net: a wrapper that runs Chromium inside a network namespace). */
+  readonly executablePath?: string;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
   };
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
+      executablePath: options.executablePath ?? CHROMIUM_PATH,
       headless: true,
       args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
       viewport: options.viewport ?? { width: 1280, height: 720 },

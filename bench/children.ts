@@ -1,5 +1,6 @@
 // Child processes for the benchmark: started, tracked, measured (CPU and RSS from /proc), and all ended at exit.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -115,6 +116,18 @@ export function runMain(main: () => Promise<void>): void {
       await killAll();
       setTimeout(() => process.exit(), 300).unref();
     });
+}
+
+/** A UDP port free right now (e.g. for a server's `--webrtc-port`). */
+export function freeUdpPort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, () => {
+      const { port } = socket.address();
+      socket.close(() => resolvePromise(port));
+    });
+  });
 }
 
 /** A port free right now on 127.0.0.1. */

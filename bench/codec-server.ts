@@ -43,10 +43,10 @@ function healthy(port: number): Promise<boolean> {
 }
 
 /**
- * `node dist/cli.js --source test --always-on --codec <codec> --bitrate <spec's>` on a free port, as the bench's
+ * `node dist/cli.js --source test --always-on --codec <codec> --bitrate <spec's> [extraArgs]` on a free port, as the bench's
  * other pistream (max viewers high, no upgrade limit: every bench viewer comes from 127.0.0.1).
  */
-export async function startCodecServer(spec: StreamSpec, codec: BenchCodec): Promise<RunningChild> {
+export async function startCodecServer(spec: StreamSpec, codec: BenchCodec, extraArgs: readonly string[] = []): Promise<RunningChild> {
   if (!cliSupportsH264()) throw new Error('dist/cli.js has no --codec h264: run npm run build first');
   const port = await freePort();
   const child = spawnTracked(process.execPath, [
@@ -83,6 +83,8 @@ export async function startCodecServer(spec: StreamSpec, codec: BenchCodec): Pro
     // The MSE page is opened at pistream.test (run.ts's INSECURE_HOST, no secure context), which Chromium maps here.
     '--allowed-hosts',
     '*.test',
+    // Later flags win (e.g. bench/net's `--host 0.0.0.0`, `--webrtc-port`).
+    ...extraArgs,
   ]);
   child.stdout?.resume();
   for (let waited = 0; !(await healthy(port)); waited += 100) {

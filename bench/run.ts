@@ -3,7 +3,8 @@
 // same run. Part 1 also plays H.264 through WebCodecs and MSE, with the server's CPU per stream (1b) and the cost of
 // the MPEG-1 transcode an H.264 server runs for JSMpeg viewers (1c); part 6 is quality per bit (bench/quality.ts),
 // part 7 the encoders' own latency (bench/encoder-latency.ts). See bench/README.md.
-// Run: npm run bench [-- --quick] [-- --parts 1,2,3,4,6,7] [-- --codec all|mpeg1|h264|webcodecs|mse|transcode[,…]]
+// Part 8 is a viewer on a real link (bench/net/net-bench.ts).
+// Run: npm run bench [-- --quick] [-- --parts 1,2,3,4,6,7,8] [-- --codec all|mpeg1|h264|webcodecs|mse|transcode[,…]]
 //      [-- --drift-minutes 10] [-- --rounds 3]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -15,6 +16,8 @@ import { ROOT, killAll, killAllNow, rssMiB } from './children';
 import { ffmpegCount, startCodecServer, streamCost, treeCpuMeter, type BenchCodec, type StreamCost } from './codec-server';
 import { ENCODER_LATENCY_CASES, codecName, measureEncoderLatency, type EncoderLatency } from './encoder-latency';
 import { runFanout, type Contender } from './fanout';
+
+import { runNetBench } from './net/net-bench';
 import { QUALITY_SIZES, printQuality, runQuality } from './quality';
 import { JOIN_PLAYERS, printScreenJoins, screenJoins, type ScreenJoinOptions } from './screen-join';
 import { FHD, H264_KBPS, HD, SD, h264Spec, label } from './streams';
@@ -64,7 +67,7 @@ interface Timings {
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const quick = argv.includes('--quick');
-const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7,8').split(',').map(Number));
+const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7,8,9').split(',').map(Number));
 /**
  * What part 1 (and 5) measure, a comma list: `mpeg1` (MPEG-1's three pages), `webcodecs` (H.264 · WebCodecs, with
  * MPEG-1's page as shipped as its reference), `mse` (H.264 · MSE at a non-secure name, with WebCodecs as its
@@ -1065,6 +1068,9 @@ async function main(): Promise<void> {
     if (sdH264) console.log(`   goal: libx264 p50 ≤ 5 ms at 640x480: ${cell(sdH264.p50, 2)} ms, ${sdH264.p50 <= 5 ? 'met' : 'missed'}`);
   }
   if (parts.has(8)) results.screenJoin = await screenJoinPart();
+
+  // 9. A viewer on a capped, jittery, lossy link (bench/net/; skipped, saying why, without root and namespaces).
+  if (parts.has(9)) results.net = await runNetBench({ quick });
   if (pageErrors.length) results.pageErrors = pageErrors;
 }
 

@@ -1,0 +1,265 @@
+// Part 9 of the bench: a viewer on a real (namespaced, capped, jittery, lossy) link. For each player (JSMpeg,
+// WebCodecs, MSE, WebRTC) and link profile (profiles.ts): a Chromium inside the viewer namespace (netns.ts) watches
+// the stream through the link, a control Chromium watches it on loopback at the same time, and both screens are read
+// (screen-glass.ts). See bench/README.md, part 9.
+// Run alone: npm run bench:net [-- --quick] [-- --players jsmpeg,webrtc] [-- --profiles cap0.5,outage] [-- --samples]
+//            [-- --soak-minutes 10]  (the jittery profile for that long per player instead: does latency grow?)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM_PATH, launchBrowser } from '../browser';
+import { freeUdpPort, ROOT, runMain } from '../children';
+import { startCodecServer, type BenchCodec } from '../codec-server';
+import { sleep, type RunningChild, type StreamSpec } from '../servers';
+import { cell, printTable } from '../stats';
+import { backToLive, phaseFigures, type PhaseFigures } from './figures';
+import { createLink, netnsUnavailable, RELAY_ADDRESS, type Link, type RelayHandle } from './netns';
+import { GOOD_LINK, PROFILES, soakProfile, type NetProfile, type ProfileStep } from './profiles';
+import { watchScreen, type OnScreen } from './screen-glass';
+
+// Page functions run in the browser; this file is compiled without the DOM library.
+declare const window: { pistream?: { frames: number; player?: string | null } };
+
+/** 640x480@24, GOP 1 s: MPEG-1 at 800 kbit/s, H.264 at 500 (the bench's rates for this size, run.ts). */
+const SIZE = { width: 640, height: 480 };
+const SPECS: Record<BenchCodec, StreamSpec> = {
+  mpeg1: { ...SIZE, fps: 24, bitrateKbps: 800 },
+  h264: { ...SIZE, fps: 24, bitrateKbps: 500 },
+};
+
+interface NetPlayer {
+  readonly id: 'jsmpeg' | 'webcodecs' | 'mse' | 'webrtc';
+  readonly name: string;
+  readonly codec: BenchCodec;
+}
+export const NET_PLAYERS: readonly NetPlayer[] = [
+  { id: 'jsmpeg', name: 'JSMpeg', codec: 'mpeg1' },
+  { id: 'webcodecs', name: 'WebCodecs', codec: 'h264' },
+  { id: 'mse', name: 'MSE', codec: 'h264' },
+  { id: 'webrtc', name: 'WebRTC', codec: 'h264' },
+];
+/** `--quick`: the profiles below the stream's rate and the outage. */
+const QUICK_PROFILES = ['cap0.5', 'drop', 'outage'];
+/** After both pages show pictures, before the window. */
+const WARMUP_MS = 2000;
+const FIRST_PICTURE_MS = 30_000;
+
+export interface NetRow {
+  readonly player: string;
+  /** The player the page ran (window.pistream.player), viewer's and control's. */
+  readonly ran: readonly [string, string];
+  readonly profile: string;
+  readonly viewer?: PhaseFigures;
+  readonly control?: PhaseFigures;
+  /** From the link's recovery until the viewer's glass is back within 10 ms of the control's (figures.ts, ms). */
+  readonly backToLiveMs?: number;
+  /** Runs of a minute or more: glass p50 in each whole minute, viewer's and control's (does latency grow?). */
+  readonly perMinute?: { viewer: number[]; control: number[] };
+  readonly error?: string;
+  /** With `--samples`: every picture on screen, [ms from the window's start, frame number, glass ms], per viewer. */
+  readonly samples?: { viewer: number[][]; control: number[][] };
+}
+
+/** The two pages of a run and where they point. */
+interface Viewers {
+  readonly viewer: Page;
+  readonly control: Page;
+  readonly viewerUrl: string;
+  readonly controlUrl: string;
+}
+
+function applyStep(step: ProfileStep, link: Link, relay: RelayHandle): void {
+  if (step.rate !== undefined) link.setRate(step.rate);
+  if (step.impair) relay.impair(step.impair, step.impair);
+  if (step.outageMs) relay.outage(step.outageMs);
+}
+
+async function playing(page: Page, url: string): Promise<string> {
+  await page.goto(url);
+  await page.waitForFunction(() => (window.pistream?.frames ?? 0) > 0, undefined, { timeout: FIRST_PICTURE_MS });
+  return page.evaluate(() => String(window.pistream?.player ?? 'unknown'));
+}
+
+/** One player through one profile: both pages play, then the profile's timeline runs while both screens are read. */
+async function measure(
+  v: Viewers,
+  player: NetPlayer,
+  profile: NetProfile,
+  link: Link,
+  relay: RelayHandle,
+  keepSamples = false,
+): Promise<NetRow> {
+  const base = { player: player.name, profile: profile.name };
+  link.setRate(GOOD_LINK.rate);
+  relay.impair(GOOD_LINK.impair, GOOD_LINK.impair);
+  let ran: [string, string];
+  try {
+    ran = await Promise.all([
+      playing(v.viewer, `${v.viewerUrl}?player=${player.id}`),
+      playing(v.control, `${v.controlUrl}?player=${player.id}`),
+    ]);
+  } catch (err) {
+    return { ...base, ran: ['', ''], error: (err as Error).message.split('\n')[0] };
+  }
+  await sleep(WARMUP_MS);
+  const watches = await Promise.all([watchScreen(v.viewer, SIZE), watchScreen(v.control, SIZE)]);
+  const t0 = Date.now();
+  for (const step of profile.steps) {
+    await sleep(t0 + step.atS * 1000 - Date.now());
+    applyStep(step, link, relay);
+  }
+  await sleep(t0 + profile.seconds * 1000 - Date.now());
+  await Promise.all(watches.map((w) => w.stop()));
+  link.setRate(GOOD_LINK.rate);
+  relay.impair(GOOD_LINK.impair, GOOD_LINK.impair);
+  await Promise.all([v.viewer.goto('about:blank'), v.control.goto('about:blank')]);
+  const samples = (list: readonly OnScreen[]): number[][] => list.map((p) => [Math.round(p.at - t0), p.frame, Math.round(p.glassMs)]);
+  return {
+    ...base,
+    ran,
+    ...figuresOf(watches[0].pictures, watches[1].pictures, profile, t0),
+    ...(keepSamples ? { samples: { viewer: samples(watches[0].pictures), control: samples(watches[1].pictures) } } : {}),
+  };
+}
+
+function figuresOf(viewer: readonly OnScreen[], control: readonly OnScreen[], profile: NetProfile, t0: number): Partial<NetRow> {
+  const from = t0 + profile.impairedFromS * 1000;
+  const to = t0 + (profile.recoverAtS ?? profile.seconds) * 1000;
+  const controlAll = phaseFigures(control, t0, t0 + profile.seconds * 1000);
+  const minutes = Array.from({ length: Math.floor(profile.seconds / 60) }, (_, m) => t0 + m * 60_000);
+  const perMinute = (list: readonly OnScreen[]): number[] => minutes.map((start) => phaseFigures(list, start, start + 60_000).glassP50);
+  return {
+    ...(minutes.length ? { perMinute: { viewer: perMinute(viewer), control: perMinute(control) } } : {}),
+    viewer: phaseFigures(viewer, from, to),
+    control: phaseFigures(control, from, to),
+    ...(profile.recoverAtS !== undefined
+      ? {
+          backToLiveMs: backToLive(viewer, t0 + profile.recoverAtS * 1000, {
+            p50: controlAll.glassP50,
+            p95: controlAll.glassP95,
+            perSecond: controlAll.perSecond,
+          }),
+        }
+      : {}),
+  };
+}
+
+/** Everything up for one codec: its server (on every address, WebRTC announcing the relay), the relay, two browsers. */
+async function withCodec(link: Link, codec: BenchCodec, fn: (v: Viewers, relay: RelayHandle) => Promise<void>): Promise<void> {
+  const udp = await freeUdpPort();
+  const webrtc = codec === 'h264' ? ['--webrtc-port', String(udp), '--webrtc-address', RELAY_ADDRESS] : [];
+  const server: RunningChild = await startCodecServer(SPECS[codec], codec, ['--host', '0.0.0.0', ...webrtc]);
+  const browsers: BrowserContext[] = [];
+  try {
+    const relay = await link.startRelay({
+      tcpPorts: [server.port],
+      udpPorts: webrtc.length ? [udp] : [],
+      down: GOOD_LINK.impair,
+      up: GOOD_LINK.impair,
+      seed: 28,
+    });
+    const viewerUrl = `http://${RELAY_ADDRESS}:${server.port}/`;
+    // The viewer's origin is plain http at an address: Chromium treats it as secure (as https would be) for WebCodecs.
+    const secure = `--unsafely-treat-insecure-origin-as-secure=http://${RELAY_ADDRESS}:${server.port}`;
+    browsers.push(await launchBrowser({ viewport: SIZE, executablePath: link.wrap(CHROMIUM_PATH), extraArgs: [secure] }));
+    browsers.push(await launchBrowser({ viewport: SIZE }));
+    const [viewer, control] = browsers.map((b) => b.pages()[0]!);
+    await fn({ viewer: viewer!, control: control!, viewerUrl, controlUrl: server.url }, relay);
+    await relay.stop();
+  } finally {
+    await Promise.all(browsers.map((b) => b.close().catch(() => undefined)));
+    await server.stop();
+  }
+}
+
+export interface NetBenchOptions {
+  readonly quick?: boolean;
+  readonly players?: readonly string[];
+  readonly profiles?: readonly string[];
+  /** Instead of the profiles: the jittery one for this many minutes per player, glass p50 per minute. */
+  readonly soakMinutes?: number;
+  /** Keep every picture's time, number and glass in the rows (the JSON). */
+  readonly samples?: boolean;
+}
+
+/** Runs part 9 and prints its table; the rows, or why it could not run. */
+export async function runNetBench(options: NetBenchOptions = {}): Promise<{ rows: NetRow[] } | { skipped: string }> {
+  const why = netnsUnavailable();
+  if (why) {
+    console.log(`\n8. Network: skipped (${why})`);
+    return { skipped: why };
+  }
+  const profileIds = options.profiles ?? (options.quick ? QUICK_PROFILES : PROFILES.map((p) => p.id));
+  const profiles = options.soakMinutes ? [soakProfile(options.soakMinutes)] : PROFILES.filter((p) => profileIds.includes(p.id));
+  const players = NET_PLAYERS.filter((p) => !options.players || options.players.includes(p.id));
+  const rows: NetRow[] = [];
+  const link = createLink();
+  try {
+    for (const codec of ['mpeg1', 'h264'] as const) {
+      const mine = players.filter((p) => p.codec === codec);
+      if (mine.length === 0) continue;
+      await withCodec(link, codec, async (v, relay) => {
+        for (const player of mine)
+          for (const profile of profiles) {
+            const row = await measure(v, player, profile, link, relay, options.samples);
+            console.log(
+              `   ${row.player} · ${row.profile}: ${row.error ?? `viewer p50 ${cell(row.viewer?.glassP50)} ms, ${cell(row.viewer?.perSecond)} pictures/s`}`,
+            );
+            rows.push(row);
+          }
+      });
+    }
+  } finally {
+    link.close();
+  }
+  printNet(rows);
+  return { rows };
+}
+
+const fig = (f: PhaseFigures | undefined): string[] => [
+  cell(f?.glassP50, 0),
+  cell(f?.glassP95, 0),
+  cell(f?.perSecond),
+  cell(f?.maxGapMs, 0),
+];
+
+function printNet(rows: readonly NetRow[]): void {
+  printTable(
+    `8. Network: a viewer behind a link profile (Chromium in a network namespace: tc tbf cap, relay for delay/loss/outage) and a ` +
+      'control viewer on loopback at the same time; 640x480@24 (MPEG-1 800 kbit/s, H.264 500), GOP 1 s; read on screen (compositor ' +
+      'frames, barcode). Figures over the impaired phase: glass p50/p95 (ms), new pictures per second on screen, longest time ' +
+      'without a new picture (ms); back to live = link recovered → the first 1 s of pictures with glass p50 and p95 each ≤ the control’s + 10 ms and at least half the control’s pictures',
+    ['player', 'profile', 'ran', 'p50', 'p95', 'pics/s', 'max gap', 'back to live', 'control p50', 'p95', 'pics/s', 'max gap'],
+    rows.map((r) =>
+      r.error
+        ? [r.player, r.profile, `error: ${r.error}`]
+        : [r.player, r.profile, r.ran.join('/'), ...fig(r.viewer), cell(r.backToLiveMs, 0), ...fig(r.control)],
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const list = (name: string): string[] | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1]!.split(',') : undefined);
+  const startedAt = new Date().toISOString();
+  const loadAvgStart = loadavg();
+  const out = await runNetBench({
+    quick: argv.includes('--quick'),
+    players: list('--players'),
+    profiles: list('--profiles'),
+    samples: argv.includes('--samples'),
+    soakMinutes: argv.includes('--soak-minutes') ? Number(argv[argv.indexOf('--soak-minutes') + 1]) : undefined,
+  });
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `net-${startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ startedAt, loadAvgStart, loadAvgEnd: loadavg(), profiles: PROFILES, ...out }, null, 2) + '\n');
+  console.log(
+    `\nresults: ${file}; load average ${loadAvgStart.map((l) => l.toFixed(2)).join(' ')} → ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+}
+
+if (require.main === module) runMain(main);

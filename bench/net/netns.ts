@@ -1,0 +1,319 @@
+// A viewer's network link on this machine: two network namespaces joined by veth pairs, a kernel rate cap (tc tbf) on
+// the link, and the relay (relay.ts) for delay, jitter, loss and outages, since this kernel has no netem.
+//
+//   viewer ns  [A 10.77.0.2] ──veth── [B 10.77.0.1]  relay ns  [C 10.78.K.2] ──veth── [D 10.78.K.1]  this ns (server)
+//
+// The viewer namespace has a route to the relay namespace only, so everything it sends (the page, WebSockets, WHEP,
+// and WebRTC's UDP to the candidate the server announces, 10.77.0.1) goes through the relay, which forwards to the
+// server at 10.78.K.1. The cap sits on B (towards the viewer) and A (from it). Everything made here is named after
+// this process (`pistream-<pid>-<n>v|r`, veths `pn<pid>x<n>a…d`) and removed by close(), at exit and on
+// SIGINT/SIGTERM/SIGHUP; a start first removes what a dead process left, saying so.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RelayCounts, RelayOptions } from './relay';
+import type { Impairment } from './relay-schedule';
+
+/** The addresses of a link (see the file comment). */
+export const VIEWER_ADDRESS = '10.77.0.2';
+export const RELAY_ADDRESS = '10.77.0.1';
+
+/** A rate cap in kbit/s, or null for none. */
+export type Rate = number | null;
+
+export interface Link {
+  readonly viewerNs: string;
+  readonly relayNs: string;
+  /** Where the server is reached from the relay namespace (this namespace's end of the link). */
+  readonly serverAddress: string;
+  /** Caps (kbit/s, null: none) towards the viewer and from it; applied at once (tc replace). */
+  setRate(down: Rate, up?: Rate): void;
+  /** Starts the relay in the relay namespace, forwarding these ports to serverAddress. */
+  startRelay(options: {
+    tcpPorts: readonly number[];
+    udpPorts: readonly number[];
+    down: Impairment;
+    up: Impairment;
+    seed: number;
+  }): Promise<RelayHandle>;
+  /** An executable that runs `binary` with its arguments inside the viewer namespace (for Playwright's executablePath). */
+  wrap(binary: string): string;
+  /** Removes everything: processes in both namespaces, the relay, the namespaces, veths, qdiscs, wrappers. */
+  close(): void;
+}
+
+export interface RelayHandle {
+  outage(durationMs: number): void;
+  impair(down: Impairment, up: Impairment): void;
+  counts(): Promise<RelayCounts>;
+  stop(): Promise<void>;
+}
+
+const OWN = process.pid;
+const NS_NAME = /^pistream-(\d+)-(\d+)[vr]$/;
+const VETH_NAME = /^pn(\d+)x(\d+)[a-d]$/;
+const open = new Set<Link>();
+let made = 0;
+
+function run(cmd: string, args: readonly string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new Error(`${cmd} ${args.join(' ')}: ${stderr || (err as Error).message}`, { cause: err });
+  }
+}
+
+function quiet(cmd: string, args: readonly string[]): void {
+  try {
+    run(cmd, args);
+  } catch {
+    // Already gone.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Kills every process in a namespace (a browser started in it), then deletes it. */
+function deleteNamespace(ns: string): void {
+  let pids: string[];
+  try {
+    pids = run('ip', ['netns', 'pids', ns]).split(/\s+/).filter(Boolean);
+  } catch {
+    return; // No such namespace.
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  quiet('ip', ['netns', 'del', ns]);
+}
+
+/** Why links cannot be made here (not root, no ip/tc, namespaces refused), or undefined when they can. */
+export function netnsUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `network namespaces are Linux's (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'network namespaces and tc need root (this process is not)';
+  const probe = `pistream-${OWN}-99v`;
+  try {
+    run('tc', ['-V']);
+    run('ip', ['netns', 'add', probe]);
+    run('ip', ['-n', probe, 'link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1']);
+    run('tc', ['-n', probe, 'qdisc', 'add', 'dev', 'probe0', 'root', 'tbf', 'rate', '1mbit', 'burst', '16kb', 'latency', '100ms']);
+    return undefined;
+  } catch (err) {
+    return `cannot make a namespace with a tbf rate cap here: ${(err as Error).message}`;
+  } finally {
+    quiet('ip', ['netns', 'del', probe]);
+  }
+}
+
+/**
+ * Removes namespaces and veths that a process which is no longer running left behind (killed before its close),
+ * printing one line for each through `log`. Returns what it removed.
+ */
+export function cleanStale(log: (line: string) => void = (l) => console.warn(l)): string[] {
+  const removed: string[] = [];
+  for (const ns of run('ip', ['netns', 'list'])
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)) {
+    const m = NS_NAME.exec(ns);
+    if (!m || Number(m[1]) === OWN || alive(Number(m[1]))) continue;
+    log(`net: removing network namespace ${ns}, left by process ${m[1]} which is no longer running`);
+    deleteNamespace(ns);
+    removed.push(ns);
+  }
+  for (const line of run('ip', ['-o', 'link', 'show']).split('\n')) {
+    const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
+    const m = name ? VETH_NAME.exec(name) : null;
+    if (!m || Number(m[1]) === OWN || alive(Number(m[1]))) continue;
+    log(`net: removing veth ${name}, left by process ${m[1]} which is no longer running`);
+    quiet('ip', ['link', 'del', name!]);
+    removed.push(name!);
+  }
+  return removed;
+}
+
+/** A /30 of 10.78.K.0 whose host end no interface here already has. */
+function freeHostSubnet(): number {
+  const used = new Set([...run('ip', ['-o', '-4', 'addr', 'show']).matchAll(/inet 10\.78\.(\d+)\./g)].map((m) => Number(m[1])));
+  for (let i = 0; i < 256; i++) {
+    const k = (OWN + made * 17 + i) % 256;
+    if (!used.has(k)) return k;
+  }
+  throw new Error('net: every 10.78.K.0/30 is in use here; remove stale links (ip netns list)');
+}
+
+/** The tbf line for a cap: a 10 ms burst (at least two full frames) and 200 ms of queue, a Wi-Fi-like buffer. */
+function tbfArgs(kbit: number): string[] {
+  const burst = Math.max(3200, Math.round((kbit * 1000) / 8 / 100));
+  return ['tbf', 'rate', `${kbit}kbit`, 'burst', String(burst), 'latency', '200ms'];
+}
+
+function applyRate(ns: string, dev: string, rate: Rate): void {
+  if (rate === null) quiet('tc', ['-n', ns, 'qdisc', 'del', 'dev', dev, 'root']);
+  else run('tc', ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', ...tbfArgs(rate)]);
+}
+
+function plumb(n: number, k: number): { viewerNs: string; relayNs: string; dev: (end: string) => string } {
+  const viewerNs = `pistream-${OWN}-${n}v`;
+  const relayNs = `pistream-${OWN}-${n}r`;
+  const dev = (end: string): string => `pn${OWN}x${n}${end}`;
+  run('ip', ['netns', 'add', viewerNs]);
+  run('ip', ['netns', 'add', relayNs]);
+  run('ip', ['link', 'add', dev('a'), 'netns', viewerNs, 'type', 'veth', 'peer', 'name', dev('b'), 'netns', relayNs]);
+  run('ip', ['link', 'add', dev('c'), 'netns', relayNs, 'type', 'veth', 'peer', 'name', dev('d')]);
+  run('ip', ['-n', viewerNs, 'addr', 'add', `${VIEWER_ADDRESS}/30`, 'dev', dev('a')]);
+  run('ip', ['-n', relayNs, 'addr', 'add', `${RELAY_ADDRESS}/30`, 'dev', dev('b')]);
+  run('ip', ['-n', relayNs, 'addr', 'add', `10.78.${k}.2/30`, 'dev', dev('c')]);
+  run('ip', ['addr', 'add', `10.78.${k}.1/30`, 'dev', dev('d')]);
+  for (const [ns, d] of [
+    [viewerNs, dev('a')],
+    [viewerNs, 'lo'],
+    [relayNs, dev('b')],
+    [relayNs, dev('c')],
+    [relayNs, 'lo'],
+  ] as const)
+    run('ip', ['-n', ns, 'link', 'set', d, 'up']);
+  run('ip', ['link', 'set', dev('d'), 'up']);
+  return { viewerNs, relayNs, dev };
+}
+
+/** Waits for `relay ready` on the relay's stdout. */
+function relayReady(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (out.includes('relay ready\n')) {
+        child.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`net: the relay exited (${code}) before it was ready: ${err.trim()}`)));
+  });
+}
+
+async function spawnRelay(relayNs: string, options: RelayOptions): Promise<RelayHandle> {
+  const main = join(__dirname, 'relay-main.ts');
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', relayNs, process.execPath, '-r', 'ts-node/register/transpile-only', main, JSON.stringify(options)],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: join(__dirname, '..', '..'),
+    },
+  );
+  await relayReady(child);
+  const send = (line: string): void => void child.stdin!.write(`${line}\n`);
+  return {
+    outage: (ms) => send(`outage ${ms}`),
+    impair: (down, up) => send(`impair ${JSON.stringify({ down, up })}`),
+    counts: () =>
+      new Promise((resolve) => {
+        const onData = (d: Buffer): void => {
+          const m = /counts (\{.*\})\n/.exec(d.toString());
+          if (!m) return;
+          child.stdout!.off('data', onData);
+          resolve(JSON.parse(m[1]!) as RelayCounts);
+        };
+        child.stdout!.on('data', onData);
+        send('counts');
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+      }),
+  };
+}
+
+/**
+ * Makes a link (see the file comment), removing stale ones first. Close it when done; it is closed at exit anyway.
+ * @example
+ * const link = await createLink();
+ * link.setRate(500);
+ * const relay = await link.startRelay({ tcpPorts: [port], udpPorts: [], down: CLEAN, up: CLEAN, seed: 1 });
+ * // … Chromium with executablePath link.wrap('/usr/bin/chromium') opens http://10.77.0.1:port/
+ * link.close();
+ */
+export function createLink(): Link {
+  cleanStale();
+  installExitHandlers();
+  const n = made++;
+  const k = freeHostSubnet();
+  let parts: ReturnType<typeof plumb>;
+  const wrappers: string[] = [];
+  const relays: RelayHandle[] = [];
+  const names = { viewerNs: `pistream-${OWN}-${n}v`, relayNs: `pistream-${OWN}-${n}r` };
+  const link: Link = {
+    ...names,
+    serverAddress: `10.78.${k}.1`,
+    setRate(down, up = null) {
+      applyRate(parts.relayNs, parts.dev('b'), down);
+      applyRate(parts.viewerNs, parts.dev('a'), up);
+    },
+    async startRelay(o) {
+      const relay = await spawnRelay(parts.relayNs, { ...o, listenHost: RELAY_ADDRESS, targetHost: `10.78.${k}.1` });
+      relays.push(relay);
+      return relay;
+    },
+    wrap(binary) {
+      const dir = mkdtempSync(join(tmpdir(), 'pistream-netns-'));
+      const file = join(dir, 'in-namespace');
+      writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${parts.viewerNs} ${binary} "$@"\n`);
+      chmodSync(file, 0o755);
+      wrappers.push(dir);
+      return file;
+    },
+    close() {
+      if (!open.delete(link)) return;
+      // Killing the namespaces' processes ends the relay too (its stdin closes with it).
+      relays.splice(0).forEach((r) => void r.stop());
+      deleteNamespace(names.viewerNs);
+      deleteNamespace(names.relayNs);
+      quiet('ip', ['link', 'del', `pn${OWN}x${n}d`]);
+      wrappers.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+    },
+  };
+  open.add(link);
+  try {
+    parts = plumb(n, k);
+  } catch (err) {
+    link.close();
+    throw err;
+  }
+  return link;
+}
+
+let handlersInstalled = false;
+
+/** At exit, and on a signal that would end the process, every open link is closed (synchronously). */
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const closeAll = (): void => [...open].forEach((l) => l.close());
+  process.on('exit', closeAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      closeAll();
+      // Nobody else handles it: die of the signal as we would have without this handler.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}

@@ -1,0 +1,104 @@
+import pino from 'pino';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM_PATH, launchBrowser } from '../../bench/browser';
+import { createLink, RELAY_ADDRESS, type Link } from '../../bench/net/netns';
+import { CLEAN } from '../../bench/net/relay-schedule';
+import { parseConfig } from '../../src/config/command-line';
+import { DEFAULTS } from '../../src/defaults';
+import { startServer, type RunningServer } from '../../src/server/start-server';
+import type { Viewer } from '../../src/server/viewer';
+import { describeBrowser } from '../helpers/browser';
+import { describeNetns } from '../helpers/netns';
+import { pageState, waitForFramesToAdvance } from '../helpers/page-tools';
+
+// A JSMpeg viewer behind a link capped well below the stream's rate, and a control viewer on loopback, both on one
+// real server: what the slow-viewer rule promises (pictures keep coming, latency stays bounded, nobody else is
+// touched), not how fast anything is.
+
+/** What the page exposes on `window.pistream`, as far as this spec reads it. */
+interface PageState {
+  readonly player: string | null;
+  readonly frames: number;
+  readonly latencies: readonly number[];
+}
+
+const TIMEOUT = 180_000;
+/** MPEG-1 at 800 kbit/s (its default), 640x480@24, GOP 1 s; the link is capped at 250 kbit/s. */
+const CAP_KBIT = 250;
+const SIZE = { width: 640, height: 480 };
+/** How long the capped viewer is watched, measured in the control viewer's pictures (24 a second). */
+const WATCH_PICTURES = 24 * 12;
+
+type Viewers = { viewers: Set<Viewer> };
+const viewersOf = (server: RunningServer): Set<Viewer> =>
+  (server.server.plugins as unknown as { pistream: { viewers: Viewers } }).pistream.viewers.viewers;
+const dropped = (viewer: Viewer): number => Object.values(viewer.stats.dropped).reduce((a, b) => a + b, 0);
+
+async function waitForViewers(server: RunningServer, n: number): Promise<Viewer[]> {
+  for (let i = 0; viewersOf(server).size < n; i++) {
+    if (i > 600) throw new Error(`${n} viewers never connected`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [...viewersOf(server)];
+}
+
+describeNetns('a viewer on a link below the stream’s rate', () => {
+  describeBrowser('JSMpeg behind a 250 kbit/s cap beside a control viewer on loopback', () => {
+    let link: Link | undefined;
+    let server: RunningServer | undefined;
+    const browsers: BrowserContext[] = [];
+
+    beforeAll(async () => {
+      server = await startServer(
+        parseConfig(['--source', 'test', '--host', '0.0.0.0', '--port', '0', '--width', '640', '--height', '480', '--fps', '24'], {}),
+        { logger: pino({ level: 'silent' }) },
+      );
+      link = createLink();
+      link.setRate(CAP_KBIT);
+      await link.startRelay({ tcpPorts: [server.port], udpPorts: [], down: CLEAN, up: CLEAN, seed: 1 });
+      browsers.push(await launchBrowser({ viewport: SIZE, executablePath: link.wrap(CHROMIUM_PATH) }));
+      browsers.push(await launchBrowser({ viewport: SIZE }));
+    }, TIMEOUT);
+
+    afterAll(async () => {
+      await Promise.all(browsers.map((b) => b.close().catch(() => undefined)));
+      link?.close();
+      await server?.stop();
+    }, TIMEOUT);
+
+    it(
+      'gets at least a picture a second with latency bounded by the slow-viewer rule, and the control viewer loses none',
+      async () => {
+        const [capped, control] = browsers.map((b) => b.pages()[0]!) as [Page, Page];
+        await capped.goto(`http://${RELAY_ADDRESS}:${server!.port}/?player=jsmpeg`);
+        const [cappedViewer] = await waitForViewers(server!, 1);
+        await control.goto(`http://127.0.0.1:${server!.port}/?player=jsmpeg`);
+        const controlViewer = (await waitForViewers(server!, 2)).find((v) => v !== cappedViewer)!;
+        // Both play; then the window, timed by the control's pictures.
+        await waitForFramesToAdvance(capped, 1);
+        await waitForFramesToAdvance(control, 24);
+        const before = await pageState<PageState>(capped);
+        const started = performance.now();
+        await waitForFramesToAdvance(control, WATCH_PICTURES);
+        const seconds = (performance.now() - started) / 1000;
+        const after = await pageState<PageState>(capped);
+
+        expect(after.player).toBe('jsmpeg');
+        // The slow-viewer rule at work: the capped viewer had pictures dropped and resumed at keyframes…
+        expect(dropped(cappedViewer!)).toBeGreaterThan(0);
+        expect(cappedViewer!.stats.resyncs).toBeGreaterThan(0);
+        // …so pictures kept coming (keyframes at least, one a second) …
+        expect((after.frames - before.frames) / seconds).toBeGreaterThanOrEqual(1);
+        // …and none waited in a queue: latency stays within the lag bound plus the link's own queue and a busy
+        // machine's slack, however long the viewer watches.
+        const recent = after.latencies.slice(-10);
+        expect(recent.length).toBeGreaterThan(0);
+        expect(Math.max(...recent)).toBeLessThan(DEFAULTS.maxLagMs + 2500);
+        // The control viewer on the good link lost nothing.
+        expect(dropped(controlViewer)).toBe(0);
+        expect(controlViewer.stats.resyncs).toBe(0);
+      },
+      TIMEOUT,
+    );
+  });
+});

@@ -1,0 +1,88 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { promisify } from 'node:util';
+import { cleanStale, createLink, RELAY_ADDRESS, type Link } from '../../bench/net/netns';
+import { CLEAN } from '../../bench/net/relay-schedule';
+import { describeNetns } from '../helpers/netns';
+
+const run = promisify(execFile);
+const namespaces = (): string[] =>
+  execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
+const hostLinks = (): string[] =>
+  [...execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).matchAll(/^\d+: (pn\d+x[^:@]+)/gm)].map((m) => m[1]!);
+
+describeNetns('a viewer link (network namespaces, veth, tc, relay)', () => {
+  let link: Link | undefined;
+  let server: Server | undefined;
+  afterEach(() => {
+    link?.close();
+    link = undefined;
+    server?.close();
+  });
+
+  /** A server on every address here that sends `bytes` bytes to each connection and closes it. */
+  async function sender(bytes: number): Promise<number> {
+    server = createServer((s) => s.on('error', () => undefined).end(Buffer.alloc(bytes, 7)));
+    await new Promise<void>((r) => server!.listen(0, '0.0.0.0', () => r()));
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** A node inside the viewer namespace reads all of a connection: bytes received and seconds from connect to end. */
+  async function fetchInViewer(host: string, port: number, timeoutMs = 60_000): Promise<{ bytes: number; seconds: number }> {
+    const script = `const s = require('node:net').connect(${port}, '${host}'); let n = 0, t0;
+      s.setTimeout(${timeoutMs}, () => process.exit(3)); s.on('connect', () => (t0 = performance.now()));
+      s.on('data', (d) => (n += d.length)); s.on('end', () => console.log(n, (performance.now() - t0) / 1000));`;
+    const { stdout } = await run('ip', ['netns', 'exec', link!.viewerNs, process.execPath, '-e', script]);
+    const [bytes, seconds] = stdout.trim().split(' ').map(Number);
+    return { bytes: bytes!, seconds: seconds! };
+  }
+
+  it('reaches the server through the relay only, capped by the kernel, and leaves nothing behind when closed', async () => {
+    const port = await sender(500_000);
+    link = createLink();
+    link.setRate(1000);
+    expect(execFileSync('tc', ['-n', link.relayNs, 'qdisc', 'show'], { encoding: 'utf8' })).toMatch(/tbf .*rate 1Mbit/);
+    await link.startRelay({ tcpPorts: [port], udpPorts: [], down: CLEAN, up: CLEAN, seed: 1 });
+    const { bytes, seconds } = await fetchInViewer(RELAY_ADDRESS, port);
+    expect(bytes).toBe(500_000);
+    // 4 Mbit cannot cross a 1 Mbit/s cap in less than ~4 s (the tbf burst lets a few kB through at once).
+    expect(seconds).toBeGreaterThan(3.5);
+    // The viewer namespace has no route to the server's side but through the relay.
+    await expect(fetchInViewer(link.serverAddress, port, 2000)).rejects.toThrow();
+    const { viewerNs, relayNs } = link;
+    link.close();
+    expect(namespaces()).not.toEqual(expect.arrayContaining([viewerNs]));
+    expect(namespaces()).not.toEqual(expect.arrayContaining([relayNs]));
+    expect(hostLinks().filter((l) => l.startsWith(`pn${process.pid}x`))).toEqual([]);
+    // The relay ran in the relay namespace: nothing of it is left.
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(
+      `"listenHost":"${RELAY_ADDRESS}","targetHost":"${link.serverAddress}"`,
+    );
+  });
+
+  it('changes and lifts the cap', async () => {
+    link = createLink();
+    link.setRate(4000);
+    link.setRate(500);
+    expect(execFileSync('tc', ['-n', link.relayNs, 'qdisc', 'show'], { encoding: 'utf8' })).toMatch(/tbf .*rate 500Kbit/);
+    link.setRate(null);
+    expect(execFileSync('tc', ['-n', link.relayNs, 'qdisc', 'show'], { encoding: 'utf8' })).not.toMatch(/tbf/);
+  });
+
+  it('removes what a process that is gone left behind, saying so', async () => {
+    // A pid that is not running: the largest possible one.
+    const dead = Number(execFileSync('cat', ['/proc/sys/kernel/pid_max'], { encoding: 'utf8' })) - 1;
+    const ns = `pistream-${dead}-0v`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['link', 'add', `pn${dead}x0d`, 'type', 'veth', 'peer', 'name', `pn${dead}x0c`]);
+    const lines: string[] = [];
+    const removed = cleanStale((l) => lines.push(l));
+    expect(removed).toEqual(expect.arrayContaining([ns, `pn${dead}x0d`]));
+    expect(lines.join('\n')).toContain(`${ns}, left by process ${dead} which is no longer running`);
+    expect(namespaces()).not.toContain(ns);
+    expect(hostLinks().filter((l) => l.startsWith(`pn${dead}x`))).toEqual([]);
+  });
+});
