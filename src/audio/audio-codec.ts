@@ -46,3 +46,9 @@ export interface AudioCodec {
   /** How MPEG-TS carries it, when it can. */
   readonly mpegts?: TsAudio;
 }
+
+/**
+ * Audio frames held for the next picture at most, by whoever puts sound beside pictures (the muxers, the recorder):
+ * about 2 s of sound, so a stalled camera holds no growing queue.
+ */
+export const MAX_HELD_AUDIO = 80;

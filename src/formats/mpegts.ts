@@ -1,5 +1,5 @@
 import { defer, map, type Observable, type OperatorFunction } from 'rxjs';
-import type { AudioPacket, TsAudio } from '../audio/audio-codec';
+import { MAX_HELD_AUDIO, type AudioPacket, type TsAudio } from '../audio/audio-codec';
 import { mp2 } from '../audio/mp2';
 import { gatherBetween } from '../operators/gather-between';
 import { TsAudioWriter, type TsAudioTrack } from './ts-audio';
@@ -330,9 +330,6 @@ export function toMpegTs<P extends Picture>(
       );
     });
 }
-
-/** Audio frames held for the next picture at most (about 2 s of MP2): a stalled camera holds no growing queue. */
-export const MAX_HELD_AUDIO = 80;
 
 /**
  * MPEG-TS carrying MPEG-1 video, at `/stream`: what JSMpeg v1 (our page) plays. Every message is whole 188-byte
