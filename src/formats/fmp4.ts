@@ -3,7 +3,10 @@ import { h264 } from '../codecs/h264/h264-codec';
 import type { H264Picture } from '../codecs/h264/h264-picture';
 import { NAL_TYPE, nalType, nalUnits } from '../codecs/h264/nal';
 import type { MuxedPicture, Picture } from '../picture';
-import type { AudioPacket } from '../audio/audio-codec';
+import { aac } from '../audio/aac';
+import { MAX_HELD_AUDIO, type AudioPacket } from '../audio/audio-codec';
+import { PCM } from '../audio/pcm';
+import { gatherBetween } from '../operators/gather-between';
 import { FMP4_TIMESCALE, fragment, initSegment, type SoundTrack } from './mp4-boxes';
 import { soundFragment } from './mp4-sound';
 import type { StreamFacts, WireFormat } from './wire-format';
@@ -106,7 +109,7 @@ export class Fmp4Muxer {
  * Fragmented MP4 for Media Source Extensions, at `/fmp4`: one binary message per access unit, a `moof`+`mdat`,
  * with the init segment (`ftyp`+`moov`, `mvhd` duration 0 and no `mehd`: Chrome's one-frame live renderer) in
  * front of every key unit. The page appends each message to its `SourceBuffer` as it comes. Works on plain-http
- * pages, where WebCodecs is not available.
+ * pages, where WebCodecs is not available. Video only: see {@link fmp4Sound} for the same with the server's sound.
  */
 export const fmp4: WireFormat = {
   id: 'fmp4',
@@ -119,5 +122,36 @@ export const fmp4: WireFormat = {
       defer(() => {
         const muxer = new Fmp4Muxer(stream?.fps);
         return pictures$.pipe(map((picture): MuxedPicture => ({ ...picture, wire: muxer.mux(picture as H264Picture), format: 'fmp4' })));
+      }),
+};
+
+/**
+ * `/fmp4` with the server's sound, at `/fmp4-sound`: the init segment declares AAC-LC (48 kHz mono, track 2) beside
+ * the H.264 track, and each message is the picture's fragment preceded by a fragment of the AAC frames captured
+ * since the previous picture (a picture never waits for sound). A variant rather than `/fmp4` itself, because a
+ * `<video>` fed one muxed SourceBuffer plays only as far as both tracks are buffered: the sound's encoder and its
+ * wait for the next picture would hold every MSE viewer's picture back by tens of ms, wanted or not, and a
+ * player that declares only the video codec would fail on the second track. A page asks for it when its viewer
+ * turns the sound on. Without sound on the server it carries the video alone (`GET /streams` then names no audio).
+ */
+export const fmp4Sound: WireFormat = {
+  id: 'fmp4-sound',
+  label: 'fragmented MP4 with sound (MSE)',
+  path: '/fmp4-sound',
+  codecs: [h264.id],
+  audio: aac,
+  mux:
+    (stream?: StreamFacts): OperatorFunction<Picture, MuxedPicture> =>
+    (pictures$) =>
+      defer(() => {
+        const sound = { sampleRate: PCM.sampleRate, channels: PCM.channels, samplesPerFrame: aac.samplesPerFrame };
+        const muxer = new Fmp4Muxer(stream?.fps, stream?.audio ? sound : undefined);
+        const format = 'fmp4-sound';
+        if (!stream?.audio)
+          return pictures$.pipe(map((picture): MuxedPicture => ({ ...picture, wire: muxer.mux(picture as H264Picture), format })));
+        return pictures$.pipe(
+          gatherBetween(stream.audio, MAX_HELD_AUDIO),
+          map(({ value, side }): MuxedPicture => ({ ...value, wire: muxer.mux(value as H264Picture, side), format })),
+        );
       }),
 };
