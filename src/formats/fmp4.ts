@@ -4,9 +4,9 @@ import type { H264Picture } from '../codecs/h264/h264-picture';
 import { NAL_TYPE, nalType, nalUnits } from '../codecs/h264/nal';
 import type { MuxedPicture, Picture } from '../picture';
 import { aac } from '../audio/aac';
-import { MAX_HELD_AUDIO, type AudioPacket } from '../audio/audio-codec';
+import type { AudioPacket } from '../audio/audio-codec';
 import { PCM } from '../audio/pcm';
-import { gatherBetween } from '../operators/gather-between';
+import { muxBeside } from './sound-beside';
 import { FMP4_TIMESCALE, fragment, initSegment, type SoundTrack } from './mp4-boxes';
 import { soundFragment } from './mp4-sound';
 import type { StreamFacts, WireFormat } from './wire-format';
@@ -146,12 +146,6 @@ export const fmp4Sound: WireFormat = {
       defer(() => {
         const sound = { sampleRate: PCM.sampleRate, channels: PCM.channels, samplesPerFrame: aac.samplesPerFrame };
         const muxer = new Fmp4Muxer(stream?.fps, stream?.audio ? sound : undefined);
-        const format = 'fmp4-sound';
-        if (!stream?.audio)
-          return pictures$.pipe(map((picture): MuxedPicture => ({ ...picture, wire: muxer.mux(picture as H264Picture), format })));
-        return pictures$.pipe(
-          gatherBetween(stream.audio, MAX_HELD_AUDIO),
-          map(({ value, side }): MuxedPicture => ({ ...value, wire: muxer.mux(value as H264Picture, side), format })),
-        );
+        return pictures$.pipe(muxBeside(stream?.audio, 'fmp4-sound', (picture, audio) => muxer.mux(picture as H264Picture, audio)));
       }),
 };

@@ -5,6 +5,7 @@
  * puts Chrome's renderer in its one-frame live mode.
  */
 
+import { box, fullBox } from './mp4-box';
 import { SOUND_TRACK_ID, soundTrak, soundTrex } from './mp4-sound';
 
 /** A sound track beside the video (AAC-LC, see mp4-sound.ts). */
@@ -17,22 +18,6 @@ export interface SoundTrack {
 export const FMP4_TIMESCALE = 90_000;
 
 const TRACK_ID = 1;
-
-/** A box: 32-bit size, 4-character type, then the payloads. */
-function box(type: string, ...payloads: readonly Buffer[]): Buffer {
-  const size = 8 + payloads.reduce((n, p) => n + p.length, 0);
-  const header = Buffer.allocUnsafe(8);
-  header.writeUInt32BE(size, 0);
-  header.write(type, 4, 'latin1');
-  return Buffer.concat([header, ...payloads], size);
-}
-
-/** A full box: a box whose payload starts with version (8 bits) and flags (24 bits). */
-function fullBox(type: string, version: number, flags: number, ...payloads: readonly Buffer[]): Buffer {
-  const vf = Buffer.allocUnsafe(4);
-  vf.writeUInt32BE(((version & 0xff) << 24) | (flags & 0xffffff), 0);
-  return box(type, vf, ...payloads);
-}
 
 /** Big-endian unsigned integers, each `bytes` wide (1, 2 or 4). */
 function fields(...values: readonly (readonly [number, 1 | 2 | 4])[]): Buffer {

@@ -4,23 +4,10 @@
  * picture and sound); its fragments are separate `moof`+`mdat` pairs, so the video fragments stay as they are.
  */
 import type { AudioPacket } from '../audio/audio-codec';
+import { box, fullBox } from './mp4-box';
 
 /** The sound track's id (the video is 1). */
 export const SOUND_TRACK_ID = 2;
-
-function box(type: string, ...payloads: readonly Buffer[]): Buffer {
-  const size = 8 + payloads.reduce((n, p) => n + p.length, 0);
-  const header = Buffer.allocUnsafe(8);
-  header.writeUInt32BE(size, 0);
-  header.write(type, 4, 'latin1');
-  return Buffer.concat([header, ...payloads], size);
-}
-
-function fullBox(type: string, version: number, flags: number, ...payloads: readonly Buffer[]): Buffer {
-  const vf = Buffer.allocUnsafe(4);
-  vf.writeUInt32BE(((version & 0xff) << 24) | (flags & 0xffffff), 0);
-  return box(type, vf, ...payloads);
-}
 
 const u8 = (...values: number[]) => Buffer.from(values);
 function u16(value: number): Buffer {

@@ -1,7 +1,7 @@
-import { defer, map, type Observable, type OperatorFunction } from 'rxjs';
-import { MAX_HELD_AUDIO, type AudioPacket, type TsAudio } from '../audio/audio-codec';
+import { defer, type Observable, type OperatorFunction } from 'rxjs';
+import type { AudioPacket, TsAudio } from '../audio/audio-codec';
 import { mp2 } from '../audio/mp2';
-import { gatherBetween } from '../operators/gather-between';
+import { muxBeside } from './sound-beside';
 import { TsAudioWriter, type TsAudioTrack } from './ts-audio';
 import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import type { MuxedPicture, Picture } from '../picture';
@@ -323,11 +323,7 @@ export function toMpegTs<P extends Picture>(
   return (source) =>
     defer(() => {
       const muxer = new MpegTsMuxer(options);
-      if (!audio$) return source.pipe(map((picture): MuxedPicture<P> => ({ ...picture, wire: muxer.mux(picture), format: 'mpegts' })));
-      return source.pipe(
-        gatherBetween(audio$, MAX_HELD_AUDIO),
-        map(({ value, side }): MuxedPicture<P> => ({ ...value, wire: muxer.mux(value, side), format: 'mpegts' })),
-      );
+      return source.pipe(muxBeside<P>(audio$, 'mpegts', (picture, audio) => muxer.mux(picture, audio)));
     });
 }
 
