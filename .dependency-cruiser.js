@@ -14,7 +14,9 @@
 //   src/codecs/                          process/, frame, picture, defaults, operators/, each other; but a codec's
 //                                        folder (src/codecs/<a>/) never another's (src/codecs/<b>/) nor the registry
 //                                        (index.ts): shared parsing lives in src/codecs/common/
-//   src/formats/                         picture, frame, protocol, codecs/, defaults, operators/, each other
+//   src/audio/                           sound: capture (ALSA through ffmpeg, the test tone), the audio codecs, their
+//                                        encoders and the sound hub: process/, operators/, leaves, defaults, each other
+//   src/formats/                         picture, frame, protocol, codecs/, audio/, defaults, operators/, each other
 //   src/hub.ts, transcoded-hub.ts        codecs/, formats/, operators/, picture, frame, defaults, each other
 //   src/webrtc/                          WHEP and RTP/RTCP for WebRTC viewers: codecs/, operators/, leaves, defaults,
 //                                        each other; node-datachannel only in peer-session.ts (its edge)
@@ -54,6 +56,7 @@ const SERVER = '^src/server/';
 const CLI = '^src/cli[.]ts$';
 const INDEX = '^src/index[.]ts$';
 const WEBRTC = '^src/webrtc/';
+const AUDIO = '^src/audio/';
 const WEBRTC_EDGE = '^src/webrtc/peer-session[.]ts$';
 const NODE_DATACHANNEL = '(?:^|/)node_modules/(?:node-datachannel|@node-datachannel/[^/]+)/';
 
@@ -183,16 +186,23 @@ module.exports = {
         '(not sources/, formats/, hub.ts, server/, config/).',
     ),
     layer(
+      'layer-audio',
+      AUDIO,
+      [PROCESS, OPERATORS, LEAVES, DEFAULTS],
+      'src/audio/ (sound: capture, audio codecs, encoders, the sound hub) may import only process/, operators/, picture, frame, ' +
+        'barcode, protocol, defaults and itself (not formats/, hub.ts, server/, options/, config/).',
+    ),
+    layer(
       'layer-formats',
       FORMATS,
-      [PICTURE, FRAME, PROTOCOL, CODECS, DEFAULTS, OPERATORS],
+      [PICTURE, FRAME, PROTOCOL, CODECS, AUDIO, DEFAULTS, OPERATORS],
       'src/formats/ (wire formats) may import only picture, frame, protocol, codecs/, defaults, operators/ and each other ' +
         '(not hub.ts, server/, sources/, process/, config/).',
     ),
     layer(
       'layer-hub',
       HUB,
-      [CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
+      [CODECS, AUDIO, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/hub.ts and src/transcoded-hub.ts may import only codecs/, formats/, operators/, picture, frame, defaults and each other ' +
         '(not sources/, process/, server/, config/).',
     ),
@@ -207,35 +217,35 @@ module.exports = {
     layer(
       'layer-options',
       OPTIONS,
-      [CODECS, FORMATS, SOURCES, HUB, PUBLISH, LEAVES, DEFAULTS],
+      [CODECS, AUDIO, FORMATS, SOURCES, HUB, PUBLISH, LEAVES, DEFAULTS],
       "src/options/ (the plugin's schema and the server config type) may import only codecs/, formats/, sources/, " +
         'hub.ts, publish/ (the target parser), picture, frame, barcode, defaults and itself (not server/, config/, cli.ts).',
     ),
     layer(
       'layer-publish',
       PUBLISH,
-      [HUB, PROCESS, CODECS, OPERATORS, PICTURE, FRAME, DEFAULTS],
+      [HUB, PROCESS, CODECS, AUDIO, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/publish/ (one supervised ffmpeg per publish target) may import only hub.ts (types), process/, codecs/, operators/, picture, ' +
         'frame and defaults (not server/, options/, sources/, config/): the server wires it in.',
     ),
     layer(
       'layer-recording',
       RECORDING,
-      [HUB, CODECS, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
+      [HUB, CODECS, AUDIO, FORMATS, OPERATORS, PICTURE, FRAME, DEFAULTS],
       'src/recording/ (the recorder: segments on disk, retention) may import only hub.ts, codecs/, formats/, operators/, ' +
         'picture, frame and defaults (not server/, options/, process/, sources/, config/): the server wires it in.',
     ),
     layer(
       'layer-server',
       SERVER,
-      [HUB, CODECS, FORMATS, SOURCES, PROCESS, OPERATORS, OPTIONS, RECORDING, PUBLISH, WEBRTC, LEAVES, DEFAULTS, VERSION],
+      [HUB, CODECS, AUDIO, FORMATS, SOURCES, PROCESS, OPERATORS, OPTIONS, RECORDING, PUBLISH, WEBRTC, LEAVES, DEFAULTS, VERSION],
       'src/server/ may import options/, hub, codecs/, formats/, sources/, process/, operators/, recording/, publish/, webrtc/, picture, frame, barcode, ' +
         'defaults, version and itself, but not src/cli.ts or src/config/ (config feeds the server, not the other way round).',
     ),
     layer(
       'layer-config',
       CONFIG,
-      [DEFAULTS, CODECS, FORMATS, SOURCES, PROCESS, OPTIONS, VERSION, SERVER /* reported by config-not-to-server */],
+      [DEFAULTS, CODECS, AUDIO, FORMATS, SOURCES, PROCESS, OPTIONS, VERSION, SERVER /* reported by config-not-to-server */],
       'src/config/ may import only src/defaults.ts, codecs/, formats/, sources/ (types), process/, options/, version and itself.',
     ),
     layer('layer-cli', CLI, [CONFIG, SERVER, DEFAULTS], 'src/cli.ts may import only src/config/, src/server/ and src/defaults.ts.'),

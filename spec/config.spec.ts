@@ -594,6 +594,8 @@ describe('flags and the plugin agree', () => {
     webrtcPort: ['0', '65536', '1.5', 'udp'],
     webrtcAddress: ['cam.local', '10.0.0.0/8'],
     stun: ['stun.example.com', 'http://stun.example.com'],
+    audio: ['mic', 'alsa', 'alsa:', 'none:hw:1,0', 'ALSA:hw:1,0'],
+    audioBitrate: ['16', '193', '64.5', 'loud'],
   };
   // --publish is refused in words of its own that never quote the URL (it may hold a stream key): tested below.
   const targeted = FLAGS.filter((spec) => spec.target?.startsWith('plugin.') && spec.key !== 'publish');

@@ -40,6 +40,8 @@ export const DEFAULTS = {
    * 1013, so one host on the LAN cannot take every slot of `maxViewers`.
    */
   maxViewersPerAddress: 10,
+  /** Sound's bitrate in kbit/s, for every audio codec (MP2 snaps it to its list): plenty for a mono microphone. */
+  audioBitrateKbps: 64,
   /** The one UDP port every WebRTC viewer shares (so one firewall rule admits them all). */
   webrtcPort: 8189,
   /** WebSocket ping interval; a viewer that has not answered the previous ping is terminated. */

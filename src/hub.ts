@@ -27,6 +27,7 @@ import { counted } from './operators/counted';
 import { gopCache, replayGop, type Gop } from './operators/gop-cache';
 import { retryWithBackoff } from './operators/retry-with-backoff';
 import type { MuxedPicture, Picture } from './picture';
+import type { AudioHub } from './audio/audio-hub';
 
 export interface HubOptions {
   /** The frames to encode: any `Observable<Frame>` (a camera source, the test pattern, your own). */
@@ -59,6 +60,8 @@ export interface HubOptions {
   readonly scheduler?: SchedulerLike;
   /** Replaces `codec.encode(encoder)` (tests, or a camera that encodes by itself). */
   readonly encode?: OperatorFunction<Frame, Picture>;
+  /** Sound: each format that carries audio gets its codec's frames from here, encoded while the format has viewers. */
+  readonly audio?: AudioHub;
 }
 
 /** One pipeline failure, as {@link Hub.restarts$} tells it. */
@@ -113,6 +116,8 @@ export interface Hub {
   readonly codec: Codec;
   /** The wire formats viewers may ask for. */
   readonly formats: readonly WireFormat[];
+  /** The sound, when the server has any (the formats with an `audio` codec carry it). */
+  readonly audio?: AudioHub;
   /** Each pipeline failure, as it is about to be restarted (for logs). Completes never. */
   readonly restarts$: Observable<HubRestart>;
   readonly stats: Readonly<HubStats>;
@@ -161,7 +166,7 @@ export function createHub(options: HubOptions): Hub {
     stats,
     closing$,
   );
-  const formatGops = formatGopStreams(gop$, formats, options.encoder.fps, stats);
+  const formatGops = formatGopStreams(gop$, formats, options.encoder.fps, stats, options.audio);
   const gopsOf = (format: WireFormat | string): Observable<Gop<MuxedPicture>> => {
     const id = typeof format === 'string' ? format : format.id;
     const gops$ = formatGops.get(id);
@@ -175,6 +180,7 @@ export function createHub(options: HubOptions): Hub {
     gops: (format) => counted(gopsOf(format), stats),
     codec,
     formats,
+    ...(options.audio ? { audio: options.audio } : {}),
     restarts$: restarts.asObservable(),
     stats,
     width: options.encoder.width,
@@ -320,14 +326,17 @@ function formatGopStreams(
   formats: readonly WireFormat[],
   fps: number,
   stats: HubStats,
+  audio: AudioHub | undefined,
 ): Map<string, Observable<Gop<MuxedPicture>>> {
   const streams = new Map<string, Observable<Gop<MuxedPicture>>>();
   for (const format of formats) {
+    // The format's sound is encoded while the format has viewers: the muxer subscribes to it with the pictures.
+    const sound = audio && format.audio ? { audio: audio.packets(format.audio) } : {};
     streams.set(
       format.id,
       gop$.pipe(
         replayGop(),
-        format.mux({ fps }),
+        format.mux({ fps, ...sound }),
         tap((picture) => (stats.wireBytes[format.id]! += picture.wire.length)),
         gopCache(),
         share({ connector: () => new ReplaySubject(1), resetOnError: true, resetOnComplete: true, resetOnRefCountZero: true }),

@@ -10,6 +10,7 @@ import { PluginOptionsError } from '../options/plugin-options-error';
 import type { LogLevel, PistreamConfig } from '../options/server-config';
 import { FFMPEG_ORIGIN_LABELS } from '../process/ffmpeg-path';
 import { RecordDirError } from '../options/check-record-dir';
+import { AudioCheckError } from '../audio/audio-check-error';
 import { SourceCheckError } from '../sources/check-source';
 import { DEFAULT_SOURCE_KIND } from '../sources/source-kinds';
 import { version } from '../version';
@@ -314,6 +315,7 @@ export function fromStartupError(err: unknown, argv: readonly string[], env: Nod
     return origin.startsWith('--') ? `${origin} ${value}` : `${origin}=${value}`;
   };
   if (err instanceof RecordDirError) return new ConfigError(`${named('record', err.dir)}: ${err.problem}`);
+  if (err instanceof AudioCheckError) return new ConfigError(`${named('audio', err.given)}: ${err.problem}`);
   if (!(err instanceof SourceCheckError)) return undefined;
   if (err.option === 'source') return new ConfigError(`${named('source', err.given ?? '')}: ${err.problem}`);
   // Nothing found: the message already says to pass --ffmpeg or set PISTREAM_FFMPEG.

@@ -5,8 +5,9 @@ import { DEFAULTS } from '../defaults';
 import { DEFAULT_SOURCE_KIND, SOURCE_SYNTAX } from '../sources/source-kinds';
 import { numberLimits } from '../options/allowed-text';
 import { ROTATION_RULE } from '../options/plugin-options';
+import { AUDIO_KINDS, AUDIO_SYNTAX, audioText, DEFAULT_AUDIO, parseAudioText } from '../audio/audio-kinds';
 import type { FlagSpec } from './flag-values';
-import { boolean, BOOLEAN, encoderAllowed, fpsText, number, parseSource, sizeRange } from './flag-values';
+import { boolean, BOOLEAN, encoderAllowed, fpsText, number, parseSource, pluginNumber, sizeRange } from './flag-values';
 import { autoThreads } from './auto-threads';
 
 /** The flags of what is streamed: the source, the codec and its encoder settings, the picture's orientation. */
@@ -137,6 +138,23 @@ export const STREAM_FLAGS: readonly FlagSpec[] = [
     target: 'plugin.source.rotation',
     help: "turn the picture; the camera can only flip, so 90 and 270 belong in the page's CSS",
     ...number(ROTATION_RULE),
+  },
+  {
+    key: 'audio',
+    flag: '--audio <source>',
+    shown: audioText(DEFAULT_AUDIO),
+    target: 'plugin.audio',
+    help:
+      `sound: ${AUDIO_KINDS.map((kind) => `${kind.device ? `${kind.id}:DEVICE` : kind.id} (${kind.help})`).join('; ')}; ` +
+      'a named device that is missing or busy stops the start',
+    schema: Joi.string().custom((text: string) => parseAudioText(text)),
+    allowed: AUDIO_SYNTAX,
+  },
+  {
+    key: 'audioBitrate',
+    flag: '--audio-bitrate <kbit/s>',
+    help: 'sound bitrate for every audio codec (MP2 takes the nearest it has)',
+    ...pluginNumber('plugin.audioBitrate'),
   },
   // The listener's flags: no plugin judges them, so their schemas (listener-options.ts) check the values here.
 ];

@@ -5,26 +5,19 @@
  * puts Chrome's renderer in its one-frame live mode.
  */
 
+import { box, fullBox } from './mp4-box';
+import { SOUND_TRACK_ID, soundTrak, soundTrex } from './mp4-sound';
+
+/** A sound track beside the video (AAC-LC, see mp4-sound.ts). */
+export interface SoundTrack {
+  readonly sampleRate: number;
+  readonly channels: number;
+}
+
 /** The media timescale: 90 kHz, as MPEG-TS and RTP use for video. */
 export const FMP4_TIMESCALE = 90_000;
 
 const TRACK_ID = 1;
-
-/** A box: 32-bit size, 4-character type, then the payloads. */
-function box(type: string, ...payloads: readonly Buffer[]): Buffer {
-  const size = 8 + payloads.reduce((n, p) => n + p.length, 0);
-  const header = Buffer.allocUnsafe(8);
-  header.writeUInt32BE(size, 0);
-  header.write(type, 4, 'latin1');
-  return Buffer.concat([header, ...payloads], size);
-}
-
-/** A full box: a box whose payload starts with version (8 bits) and flags (24 bits). */
-function fullBox(type: string, version: number, flags: number, ...payloads: readonly Buffer[]): Buffer {
-  const vf = Buffer.allocUnsafe(4);
-  vf.writeUInt32BE(((version & 0xff) << 24) | (flags & 0xffffff), 0);
-  return box(type, vf, ...payloads);
-}
 
 /** Big-endian unsigned integers, each `bytes` wide (1, 2 or 4). */
 function fields(...values: readonly (readonly [number, 1 | 2 | 4])[]): Buffer {
@@ -60,7 +53,7 @@ export function avcC(sps: Buffer, pps: Buffer): Buffer {
  * Long on purpose: it is the init segment's box tree, each box written where the file holds it, read top to bottom
  * against ISO/IEC 14496-12; cut in pieces it would no longer read as the layout it is.
  */
-export function initSegment(sps: Buffer, pps: Buffer, width: number, height: number): Buffer {
+export function initSegment(sps: Buffer, pps: Buffer, width: number, height: number, sound?: SoundTrack): Buffer {
   const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), fields([0x200, 4]), Buffer.from('isomiso6avc1mp41', 'latin1'));
   const mvhd = fullBox(
     'mvhd',
@@ -69,7 +62,7 @@ export function initSegment(sps: Buffer, pps: Buffer, width: number, height: num
     fields([0, 4], [0, 4], [1000, 4], [0, 4], [0x00010000, 4], [0x0100, 2], [0, 2], [0, 4], [0, 4]),
     MATRIX,
     Buffer.alloc(24),
-    fields([TRACK_ID + 1, 4]),
+    fields([(sound ? SOUND_TRACK_ID : TRACK_ID) + 1, 4]),
   );
   const tkhd = fullBox(
     'tkhd',
@@ -122,8 +115,10 @@ export function initSegment(sps: Buffer, pps: Buffer, width: number, height: num
   const dinf = box('dinf', fullBox('dref', 0, 0, fields([1, 4]), fullBox('url ', 0, 1)));
   const minf = box('minf', fullBox('vmhd', 0, 1, Buffer.alloc(8)), dinf, stbl);
   const trak = box('trak', tkhd, box('mdia', mdhd, hdlr, minf));
-  const mvex = box('mvex', fullBox('trex', 0, 0, fields([TRACK_ID, 4], [1, 4], [0, 4], [0, 4], [0, 4])));
-  return Buffer.concat([ftyp, box('moov', mvhd, trak, mvex)]);
+  const trex = fullBox('trex', 0, 0, fields([TRACK_ID, 4], [1, 4], [0, 4], [0, 4], [0, 4]));
+  if (!sound) return Buffer.concat([ftyp, box('moov', mvhd, trak, box('mvex', trex))]);
+  const soundTrack = soundTrak(sound.sampleRate, sound.channels);
+  return Buffer.concat([ftyp, box('moov', mvhd, trak, soundTrack, box('mvex', trex, soundTrex()))]);
 }
 
 /** Bytes of a fragment's `moof` for one sample: mfhd (16) + traf (8 + tfhd 16 + tfdt 20 + trun 32) + 8. */

@@ -1,4 +1,8 @@
-import { defer, map, type OperatorFunction } from 'rxjs';
+import { defer, type Observable, type OperatorFunction } from 'rxjs';
+import type { AudioPacket, TsAudio } from '../audio/audio-codec';
+import { mp2 } from '../audio/mp2';
+import { muxBeside } from './sound-beside';
+import { TsAudioWriter, type TsAudioTrack } from './ts-audio';
 import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import type { MuxedPicture, Picture } from '../picture';
 import { crc32Mpeg2 } from './crc32-mpeg2';
@@ -25,6 +29,11 @@ export interface MpegTsOptions {
   readonly streamType?: number;
   /** program_number in the PAT and PMT. Default 1. */
   readonly programNumber?: number;
+  /**
+   * A sound track beside the video (declared in the PMT; each picture's `mux` call writes the audio frames given
+   * with it before the picture): how MPEG-TS names the codec, and its PID (default 0x101, ffmpeg's second stream).
+   */
+  readonly audio?: TsAudio & { readonly pid?: number };
 }
 
 const SYNC_BYTE = 0x47;
@@ -48,6 +57,7 @@ const MAX_PES_PACKET_LENGTH = 0xffff;
 const PCR_LEAD = 90 * 20;
 
 interface ResolvedOptions {
+  readonly audio?: TsAudioTrack;
   readonly videoPid: number;
   readonly pmtPid: number;
   readonly streamType: number;
@@ -60,6 +70,7 @@ function resolveOptions(options: MpegTsOptions = {}): ResolvedOptions {
     pmtPid: options.pmtPid ?? 0x1000,
     streamType: options.streamType ?? 0x01,
     programNumber: options.programNumber ?? 1,
+    ...(options.audio ? { audio: { ...options.audio, pid: options.audio.pid ?? 0x101 } } : {}),
   };
   // 0x0000–0x000F are reserved for PAT, CAT and other tables; 0x1FFF is the null packet.
   for (const key of ['videoPid', 'pmtPid'] as const) {
@@ -67,6 +78,9 @@ function resolveOptions(options: MpegTsOptions = {}): ResolvedOptions {
     if (!Number.isInteger(pid) || pid < 0x10 || pid > 0x1ffe) {
       throw new RangeError(`MPEG-TS ${key} must be a whole number from 0x10 to 0x1FFE, got ${pid}`);
     }
+  }
+  if (resolved.audio && (resolved.audio.pid === resolved.videoPid || resolved.audio.pid === resolved.pmtPid)) {
+    throw new RangeError(`MPEG-TS audio pid must differ from videoPid and pmtPid, got ${resolved.audio.pid}`);
   }
   if (resolved.videoPid === resolved.pmtPid) {
     throw new RangeError(`MPEG-TS videoPid and pmtPid must differ, both are ${resolved.videoPid}`);
@@ -133,10 +147,12 @@ export class MpegTsMuxer {
   private patCc = 0;
   private pmtCc = 0;
   private videoCc = 0;
+  private readonly audio: TsAudioWriter | undefined;
 
   constructor(options?: MpegTsOptions) {
-    const { videoPid, pmtPid, streamType, programNumber } = resolveOptions(options);
+    const { videoPid, pmtPid, streamType, programNumber, audio } = resolveOptions(options);
     this.videoPid = videoPid;
+    this.audio = audio ? new TsAudioWriter(audio) : undefined;
     // PAT and PMT never change: build them once, with their CRCs, and patch only the continuity counter.
     this.pat = psiPacket(
       PAT_PID,
@@ -154,21 +170,26 @@ export class MpegTsMuxer {
         videoPid & 0xff,
         0xf0, // ES_info_length 0
         0x00,
+        ...(audio ? [audio.streamType, 0xe0 | (audio.pid >> 8), audio.pid & 0xff, 0xf0, 0x00] : []),
       ]),
     );
   }
 
   /**
    * The picture as whole TS packets in one new Buffer: PAT and PMT first when it is a keyframe (so a viewer that
-   * starts there has them), then the PES. Throws on an empty picture.
+   * starts there has them), then the audio frames given with it (with an audio track: those captured since the
+   * previous picture), then the picture's PES. Throws on an empty picture.
    */
-  mux(picture: Picture): Buffer {
+  mux(picture: Picture, audio: readonly AudioPacket[] = []): Buffer {
     const data = picture.data;
     if (data.length === 0) throw new RangeError('cannot mux an empty picture');
     const plan = planPackets(data.length);
     const psiPackets = picture.keyframe ? 2 : 0;
-    const out = Buffer.allocUnsafe((psiPackets + 1 + plan.tailPackets) * TS_PACKET_SIZE);
+    const frames = this.audio ? audio : [];
+    const audioBytes = this.audio ? this.audio.size(frames) : 0;
+    const out = Buffer.allocUnsafe((psiPackets + 1 + plan.tailPackets) * TS_PACKET_SIZE + audioBytes);
     let pos = picture.keyframe ? this.writeTables(out, 0) : 0;
+    if (this.audio) pos = this.audio.write(out, pos, frames);
     pos = this.writeFirstPacket(out, pos, picture, plan);
     this.writeTail(out, pos, data, plan);
     return out;
@@ -294,12 +315,15 @@ function stuff(out: Buffer, pos: number, count: number): number {
  * const muxed$ = pictures$.pipe(toMpegTs(), share());
  * muxed$.subscribe(p => socket.send(p.wire));
  */
-export function toMpegTs<P extends Picture>(options?: MpegTsOptions): OperatorFunction<P, MuxedPicture<P>> {
+export function toMpegTs<P extends Picture>(
+  options?: MpegTsOptions,
+  audio$?: Observable<AudioPacket>,
+): OperatorFunction<P, MuxedPicture<P>> {
   resolveOptions(options); // fail fast on bad options, not at the first subscription
   return (source) =>
     defer(() => {
       const muxer = new MpegTsMuxer(options);
-      return source.pipe(map((picture): MuxedPicture<P> => ({ ...picture, wire: muxer.mux(picture), format: 'mpegts' })));
+      return source.pipe(muxBeside<P>(audio$, 'mpegts', (picture, audio) => muxer.mux(picture, audio)));
     });
 }
 
@@ -313,5 +337,6 @@ export const mpegts: WireFormat = {
   label: 'MPEG-TS (JSMpeg)',
   path: '/stream',
   codecs: [mpeg1.id],
-  mux: () => toMpegTs(),
+  audio: mp2,
+  mux: (stream) => (stream?.audio ? toMpegTs({ audio: mp2.mpegts! }, stream.audio) : toMpegTs()),
 };

@@ -1,4 +1,5 @@
-import type { OperatorFunction } from 'rxjs';
+import type { Observable, OperatorFunction } from 'rxjs';
+import type { AudioCodec, AudioPacket } from '../audio/audio-codec';
 import type { MuxedPicture, Picture } from '../picture';
 
 /**
@@ -20,6 +21,11 @@ export interface WireFormat {
   /** The `Codec.id`s whose pictures it can carry. */
   readonly codecs: readonly string[];
   /**
+   * The audio codec it carries when the server has sound (its players decode that one: MP2 for JSMpeg); absent:
+   * the format is silent. The hub hands the muxer that codec's frames (`StreamFacts.audio`).
+   */
+  readonly audio?: AudioCodec;
+  /**
    * A fresh muxer (one per hub stream, so a stateful one such as MPEG-TS keeps its continuity counters
    * running across encoder restarts): each picture in, the same picture with its `wire` bytes out. `stream`
    * tells the stream's nominal frame rate, for formats that write durations (fMP4).
@@ -37,6 +43,12 @@ export interface WireFormat {
 export interface StreamFacts {
   /** Nominal frames per second (pictures may come less often: a busy camera drops frames). */
   readonly fps: number;
+  /**
+   * With sound, the frames of the format's `audio` codec, stamped on the pictures' clock: the muxer puts the frames
+   * that came since the previous picture into the next picture's bytes (a picture never waits for sound). It
+   * never errors (the sound hub restarts a failing capture behind it).
+   */
+  readonly audio?: Observable<AudioPacket>;
 }
 
 /** Whether `format` can carry pictures of `codec`. */

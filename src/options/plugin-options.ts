@@ -16,6 +16,7 @@ import { trustProxy } from './client-address';
 import { HOST_PATTERN } from './host-allowlist';
 import { limited } from './allowed-text';
 import { PluginOptionsError } from './plugin-options-error';
+import { audioBitrateSchema, audioSchema, type AudioOptions } from './audio-options';
 import { webRtcSchema, type ValidWebRtcOptions, type WebRtcOptions } from './webrtc-options';
 import { HEADER_TIMEOUT_MS, PORT } from './listener-options';
 import {
@@ -41,7 +42,7 @@ export interface LegacyListenerOptions {
 }
 
 /** The options of the hapi plugin: everything a pistream server is, apart from the listener's port and TLS. */
-export interface PistreamPluginOptions {
+export interface PistreamPluginOptions extends AudioOptions {
   /**
    * The frames to stream: any `Observable<Frame>` your app already has, or a source to open (`{ kind: 'auto' }`,
    * `{ kind: 'test' }`, `{ kind: 'rpicam', hflip: true }`, `{ kind: 'v4l2', device }`, …). Give `source` or `hub`.
@@ -145,8 +146,10 @@ export interface ValidPluginOptions extends Required<
     | 'record'
     | 'publish'
     | 'webrtc'
+    | 'audio'
   >
 > {
+  readonly audio: NonNullable<AudioOptions['audio']>;
   readonly webrtc: ValidWebRtcOptions;
   /** The checked publish targets (none: `[]`). */
   readonly publish: readonly PublishTarget[];
@@ -281,6 +284,8 @@ export const pluginSchema = Joi.object({
   publish: publishSchema,
   publishAudio: publishAudioSchema,
   webrtc: webRtcSchema,
+  audio: audioSchema,
+  audioBitrate: audioBitrateSchema,
   scheduler: Joi.object({ now: Joi.function().required(), schedule: Joi.function().required() }).unknown(),
 })
   .xor('source', 'hub')
@@ -350,6 +355,7 @@ export function validatePluginOptions(raw: PistreamPluginOptions): ValidPluginOp
     publish,
     hub: raw.hub,
     source: raw.source,
+    audio: isObservable(raw.audio) ? raw.audio : value.audio,
     scheduler: raw.scheduler,
     codec,
     formats,

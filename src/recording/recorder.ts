@@ -1,6 +1,9 @@
 import { join } from 'node:path';
-import { asyncScheduler, interval, timer, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, interval, NEVER, timer, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { MAX_HELD_AUDIO, type AudioPacket } from '../audio/audio-codec';
+import type { AudioHub } from '../audio/audio-hub';
 import { DEFAULTS } from '../defaults';
+import { gatherBetween } from '../operators/gather-between';
 import type { Picture } from '../picture';
 import { nodeRecorderFs, type RecorderFs } from './recorder-fs';
 import { segmentsToDelete, type SegmentInfo } from './retention';
@@ -65,6 +68,8 @@ function recorderSettings(options: RecorderOptions): RecorderSettings {
 /** What a hub must offer to be recorded. */
 export interface RecordableHub {
   readonly pictures$: Observable<Picture>;
+  /** The server's sound: recorded beside the pictures, in the container's codec (`SegmentFormat.audio`). */
+  readonly audio?: AudioHub;
   readonly codec: { readonly id: string; readonly label: string };
 }
 
@@ -147,6 +152,8 @@ export class Recorder {
   private stopped = false;
   /** The open segment got bytes since its last fsync. */
   private unsynced = false;
+  /** The container's sound frames, when the server has sound. */
+  private readonly sound: Observable<AudioPacket> | undefined;
 
   constructor(
     private readonly hub: RecordableHub,
@@ -158,7 +165,10 @@ export class Recorder {
     this.frameMs = 1000 / this.settings.fps;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.fs = options.fs ?? nodeRecorderFs;
-    this.writer = new SegmentWriter(this.fs, options.dir, format, (err) => this.fail(err));
+    const withSound = hub.audio !== undefined;
+    this.sound = hub.audio?.packets(format.audio);
+    const files = withSound ? { ...format, create: () => format.create(true) } : format;
+    this.writer = new SegmentWriter(this.fs, options.dir, files, (err) => this.fail(err));
   }
 
   /** Why recording is stopped (the disk error, and that it retries), or undefined while it records. */
@@ -182,8 +192,8 @@ export class Recorder {
   start(): void {
     if (this.subscriptions.length || this.stopped) return;
     this.subscriptions.push(
-      this.hub.pictures$.subscribe({
-        next: (picture) => this.record(picture),
+      this.hub.pictures$.pipe(gatherBetween(this.sound ?? NEVER, MAX_HELD_AUDIO)).subscribe({
+        next: ({ value, side }) => this.record(value, side),
         // The hub's pictures end only when the hub closes (shutdown): finish the segment.
         error: () => this.closeOpenSegment(),
         complete: () => this.closeOpenSegment(),
@@ -244,7 +254,7 @@ export class Recorder {
   }
 
   /** One picture from the hub: decide (synchronously, cheaply), mux, queue the write. */
-  private record(picture: Picture): void {
+  private record(picture: Picture, audio: readonly AudioPacket[]): void {
     if (this.stopped) return;
     // Stopped by a failure: nothing until the retry timer says to try again (in a new segment).
     if (this.failure !== undefined && !this.retryDue && !this.segment) return;
@@ -268,7 +278,7 @@ export class Recorder {
     this.skipping = false;
     this.behind = false;
     const open = this.segment!;
-    const bytes = open.muxer.mux(picture);
+    const bytes = open.muxer.mux(picture, audio);
     open.endMs = picture.capturedAt + this.frameMs;
     this.writer.write(open, bytes, () => {
       this.stats.bytes += bytes.length;

@@ -3,6 +3,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import type { Hub } from '../hub';
 import { isCameraKind } from '../sources/source-kinds';
+import type { AudioHealth } from './audio-status';
 
 /** Pictures must have flowed this recently for the stream to count as healthy. */
 export const HEALTHY_WITHIN_MS: number = DEFAULTS.healthyWithinMs;
@@ -37,6 +38,8 @@ export interface Health {
   readonly lastPictureAgeMs: number | null;
   /** With `--publish`: each target (its URL redacted), its state, bytes sent and restarts. */
   readonly publish?: readonly PublishTargetHealth[];
+  /** The sound: what captures it, its state and failures (a failing microphone makes the status `degraded`). */
+  readonly audio?: AudioHealth;
 }
 
 /** One publish target as `/healthz` shows it: never its URL's credentials or stream key. */
@@ -108,6 +111,7 @@ export function health(hub: Hub, viewers: number, now: number, source?: string, 
 /** Fields the parts add to `/healthz` beside the hub's own. */
 export interface HealthDetails {
   readonly publish?: readonly PublishTargetHealth[];
+  readonly audio?: AudioHealth;
 }
 
 /** What the parts report to `/healthz` (see `StatusReports`). */
@@ -141,8 +145,8 @@ export function healthRoute(hub: Hub, reports: HealthReports, options: HealthRou
     options: { cache: { privacy: 'private', expiresIn: 0 } },
     handler: (_request, h) => {
       const judged = health(hub, reports.viewers(), scheduler.now(), options.source, reports.problem());
-      const { publish } = reports.healthDetails();
-      const result = publish?.length ? { ...judged, publish } : judged;
+      const { publish, audio } = reports.healthDetails();
+      const result = { ...judged, ...(publish?.length ? { publish } : {}), ...(audio ? { audio } : {}) };
       return h.response(result).code(result.status === 'failing' ? 503 : 200);
     },
   };

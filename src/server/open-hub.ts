@@ -6,6 +6,9 @@ import { withMpeg1Transcode } from '../transcoded-hub';
 import type { ValidPluginOptions } from '../options/plugin-options';
 import { checkFfmpeg, checkSource, type CheckedFfmpeg } from '../sources/check-source';
 import { openSource } from '../sources/open-source';
+import { openAudio, type OpenedAudio } from '../audio/open-audio';
+import { DEFAULTS } from '../defaults';
+import { resolveFfmpeg } from '../process/ffmpeg-path';
 
 /** What the plugin opened: the hub, and for the startup log the source and the ffmpeg it runs. */
 export interface Opened {
@@ -16,6 +19,8 @@ export interface Opened {
   readonly ffmpeg?: CheckedFfmpeg;
   /** The camera encodes by itself (the Pi's H.264): no ffmpeg encoder. */
   readonly inCamera?: boolean;
+  /** The sound as opened (none with the host's own hub). */
+  readonly audio?: OpenedAudio;
 }
 
 /**
@@ -43,6 +48,13 @@ export async function hubFor(options: ValidPluginOptions): Promise<Opened> {
         ...(encoder.bitrate === undefined ? {} : { bitrate: encoder.bitrate }),
         ...(encoder.gop === undefined ? {} : { gop: encoder.gop }),
       });
+  const audio = await openAudio(options.audio, {
+    ffmpeg: () => ffmpeg?.path ?? resolveFfmpeg(encoder.ffmpeg).path,
+    bitrateKbps: options.audioBitrate,
+    restart: { ...DEFAULTS.restart, ...options.restart },
+    watchdogMs: options.watchdogMs,
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+  });
   // Formats of another codec (MPEG-1's, for old players) come from a transcode of this hub's pictures.
   const direct = options.formats.filter((format) => carries(format, options.codec.id));
   const transcoded = options.formats.filter((format) => !carries(format, options.codec.id));
@@ -51,6 +63,7 @@ export async function hubFor(options: ValidPluginOptions): Promise<Opened> {
     codec: options.codec,
     encoder: { fullRange: opened.fullRange, ...encoder },
     formats: direct,
+    ...(audio.hub ? { audio: audio.hub } : {}),
     graceMs: options.graceMs,
     watchdogMs: options.watchdogMs,
     ...(options.restart ? { restart: options.restart } : {}),
@@ -74,5 +87,6 @@ export async function hubFor(options: ValidPluginOptions): Promise<Opened> {
     ...(opened.target ? { target: opened.target } : {}),
     ...(ffmpeg ? { ffmpeg } : {}),
     ...(opened.encodedSource ? { inCamera: true } : {}),
+    audio,
   };
 }

@@ -18,12 +18,16 @@ import { pluginLogger, type PluginLog } from '../plugin-log';
 import { logRestarts, logStartup } from '../startup-lines';
 import { CORE, stopOrder } from './plugin-names';
 import { StatusReports } from './status-reports';
+import type { OpenedAudio } from '../../audio/open-audio';
+import { audioHealth, audioProblem } from '../audio-status';
 
 /**
  * Which source runs, what it reads (`target`: the file, device or camera program), for `auto` why the others were
  * not chosen, and the ffmpeg that runs (checked at registration; none with a hub of the host's own).
  */
 export interface SourceInfo {
+  /** The sound as opened: its hub (also `hub.audio`), or why there is none. */
+  readonly audio?: OpenedAudio;
   readonly kind: string;
   readonly reasons: readonly string[];
   readonly target?: string;
@@ -97,8 +101,16 @@ function setUpAccess(server: Server, options: ValidPluginOptions, log: PluginLog
   return { auth, monitorAuth: options.publicHealth ? undefined : auth, authenticator, hosts, addressOf, trust };
 }
 
-function sourceInfo({ kind, reasons, target, ffmpeg }: Opened): SourceInfo {
-  return { kind, reasons, ...(target ? { target } : {}), ...(ffmpeg ? { ffmpeg } : {}) };
+function sourceInfo({ kind, reasons, target, ffmpeg, audio }: Opened): SourceInfo {
+  return { kind, reasons, ...(target ? { target } : {}), ...(ffmpeg ? { ffmpeg } : {}), ...(audio ? { audio } : {}) };
+}
+
+/** The sound's part of `/healthz`: `degraded` while the microphone or its encoder fails, and the `audio` field. */
+function reportAudio(reports: StatusReports, opened: Opened): void {
+  const audio = opened.audio;
+  if (!audio) return;
+  reports.addProblem(() => audioProblem(audio.hub));
+  reports.addHealthDetails(() => ({ audio: audioHealth(audio) }));
 }
 
 /**
@@ -162,6 +174,7 @@ export const pistreamCore: Plugin<PistreamPluginOptions> = {
     };
     // Key by key: hapi's expose() of a whole object would deep-copy it (the hub included).
     for (const [key, value] of Object.entries(core)) server.expose(key, value);
+    reportAudio(core.reports, opened);
     lifecycle(server, core, opened, keptOnBy);
   },
 };

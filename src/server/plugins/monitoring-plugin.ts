@@ -31,7 +31,11 @@ export const pistreamMonitoring: Plugin<void> = {
     const options: MonitoringOptions = core.options;
     addHubMetrics(core.reports.metrics, core.hub, options.scheduler);
     addPartRoutes(server, core, [
-      streamsRoute(core.hub, { recordings: options.record !== undefined }, () => core.reports.streamsDetails()),
+      streamsRoute(
+        core.hub,
+        { recordings: options.record !== undefined, ...(core.source.audio ? { audio: core.source.audio.description } : {}) },
+        () => core.reports.streamsDetails(),
+      ),
       methodNotAllowedRoute('/streams'),
     ]);
     const health = healthRoute(core.hub, core.reports, {

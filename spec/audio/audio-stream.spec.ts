@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { aac } from '../../src/audio/aac';
+import { mp2 } from '../../src/audio/mp2';
+import { PCM } from '../../src/audio/pcm';
+import { parseConfig } from '../../src/config/command-line';
+import { startServer, type RunningServer } from '../../src/server/start-server';
+import { beepOnsets, mpegTsCaptureMs, offWholeSecond, probeAudio } from '../helpers/audio-probe';
+import { connect } from '../helpers/ws-client';
+
+jest.setTimeout(180_000);
+
+/** One audio frame of a codec, in ms: how closely the stream's beep onsets must sit on whole seconds. */
+const frameMs = (codec: { samplesPerFrame: number }) => (codec.samplesPerFrame * 1000) / PCM.sampleRate;
+
+describe('--audio test: sound in the stream itself (real ffmpeg, ffprobe and silencedetect)', () => {
+  let running: RunningServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pistream-audio-'));
+    const config = parseConfig(['--source', 'test', '--audio', 'test', '--host', '127.0.0.1', '--port', '0', '--grace', '0'], {});
+    running = await startServer(config, { logger: pino({ level: 'silent' }) });
+  });
+  afterAll(async () => {
+    await running?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('/stream carries MP2 beside the MPEG-1 video, its beeps starting on whole seconds of the capture clock', async () => {
+    const viewer = await connect(`${running.url.replace(/^http/, 'ws')}stream`);
+    // 4 s of pictures at 24 fps: at least three whole seconds, so three beeps with silence before them.
+    const messages = await viewer.received(4 * 24 + 12);
+    await viewer.close();
+    const file = join(dir, 'stream.ts');
+    writeFileSync(file, Buffer.concat(messages));
+
+    const probe = await probeAudio(file);
+    expect(probe).toMatchObject({ codec: 'mp2', sampleRate: 48_000 });
+    // The beep is at half scale (-6 dBFS); silence is -91.
+    expect(probe.maxVolumeDb).toBeGreaterThan(-20);
+
+    const onsets = await beepOnsets(file, mpegTsCaptureMs(Date.now()));
+    expect(onsets.length).toBeGreaterThanOrEqual(3);
+    for (const onset of onsets) expect(Math.abs(offWholeSecond(onset))).toBeLessThanOrEqual(frameMs(mp2));
+  });
+
+  it('GET /streams says which sound each format carries, and /healthz what captures it', async () => {
+    const streams = (await running.server.inject('/streams')).result as { formats: { id: string; audio?: object }[]; audio: object };
+    expect(streams.audio).toEqual({ source: expect.stringMatching(/^test tone/) });
+    expect(streams.formats.find((f) => f.id === 'mpegts')?.audio).toEqual({
+      codec: 'mp2',
+      label: 'MP2',
+      codecString: 'mp2',
+      sampleRate: 48_000,
+      channels: 1,
+    });
+    // The original protocol has no room for sound.
+    expect(streams.formats.find((f) => f.id === 'jsmp')?.audio).toBeUndefined();
+    const health = (await running.server.inject('/healthz')).result as { audio: { source: string; state: string } };
+    expect(health.audio.source).toMatch(/^test tone/);
+  });
+});
+
+/** Keeps the first init segment (ftyp + moov) of concatenated fMP4 messages and drops the later ones, as a file has one. */
+function oneInitSegment(bytes: Buffer): Buffer {
+  const kept: Buffer[] = [];
+  let seenMoov = false;
+  for (let at = 0; at + 8 <= bytes.length;) {
+    const size = bytes.readUInt32BE(at);
+    const type = bytes.toString('latin1', at + 4, at + 8);
+    const isInit = type === 'ftyp' || type === 'moov';
+    if (!isInit || !seenMoov) kept.push(bytes.subarray(at, at + size));
+    if (type === 'moov') seenMoov = true;
+    at += size;
+  }
+  return Buffer.concat(kept);
+}
+
+describe('--codec h264 --audio test: /fmp4-sound carries AAC beside the pictures (real ffmpeg)', () => {
+  let running: RunningServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pistream-audio-fmp4-'));
+    const argv = ['--codec', 'h264', '--source', 'test', '--audio', 'test', '--host', '127.0.0.1', '--port', '0', '--grace', '0'];
+    running = await startServer(parseConfig(argv, {}), { logger: pino({ level: 'silent' }) });
+  });
+  afterAll(async () => {
+    await running?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('AAC-LC above silence, its beeps on whole seconds of the capture clock (decode times count from the first picture)', async () => {
+    // The format's muxer starts with its first subscriber, and its time 0 is that subscriber's first picture's
+    // capture time: subscribe first (and stay), so the muxer the viewer shares starts at a known picture.
+    let start: number | undefined;
+    const first = running.hub.stream('fmp4-sound').subscribe((picture) => (start ??= picture.capturedAt));
+    const viewer = await connect(`${running.url.replace(/^http/, 'ws')}fmp4-sound`);
+    const messages = await viewer.received(4 * 24 + 12);
+    await viewer.close();
+    first.unsubscribe();
+    const file = join(dir, 'fmp4-sound.mp4');
+    writeFileSync(file, oneInitSegment(Buffer.concat(messages)));
+
+    const probe = await probeAudio(file);
+    expect(probe).toMatchObject({ codec: 'aac', sampleRate: 48_000 });
+    expect(probe.maxVolumeDb).toBeGreaterThan(-20);
+    const onsets = await beepOnsets(file, (seconds) => start! + seconds * 1000);
+    expect(onsets.length).toBeGreaterThanOrEqual(3);
+    for (const onset of onsets) expect(Math.abs(offWholeSecond(onset))).toBeLessThanOrEqual(frameMs(aac));
+  });
+
+  it('/fmp4 stays video only', async () => {
+    const streams = (await running.server.inject('/streams')).result as { formats: { id: string; audio?: { codec: string } }[] };
+    expect(streams.formats.find((f) => f.id === 'fmp4')?.audio).toBeUndefined();
+    expect(streams.formats.find((f) => f.id === 'fmp4-sound')?.audio?.codec).toBe('aac');
+  });
+});
