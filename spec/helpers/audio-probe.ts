@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { resolveFfmpeg } from '../../src/process/ffmpeg-path';
 
-/** ffprobe beside the ffmpeg the tests use (Debian's on PATH, else the bundled one has none: then ffmpeg's own banner). */
+/** Runs ffmpeg (the one the server uses) and hands back what it printed; only a failure to run at all rejects. */
 function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err && !stderr) reject(err);
+      if (err && !stderr) reject(new Error(`${command} did not run: ${err.message}`));
       else resolve({ stdout, stderr });
     });
   });

@@ -76,6 +76,16 @@ describe('publishTarget and publishArgs', () => {
     expect(args).not.toContain('-timeout');
   });
 
+  it("with the server's sound: its AAC copied from fd 3 instead of the silent track, the muxer waiting at most 0.5 s for it", () => {
+    const args = publishArgs(publishTarget('rtmp://h/a/k'), { codec: 'h264', fps: 24, soundOnPipe3: true }, 5000).join(' ');
+    expect(args).toContain('-i pipe:0 -probesize 32 -analyzeduration 0 -f aac -i pipe:3');
+    expect(args).toContain('-map 0:v:0 -map 1:a:0 -c:v copy -c:a copy -max_interleave_delta 500000');
+    expect(args).not.toContain('anullsrc');
+    // A target without audio gets none, sound or not.
+    const none = publishArgs(publishTarget('rtmp://h/a/k', 'none'), { codec: 'h264', fps: 24, soundOnPipe3: true }, 5000);
+    expect(none).not.toContain('pipe:3');
+  });
+
   it('audio none: video only; srt: MPEG-TS (MPEG-1 as it is); rtsp: push over TCP', () => {
     expect(publishArgs(publishTarget('rtmp://h/a/k', 'none'), { codec: 'h264', fps: 24 }, 5000)).not.toContain(
       'anullsrc=channel_layout=mono:sample_rate=44100',

@@ -41,15 +41,22 @@ export function testTone(options: TestToneOptions = {}): Observable<PcmChunk> {
     return interval(chunkMs, scheduler).pipe(
       map(() => {
         const due = Math.floor(((scheduler.now() - start) * PCM.sampleRate) / 1000);
-        const skip = due - made > (MAX_CATCH_UP_MS * PCM.sampleRate) / 1000 ? due - (chunkMs * PCM.sampleRate) / 1000 : made;
-        const count = Math.max(0, due - skip);
-        const capturedAt = start + samplesToMs(skip);
-        made = skip + count;
-        return toneChunk(capturedAt, count);
+        const { from, count } = nextSpan(made, due, (chunkMs * PCM.sampleRate) / 1000);
+        made = from + count;
+        return toneChunk(start + samplesToMs(from), count);
       }),
       filter((chunk) => chunk.data.length > 0),
     );
   });
+}
+
+/**
+ * Which samples the next chunk holds, given `made` so far and `due` by the clock: the rest, or after a stall of
+ * more than {@link MAX_CATCH_UP_MS} only the last `chunk` samples (the stretch between is skipped, not queued).
+ */
+export function nextSpan(made: number, due: number, chunk: number): { from: number; count: number } {
+  const from = due - made > (MAX_CATCH_UP_MS * PCM.sampleRate) / 1000 ? due - chunk : made;
+  return { from, count: Math.max(0, due - from) };
 }
 
 /** `count` samples of the test tone from capture time `capturedAt`. */

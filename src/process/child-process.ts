@@ -29,6 +29,11 @@ export interface ChildProcessOptions {
    * Whatever it returns is torn down before the child is killed. Call `fail` to end the stream with an error.
    */
   readonly stdin?: (stdin: Writable, fail: (err: unknown) => void) => TeardownLogic;
+  /**
+   * Called once the child is spawned with a second input pipe, its fd 3 (`pipe:3` to ffmpeg: a publisher's sound
+   * beside the pictures on stdin). Whatever it returns is torn down before the child is killed.
+   */
+  readonly extraInput?: (pipe: Writable, fail: (err: unknown) => void) => TeardownLogic;
   /** Called with the child right after spawn (e.g. to learn its PID). */
   readonly onSpawn?: (child: ChildProcess) => void;
   /** How long after SIGTERM to send SIGKILL. Default `DEFAULTS.killTimeoutMs` (2000 ms). */
@@ -93,7 +98,7 @@ export function fromChildProcess(command: string, args: readonly string[], optio
   return new Observable<Buffer>((subscriber) => {
     const stderr = new StderrTail(stderrLines);
     const child = spawn(command, args, {
-      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(options.extraInput ? (['pipe'] as const) : [])],
       env: options.env ? { ...process.env, ...options.env } : process.env,
       windowsHide: true,
     });
@@ -122,9 +127,20 @@ export function fromChildProcess(command: string, args: readonly string[], optio
       stdinTeardown = options.stdin(child.stdin, (err) => subscriber.error(err));
     }
 
+    let extraTeardown: TeardownLogic;
+    // Only asked for with extraInput (an injected spawn may hand back a child without stdio).
+    const extra = options.extraInput ? (child.stdio[3] as Writable | null | undefined) : undefined;
+    if (options.extraInput && extra) {
+      extra.on('error', () => undefined);
+      extraTeardown = options.extraInput(extra, (err) => subscriber.error(err));
+    }
+
     return () => {
       if (typeof stdinTeardown === 'function') stdinTeardown();
       else stdinTeardown?.unsubscribe();
+      if (typeof extraTeardown === 'function') extraTeardown();
+      else extraTeardown?.unsubscribe();
+      extra?.destroy();
       child.stdout!.off('data', onData);
       child.stderr!.off('data', stderr.keep);
       child.off('close', onClose);

@@ -8,11 +8,28 @@ export interface PublishInput {
   /** The hub's codec, or its id (`'h264'`): how ffmpeg reads its pictures is the codec's `pipeInput`. */
   readonly codec: string | Codec;
   readonly fps: number;
+  /**
+   * The server's sound, as AAC in ADTS frames on the child's fd 3 (`pipe:3`), copied into the target's audio track
+   * instead of the silent one (targets whose audio is `none` get none).
+   */
+  readonly soundOnPipe3?: boolean;
 }
 
 /**
+ * The server's AAC on fd 3: ADTS says all in its first header, so no probing; its timestamps count samples from the
+ * first frame, which the publisher writes from the first picture's capture time on, so both tracks start together.
+ */
+const SOUND_INPUT = ['-probesize', '32', '-analyzeduration', '0', '-f', 'aac', '-i', 'pipe:3'];
+/**
+ * The muxer waits at most 0.5 s for a late track before writing what it has: a microphone that fails in the middle of
+ * a run delays the target's pictures by that at most, never stops them (ffmpeg's default is 10 s).
+ */
+const SOUND_INTERLEAVE = ['-max_interleave_delta', '500000'];
+
+/**
  * ffmpeg's arguments for one publish target: the pictures on stdin copied as they are (`-c:v copy`, no second
- * encode), a silent AAC track from `anullsrc` unless the target's audio is `none`, and the muxer its scheme needs
+ * encode), an AAC track unless the target's audio is `none` (the server's sound, copied from fd 3, when it has
+ * sound; else a silent one from `anullsrc`), and the muxer its scheme needs
  * (FLV for rtmp/rtmps, MPEG-TS for srt, RTSP ANNOUNCE/RECORD over TCP for rtsp). Progress (`total_size=` bytes
  * sent) comes on stdout, read by the publisher; stderr is kept for error messages.
  *
@@ -29,11 +46,20 @@ export function publishArgs(target: PublishTarget, input: PublishInput, ioTimeou
   const codec = typeof input.codec === 'string' ? codecById(input.codec) : input.codec;
   if (!codec) throw new Error(`no codec ${String(input.codec as string)}`);
   const video = pipeInputArgs(codec, { fps: input.fps, live: true, genpts: true });
-  const silent = target.audio === 'silent';
-  const audio = silent ? ['-f', 'lavfi', '-i', 'anullsrc=channel_layout=mono:sample_rate=44100'] : [];
-  const maps = silent
-    ? ['-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '32k']
-    : ['-map', '0:v:0', '-c:v', 'copy'];
+  const track = target.audio === 'silent';
+  const sound = track && input.soundOnPipe3 === true;
+  const audio = !track ? [] : sound ? SOUND_INPUT : ['-f', 'lavfi', '-i', 'anullsrc=channel_layout=mono:sample_rate=44100'];
+  const maps = !track
+    ? ['-map', '0:v:0', '-c:v', 'copy']
+    : [
+        '-map',
+        '0:v:0',
+        '-map',
+        '1:a:0',
+        '-c:v',
+        'copy',
+        ...(sound ? ['-c:a', 'copy', ...SOUND_INTERLEAVE] : ['-c:a', 'aac', '-b:a', '32k']),
+      ];
   let output: string[];
   switch (target.protocol) {
     case 'rtmp':

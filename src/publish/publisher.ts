@@ -13,12 +13,16 @@ import {
 import { pipeBytes } from '../codecs/pipe-input';
 import { DEFAULTS } from '../defaults';
 import { LatestWins } from '../operators/latest-wins';
+import type { AudioPacket } from '../audio/audio-codec';
 import type { Picture } from '../picture';
 import { fromChildProcess, type SpawnFn } from '../process/child-process';
 import { publishArgs } from './publish-args';
 import type { PublishTarget } from './publish-target';
 import { redactIn } from './url-secrets';
 import { supervise, type BackoffOptions, type Supervised } from './supervise';
+
+/** Sound bytes ffmpeg may leave unread before frames are dropped: about 2 s of AAC at 64 kbit/s. */
+const MAX_UNREAD_SOUND_BYTES = 16 * 1024;
 
 /** A publisher's state: `starting` (ffmpeg spawned, connecting), `publishing` (bytes flow), `retrying` (backing off). */
 export type PublishState = 'stopped' | 'starting' | 'publishing' | 'retrying';
@@ -49,6 +53,12 @@ export interface PublisherOptions {
   readonly target: PublishTarget;
   /** The hub's pictures (`hub.pictures$`): each run subscribes anew, so it starts at the current GOP's keyframe. */
   readonly pictures$: Observable<Picture>;
+  /**
+   * The server's sound as AAC (ADTS) frames, for the target's audio track instead of a silent one; each run writes
+   * the frames captured from its first picture on to ffmpeg's fd 3. A run that starts while the sound fails
+   * (`soundUp` false) gets the silent track, so a broken microphone never keeps a target from publishing.
+   */
+  readonly sound?: { readonly frames$: Observable<AudioPacket>; readonly up: () => boolean };
   /** The hub's codec id and rate: what stdin carries. */
   readonly codec: string;
   readonly fps: number;
@@ -226,8 +236,11 @@ export class Publisher {
 
   /** One ffmpeg run: its progress (bytes sent so far in this run), erroring when it exits or stalls. */
   private run(stallMs: number): Observable<number> {
-    const { target, codec, fps, pictures$ } = this.options;
+    const { target, codec, fps, pictures$, sound } = this.options;
     const stats = this.stats;
+    const withSound = sound !== undefined && target.audio === 'silent' && sound.up();
+    // The first picture's capture time: sound from then on, so both tracks start at 0 together.
+    let firstPictureAt: number | undefined;
     const base = stats.bytes;
     // What went into ffmpeg: the byte count for outputs whose size ffmpeg does not report (RTSP).
     let fed = 0;
@@ -252,6 +265,7 @@ export class Publisher {
             return;
           }
           stats.pictures++;
+          firstPictureAt ??= picture.capturedAt;
           const bytes = bytesOf(picture);
           fed += bytes.length;
           writing = !stdin.write(bytes);
@@ -265,8 +279,19 @@ export class Publisher {
         stdin.off('drain', onDrain);
       };
     };
-    return fromChildProcess(this.options.ffmpeg(), publishArgs(target, { codec, fps }, DEFAULTS.publishIoTimeoutMs), {
+    const feedSound = (pipe: Writable) => {
+      const subscription = sound!.frames$.subscribe((frame) => {
+        if (firstPictureAt === undefined || frame.capturedAt < firstPictureAt) return;
+        // A target that stopped reading: sound is dropped rather than queued (its pictures are skipped the same way).
+        if (pipe.writableLength > MAX_UNREAD_SOUND_BYTES) return;
+        pipe.write(frame.data);
+      });
+      return () => subscription.unsubscribe();
+    };
+    const args = publishArgs(target, { codec, fps, soundOnPipe3: withSound }, DEFAULTS.publishIoTimeoutMs);
+    return fromChildProcess(this.options.ffmpeg(), args, {
       stdin: feed,
+      ...(withSound ? { extraInput: feedSound } : {}),
       ...(this.options.spawn ? { spawn: this.options.spawn } : {}),
     }).pipe(
       progressReports(),

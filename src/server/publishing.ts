@@ -1,3 +1,4 @@
+import { aac } from '../audio/aac';
 import { Gauge, type Registry } from 'prom-client';
 import type { SchedulerLike } from 'rxjs';
 import type { Hub } from '../hub';
@@ -41,6 +42,7 @@ export function createPublishers(
       new Publisher({
         target,
         pictures$: hub.pictures$,
+        ...(hub.audio ? { sound: { frames$: hub.audio.packets(aac), up: () => hub.audio!.stats.state !== 'restarting' } } : {}),
         codec: hub.codec.id,
         fps: hub.fps,
         ffmpeg,
