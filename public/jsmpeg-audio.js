@@ -58,13 +58,16 @@
   });
 
   /**
-   * Whether a frame arriving with `queuedMs` already queued is dropped (the lag allowance and the trim); updates
-   * the trim window.
+   * Whether a frame arriving with `queuedMs` already queued is dropped (the lag allowance, counted as `dropped`; the
+   * trim, counted as `trimmed`); updates the trim window.
    * @param {number} queuedMs @param {number} frameMs
    */
   JsmpegAudioOut.prototype.drops = function (queuedMs, frameMs) {
     var now = performance.now();
-    if (queuedMs + frameMs > maxLagMs) return true;
+    if (queuedMs + frameMs > maxLagMs) {
+      stats.dropped++;
+      return true;
+    }
     if (queuedMs < this.windowMin) this.windowMin = queuedMs;
     if (now - this.windowStart >= TRIM_WINDOW_MS) {
       this.trim = this.windowMin > TRIM_ABOVE_MS;
@@ -73,6 +76,7 @@
     }
     if (!this.trim) return false;
     this.trim = false;
+    stats.trimmed++;
     return true;
   };
 
@@ -91,10 +95,7 @@
       this.startTime = now;
     }
     var queuedMs = (this.startTime - now) * 1000;
-    if (this.drops(queuedMs, frameMs)) {
-      stats.dropped++;
-      return;
-    }
+    if (this.drops(queuedMs, frameMs)) return;
     var buffer = context.createBuffer(1, left.length, sampleRate);
     buffer.getChannelData(0).set(left);
     var source = context.createBufferSource();

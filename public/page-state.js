@@ -59,6 +59,7 @@
       context: null,
       scheduled: 0,
       dropped: 0,
+      trimmed: 0,
       underruns: 0,
       queueMs: 0,
       beeps: 0,

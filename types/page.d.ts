@@ -398,9 +398,10 @@ declare global {
     volume: number;
     /** The AudioContext's state ('running'), null before the speaker button was first pressed. */
     context: string | null;
-    /** Frames scheduled to play, dropped by the lag allowance or the trim, and underruns (a frame came too late). */
+    /** Frames scheduled to play, dropped by the lag allowance, dropped by the trim, and underruns (a frame came late). */
     scheduled: number;
     dropped: number;
+    trimmed: number;
     underruns: number;
     /** Sound queued ahead of what played when the last frame was scheduled (ms). */
     queueMs: number;
