@@ -4,7 +4,7 @@
  * frame into the page's WebAudio graph (sound.js) right behind the one before, keeping the queue short:
  *
  * - video never waits for audio: pictures are decoded and painted first, sound after them, from the same message;
- * - the queue is bounded by the lag allowance (MAX_LAG_MS, far below JSMpeg's 0.25 s: frames that would be queued
+ * - the queue is bounded by the lag allowance (MAX_LAG_MS, 120 ms, half JSMpeg's 0.25 s: frames that would be queued
  *   beyond it are dropped), and when every arrival in a second still found more than a frame queued, one frame is
  *   dropped, so after a burst the sound comes back to the smallest delay the link's jitter allows;
  * - a frame that arrives after its predecessor finished playing (an underrun) starts at once.
@@ -19,11 +19,13 @@
   'use strict';
 
   /**
-   * Most sound (ms) queued ahead of what plays. Measured with bench/sound.ts (bench/README.md): the bursts come
-   * with the pictures (every 33–42 ms), so the queue needs about one picture interval; `?audioLag=` overrides it
-   * for that measurement.
+   * Most sound (ms) queued ahead of what plays. Measured with bench/sound.ts (bench/README.md "Sound"; 2×15 s per
+   * value on the shared 2-core machine at load 25–33): 40 ms dropped 1354 frames a minute, 80 ms 350–530, 120 ms 260,
+   * 160 ms 152, 250 ms (JSMpeg's) 38, while the A/V offset's median moved +101, +113–128, +144, +155, +223 ms; the
+   * bursts come with the pictures (every 42 ms at 24 fps) and the page's stalls add to them. 120 ms halves 80 ms's
+   * clicks for about 16 ms more delay. `?audioLag=` overrides it for that measurement.
    */
-  var MAX_LAG_MS = 80;
+  var MAX_LAG_MS = 120;
   /** When a second's arrivals all found at least this much (ms) still queued, one frame is dropped. */
   var TRIM_ABOVE_MS = 30;
   var TRIM_WINDOW_MS = 1000;
@@ -47,6 +49,8 @@
     this.trim = false;
     /** @type {AudioBufferSourceNode[]} */
     this.sources = [];
+    /** Set by the player while decoded frames are to be thrown away (a join's replayed GOP). */
+    this.skip = false;
   }
 
   /** Seconds of sound queued ahead of what plays now (JSMpeg reads it). */
@@ -86,7 +90,7 @@
    */
   JsmpegAudioOut.prototype.play = function (sampleRate, left) {
     var input = sound.input();
-    if (!input) return;
+    if (!input || this.skip) return;
     var context = input.context;
     var now = context.currentTime;
     var frameMs = (left.length / sampleRate) * 1000;

@@ -160,7 +160,7 @@
       decodeContext = null;
     }
     // Sound after the pictures: video never waits for audio.
-    if (this.audio) decodeSound(this.audio);
+    if (this.audio) decodeSound(this);
   };
 
   JsmpegConnection.prototype.close = function () {
@@ -173,8 +173,14 @@
     if (this.audioOut) this.audioOut.destroy();
   };
 
-  /** Decodes (and so schedules) every buffered sound frame, bounded like the pictures. @param {JsmpegAudioDecoder} audio */
-  function decodeSound(audio) {
+  /**
+   * Decodes (and so schedules) every buffered sound frame, bounded like the pictures. Until a join's catch-up has
+   * run, the sound is decoded and thrown away: it came with the replayed GOP, up to a second old.
+   * @param {JsmpegConnection} c
+   */
+  function decodeSound(c) {
+    var audio = /** @type {JsmpegAudioDecoder} */ (c.audio);
+    /** @type {JsmpegAudioOut} */ (c.audioOut).skip = c.painted === 0 || c.catchUpPending;
     for (var n = 0; n < MAX_DECODES_PER_TICK && audio.decode(); n++);
   }
 

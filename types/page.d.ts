@@ -424,6 +424,7 @@ declare global {
 
   interface JsmpegAudioOut {
     readonly enqueuedTime: number;
+    skip: boolean;
     play(sampleRate: number, left: Float32Array, right: Float32Array): void;
     destroy(): void;
   }
