@@ -24,7 +24,9 @@ interface PageSound {
 declare const window: { readonly pistream?: { readonly status: string; readonly player: string | null; readonly sound: PageSound } };
 
 const PICTURE = { width: 640, height: 480 };
+/** Every page comes from 127.0.0.1: no per-address limits (as bench/servers.ts runs pistream). */
 const ARGS = ['--source', 'test', '--always-on', '--log-level', 'warn', '--width', '640', '--height', '480', '--fps', '24'];
+const NO_LIMITS = ['--upgrade-rate', '0', '--max-viewers-per-address', '0'];
 
 interface Server {
   readonly url: string;
@@ -37,6 +39,7 @@ async function startServer(audio: string): Promise<Server> {
   const child = spawnTracked(process.execPath, [
     join(ROOT, 'dist', 'cli.js'),
     ...ARGS,
+    ...NO_LIMITS,
     '--audio',
     audio,
     '--host',
