@@ -1,7 +1,7 @@
 /*
  * The page's stats HUD, shown only while live: the codec and player ("H.264 · WebCodecs", with a transient word of
- * the player's such as "resyncing…"), fps and kb/s over the last second, and the newest glass-to-glass latency read
- * from the test pattern's barcode.
+ * the player's such as "resyncing…"), fps and kb/s over the last second, the newest glass-to-glass latency read
+ * from the test pattern's barcode, and with sound on, the A/V offset (av-offset.js).
  *
  * Plain script, no build step: `window.pistreamHud(options)`; the viewer core (viewer-core.js) makes one.
  */
@@ -15,6 +15,12 @@
   var GLASS_TITLE =
     "Glass-to-glass latency: time from the picture's capture to its decoding in this page, " +
     "read from the test pattern's barcode (no figure without the barcode)";
+
+  /** The test tone beeps every second: an offset older than this is not shown (ms). */
+  var AV_FRESH_MS = 2500;
+  var AV_TITLE =
+    "A/V offset: how much later (+) or earlier (−) the sound plays than its picture, from the test tone's beep " +
+    'at each whole second against the barcode of the picture on screen (no figure without both).';
 
   /**
    * A HUD over `options.state`, writing into `options.statsEl` and `options.pathEl`. (A closure over one HUD's
@@ -30,6 +36,8 @@
     var glassEl = document.createElement('span');
     glassEl.id = 'glass';
     glassEl.title = GLASS_TITLE;
+    var avEl = document.createElement('span');
+    avEl.id = 'av-offset';
     /** A transient word from the player (e.g. "resyncing…"), or null. */
     /** @type {string | null} */
     var note = null;
@@ -70,6 +78,20 @@
       statsEl.appendChild(glassEl);
     }
 
+    /**
+     * Shows the newest A/V offset (av-offset.js), when fresh: "A/V +35 ms" when the sound comes after its picture.
+     */
+    function showAv() {
+      var sound = state.sound;
+      var offset = sound && sound.lastOffset;
+      if (!offset || Date.now() - offset.at > AV_FRESH_MS) return;
+      var ms = Math.round(offset.offsetMs);
+      avEl.textContent = 'A/V ' + (ms > 0 ? '+' : '') + ms + ' ms';
+      avEl.title = AV_TITLE + ' Now: sound ' + Math.round(offset.audioMs) + ' ms, picture ' + Math.round(offset.videoMs) + ' ms.';
+      statsEl.appendChild(document.createTextNode(' · '));
+      statsEl.appendChild(avEl);
+    }
+
     function update() {
       var session = options.liveSession();
       if (!session) {
@@ -86,6 +108,7 @@
       showPath();
       statsEl.textContent = state.fps.toFixed(0) + ' fps · ' + state.kbps + ' kb/s';
       showGlass(session, now);
+      showAv();
     }
 
     return { update: update, clear: clear, resetWindow: resetWindow, setNote: setNote };

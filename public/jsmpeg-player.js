@@ -22,6 +22,8 @@
   var CATCH_UP_FALLBACK_MS = 100;
   /** Smaller than JSMpeg's 512 KiB default: the decoder's buffer bounds the worst-case backlog. */
   var VIDEO_BUFFER_SIZE = 256 * 1024;
+  /** Smaller than JSMpeg's 128 KiB default: 32 KiB hold 2 s of MP2 at 128 kbit/s, far more than is ever queued. */
+  var AUDIO_BUFFER_SIZE = 32 * 1024;
 
   /**
    * When pictures are decoded and painted. 'message' (the default): in the handler of the message that brings
@@ -126,19 +128,29 @@
     this.frameLoop = 0;
     /** paint=message: the animation frame an earlier paint waits for (0: none). */
     this.paintFrame = 0;
-    this.player = new JSMpeg.Player('', {
+    /** @type {JsmpegPlayerOptions} */
+    var options = {
       source: PageSource,
       canvas: core.canvas,
+      // JSMpeg's own sound output is not used: see jsmpeg-audio.js (the MP2 decoder is connected below).
       audio: false,
       videoBufferSize: VIDEO_BUFFER_SIZE,
+      audioBufferSize: AUDIO_BUFFER_SIZE,
       disableWebAssembly: wasm.failed(),
       // The page decodes every picture itself (installDecoding), the first one included.
       decodeFirstFrame: false,
       // Visibility is handled by the core: the socket is closed while hidden, not just the drawing paused.
       pauseWhenHidden: false,
-    });
+    };
+    this.player = new JSMpeg.Player('', options);
     this.source = this.player.source;
     installDecoding(this, this.player);
+    /** The MP2 decoder and its output, when the stream carries sound (sound.js offered the speaker button). */
+    /** @type {JsmpegAudioDecoder | null} */
+    this.audio = null;
+    /** @type {JsmpegAudioOut | null} */
+    this.audioOut = null;
+    if (state.sound.available) connectSound(this, JSMpeg, options);
     state.decoder = this.player.video instanceof JSMpeg.Decoder.MPEG1VideoWASM ? 'wasm' : 'js';
     state.renderer = this.player.renderer instanceof JSMpeg.Renderer.WebGL ? 'webgl' : 'canvas2d';
     /** Whether the renderer was primed (at the canvas' size) before the socket opened. */
@@ -175,6 +187,8 @@
     } finally {
       decodeContext = null;
     }
+    // Sound after the pictures: video never waits for audio.
+    if (this.audio) decodeSound(this);
   };
 
   JsmpegConnection.prototype.close = function () {
@@ -183,7 +197,36 @@
     cancelAnimationFrame(this.frameLoop);
     cancelAnimationFrame(this.paintFrame);
     this.player.destroy();
+    if (this.audio) this.audio.destroy();
+    if (this.audioOut) this.audioOut.destroy();
   };
+
+  /**
+   * Decodes (and so schedules) every buffered sound frame, bounded like the pictures. Until a join's catch-up has
+   * run, the sound is decoded and thrown away: it came with the replayed GOP, up to a second old.
+   * @param {JsmpegConnection} c
+   */
+  function decodeSound(c) {
+    var audio = /** @type {JsmpegAudioDecoder} */ (c.audio);
+    /** @type {JsmpegAudioOut} */ (c.audioOut).skip = c.painted === 0 || c.catchUpPending;
+    for (var n = 0; n < MAX_DECODES_PER_TICK && audio.decode(); n++);
+  }
+
+  /**
+   * Connects JSMpeg's MP2 decoder (WASM where the video decoder is, else JS) to the demuxer's audio stream, and its
+   * output to the page's sound (jsmpeg-audio.js). `options`: the player's, as its constructor completed them
+   * (`streaming`, `wasmModule`).
+   * @param {JsmpegConnection} c @param {JsmpegApi} JSMpeg @param {JsmpegPlayerOptions} options
+   */
+  function connectSound(c, JSMpeg, options) {
+    var Decoder = options.wasmModule ? JSMpeg.Decoder.MP2AudioWASM : JSMpeg.Decoder.MP2Audio;
+    var audio = new Decoder(options);
+    var out = window.pistreamJsmpegAudio.output();
+    c.player.demuxer.connect(JSMpeg.Demuxer.TS.STREAM.AUDIO_1, audio);
+    audio.connect(out);
+    c.audio = audio;
+    c.audioOut = out;
+  }
 
   /** @param {JsmpegConnection} c */
   function current(c) {

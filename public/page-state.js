@@ -51,6 +51,21 @@
      * open → first picture decoded / first picture painted (null until they happen).
      */
     timings: { navigationToOpen: null, openToFirstPicture: null, openToFirstPaint: null },
+    /** The page's sound (sound.js, jsmpeg-audio.js) and the A/V offsets measured (av-offset.js): see SoundState. */
+    sound: {
+      available: false,
+      muted: true,
+      volume: 1,
+      context: null,
+      scheduled: 0,
+      dropped: 0,
+      trimmed: 0,
+      underruns: 0,
+      queueMs: 0,
+      beeps: 0,
+      lastOffset: null,
+      offsets: [],
+    },
   };
   window.pistream = state;
 })();

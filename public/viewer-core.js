@@ -158,6 +158,9 @@
     if (session !== s) return false;
     state.painted++;
     state.paintedFrame = frame;
+    // The A/V offset (av-offset.js) needs what is on the canvas: the newest decoded picture, as a rule.
+    var barcode = state.lastBarcode;
+    if (barcode && frame !== null && barcode.frame === frame) window.pistreamAvOffset.shown(barcode.latencyMs);
     var first = s.painted++ === 0;
     if (state.timings.openToFirstPaint === null && s.open) state.timings.openToFirstPaint = performance.now() - s.openedAt;
     if (state.status !== 'live') {

@@ -135,6 +135,8 @@
       fed = true;
       var player = judged.player;
       var path = judged.format.path.replace(/^\//, '');
+      // The speaker button only for a format that carries sound (GET /streams names its codec).
+      window.pistreamSound.offer(judged.format.audio !== undefined);
       player.check().then(function (problem) {
         if (!problem) {
           // A player that cannot connect here before its first picture hands over to the next rung.

@@ -23,6 +23,14 @@ declare global {
     readonly label: string;
     /** Its WebSocket path below the server's prefix ('/fmp4'). */
     readonly path: string;
+    /** The sound it carries (src/server/audio-status.ts), absent for a silent format. */
+    readonly audio?: {
+      readonly codec: string;
+      readonly label: string;
+      readonly codecString: string;
+      readonly sampleRate: number;
+      readonly channels: number;
+    };
   }
 
   /** What the page reads of GET /streams (src/server/streams.ts). */
@@ -110,6 +118,7 @@ declare global {
     painted: number;
     paintedFrame: number | null;
     timings: { navigationToOpen: number | null; openToFirstPicture: number | null; openToFirstPaint: number | null };
+    sound: SoundState;
   }
 
   /** The viewer core (viewer-core.js). */
@@ -416,6 +425,64 @@ declare global {
     };
   }
 
+  // --- Sound (sound.js, av-offset.js, jsmpeg-audio.js) ----------------------------------------------------
+
+  /** One beep's A/V offset (av-offset.js). */
+  interface AvOffset {
+    /** Sound latency − video latency (ms): positive when the sound comes after its picture. */
+    readonly offsetMs: number;
+    /** Capture → speaker for the beep, and capture → canvas for the picture shown then (ms). */
+    readonly audioMs: number;
+    readonly videoMs: number;
+    /** When the beep was heard (ms since the epoch). */
+    readonly at: number;
+  }
+
+  /** `window.pistream.sound`: what tests and the bench read of the page's sound. */
+  interface SoundState {
+    /** The stream carries sound and the browser has WebAudio: the speaker button is shown. */
+    available: boolean;
+    muted: boolean;
+    /** 0–1, the slider's value. */
+    volume: number;
+    /** The AudioContext's state ('running'), null before the speaker button was first pressed. */
+    context: string | null;
+    /** Frames scheduled to play, dropped by the lag allowance, dropped by the trim, and underruns (a frame came late). */
+    scheduled: number;
+    dropped: number;
+    trimmed: number;
+    underruns: number;
+    /** Sound queued ahead of what played when the last frame was scheduled (ms). */
+    queueMs: number;
+    /** Beeps measured, the newest offset, and the last ones, oldest first. */
+    beeps: number;
+    lastOffset: AvOffset | null;
+    offsets: AvOffset[];
+  }
+
+  interface PageSound {
+    offer(has: boolean): void;
+    input(): GainNode | null;
+    analyser(): AnalyserNode | null;
+    whenReady(then: () => void): void;
+  }
+
+  interface AvOffsetMeter {
+    shown(latencyMs: number): void;
+  }
+
+  interface JsmpegAudioOut {
+    readonly enqueuedTime: number;
+    skip: boolean;
+    play(sampleRate: number, left: Float32Array, right: Float32Array): void;
+    destroy(): void;
+  }
+
+  interface JsmpegAudioApi {
+    readonly maxLagMs: number;
+    output(): JsmpegAudioOut;
+  }
+
   // --- JSMpeg (@cycjimmy/jsmpeg-player), as far as the page uses it -----------------------------------------
 
   interface JsmpegDestination {
@@ -448,8 +515,30 @@ declare global {
     destination: JsmpegDestination | null;
   }
 
+  /** JSMpeg's MP2 decoder (JS or WASM). */
+  interface JsmpegAudioDecoder {
+    decode(): boolean;
+    connect(destination: JsmpegAudioOut): void;
+    destroy(): void;
+  }
+
+  interface JsmpegPlayerOptions {
+    source: new () => JsmpegSource;
+    canvas: HTMLCanvasElement;
+    audio: boolean;
+    videoBufferSize: number;
+    audioBufferSize: number;
+    disableWebAssembly: boolean;
+    decodeFirstFrame: boolean;
+    pauseWhenHidden: boolean;
+    /** Set by the Player's constructor. */
+    streaming?: boolean;
+    wasmModule?: JsmpegWasmModule;
+  }
+
   interface JsmpegPlayer {
     readonly source: JsmpegSource;
+    readonly demuxer: { connect(streamId: number, destination: JsmpegAudioDecoder): void };
     readonly video: JsmpegVideoDecoder;
     readonly renderer: JsmpegRenderer;
     pause(): void;
@@ -463,8 +552,13 @@ declare global {
   }
 
   interface JsmpegApi {
-    Player: new (url: string, options: object) => JsmpegPlayer;
-    Decoder: { MPEG1VideoWASM: new (...args: never[]) => unknown };
+    Player: new (url: string, options: JsmpegPlayerOptions) => JsmpegPlayer;
+    Decoder: {
+      MPEG1VideoWASM: new (...args: never[]) => unknown;
+      MP2Audio: new (options: JsmpegPlayerOptions) => JsmpegAudioDecoder;
+      MP2AudioWASM: new (options: JsmpegPlayerOptions) => JsmpegAudioDecoder;
+    };
+    Demuxer: { TS: { STREAM: { AUDIO_1: number } } };
     Renderer: { WebGL: new (...args: never[]) => unknown };
     WASMModule?: { GetModule?(): JsmpegWasmModule | undefined };
     WASM_BINARY_INLINED?: string;
@@ -488,6 +582,11 @@ declare global {
     };
     pistreamFrameBarcode(frame: VideoFrame, then: (barcode: BarcodeValue | null, how: 'copyTo' | 'canvas') => void): void;
     pistreamJsmpegWasm: JsmpegWasm;
+    pistreamSound: PageSound;
+    pistreamAvOffset: AvOffsetMeter;
+    pistreamJsmpegAudio: JsmpegAudioApi;
+    /** Older Safari: AudioContext under its old name. */
+    webkitAudioContext?: typeof AudioContext;
     /** The page's state (viewer-core.js). */
     pistream: PageState;
     pistreamViewer: ViewerCore;
