@@ -16,7 +16,6 @@ import { ROOT, killAll, killAllNow, rssMiB } from './children';
 import { ffmpegCount, startCodecServer, streamCost, treeCpuMeter, type BenchCodec, type StreamCost } from './codec-server';
 import { ENCODER_LATENCY_CASES, codecName, measureEncoderLatency, type EncoderLatency } from './encoder-latency';
 import { runFanout, type Contender } from './fanout';
-
 import { runNetBench } from './net/net-bench';
 import { QUALITY_SIZES, printQuality, runQuality } from './quality';
 import { JOIN_PLAYERS, printScreenJoins, screenJoins, type ScreenJoinOptions } from './screen-join';
