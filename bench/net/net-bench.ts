@@ -237,6 +237,10 @@ function printNet(rows: readonly NetRow[]): void {
         : [r.player, r.profile, r.ran.join('/'), ...fig(r.viewer), cell(r.backToLiveMs, 0), ...fig(r.control)],
     ),
   );
+  for (const r of rows.filter((row) => row.perMinute)) {
+    const line = (xs: readonly number[]): string => xs.map((x) => cell(x, 0)).join(' ');
+    console.log(`   ${r.player}, glass p50 per minute: viewer ${line(r.perMinute!.viewer)}; control ${line(r.perMinute!.control)}`);
+  }
 }
 
 async function main(): Promise<void> {
