@@ -16,6 +16,18 @@ export { checkSource, checkFfmpeg, SourceCheckError } from './sources/check-sour
 export { rawFrames, type RawFramesOptions } from './sources/raw-frames';
 export { rpicamH264, raspividH264, type RpicamH264Options, type RaspividH264Options } from './sources/camera-h264';
 export type { SourceOptions } from './sources/source-options';
+export { AUDIO_KINDS, parseAudioText, type AudioSpec } from './audio/audio-kinds';
+export { PCM, type PcmChunk } from './audio/pcm';
+export { testTone, TEST_TONE, type TestToneOptions } from './audio/test-tone';
+export { ffmpegPcm, alsaInputArgs } from './audio/capture';
+export { stampPcm } from './audio/stamp-pcm';
+export { mp2 } from './audio/mp2';
+export { aac } from './audio/aac';
+export type { AudioCodec, AudioPacket } from './audio/audio-codec';
+export { encodeAudio } from './audio/encode-audio';
+export { createAudioHub, type AudioHub, type AudioHubOptions, type AudioStats } from './audio/audio-hub';
+export { AudioCheckError } from './audio/audio-check-error';
+export { gatherBetween, type Gathered } from './operators/gather-between';
 export { fromChildProcess, ChildProcessError, type ChildProcessOptions, type SpawnFn } from './process/child-process';
 export { resolveFfmpeg, probeFfmpeg } from './process/ffmpeg-path';
 

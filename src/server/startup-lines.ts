@@ -104,13 +104,20 @@ export function logStartup(log: PluginLog, hosts: HostAllowlist, opened: Opened,
   if (!hosts.any) log('info', hostsLine(hosts), { allowedHosts: hosts.patterns });
   log('info', sourceLine(opened), { source: kind, reasons, ...(target ? { target } : {}), ...(ffmpeg ? { ffmpeg } : {}) });
   logEncoding(log, opened, options, keptOnBy);
-  if (opened.audio) log('info', soundLine(opened.audio, options.audioBitrate), { audio: opened.audio.description });
+  if (opened.audio) log('info', soundLine(opened, options.audioBitrate), { audio: opened.audio.description });
 }
 
-/** `Sound: ALSA plughw:1,0 (USB Audio), 48 kHz mono, 64 kbit/s per codec, captured while someone listens`. */
-function soundLine(audio: NonNullable<Opened['audio']>, bitrate: number): string {
-  if (!audio.hub) return `Sound: ${audio.description}`;
-  return `Sound: ${audio.description}, ${PCM.sampleRate / 1000} kHz mono, ${bitrate} kbit/s per codec (MP2 for JSMpeg), captured while someone listens`;
+/**
+ * `Sound: ALSA plughw:1,0 (USB Audio), 48 kHz mono, 64 kbit/s: MP2 in /stream, AAC-LC in /fmp4-sound; captured while
+ * someone listens`, or why there is none.
+ */
+function soundLine({ audio, hub }: Opened, bitrate: number): string {
+  if (!audio?.hub) return `Sound: ${audio?.description ?? 'none'}`;
+  const carried = hub.formats.flatMap((format) => (format.audio ? [`${format.audio.label} in ${format.path}`] : []));
+  return (
+    `Sound: ${audio.description}, ${PCM.sampleRate / 1000} kHz mono, ${bitrate} kbit/s: ${carried.join(', ')}; ` +
+    'captured while someone listens'
+  );
 }
 
 /** The hub's restarts, each logged as one line, until unsubscribed. */
