@@ -77,6 +77,9 @@ export async function startCodecServer(spec: StreamSpec, codec: BenchCodec): Pro
     // Every bench viewer comes from 127.0.0.1.
     '--max-viewers-per-address',
     '0',
+    // WebRTC's one UDP port: a free one, not the default, which another server on this machine may hold.
+    '--webrtc-port',
+    String(await freePort()),
     // The MSE page is opened at pistream.test (run.ts's INSECURE_HOST, no secure context), which Chromium maps here.
     '--allowed-hosts',
     '*.test',
