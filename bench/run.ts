@@ -20,6 +20,7 @@ import { runNetBench } from './net/net-bench';
 import { QUALITY_SIZES, printQuality, runQuality } from './quality';
 import { JOIN_PLAYERS, printScreenJoins, screenJoins, type ScreenJoinOptions } from './screen-join';
 import { FHD, H264_KBPS, HD, SD, h264Spec, label } from './streams';
+import { webrtcGlassGoals } from './webrtc-glass';
 import {
   BENCH_MAX_VIEWERS,
   cliSupportsMaxViewers,
@@ -70,8 +71,9 @@ const parts = new Set((flag('--parts') ?? '1,2,3,4,6,7,8,9').split(',').map(Numb
 /**
  * What part 1 (and 5) measure, a comma list: `mpeg1` (MPEG-1's three pages), `webcodecs` (H.264 · WebCodecs, with
  * MPEG-1's page as shipped as its reference), `mse` (H.264 · MSE at a non-secure name, with WebCodecs as its
- * reference), `transcode` (1c: JSMpeg through the MPEG-1 transcode of an H.264 server against an MPEG-1 server);
- * `h264` = webcodecs,mse,transcode; `all` (default) = everything.
+ * reference), `transcode` (1c: JSMpeg through the MPEG-1 transcode of an H.264 server against an MPEG-1 server),
+ * `webrtc` (H.264 · WebRTC, `?player=webrtc`, with WebCodecs as its reference); `h264` = webcodecs,mse,transcode,webrtc;
+ * `all` (default) = everything.
  */
 const CODEC = flag('--codec') ?? 'all';
 const CODEC_WORDS: Record<string, readonly string[]> = {
@@ -79,8 +81,9 @@ const CODEC_WORDS: Record<string, readonly string[]> = {
   webcodecs: ['webcodecs'],
   mse: ['mse'],
   transcode: ['transcode'],
-  h264: ['webcodecs', 'mse', 'transcode'],
-  all: ['mpeg1', 'webcodecs', 'mse', 'transcode'],
+  webrtc: ['webrtc'],
+  h264: ['webcodecs', 'mse', 'transcode', 'webrtc'],
+  all: ['mpeg1', 'webcodecs', 'mse', 'transcode', 'webrtc'],
 };
 const SELECTED = new Set(
   CODEC.split(',').flatMap((word) => {
@@ -93,6 +96,7 @@ const WITH_MPEG1 = SELECTED.has('mpeg1');
 const WITH_WEBCODECS = SELECTED.has('webcodecs');
 const WITH_MSE = SELECTED.has('mse');
 const WITH_TRANSCODE = SELECTED.has('transcode');
+const WITH_WEBRTC = SELECTED.has('webrtc');
 const DRIFT_MIN = Number(flag('--drift-minutes') ?? 0);
 if (DRIFT_MIN > 0) parts.add(5);
 
@@ -241,6 +245,8 @@ const H264_VARIANT: PageVariant = { name: 'H.264 · WebCodecs', impl: 'pistream'
  * a Pi opened at its LAN address; forced with ?player=mse, as at such a name the ladder tries WebRTC before MSE.
  */
 const MSE_VARIANT: PageVariant = { name: 'H.264 · MSE', impl: 'pistream', codec: 'h264', query: '?player=mse', host: INSECURE_HOST };
+/** The H.264 server's page with the WebRTC player (WHEP), at 127.0.0.1 (where the ladder would take WebCodecs). */
+const WEBRTC_VARIANT: PageVariant = { name: 'H.264 · WebRTC', impl: 'pistream', codec: 'h264', query: '?player=webrtc' };
 /** 1c: JSMpeg on an H.264 server's `/stream` (the MPEG-1 transcode), and on an MPEG-1 server's (direct). */
 const TRANSCODED_VARIANT: PageVariant = { name: 'JSMpeg · transcode', impl: 'pistream', codec: 'h264', query: '?player=jsmpeg' };
 const DIRECT_VARIANT: PageVariant = { name: 'JSMpeg · direct', impl: 'pistream', codec: 'mpeg1', query: '?player=jsmpeg' };
@@ -257,8 +263,9 @@ const pageUrl = (server: RunningChild, variant: PageVariant): string =>
 function variantsFor(spec: StreamSpec): PageVariant[] {
   if (spec === FHD) return WITH_WEBCODECS ? [H264_VARIANT] : [];
   const list: PageVariant[] = WITH_MPEG1 && !quick ? [...PAGE_VARIANTS] : WITH_MPEG1 || WITH_WEBCODECS ? [PAGE_VARIANTS[0]!] : [];
-  if (WITH_WEBCODECS || WITH_MSE) list.push(H264_VARIANT);
+  if (WITH_WEBCODECS || WITH_MSE || WITH_WEBRTC) list.push(H264_VARIANT);
   if (WITH_MSE) list.push(MSE_VARIANT);
+  if (WITH_WEBRTC) list.push(WEBRTC_VARIANT);
   return list;
 }
 
@@ -700,6 +707,10 @@ async function main(): Promise<void> {
   if (latencyPages && WITH_MSE) {
     const goals = mseGoals(results.latency as { rows: LatencyResult[] });
     (results.latency as Record<string, unknown>).mseGoals = goals;
+  }
+  if (latencyPages && WITH_WEBRTC) {
+    const { rows } = results.latency as { rows: LatencyResult[] };
+    (results.latency as Record<string, unknown>).webrtcGoals = webrtcGlassGoals(rows, WEBRTC_VARIANT.name, H264_VARIANT.name);
   }
 
   if (parts.has(1) && (WITH_MPEG1 || WITH_WEBCODECS)) {

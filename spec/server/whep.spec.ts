@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import pino from 'pino';
 import { NEVER } from 'rxjs';
 import { readBarcode } from '../../src/barcode';
@@ -8,26 +7,18 @@ import { startServer, type RunningServer } from '../../src/server/start-server';
 import { loadWebRtc, type WebRtcLibrary } from '../../src/webrtc/peer-session';
 import { waitFor } from '../helpers/child-processes';
 import { decodeH264Frames } from '../helpers/h264-streams';
-import { depacketizeH264, receiver, type Receiver } from '../webrtc/rtp-receiver';
+import { depacketizeH264, receiver, startsKeyframe, type Receiver } from '../webrtc/rtp-receiver';
+import { freeUdpPort } from '../webrtc/udp-port';
 
 const W = 640;
 const H = 480;
 const TOKEN = 'whep-spec-token';
-
-/** A UDP port nobody uses at the moment (the server's one shared WebRTC port). */
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.bind(0, () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
+/** The server's GOP in pictures (`--gop`). */
+const GOP = 12;
 
 async function serve(flags: string[], options: Parameters<typeof startServer>[1] = {}): Promise<RunningServer> {
   const config = parseConfig(
-    ['--codec', 'h264', '--source', 'test', '--host', '127.0.0.1', '--port', '0', '--gop', '12', '--grace', '0', ...flags],
+    ['--codec', 'h264', '--source', 'test', '--host', '127.0.0.1', '--port', '0', '--gop', String(GOP), '--grace', '0', ...flags],
     {},
   );
   return startServer(config, { logger: pino({ level: 'silent' }), ...options });
@@ -112,6 +103,44 @@ describe('WHEP (POST /whep) against the real server, a node-datachannel receiver
     expect((await fetch(`${base}${location}`, { method: 'DELETE', headers: auth })).status).toBe(404);
   });
 
+  it('a keyframe request (PLI) from the peer is counted, and a keyframe follows within one GOP', async () => {
+    const rx = await offer('whep-pli');
+    const res = await post(rx.offer);
+    expect(res.status).toBe(201);
+    try {
+      rx.pc.setRemoteDescription(await res.text(), 'answer');
+      await rx.opened;
+      await rx.accessUnits(GOP + 1);
+      const requests = async (): Promise<number> =>
+        Number(
+          /^pistream_webrtc_keyframe_requests_total (\d+)$/m.exec(await (await fetch(`${base}/metrics`, { headers: auth })).text())![1],
+        );
+      const waits: number[] = [];
+      // Three requests, each from wherever in the GOP it falls. (A FIR is read by the same code: rtcp.spec.ts. A
+      // node-datachannel receiver can send a PLI only.)
+      for (let i = 0; i < 3; i++) {
+        const before = await requests();
+        expect(rx.track.requestKeyframe()).toBe(true);
+        // Pictures are counted from the moment the server has counted the request (as its metrics show).
+        for (let deadline = Date.now() + 20_000; (await requests()) === before;) {
+          if (Date.now() > deadline) throw new Error('the server never counted the keyframe request');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const from = rx.packets.length;
+        await rx.accessUnits(rx.packets.filter((p) => p.marker).length + GOP + 1);
+        // Pictures (RTP timestamps) that came before the first one with an IDR or SPS in it.
+        const after = rx.packets.slice(from);
+        const firstKey = after.find(startsKeyframe);
+        expect(firstKey).toBeDefined();
+        waits.push(new Set(after.slice(0, after.indexOf(firstKey!)).map((p) => p.timestamp)).size);
+      }
+      // The encoder's GOP is shared by every viewer, so no keyframe is forced: the next one is at most a GOP away.
+      for (const wait of waits) expect(wait).toBeLessThan(GOP);
+    } finally {
+      await fetch(`${base}${res.headers.get('location')!}`, { method: 'DELETE', headers: auth });
+    }
+  });
+
   it('ends the session, freeing its place, when the peer goes away without DELETE', async () => {
     const rx = await offer('whep-b');
     const res = await post(rx.offer);
@@ -165,6 +194,18 @@ describe('WHEP (POST /whep) against the real server, a node-datachannel receiver
     expect(await third.text()).toMatch(/too many viewers from your address/);
     expect(viewers()).toBe(2);
     for (const res of [first, second]) await fetch(`${base}${res.headers.get('location')!}`, { method: 'DELETE', headers: auth });
+    expect(viewers()).toBe(0);
+  });
+  it('answers an offer POSTed the moment the last session ended (a page reloading): the shared port is taken again', async () => {
+    // libdatachannel lets go of the port some time after the last connection closed; an answer made then must wait.
+    // Last in this server's specs: sessions answered but never connected leave the library failing to gather for a
+    // while after (docs/webrtc.md: still open).
+    for (let round = 0; round < 5; round++) {
+      const rx = await offer(`whep-reload-${round}`);
+      const res = await post(rx.offer);
+      expect(`${res.status} ${res.status === 201 ? '' : await res.text()}`).toBe('201 ');
+      expect((await fetch(`${base}${res.headers.get('location')!}`, { method: 'DELETE', headers: auth })).status).toBe(200);
+    }
     expect(viewers()).toBe(0);
   });
 });

@@ -17,6 +17,8 @@ function read(text: string): SdpOffer {
   return result.value;
 }
 
+const NO_ICE = 'the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)';
+const NO_FINGERPRINT = 'the offer has no well-formed DTLS fingerprint (a=fingerprint: a hash and its digest)';
 const h264 = (pt: number, fmtp: string): string[] => [`a=rtpmap:${pt} H264/90000`, `a=fmtp:${pt} ${fmtp}`];
 
 describe('h264ProfileName', () => {
@@ -151,8 +153,12 @@ describe('chooseH264Answer', () => {
       profile('42c01e'),
       "the offer must bundle its sections (a=group:BUNDLE with the video's mid)",
     ],
-    ['no ICE credentials', offer().replace(/a=ice-ufrag:u1\r\n/g, ''), profile('42c01e'), 'the offer has no ICE credentials (a=ice-ufrag)'],
-    ['no fingerprint', offer().replace(/a=fingerprint:.*\r\n/, ''), profile('42c01e'), 'the offer has no DTLS fingerprint (a=fingerprint)'],
+    ['no ICE credentials', offer().replace(/a=ice-ufrag:u1\r\n/g, ''), profile('42c01e'), NO_ICE],
+    ['an ICE user but no password', offer().replace(/a=ice-pwd:p1\r\n/g, ''), profile('42c01e'), NO_ICE],
+    ['no fingerprint', offer().replace(/a=fingerprint:.*\r\n/, ''), profile('42c01e'), NO_FINGERPRINT],
+    ['a fingerprint too short for its hash', offer().replace(/(a=fingerprint:sha-256 )\S+/, '$1AA:BB'), profile('42c01e'), NO_FINGERPRINT],
+    ['a fingerprint of an unknown hash', offer().replace('sha-256', 'sha-999'), profile('42c01e'), NO_FINGERPRINT],
+    ['a fingerprint that is no hex', offer().replace(/(a=fingerprint:sha-256 )AB/, '$1ZZ'), profile('42c01e'), NO_FINGERPRINT],
   ])('refuses %s, with a reason', (_label, text, stream, reason) => {
     expect(chooseH264Answer(read(text), stream)).toEqual({ ok: false, reason });
   });

@@ -20,7 +20,7 @@ export function offer(video: readonly string[] = FIREFOX_H264, extra: readonly s
     'o=mozilla...THIS_IS_SDPARTA-99.0 1 0 IN IP4 0.0.0.0',
     's=-',
     't=0 0',
-    'a=fingerprint:sha-256 AA:BB',
+    `a=fingerprint:sha-256 ${Array(32).fill('AB').join(':')}`,
     'a=group:BUNDLE 0 1',
     'a=ice-options:trickle',
     ...extra,

@@ -1,10 +1,11 @@
 import { createSocket } from 'node:dgram';
 import { NAL_TYPE, nalType, nalUnits } from '../../src/codecs/h264/nal';
 import { chooseH264Answer, streamProfile, type H264AnswerChoice } from '../../src/webrtc/h264-answer';
-import { loadWebRtc, PeerSession, type WebRtcLibrary } from '../../src/webrtc/peer-session';
+import { loadWebRtc, PeerSession, sharedPortReleased, udpPortFree, type WebRtcLibrary } from '../../src/webrtc/peer-session';
 import { readSdpOffer } from '../../src/webrtc/sdp-offer';
 import { x264Packets } from '../helpers/h264-streams';
 import { depacketizeH264, receiver, type Receiver } from './rtp-receiver';
+import { freeUdpPort } from './udp-port';
 
 describe('loadWebRtc', () => {
   it('gives node-datachannel where it has a build', () => {
@@ -22,37 +23,6 @@ describe('loadWebRtc', () => {
     });
   });
 });
-
-/** Whether `port` can be bound for UDP right now (a plain socket, without SO_REUSEADDR). */
-function udpPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.once('error', () => resolve(false));
-    socket.bind(port, () => socket.close(() => resolve(true)));
-  });
-}
-
-/**
- * Resolves once `condition` holds, checking every 50 ms for up to `ms`: libdatachannel lets go of the shared port on
- * its own thread some time after the last connection closed, and tells no one.
- */
-async function eventually(condition: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 50))) {
-    if (await condition()) return true;
-    if (Date.now() > deadline) return false;
-  }
-}
-
-/** A UDP port nobody uses at the moment. */
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.bind(0, () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
 
 describe('PeerSession over loopback (node-datachannel on both ends)', () => {
   const FPS = 24;
@@ -176,7 +146,8 @@ describe('PeerSession over loopback (node-datachannel on both ends)', () => {
     expect(a.peer.stats().state).toBe('closed');
     expect(await udpPortFree(port)).toBe(false); // b still uses it
     b.peer.close();
-    expect(await eventually(() => udpPortFree(port))).toBe(true);
+    // Let go on libdatachannel's thread some time after the last connection closed, and nobody is told.
+    expect(await sharedPortReleased(port, 5000)).toBe(true);
   });
 
   it('rejects, having closed what it opened, when the port is taken by another program', async () => {

@@ -113,3 +113,14 @@ export async function receiver(library: typeof NodeDataChannel, name: string): P
     close: () => pc.close(),
   };
 }
+
+/** Whether an RTP H.264 payload holds (a piece of) an IDR slice or an SPS: single NAL unit, STAP-A or FU-A. */
+export function startsKeyframe(packet: RtpPacket): boolean {
+  const { payload } = packet;
+  const type = payload[0]! & 0x1f;
+  const key = (nalType: number): boolean => nalType === 5 || nalType === 7;
+  if (type === 28) return key(payload[1]! & 0x1f);
+  if (type !== 24) return key(type);
+  for (let at = 1; at + 2 < payload.length; at += 2 + payload.readUInt16BE(at)) if (key(payload[at + 2]! & 0x1f)) return true;
+  return false;
+}

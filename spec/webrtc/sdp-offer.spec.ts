@@ -43,7 +43,8 @@ describe('readSdpOffer', () => {
       't=0 0',
       'a=sendonly',
       'a=ice-ufrag:x',
-      'a=fingerprint:sha-256 00',
+      'a=ice-pwd:y',
+      `a=fingerprint:sha-1 ${Array(20).fill('0f').join(':')}`,
       'm=video 9 RTP/SAVPF 96',
       'a=mid:v',
       'a=rtpmap:96 H264/90000',
@@ -52,6 +53,7 @@ describe('readSdpOffer', () => {
     const parsed = read(text);
     expect(parsed.media[0]!.direction).toBe('sendonly');
     expect(parsed.hasIceCredentials).toBe(true);
+    expect(parsed.hasFingerprint).toBe(true);
   });
 
   it('says ICE credentials are missing when one section has none and the session neither', () => {

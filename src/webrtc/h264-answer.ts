@@ -135,8 +135,9 @@ function pickFormat(section: MediaSection, stream: StreamProfile): Readout<RtpFo
  * if (choice.ok) video.addH264Codec(choice.value.payloadType, choice.value.fmtp);
  */
 export function chooseH264Answer(offer: SdpOffer, stream: StreamProfile): Readout<H264AnswerChoice> {
-  if (!offer.hasIceCredentials) return { ok: false, reason: 'the offer has no ICE credentials (a=ice-ufrag)' };
-  if (!offer.hasFingerprint) return { ok: false, reason: 'the offer has no DTLS fingerprint (a=fingerprint)' };
+  if (!offer.hasIceCredentials) return { ok: false, reason: 'the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)' };
+  if (!offer.hasFingerprint)
+    return { ok: false, reason: 'the offer has no well-formed DTLS fingerprint (a=fingerprint: a hash and its digest)' };
   const video = offer.media.filter((m) => m.kind === 'video' && m.port !== 0);
   if (video.length === 0) return { ok: false, reason: 'the offer has no video section' };
   const receiving = video.filter((m) => m.direction === 'recvonly' || m.direction === 'sendrecv');

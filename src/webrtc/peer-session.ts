@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import type * as NodeDataChannel from 'node-datachannel';
 import { nalType, nalUnits, NAL_TYPE } from '../codecs/h264/nal';
 import type { H264AnswerChoice } from './h264-answer';
@@ -63,6 +64,14 @@ export interface PeerStats {
   readonly packetsLost?: number;
   readonly jitterMs?: number;
   readonly rttMs?: number;
+}
+
+/**
+ * The library refused the offer itself (a part our reader does not check, such as a missing ICE password or a
+ * malformed fingerprint): the client's fault, a 4xx, unlike a failure of ours (the port taken, gathering too slow).
+ */
+export class OfferRefusedError extends Error {
+  override readonly name = 'OfferRefusedError';
 }
 
 const VIDEO_CLOCK_HZ = 90_000;
@@ -138,7 +147,7 @@ export class PeerSession {
   /**
    * Answers `offerSdp` as `choice` says, on the shared UDP port; resolves once gathering is complete (the answer
    * then holds every host candidate), rejects on a library error or after the gathering timeout, once what it
-   * opened has closed.
+   * opened has closed: with an {@link OfferRefusedError} when the library refuses the offer itself.
    */
   static async answer(
     library: WebRtcLibrary,
@@ -157,7 +166,13 @@ export class PeerSession {
       const { track, others, rtpConfig, ssrc } = PeerSession.addTracks(library, pc, choice, options);
       tracks = [track, others, rtpConfig];
       // libdatachannel answers by itself on the remote offer, with the tracks added above for their mids.
-      pc.setRemoteDescription(offerSdp, 'offer');
+      try {
+        pc.setRemoteDescription(offerSdp, 'offer');
+      } catch (err) {
+        const message = String((err as Error)?.message ?? err);
+        // Gathering is ours (the shared port taken); any other refusal is about the offer.
+        throw /gather/i.test(message) ? err : new OfferRefusedError(message);
+      }
       await gathered(pc, options.gatheringTimeoutMs ?? 5000);
       const answer = pc.localDescription()?.sdp;
       if (!answer) throw new Error('libdatachannel made no answer');
@@ -167,6 +182,8 @@ export class PeerSession {
       await closeNow(pc, options.gatheringTimeoutMs ?? 5000);
       // Kept for the life of the process: a failed connection's objects collected later (after the library's threads
       // have moved on) crashed a process now and then. A failed answer is rare (the port taken), so this stays small.
+      // Refused offers too: letting their objects be collected crashed the property spec's process (a segfault after
+      // a few hundred of them). The reader refuses what the library refuses most (ICE password, fingerprint) first.
       failedAnswers.push([pc, tracks]);
       throw err;
     }
@@ -309,6 +326,33 @@ function closeNow(pc: NodeDataChannel.PeerConnection, timeoutMs: number): Promis
       resolve();
     }
   });
+}
+
+/** Whether `port` can be bound for UDP right now (a plain socket, without SO_REUSEADDR). */
+export function udpPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(port, () => socket.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Resolves once the shared UDP port can be bound again (true), or false after `timeoutMs` (another program holds
+ * it). libdatachannel lets go of the port on its own thread some time after the last connection has closed, and
+ * says nothing: an answer made in that moment fails to gather. Call it before answering when no connection of the
+ * process is open or being answered.
+ * @example
+ * if (noPeers) await sharedPortReleased(8189);
+ */
+export async function sharedPortReleased(port: number, timeoutMs = 1500): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 25))) {
+    if (await udpPortFree(port)) return true;
+    if (Date.now() > deadline) return false;
+  }
 }
 
 /** Resolves when `pc` has gathered every candidate; rejects after `timeoutMs`. */

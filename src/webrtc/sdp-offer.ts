@@ -44,9 +44,9 @@ export interface SdpOffer {
   readonly media: readonly MediaSection[];
   /** The mids of the `a=group:BUNDLE` line (empty without one). */
   readonly bundle: readonly string[];
-  /** ICE credentials at session level or in every media section. */
+  /** ICE credentials (`a=ice-ufrag` and `a=ice-pwd`) at session level or in every media section. */
   readonly hasIceCredentials: boolean;
-  /** A DTLS fingerprint at session level or in every media section. */
+  /** A well-formed DTLS fingerprint (a hash name and its digest's bytes) at session level or in every media section. */
   readonly hasFingerprint: boolean;
 }
 
@@ -70,7 +70,31 @@ interface SectionDraft {
   rtcpFb: Map<string, string[]>;
   extensions: HeaderExtension[];
   iceUfrag: boolean;
+  icePwd: boolean;
   fingerprint: boolean;
+}
+
+/** The bytes of each hash's digest (RFC 8122 §5): a fingerprint of another length is refused by any DTLS stack. */
+const DIGEST_BYTES: Readonly<Record<string, number>> = {
+  'sha-1': 20,
+  'sha-224': 28,
+  'sha-256': 32,
+  'sha-384': 48,
+  'sha-512': 64,
+  md5: 16,
+  md2: 16,
+};
+
+/** Whether an `a=fingerprint` value is a known hash and a digest of its length: `sha-256 0A:…` (32 bytes). */
+function wellFormedFingerprint(value: string): boolean {
+  const [hash, digest, ...rest] = value.trim().split(/\s+/);
+  const bytes = DIGEST_BYTES[hash?.toLowerCase() ?? ''];
+  return (
+    rest.length === 0 &&
+    bytes !== undefined &&
+    digest !== undefined &&
+    new RegExp(`^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){${bytes - 1}}$`).test(digest)
+  );
 }
 
 function parseFmtp(params: string): Record<string, string> {
@@ -101,6 +125,7 @@ function mediaLine(value: string): SectionDraft | undefined {
     rtcpFb: new Map(),
     extensions: [],
     iceUfrag: false,
+    icePwd: false,
     fingerprint: false,
   };
 }
@@ -111,7 +136,8 @@ function mediaAttribute(m: SectionDraft, name: string, value: string): void {
   if (name === 'mid') m.mid = value;
   else if (DIRECTIONS.has(name)) m.direction = name as SdpDirection;
   else if (name === 'ice-ufrag') m.iceUfrag = value.length > 0;
-  else if (name === 'fingerprint') m.fingerprint = value.length > 0;
+  else if (name === 'ice-pwd') m.icePwd = value.length > 0;
+  else if (name === 'fingerprint') m.fingerprint = wellFormedFingerprint(value);
   else if (name === 'rtpmap' && (r = /^(\d{1,3}) ([^/\s]+)\/(\d+)/.exec(value))) {
     m.rtpmap.set(Number(r[1]), { codec: r[2]!, clockRate: Number(r[3]) });
   } else if (name === 'fmtp' && (r = /^(\d{1,3}) (.*)$/.exec(value))) m.fmtp.set(Number(r[1]), parseFmtp(r[2]!));
@@ -160,6 +186,7 @@ export function readSdpOffer(text: string): Readout<SdpOffer> {
   let bundle: string[] = [];
   let sessionDirection: SdpDirection | undefined;
   let sessionUfrag = false;
+  let sessionPwd = false;
   let sessionFingerprint = false;
   for (const line of lines) {
     if (line[1] !== '=') return { ok: false, reason: `the offer has a line that is not type=value: ${JSON.stringify(line.slice(0, 40))}` };
@@ -179,7 +206,8 @@ export function readSdpOffer(text: string): Readout<SdpOffer> {
     else if (name === 'group' && attr.startsWith('BUNDLE')) bundle = attr.split(' ').slice(1).filter(Boolean);
     else if (DIRECTIONS.has(name)) sessionDirection = name as SdpDirection;
     else if (name === 'ice-ufrag') sessionUfrag = attr.length > 0;
-    else if (name === 'fingerprint') sessionFingerprint = attr.length > 0;
+    else if (name === 'ice-pwd') sessionPwd = attr.length > 0;
+    else if (name === 'fingerprint') sessionFingerprint = wellFormedFingerprint(attr);
   }
   if (drafts.length === 0) return { ok: false, reason: 'the offer has no media section' };
   return {
@@ -187,7 +215,7 @@ export function readSdpOffer(text: string): Readout<SdpOffer> {
     value: {
       media: drafts.map((m) => finish(m, sessionDirection)),
       bundle,
-      hasIceCredentials: sessionUfrag || drafts.every((m) => m.iceUfrag),
+      hasIceCredentials: (sessionUfrag || drafts.every((m) => m.iceUfrag)) && (sessionPwd || drafts.every((m) => m.icePwd)),
       hasFingerprint: sessionFingerprint || drafts.every((m) => m.fingerprint),
     },
   };

@@ -3,7 +3,14 @@ import type { Hub } from '../../hub';
 import type { ValidPluginOptions } from '../../options/plugin-options';
 import { version } from '../../version';
 import { streamProfile, type H264AnswerChoice } from '../../webrtc/h264-answer';
-import { loadWebRtc, PeerSession, type WebRtcAvailability, type WebRtcLibrary } from '../../webrtc/peer-session';
+import {
+  loadWebRtc,
+  OfferRefusedError,
+  PeerSession,
+  sharedPortReleased,
+  type WebRtcAvailability,
+  type WebRtcLibrary,
+} from '../../webrtc/peer-session';
 import { MAX_OFFER_BYTES } from '../../webrtc/sdp-offer';
 import { decideWhepPatch, decideWhepPost, WhepSessions, whepReplies, type WhepReply, type WhepSession } from '../../webrtc/whep-sessions';
 import { addWebRtcMetrics, type MeasuredPeers } from '../webrtc-metrics';
@@ -21,6 +28,13 @@ const H264_FORMAT = 'h264';
 
 /** How long a POST waits for the stream's first keyframe (an on-demand camera starting) before its 409. */
 const FIRST_KEYFRAME_WAIT_MS = 5000;
+
+/**
+ * Answers tried for one offer when gathering fails (the shared port still being let go), before the 503, waiting
+ * ANSWER_RETRY_MS, then twice that, and so on, in between.
+ */
+const ANSWER_ATTEMPTS = 4;
+const ANSWER_RETRY_MS = 250;
 
 /** How long stopping waits for the peers' connections to close before leaving the library as it is. */
 const RELEASE_WAIT_MS = 3000;
@@ -122,10 +136,12 @@ class WhepEndpoint {
     const address = this.core.addressOf(request);
     const seat = dependencyOf(request.server, VIEWERS).viewers.takeSeat(address);
     if (typeof seat === 'string') return respond(h, { ...whepReplies.full(), body: seat }, cors);
-    const reply = await this.answered(contentType, body, address, seat).catch((err: Error) => ({
-      ...whepReplies.full(),
-      body: `the WebRTC answer failed: ${err.message}`,
-    }));
+    const reply = await this.answered(contentType, body, address, seat).catch((err: Error) =>
+      // The library refusing the offer is the client's 400; anything else (the port taken) is ours to retry.
+      err instanceof OfferRefusedError
+        ? whepReplies.badOffer(`the offer cannot be answered: ${err.message}`)
+        : { ...whepReplies.full(), body: `the WebRTC answer failed: ${err.message}` },
+    );
     if (reply.status !== 201) seat();
     return respond(h, reply, cors);
   }
@@ -152,16 +168,30 @@ class WhepEndpoint {
 
   private async answer(offer: string, choice: H264AnswerChoice): Promise<PeerSession> {
     const { port, addresses, stun } = this.core.options.webrtc;
-    answering++;
-    const session = await PeerSession.answer(this.library, offer, choice, { port, addresses, iceServers: stun })
-      .catch((err: unknown) => {
-        answerFailed = true;
-        throw err;
-      })
-      .finally(() => answering--);
-    livePeers.add(session);
-    void session.released.then(() => livePeers.delete(session));
-    return session;
+    for (let attempt = 1; ; attempt++) {
+      // The port of connections that have just closed is let go by libdatachannel some time later, and it says
+      // nothing when: an answer made meanwhile fails to gather (a viewer reloading: DELETE, then POST at once). With
+      // no connection left, wait until the port can be bound; if it never can, another program holds it.
+      const ours = livePeers.size > 0 || answering > 0;
+      const released = ours || (await sharedPortReleased(port));
+      answering++;
+      try {
+        const session = await PeerSession.answer(this.library, offer, choice, { port, addresses, iceServers: stun });
+        livePeers.add(session);
+        void session.released.then(() => livePeers.delete(session));
+        return session;
+      } catch (err) {
+        // An offer the library refused at once never gathered or bound a port: nothing to try again, or to wait for.
+        if (err instanceof OfferRefusedError) throw err;
+        if (attempt >= ANSWER_ATTEMPTS || !released) {
+          answerFailed = true;
+          throw err;
+        }
+      } finally {
+        answering--;
+      }
+      await new Promise((resolve) => setTimeout(resolve, ANSWER_RETRY_MS * attempt));
+    }
   }
 
   /**
