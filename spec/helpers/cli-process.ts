@@ -16,6 +16,14 @@ export interface CliProcess {
 }
 
 /**
+ * The kill of every CLI this spec file started that has not exited, run after the file's tests (jest evaluates this
+ * module once per spec file). A `beforeAll` that times out while its CLI starts never gets the handle to kill it, and a
+ * jest worker's children outlive it: without this, such a CLI and its ffmpeg run on after the test run.
+ */
+const unexited = new Set<() => Promise<void>>();
+afterAll(() => Promise.all([...unexited].map((kill) => kill())));
+
+/**
  * Starts the CLI as a real process (from source) and resolves once it listens: its port, what it has printed so
  * far (stdout and stderr, JSON log lines off a terminal), its exit code, and `kill()` for cleanup. `env` adds to
  * a bare environment (PATH only).
@@ -32,6 +40,8 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Pro
       await exited;
     }
   };
+  unexited.add(kill);
+  void exited.then(() => unexited.delete(kill));
   let output = '';
   try {
     const port = await new Promise<number>((resolve, reject) => {
