@@ -28,7 +28,9 @@ export function alsaDeviceProblem(ffmpeg: string, device: string): Promise<strin
   return new Promise((resolve) => {
     execFile(ffmpeg, args, { timeout: CHECK_TIMEOUT_MS, windowsHide: true }, (error, _stdout, stderr) => {
       if (!error) return resolve(undefined);
-      resolve(alsaProblemText(stderr, error.message, ffmpeg));
+      // ffmpeg saying nothing (a static build's ALSA crashing without HOME): how it ended, on one line.
+      const ended = error.signal ? `was killed by ${error.signal}` : `exited with code ${String(error.code)}`;
+      resolve(alsaProblemText(stderr, `${ffmpeg} ${ended} without saying why`, ffmpeg));
     });
   });
 }
