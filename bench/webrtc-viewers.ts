@@ -3,6 +3,7 @@
 // over WHEP, each counting the pictures (RTP packets with the marker bit: ends of access units) it receives.
 // Driven over IPC: { join: n } → { joined, failed }, { window: 'start' | 'stop' } → { counts, seconds }, { leave } → exit.
 import nodeDataChannel, { type PeerConnection, type Track } from 'node-datachannel';
+import { addTrack, cleanupWebRtc } from '../src/webrtc/peer-session';
 
 interface Viewer {
   readonly pc: PeerConnection;
@@ -20,7 +21,7 @@ async function offerer(name: string): Promise<{ viewer: Viewer; offer: string }>
   const pc = new nodeDataChannel.PeerConnection(name, { iceServers: [] });
   const video = new nodeDataChannel.Video('0', 'RecvOnly');
   video.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
-  const track = pc.addTrack(video);
+  const track = addTrack(pc, video);
   // Receiver reports, as a browser sends them (the server reads loss and RTT from them).
   track.setMediaHandler(new nodeDataChannel.RtcpReceivingSession());
   const viewer: Viewer = { pc, track, pictures: 0 };
@@ -73,7 +74,7 @@ process.on('message', (message: { join?: number; window?: 'start' | 'stop'; leav
       for (const v of viewers) v.pc.close();
       // libdatachannel's threads keep the process up until cleanup(), which must wait for the connections to close.
       setTimeout(() => {
-        nodeDataChannel.cleanup();
+        cleanupWebRtc(nodeDataChannel);
         process.exit(0);
       }, 1000);
     }

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { NAL_TYPE, nalType, nalUnits } from '../../src/codecs/h264/nal';
 import { chooseH264Answer, streamProfile, type H264AnswerChoice } from '../../src/webrtc/h264-answer';
-import { loadWebRtc, PeerSession, sharedPortReleased, udpPortFree, type WebRtcLibrary } from '../../src/webrtc/peer-session';
+import { cleanupWebRtc, loadWebRtc, PeerSession, sharedPortReleased, udpPortFree, type WebRtcLibrary } from '../../src/webrtc/peer-session';
 import { readSdpOffer } from '../../src/webrtc/sdp-offer';
 import { x264Packets } from '../helpers/h264-streams';
 import { depacketizeH264, receiver, type Receiver } from './rtp-receiver';
@@ -49,7 +49,7 @@ describe('PeerSession over loopback (node-datachannel on both ends)', () => {
   afterAll(async () => {
     // libdatachannel's threads keep the process alive until cleanup(), which must wait for every connection closed.
     await Promise.all(released);
-    library?.cleanup();
+    if (library) cleanupWebRtc(library);
   });
 
   async function connect(name: string, port: number): Promise<{ peer: PeerSession; rx: Receiver; choice: H264AnswerChoice }> {

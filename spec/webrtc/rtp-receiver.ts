@@ -1,4 +1,5 @@
 import type * as NodeDataChannel from 'node-datachannel';
+import { addTrack } from '../../src/webrtc/peer-session';
 
 /** One RTP packet as received (RFC 3550 §5.1). */
 export interface RtpPacket {
@@ -79,7 +80,7 @@ export async function receiver(library: typeof NodeDataChannel, name: string): P
   const pc = new library.PeerConnection(name, { iceServers: [] });
   const video = new library.Video('0', 'RecvOnly');
   video.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
-  const track = pc.addTrack(video);
+  const track = addTrack(pc, video);
   // Sends receiver reports and answers nothing else: what a browser's receiver does, in part.
   track.setMediaHandler(new library.RtcpReceivingSession());
   const opened = new Promise<void>((resolve) => track.onOpen(resolve));

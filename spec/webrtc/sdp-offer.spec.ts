@@ -1,4 +1,4 @@
-import { MAX_OFFER_BYTES, readSdpOffer, type SdpOffer } from '../../src/webrtc/sdp-offer';
+import { expandFeedbackWildcards, MAX_OFFER_BYTES, readSdpOffer, type SdpOffer } from '../../src/webrtc/sdp-offer';
 import { chromiumOffer, offer } from './offers';
 
 function read(text: string): SdpOffer {
@@ -70,5 +70,45 @@ describe('readSdpOffer', () => {
     ['a body over the limit', 'v=0\r\n' + 'a=x\r\n'.repeat(MAX_OFFER_BYTES / 4), `the offer is larger than ${MAX_OFFER_BYTES} bytes`],
   ])('refuses %s with a reason', (_label, text, reason) => {
     expect(readSdpOffer(text)).toEqual({ ok: false, reason });
+  });
+});
+
+describe('expandFeedbackWildcards (libdatachannel refuses a=rtcp-fb:*, RFC 4585 allows it)', () => {
+  it('writes a wildcard once for each payload type of its own section, and keeps every other line', () => {
+    const text = [
+      'v=0',
+      'a=rtcp-fb:* nack',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      'a=rtcp-fb:* transport-cc',
+      'm=video 9 UDP/TLS/RTP/SAVPF 96 97',
+      'a=rtcp-fb:*   ccm fir  ',
+      'a=rtcp-fb:96 nack',
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+      'a=rtcp-fb:* nack',
+      '',
+    ].join('\r\n');
+    expect(expandFeedbackWildcards(text).split('\r\n')).toEqual([
+      'v=0',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      'a=rtcp-fb:111 transport-cc',
+      'm=video 9 UDP/TLS/RTP/SAVPF 96 97',
+      'a=rtcp-fb:96 ccm fir',
+      'a=rtcp-fb:97 ccm fir',
+      'a=rtcp-fb:96 nack',
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+      '',
+    ]);
+  });
+
+  it('leaves an offer without wildcards as it was, byte for byte, whatever its line ends', () => {
+    expect(expandFeedbackWildcards(chromiumOffer)).toBe(chromiumOffer);
+    const lf = chromiumOffer.replace(/\r\n/g, '\n');
+    expect(expandFeedbackWildcards(lf)).toBe(lf);
+  });
+
+  it('reads the same formats and feedback before and after', () => {
+    const before = read(offer());
+    expect(offer()).toContain('a=rtcp-fb:* ccm fir');
+    expect(read(expandFeedbackWildcards(offer()))).toEqual(before);
   });
 });

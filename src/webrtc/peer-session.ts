@@ -4,6 +4,7 @@ import { nalType, nalUnits, NAL_TYPE } from '../codecs/h264/nal';
 import type { H264AnswerChoice } from './h264-answer';
 import { ntpMiddle32, readRtcp, roundTripMs, type ReceptionReport } from './rtcp';
 import { withHostCandidates } from './answer-candidates';
+import { expandFeedbackWildcards } from './sdp-offer';
 
 /**
  * The one file that touches node-datachannel (libdatachannel's binding): loading it, and one peer connection per
@@ -120,11 +121,8 @@ export class PeerSession {
   private constructor(
     private readonly pc: NodeDataChannel.PeerConnection,
     private readonly track: NodeDataChannel.Track,
-    /**
-     * The refused sections' tracks: held for the session's life, since node-datachannel closes a track when its
-     * JavaScript object is collected.
-     */
-    private readonly others: NodeDataChannel.Track[],
+    /** The refused sections' tracks, closed with the video track once the connection has closed. */
+    others: readonly NodeDataChannel.Track[],
     private readonly rtpConfig: NodeDataChannel.RtpPacketizationConfig,
     private readonly ssrc: number,
     /** The answer, with every host candidate (we do not trickle). */
@@ -140,7 +138,9 @@ export class PeerSession {
     pc.onStateChange((state) => {
       // Not on `disconnected`: ICE may come back (a phone roaming between access points); it ends in `failed` if not.
       if (state === 'closed' || state === 'failed') this.end(state);
-      if (state === 'closed') released();
+      if (state !== 'closed') return;
+      closeTracks([track, ...others]);
+      released();
     });
   }
 
@@ -161,13 +161,12 @@ export class PeerSession {
       portRangeBegin: options.port,
       portRangeEnd: options.port,
     });
-    let tracks: unknown;
+    const tracks: NodeDataChannel.Track[] = [];
     try {
-      const { track, others, rtpConfig, ssrc } = PeerSession.addTracks(library, pc, choice, options);
-      tracks = [track, others, rtpConfig];
+      const { track, others, rtpConfig, ssrc } = PeerSession.addTracks(library, pc, choice, options, tracks);
       // libdatachannel answers by itself on the remote offer, with the tracks added above for their mids.
       try {
-        pc.setRemoteDescription(offerSdp, 'offer');
+        pc.setRemoteDescription(expandFeedbackWildcards(offerSdp), 'offer');
       } catch (err) {
         const message = String((err as Error)?.message ?? err);
         // Gathering is ours (the shared port taken); any other refusal is about the offer.
@@ -180,11 +179,7 @@ export class PeerSession {
     } catch (err) {
       // Rejected only once the connection has closed: the library's cleanup() must not run under one still closing.
       await closeNow(pc, options.gatheringTimeoutMs ?? 5000);
-      // Kept for the life of the process: a failed connection's objects collected later (after the library's threads
-      // have moved on) crashed a process now and then. A failed answer is rare (the port taken), so this stays small.
-      // Refused offers too: letting their objects be collected crashed the property spec's process (a segfault after
-      // a few hundred of them). The reader refuses what the library refuses most (ICE password, fingerprint) first.
-      failedAnswers.push([pc, tracks]);
+      closeTracks(tracks);
       throw err;
     }
   }
@@ -195,15 +190,22 @@ export class PeerSession {
     pc: NodeDataChannel.PeerConnection,
     choice: H264AnswerChoice,
     options: PeerSessionOptions,
+    /** Every track added, as it is added: a failure half-way must still close those. */
+    added: NodeDataChannel.Track[],
   ): { track: NodeDataChannel.Track; others: NodeDataChannel.Track[]; rtpConfig: NodeDataChannel.RtpPacketizationConfig; ssrc: number } {
+    const add = (media: NodeDataChannel.Video | NodeDataChannel.Audio): NodeDataChannel.Track => {
+      const track = addTrack(pc, media);
+      added.push(track);
+      return track;
+    };
     const ssrc = randomSsrc();
     const video = new library.Video(choice.mid, 'SendOnly');
     video.addH264Codec(choice.payloadType, choice.fmtp);
     video.addSSRC(ssrc, CNAME, CNAME, 'video');
-    const track = pc.addTrack(video);
+    const track = add(video);
     // Without a track of ours, libdatachannel would answer an offered audio section sendonly with every codec.
     const others = choice.refused.map(({ mid, kind }) =>
-      pc.addTrack(kind === 'audio' ? new library.Audio(mid, 'Inactive') : new library.Video(mid, 'Inactive')),
+      add(kind === 'audio' ? new library.Audio(mid, 'Inactive') : new library.Video(mid, 'Inactive')),
     );
     const rtpConfig = new library.RtpPacketizationConfig(ssrc, CNAME, choice.payloadType, VIDEO_CLOCK_HZ);
     // 3- and 4-byte start codes both: an encoder writes 3-byte ones before the later slices of a picture.
@@ -286,7 +288,6 @@ export class PeerSession {
     // The connection closes its tracks. Closing a track first would leave the transport up with a closed track, and
     // an RTCP answer (NACK) to send on it would throw in libdatachannel's thread and abort the process.
     this.pc.close();
-    this.others.splice(0);
     this.openListeners.length = 0;
     this.keyframeListeners.length = 0;
     for (const listener of this.closeListeners.splice(0)) listener(why);
@@ -308,8 +309,48 @@ export class PeerSession {
   }
 }
 
-/** The objects of answers that failed (see {@link PeerSession.answer}): never let go of. */
-const failedAnswers: unknown[] = [];
+/**
+ * Every track this process has added, until the library's `cleanup()`. node-datachannel 0.33's track object stays in
+ * the library's list of tracks after it is garbage-collected (its destructor closes the track but never removes it
+ * from the list), and `cleanup()` closes every track in that list: after one collected track, `cleanup()` reads freed
+ * memory and the process dies (SIGSEGV or SIGBUS; spec/webrtc/track-lifetime.spec.ts shows it in a child process).
+ * So no track object may be collected before `cleanup()`: each is kept here, and its native part (the track with
+ * its packetizer and send history) is freed by `close()` once its connection has closed, leaving a small shell per
+ * ended session until {@link cleanupWebRtc}.
+ */
+const tracksUntilCleanup = new Set<NodeDataChannel.Track>();
+
+/**
+ * `pc.addTrack(media)`, with the track kept from garbage collection until {@link cleanupWebRtc}. Every track of the
+ * process must be added through this (the specs' and the bench's receivers too).
+ */
+export function addTrack(pc: NodeDataChannel.PeerConnection, media: NodeDataChannel.Video | NodeDataChannel.Audio): NodeDataChannel.Track {
+  const track = pc.addTrack(media);
+  tracksUntilCleanup.add(track);
+  return track;
+}
+
+/** Frees the native part of tracks whose connection has closed (their shells stay kept until cleanup). */
+function closeTracks(tracks: readonly NodeDataChannel.Track[]): void {
+  for (const track of tracks) track.close();
+}
+
+/**
+ * The library's `cleanup()` (it stops its threads, so the process can exit), then lets go of the kept tracks: after
+ * it the library's list is empty, and collecting them is safe. Call only once every connection has closed.
+ * @example
+ * await Promise.all(sessions.map((session) => session.released));
+ * cleanupWebRtc(library);
+ */
+export function cleanupWebRtc(library: Pick<WebRtcLibrary, 'cleanup'>): void {
+  library.cleanup();
+  tracksUntilCleanup.clear();
+}
+
+/** How many track objects are kept until cleanup (for the specs and the memory bench). */
+export function keptTracks(): number {
+  return tracksUntilCleanup.size;
+}
 
 /** Closes `pc` and resolves once it reports itself closed (or after `timeoutMs`, not to hang on a library fault). */
 function closeNow(pc: NodeDataChannel.PeerConnection, timeoutMs: number): Promise<void> {

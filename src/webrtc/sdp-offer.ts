@@ -220,3 +220,26 @@ export function readSdpOffer(text: string): Readout<SdpOffer> {
     },
   };
 }
+
+/**
+ * The offer as libdatachannel can read it. RFC 4585 §4.2 lets `a=rtcp-fb:*` stand for every payload type of its
+ * section (SIP gateways and some WHEP clients send it), but the parser of the libdatachannel that node-datachannel
+ * 0.33 ships wants a number there and refuses the whole offer ("Invalid integer"): each wildcard line becomes one
+ * line per payload type of its `m=` line. A wildcard outside an RTP section says nothing and is left out. Every other
+ * line is kept as it was, with the offer's own line ends.
+ * @example
+ * expandFeedbackWildcards('…m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtcp-fb:* nack\r\n…');
+ * // '…m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:97 nack\r\n…'
+ */
+export function expandFeedbackWildcards(text: string): string {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  let payloadTypes: readonly number[] = [];
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.startsWith('m=')) payloadTypes = mediaLine(line.slice(2).trimEnd())?.payloadTypes ?? [];
+    const wildcard = /^a=rtcp-fb:\*\s+(.*)$/.exec(line);
+    if (!wildcard) out.push(line);
+    else for (const payloadType of payloadTypes) out.push(`a=rtcp-fb:${payloadType} ${wildcard[1]!.trimEnd()}`);
+  }
+  return out.join(eol);
+}

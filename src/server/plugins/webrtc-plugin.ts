@@ -4,6 +4,7 @@ import type { ValidPluginOptions } from '../../options/plugin-options';
 import { version } from '../../version';
 import { streamProfile, type H264AnswerChoice } from '../../webrtc/h264-answer';
 import {
+  cleanupWebRtc,
   loadWebRtc,
   OfferRefusedError,
   PeerSession,
@@ -79,12 +80,6 @@ interface Peer {
  */
 const livePeers = new Set<PeerSession>();
 let answering = 0;
-/**
- * Whether an answer failed in this process (its port taken, gathering timed out). `cleanup()` after one crashed the
- * process now and then (a segfault in libdatachannel), so it is left out then: the CLI exits by itself, and a host
- * app's process keeps the library's threads until it exits.
- */
-let answerFailed = false;
 
 /** Turns a {@link WhepReply} into hapi's response, with the CORS origin the request may read it from. */
 function respond(h: ResponseToolkit, reply: WhepReply, cors: Record<string, string>): ResponseObject {
@@ -183,10 +178,7 @@ class WhepEndpoint {
       } catch (err) {
         // An offer the library refused at once never gathered or bound a port: nothing to try again, or to wait for.
         if (err instanceof OfferRefusedError) throw err;
-        if (attempt >= ANSWER_ATTEMPTS || !released) {
-          answerFailed = true;
-          throw err;
-        }
+        if (attempt >= ANSWER_ATTEMPTS || !released) throw err;
       } finally {
         answering--;
       }
@@ -280,7 +272,7 @@ class WhepEndpoint {
     ]);
     clearTimeout(timer);
     // Cleaning up under a connection still closing crashes the process: only when every one has closed.
-    if (inTime && livePeers.size === 0 && answering === 0 && !answerFailed) this.library.cleanup();
+    if (inTime && livePeers.size === 0 && answering === 0) cleanupWebRtc(this.library);
   }
 }
 
