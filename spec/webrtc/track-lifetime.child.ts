@@ -1,7 +1,7 @@
 // Run by track-lifetime.spec.ts in a Node of its own (with --expose-gc): a crash here must not take jest down.
-//   raw:    tracks added with the library's own pc.addTrack, dropped and collected, then cleanup().
-//   server: a real server's WHEP sessions (one watched then DELETEd, one refused), everything dropped and collected,
-//           then the server stopped (which runs cleanup()).
+//   server:     a real server's WHEP sessions (one watched then DELETEd, one refused), everything dropped and collected,
+//               then the server stopped (which runs cleanup()).
+//   port-taken: an answer that failed (the shared UDP port held by another socket), then the server stopped.
 // Prints one JSON line with what it saw; a process that dies of a signal printed nothing after "cleaning up".
 import { createSocket } from 'node:dgram';
 import pino from 'pino';
@@ -31,20 +31,6 @@ async function collectAll(): Promise<void> {
     collect();
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** Connections made, closed, and every object of theirs dropped. */
-async function rawTracks(count: number): Promise<void> {
-  const closed: Promise<void>[] = [];
-  for (let i = 0; i < count; i++) {
-    const pc = new nodeDataChannel.PeerConnection(`raw-${i}`, { iceServers: [] });
-    const video = new nodeDataChannel.Video('0', 'SendOnly');
-    video.addH264Codec(102);
-    pc.addTrack(video);
-    closed.push(new Promise((resolve) => pc.onStateChange((state) => state === 'closed' && resolve())));
-    pc.close();
-  }
-  await Promise.all(closed);
 }
 
 /** One session watched for three pictures then ended by DELETE, one offer the library refuses; then stop. */
@@ -95,14 +81,6 @@ async function main(): Promise<void> {
     say('cleaning up');
     await stop();
     say(JSON.stringify({ survived: true, status, keptAfterStop: keptTracks() }));
-    return;
-  }
-  if (mode === 'raw') {
-    await rawTracks(20);
-    await collectAll();
-    say('cleaning up');
-    nodeDataChannel.cleanup();
-    say(JSON.stringify({ survived: true }));
     return;
   }
   const { refused, keptWhileRunning, stop } = await serverSessions();

@@ -3,9 +3,13 @@ import { join } from 'node:path';
 import { loadWebRtc } from '../../src/webrtc/peer-session';
 
 // node-datachannel 0.33's track objects stay in the library's list after they are garbage-collected, and its
-// cleanup() closes every track in that list: one collected track, and cleanup() reads freed memory. Each case runs in
-// a Node of its own with --expose-gc, since what fails here is the process. src/webrtc/peer-session.ts keeps every
-// track until cleanup (`addTrack`, `cleanupWebRtc`); a server stops with cleanup(), so it must survive that.
+// cleanup() closes every track in that list: one collected track, and cleanup() reads freed memory (a crash, most
+// often; a hang or nothing at all are as possible, so the library's own way is not a test: docs/webrtc.md, traps).
+// src/webrtc/peer-session.ts keeps every track until cleanup (`addTrack`, `cleanupWebRtc`), and a server stops with
+// cleanup(): each case runs in a Node of its own with --expose-gc, since what would fail here is the process.
+
+/** Far longer than a child takes on a loaded machine (about 3 s alone). */
+const CHILD_LIMIT_MS = 90_000;
 
 interface Ended {
   readonly code: number | null;
@@ -14,11 +18,12 @@ interface Ended {
   readonly stderr: string;
 }
 
-function runChild(mode: 'raw' | 'server' | 'port-taken'): Promise<Ended> {
+function runChild(mode: 'server' | 'port-taken'): Promise<Ended> {
   const child = spawn(
     process.execPath,
     ['--expose-gc', '-r', 'ts-node/register/transpile-only', join(__dirname, 'track-lifetime.child.ts'), mode],
-    { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] },
+    // A read of freed memory may hang as well as crash: a child still running after CHILD_LIMIT_MS is killed.
+    { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_LIMIT_MS },
   );
   let stdout = '';
   let stderr = '';
@@ -31,14 +36,6 @@ const webrtc = loadWebRtc();
 const describeWithWebRtc = webrtc.ok ? describe : describe.skip;
 
 describeWithWebRtc('track objects and the library cleanup (a native crash, in a child process)', () => {
-  it("the library's own way dies: tracks collected before cleanup() make it read freed memory", async () => {
-    const ended = await runChild('raw');
-    // If this starts surviving, node-datachannel has fixed its track list, and keeping tracks can go.
-    expect(ended.stdout).toContain('cleaning up');
-    expect(ended.stdout).not.toContain('survived');
-    expect({ code: ended.code, signal: ended.signal }).toEqual({ code: null, signal: expect.stringMatching(/^SIG(SEGV|BUS)$/) });
-  }, 60_000);
-
   it('a server whose sessions ended (one watched, one refused) and were collected stops cleanly', async () => {
     const ended = await runChild('server');
     expect({ code: ended.code, signal: ended.signal, stderr: ended.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
