@@ -58,7 +58,12 @@ export interface PublisherOptions {
    * the frames captured from its first picture on to ffmpeg's fd 3. A run that starts while the sound fails
    * (`soundUp` false) gets the silent track, so a broken microphone never keeps a target from publishing.
    */
-  readonly sound?: { readonly frames$: Observable<AudioPacket>; readonly up: () => boolean };
+  readonly sound?: {
+    readonly frames$: Observable<AudioPacket>;
+    readonly up: () => boolean;
+    /** Its bitrate, for a target that encodes it again (RTSP); default `DEFAULTS.audioBitrateKbps`. */
+    readonly bitrateKbps?: number;
+  };
   /** The hub's codec id and rate: what stdin carries. */
   readonly codec: string;
   readonly fps: number;
@@ -288,7 +293,8 @@ export class Publisher {
       });
       return () => subscription.unsubscribe();
     };
-    const args = publishArgs(target, { codec, fps, soundOnPipe3: withSound }, DEFAULTS.publishIoTimeoutMs);
+    const soundBitrate = sound?.bitrateKbps !== undefined ? { soundBitrateKbps: sound.bitrateKbps } : {};
+    const args = publishArgs(target, { codec, fps, soundOnPipe3: withSound, ...soundBitrate }, DEFAULTS.publishIoTimeoutMs);
     return fromChildProcess(this.options.ffmpeg(), args, {
       stdin: feed,
       ...(withSound ? { extraInput: feedSound } : {}),
