@@ -40,7 +40,7 @@ interface SoundInto {
 
 /**
  * How each protocol's muxer takes the server's AAC, which comes as ADTS frames (checked by hand with both ffmpegs
- * pistream runs on: Debian's 5.1 and the bundled static 4.1; see the README's "Publishing"):
+ * pistream runs on: Debian's 5.1 and the bundled static 4.1; docs/publishing.md says it for users):
  * - FLV (rtmp, rtmps) carries raw AAC frames after one AudioSpecificConfig: `aac_adtstoasc` makes them. ffmpeg 5+
  *   inserts that filter by itself; 4.1 refuses the first ADTS frame ("Malformed AAC bitstream detected") and exits.
  * - MPEG-TS (srt) carries ADTS as it is.
