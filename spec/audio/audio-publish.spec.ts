@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { describeNginx, freePort, nginxRtmp, type Nginx } from '../helpers/nginx
 
 /** Stream time each reader keeps: four beeps. */
 const READ_SECONDS = 4;
+/** Whether the ffmpeg in use sends SRT (Debian's does; the bundled static 4.1 has no libsrt, and pistream refuses srt:// with it). */
+const hasSrt = /^Output:[\s\S]*^\s*srt\s*$/m.test(execFileSync(resolveFfmpeg().path, ['-hide_banner', '-protocols'], { encoding: 'utf8' }));
 
 /** Copies `seconds` of an RTMP stream into a file as it is (no decode): what an engine's viewer would get. */
 function readBack(url: string, file: string, seconds: number): Promise<string> {
@@ -24,32 +26,40 @@ function readBack(url: string, file: string, seconds: number): Promise<string> {
   });
 }
 
+/** An ffmpeg listening for a push, and its end. */
+interface Listener {
+  readonly child: ChildProcess;
+  readonly done: Promise<void>;
+}
+
 /**
- * `ffmpeg -rtsp_flags listen` on 127.0.0.1:`port`/cam (the server side of RTSP ANNOUNCE/RECORD), copying the first
- * `seconds` of what is pushed into `file`; `done` resolves when it has, and rejects with its stderr if it fails.
+ * An ffmpeg that waits for a push with `input` (`-rtsp_flags listen … -i rtsp://…`, `-i srt://…?mode=listener`),
+ * copying the first `seconds` of it into `file`; `done` resolves when it has, and rejects with its stderr if it fails.
  */
-function rtspListener(port: number, file: string, seconds: number): { child: ChildProcess; done: Promise<void> } {
-  const args = ['-hide_banner', '-nostats', '-rtsp_flags', 'listen', '-timeout', '60', '-i', `rtsp://127.0.0.1:${port}/cam`];
-  const child = spawn(resolveFfmpeg().path, [...args, '-t', String(seconds), '-c', 'copy', '-y', file], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+function listener(input: readonly string[], file: string, seconds: number): Listener {
+  const args = ['-hide_banner', '-nostats', ...input, '-t', String(seconds), '-c', 'copy', '-y', file];
+  const child = spawn(resolveFfmpeg().path, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<void>((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`the RTSP listener exited ${code}: ${stderr.slice(-800)}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`the listener (${input.at(-1)}) exited ${code}: ${stderr.slice(-800)}`)),
+    );
   });
   return { child, done };
 }
 
-describeNginx('publishing with sound to a real nginx-rtmp and an RTSP listener (real ffmpeg, --audio test)', () => {
+describeNginx('publishing with sound to a real nginx-rtmp, an RTSP listener and an SRT one (real ffmpeg, --audio test)', () => {
   jest.setTimeout(120_000);
   let dir: string;
   let nginx: Nginx;
   let running: RunningServer;
   let rtmp: Publisher;
-  let rtsp: { child: ChildProcess; done: Promise<void> };
+  let rtsp: Listener;
   let rtspPort: number;
+  let srt: Listener | undefined;
+  let srtUrl: string;
   const logs: { msg: string }[] = [];
 
   beforeAll(async () => {
@@ -57,12 +67,22 @@ describeNginx('publishing with sound to a real nginx-rtmp and an RTSP listener (
     nginx = await nginxRtmp(dir);
     await nginx.start();
     rtspPort = await freePort();
-    rtsp = rtspListener(rtspPort, join(dir, 'rtsp.mkv'), READ_SECONDS);
+    rtsp = listener(
+      ['-rtsp_flags', 'listen', '-timeout', '60', '-i', `rtsp://127.0.0.1:${rtspPort}/cam`],
+      join(dir, 'rtsp.mkv'),
+      READ_SECONDS,
+    );
     rtsp.done.catch(() => undefined); // awaited by its test
+    srtUrl = `srt://127.0.0.1:${await freePort()}`;
+    if (hasSrt) {
+      srt = listener(['-i', `${srtUrl}?mode=listener`], join(dir, 'srt.ts'), READ_SECONDS);
+      srt.done.catch(() => undefined);
+    }
     const config = parseConfig(
       [
         ...['--codec', 'h264', '--source', 'test', '--audio', 'test', '--host', '127.0.0.1', '--port', '0'],
         ...['--publish', `rtmp://127.0.0.1:${nginx.port}/live/cam`, '--publish', `rtsp://127.0.0.1:${rtspPort}/cam`],
+        ...(srt ? ['--publish', srtUrl] : []),
       ],
       {},
     );
@@ -73,7 +93,7 @@ describeNginx('publishing with sound to a real nginx-rtmp and an RTSP listener (
   });
   afterAll(async () => {
     await running?.stop();
-    if (rtsp && rtsp.child.exitCode === null && rtsp.child.signalCode === null) rtsp.child.kill('SIGKILL');
+    for (const child of [rtsp?.child, srt?.child]) if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await nginx?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -94,11 +114,19 @@ describeNginx('publishing with sound to a real nginx-rtmp and an RTSP listener (
     expect(probe.maxVolumeDb).toBeGreaterThan(-20);
   });
 
-  it('the startup line says what each target gets: the sound, copied (FLV) or encoded again (RTSP)', () => {
+  (hasSrt ? it : it.skip)("an SRT target gets the server's sound as it is (ADTS is MPEG-TS's own AAC; this ffmpeg has SRT)", async () => {
+    await srt!.done;
+    const probe = await probeAudio(join(dir, 'srt.ts'));
+    expect(probe.codec).toBe('aac');
+    expect(probe.maxVolumeDb).toBeGreaterThan(-20);
+  });
+
+  it('the startup line says what each target gets: the sound, copied (FLV, MPEG-TS) or encoded again (RTSP)', () => {
     const line = logs.find((entry) => entry.msg.startsWith('Publishing to ') && entry.msg.includes('copied,'))?.msg;
     expect(line).toBe(
       `Publishing to rtmp://127.0.0.1:${nginx.port}/live/*** (H.264 copied, sound as AAC, copied), ` +
-        `rtsp://127.0.0.1:${rtspPort}/*** (H.264 copied, sound as AAC, re-encoded)`,
+        `rtsp://127.0.0.1:${rtspPort}/*** (H.264 copied, sound as AAC, re-encoded)` +
+        (srt ? `, ${srtUrl} (H.264 copied, sound as AAC, copied)` : ''),
     );
   });
 });
