@@ -297,7 +297,10 @@ describe('Publisher feed (latest wins, skip to the next keyframe)', () => {
     // What ffmpeg 4.1 said when it was given ADTS for FLV, before aac_adtstoasc.
     (fake.child.stderr as PassThrough).write(
       "[flv @ 0x1] Malformed AAC bitstream detected: use the audio bitstream filter 'aac_adtstoasc' to fix it\n" +
-        'av_interleaved_write_frame(): Invalid data found when processing input\n',
+        'av_interleaved_write_frame(): Invalid data found when processing input\n' +
+        // Printed after the reason, as 4.1 did: noise, left out of the message.
+        '[h264 @ 0x2] Thread message queue blocking; consider raising the thread_queue_size option (current value: 8)\n' +
+        '[aac @ 0x3] Thread message queue blocking; consider raising the thread_queue_size option (current value: 8)\n',
     );
     fake.child.emit('close', 1, null);
     const why =

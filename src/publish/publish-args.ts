@@ -75,6 +75,13 @@ function audioArgs(target: PublishTarget, input: PublishInput): { inputs: string
 }
 
 /**
+ * Warnings that every healthy run of these arguments prints, with both ffmpegs (a rate it cannot probe from 32 bytes,
+ * stdin's pictures without timestamps, an input thread waiting while the muxer interleaves the other input): left out
+ * of a failed run's message (`stderrNoise`), where they used to crowd out ffmpeg's reason (its last three lines).
+ */
+export const PUBLISH_STDERR_NOISE = /Thread message queue blocking|not enough frames to estimate rate|Timestamps are unset in a packet/;
+
+/**
  * ffmpeg's arguments for one publish target: the pictures on stdin copied as they are (`-c:v copy`, no second
  * encode), an AAC track unless the target's audio is `none` (the server's sound from fd 3 when it has sound, as
  * `SOUND_INTO` says for the target's muxer; else a silent one from `anullsrc`), and the muxer its scheme needs

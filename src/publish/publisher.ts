@@ -16,7 +16,7 @@ import { LatestWins } from '../operators/latest-wins';
 import type { AudioPacket } from '../audio/audio-codec';
 import type { Picture } from '../picture';
 import { fromChildProcess, type SpawnFn } from '../process/child-process';
-import { publishArgs } from './publish-args';
+import { PUBLISH_STDERR_NOISE, publishArgs } from './publish-args';
 import type { PublishTarget } from './publish-target';
 import { redactIn } from './url-secrets';
 import { supervise, type BackoffOptions, type Supervised } from './supervise';
@@ -297,6 +297,7 @@ export class Publisher {
     const args = publishArgs(target, { codec, fps, soundOnPipe3: withSound, ...soundBitrate }, DEFAULTS.publishIoTimeoutMs);
     return fromChildProcess(this.options.ffmpeg(), args, {
       stdin: feed,
+      stderrNoise: PUBLISH_STDERR_NOISE,
       ...(withSound ? { extraInput: feedSound } : {}),
       ...(this.options.spawn ? { spawn: this.options.spawn } : {}),
     }).pipe(
