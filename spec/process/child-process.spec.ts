@@ -102,6 +102,13 @@ describe('fromChildProcess', () => {
     expect((error as ChildProcessError).stderr).toEqual(['line 46', 'line 47', 'line 48', 'line 49']);
   });
 
+  it('leaves the stderrNoise lines out, so the lines saying why it failed are the ones its message shows', async () => {
+    const script = 'console.error("why 1"); console.error("why 2"); console.error("noise a"); console.error("noise b"); process.exit(1)';
+    const { error } = await run(node(script, { onSpawn, stderrNoise: /^noise / })).done;
+    expect((error as ChildProcessError).stderr).toEqual(['why 1', 'why 2']);
+    expect((error as Error).message).toBe(`${NODE} exited with code 1: why 1 | why 2`);
+  });
+
   it('names the signal when the program is killed', async () => {
     const { error } = await run(node("process.kill(process.pid, 'SIGKILL')", { onSpawn })).done;
     expect((error as ChildProcessError).signal).toBe('SIGKILL');

@@ -2,13 +2,13 @@ import { EventEmitter } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
 import fc from 'fast-check';
-import { Subject } from 'rxjs';
+import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { parseConfig, ConfigError } from '../../src/config/command-line';
 import { splitPublishUrls } from '../../src/config/flag-values';
 import { validatePluginOptions } from '../../src/options/plugin-options';
 import type { Picture } from '../../src/picture';
 import type { SpawnFn } from '../../src/process/child-process';
-import { publishArgs } from '../../src/publish/publish-args';
+import { publishArgs, publishedAudio } from '../../src/publish/publish-args';
 import { publishTarget, redactUrl } from '../../src/publish/publish-target';
 import { redactIn } from '../../src/publish/url-secrets';
 import { Publisher, progressReports } from '../../src/publish/publisher';
@@ -76,14 +76,34 @@ describe('publishTarget and publishArgs', () => {
     expect(args).not.toContain('-timeout');
   });
 
-  it("with the server's sound: its AAC copied from fd 3 instead of the silent track, the muxer waiting at most 0.5 s for it", () => {
+  it("with the server's sound: its AAC from fd 3 instead of the silent track, the muxer waiting at most 0.5 s for it", () => {
     const args = publishArgs(publishTarget('rtmp://h/a/k'), { codec: 'h264', fps: 24, soundOnPipe3: true }, 5000).join(' ');
     expect(args).toContain('-i pipe:0 -probesize 32 -analyzeduration 0 -f aac -i pipe:3');
-    expect(args).toContain('-map 0:v:0 -map 1:a:0 -c:v copy -c:a copy -max_interleave_delta 500000');
+    expect(args).toContain('-map 0:v:0 -map 1:a:0 -c:v copy -c:a copy');
+    expect(args).toContain('-max_interleave_delta 500000');
     expect(args).not.toContain('anullsrc');
     // A target without audio gets none, sound or not.
     const none = publishArgs(publishTarget('rtmp://h/a/k', 'none'), { codec: 'h264', fps: 24, soundOnPipe3: true }, 5000);
     expect(none).not.toContain('pipe:3');
+  });
+
+  it("the server's ADTS sound as each muxer takes it: FLV through aac_adtstoasc (ffmpeg 4.1 refuses ADTS in FLV), MPEG-TS as it is, RTSP encoded again at the server's bitrate", () => {
+    const sound = (url: string) =>
+      publishArgs(publishTarget(url), { codec: 'h264', fps: 24, soundOnPipe3: true, soundBitrateKbps: 96 }, 5000).join(' ');
+    for (const url of ['rtmp://h/a/k', 'rtmps://h/a/k'])
+      expect(sound(url)).toContain('-c:a copy -bsf:a aac_adtstoasc -max_interleave_delta 500000 -f flv');
+    expect(sound('srt://h:9000')).toContain('-c:a copy -max_interleave_delta 500000 -f mpegts');
+    expect(sound('rtsp://h:8554/cam')).toContain('-c:a aac -b:a 96k -max_interleave_delta 500000 -f rtsp');
+    // The filter goes only where the sound is copied into FLV: never on the silent track, which ffmpeg encodes itself.
+    expect(publishArgs(publishTarget('rtmp://h/a/k'), { codec: 'h264', fps: 24 }, 5000)).not.toContain('-bsf:a');
+  });
+
+  it('publishedAudio: what the startup line says each target gets', () => {
+    expect(publishedAudio(publishTarget('rtmp://h/a/k'), true)).toBe('sound as AAC, copied');
+    expect(publishedAudio(publishTarget('srt://h:9000'), true)).toBe('sound as AAC, copied');
+    expect(publishedAudio(publishTarget('rtsp://h:8554/cam'), true)).toBe('sound as AAC, re-encoded');
+    expect(publishedAudio(publishTarget('rtmp://h/a/k'), false)).toBe('silent AAC');
+    expect(publishedAudio(publishTarget('rtmp://h/a/k', 'none'), true)).toBe('no audio');
   });
 
   it('audio none: video only; srt: MPEG-TS (MPEG-1 as it is); rtsp: push over TCP', () => {
@@ -256,5 +276,38 @@ describe('Publisher feed (latest wins, skip to the next keyframe)', () => {
     expect(publisher.stats).toMatchObject({ state: 'publishing', bytes: 1000 });
     publisher.stop();
     expect(publisher.stats.state).toBe('stopped');
+  });
+
+  it("an ffmpeg that refuses what it is given: its own words in the log line, stats.lastError and /healthz's problem", () => {
+    const fake = fakeFfmpeg();
+    const logs: string[] = [];
+    const publisher = new Publisher({
+      target: publishTarget('rtmp://127.0.0.1/live/secretkey'),
+      pictures$: new Subject<Picture>(),
+      codec: 'h264',
+      fps: 24,
+      ffmpeg: () => 'ffmpeg',
+      spawn: fake.spawn,
+      random: () => 0.5,
+      // Virtual time: the retry waits on it, so no real timer outlives the test.
+      scheduler: new VirtualTimeScheduler(),
+      log: (_level, message) => logs.push(message),
+    });
+    publisher.start();
+    // What ffmpeg 4.1 said when it was given ADTS for FLV, before aac_adtstoasc.
+    (fake.child.stderr as PassThrough).write(
+      "[flv @ 0x1] Malformed AAC bitstream detected: use the audio bitstream filter 'aac_adtstoasc' to fix it\n" +
+        'av_interleaved_write_frame(): Invalid data found when processing input\n' +
+        // Printed after the reason, as 4.1 did: noise, left out of the message.
+        '[h264 @ 0x2] Thread message queue blocking; consider raising the thread_queue_size option (current value: 8)\n' +
+        '[aac @ 0x3] Thread message queue blocking; consider raising the thread_queue_size option (current value: 8)\n',
+    );
+    fake.child.emit('close', 1, null);
+    const why =
+      "exited with code 1: [flv @ 0x1] Malformed AAC bitstream detected: use the audio bitstream filter 'aac_adtstoasc' to fix it | av_interleaved_write_frame(): Invalid data found when processing input";
+    expect(publisher.stats).toMatchObject({ state: 'retrying', failures: 1, lastError: `ffmpeg ${why}` });
+    expect(logs.at(-1)).toBe(`Publishing to rtmp://127.0.0.1/live/*** failed: ffmpeg ${why}; retrying in 875 ms (attempt 1)`);
+    expect(publisher.problem).toContain(`publish target rtmp://127.0.0.1/live/*** failing: ffmpeg ${why}; retrying in`);
+    publisher.stop();
   });
 });

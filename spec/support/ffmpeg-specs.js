@@ -34,12 +34,10 @@ function reachingFfmpegPath() {
 
 /**
  * Specs left out of the bundled pass, each with why: a known defect, written here so that it is seen, not hidden.
- * Publishing with sound never reaches the engine with the bundled ffmpeg 4.1 (the publisher stays connecting; found at
- * the end of a session, cause not yet found: Debian's ffmpeg publishes with sound, and the first pass tests it).
+ * `'spec/path.spec.ts': 'what does not work with the bundled ffmpeg 4.1 (known defect)'`. Empty: every spec that
+ * can start an ffmpeg passes with it (publishing with sound was here until FLV got its `aac_adtstoasc`).
  */
-const NOT_WITH_BUNDLED = {
-  'spec/audio/audio-publish.spec.ts': 'publishing with sound does not work with the bundled ffmpeg 4.1 yet (known defect)',
-};
+const NOT_WITH_BUNDLED = {};
 
 module.exports = async function ffmpegSpecs(testPaths) {
   const reaching = reachingFfmpegPath();

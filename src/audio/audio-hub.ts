@@ -46,6 +46,8 @@ export interface AudioHub {
    */
   packets(codec: AudioCodec): Observable<AudioPacket>;
   readonly label: string;
+  /** Every codec's bitrate, kbit/s (what a publish target that must encode the sound again uses too). */
+  readonly bitrateKbps: number;
   readonly stats: Readonly<AudioStats>;
 }
 
@@ -92,6 +94,7 @@ export function createAudioHub(options: AudioHubOptions): AudioHub {
     );
   return {
     label: options.label,
+    bitrateKbps: options.bitrateKbps,
     stats,
     packets: (codec) => {
       let packets$ = byCodec.get(codec.id);

@@ -40,6 +40,11 @@ export interface ChildProcessOptions {
   readonly killTimeoutMs?: number;
   /** How many of the last stderr lines to keep for error messages. Default 20. */
   readonly stderrLines?: number;
+  /**
+   * Lines that never explain a failure (warnings every healthy run prints), not kept: the lines that say why the
+   * program failed are then the ones its error message shows.
+   */
+  readonly stderrNoise?: RegExp;
   /** Extra environment for the child (merged over `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -96,7 +101,7 @@ export function childrenExited(timeoutMs: number = DEFAULTS.childExitMs): Promis
 export function fromChildProcess(command: string, args: readonly string[], options: ChildProcessOptions = {}): Observable<Buffer> {
   const { spawn = nodeSpawn as SpawnFn, killTimeoutMs = DEFAULTS.killTimeoutMs, stderrLines = 20 } = options;
   return new Observable<Buffer>((subscriber) => {
-    const stderr = new StderrTail(stderrLines);
+    const stderr = new StderrTail(stderrLines, options.stderrNoise);
     const child = spawn(command, args, {
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(options.extraInput ? (['pipe'] as const) : [])],
       env: options.env ? { ...process.env, ...options.env } : process.env,
@@ -153,25 +158,32 @@ export function fromChildProcess(command: string, args: readonly string[], optio
   });
 }
 
-/** The last `max` non-blank lines a child wrote to stderr, for its error messages. */
+/** The last `max` non-blank lines a child wrote to stderr, but those matching `noise`, for its error messages. */
 class StderrTail {
   private readonly kept: string[] = [];
   /** The unfinished last line. */
   private partial = '';
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly noise?: RegExp,
+  ) {}
+
+  private counts(line: string): boolean {
+    return line.trim() !== '' && !(this.noise?.test(line) ?? false);
+  }
 
   /** A stderr `data` listener. */
   readonly keep = (chunk: Buffer): void => {
     const lines = (this.partial + chunk.toString('utf8')).split(/\r?\n|\r/);
     this.partial = lines.pop() ?? '';
-    for (const line of lines) if (line.trim() !== '') this.kept.push(line);
+    for (const line of lines) if (this.counts(line)) this.kept.push(line);
     if (this.kept.length > this.max) this.kept.splice(0, this.kept.length - this.max);
   };
 
   /** The last lines, the unfinished one included. */
   lines(): string[] {
-    return (this.partial.trim() !== '' ? [...this.kept, this.partial] : this.kept).slice(-this.max);
+    return (this.counts(this.partial) ? [...this.kept, this.partial] : this.kept).slice(-this.max);
   }
 }
 

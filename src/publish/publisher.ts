@@ -16,7 +16,7 @@ import { LatestWins } from '../operators/latest-wins';
 import type { AudioPacket } from '../audio/audio-codec';
 import type { Picture } from '../picture';
 import { fromChildProcess, type SpawnFn } from '../process/child-process';
-import { publishArgs } from './publish-args';
+import { PUBLISH_STDERR_NOISE, publishArgs } from './publish-args';
 import type { PublishTarget } from './publish-target';
 import { redactIn } from './url-secrets';
 import { supervise, type BackoffOptions, type Supervised } from './supervise';
@@ -58,7 +58,12 @@ export interface PublisherOptions {
    * the frames captured from its first picture on to ffmpeg's fd 3. A run that starts while the sound fails
    * (`soundUp` false) gets the silent track, so a broken microphone never keeps a target from publishing.
    */
-  readonly sound?: { readonly frames$: Observable<AudioPacket>; readonly up: () => boolean };
+  readonly sound?: {
+    readonly frames$: Observable<AudioPacket>;
+    readonly up: () => boolean;
+    /** Its bitrate, for a target that encodes it again (RTSP); default `DEFAULTS.audioBitrateKbps`. */
+    readonly bitrateKbps?: number;
+  };
   /** The hub's codec id and rate: what stdin carries. */
   readonly codec: string;
   readonly fps: number;
@@ -288,9 +293,11 @@ export class Publisher {
       });
       return () => subscription.unsubscribe();
     };
-    const args = publishArgs(target, { codec, fps, soundOnPipe3: withSound }, DEFAULTS.publishIoTimeoutMs);
+    const soundBitrate = sound?.bitrateKbps !== undefined ? { soundBitrateKbps: sound.bitrateKbps } : {};
+    const args = publishArgs(target, { codec, fps, soundOnPipe3: withSound, ...soundBitrate }, DEFAULTS.publishIoTimeoutMs);
     return fromChildProcess(this.options.ffmpeg(), args, {
       stdin: feed,
+      stderrNoise: PUBLISH_STDERR_NOISE,
       ...(withSound ? { extraInput: feedSound } : {}),
       ...(this.options.spawn ? { spawn: this.options.spawn } : {}),
     }).pipe(

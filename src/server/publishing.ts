@@ -42,7 +42,15 @@ export function createPublishers(
       new Publisher({
         target,
         pictures$: hub.pictures$,
-        ...(hub.audio ? { sound: { frames$: hub.audio.packets(aac), up: () => hub.audio!.stats.state !== 'restarting' } } : {}),
+        ...(hub.audio
+          ? {
+              sound: {
+                frames$: hub.audio.packets(aac),
+                up: () => hub.audio!.stats.state !== 'restarting',
+                bitrateKbps: hub.audio.bitrateKbps,
+              },
+            }
+          : {}),
         codec: hub.codec.id,
         fps: hub.fps,
         ffmpeg,

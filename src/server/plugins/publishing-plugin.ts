@@ -2,6 +2,7 @@ import type { Plugin, Server } from '@hapi/hapi';
 import type { Subscription } from 'rxjs';
 import type { ValidPluginOptions } from '../../options/plugin-options';
 import { publishProblem, type Publisher } from '../../publish/publisher';
+import { publishedAudio } from '../../publish/publish-args';
 import { version } from '../../version';
 import { addPublishMetrics, checkPublishFfmpeg, createPublishers, publishHealth } from '../publishing';
 import { dependencyOf } from './dependency';
@@ -52,9 +53,7 @@ export const pistreamPublishing: Plugin<void> = {
     server.ext('onPostStart', () => {
       // The camera stays on while a target is configured, even while every target waits out its backoff.
       keepAlive = hub.keepAlive();
-      const shown = options.publish.map(
-        (t) => `${t.label} (${hub.codec.label} copied, ${t.audio === 'silent' ? 'silent AAC' : 'no audio'})`,
-      );
+      const shown = options.publish.map((t) => `${t.label} (${hub.codec.label} copied, ${publishedAudio(t, hub.audio !== undefined)})`);
       log('info', `Publishing to ${shown.join(', ')}`, { publish: options.publish.map((t) => t.label) });
       for (const publisher of publishers) publisher.start();
     });
