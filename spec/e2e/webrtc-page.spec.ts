@@ -39,6 +39,16 @@ interface PageState {
 // Page functions run in the browser; this file is compiled without the DOM library.
 declare const window: { readonly pistream?: PageState; readonly isSecureContext: boolean };
 declare const document: { getElementById(id: string): { readonly textContent: string | null; readonly hidden: boolean } | null };
+/** As much of the browser's RTCPeerConnection as a bare WHEP player here uses. */
+declare class RTCPeerConnection {
+  readonly localDescription: { readonly sdp: string } | null;
+  addTransceiver(kind: 'audio' | 'video', init: { direction: 'recvonly' }): unknown;
+  createOffer(): Promise<{ type: 'offer'; sdp: string }>;
+  setLocalDescription(description: { type: 'offer'; sdp: string }): Promise<void>;
+  setRemoteDescription(description: { type: 'answer'; sdp: string }): Promise<void>;
+  getStats(): Promise<{ forEach(visit: (report: { type: string; kind?: string; framesDecoded?: number }) => void): void }>;
+  close(): void;
+}
 
 const TIMEOUT = 60_000;
 
@@ -125,6 +135,48 @@ describeBrowser('viewer page through WebRTC (WHEP) in Chromium', () => {
       // Leaving the page ends the session (DELETE), so its place is freed without waiting for ICE to time out.
       await page.goto('about:blank');
       await waitFor(() => webRtcViewers(server!) === 0, 'the WebRTC viewer to be freed', TIMEOUT);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "a WHEP player that offers audio and video (most do) gets an answer Chromium takes, and the server's pictures",
+    async () => {
+      await page.goto(`${server!.url}/streams`);
+      // A bare RTCPeerConnection, as a third-party WHEP player makes it: the audio section is refused (inactive).
+      const seen = await page.evaluate(async (waitMs) => {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('audio', { direction: 'recvonly' });
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const res = await fetch('/whep', {
+          method: 'POST',
+          headers: { 'content-type': 'application/sdp' },
+          body: pc.localDescription!.sdp,
+        });
+        const answer = await res.text();
+        const mLines = answer.split('\r\n').filter((line) => line.startsWith('m='));
+        let error = '';
+        await pc.setRemoteDescription({ type: 'answer', sdp: answer }).catch((err: unknown) => (error = String(err)));
+        let framesDecoded = 0;
+        for (const until = Date.now() + waitMs; !error && framesDecoded < 12 && Date.now() < until;) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          (await pc.getStats()).forEach((report: { type: string; kind?: string; framesDecoded?: number }) => {
+            if (report.type === 'inbound-rtp' && report.kind === 'video') framesDecoded = report.framesDecoded ?? 0;
+          });
+        }
+        await fetch(res.headers.get('location')!, { method: 'DELETE' });
+        pc.close();
+        return { status: res.status, error, mLines, framesDecoded };
+      }, TIMEOUT / 2);
+      expect(seen).toMatchObject({ status: 201, error: '' });
+      // Every m= line names a format (one without is not SDP: Chromium refused the whole answer).
+      expect(seen.mLines).toEqual([
+        expect.stringMatching(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF \d+$/),
+        expect.stringMatching(/^m=video \d+ UDP\/TLS\/RTP\/SAVPF \d+$/),
+      ]);
+      expect(seen.framesDecoded).toBeGreaterThanOrEqual(12);
       expect(pageErrors).toEqual([]);
     },
     TIMEOUT,

@@ -97,8 +97,44 @@ describe('chooseH264Answer', () => {
     const choice = chooseH264Answer(read(offer()), profile('42c01e'));
     expect(choice).toMatchObject({
       ok: true,
-      value: { mid: '1', payloadType: 126, playoutDelayExtensionId: 3, refused: [{ mid: '0', kind: 'audio' }] },
+      value: {
+        mid: '1',
+        payloadType: 126,
+        playoutDelayExtensionId: 3,
+        // With a format of its own to name: an m= line without one is not SDP, and Chromium refuses the answer.
+        refused: [{ mid: '0', kind: 'audio', format: { payloadType: 109, codec: 'opus' } }],
+      },
     });
+  });
+
+  it("names a refused section's Opus where it offers it, else its first format, else none", () => {
+    const sections = [
+      'm=audio 9 UDP/TLS/RTP/SAVPF 0 111',
+      'a=mid:a',
+      'a=ice-ufrag:u1',
+      'a=ice-pwd:p1',
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:111 opus/48000/2',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 8',
+      'a=mid:b',
+      'a=ice-ufrag:u1',
+      'a=ice-pwd:p1',
+      'a=rtpmap:8 PCMA/8000',
+      'm=video 9 UDP/TLS/RTP/SAVPF 96',
+      'a=mid:c',
+      'a=ice-ufrag:u1',
+      'a=ice-pwd:p1',
+    ];
+    const text = offer()
+      .replace('m=audio 9', `${sections.join('\r\n')}\r\nm=audio 9`)
+      .replace('BUNDLE 0 1', 'BUNDLE a b c 0 1');
+    const choice = chooseH264Answer(read(text), profile('42c01e'));
+    expect(choice.ok ? choice.value.refused : choice.reason).toEqual([
+      { mid: 'a', kind: 'audio', format: { payloadType: 111, codec: 'opus' } },
+      { mid: 'b', kind: 'audio', format: { payloadType: 8, codec: 'PCMA' } },
+      { mid: 'c', kind: 'video', format: undefined },
+      { mid: '0', kind: 'audio', format: { payloadType: 109, codec: 'opus' } },
+    ]);
   });
 
   it('prefers a payload type whose level covers the stream, then one that allows level asymmetry', () => {

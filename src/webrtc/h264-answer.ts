@@ -31,7 +31,24 @@ export interface H264AnswerChoice {
   /** The offered id of the playout-delay header extension, when the offer has it. */
   readonly playoutDelayExtensionId?: number;
   /** The other audio and video sections (with a mid): answered `inactive`. */
-  readonly refused: readonly { readonly mid: string; readonly kind: string }[];
+  readonly refused: readonly RefusedSection[];
+}
+
+/**
+ * A section answered `inactive`, with one of its offered formats to name in the answer's `m=` line: an `m=` line
+ * without a format is not SDP, and Chromium refuses the whole answer ("Failed to parse SessionDescription").
+ */
+export interface RefusedSection {
+  readonly mid: string;
+  readonly kind: string;
+  /** Opus where an audio section offers it (every browser does), else the section's first; none if it has none. */
+  readonly format?: { readonly payloadType: number; readonly codec: string };
+}
+
+/** The format a refused section's answer names: see {@link RefusedSection}. */
+function refusedFormat(section: MediaSection): RefusedSection['format'] {
+  const format = section.formats.find((f) => f.codec.toLowerCase() === 'opus') ?? section.formats[0];
+  return format && { payloadType: format.payloadType, codec: format.codec };
 }
 
 const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
@@ -171,7 +188,7 @@ export function chooseH264Answer(offer: SdpOffer, stream: StreamProfile): Readou
         playoutDelayExtensionId: section.extensions.find((e) => e.uri === PLAYOUT_DELAY_URI)?.id,
         refused: offer.media
           .filter((m) => m.mid !== undefined && m.mid !== mid && (m.kind === 'audio' || m.kind === 'video'))
-          .map((m) => ({ mid: m.mid!, kind: m.kind })),
+          .map((m) => ({ mid: m.mid!, kind: m.kind, format: refusedFormat(m) })),
       },
     };
   }

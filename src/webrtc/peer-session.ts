@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import type * as NodeDataChannel from 'node-datachannel';
 import { nalType, nalUnits, NAL_TYPE } from '../codecs/h264/nal';
-import type { H264AnswerChoice } from './h264-answer';
+import type { H264AnswerChoice, RefusedSection } from './h264-answer';
 import { ntpMiddle32, readRtcp, roundTripMs, type ReceptionReport } from './rtcp';
 import { withHostCandidates } from './answer-candidates';
 import { expandFeedbackWildcards } from './sdp-offer';
@@ -81,6 +81,19 @@ const CNAME = 'pistream';
 /** Whether an Annex B access unit is an IDR picture (a decoder can start there). */
 function isKeyframe(annexB: Buffer): boolean {
   return nalUnits(annexB).some((nal) => nalType(nal) === NAL_TYPE.idr);
+}
+
+/** An `inactive` description for a refused section, naming one of its offered formats (see {@link RefusedSection}). */
+function inactiveMedia(library: WebRtcLibrary, { mid, kind, format }: RefusedSection): NodeDataChannel.Audio | NodeDataChannel.Video {
+  if (kind === 'audio') {
+    const audio = new library.Audio(mid, 'Inactive');
+    if (format?.codec.toLowerCase() === 'opus') audio.addOpusCodec(format.payloadType);
+    else if (format) audio.addAudioCodec(format.payloadType, format.codec);
+    return audio;
+  }
+  const video = new library.Video(mid, 'Inactive');
+  if (format) video.addVideoCodec(format.payloadType, format.codec);
+  return video;
 }
 
 /** A random nonzero 32-bit SSRC. */
@@ -204,9 +217,7 @@ export class PeerSession {
     video.addSSRC(ssrc, CNAME, CNAME, 'video');
     const track = add(video);
     // Without a track of ours, libdatachannel would answer an offered audio section sendonly with every codec.
-    const others = choice.refused.map(({ mid, kind }) =>
-      add(kind === 'audio' ? new library.Audio(mid, 'Inactive') : new library.Video(mid, 'Inactive')),
-    );
+    const others = choice.refused.map((section) => add(inactiveMedia(library, section)));
     const rtpConfig = new library.RtpPacketizationConfig(ssrc, CNAME, choice.payloadType, VIDEO_CLOCK_HZ);
     // 3- and 4-byte start codes both: an encoder writes 3-byte ones before the later slices of a picture.
     const packetizer = new library.H264RtpPacketizer('StartSequence', rtpConfig, options.maxPayloadBytes ?? 1200);
