@@ -12,6 +12,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { RelayCounts, RelayOptions } from './relay';
 import type { Impairment } from './relay-schedule';
 
@@ -39,6 +40,8 @@ export interface Link {
   }): Promise<RelayHandle>;
   /** An executable that runs `binary` with its arguments inside the viewer namespace (for Playwright's executablePath). */
   wrap(binary: string): string;
+  /** What the link looks like now (namespaces here, its qdiscs with their counters, its TCP sockets), for a failure. */
+  describe(): string;
   /** Removes everything: processes in both namespaces, the relay, the namespaces, veths, qdiscs, wrappers. */
   close(): void;
 }
@@ -47,6 +50,8 @@ export interface RelayHandle {
   outage(durationMs: number): void;
   impair(down: Impairment, up: Impairment): void;
   counts(): Promise<RelayCounts>;
+  /** The relay's TCP connections, one line each (see relay.ts), for a failure's description. */
+  connectionLog(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -189,6 +194,28 @@ function plumb(n: number, k: number): { viewerNs: string; relayNs: string; dev: 
   return { viewerNs, relayNs, dev };
 }
 
+/** See {@link Link.describe}; each command's failure is part of the description. */
+function describeLink(parts: ReturnType<typeof plumb>): string {
+  const show = (cmd: string, args: readonly string[]): string => {
+    let out: string;
+    try {
+      out = run(cmd, args).trim();
+    } catch (err) {
+      out = (err as Error).message;
+    }
+    return `$ ${cmd} ${args.join(' ')}\n${out}`;
+  };
+  return [
+    show('ip', ['netns', 'list']),
+    show('tc', ['-s', '-n', parts.relayNs, 'qdisc', 'show', 'dev', parts.dev('b')]),
+    show('tc', ['-s', '-n', parts.viewerNs, 'qdisc', 'show', 'dev', parts.dev('a')]),
+    show('ip', ['-n', parts.viewerNs, '-br', 'addr']),
+    show('ip', ['-n', parts.relayNs, '-br', 'addr']),
+    show('ss', ['-N', parts.viewerNs, '-tan']),
+    show('ss', ['-N', parts.relayNs, '-tan']),
+  ].join('\n');
+}
+
 /** Waits for `relay ready` on the relay's stdout. */
 function relayReady(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -207,6 +234,20 @@ function relayReady(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Asks the relay `command` and resolves the JSON on its first stdout line that starts with `command `. */
+function ask<T>(child: ChildProcess, command: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('net: the relay has exited'));
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (!line.startsWith(`${command} `)) return;
+      lines.close();
+      resolve(JSON.parse(line.slice(command.length + 1)) as T);
+    });
+    child.stdin!.write(`${command}\n`);
+  });
+}
+
 async function spawnRelay(relayNs: string, options: RelayOptions): Promise<RelayHandle> {
   const main = join(__dirname, 'relay-main.ts');
   const child = spawn(
@@ -222,17 +263,8 @@ async function spawnRelay(relayNs: string, options: RelayOptions): Promise<Relay
   return {
     outage: (ms) => send(`outage ${ms}`),
     impair: (down, up) => send(`impair ${JSON.stringify({ down, up })}`),
-    counts: () =>
-      new Promise((resolve) => {
-        const onData = (d: Buffer): void => {
-          const m = /counts (\{.*\})\n/.exec(d.toString());
-          if (!m) return;
-          child.stdout!.off('data', onData);
-          resolve(JSON.parse(m[1]!) as RelayCounts);
-        };
-        child.stdout!.on('data', onData);
-        send('counts');
-      }),
+    counts: () => ask<RelayCounts>(child, 'counts'),
+    connectionLog: () => ask<string[]>(child, 'log'),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -273,6 +305,7 @@ export function createLink(): Link {
       relays.push(relay);
       return relay;
     },
+    describe: () => describeLink(parts),
     wrap(binary) {
       const dir = mkdtempSync(join(tmpdir(), 'pistream-netns-'));
       const file = join(dir, 'in-namespace');

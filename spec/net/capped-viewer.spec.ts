@@ -1,14 +1,14 @@
 import pino from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM_PATH, launchBrowser } from '../../bench/browser';
-import { createLink, RELAY_ADDRESS, type Link } from '../../bench/net/netns';
+import { createLink, RELAY_ADDRESS, type Link, type RelayHandle } from '../../bench/net/netns';
 import { CLEAN } from '../../bench/net/relay-schedule';
 import { parseConfig } from '../../src/config/command-line';
 import { DEFAULTS } from '../../src/defaults';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import type { Viewer } from '../../src/server/viewer';
 import { describeBrowser } from '../helpers/browser';
-import { describeNetns } from '../helpers/netns';
+import { describeNetns, explainedBehindLink, watchPageBehindLink } from '../helpers/netns';
 import { pageState, waitForFramesToAdvance } from '../helpers/page-tools';
 
 // A JSMpeg viewer behind a link capped well below the stream's rate, and a control viewer on loopback, both on one
@@ -34,23 +34,11 @@ const viewersOf = (server: RunningServer): Set<Viewer> =>
   (server.server.plugins as unknown as { pistream: { viewers: Viewers } }).pistream.viewers.viewers;
 const dropped = (viewer: Viewer): number => Object.values(viewer.stats.dropped).reduce((a, b) => a + b, 0);
 
-/**
- * Resolves with the server's viewers once there are `n`; after `seconds` (the page's scripts come through the
- * capped link, on a machine that may be busy with other specs), rejects saying what the page that should have
- * connected shows.
- */
-async function waitForViewers(server: RunningServer, n: number, page: Page, seconds: number): Promise<Viewer[]> {
+/** Resolves with the server's viewers once there are `n`; rejects after `seconds`. */
+async function waitForViewers(server: RunningServer, n: number, seconds: number): Promise<Viewer[]> {
   const until = Date.now() + seconds * 1000;
   while (viewersOf(server).size < n) {
-    if (Date.now() > until) {
-      const shows = await page
-        .evaluate(() => {
-          const page = globalThis as unknown as { document: { readyState: string }; pistream?: { status?: string } };
-          return `${page.document.readyState}, status ${String(page.pistream?.status)}`;
-        })
-        .catch((err: Error) => err.message);
-      throw new Error(`${n} viewers never connected in ${seconds} s (the page: ${page.url()}, ${shows})`);
-    }
+    if (Date.now() > until) throw new Error(`${n} viewers never connected in ${seconds} s`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return [...viewersOf(server)];
@@ -64,6 +52,7 @@ const describeCapped = process.env.PISTREAM_CAPPED_VIEWER === '1' ? describeNetn
 describeCapped('a viewer on a link below the stream’s rate', () => {
   describeBrowser('JSMpeg behind a 250 kbit/s cap beside a control viewer on loopback', () => {
     let link: Link | undefined;
+    let relay: RelayHandle | undefined;
     let server: RunningServer | undefined;
     const browsers: BrowserContext[] = [];
 
@@ -74,7 +63,7 @@ describeCapped('a viewer on a link below the stream’s rate', () => {
       );
       link = createLink();
       link.setRate(CAP_KBIT);
-      await link.startRelay({ tcpPorts: [server.port], udpPorts: [], down: CLEAN, up: CLEAN, seed: 1 });
+      relay = await link.startRelay({ tcpPorts: [server.port], udpPorts: [], down: CLEAN, up: CLEAN, seed: 1 });
       browsers.push(await launchBrowser({ viewport: SIZE, executablePath: link.wrap(CHROMIUM_PATH) }));
       browsers.push(await launchBrowser({ viewport: SIZE }));
     }, TIMEOUT);
@@ -89,12 +78,13 @@ describeCapped('a viewer on a link below the stream’s rate', () => {
       'gets at least a picture a second with latency bounded by the slow-viewer rule, and the control viewer loses none',
       async () => {
         const [capped, control] = browsers.map((b) => b.pages()[0]!) as [Page, Page];
+        watchPageBehindLink(capped);
         await capped.goto(`http://${RELAY_ADDRESS}:${server!.port}/?player=jsmpeg`);
-        const [cappedViewer] = await waitForViewers(server!, 1, capped, 120);
+        const [cappedViewer] = await explainedBehindLink(() => waitForViewers(server!, 1, 120), capped, link!, relay!);
         await control.goto(`http://127.0.0.1:${server!.port}/?player=jsmpeg`);
-        const controlViewer = (await waitForViewers(server!, 2, control, 30)).find((v) => v !== cappedViewer)!;
+        const controlViewer = (await waitForViewers(server!, 2, 30)).find((v) => v !== cappedViewer)!;
         // Both play; then the window, timed by the control's pictures.
-        await waitForFramesToAdvance(capped, 1);
+        await explainedBehindLink(() => waitForFramesToAdvance(capped, 1), capped, link!, relay!);
         await waitForFramesToAdvance(control, 24);
         const before = await pageState<PageState>(capped);
         const started = performance.now();
