@@ -9,7 +9,7 @@
 // this process (`pistream-<pid>-<n>v|r`, veths `pn<pid>x<n>a…d`) and removed by close(), at exit and on
 // SIGINT/SIGTERM/SIGHUP; a start first removes what a dead process left, saying so.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -170,6 +170,20 @@ function applyRate(ns: string, dev: string, rate: Rate): void {
   else run('tc', ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', ...tbfArgs(rate)]);
 }
 
+/**
+ * The link's interfaces get no IPv6 address of their own making (addrgenmode none). With one, the kernel adds the
+ * link-local address 1–2 s after the veth comes up (once duplicate address detection ends), and Chromium takes a new
+ * address as a network change: every request it has in flight fails with ERR_NETWORK_CHANGED. A page loading through
+ * the link then (its scripts take seconds through a low cap) lost scripts and never opened its stream (issue 28's
+ * capped-viewer failure); on the host's end, the same event reached every Chromium in this namespace. The link is
+ * IPv4; every address on it is made here, before createLink returns.
+ */
+function noLateAddresses(ns: string | null, dev: string): void {
+  // Without IPv6 in the kernel there is no such address to wait for.
+  if (!existsSync('/proc/sys/net/ipv6')) return;
+  run('ip', [...(ns ? ['-n', ns] : []), 'link', 'set', 'dev', dev, 'addrgenmode', 'none']);
+}
+
 function plumb(n: number, k: number): { viewerNs: string; relayNs: string; dev: (end: string) => string } {
   const viewerNs = `pistream-${OWN}-${n}v`;
   const relayNs = `pistream-${OWN}-${n}r`;
@@ -178,19 +192,19 @@ function plumb(n: number, k: number): { viewerNs: string; relayNs: string; dev: 
   run('ip', ['netns', 'add', relayNs]);
   run('ip', ['link', 'add', dev('a'), 'netns', viewerNs, 'type', 'veth', 'peer', 'name', dev('b'), 'netns', relayNs]);
   run('ip', ['link', 'add', dev('c'), 'netns', relayNs, 'type', 'veth', 'peer', 'name', dev('d')]);
+  const ends = [
+    [viewerNs, dev('a')],
+    [relayNs, dev('b')],
+    [relayNs, dev('c')],
+    [null, dev('d')],
+  ] as const;
+  for (const [ns, d] of ends) noLateAddresses(ns, d);
   run('ip', ['-n', viewerNs, 'addr', 'add', `${VIEWER_ADDRESS}/30`, 'dev', dev('a')]);
   run('ip', ['-n', relayNs, 'addr', 'add', `${RELAY_ADDRESS}/30`, 'dev', dev('b')]);
   run('ip', ['-n', relayNs, 'addr', 'add', `10.78.${k}.2/30`, 'dev', dev('c')]);
   run('ip', ['addr', 'add', `10.78.${k}.1/30`, 'dev', dev('d')]);
-  for (const [ns, d] of [
-    [viewerNs, dev('a')],
-    [viewerNs, 'lo'],
-    [relayNs, dev('b')],
-    [relayNs, dev('c')],
-    [relayNs, 'lo'],
-  ] as const)
-    run('ip', ['-n', ns, 'link', 'set', d, 'up']);
-  run('ip', ['link', 'set', dev('d'), 'up']);
+  for (const [ns, d] of [...ends, [viewerNs, 'lo'] as const, [relayNs, 'lo'] as const])
+    run('ip', [...(ns ? ['-n', ns] : []), 'link', 'set', d, 'up']);
   return { viewerNs, relayNs, dev };
 }
 

@@ -63,6 +63,19 @@ describeNetns('a viewer link (network namespaces, veth, tc, relay)', () => {
     );
   });
 
+  it('has every address when made: none appears later (a browser behind it would take it as a network change)', async () => {
+    link = createLink();
+    // The kernel's own IPv6 link-local address would come 1–2 s after the link is up; the link's ends have none.
+    const { viewerNs, relayNs } = link;
+    const v6 = (ns: string | null): string =>
+      execFileSync('ip', [...(ns ? ['-n', ns] : []), '-6', '-o', 'addr', 'show'], { encoding: 'utf8' });
+    expect(v6(viewerNs)).not.toMatch(/pn\d+x\d+a/);
+    expect(v6(relayNs)).not.toMatch(/pn\d+x\d+[bc]/);
+    expect(v6(null)).not.toContain(`pn${process.pid}x`);
+    // Each end is set to make none, so it never will.
+    expect(execFileSync('ip', ['-n', viewerNs, '-d', 'link', 'show'], { encoding: 'utf8' })).toMatch(/pn\d+x\d+a@[^]*addrgenmode none/);
+  });
+
   it('changes and lifts the cap', async () => {
     link = createLink();
     link.setRate(4000);
