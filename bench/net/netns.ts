@@ -7,7 +7,8 @@
 // and WebRTC's UDP to the candidate the server announces, 10.77.0.1) goes through the relay, which forwards to the
 // server at 10.78.K.1. The cap sits on B (towards the viewer) and A (from it). Everything made here is named after
 // this process (`pistream-<pid>-<n>v|r`, veths `pn<pid>x<n>a…d`) and removed by close(), at exit and on
-// SIGINT/SIGTERM/SIGHUP; a start first removes what a dead process left, saying so.
+// SIGINT/SIGTERM/SIGHUP; a start first removes what a dead process left (or an earlier process with this pid), saying
+// so. Every address is made before createLink returns (see noLateAddresses).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,9 +57,11 @@ export interface RelayHandle {
 }
 
 const OWN = process.pid;
-const NS_NAME = /^pistream-(\d+)-(\d+)[vr]$/;
+/** A link's namespaces (`…-<n>v`, `…-<n>r`) and netnsUnavailable's probe (`…-probe`), after the process that made them. */
+const NS_NAME = /^pistream-(\d+)-(?:(\d+)[vr]|probe)$/;
 const VETH_NAME = /^pn(\d+)x(\d+)[a-d]$/;
-const open = new Set<Link>();
+/** The links this process has open, with the number in their names. */
+const open = new Set<Link & { readonly index: number }>();
 let made = 0;
 
 function run(cmd: string, args: readonly string[]): string {
@@ -109,7 +112,8 @@ function deleteNamespace(ns: string): void {
 export function netnsUnavailable(): string | undefined {
   if (process.platform !== 'linux') return `network namespaces are Linux's (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'network namespaces and tc need root (this process is not)';
-  const probe = `pistream-${OWN}-99v`;
+  // Not a link's name: cleanStale leaves it to this process (it is gone at the end of this function).
+  const probe = `pistream-${OWN}-probe`;
   try {
     run('tc', ['-V']);
     run('ip', ['netns', 'add', probe]);
@@ -133,20 +137,35 @@ export function cleanStale(log: (line: string) => void = (l) => console.warn(l))
     .split('\n')
     .map((l) => l.split(' ')[0]!)) {
     const m = NS_NAME.exec(ns);
-    if (!m || Number(m[1]) === OWN || alive(Number(m[1]))) continue;
-    log(`net: removing network namespace ${ns}, left by process ${m[1]} which is no longer running`);
+    const why = m ? leftBy(Number(m[1]), m[2] === undefined ? undefined : Number(m[2])) : undefined;
+    if (!why) continue;
+    log(`net: removing network namespace ${ns}, ${why}`);
     deleteNamespace(ns);
     removed.push(ns);
   }
   for (const line of run('ip', ['-o', 'link', 'show']).split('\n')) {
     const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
     const m = name ? VETH_NAME.exec(name) : null;
-    if (!m || Number(m[1]) === OWN || alive(Number(m[1]))) continue;
-    log(`net: removing veth ${name}, left by process ${m[1]} which is no longer running`);
+    const why = m ? leftBy(Number(m[1]), Number(m[2])) : undefined;
+    if (!why) continue;
+    log(`net: removing veth ${name}, ${why}`);
     quiet('ip', ['link', 'del', name!]);
     removed.push(name!);
   }
   return removed;
+}
+
+/**
+ * Why what process `pid` made as its link `index` (undefined: its probe) is stale, or undefined when it is not: its
+ * process is gone, or it carries this process's id without being one of its open links (pids are reused: an earlier
+ * process with this id was killed before it closed its links, and this one would fail to make the same names).
+ */
+function leftBy(pid: number, index: number | undefined): string | undefined {
+  if (pid === OWN) {
+    if ([...open].some((l) => l.index === index)) return undefined;
+    return `left by an earlier process with this process's id (${pid}), not one of its open links`;
+  }
+  return alive(pid) ? undefined : `left by process ${pid} which is no longer running`;
 }
 
 /** A /30 of 10.78.K.0 whose host end no interface here already has. */
@@ -307,7 +326,8 @@ export function createLink(): Link {
   const wrappers: string[] = [];
   const relays: RelayHandle[] = [];
   const names = { viewerNs: `pistream-${OWN}-${n}v`, relayNs: `pistream-${OWN}-${n}r` };
-  const link: Link = {
+  const link: Link & { readonly index: number } = {
+    index: n,
     ...names,
     serverAddress: `10.78.${k}.1`,
     setRate(down, up = null) {
