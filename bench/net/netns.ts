@@ -272,9 +272,15 @@ function ask<T>(child: ChildProcess, command: string): Promise<T> {
   return new Promise((resolve, reject) => {
     if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('net: the relay has exited'));
     const lines = createInterface({ input: child.stdout! });
+    const exited = (): void => {
+      lines.close();
+      reject(new Error(`net: the relay exited before it answered ${command}`));
+    };
+    child.once('exit', exited);
     lines.on('line', (line) => {
       if (!line.startsWith(`${command} `)) return;
       lines.close();
+      child.off('exit', exited);
       resolve(JSON.parse(line.slice(command.length + 1)) as T);
     });
     child.stdin!.write(`${command}\n`);
