@@ -7,11 +7,13 @@
 // and WebRTC's UDP to the candidate the server announces, 10.77.0.1) goes through the relay, which forwards to the
 // server at 10.78.K.1. The cap sits on B (towards the viewer) and A (from it). Everything made here is named after
 // this process (`pistream-<pid>-<n>v|r`, veths `pn<pid>x<n>a…d`) and removed by close(), at exit and on
-// SIGINT/SIGTERM/SIGHUP; a start first removes what a dead process left, saying so.
+// SIGINT/SIGTERM/SIGHUP; a start first removes what a dead process left (or an earlier process with this pid), saying
+// so. Every address is made before createLink returns (see noLateAddresses).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { RelayCounts, RelayOptions } from './relay';
 import type { Impairment } from './relay-schedule';
 
@@ -39,6 +41,8 @@ export interface Link {
   }): Promise<RelayHandle>;
   /** An executable that runs `binary` with its arguments inside the viewer namespace (for Playwright's executablePath). */
   wrap(binary: string): string;
+  /** What the link looks like now (namespaces here, its qdiscs with their counters, its TCP sockets), for a failure. */
+  describe(): string;
   /** Removes everything: processes in both namespaces, the relay, the namespaces, veths, qdiscs, wrappers. */
   close(): void;
 }
@@ -47,13 +51,17 @@ export interface RelayHandle {
   outage(durationMs: number): void;
   impair(down: Impairment, up: Impairment): void;
   counts(): Promise<RelayCounts>;
+  /** The relay's TCP connections, one line each (see relay.ts), for a failure's description. */
+  connectionLog(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
 const OWN = process.pid;
-const NS_NAME = /^pistream-(\d+)-(\d+)[vr]$/;
+/** A link's namespaces (`…-<n>v`, `…-<n>r`) and netnsUnavailable's probe (`…-probe`), after the process that made them. */
+const NS_NAME = /^pistream-(\d+)-(?:(\d+)[vr]|probe)$/;
 const VETH_NAME = /^pn(\d+)x(\d+)[a-d]$/;
-const open = new Set<Link>();
+/** The links this process has open, with the number in their names. */
+const open = new Set<Link & { readonly index: number }>();
 let made = 0;
 
 function run(cmd: string, args: readonly string[]): string {
@@ -104,7 +112,8 @@ function deleteNamespace(ns: string): void {
 export function netnsUnavailable(): string | undefined {
   if (process.platform !== 'linux') return `network namespaces are Linux's (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'network namespaces and tc need root (this process is not)';
-  const probe = `pistream-${OWN}-99v`;
+  // Not a link's name: cleanStale leaves it to this process (it is gone at the end of this function).
+  const probe = `pistream-${OWN}-probe`;
   try {
     run('tc', ['-V']);
     run('ip', ['netns', 'add', probe]);
@@ -128,20 +137,35 @@ export function cleanStale(log: (line: string) => void = (l) => console.warn(l))
     .split('\n')
     .map((l) => l.split(' ')[0]!)) {
     const m = NS_NAME.exec(ns);
-    if (!m || Number(m[1]) === OWN || alive(Number(m[1]))) continue;
-    log(`net: removing network namespace ${ns}, left by process ${m[1]} which is no longer running`);
+    const why = m ? leftBy(Number(m[1]), m[2] === undefined ? undefined : Number(m[2])) : undefined;
+    if (!why) continue;
+    log(`net: removing network namespace ${ns}, ${why}`);
     deleteNamespace(ns);
     removed.push(ns);
   }
   for (const line of run('ip', ['-o', 'link', 'show']).split('\n')) {
     const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
     const m = name ? VETH_NAME.exec(name) : null;
-    if (!m || Number(m[1]) === OWN || alive(Number(m[1]))) continue;
-    log(`net: removing veth ${name}, left by process ${m[1]} which is no longer running`);
+    const why = m ? leftBy(Number(m[1]), Number(m[2])) : undefined;
+    if (!why) continue;
+    log(`net: removing veth ${name}, ${why}`);
     quiet('ip', ['link', 'del', name!]);
     removed.push(name!);
   }
   return removed;
+}
+
+/**
+ * Why what process `pid` made as its link `index` (undefined: its probe) is stale, or undefined when it is not: its
+ * process is gone, or it carries this process's id without being one of its open links (pids are reused: an earlier
+ * process with this id was killed before it closed its links, and this one would fail to make the same names).
+ */
+function leftBy(pid: number, index: number | undefined): string | undefined {
+  if (pid === OWN) {
+    if ([...open].some((l) => l.index === index)) return undefined;
+    return `left by an earlier process with this process's id (${pid}), not one of its open links`;
+  }
+  return alive(pid) ? undefined : `left by process ${pid} which is no longer running`;
 }
 
 /** A /30 of 10.78.K.0 whose host end no interface here already has. */
@@ -165,6 +189,20 @@ function applyRate(ns: string, dev: string, rate: Rate): void {
   else run('tc', ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', ...tbfArgs(rate)]);
 }
 
+/**
+ * The link's interfaces get no IPv6 address of their own making (addrgenmode none). With one, the kernel adds the
+ * link-local address 1–2 s after the veth comes up (once duplicate address detection ends), and Chromium takes a new
+ * address as a network change: every request it has in flight fails with ERR_NETWORK_CHANGED. A page loading through
+ * the link then (its scripts take seconds through a low cap) lost scripts and never opened its stream (issue 28's
+ * capped-viewer failure); on the host's end, the same event reached every Chromium in this namespace. The link is
+ * IPv4; every address on it is made here, before createLink returns.
+ */
+function noLateAddresses(ns: string | null, dev: string): void {
+  // Without IPv6 in the kernel there is no such address to wait for.
+  if (!existsSync('/proc/sys/net/ipv6')) return;
+  run('ip', [...(ns ? ['-n', ns] : []), 'link', 'set', 'dev', dev, 'addrgenmode', 'none']);
+}
+
 function plumb(n: number, k: number): { viewerNs: string; relayNs: string; dev: (end: string) => string } {
   const viewerNs = `pistream-${OWN}-${n}v`;
   const relayNs = `pistream-${OWN}-${n}r`;
@@ -173,20 +211,42 @@ function plumb(n: number, k: number): { viewerNs: string; relayNs: string; dev: 
   run('ip', ['netns', 'add', relayNs]);
   run('ip', ['link', 'add', dev('a'), 'netns', viewerNs, 'type', 'veth', 'peer', 'name', dev('b'), 'netns', relayNs]);
   run('ip', ['link', 'add', dev('c'), 'netns', relayNs, 'type', 'veth', 'peer', 'name', dev('d')]);
+  const ends = [
+    [viewerNs, dev('a')],
+    [relayNs, dev('b')],
+    [relayNs, dev('c')],
+    [null, dev('d')],
+  ] as const;
+  for (const [ns, d] of ends) noLateAddresses(ns, d);
   run('ip', ['-n', viewerNs, 'addr', 'add', `${VIEWER_ADDRESS}/30`, 'dev', dev('a')]);
   run('ip', ['-n', relayNs, 'addr', 'add', `${RELAY_ADDRESS}/30`, 'dev', dev('b')]);
   run('ip', ['-n', relayNs, 'addr', 'add', `10.78.${k}.2/30`, 'dev', dev('c')]);
   run('ip', ['addr', 'add', `10.78.${k}.1/30`, 'dev', dev('d')]);
-  for (const [ns, d] of [
-    [viewerNs, dev('a')],
-    [viewerNs, 'lo'],
-    [relayNs, dev('b')],
-    [relayNs, dev('c')],
-    [relayNs, 'lo'],
-  ] as const)
-    run('ip', ['-n', ns, 'link', 'set', d, 'up']);
-  run('ip', ['link', 'set', dev('d'), 'up']);
+  for (const [ns, d] of [...ends, [viewerNs, 'lo'] as const, [relayNs, 'lo'] as const])
+    run('ip', [...(ns ? ['-n', ns] : []), 'link', 'set', d, 'up']);
   return { viewerNs, relayNs, dev };
+}
+
+/** See {@link Link.describe}; each command's failure is part of the description. */
+function describeLink(parts: ReturnType<typeof plumb>): string {
+  const show = (cmd: string, args: readonly string[]): string => {
+    let out: string;
+    try {
+      out = run(cmd, args).trim();
+    } catch (err) {
+      out = (err as Error).message;
+    }
+    return `$ ${cmd} ${args.join(' ')}\n${out}`;
+  };
+  return [
+    show('ip', ['netns', 'list']),
+    show('tc', ['-s', '-n', parts.relayNs, 'qdisc', 'show', 'dev', parts.dev('b')]),
+    show('tc', ['-s', '-n', parts.viewerNs, 'qdisc', 'show', 'dev', parts.dev('a')]),
+    show('ip', ['-n', parts.viewerNs, '-br', 'addr']),
+    show('ip', ['-n', parts.relayNs, '-br', 'addr']),
+    show('ss', ['-N', parts.viewerNs, '-tan']),
+    show('ss', ['-N', parts.relayNs, '-tan']),
+  ].join('\n');
 }
 
 /** Waits for `relay ready` on the relay's stdout. */
@@ -207,6 +267,26 @@ function relayReady(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Asks the relay `command` and resolves the JSON on its first stdout line that starts with `command `. */
+function ask<T>(child: ChildProcess, command: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('net: the relay has exited'));
+    const lines = createInterface({ input: child.stdout! });
+    const exited = (): void => {
+      lines.close();
+      reject(new Error(`net: the relay exited before it answered ${command}`));
+    };
+    child.once('exit', exited);
+    lines.on('line', (line) => {
+      if (!line.startsWith(`${command} `)) return;
+      lines.close();
+      child.off('exit', exited);
+      resolve(JSON.parse(line.slice(command.length + 1)) as T);
+    });
+    child.stdin!.write(`${command}\n`);
+  });
+}
+
 async function spawnRelay(relayNs: string, options: RelayOptions): Promise<RelayHandle> {
   const main = join(__dirname, 'relay-main.ts');
   const child = spawn(
@@ -222,17 +302,8 @@ async function spawnRelay(relayNs: string, options: RelayOptions): Promise<Relay
   return {
     outage: (ms) => send(`outage ${ms}`),
     impair: (down, up) => send(`impair ${JSON.stringify({ down, up })}`),
-    counts: () =>
-      new Promise((resolve) => {
-        const onData = (d: Buffer): void => {
-          const m = /counts (\{.*\})\n/.exec(d.toString());
-          if (!m) return;
-          child.stdout!.off('data', onData);
-          resolve(JSON.parse(m[1]!) as RelayCounts);
-        };
-        child.stdout!.on('data', onData);
-        send('counts');
-      }),
+    counts: () => ask<RelayCounts>(child, 'counts'),
+    connectionLog: () => ask<string[]>(child, 'log'),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -261,7 +332,8 @@ export function createLink(): Link {
   const wrappers: string[] = [];
   const relays: RelayHandle[] = [];
   const names = { viewerNs: `pistream-${OWN}-${n}v`, relayNs: `pistream-${OWN}-${n}r` };
-  const link: Link = {
+  const link: Link & { readonly index: number } = {
+    index: n,
     ...names,
     serverAddress: `10.78.${k}.1`,
     setRate(down, up = null) {
@@ -273,6 +345,7 @@ export function createLink(): Link {
       relays.push(relay);
       return relay;
     },
+    describe: () => describeLink(parts),
     wrap(binary) {
       const dir = mkdtempSync(join(tmpdir(), 'pistream-netns-'));
       const file = join(dir, 'in-namespace');

@@ -4,6 +4,7 @@
 //   outage <ms>                 the link is down both ways for <ms>
 //   impair <{down, up} as JSON>  new impairments from now on
 //   counts                       prints `counts <RelayCounts as JSON>`
+//   log                          prints `log <the connection log's lines as a JSON array>`
 // and exits when stdin ends (its parent is gone: no orphan relay) or on SIGTERM/SIGINT.
 import { createInterface } from 'node:readline';
 import { startRelay, type RelayOptions } from './relay';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
       const { down, up } = JSON.parse(arg) as Pick<RelayOptions, 'down' | 'up'>;
       relay.impair(down, up);
     } else if (command === 'counts') process.stdout.write(`counts ${JSON.stringify(relay.counts)}\n`);
+    else if (command === 'log') process.stdout.write(`log ${JSON.stringify(relay.connectionLog())}\n`);
     else process.stderr.write(`relay: unknown command ${JSON.stringify(line)}\n`);
   });
   lines.on('close', stop);

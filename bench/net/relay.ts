@@ -34,6 +34,8 @@ export interface Relay {
   /** New impairments from now on, for every connection. */
   impair(down: Impairment, up: Impairment): void;
   readonly counts: RelayCounts;
+  /** What happened to each TCP connection (accepted, forwarded, bytes each way, closed), newest last: for failures. */
+  connectionLog(): string[];
   close(): Promise<void>;
 }
 
@@ -87,22 +89,68 @@ function delayedPipe(from: Socket, to: Socket, schedule: DirectionSchedule, coun
   from.on('close', () => clearTimeout(timer));
 }
 
-function tcpRelay(port: number, options: RelayOptions, schedules: Schedules, counts: RelayCounts): Promise<() => Promise<void>> {
+/** One TCP connection through the relay, as the connection log describes it. */
+interface TcpEntry {
+  readonly id: number;
+  readonly acceptedAt: number;
+  readonly from: string;
+  targetAt?: number;
+  up: number;
+  down: number;
+  end?: string;
+}
+
+/** The last connections through a relay, kept for a failure's description (bounded: the oldest are forgotten). */
+class ConnectionLog {
+  private readonly entries: TcpEntry[] = [];
+  private readonly started = performance.now();
+  private made = 0;
+
+  open(from: string): TcpEntry {
+    const entry: TcpEntry = { id: ++this.made, acceptedAt: performance.now(), from, up: 0, down: 0 };
+    this.entries.push(entry);
+    if (this.entries.length > 64) this.entries.shift();
+    return entry;
+  }
+
+  lines(): string[] {
+    const at = (t: number | undefined): string => (t === undefined ? '-' : `+${Math.round(t - this.started)} ms`);
+    return this.entries.map(
+      (e) =>
+        `#${e.id} from ${e.from} accepted ${at(e.acceptedAt)}, server reached ${at(e.targetAt)}, ` +
+        `up ${e.up} B, down ${e.down} B, ${e.end ?? 'open'}`,
+    );
+  }
+}
+
+function tcpRelay(
+  port: number,
+  options: RelayOptions,
+  schedules: Schedules,
+  counts: RelayCounts,
+  log: ConnectionLog,
+): Promise<() => Promise<void>> {
   const sockets = new Set<Socket>();
   const server = createServer({ noDelay: true, allowHalfOpen: true }, (viewer) => {
     counts.connections++;
+    const entry = log.open(`${viewer.remoteAddress}:${viewer.remotePort}`);
     const target = connect({ host: options.targetHost, port, noDelay: true, allowHalfOpen: true });
-    for (const s of [viewer, target]) {
+    target.once('connect', () => (entry.targetAt = performance.now()));
+    for (const [s, side] of [
+      [viewer, 'viewer'],
+      [target, 'server'],
+    ] as const) {
       sockets.add(s);
-      s.on('error', () => undefined);
+      s.on('error', (err) => (entry.end ??= `${side} error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
       s.on('close', () => {
+        entry.end ??= `closed by the ${side}`;
         sockets.delete(s);
         viewer.destroy();
         target.destroy();
       });
     }
-    delayedPipe(target, viewer, schedules.make('down', true), (n) => (counts.downBytes += n));
-    delayedPipe(viewer, target, schedules.make('up', true), (n) => (counts.upBytes += n));
+    delayedPipe(target, viewer, schedules.make('down', true), (n) => ((counts.downBytes += n), (entry.down += n)));
+    delayedPipe(viewer, target, schedules.make('up', true), (n) => ((counts.upBytes += n), (entry.up += n)));
   });
   const close = (): Promise<void> =>
     new Promise((resolve) => {
@@ -187,10 +235,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     },
   };
   const counts: RelayCounts = { downBytes: 0, upBytes: 0, downLost: 0, upLost: 0, connections: 0 };
-  const tcpClosers = await Promise.all(options.tcpPorts.map((p) => tcpRelay(p, options, schedules, counts)));
+  const log = new ConnectionLog();
+  const tcpClosers = await Promise.all(options.tcpPorts.map((p) => tcpRelay(p, options, schedules, counts, log)));
   const udpClosers = await Promise.all(options.udpPorts.map((p) => udpRelay(p, options, schedules, counts)));
   return {
     counts,
+    connectionLog: () => log.lines(),
     outage(durationMs) {
       const from = performance.now();
       activeOutages.push({ from, to: from + durationMs });

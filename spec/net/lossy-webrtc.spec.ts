@@ -6,7 +6,7 @@ import { createLink, RELAY_ADDRESS, type Link, type RelayHandle } from '../../be
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { describeBrowser } from '../helpers/browser';
-import { describeNetns } from '../helpers/netns';
+import { describeNetns, explainedBehindLink, watchPageBehindLink } from '../helpers/netns';
 import { pageState, waitForFramesToAdvance } from '../helpers/page-tools';
 
 // A WebRTC viewer whose media crosses a lossy UDP link (the relay loses 5 % each way) that then goes down for 3 s:
@@ -62,8 +62,9 @@ describeNetns('a WebRTC viewer on a lossy link', () => {
       'plays through the loss, and the same session plays again after the outage',
       async () => {
         const page: Page = browser!.pages()[0]!;
+        watchPageBehindLink(page);
         await page.goto(`http://${RELAY_ADDRESS}:${server!.port}/?player=webrtc`);
-        await waitForFramesToAdvance(page, 48);
+        await explainedBehindLink(() => waitForFramesToAdvance(page, 48), page, link!, relay!);
         const before = await pageState<PageState>(page);
         expect(before.player).toBe('webrtc');
         expect(before.webrtc?.connectionState).toBe('connected');
@@ -73,7 +74,7 @@ describeNetns('a WebRTC viewer on a lossy link', () => {
 
         relay!.outage(3000);
         // Pictures advance again after it, on the session it had before (no new WHEP offer, no reload).
-        await waitForFramesToAdvance(page, 24 * 6);
+        await explainedBehindLink(() => waitForFramesToAdvance(page, 24 * 6), page, link!, relay!);
         const after = await pageState<PageState>(page);
         expect(after.webrtc?.session).toBe(before.webrtc?.session);
         expect(after.webrtc?.connectionState).toBe('connected');

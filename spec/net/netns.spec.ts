@@ -63,6 +63,19 @@ describeNetns('a viewer link (network namespaces, veth, tc, relay)', () => {
     );
   });
 
+  it('has every address when made: none appears later (a browser behind it would take it as a network change)', async () => {
+    link = createLink();
+    // The kernel's own IPv6 link-local address would come 1–2 s after the link is up; the link's ends have none.
+    const { viewerNs, relayNs } = link;
+    const v6 = (ns: string | null): string =>
+      execFileSync('ip', [...(ns ? ['-n', ns] : []), '-6', '-o', 'addr', 'show'], { encoding: 'utf8' });
+    expect(v6(viewerNs)).not.toMatch(/pn\d+x\d+a/);
+    expect(v6(relayNs)).not.toMatch(/pn\d+x\d+[bc]/);
+    expect(v6(null)).not.toContain(`pn${process.pid}x`);
+    // Each end is set to make none, so it never will.
+    expect(execFileSync('ip', ['-n', viewerNs, '-d', 'link', 'show'], { encoding: 'utf8' })).toMatch(/pn\d+x\d+a@[^]*addrgenmode none/);
+  });
+
   it('changes and lifts the cap', async () => {
     link = createLink();
     link.setRate(4000);
@@ -72,17 +85,56 @@ describeNetns('a viewer link (network namespaces, veth, tc, relay)', () => {
     expect(execFileSync('tc', ['-n', link.relayNs, 'qdisc', 'show'], { encoding: 'utf8' })).not.toMatch(/tbf/);
   });
 
-  it('removes what a process that is gone left behind, saying so', async () => {
-    // A pid that is not running: the largest possible one.
-    const dead = Number(execFileSync('cat', ['/proc/sys/kernel/pid_max'], { encoding: 'utf8' })) - 1;
-    const ns = `pistream-${dead}-0v`;
-    execFileSync('ip', ['netns', 'add', ns]);
-    execFileSync('ip', ['link', 'add', `pn${dead}x0d`, 'type', 'veth', 'peer', 'name', `pn${dead}x0c`]);
-    const lines: string[] = [];
-    const removed = cleanStale((l) => lines.push(l));
-    expect(removed).toEqual(expect.arrayContaining([ns, `pn${dead}x0d`]));
-    expect(lines.join('\n')).toContain(`${ns}, left by process ${dead} which is no longer running`);
-    expect(namespaces()).not.toContain(ns);
-    expect(hostLinks().filter((l) => l.startsWith(`pn${dead}x`))).toEqual([]);
+  /** Makes what a link numbered `index` of process `pid` leaves when killed: its viewer namespace and a host veth pair. */
+  function leaveBehind(pid: number, index: number): string[] {
+    const made = [`pistream-${pid}-${index}v`, `pn${pid}x${index}d`];
+    execFileSync('ip', ['netns', 'add', made[0]!]);
+    execFileSync('ip', ['link', 'add', made[1]!, 'type', 'veth', 'peer', 'name', `pn${pid}x${index}c`]);
+    return made;
+  }
+
+  /** A pid no process has now. */
+  function deadPid(): number {
+    const max = Number(execFileSync('cat', ['/proc/sys/kernel/pid_max'], { encoding: 'utf8' }));
+    for (;;) {
+      const pid = 1000 + Math.floor(Math.random() * (max - 1000));
+      try {
+        process.kill(pid, 0);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') return pid;
+      }
+    }
+  }
+
+  /**
+   * Leaves `pid`'s link `index` behind and cleans: the lines it printed and what it removed. Another process making a
+   * link at that moment (another jest worker, another checkout's tests) may clean it first: then it is left again.
+   */
+  function leaveAndClean(pid: number, index: number): { made: string[]; removed: string[]; lines: string[] } {
+    for (let attempt = 1; ; attempt++) {
+      const made = leaveBehind(pid, index);
+      const lines: string[] = [];
+      const removed = cleanStale((l) => lines.push(l));
+      expect(namespaces()).not.toContain(made[0]);
+      expect(hostLinks().filter((l) => l.startsWith(`pn${pid}x${index}`))).toEqual([]);
+      if (removed.includes(made[0]!) || attempt === 3) return { made, removed, lines };
+    }
+  }
+
+  it('removes what a process that is gone left behind, saying so', () => {
+    const dead = deadPid();
+    const { made, removed, lines } = leaveAndClean(dead, 0);
+    expect(removed).toEqual(expect.arrayContaining(made));
+    expect(lines.join('\n')).toContain(`${made[0]}, left by process ${dead} which is no longer running`);
+  });
+
+  it('removes what an earlier process with this one’s id left (pids are reused), but not its own open link', () => {
+    link = createLink();
+    const { made, removed, lines } = leaveAndClean(process.pid, 7);
+    expect(removed).toEqual(expect.arrayContaining(made));
+    expect(lines.join('\n')).toContain(`${made[0]}, left by an earlier process with this process's id (${process.pid})`);
+    // The open link is this process's own: untouched.
+    expect(namespaces()).toEqual(expect.arrayContaining([link.viewerNs, link.relayNs]));
+    expect(removed.join(' ')).not.toContain(link.viewerNs);
   });
 });
