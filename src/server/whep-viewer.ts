@@ -1,4 +1,5 @@
 import type { Observable, Subscription } from 'rxjs';
+import type { AudioPacket } from '../audio/audio-codec';
 import { nalType, nalUnits, NAL_TYPE } from '../codecs/h264/nal';
 import { DeliverySubscriber } from '../operators/deliver';
 import type { Gop } from '../operators/gop-cache';
@@ -79,6 +80,17 @@ export class WhepViewer extends DeliverySubscriber<MuxedPicture, WhepDropReason>
     this.peer.close();
     this.onEnd(why);
   }
+}
+
+/**
+ * A WebRTC viewer's sound: the shared Opus packets (the encoder runs while any viewer takes them) to its peer as they
+ * come. Sending never blocks (a peer that cannot keep up loses packets in its own socket), so a slow peer slows no
+ * one, and the sound has its own subscription: pictures never wait for it.
+ * @example
+ * const sound = feedSound(peer, hub.audio.packets(opus)); // sound.unsubscribe() when the viewer leaves
+ */
+export function feedSound(peer: Pick<PeerSession, 'sendAudio'>, packets$: Observable<AudioPacket>): Subscription {
+  return packets$.subscribe((packet) => peer.sendAudio(packet.data, packet.capturedAt));
 }
 
 /** The stream held running while a WHEP offer is answered, and its first key unit once there is one. */
