@@ -6,6 +6,7 @@ import { barcodeAge, readBarcode } from '../../src/barcode';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { loadWebRtc, type WebRtcLibrary } from '../../src/webrtc/peer-session';
+import { waitFor } from '../helpers/child-processes';
 import { beepOnsets, offWholeSecond, probeAudio } from '../helpers/audio-probe';
 import { decodeH264Frames } from '../helpers/h264-streams';
 import { oggOpus } from '../helpers/ogg-opus';
@@ -51,6 +52,8 @@ describe('WebRTC sound: Opus beside the H.264, against the real server (--audio 
   let library: WebRtcLibrary;
   let dir: string;
   const receivers: Receiver[] = [];
+  /** The sessions' URLs, ended with DELETE after each test (the server learns of a closed receiver only much later). */
+  const sessions: string[] = [];
 
   beforeAll(() => {
     const webrtc = loadWebRtc();
@@ -59,6 +62,7 @@ describe('WebRTC sound: Opus beside the H.264, against the real server (--audio 
     dir = mkdtempSync(join(tmpdir(), 'pistream-whep-sound-'));
   });
   afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((url) => fetch(url, { method: 'DELETE' })));
     const closing = receivers.splice(0);
     for (const rx of closing) rx.close();
     await Promise.all(closing.map((rx) => rx.released));
@@ -74,6 +78,7 @@ describe('WebRTC sound: Opus beside the H.264, against the real server (--audio 
       body: rx.offer,
     });
     expect(res.status).toBe(201);
+    sessions.push(`http://127.0.0.1:${running.port}${res.headers.get('location')!}`);
     const answer = await res.text();
     rx.pc.setRemoteDescription(answer, 'answer');
     return { rx, answer };
@@ -135,11 +140,25 @@ describe('WebRTC sound: Opus beside the H.264, against the real server (--audio 
       for (const at of captured) expect(Math.abs(offWholeSecond(at))).toBeLessThanOrEqual(OPUS_FRAME_MS);
     });
 
-    it('an offer without audio gets the video alone, as before', async () => {
+    it('an offer without audio gets the video alone, as before, and starts no Opus encoder', async () => {
+      const sound = running.hub.audio!.stats;
+      await waitFor(() => sound.state === 'off', 'the sound to stop with the last listener');
       const { rx, answer } = await watch(running, false);
       expect(answer).not.toMatch(/^m=audio/m);
       await rx.accessUnits(5);
       expect(rx.audioPackets).toHaveLength(0);
+      expect(sound.state).toBe('off');
+    });
+
+    it('runs the Opus encoder while a WebRTC viewer takes sound, and stops it when the last one leaves', async () => {
+      const sound = running.hub.audio!.stats;
+      const before = sound.packets.opus ?? 0;
+      const { rx } = await watch(running, true);
+      await waitFor(() => rx.audioPackets.length >= 10, 'sound packets', 30_000);
+      expect(sound.state).toBe('running');
+      expect(sound.packets.opus).toBeGreaterThan(before);
+      await fetch(sessions.pop()!, { method: 'DELETE' });
+      await waitFor(() => sound.state === 'off', 'the Opus encoder to stop', 30_000);
     });
   });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { NAL_TYPE, nalType, nalUnits } from '../../src/codecs/h264/nal';
+import { opus } from '../../src/audio/opus';
 import { chooseH264Answer, h264ProfileName, streamProfile, type StreamProfile } from '../../src/webrtc/h264-answer';
 import { readSdpOffer, type SdpOffer } from '../../src/webrtc/sdp-offer';
 import { x264Stream } from '../helpers/h264-streams';
@@ -99,6 +100,26 @@ describe('chooseH264Answer', () => {
       ok: true,
       value: { mid: '1', payloadType: 126, playoutDelayExtensionId: 3, refused: [{ mid: '0', kind: 'audio' }] },
     });
+  });
+
+  it('with sound, answers a receiving bundled audio section that offers opus/48000/2 on its payload type', () => {
+    const choice = chooseH264Answer(read(offer()), profile('42c01e'), opus.rtp);
+    expect(choice).toMatchObject({ ok: true, value: { mid: '1', audio: { mid: '0', payloadType: 109 }, refused: [] } });
+    if (choice.ok) expect(choice.value.audio?.fmtp).toMatch(/minptime=10/);
+  });
+
+  it.each([
+    ['sends only', (text: string) => text.replace('a=recvonly\r\na=mid:0', 'a=sendonly\r\na=mid:0')],
+    ['is turned off (port 0)', (text: string) => text.replace('m=audio 9 ', 'm=audio 0 ')],
+    ['is not bundled', (text: string) => text.replace('a=group:BUNDLE 0 1', 'a=group:BUNDLE 1')],
+    ['offers no Opus', (text: string) => text.replace('a=rtpmap:109 opus/48000/2', 'a=rtpmap:109 PCMU/8000')],
+    ['offers Opus at another clock', (text: string) => text.replace('a=rtpmap:109 opus/48000/2', 'a=rtpmap:109 opus/16000/2')],
+  ])('with sound, refuses (inactive) an audio section that %s, and answers the video', (_why, change) => {
+    const choice = chooseH264Answer(read(change(offer())), profile('42c01e'), opus.rtp);
+    expect(choice.ok).toBe(true);
+    if (!choice.ok) return;
+    expect(choice.value.audio).toBeUndefined();
+    expect(choice.value.mid).toBe('1');
   });
 
   it('prefers a payload type whose level covers the stream, then one that allows level asymmetry', () => {
