@@ -89,7 +89,7 @@ describe('WebRTC sound: Opus beside the H.264, against the real server (--audio 
     beforeAll(async () => (running = await serve(['--audio', 'test'])));
     afterAll(() => running?.stop());
 
-    it('answers the audio section sendonly with Opus on the offered payload type, one CNAME and stream for both tracks', async () => {
+    it('answers the audio section sendonly with Opus on the offered payload type, one CNAME for both tracks, each its own stream', async () => {
       const { answer } = await watch(running, true);
       const audio = answer.slice(answer.indexOf('m=audio'));
       expect(audio).toMatch(new RegExp(`^m=audio \\d+ UDP/TLS/RTP/SAVPF ${OFFERED_OPUS_PT}\\r?$`, 'm'));
@@ -100,8 +100,9 @@ describe('WebRTC sound: Opus beside the H.264, against the real server (--audio 
       const streams = [...answer.matchAll(/^a=ssrc:\d+ msid:(\S+) \S+\r?$/gm)].map((m) => m[1]);
       expect(cnames).toHaveLength(2);
       expect(new Set(cnames).size).toBe(1);
+      // Apart: a browser would hold the picture back to sync it with the later sound (peer-session.ts says more).
       expect(streams).toHaveLength(2);
-      expect(new Set(streams).size).toBe(1);
+      expect(new Set(streams).size).toBe(2);
       const streamsInfo = (await running.server.inject('/streams')).result as { webrtc: object };
       expect(streamsInfo.webrtc).toMatchObject({ path: '/whep', audio: { codec: 'opus', label: 'Opus', sampleRate: 48_000 } });
     });
@@ -170,6 +171,8 @@ describe('WebRTC sound: Opus beside the H.264, against the real server (--audio 
     it('answers an offered audio section inactive and sends pictures only', async () => {
       const { rx, answer } = await watch(running, true);
       expect(answer.slice(answer.indexOf('m=audio'))).toMatch(/^a=inactive\r?$/m);
+      // One format on the line at least (the first offered): Chromium refuses to parse an answer without.
+      expect(answer).toMatch(new RegExp(`^m=audio \\d+ UDP/TLS/RTP/SAVPF ${OFFERED_OPUS_PT}\\r?$`, 'm'));
       await rx.accessUnits(5);
       expect(rx.audioPackets).toHaveLength(0);
       const streamsInfo = (await running.server.inject('/streams')).result as { webrtc: object };

@@ -100,6 +100,8 @@ describe('chooseH264Answer', () => {
       ok: true,
       value: { mid: '1', payloadType: 126, playoutDelayExtensionId: 3, refused: [{ mid: '0', kind: 'audio' }] },
     });
+    // With its first offered format: Chromium cannot parse an answer's media line without one.
+    if (choice.ok) expect(choice.value.refused[0]?.format).toEqual({ payloadType: 109, rtpmap: 'opus/48000/2' });
   });
 
   it('with sound, answers a receiving bundled audio section that offers opus/48000/2 on its payload type', () => {

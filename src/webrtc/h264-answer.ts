@@ -34,7 +34,24 @@ export interface H264AnswerChoice {
   /** The audio section we send the server's sound on, when there is sound and the offer can take it. */
   readonly audio?: AudioAnswerChoice;
   /** The other audio and video sections (with a mid): answered `inactive`. */
-  readonly refused: readonly { readonly mid: string; readonly kind: string }[];
+  readonly refused: readonly RefusedSection[];
+}
+
+/**
+ * A section answered `inactive`, with the first format it offered (`opus/48000/2`, as an `a=rtpmap` names it): an
+ * answer's media line needs one format at least, and Chromium refuses to parse one without ("Invalid value").
+ */
+export interface RefusedSection {
+  readonly mid: string;
+  readonly kind: string;
+  readonly format?: { readonly payloadType: number; readonly rtpmap: string };
+}
+
+/** A refused section of the offer, with its first offered format. */
+function refusedSection(section: MediaSection): RefusedSection {
+  const first = section.formats[0];
+  const rtpmap = first && `${first.codec}/${first.clockRate}${first.channels ? `/${first.channels}` : ''}`;
+  return { mid: section.mid!, kind: section.kind, ...(first ? { format: { payloadType: first.payloadType, rtpmap: rtpmap! } } : {}) };
 }
 
 /** The audio section answered `sendonly`: its mid, the offered payload type of the codec, and our `a=fmtp`. */
@@ -210,7 +227,7 @@ export function chooseH264Answer(offer: SdpOffer, stream: StreamProfile, sound?:
         ...(audio ? { audio } : {}),
         refused: offer.media
           .filter((m) => m.mid !== undefined && m.mid !== mid && m.mid !== audio?.mid && (m.kind === 'audio' || m.kind === 'video'))
-          .map((m) => ({ mid: m.mid!, kind: m.kind })),
+          .map(refusedSection),
       },
     };
   }
