@@ -362,7 +362,8 @@ export const pistreamWebRtc: Plugin<void> = {
     const details = state.on ? { path: WHEP_PATH, ...(audio ? { audio } : {}) } : { off: state.reason };
     core.reports.addStreamsDetails(() => ({ webrtc: details }));
     server.ext('onPostStart', () => {
-      if (state.on) core.log('info', `WebRTC (WHEP) at ${WHEP_PATH}: every viewer on UDP port ${core.options.webrtc.port}`);
+      const sound = audio ? `, with ${audio.label} sound` : '';
+      if (state.on) core.log('info', `WebRTC (WHEP) at ${WHEP_PATH}: every viewer on UDP port ${core.options.webrtc.port}${sound}`);
       else core.log(core.options.webrtc.enabled ? 'warn' : 'info', state.reason);
     });
     if (!endpoint) return;
