@@ -65,8 +65,8 @@ describe('Opus (WebRTC sound)', () => {
     expect(() => new OpusTsSplitter().push(Buffer.alloc(188))).toThrow(/no MPEG-TS sync byte/);
   });
 
-  it('snaps the bitrate to what libopus takes', () => {
-    expect([1, 64, 64.4, 1000].map(opusBitrate)).toEqual([6, 64, 64, 510]);
+  it('keeps the bitrate where every packet leaves the MPEG-TS muxer at once, and within what libopus takes', () => {
+    expect([1, 64, 96.4, 1000].map(opusBitrate)).toEqual([72, 72, 96, 510]);
   });
 
   it('encodes the capture with the ffmpeg found here (libopus): 20 ms packets stamped 20 ms apart on the capture clock', async () => {
@@ -76,6 +76,8 @@ describe('Opus (WebRTC sound)', () => {
     for (const packet of packets) {
       expect(packet).toMatchObject({ codec: 'opus', durationMs: 20 });
       expect(tocDurationMs(packet.data[0]!)).toBe(20);
+      // Constant bitrate, silence too: above the 170 bytes ffmpeg's MPEG-TS muxer would gather into one PES.
+      expect(packet.data.length).toBe(180);
     }
     const steps = packets.slice(1).map((p, i) => p.capturedAt - packets[i]!.capturedAt);
     for (const step of steps) expect(step).toBeCloseTo(20, 6);

@@ -6,9 +6,17 @@ const FRAME_SAMPLES = 960;
 const OPUS_PID = 0x100;
 const TS_PACKET = 188;
 
-/** The Opus bitrate nearest to `kbps` that libopus takes (6–510 kbit/s). */
+/**
+ * The least bitrate that puts every packet out at once: ffmpeg's MPEG-TS muxer gathers audio packets of up to 170
+ * bytes (its smallest `pes_payload_size`, whatever is asked) into one PES, Opus up to 120 ms of them, and writes a
+ * larger packet at once. At constant bitrate a 20 ms packet is kbps · 2.5 bytes: 72 kbit/s gives 180. (At 64 kbit/s
+ * with variable bitrate the packets came out in bursts of about 100 ms.)
+ */
+const MIN_KBPS = 72;
+
+/** The Opus bitrate for `kbps`: at least {@link MIN_KBPS}, at most libopus's 510 kbit/s. */
 export function opusBitrate(kbps: number): number {
-  return Math.min(510, Math.max(6, Math.round(kbps)));
+  return Math.min(510, Math.max(MIN_KBPS, Math.round(kbps)));
 }
 
 /**
@@ -99,8 +107,8 @@ export const opus: AudioCodec = {
   samplesPerFrame: FRAME_SAMPLES,
   encoderDelay: 312,
   encoderArgs: (kbps) => [
-    ...['-c:a', 'libopus', '-b:a', `${opusBitrate(kbps)}k`, '-frame_duration', String((FRAME_SAMPLES * 1000) / 48_000)],
-    // One PES per packet, written at once (audio PES are otherwise gathered up to 2930 bytes).
+    ...['-c:a', 'libopus', '-b:a', `${opusBitrate(kbps)}k`, '-vbr', 'off', '-frame_duration', String((FRAME_SAMPLES * 1000) / 48_000)],
+    // One PES per packet, written at once: constant bitrate keeps every packet above what the muxer gathers.
     ...['-f', 'mpegts', '-mpegts_start_pid', String(OPUS_PID), '-pes_payload_size', '0'],
   ],
   splitter: () => new OpusTsSplitter(),

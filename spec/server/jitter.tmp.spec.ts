@@ -1,0 +1,28 @@
+import pino from 'pino';
+import { parseConfig } from '../../src/config/command-line';
+import { startServer } from '../../src/server/start-server';
+import { loadWebRtc } from '../../src/webrtc/peer-session';
+import { receiver } from '../webrtc/rtp-receiver';
+import { freeUdpPort } from '../webrtc/udp-port';
+jest.setTimeout(120_000);
+it('jitter', async () => {
+  const w = loadWebRtc(); if (!w.ok) throw new Error();
+  const port = await freeUdpPort();
+  const running = await startServer(parseConfig(['--codec', 'h264', '--source', 'test', '--audio', 'test', '--host', '127.0.0.1', '--port', '0', '--webrtc-port', String(port)], {}), { logger: pino({ level: 'silent' }) });
+  const rx = await receiver(w.library, 'j', { audio: true, receiverReports: false });
+  const arrivals: { at: number; ts: number }[] = [];
+  const origPush = rx.audioPackets.push.bind(rx.audioPackets);
+  rx.audioPackets.push = (...items) => { for (const p of items) arrivals.push({ at: performance.now(), ts: p.timestamp }); return origPush(...items); };
+  const res = await fetch(`http://127.0.0.1:${running.port}/whep`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: rx.offer });
+  const loc = res.headers.get('location')!;
+  rx.pc.setRemoteDescription(await res.text(), 'answer');
+  await new Promise((r) => setTimeout(r, 10_000));
+  const t0 = arrivals[0]!;
+  const rel = arrivals.map((a) => a.at - t0.at - ((a.ts - t0.ts) | 0) / 48).sort((a, b) => a - b);
+  const q = (p: number) => rel[Math.floor(p * (rel.length - 1))]!.toFixed(1);
+  const gaps = arrivals.slice(1).map((a, i) => a.at - arrivals[i]!.at).sort((a, b) => a - b);
+  const g = (p: number) => gaps[Math.floor(p * (gaps.length - 1))]!.toFixed(1);
+  console.log('DBGJ n', arrivals.length, 'rel delay p0/p5/p50/p95/max', q(0), q(0.05), q(0.5), q(0.95), q(1), 'gaps p50/p95/p99/max', g(0.5), g(0.95), g(0.99), g(1));
+  await fetch(`http://127.0.0.1:${running.port}${loc}`, { method: 'DELETE' });
+  rx.close(); await rx.released; await running.stop();
+});
