@@ -201,6 +201,8 @@ describe('reading and answering any body (property)', () => {
       'a=mid:1',
       'm=video 9 UDP/TLS/RTP/SAVPF 96 97',
       'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      'a=rtpmap:111 opus/48000/2',
+      'a=group:BUNDLE 0 1',
       'm=video 0 RTP/AVP 96',
       'a=rtpmap:96 H264/90000',
       'a=rtpmap:97 H264/90000',
@@ -225,13 +227,21 @@ describe('reading and answering any body (property)', () => {
   );
   const stream = fc.constantFrom(profile('42c01e'), profile('4d401f'), profile('640028'), profile('42c00d'));
 
-  it('never throws: every body is either a choice on an offered H.264 mode-1 payload type or a reason', () => {
+  it('never throws: every body is either a choice on an offered H.264 mode-1 payload type (and, with sound, Opus) or a reason', () => {
     fc.assert(
-      fc.property(body, stream, (text, streamProfileValue) => {
+      fc.property(body, stream, fc.boolean(), (text, streamProfileValue, withSound) => {
         const read = readSdpOffer(text);
         if (!read.ok) return read.reason.length > 0;
-        const choice = chooseH264Answer(read.value, streamProfileValue);
+        const choice = chooseH264Answer(read.value, streamProfileValue, withSound ? opus.rtp : undefined);
         if (!choice.ok) return choice.reason.length > 0;
+        // Sound only with sound, only on an offered Opus of another section, never also refused.
+        const audio = choice.value.audio;
+        if (audio) {
+          const offered = read.value.media.find((m) => m.mid === audio.mid && m.kind === 'audio');
+          const opusFormat = offered?.formats.find((f) => f.payloadType === audio.payloadType);
+          if (!withSound || audio.mid === choice.value.mid || opusFormat?.codec.toLowerCase() !== 'opus') return false;
+          if (choice.value.refused.some((r) => r.mid === audio.mid)) return false;
+        }
         const section = read.value.media.find((m) => m.mid === choice.value.mid && m.kind === 'video')!;
         const format = section.formats.find((f) => f.payloadType === choice.value.payloadType);
         return (
