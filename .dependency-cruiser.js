@@ -209,8 +209,8 @@ module.exports = {
     layer(
       'layer-webrtc',
       WEBRTC,
-      [CODECS, OPERATORS, LEAVES, DEFAULTS],
-      'src/webrtc/ (WHEP, SDP, RTP/RTCP for WebRTC viewers) may import only codecs/, operators/, picture, frame, barcode, ' +
+      [CODECS, AUDIO, OPERATORS, LEAVES, DEFAULTS],
+      'src/webrtc/ (WHEP, SDP, RTP/RTCP for WebRTC viewers) may import only codecs/, audio/, operators/, picture, frame, barcode, ' +
         'protocol, defaults and itself (not hub.ts, formats/, server/, options/, config/): the server wires it in.',
     ),
     layer('layer-version', VERSION, [], 'src/version.ts reads the package version and imports nothing from src.'),

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { screenAv, appearances, type HeardBeep } from './av-screen';
 import { launchBrowser } from './browser';
-import { ROOT, freePort, runMain, spawnTracked, stderrTail, stopChild } from './children';
+import { ROOT, freePort, freeUdpPort, runMain, spawnTracked, stderrTail, stopChild } from './children';
 import { readFrame, recordScreen } from './screen';
 import { sleep } from './servers';
 import { cell, printTable, quantile } from './stats';
@@ -33,13 +33,29 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** `node dist/cli.js` on the test pattern with `--audio audio`, once it answers /healthz. */
-async function startServer(audio: string): Promise<Server> {
+/**
+ * The players this bench measures, and what their server needs: JSMpeg plays MPEG-1 with MP2; WebRTC plays the H.264
+ * with Opus (WHEP, on a UDP port of its own per server).
+ */
+const PLAYERS: Readonly<
+  Record<string, { readonly label: string; readonly lagAllowance: boolean; readonly serverArgs: () => Promise<string[]> }>
+> = {
+  jsmpeg: { label: 'MPEG-1 · JSMpeg', lagAllowance: true, serverArgs: () => Promise.resolve([]) },
+  webrtc: {
+    label: 'H.264 · WebRTC',
+    lagAllowance: false,
+    serverArgs: async () => ['--codec', 'h264', '--webrtc-port', String(await freeUdpPort())],
+  },
+};
+
+/** `node dist/cli.js` on the test pattern with `--audio audio` (and what `player` needs), once it answers /healthz. */
+async function startServer(audio: string, player: string): Promise<Server> {
   const port = await freePort();
   const child = spawnTracked(process.execPath, [
     join(ROOT, 'dist', 'cli.js'),
     ...ARGS,
     ...NO_LIMITS,
+    ...(await PLAYERS[player]!.serverArgs()),
     '--audio',
     audio,
     '--host',
@@ -151,7 +167,7 @@ function row(label: string, m: Measured): string[] {
   ];
 }
 
-function parseFlags(argv: readonly string[]): { seconds: number; rounds: number; lags: number[] } {
+function parseFlags(argv: readonly string[]): { seconds: number; rounds: number; lags: number[]; player: string } {
   const value = (name: string, fallback: string): string => {
     const i = argv.indexOf(name);
     return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
@@ -160,29 +176,35 @@ function parseFlags(argv: readonly string[]): { seconds: number; rounds: number;
     seconds: Number(value('--seconds', '20')),
     rounds: Number(value('--rounds', '2')),
     lags: value('--lags', '0,40,250').split(',').map(Number),
+    player: value('--player', 'jsmpeg'),
   };
 }
 
-/** The rows: sound off, sound on as shipped, and sound on at other lag allowances (`?audioLag=`, 0: as shipped). */
-function variants(lags: readonly number[]): Variant[] {
-  const on = lags.map((lag) => ({
+/**
+ * The rows: sound off, sound on as shipped, and for JSMpeg sound on at other lag allowances (`?audioLag=`, 0: as
+ * shipped; the other players have no such allowance).
+ */
+function variants(lags: readonly number[], player: string): Variant[] {
+  const on = (PLAYERS[player]!.lagAllowance ? lags : [0]).map((lag) => ({
     label: lag > 0 ? `sound on, lag ${lag} ms` : 'sound on (as shipped)',
     server: 'on' as const,
-    query: `?player=jsmpeg${lag > 0 ? `&audioLag=${lag}` : ''}`,
+    query: `?player=${player}${lag > 0 ? `&audioLag=${lag}` : ''}`,
     unmute: true,
   }));
-  return [{ label: 'sound off', server: 'off', query: '?player=jsmpeg', unmute: false }, ...on];
+  return [{ label: 'sound off', server: 'off', query: `?player=${player}`, unmute: false }, ...on];
 }
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
+  const player = PLAYERS[flags.player];
+  if (!player) throw new Error(`--player ${flags.player}: one of ${Object.keys(PLAYERS).join(', ')}`);
   const load = loadavg()[0]!;
-  const servers = { on: await startServer('test'), off: await startServer('none') };
+  const servers = { on: await startServer('test', flags.player), off: await startServer('none', flags.player) };
   const browser = await launchBrowser({ viewport: PICTURE });
   const results = new Map<string, Measured>();
   try {
     for (let round = 0; round < flags.rounds; round++) {
-      for (const v of variants(flags.lags)) {
+      for (const v of variants(flags.lags, flags.player)) {
         results.set(v.label, merge(results.get(v.label), await measure(browser, servers[v.server].url, v, flags.seconds)));
       }
     }
@@ -192,7 +214,7 @@ async function main(): Promise<void> {
   }
   const rows = [...results].map(([label, m]) => row(label, m));
   printTable(
-    `Sound (MPEG-1 · JSMpeg, 640x480@24, --audio test), ${flags.rounds}×${flags.seconds} s per row; load ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
+    `Sound (${player.label}, 640x480@24, --audio test), ${flags.rounds}×${flags.seconds} s per row; load ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
     ['row', 'player', 'glass p50', 'glass p95', 'beeps', 'A/V p50', '|A/V| p95', 'sound p50', 'page A/V p50', 'drop/trim/under per min'],
     rows,
   );

@@ -71,7 +71,10 @@
     var webrtc = streams.webrtc;
     // WebRTC is no WebSocket format: `streams` names its WHEP endpoint apart.
     if (player.formats.indexOf('webrtc') >= 0 && webrtc && 'path' in webrtc) {
-      return { id: 'webrtc', label: 'WebRTC (WHEP)', path: webrtc.path };
+      // Its sound (Opus), when the server has some: the speaker button is offered as for any format with sound.
+      return webrtc.audio
+        ? { id: 'webrtc', label: 'WebRTC (WHEP)', path: webrtc.path, audio: webrtc.audio }
+        : { id: 'webrtc', label: 'WebRTC (WHEP)', path: webrtc.path };
     }
     for (var i = 0; i < player.formats.length; i++) {
       for (var j = 0; j < streams.formats.length; j++) {

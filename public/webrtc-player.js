@@ -2,7 +2,11 @@
  * pistream WebRTC player: H.264 over WebRTC, pulled with WHEP. A receive-only RTCPeerConnection offers, the offer is
  * POSTed to the server's WHEP endpoint (with the page's token as `Authorization: Bearer`), the answer holds every
  * candidate of the server (it does not trickle), and the stream plays muted and inline in a <video>. The browser's
- * jitter buffer is asked for the least delay it takes. Unlike the other players it brings its own connection (no
+ * jitter buffer is asked for the least delay it takes.
+ * - Sound: the offer asks for audio too; a server with sound answers it with Opus on the same stream (the browser
+ *   lip-syncs the two by the server's sender reports), one without answers it inactive. The track is played through
+ *   the page's sound graph (sound.js: muted until the speaker button, the volume, the A/V offset's tap), fed from the
+ *   <video>'s stream (Chrome gives WebAudio a remote track's sound only while a media element holds it). Unlike the other players it brings its own connection (no
  * WebSocket): the core hands it the endpoint's URL (`connect`), and it reports the connection's open and end.
  *
  * - Pictures are counted and the test pattern's barcode read as the <video> presents them (the MSE player's
@@ -49,7 +53,7 @@
   /** The fields this player adds to `window.pistream`: `webrtc` (see WebRtcStats). @param {PageState} st */
   function install(st) {
     /** @type {WebRtcStats} */
-    var fields = { connectionState: null, session: null, errors: [], frameSource: null, jitterBufferTarget: null };
+    var fields = { connectionState: null, session: null, errors: [], frameSource: null, jitterBufferTarget: null, audioTrack: false };
     /** @type {WebRtcState} */ (st).webrtc = stats = fields;
   }
 
@@ -93,6 +97,9 @@
     this.pc = null;
     /** @type {MsePresentedWatch | null} */
     this.watch = null;
+    /** The sound's source in the page's graph, once both the track and the graph exist. */
+    /** @type {MediaStreamAudioSourceNode | null} */
+    this.audio = null;
     this.timer = 0;
   }
 
@@ -106,10 +113,16 @@
     var pc = (c.pc = new RTCPeerConnection({ iceServers: [] }));
     var transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
     minimalDelay(transceiver.receiver);
+    // Offered always: a server without sound answers it inactive, and no track comes.
+    minimalDelay(pc.addTransceiver('audio', { direction: 'recvonly' }).receiver);
     var video = parts.mediaSource.ensureVideo(canvas);
+    /** The one stream the <video> holds: the picture's, with the sound's track added to it (Chrome's WebAudio quirk). */
+    var held = new MediaStream();
     pc.ontrack = function (event) {
-      video.srcObject = event.streams[0] || new MediaStream([event.track]);
+      held.addTrack(event.track);
+      if (video.srcObject !== held) video.srcObject = held;
       video.play().then(null, function () {});
+      if (event.track.kind === 'audio') c.playSound(held);
     };
     pc.onconnectionstatechange = function () {
       if (c.closed) return;
@@ -163,6 +176,24 @@
       });
   };
 
+  /**
+   * Plays `stream`'s sound through the page's graph once the speaker button has made it (sound.js): muted and volume
+   * are the graph's, and the A/V offset listens there as for every player.
+   * @param {MediaStream} stream
+   */
+  WebRtcConnection.prototype.playSound = function (stream) {
+    var c = this;
+    if (stats) stats.audioTrack = true;
+    window.pistreamSound.whenReady(function () {
+      var input = window.pistreamSound.input();
+      if (c.closed || c.audio || !input) return;
+      // The page's graph runs on a real-time AudioContext (sound.js makes it).
+      var source = /** @type {AudioContext} */ (input.context).createMediaStreamSource(stream);
+      source.connect(input);
+      c.audio = source;
+    });
+  };
+
   /** The WebRTC stream has no messages of its own: nothing comes through the core. */
   WebRtcConnection.prototype.message = function () {};
 
@@ -205,6 +236,8 @@
     clearTimeout(this.timer);
     if (this.watch) this.watch.stop();
     if (this.pc) this.pc.close();
+    if (this.audio) this.audio.disconnect();
+    this.audio = null;
     var video = parts.mediaSource.ensureVideo(canvas);
     video.srcObject = null;
     this.release();

@@ -44,8 +44,8 @@ declare global {
     readonly height?: number;
     readonly formats: readonly StreamFormat[];
     readonly recordings?: boolean;
-    /** The WHEP endpoint's path below the plugin's prefix ('/whep'), or why the server has none. */
-    readonly webrtc?: { readonly path: string } | { readonly off: string };
+    /** The WHEP endpoint's path below the plugin's prefix ('/whep') and the sound it carries, or why the server has none. */
+    readonly webrtc?: { readonly path: string; readonly audio?: StreamFormat['audio'] } | { readonly off: string };
   }
 
   /**
@@ -325,6 +325,8 @@ declare global {
     frameSource: 'rvfc' | 'poll' | null;
     /** The jitter buffer target asked for (ms), null where the browser has only playoutDelayHint or nothing. */
     jitterBufferTarget: number | null;
+    /** Whether the session brought a sound track (the server has sound and answered the offer's audio). */
+    audioTrack: boolean;
   }
 
   interface WebRtcState extends PageState {

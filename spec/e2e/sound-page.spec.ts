@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { describeBrowser } from '../helpers/browser';
+import { freeUdpPort } from '../webrtc/udp-port';
 import { type ServerPage, closeServerPage, openServerPage, pageState, PAGE_TIMEOUT, waitForFramesToAdvance } from '../helpers/page-tools';
 
 /** What public/sound.js and av-offset.js keep in `window.pistream.sound` (SoundState in types/page.d.ts). */
@@ -144,5 +145,48 @@ describeBrowser('the page without sound (--audio none) in Chromium', () => {
       expect(pageErrors).toEqual([]);
     },
     PAGE_TIMEOUT,
+  );
+});
+
+describeBrowser('the WebRTC page with sound (--codec h264 --audio test) in Chromium', () => {
+  let opened: ServerPage | undefined;
+
+  beforeAll(async () => {
+    const port = await freeUdpPort();
+    const config = parseConfig(
+      ['--source', 'test', '--codec', 'h264', '--audio', 'test', '--host', '127.0.0.1', '--port', '0', '--webrtc-port', String(port)],
+      {},
+    );
+    opened = await openServerPage(() => startServer(config, { logger: pino({ level: 'silent' }) }), { width: 800, height: 600 });
+  }, PAGE_TIMEOUT);
+
+  afterAll(() => closeServerPage(opened), PAGE_TIMEOUT);
+
+  it(
+    'gets an Opus track on the stream, starts muted, and once unmuted plays the beeps on whole seconds; the HUD shows the A/V offset',
+    async () => {
+      const { page, pageErrors } = opened!;
+      await page.goto(`${opened!.server.url}?player=webrtc`);
+      await live(page);
+      const state = await pageState<PageState & { readonly webrtc: { readonly audioTrack: boolean } }>(page);
+      expect(state.player).toBe('webrtc');
+      expect(state.webrtc.audioTrack).toBe(true);
+      expect(await controls(page)).toEqual({ speakerHidden: false, pressed: 'false', label: 'Unmute', volumeHidden: true });
+      expect(await sound(page)).toMatchObject({ available: true, muted: true, context: null, beeps: 0 });
+
+      await page.click('#speaker');
+      await page.waitForFunction(() => window.pistream!.sound.context === 'running', undefined, { timeout: PAGE_TIMEOUT });
+      // The analyser on the played sound finds the test tone's beeps: the track plays, through the page's graph.
+      await page.waitForFunction(() => window.pistream!.sound.beeps >= 3, undefined, { timeout: PAGE_TIMEOUT });
+      const playing = await sound(page);
+      const seconds = playing.offsets.map((o) => Math.round(o.at - o.audioMs));
+      for (const second of seconds) expect(second % 1000).toBe(0);
+      expect(new Set(seconds).size).toBe(seconds.length);
+      await page.waitForFunction(() => /A\/V [+-]?\d+ ms/.test(document.getElementById('stats')?.textContent ?? ''), undefined, {
+        timeout: PAGE_TIMEOUT,
+      });
+      expect(pageErrors).toEqual([]);
+    },
+    PAGE_TIMEOUT * 2,
   );
 });

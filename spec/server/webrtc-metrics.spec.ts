@@ -5,6 +5,7 @@ import type { PeerStats } from '../../src/webrtc/peer-session';
 const stats = (over: Partial<PeerStats>): PeerStats => ({
   state: 'connected',
   accessUnitsSent: 0,
+  audioPacketsSent: 0,
   bytesSent: 0,
   keyframeRequests: 0,
   nackedPackets: 0,

@@ -1,7 +1,16 @@
 import { NEVER, Subject } from 'rxjs';
 import type { Gop } from '../../src/operators/gop-cache';
 import type { MuxedPicture } from '../../src/picture';
-import { holdStream, spsOf, WHEP_LOSSY_FRACTION, WhepViewer, type WhepPeer } from '../../src/server/whep-viewer';
+import type { AudioPacket } from '../../src/audio/audio-codec';
+import {
+  feedSound,
+  holdStream,
+  MAX_SOUND_AGE_MS,
+  spsOf,
+  WHEP_LOSSY_FRACTION,
+  WhepViewer,
+  type WhepPeer,
+} from '../../src/server/whep-viewer';
 
 const START = Buffer.from([0, 0, 0, 1]);
 const SPS_A = Buffer.from([0x67, 0x42, 0xc0, 0x1e, 0xaa]);
@@ -127,5 +136,32 @@ describe('holdStream', () => {
     gops.complete();
     expect(await ended.keyframe).toBeUndefined();
     ended.release();
+  });
+});
+
+describe('feedSound', () => {
+  const packet = (capturedAt: number): AudioPacket => ({
+    data: Buffer.from([capturedAt & 0xff]),
+    codec: 'opus',
+    capturedAt,
+    durationMs: 20,
+  });
+
+  it('sends each packet as it comes, but none older than MAX_SOUND_AGE_MS (a starting encoder’s backlog)', () => {
+    const sent: number[] = [];
+    const packets = new Subject<AudioPacket>();
+    let now = 10_000;
+    const subscription = feedSound({ sendAudio: (_data, capturedAt) => (sent.push(capturedAt), true) }, packets, () => now);
+    // The backlog: a second of sound out at once.
+    for (let at = now - 1000; at < now - 40; at += 20) packets.next(packet(at));
+    // Sent: captured from now − MAX_SOUND_AGE_MS on (the last at now − 60).
+    expect(sent).toEqual(Array.from({ length: (MAX_SOUND_AGE_MS - 60) / 20 + 1 }, (_, i) => now - MAX_SOUND_AGE_MS + i * 20));
+    sent.length = 0;
+    now += 20;
+    packets.next(packet(now - 45));
+    expect(sent).toEqual([now - 45]);
+    subscription.unsubscribe();
+    packets.next(packet(now));
+    expect(sent).toEqual([now - 45]);
   });
 });

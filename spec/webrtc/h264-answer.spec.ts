@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { NAL_TYPE, nalType, nalUnits } from '../../src/codecs/h264/nal';
+import { opus } from '../../src/audio/opus';
 import { chooseH264Answer, h264ProfileName, streamProfile, type StreamProfile } from '../../src/webrtc/h264-answer';
 import { readSdpOffer, type SdpOffer } from '../../src/webrtc/sdp-offer';
 import { x264Stream } from '../helpers/h264-streams';
@@ -102,12 +103,34 @@ describe('chooseH264Answer', () => {
         payloadType: 126,
         playoutDelayExtensionId: 3,
         // With a format of its own to name: an m= line without one is not SDP, and Chromium refuses the answer.
-        refused: [{ mid: '0', kind: 'audio', format: { payloadType: 109, codec: 'opus' } }],
+        refused: [{ mid: '0', kind: 'audio', format: { payloadType: 109, rtpmap: 'opus/48000/2' } }],
       },
     });
+    // With its first offered format: Chromium cannot parse an answer's media line without one.
+    if (choice.ok) expect(choice.value.refused[0]?.format).toEqual({ payloadType: 109, rtpmap: 'opus/48000/2' });
   });
 
-  it("names a refused section's Opus where it offers it, else its first format, else none", () => {
+  it('with sound, answers a receiving bundled audio section that offers opus/48000/2 on its payload type', () => {
+    const choice = chooseH264Answer(read(offer()), profile('42c01e'), opus.rtp);
+    expect(choice).toMatchObject({ ok: true, value: { mid: '1', audio: { mid: '0', payloadType: 109 }, refused: [] } });
+    if (choice.ok) expect(choice.value.audio?.fmtp).toMatch(/minptime=10/);
+  });
+
+  it.each([
+    ['sends only', (text: string) => text.replace('a=recvonly\r\na=mid:0', 'a=sendonly\r\na=mid:0')],
+    ['is turned off (port 0)', (text: string) => text.replace('m=audio 9 ', 'm=audio 0 ')],
+    ['is not bundled', (text: string) => text.replace('a=group:BUNDLE 0 1', 'a=group:BUNDLE 1')],
+    ['offers no Opus', (text: string) => text.replace('a=rtpmap:109 opus/48000/2', 'a=rtpmap:109 PCMU/8000')],
+    ['offers Opus at another clock', (text: string) => text.replace('a=rtpmap:109 opus/48000/2', 'a=rtpmap:109 opus/16000/2')],
+  ])('with sound, refuses (inactive) an audio section that %s, and answers the video', (_why, change) => {
+    const choice = chooseH264Answer(read(change(offer())), profile('42c01e'), opus.rtp);
+    expect(choice.ok).toBe(true);
+    if (!choice.ok) return;
+    expect(choice.value.audio).toBeUndefined();
+    expect(choice.value.mid).toBe('1');
+  });
+
+  it("names a refused section's first offered format as its a=rtpmap says it, else none", () => {
     const sections = [
       'm=audio 9 UDP/TLS/RTP/SAVPF 0 111',
       'a=mid:a',
@@ -130,10 +153,10 @@ describe('chooseH264Answer', () => {
       .replace('BUNDLE 0 1', 'BUNDLE a b c 0 1');
     const choice = chooseH264Answer(read(text), profile('42c01e'));
     expect(choice.ok ? choice.value.refused : choice.reason).toEqual([
-      { mid: 'a', kind: 'audio', format: { payloadType: 111, codec: 'opus' } },
-      { mid: 'b', kind: 'audio', format: { payloadType: 8, codec: 'PCMA' } },
-      { mid: 'c', kind: 'video', format: undefined },
-      { mid: '0', kind: 'audio', format: { payloadType: 109, codec: 'opus' } },
+      { mid: 'a', kind: 'audio', format: { payloadType: 0, rtpmap: 'PCMU/8000' } },
+      { mid: 'b', kind: 'audio', format: { payloadType: 8, rtpmap: 'PCMA/8000' } },
+      { mid: 'c', kind: 'video' },
+      { mid: '0', kind: 'audio', format: { payloadType: 109, rtpmap: 'opus/48000/2' } },
     ]);
   });
 
@@ -214,6 +237,8 @@ describe('reading and answering any body (property)', () => {
       'a=mid:1',
       'm=video 9 UDP/TLS/RTP/SAVPF 96 97',
       'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      'a=rtpmap:111 opus/48000/2',
+      'a=group:BUNDLE 0 1',
       'm=video 0 RTP/AVP 96',
       'a=rtpmap:96 H264/90000',
       'a=rtpmap:97 H264/90000',
@@ -238,13 +263,21 @@ describe('reading and answering any body (property)', () => {
   );
   const stream = fc.constantFrom(profile('42c01e'), profile('4d401f'), profile('640028'), profile('42c00d'));
 
-  it('never throws: every body is either a choice on an offered H.264 mode-1 payload type or a reason', () => {
+  it('never throws: every body is either a choice on an offered H.264 mode-1 payload type (and, with sound, Opus) or a reason', () => {
     fc.assert(
-      fc.property(body, stream, (text, streamProfileValue) => {
+      fc.property(body, stream, fc.boolean(), (text, streamProfileValue, withSound) => {
         const read = readSdpOffer(text);
         if (!read.ok) return read.reason.length > 0;
-        const choice = chooseH264Answer(read.value, streamProfileValue);
+        const choice = chooseH264Answer(read.value, streamProfileValue, withSound ? opus.rtp : undefined);
         if (!choice.ok) return choice.reason.length > 0;
+        // Sound only with sound, only on an offered Opus of another section, never also refused.
+        const audio = choice.value.audio;
+        if (audio) {
+          const offered = read.value.media.find((m) => m.mid === audio.mid && m.kind === 'audio');
+          const opusFormat = offered?.formats.find((f) => f.payloadType === audio.payloadType);
+          if (!withSound || audio.mid === choice.value.mid || opusFormat?.codec.toLowerCase() !== 'opus') return false;
+          if (choice.value.refused.some((r) => r.mid === audio.mid)) return false;
+        }
         const section = read.value.media.find((m) => m.mid === choice.value.mid && m.kind === 'video')!;
         const format = section.formats.find((f) => f.payloadType === choice.value.payloadType);
         return (

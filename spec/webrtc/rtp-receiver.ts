@@ -66,6 +66,10 @@ export interface Receiver {
    */
   readonly offer: string;
   readonly packets: RtpPacket[];
+  /** With `audio`: the sound's RTP packets (Opus), as they came. */
+  readonly audioPackets: RtpPacket[];
+  /** Every RTCP sender report the peer got (either track), as they came. */
+  readonly senderReports: SenderReport[];
   /** Resolves once the receiving track is open (it may open a moment after the sender's). */
   readonly opened: Promise<void>;
   /** Resolves once `count` packets with the marker bit (ends of access units) have arrived. */
@@ -75,14 +79,56 @@ export interface Receiver {
   readonly released: Promise<void>;
 }
 
-/** Makes a receiver's offer (after gathering, with every candidate). */
-export async function receiver(library: typeof NodeDataChannel, name: string): Promise<Receiver> {
+/** An RTCP sender report (RFC 3550 §6.4.1): which SSRC, the NTP time (as Unix ms) its RTP timestamp stands for. */
+export interface SenderReport {
+  readonly ssrc: number;
+  readonly ntpMs: number;
+  readonly rtpTimestamp: number;
+}
+
+/** The sender reports of a compound RTCP packet. */
+export function senderReports(packet: Buffer): SenderReport[] {
+  const reports: SenderReport[] = [];
+  for (let at = 0; at + 4 <= packet.length; at += (packet.readUInt16BE(at + 2) + 1) * 4) {
+    if (packet[at + 1] !== 200 || at + 20 > packet.length) continue;
+    const seconds = packet.readUInt32BE(at + 8) - 2_208_988_800;
+    const fraction = packet.readUInt32BE(at + 12) / 2 ** 32;
+    reports.push({ ssrc: packet.readUInt32BE(at + 4), ntpMs: (seconds + fraction) * 1000, rtpTimestamp: packet.readUInt32BE(at + 16) });
+  }
+  return reports;
+}
+
+/** The payload type the receiver offers Opus on (`audio: true`), as browsers do. */
+export const OFFERED_OPUS_PT = 111;
+
+/**
+ * Makes a receiver's offer (after gathering, with every candidate): H.264 video, and with `audio` an Opus audio
+ * section too (bundled, as a browser offers it). `senderReports` collects the video's only with `receiverReports: false`.
+ */
+export async function receiver(
+  library: typeof NodeDataChannel,
+  name: string,
+  options: { readonly audio?: boolean; readonly receiverReports?: boolean } = {},
+): Promise<Receiver> {
   const pc = new library.PeerConnection(name, { iceServers: [] });
   const video = new library.Video('0', 'RecvOnly');
   video.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
   const track = addTrack(pc, video);
-  // Sends receiver reports and answers nothing else: what a browser's receiver does, in part.
-  track.setMediaHandler(new library.RtcpReceivingSession());
+  const audioPackets: RtpPacket[] = [];
+  const reports: SenderReport[] = [];
+  if (options.audio) {
+    const audio = new library.Audio('1', 'RecvOnly');
+    audio.addOpusCodec(OFFERED_OPUS_PT, 'minptime=10;useinbandfec=1');
+    // No handler: RTP and RTCP both come to onMessage.
+    addTrack(pc, audio).onMessage((message) => {
+      const rtp = parseRtp(message);
+      if (rtp) audioPackets.push(rtp);
+      else reports.push(...senderReports(message));
+    });
+  }
+  // Sends receiver reports and answers nothing else: what a browser's receiver does, in part. It keeps the sender
+  // reports to itself: a receiver that reads them (`receiverReports: false`) sends none.
+  if (options.receiverReports !== false) track.setMediaHandler(new library.RtcpReceivingSession());
   const opened = new Promise<void>((resolve) => track.onOpen(resolve));
   const released = new Promise<void>((resolve) => pc.onStateChange((state) => state === 'closed' && resolve()));
   const packets: RtpPacket[] = [];
@@ -90,7 +136,7 @@ export async function receiver(library: typeof NodeDataChannel, name: string): P
   let markers = 0;
   track.onMessage((message) => {
     const rtp = parseRtp(message);
-    if (!rtp) return;
+    if (!rtp) return void reports.push(...senderReports(message));
     packets.push(rtp);
     if (rtp.marker) markers++;
     for (const w of waiters.filter((x) => markers >= x.count)) {
@@ -110,6 +156,8 @@ export async function receiver(library: typeof NodeDataChannel, name: string): P
     released,
     offer: pc.localDescription()!.sdp.replace(/^a=candidate:.*\r?\n/gm, ''),
     packets,
+    audioPackets,
+    senderReports: reports,
     accessUnits: (count) => (markers >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
     close: () => pc.close(),
   };

@@ -39,12 +39,36 @@ export interface AudioCodec {
   /** ffmpeg's output arguments: encoder, bitrate, raw muxer (after `-i`). */
   encoderArgs(bitrateKbps: number): string[];
   /**
+   * A new cutter of the encoder's raw output (what {@link encoderArgs} makes ffmpeg write) into this codec's frames,
+   * one per encoder run: chunk boundaries of a pipe are no contract.
+   */
+  splitter(): AudioSplitter;
+  /** How MPEG-TS carries it, when it can. */
+  readonly mpegts?: TsAudio;
+  /** How RTP carries it (WebRTC), when it can: the SDP encoding name, clock rate and channels of its `a=rtpmap`. */
+  readonly rtp?: RtpAudio;
+}
+
+/** Cuts an encoder's raw output into whole frames; throws when the stream loses its framing. */
+export interface AudioSplitter {
+  /** The frames completed by `chunk`, in order. */
+  push(chunk: Buffer): Buffer[];
+}
+
+/** A codec whose raw stream is its frames back to back, each starting with a header that gives its length. */
+export interface HeaderFramedCodec extends AudioCodec {
+  /**
    * The length of the frame starting at `at` in `bytes`, or undefined when its header is not all there yet.
    * Throws when `at` is not a frame header (the stream lost its framing).
    */
   frameLength(bytes: Buffer, at: number): number | undefined;
-  /** How MPEG-TS carries it, when it can. */
-  readonly mpegts?: TsAudio;
+}
+
+/** How RTP carries an audio codec (RFC 7587 for Opus: `opus/48000/2` whatever the stream's channels). */
+export interface RtpAudio {
+  readonly encodingName: string;
+  readonly clockRate: number;
+  readonly channels: number;
 }
 
 /**

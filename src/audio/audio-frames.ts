@@ -1,14 +1,14 @@
-import type { AudioCodec } from './audio-codec';
+import type { AudioCodec, AudioSplitter, HeaderFramedCodec } from './audio-codec';
 import { samplesToMs } from './pcm';
 
 /**
  * Cuts an encoder's raw output (MP2 frames, ADTS frames) into whole frames by their headers: chunk boundaries of a
  * pipe are no contract. Holds at most one unfinished frame.
  */
-export class AudioFrameSplitter {
+export class AudioFrameSplitter implements AudioSplitter {
   private held = Buffer.alloc(0);
 
-  constructor(private readonly codec: Pick<AudioCodec, 'frameLength'>) {}
+  constructor(private readonly codec: Pick<HeaderFramedCodec, 'frameLength'>) {}
 
   /** The frames completed by `chunk`. Throws when the stream loses its framing. */
   push(chunk: Buffer): Buffer[] {

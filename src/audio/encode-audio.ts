@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { concatMap, defer, from, type Observable, type OperatorFunction, type TeardownLogic } from 'rxjs';
 import { fromChildProcess, type SpawnFn } from '../process/child-process';
 import type { AudioCodec, AudioPacket } from './audio-codec';
-import { AudioFrameSplitter, frameMs, frameStart, SampleClock } from './audio-frames';
+import { frameMs, frameStart, SampleClock } from './audio-frames';
 import { PCM, sampleCount, type PcmChunk } from './pcm';
 
 export interface EncodeAudioOptions {
@@ -56,7 +56,7 @@ export function encodeAudio(codec: AudioCodec, options: EncodeAudioOptions): Ope
   return (pcm$) =>
     defer(() => {
       const clock = new SampleClock();
-      const splitter = new AudioFrameSplitter(codec);
+      const splitter = codec.splitter();
       const duration = frameMs(codec);
       let frames = 0;
       return fromChildProcess(options.ffmpeg, audioEncoderArgs(codec, options.bitrateKbps), {

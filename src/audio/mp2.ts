@@ -1,4 +1,5 @@
-import type { AudioCodec } from './audio-codec';
+import type { HeaderFramedCodec } from './audio-codec';
+import { AudioFrameSplitter } from './audio-frames';
 
 /** MPEG-1 Layer II bit rates by bitrate_index (kbit/s); 0 is "free format", 15 is forbidden. */
 const MP2_BITRATES = [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384];
@@ -16,7 +17,7 @@ export function mp2Bitrate(kbps: number): number {
  * MPEG-1 Audio Layer II: what JSMpeg decodes, so `/stream` carries it beside MPEG-1 video (JSMpeg's own relay does
  * the same). 1152 samples a frame (24 ms at 48 kHz); ffmpeg's `mp2` encoder, raw frames out (`-f mp2`).
  */
-export const mp2: AudioCodec = {
+export const mp2: HeaderFramedCodec = {
   id: 'mp2',
   label: 'MP2',
   codecString: 'mp2',
@@ -35,6 +36,9 @@ export const mp2: AudioCodec = {
     const rate = MP2_RATES[(b2 >> 2) & 0x03];
     if (!bitrate || !rate) throw new Error(`MP2 frame header at byte ${at} has an unusable bitrate or rate`);
     return Math.floor((144_000 * bitrate) / rate) + ((b2 >> 1) & 1);
+  },
+  splitter() {
+    return new AudioFrameSplitter(this);
   },
   mpegts: { streamType: 0x03, streamId: 0xc0 },
 };

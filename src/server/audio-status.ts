@@ -1,3 +1,4 @@
+import type { AudioCodec } from '../audio/audio-codec';
 import type { AudioHub } from '../audio/audio-hub';
 import type { OpenedAudio } from '../audio/open-audio';
 import type { WireFormat } from '../formats/wire-format';
@@ -50,7 +51,12 @@ export interface FormatAudio {
 
 /** A format's sound as `GET /streams` lists it (pure): present only when the server has sound and the format carries it. */
 export function formatAudio(format: WireFormat, hub: AudioHub | undefined, sampleRate: number, channels: number): FormatAudio | undefined {
-  if (!hub || !format.audio) return undefined;
-  const { id, label, codecString } = format.audio;
+  return format.audio ? codecAudio(format.audio, hub, sampleRate, channels) : undefined;
+}
+
+/** A codec's sound as `GET /streams` lists it (pure): present only when the server has sound. */
+export function codecAudio(codec: AudioCodec, hub: AudioHub | undefined, sampleRate: number, channels: number): FormatAudio | undefined {
+  if (!hub) return undefined;
+  const { id, label, codecString } = codec;
   return { codec: id, label, codecString, sampleRate, channels };
 }

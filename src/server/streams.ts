@@ -27,7 +27,8 @@ export interface StreamsInfo {
 
 /** What the parts add to `GET /streams` at request time. */
 export interface StreamsDetails {
-  readonly webrtc?: { readonly path: string } | { readonly off: string };
+  /** The WHEP endpoint and the sound its answers carry (Opus, when the server has sound), or why there is none. */
+  readonly webrtc?: { readonly path: string; readonly audio?: FormatAudio } | { readonly off: string };
 }
 
 /** The answer of `GET /streams` for a hub (pure). */

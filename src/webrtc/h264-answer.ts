@@ -1,4 +1,5 @@
 import { parseSps } from '../codecs/h264/sps';
+import type { RtpAudio } from '../audio/audio-codec';
 import { type MediaSection, type Readout, type RtpFormat, type SdpOffer } from './sdp-offer';
 
 /**
@@ -30,25 +31,60 @@ export interface H264AnswerChoice {
   readonly rtcpFb: readonly string[];
   /** The offered id of the playout-delay header extension, when the offer has it. */
   readonly playoutDelayExtensionId?: number;
+  /** The audio section we send the server's sound on, when there is sound and the offer can take it. */
+  readonly audio?: AudioAnswerChoice;
   /** The other audio and video sections (with a mid): answered `inactive`. */
   readonly refused: readonly RefusedSection[];
 }
 
 /**
- * A section answered `inactive`, with one of its offered formats to name in the answer's `m=` line: an `m=` line
- * without a format is not SDP, and Chromium refuses the whole answer ("Failed to parse SessionDescription").
+ * A section answered `inactive`, with the first format it offered (`opus/48000/2`, as an `a=rtpmap` names it): an
+ * answer's media line needs one format at least, and Chromium refuses to parse one without ("Invalid value").
  */
 export interface RefusedSection {
   readonly mid: string;
   readonly kind: string;
-  /** Opus where an audio section offers it (every browser does), else the section's first; none if it has none. */
-  readonly format?: { readonly payloadType: number; readonly codec: string };
+  readonly format?: { readonly payloadType: number; readonly rtpmap: string };
 }
 
-/** The format a refused section's answer names: see {@link RefusedSection}. */
-function refusedFormat(section: MediaSection): RefusedSection['format'] {
-  const format = section.formats.find((f) => f.codec.toLowerCase() === 'opus') ?? section.formats[0];
-  return format && { payloadType: format.payloadType, codec: format.codec };
+/** A refused section of the offer, with its first offered format. */
+function refusedSection(section: MediaSection): RefusedSection {
+  const first = section.formats[0];
+  const rtpmap = first && `${first.codec}/${first.clockRate}${first.channels ? `/${first.channels}` : ''}`;
+  return { mid: section.mid!, kind: section.kind, ...(first ? { format: { payloadType: first.payloadType, rtpmap: rtpmap! } } : {}) };
+}
+
+/** The audio section answered `sendonly`: its mid, the offered payload type of the codec, and our `a=fmtp`. */
+export interface AudioAnswerChoice {
+  readonly mid: string;
+  readonly payloadType: number;
+  readonly fmtp: string;
+}
+
+/**
+ * Our Opus fmtp (RFC 7587 §7): we send mono (`sprop-stereo=0`, so the receiver may decode mono) in 20 ms packets, and
+ * take packets down to 10 ms (`minptime=10`, what browsers offer).
+ */
+const OPUS_FMTP = 'minptime=10;sprop-stereo=0';
+
+/**
+ * The first receiving, bundled audio section offering `sound` (its encoding name, clock rate and channels), with the
+ * offered payload type; undefined when the offer takes no such audio (it is then refused, as without sound).
+ */
+function chooseAudio(offer: SdpOffer, videoMid: string, sound: RtpAudio): AudioAnswerChoice | undefined {
+  for (const section of offer.media) {
+    if (section.kind !== 'audio' || section.port === 0 || section.mid === undefined || section.mid === videoMid) continue;
+    if (section.direction !== 'recvonly' && section.direction !== 'sendrecv') continue;
+    if (!offer.bundle.includes(section.mid)) continue;
+    const format = section.formats.find(
+      (f) =>
+        f.codec.toLowerCase() === sound.encodingName.toLowerCase() &&
+        f.clockRate === sound.clockRate &&
+        (f.channels ?? 1) === sound.channels,
+    );
+    if (format) return { mid: section.mid, payloadType: format.payloadType, fmtp: OPUS_FMTP };
+  }
+  return undefined;
 }
 
 const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
@@ -145,13 +181,14 @@ function pickFormat(section: MediaSection, stream: StreamProfile): Readout<RtpFo
 /**
  * Chooses how to answer a read offer with the stream's H.264: the first usable video section (it must receive:
  * `recvonly` or `sendrecv`, have a mid, and be on), its payload type (see the rules above), and the fmtp of the
- * answer. Every other audio/video section is refused. Rejections carry a reason fit for a 400 body.
+ * answer; with `sound` (how RTP carries the server's sound, when it has some) the first receiving bundled audio
+ * section that offers it. Every other audio/video section is refused. Rejections carry a reason fit for a 400 body.
  *
  * @example
- * const choice = chooseH264Answer(offer, profile);
+ * const choice = chooseH264Answer(offer, profile, opus.rtp);
  * if (choice.ok) video.addH264Codec(choice.value.payloadType, choice.value.fmtp);
  */
-export function chooseH264Answer(offer: SdpOffer, stream: StreamProfile): Readout<H264AnswerChoice> {
+export function chooseH264Answer(offer: SdpOffer, stream: StreamProfile, sound?: RtpAudio): Readout<H264AnswerChoice> {
   if (!offer.hasIceCredentials) return { ok: false, reason: 'the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)' };
   if (!offer.hasFingerprint)
     return { ok: false, reason: 'the offer has no well-formed DTLS fingerprint (a=fingerprint: a hash and its digest)' };
@@ -177,6 +214,7 @@ export function chooseH264Answer(offer: SdpOffer, stream: StreamProfile): Readou
     const format = picked.value;
     const asymmetry = format.fmtp['level-asymmetry-allowed'] === '1' ? 'level-asymmetry-allowed=1;' : '';
     const mid = section.mid;
+    const audio = sound ? chooseAudio(offer, mid, sound) : undefined;
     return {
       ok: true,
       value: {
@@ -186,9 +224,10 @@ export function chooseH264Answer(offer: SdpOffer, stream: StreamProfile): Readou
         profileLevelId: stream.profileLevelId,
         rtcpFb: format.rtcpFb,
         playoutDelayExtensionId: section.extensions.find((e) => e.uri === PLAYOUT_DELAY_URI)?.id,
+        ...(audio ? { audio } : {}),
         refused: offer.media
-          .filter((m) => m.mid !== undefined && m.mid !== mid && (m.kind === 'audio' || m.kind === 'video'))
-          .map((m) => ({ mid: m.mid!, kind: m.kind, format: refusedFormat(m) })),
+          .filter((m) => m.mid !== undefined && m.mid !== mid && m.mid !== audio?.mid && (m.kind === 'audio' || m.kind === 'video'))
+          .map(refusedSection),
       },
     };
   }

@@ -13,6 +13,8 @@ export interface RtpFormat {
   /** Encoding name as written (`H264`, `opus`, `rtx` …). */
   readonly codec: string;
   readonly clockRate: number;
+  /** The rtpmap's encoding parameters for audio: channels (`opus/48000/2` → 2); undefined when absent. */
+  readonly channels?: number;
   /** `a=fmtp` parameters, names lowercased. */
   readonly fmtp: Readonly<Record<string, string>>;
   /** `a=rtcp-fb` values for this payload type (and `*`), e.g. `nack`, `nack pli`, `ccm fir`. */
@@ -65,7 +67,7 @@ interface SectionDraft {
   payloadTypes: number[];
   mid?: string;
   direction?: SdpDirection;
-  rtpmap: Map<number, { codec: string; clockRate: number }>;
+  rtpmap: Map<number, { codec: string; clockRate: number; channels?: number }>;
   fmtp: Map<number, Record<string, string>>;
   rtcpFb: Map<string, string[]>;
   extensions: HeaderExtension[];
@@ -138,8 +140,8 @@ function mediaAttribute(m: SectionDraft, name: string, value: string): void {
   else if (name === 'ice-ufrag') m.iceUfrag = value.length > 0;
   else if (name === 'ice-pwd') m.icePwd = value.length > 0;
   else if (name === 'fingerprint') m.fingerprint = wellFormedFingerprint(value);
-  else if (name === 'rtpmap' && (r = /^(\d{1,3}) ([^/\s]+)\/(\d+)/.exec(value))) {
-    m.rtpmap.set(Number(r[1]), { codec: r[2]!, clockRate: Number(r[3]) });
+  else if (name === 'rtpmap' && (r = /^(\d{1,3}) ([^/\s]+)\/(\d+)(?:\/(\d+))?/.exec(value))) {
+    m.rtpmap.set(Number(r[1]), { codec: r[2]!, clockRate: Number(r[3]), ...(r[4] ? { channels: Number(r[4]) } : {}) });
   } else if (name === 'fmtp' && (r = /^(\d{1,3}) (.*)$/.exec(value))) m.fmtp.set(Number(r[1]), parseFmtp(r[2]!));
   else if (name === 'rtcp-fb' && (r = /^(\d{1,3}|\*) (.+)$/.exec(value))) {
     const list = m.rtcpFb.get(r[1]!) ?? [];
@@ -156,7 +158,7 @@ function finish(m: SectionDraft, sessionDirection: SdpDirection | undefined): Me
     const map = m.rtpmap.get(payloadType);
     if (!map) continue;
     const rtcpFb = [...(m.rtcpFb.get('*') ?? []), ...(m.rtcpFb.get(String(payloadType)) ?? [])];
-    formats.push({ payloadType, codec: map.codec, clockRate: map.clockRate, fmtp: m.fmtp.get(payloadType) ?? {}, rtcpFb });
+    formats.push({ payloadType, ...map, fmtp: m.fmtp.get(payloadType) ?? {}, rtcpFb });
   }
   return {
     kind: m.kind,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RtpAudio } from '../audio/audio-codec';
 import { chooseH264Answer, type H264AnswerChoice, type StreamProfile } from './h264-answer';
 import { readSdpOffer } from './sdp-offer';
 
@@ -174,7 +175,8 @@ export type WhepPostDecision = { readonly answer: H264AnswerChoice } | { readonl
 
 /**
  * The decision for `POST <endpoint>`: 415 for a body that is not `application/sdp`, 400 for an unreadable offer,
- * 409 without a stream, 503 when full, 400 for an offer that cannot take the stream; else the answer's choice.
+ * 409 without a stream, 503 when full, 400 for an offer that cannot take the stream; else the answer's choice (with
+ * the server's `sound`, when it has some, on an audio section that takes it).
  * @example
  * const decision = decideWhepPost(request.headers['content-type'], body, profile, sessions.full);
  * if ('reply' in decision) return respond(decision.reply);
@@ -184,6 +186,7 @@ export function decideWhepPost(
   body: string,
   stream: StreamProfile | undefined,
   full: boolean,
+  sound?: RtpAudio,
   retryAfterS = WHEP_RETRY_AFTER_S,
 ): WhepPostDecision {
   if (mediaType(contentType) !== SDP_CONTENT_TYPE) return { reply: whepReplies.unsupportedMediaType(contentType) };
@@ -191,7 +194,7 @@ export function decideWhepPost(
   if (!offer.ok) return { reply: whepReplies.badOffer(offer.reason) };
   if (!stream) return { reply: whepReplies.noStream(retryAfterS) };
   if (full) return { reply: whepReplies.full(retryAfterS) };
-  const choice = chooseH264Answer(offer.value, stream);
+  const choice = chooseH264Answer(offer.value, stream, sound);
   return choice.ok ? { answer: choice.value } : { reply: whepReplies.badOffer(choice.reason) };
 }
 

@@ -1,4 +1,7 @@
 import type { Plugin, Request, ResponseObject, ResponseToolkit, Server, ServerRoute } from '@hapi/hapi';
+import type { Subscription } from 'rxjs';
+import { opus } from '../../audio/opus';
+import { PCM } from '../../audio/pcm';
 import type { Hub } from '../../hub';
 import type { ValidPluginOptions } from '../../options/plugin-options';
 import { version } from '../../version';
@@ -14,8 +17,9 @@ import {
 } from '../../webrtc/peer-session';
 import { MAX_OFFER_BYTES } from '../../webrtc/sdp-offer';
 import { decideWhepPatch, decideWhepPost, WhepSessions, whepReplies, type WhepReply, type WhepSession } from '../../webrtc/whep-sessions';
+import { codecAudio } from '../audio-status';
 import { addWebRtcMetrics, type MeasuredPeers } from '../webrtc-metrics';
-import { holdStream, spsOf, WhepViewer } from '../whep-viewer';
+import { feedSound, holdStream, spsOf, WhepViewer } from '../whep-viewer';
 import { dependencyOf } from './dependency';
 import { addPartRoutes } from './part-routes';
 import type { PistreamCore } from './core-plugin';
@@ -149,7 +153,9 @@ class WhepEndpoint {
       const keyframe = await held.keyframe;
       const sps = keyframe && spsOf(keyframe.data);
       const profile = sps && streamProfile(sps);
-      const decision = decideWhepPost(contentType, body, profile?.ok ? profile.value : undefined, this.sessions.full);
+      // Sound for offers that take it, when the server has some: Opus, encoded once for every WebRTC viewer.
+      const sound = this.core.hub.audio ? opus.rtp : undefined;
+      const decision = decideWhepPost(contentType, body, profile?.ok ? profile.value : undefined, this.sessions.full, sound);
       if ('reply' in decision) return decision.reply;
       const session = await this.answer(body, decision.answer);
       const entry = this.start(session, sps!, address, seat, held.release);
@@ -199,10 +205,12 @@ class WhepEndpoint {
   ): WhepSession<Peer> | undefined {
     const { core } = this;
     let viewer: WhepViewer | undefined;
+    let sound: Subscription | undefined;
     let id = '';
     const end = (why: string): void => {
       if (!this.sessions.remove(id)) return;
       viewer?.unsubscribe();
+      sound?.unsubscribe();
       releaseHeld();
       session.close();
       seat();
@@ -227,6 +235,8 @@ class WhepEndpoint {
     id = added.id;
     session.onOpen(() => {
       viewer = new WhepViewer(session, sps, end).subscribeTo(core.hub.gops(H264_FORMAT));
+      // Its own subscription: the sound never waits for pictures, nor pictures for it.
+      if (session.hasSound && core.hub.audio) sound = feedSound(session, core.hub.audio.packets(opus));
       releaseHeld();
     });
     // The next keyframe is at most one GOP away, and the encoder is shared: counted (stats), not forced.
@@ -348,9 +358,12 @@ export const pistreamWebRtc: Plugin<void> = {
     const endpoint = state.on ? new WhepEndpoint(core, state.library, server.realm.modifiers.route.prefix ?? '') : undefined;
     server.expose('state', state.on ? { on: true } : { on: false, reason: state.reason });
     server.expose('viewerCount', () => endpoint?.sessions.size ?? 0);
-    core.reports.addStreamsDetails(() => ({ webrtc: state.on ? { path: WHEP_PATH } : { off: state.reason } }));
+    const audio = codecAudio(opus, core.hub.audio, PCM.sampleRate, PCM.channels);
+    const details = state.on ? { path: WHEP_PATH, ...(audio ? { audio } : {}) } : { off: state.reason };
+    core.reports.addStreamsDetails(() => ({ webrtc: details }));
     server.ext('onPostStart', () => {
-      if (state.on) core.log('info', `WebRTC (WHEP) at ${WHEP_PATH}: every viewer on UDP port ${core.options.webrtc.port}`);
+      const sound = audio ? `, with ${audio.label} sound` : '';
+      if (state.on) core.log('info', `WebRTC (WHEP) at ${WHEP_PATH}: every viewer on UDP port ${core.options.webrtc.port}${sound}`);
       else core.log(core.options.webrtc.enabled ? 'warn' : 'info', state.reason);
     });
     if (!endpoint) return;
