@@ -67,6 +67,12 @@ export interface PeerStats {
   readonly rttMs?: number;
 }
 
+/** A peer's last receiver report, numbered: see {@link PeerSession.lossReport}. */
+export interface LossReport {
+  readonly number: number;
+  readonly fractionLost: number;
+}
+
 /**
  * The library refused the offer itself (a part our reader does not check, such as a missing ICE password or a
  * malformed fingerprint): the client's fault, a 4xx, unlike a failure of ours (the port taken, gathering too slow).
@@ -104,6 +110,8 @@ export class PeerSession {
   private keyframeRequests = 0;
   private nackedPackets = 0;
   private lastReport?: ReceptionReport;
+  /** Receiver reports about our stream so far: tells a new report from the one already read. */
+  private reports = 0;
   private rttMs?: number;
   private started = false;
   private firstCaptureMs = 0;
@@ -257,9 +265,12 @@ export class PeerSession {
     return true;
   }
 
-  /** The fraction of packets the peer's last receiver report says it lost (0–1), or undefined before one: a field read. */
-  fractionLost(): number | undefined {
-    return this.lastReport?.fractionLost;
+  /**
+   * The peer's last receiver report about our stream: its number (1 for the first; a new number means a new report)
+   * and the share of packets it says it lost since the one before (0–1). Undefined before the first. A field read.
+   */
+  lossReport(): LossReport | undefined {
+    return this.lastReport && { number: this.reports, fractionLost: this.lastReport.fractionLost };
   }
 
   stats(): PeerStats {
@@ -300,6 +311,7 @@ export class PeerSession {
     for (const report of rtcp.reports) {
       if (report.ssrc !== this.ssrc) continue;
       this.lastReport = report;
+      this.reports++;
       this.rttMs = roundTripMs(report, arrival) ?? this.rttMs;
     }
     // One compound packet is one request, whether it holds a PLI, a FIR or both.
