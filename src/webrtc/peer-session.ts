@@ -54,6 +54,8 @@ export interface PeerSessionOptions {
 export interface PeerStats {
   /** `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`. */
   readonly state: string;
+  /** Whether the media path is up (DTLS-SRTP done, the track open): access units can be sent. */
+  readonly mediaOpen: boolean;
   readonly accessUnitsSent: number;
   /** H.264 bytes handed to the packetizer (RTP, SRTP and retransmissions add to it on the wire). */
   readonly bytesSent: number;
@@ -277,6 +279,7 @@ export class PeerSession {
     const report = this.lastReport;
     return {
       state: this.closed ? 'closed' : this.pc.state(),
+      mediaOpen: this.open,
       accessUnitsSent: this.accessUnitsSent,
       bytesSent: this.bytesSent,
       keyframeRequests: this.keyframeRequests,

@@ -16,6 +16,7 @@ import { MAX_OFFER_BYTES } from '../../webrtc/sdp-offer';
 import { decideWhepPatch, decideWhepPost, WhepSessions, whepReplies, type WhepReply, type WhepSession } from '../../webrtc/whep-sessions';
 import { addWebRtcMetrics, type MeasuredPeers } from '../webrtc-metrics';
 import { holdStream, spsOf, WhepViewer } from '../whep-viewer';
+import { lookAtPictures, startPictureWatch, WHEP_WATCH_EVERY_MS, type PictureWatch, type PictureWatchChange } from '../whep-watch';
 import { dependencyOf } from './dependency';
 import { addPartRoutes } from './part-routes';
 import type { PistreamCore } from './core-plugin';
@@ -71,7 +72,23 @@ interface Peer {
   readonly session: PeerSession;
   readonly address: string;
   readonly joinedAt: number;
+  /** Whether it gets pictures (looked at every WHEP_WATCH_EVERY_MS). */
+  watch: PictureWatch;
   end(why: string): void;
+}
+
+/** The log line when a viewer has gone without pictures too long, or gets them again. */
+function watchLine(peer: Peer, change: PictureWatchChange): string {
+  const who = `viewer ${WHEP_PATH} ${peer.address}`;
+  if (change === 'flowing') return `${who} gets pictures again`;
+  const stats = peer.session.stats();
+  const since = peer.watch.sent ? 'since its last' : 'since it joined';
+  const report =
+    stats.fractionLost === undefined ? 'no receiver report' : `its last receiver report: ${Math.round(stats.fractionLost * 100)} % lost`;
+  return (
+    `${who} has had no picture for ${Math.round((Date.now() - peer.watch.since) / 1000)} s ${since}: its connection is ` +
+    `${stats.state}, its media ${stats.mediaOpen ? 'open' : 'not open'}, ${report}`
+  );
 }
 
 /**
@@ -103,6 +120,8 @@ class WhepEndpoint {
   readonly sessions: WhepSessions<Peer>;
   private stopping = false;
   private joined = 0;
+  /** The look at every session's pictures, while there are sessions. */
+  private watching?: NodeJS.Timeout;
   /** What the sessions that ended were asked (their counts keep adding to the totals in /metrics). */
   private readonly departedTotals = { keyframeRequests: 0, nackedPackets: 0 };
 
@@ -209,7 +228,8 @@ class WhepEndpoint {
       const stats = session.stats();
       this.departedTotals.keyframeRequests += stats.keyframeRequests;
       this.departedTotals.nackedPackets += stats.nackedPackets;
-      core.log('info', `viewer left ${WHEP_PATH} ${address}, ${why} (${this.sessions.size} WebRTC watching)`, {
+      const pictureless = stats.accessUnitsSent === 0 ? ', without a picture' : '';
+      core.log('info', `viewer left ${WHEP_PATH} ${address}, ${why}${pictureless} (${this.sessions.size} WebRTC watching)`, {
         format: 'webrtc',
         path: WHEP_PATH,
         address,
@@ -218,13 +238,16 @@ class WhepEndpoint {
         ...stats,
       });
     };
-    const peer: Peer = { viewer: String(++this.joined), session, address, joinedAt: Date.now(), end };
+    const now = Date.now();
+    const watch = startPictureWatch(core.hub.stats.pictures, now);
+    const peer: Peer = { viewer: String(++this.joined), session, address, joinedAt: now, watch, end };
     const added = this.stopping ? undefined : this.sessions.add(peer);
     if (!added) {
       session.close();
       return undefined;
     }
     id = added.id;
+    this.watching ??= setInterval(() => this.lookAtSessions(), WHEP_WATCH_EVERY_MS).unref();
     session.onOpen(() => {
       viewer = new WhepViewer(session, sps, end).subscribeTo(core.hub.gops(H264_FORMAT));
       releaseHeld();
@@ -240,10 +263,36 @@ class WhepEndpoint {
     return added;
   }
 
+  /**
+   * Looks at every session's pictures: a viewer that has had none for WHEP_NO_PICTURE_MS while the stream made them
+   * gets a warning in the log (and counts in /metrics), and a line when it gets them again. Stops with the last session.
+   */
+  private lookAtSessions(): void {
+    if (this.sessions.size === 0) {
+      clearInterval(this.watching);
+      this.watching = undefined;
+      return;
+    }
+    const made = this.core.hub.stats.pictures;
+    for (const { peer } of this.sessions.sessions()) {
+      const { watch, change } = lookAtPictures(peer.watch, peer.session.stats().accessUnitsSent, made, Date.now());
+      const line = change && watchLine(peer, change);
+      peer.watch = watch;
+      if (!line) continue;
+      const fields = { format: 'webrtc', path: WHEP_PATH, address: peer.address, ...peer.session.stats() };
+      this.core.log(change === 'stalled' ? 'warn' : 'info', line, fields);
+    }
+  }
+
   /** The live sessions and the totals of those that ended, for the metrics. */
   measured(): MeasuredPeers {
     return {
-      peers: () => [...this.sessions.sessions()].map(({ peer }) => ({ viewer: peer.viewer, stats: () => peer.session.stats() })),
+      peers: () =>
+        [...this.sessions.sessions()].map(({ peer }) => ({
+          viewer: peer.viewer,
+          stats: () => peer.session.stats(),
+          withoutPictures: () => peer.watch.stalled,
+        })),
       departed: () => this.departedTotals,
     };
   }
@@ -262,6 +311,7 @@ class WhepEndpoint {
   /** Ends every session, waits for their connections to close, then frees the library's threads if no peer is left. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.watching);
     const peers = [...this.sessions.sessions()].map((session) => session.peer);
     for (const peer of peers) peer.end('the server is stopping');
     const released = Promise.all(peers.map((peer) => peer.session.released));
