@@ -49,6 +49,10 @@ interface Row {
   p50Fps: number;
   /** Viewers under FULL_RATE_SHARE of the stream's rate. */
   belowFullRate: number;
+  /** Viewers that got no picture in the window, as they stand (connection/ICE/track), from the viewers' side. */
+  silent: string[];
+  /** The server's count of viewers without pictures (pistream_webrtc_viewers_without_pictures) at the window's end. */
+  serverWithout: number;
   failed: string[];
 }
 
@@ -60,10 +64,11 @@ async function measure(server: RunningChild, viewers: ChildProcess | undefined, 
   const t0 = Date.now();
   await sleep(SECONDS * 1000);
   const cpu = meter.stop();
-  const streamFps = (((await scrapeMetrics(server)).pistream_pictures_total ?? NaN) - pictures0) / ((Date.now() - t0) / 1000);
-  const { counts, seconds } = viewers
-    ? await ask<{ counts: number[]; seconds: number }>(viewers, { window: 'stop' })
-    : { counts: [], seconds: 1 };
+  const after = await scrapeMetrics(server);
+  const streamFps = ((after.pistream_pictures_total ?? NaN) - pictures0) / ((Date.now() - t0) / 1000);
+  const { counts, seconds, silent } = viewers
+    ? await ask<{ counts: number[]; seconds: number; silent: string[] }>(viewers, { window: 'stop' })
+    : { counts: [], seconds: 1, silent: [] };
   const fps = counts.map((n) => n / seconds);
   return {
     viewers: total,
@@ -74,6 +79,8 @@ async function measure(server: RunningChild, viewers: ChildProcess | undefined, 
     p5Fps: quantile(fps, 0.05),
     p50Fps: quantile(fps, 0.5),
     belowFullRate: fps.filter((f) => f < streamFps * FULL_RATE_SHARE).length,
+    silent,
+    serverWithout: after.pistream_webrtc_viewers_without_pictures ?? NaN,
     failed,
   };
 }
@@ -111,6 +118,8 @@ function report(rows: readonly Row[]): void {
       'fps p5',
       'fps p50',
       `< ${FULL_RATE_SHARE * 100}% rate`,
+      'no picture',
+      'server: without',
       'refused',
     ],
     rows.map((r) => [
@@ -123,9 +132,12 @@ function report(rows: readonly Row[]): void {
       cell(r.p5Fps),
       cell(r.p50Fps),
       r.viewers ? String(r.belowFullRate) : '',
+      r.viewers ? String(r.silent.length) : '',
+      r.viewers ? String(r.serverWithout) : '',
       r.failed.length ? `${r.failed.length}: ${r.failed[0]}` : '0',
     ]),
   );
+  for (const r of rows.filter((row) => row.silent.length)) console.log(`${r.viewers} viewers: without a picture: ${r.silent.join(', ')}`);
   const many = rows[rows.length - 1]!;
   const met = many.viewers === VIEWERS && many.failed.length === 0 && many.belowFullRate === 0;
   console.log(

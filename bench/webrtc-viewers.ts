@@ -1,7 +1,12 @@
 // The WebRTC fan-out bench's viewers (bench/webrtc-fanout.ts), in a process of their own so that their CPU (DTLS,
 // SRTP decryption, ICE for every peer) is not counted as the server's: N receive-only node-datachannel peers pulled
 // over WHEP, each counting the pictures (RTP packets with the marker bit: ends of access units) it receives.
-// Driven over IPC: { join: n } → { joined, failed }, { window: 'start' | 'stop' } → { counts, seconds }, { leave } → exit.
+// Driven over IPC: { join: n } → { joined, failed }, { window: 'start' | 'stop' } → { counts, seconds, silent },
+// { leave } → exit. `silent`: how each viewer that got no picture in the window stands (its connection, ICE, track).
+// Known of these receivers (libdatachannel 0.24's RtcpReceivingSession): a receiver report goes out only in answer to
+// the server's sender report, and when the first RTP sequence number is below 3000 the first report counts every
+// number below it as lost (e.g. 93 % for a first number of 2437): the server then drops that viewer to the next
+// keyframe once, at its join, before the window.
 import nodeDataChannel, { type PeerConnection, type Track } from 'node-datachannel';
 import { addTrack, cleanupWebRtc } from '../src/webrtc/peer-session';
 
@@ -67,7 +72,11 @@ process.on('message', (message: { join?: number; window?: 'start' | 'stop'; leav
       process.send!({ started: true });
     } else if (message.window === 'stop') {
       const seconds = Number(process.hrtime.bigint() - windowStart) / 1e9;
-      process.send!({ counts: viewers.map((v, i) => v.pictures - (counts0[i] ?? 0)), seconds });
+      const counts = viewers.map((v, i) => v.pictures - (counts0[i] ?? 0));
+      const silent = viewers
+        .filter((_v, i) => counts[i] === 0)
+        .map((v) => `${v.pc.state()}/ICE ${v.pc.iceState()}/track ${v.track.isOpen() ? 'open' : 'not open'}`);
+      process.send!({ counts, seconds, silent });
     } else if (message.leave) {
       const joined = viewers.filter((v) => v.location !== undefined);
       await Promise.all(joined.map((v) => fetch(v.location!, { method: 'DELETE' }).catch(() => undefined)));

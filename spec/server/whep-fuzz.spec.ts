@@ -167,7 +167,6 @@ describe('POST /whep with random and garbled SDP (property, real server and libr
 
   it('answers every body 201 or 4xx with a reason, never 5xx, never late; then still serves a valid offer', async () => {
     const seen = new Map<number, number>();
-    let gatherFailures = 0;
     await fc.assert(
       fc.asyncProperty(body([valid.offer, chromiumOffer, firefoxOffer()]), async (payload) => {
         const res = await fetch(`${base}/whep`, {
@@ -184,13 +183,9 @@ describe('POST /whep with random and garbled SDP (property, real server and libr
           expect([text.slice(0, 4), gone.status]).toEqual(['v=0\r', 200]);
           return;
         }
-        // Known, not fixed: after sessions that were answered but never connected have ended, libdatachannel can fail
-        // to gather for a usable offer for seconds (the answer is tried 4 times): a 503 with Retry-After, our fault and
-        // said as such, never the client's. Counted, and any other 5xx fails.
-        if (res.status === 503 && /^the WebRTC answer failed: .*gather/.test(text) && res.headers.get('retry-after')) {
-          gatherFailures++;
-          return;
-        }
+        // No 5xx, a 503 neither: the one this spec used to let pass ("Failed to gather local ICE candidates" after
+        // sessions had ended) came from ffmpeg started while a session was open, which kept a copy of libjuice's socket
+        // after the port was let go; the server now holds the port from its first answer on (docs/webrtc.md).
         // The status with the body it came with, so a failure says what the server answered.
         expect(`${res.status} ${text}`).toMatch(/^4\d\d \S/);
       }),
@@ -199,7 +194,6 @@ describe('POST /whep with random and garbled SDP (property, real server and libr
     // Both kinds happened: the bodies reached the library, not only our reader.
     expect(seen.get(201)).toBeGreaterThan(0);
     expect(seen.get(400)).toBeGreaterThan(0);
-    expect(gatherFailures).toBeLessThan(seen.get(201) ?? 0);
     expect(viewers()).toBe(0);
 
     const res = await fetch(`${base}/whep`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: valid.offer });

@@ -1,14 +1,16 @@
 import pino from 'pino';
+import WebSocket from 'ws';
 import { NEVER } from 'rxjs';
 import { readBarcode } from '../../src/barcode';
 import { parseConfig } from '../../src/config/command-line';
 import { liveChildCount } from '../../src/process/child-process';
 import { startServer, type RunningServer } from '../../src/server/start-server';
+import { WHEP_NO_PICTURE_MS } from '../../src/server/whep-watch';
 import { loadWebRtc, type WebRtcLibrary } from '../../src/webrtc/peer-session';
 import { waitFor } from '../helpers/child-processes';
 import { decodeH264Frames } from '../helpers/h264-streams';
-import { depacketizeH264, receiver, startsKeyframe, type Receiver } from '../webrtc/rtp-receiver';
-import { freeUdpPort } from '../webrtc/udp-port';
+import { depacketizeH264, receiver, startsKeyframe, type Receiver, type ReceiverOptions } from '../webrtc/rtp-receiver';
+import { freeUdpPort, udpPortHolders } from '../webrtc/udp-port';
 
 const W = 640;
 const H = 480;
@@ -54,8 +56,8 @@ describe('WHEP (POST /whep) against the real server, a node-datachannel receiver
 
   const viewers = () => running.server.plugins['pistream-core'].reports.viewers();
 
-  async function offer(name: string): Promise<Receiver> {
-    const rx = await receiver(library, name);
+  async function offer(name: string, options?: ReceiverOptions): Promise<Receiver> {
+    const rx = await receiver(library, name, options);
     receivers.push(rx);
     return rx;
   }
@@ -141,6 +143,35 @@ describe('WHEP (POST /whep) against the real server, a node-datachannel receiver
     }
   });
 
+  it('a lossy receiver report drops the peer to the next keyframe once: a peer that reports nothing more is not held', async () => {
+    // libdatachannel's receiver reports only in answer to our sender reports, which go out with our packets: a peer
+    // held until a clean report came got nothing for good (4 of 50 in the fan-out bench). This one reports once.
+    const rx = await offer('whep-lossy', { reports: 'manual' });
+    const res = await post(rx.offer);
+    expect(res.status).toBe(201);
+    try {
+      rx.pc.setRemoteDescription(await res.text(), 'answer');
+      await rx.accessUnits(3);
+      expect(rx.sendReport(0.9)).toBe(true);
+      const metrics = async (): Promise<string> => (await fetch(`${base}/metrics`, { headers: auth })).text();
+      for (let deadline = Date.now() + 20_000; !/^pistream_webrtc_viewer_packet_loss_ratio\{[^}]*\} 0\.89/m.test(await metrics());) {
+        if (Date.now() > deadline) throw new Error('the server never read the receiver report');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const from = rx.packets.length;
+      const markers = rx.packets.filter((p) => p.marker).length;
+      let timer: NodeJS.Timeout | undefined;
+      const heldFor30s = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`held: ${rx.packets.length - from} packets in 30 s after the report`)), 30_000);
+      });
+      // Two GOPs more: the next keyframe and what follows it.
+      await Promise.race([rx.accessUnits(markers + 2 * GOP), heldFor30s]).finally(() => clearTimeout(timer));
+      expect(rx.packets.slice(from).some(startsKeyframe)).toBe(true);
+    } finally {
+      await fetch(`${base}${res.headers.get('location')!}`, { method: 'DELETE', headers: auth });
+    }
+  }, 60_000);
+
   it('ends the session, freeing its place, when the peer goes away without DELETE', async () => {
     const rx = await offer('whep-b');
     const res = await post(rx.offer);
@@ -197,9 +228,7 @@ describe('WHEP (POST /whep) against the real server, a node-datachannel receiver
     expect(viewers()).toBe(0);
   });
   it('answers an offer POSTed the moment the last session ended (a page reloading): the shared port is taken again', async () => {
-    // libdatachannel lets go of the port some time after the last connection closed; an answer made then must wait.
-    // Last in this server's specs: sessions answered but never connected leave the library failing to gather for a
-    // while after (docs/webrtc.md: still open).
+    // The server holds the port from its first answer on (holdSharedPort): a session's end never lets go of it.
     for (let round = 0; round < 5; round++) {
       const rx = await offer(`whep-reload-${round}`);
       const res = await post(rx.offer);
@@ -234,4 +263,116 @@ describe('WHEP without a stream', () => {
       await running.stop();
     }
   }, 20_000);
+});
+
+describe('WHEP: a viewer without pictures is told to the operator', () => {
+  it(
+    'warns in the log and counts it in /metrics when a session never connects, and says so when it leaves',
+    async () => {
+      const webrtc = loadWebRtc();
+      if (!webrtc.ok) throw new Error(webrtc.reason);
+      const lines: { level: number; msg: string }[] = [];
+      const logger = pino(
+        { level: 'info' },
+        { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) },
+      );
+      const running = await serve(['--webrtc-port', String(await freeUdpPort())], { logger });
+      const base = `http://127.0.0.1:${running.port}`;
+      const rx = await receiver(webrtc.library, 'whep-silent');
+      try {
+        const res = await fetch(`${base}/whep`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: rx.offer });
+        expect(res.status).toBe(201);
+        // The receiver never takes the answer: no ICE, no DTLS, no picture.
+        const warned = () => lines.find((line) => /has had no picture/.test(line.msg));
+        await waitFor(() => warned() !== undefined, 'the warning about the viewer without pictures', WHEP_NO_PICTURE_MS + 20_000);
+        expect(warned()!.level).toBe(pino.levels.values.warn);
+        expect(warned()!.msg).toMatch(
+          /^viewer \/whep 127\.0\.0\.1 has had no picture for \d+ s since it joined: its connection is \w+, its media not open/,
+        );
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        expect(metrics).toMatch(/^pistream_webrtc_viewers_without_pictures 1$/m);
+        expect((await fetch(`${base}${res.headers.get('location')!}`, { method: 'DELETE' })).status).toBe(200);
+        expect(lines.some((line) => /^viewer left \/whep 127\.0\.0\.1, it said goodbye \(DELETE\), without a picture/.test(line.msg))).toBe(
+          true,
+        );
+        expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^pistream_webrtc_viewers_without_pictures 0$/m);
+      } finally {
+        rx.close();
+        await rx.released;
+        await running.stop();
+      }
+    },
+    WHEP_NO_PICTURE_MS + 60_000,
+  );
+});
+
+describe('WHEP: the shared UDP port and the child processes the server starts', () => {
+  it('serves the next viewer after the last left, though a child started meanwhile (a transcoder) has a copy of the socket', async () => {
+    // libjuice's socket is not close-on-exec: ffmpeg started while a session was open holds a copy. Were the port let
+    // go with the last session, binding it again for the next would fail until that ffmpeg exits (a 503 "Failed to
+    // gather local ICE candidates", the whep-fuzz spec's "still open" fault).
+    const webrtc = loadWebRtc();
+    if (!webrtc.ok) throw new Error(webrtc.reason);
+    const port = await freeUdpPort();
+    // Always on: the encoder runs before the session; the transcoder starts for the WebSocket viewer, during it.
+    const running = await serve(['--webrtc-port', String(port), '--always-on']);
+    const base = `http://127.0.0.1:${running.port}`;
+    const post = async (rx: Receiver) =>
+      fetch(`${base}/whep`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: rx.offer });
+    const [a, b] = [await receiver(webrtc.library, 'whep-child-a'), await receiver(webrtc.library, 'whep-child-b')];
+    let ws: WebSocket | undefined;
+    try {
+      const first = await post(a);
+      expect(first.status).toBe(201);
+      // The MPEG-1 transcoder (an ffmpeg) starts for this viewer, while the session is open.
+      const stream = (ws = new WebSocket(`ws://127.0.0.1:${running.port}/stream`));
+      await new Promise((resolve, reject) => stream.once('message', resolve).once('error', reject));
+      expect((await fetch(`${base}${first.headers.get('location')!}`, { method: 'DELETE' })).status).toBe(200);
+      await waitFor(() => running.server.plugins['pistream-webrtc'].viewerCount() === 0, 'the session to end');
+      // The premise: a process other than this one (the transcoder) has the socket.
+      expect(udpPortHolders(port).filter((pid) => pid !== process.pid).length).toBeGreaterThan(0);
+      // Time for libjuice to let go of its socket after the last session, as it did before the server held the port
+      // (no event says when; holding it, this process never lets go, and the wait runs out).
+      await waitFor(() => !udpPortHolders(port).includes(process.pid), 'this process to let go of the port', 3000).catch(() => undefined);
+      const second = await post(b);
+      expect(`${second.status} ${second.status === 201 ? '' : await second.text()}`).toBe('201 ');
+      b.pc.setRemoteDescription(await second.text(), 'answer');
+      await b.accessUnits(3);
+    } finally {
+      ws?.close();
+      for (const rx of [a, b]) rx.close();
+      await Promise.all([a.released, b.released]);
+      await running.stop();
+    }
+  }, 60_000);
+});
+
+describe('WHEP: viewers joining at once', () => {
+  it('answers 8 offers POSTed at once on the one UDP port, and every viewer gets pictures', async () => {
+    // The fan-out bench's shape (its 50 viewers in another process): every session on the shared socket, their ICE
+    // checks and DTLS handshakes at the same time. (Its 4 of 50 without pictures had another cause, tested above: a
+    // lossy receiver report that held the peer.)
+    const webrtc = loadWebRtc();
+    if (!webrtc.ok) throw new Error(webrtc.reason);
+    const running = await serve(['--webrtc-port', String(await freeUdpPort()), '--max-viewers-per-address', '0']);
+    const base = `http://127.0.0.1:${running.port}`;
+    const rxs = await Promise.all(Array.from({ length: 8 }, (_, i) => receiver(webrtc.library, `whep-together-${i}`)));
+    try {
+      const answers = await Promise.all(
+        rxs.map(async (rx) => {
+          const res = await fetch(`${base}/whep`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: rx.offer });
+          return `${res.status} ${await res.text()}`;
+        }),
+      );
+      for (const answer of answers) expect(answer).toMatch(/^201 v=0/);
+      rxs.forEach((rx, i) => rx.pc.setRemoteDescription(answers[i]!.slice(4), 'answer'));
+      // Two GOPs each: the join burst, and live pictures after it.
+      await Promise.all(rxs.map((rx) => rx.accessUnits(2 * GOP + 1)));
+      expect(running.server.plugins['pistream-webrtc'].viewerCount()).toBe(8);
+    } finally {
+      for (const rx of rxs) rx.close();
+      await Promise.all(rxs.map((rx) => rx.released));
+      await running.stop();
+    }
+  }, 90_000);
 });

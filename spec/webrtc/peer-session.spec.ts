@@ -1,7 +1,15 @@
 import { createSocket } from 'node:dgram';
 import { NAL_TYPE, nalType, nalUnits } from '../../src/codecs/h264/nal';
 import { chooseH264Answer, streamProfile, type H264AnswerChoice } from '../../src/webrtc/h264-answer';
-import { cleanupWebRtc, loadWebRtc, PeerSession, sharedPortReleased, udpPortFree, type WebRtcLibrary } from '../../src/webrtc/peer-session';
+import {
+  cleanupWebRtc,
+  holdSharedPort,
+  loadWebRtc,
+  PeerSession,
+  sharedPortReleased,
+  udpPortFree,
+  type WebRtcLibrary,
+} from '../../src/webrtc/peer-session';
 import { readSdpOffer } from '../../src/webrtc/sdp-offer';
 import { x264Packets } from '../helpers/h264-streams';
 import { depacketizeH264, receiver, type Receiver } from './rtp-receiver';
@@ -148,6 +156,53 @@ describe('PeerSession over loopback (node-datachannel on both ends)', () => {
     b.peer.close();
     // Let go on libdatachannel's thread some time after the last connection closed, and nobody is told.
     expect(await sharedPortReleased(port, 5000)).toBe(true);
+  });
+
+  it('holds the shared port past the last session (holdSharedPort), and lets go of it when closed', async () => {
+    const port = await freeUdpPort();
+    const hold = await holdSharedPort(library, port);
+    opened.push(hold);
+    expect(hold.held).toBe(true);
+    const a = await connect('receiver-h', port);
+    a.peer.close();
+    await a.peer.released;
+    // libjuice's socket stays open with the hold: the next session joins it rather than binding the port again.
+    expect(await udpPortFree(port)).toBe(false);
+    const b = await connect('receiver-i', port);
+    expect(b.peer.open).toBe(true);
+    b.peer.close();
+    hold.close();
+    expect(hold.held).toBe(false);
+    await hold.released;
+    expect(await sharedPortReleased(port, 5000)).toBe(true);
+  });
+
+  it('a hold renews its connection (libjuice gives up on an idle one after about 40 s) without ever letting go of the port', async () => {
+    const port = await freeUdpPort();
+    const hold = await holdSharedPort(library, port, { renewMs: 100 });
+    opened.push(hold);
+    // Each renewal joins the socket before the connection it replaces lets go: never a moment with the port free.
+    for (let look = 0; look < 20; look++) {
+      expect(await udpPortFree(port)).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(hold.held).toBe(true);
+    const a = await connect('receiver-j', port);
+    expect(a.peer.open).toBe(true);
+    a.peer.close();
+    hold.close();
+    await hold.released;
+    expect(await sharedPortReleased(port, 5000)).toBe(true);
+  });
+
+  it('a hold rejects, having closed what it opened, when the port is taken by another program', async () => {
+    const socket = createSocket('udp4');
+    const port = await new Promise<number>((resolve) => socket.bind(0, () => resolve(socket.address().port)));
+    try {
+      await expect(holdSharedPort(library, port)).rejects.toThrow(new RegExp(`UDP port ${port} cannot be bound: .*gather`, 'i'));
+    } finally {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+    }
   });
 
   it('rejects, having closed what it opened, when the port is taken by another program', async () => {

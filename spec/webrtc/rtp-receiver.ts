@@ -74,6 +74,11 @@ export interface Receiver {
   readonly opened: Promise<void>;
   /** Resolves once `count` packets with the marker bit (ends of access units) have arrived. */
   accessUnits(count: number): Promise<void>;
+  /**
+   * Sends one RTCP receiver report about the stream received, saying `fractionLost` (0–1) of its packets were lost
+   * (`reports: 'manual'` only). Gives whether the library sent it.
+   */
+  sendReport(fractionLost: number): boolean;
   close(): void;
   /** Resolves once the connection has reported itself closed. */
   readonly released: Promise<void>;
@@ -101,17 +106,25 @@ export function senderReports(packet: Buffer): SenderReport[] {
 /** The payload type the receiver offers Opus on (`audio: true`), as browsers do. */
 export const OFFERED_OPUS_PT = 111;
 
-/**
- * Makes a receiver's offer (after gathering, with every candidate): H.264 video, and with `audio` an Opus audio
- * section too (bundled, as a browser offers it). `senderReports` collects the video's only with `receiverReports: false`.
- */
-export async function receiver(
-  library: typeof NodeDataChannel,
-  name: string,
-  options: { readonly audio?: boolean; readonly receiverReports?: boolean } = {},
-): Promise<Receiver> {
+/** How a {@link receiver} offers and reports. */
+export interface ReceiverOptions {
+  /** Offer an Opus audio section too (bundled, as a browser offers it); its packets in `audioPackets`. */
+  readonly audio?: boolean;
+  /**
+   * `auto` (default): libdatachannel's `RtcpReceivingSession`, which sends a receiver report in answer to each of
+   * the sender's reports. `manual`: none of its own; {@link Receiver.sendReport} sends one. (The section is then
+   * offered sendrecv, as the library sends nothing on a receive-only track; the server still answers sendonly.)
+   */
+  readonly reports?: 'auto' | 'manual';
+  /** False: no receiver reports at all, and the video's sender reports are collected in `senderReports`. */
+  readonly receiverReports?: boolean;
+}
+
+/** Makes a receiver's offer (after gathering, with every candidate): H.264 video, and with `audio` Opus too. */
+export async function receiver(library: typeof NodeDataChannel, name: string, options: ReceiverOptions = {}): Promise<Receiver> {
+  const manual = options.reports === 'manual';
   const pc = new library.PeerConnection(name, { iceServers: [] });
-  const video = new library.Video('0', 'RecvOnly');
+  const video = new library.Video('0', manual ? 'SendRecv' : 'RecvOnly');
   video.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
   const track = addTrack(pc, video);
   const audioPackets: RtpPacket[] = [];
@@ -128,7 +141,7 @@ export async function receiver(
   }
   // Sends receiver reports and answers nothing else: what a browser's receiver does, in part. It keeps the sender
   // reports to itself: a receiver that reads them (`receiverReports: false`) sends none.
-  if (options.receiverReports !== false) track.setMediaHandler(new library.RtcpReceivingSession());
+  if (!manual && options.receiverReports !== false) track.setMediaHandler(new library.RtcpReceivingSession());
   const opened = new Promise<void>((resolve) => track.onOpen(resolve));
   const released = new Promise<void>((resolve) => pc.onStateChange((state) => state === 'closed' && resolve()));
   const packets: RtpPacket[] = [];
@@ -158,9 +171,27 @@ export async function receiver(
     packets,
     audioPackets,
     senderReports: reports,
+    sendReport: (fractionLost) => {
+      const ssrc = packets[0]?.ssrc;
+      if (ssrc === undefined) throw new Error('no packet yet: the report would name no stream');
+      return track.sendMessageBinary(receiverReport(ssrc, fractionLost, packets[packets.length - 1]!.sequence));
+    },
     accessUnits: (count) => (markers >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
     close: () => pc.close(),
   };
+}
+
+/** An RTCP receiver report (RFC 3550 §6.4.2) with one report block about `ssrc`. */
+function receiverReport(ssrc: number, fractionLost: number, highestSequence: number): Buffer {
+  const rr = Buffer.alloc(32);
+  rr[0] = 0x81; // version 2, one report block
+  rr[1] = 201;
+  rr.writeUInt16BE(7, 2); // length in 32-bit words, minus one
+  rr.writeUInt32BE(0x5eed, 4); // our own SSRC: any
+  rr.writeUInt32BE(ssrc, 8);
+  rr.writeUInt32BE(((Math.round(fractionLost * 256) & 0xff) << 24) >>> 0, 12);
+  rr.writeUInt32BE(highestSequence, 16);
+  return rr; // jitter, LSR and DLSR 0
 }
 
 /** Whether an RTP H.264 payload holds (a piece of) an IDR slice or an SPS: single NAL unit, STAP-A or FU-A. */

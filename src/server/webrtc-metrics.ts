@@ -1,12 +1,15 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { PeerStats } from '../webrtc/peer-session';
 import { addRunningTotal } from './running-total';
+import { WHEP_NO_PICTURE_MS } from './whep-watch';
 
 /** One WebRTC viewer as the metrics see it: a label that names it without giving its session away, and its stats. */
 export interface MeasuredPeer {
   /** A number counted per endpoint (`"3"`): the session id would let a reader of /metrics end the session. */
   readonly viewer: string;
   stats(): PeerStats;
+  /** Whether it has gone without pictures too long while the stream made them (`whep-watch.ts`). */
+  withoutPictures(): boolean;
 }
 
 /** The WebRTC viewers now, and the totals of those that left. */
@@ -50,6 +53,14 @@ export function addWebRtcMetrics(registry: Registry, peers: MeasuredPeers): void
     registers: [registry],
     collect() {
       this.set([...peers.peers()].length);
+    },
+  });
+  new Gauge({
+    name: 'pistream_webrtc_viewers_without_pictures',
+    help: `WebRTC viewers that have had no picture for ${WHEP_NO_PICTURE_MS / 1000} s while the stream made pictures (never connected, media not open, or held back)`,
+    registers: [registry],
+    collect() {
+      this.set([...peers.peers()].filter((peer) => peer.withoutPictures()).length);
     },
   });
   perViewer(

@@ -7,11 +7,11 @@ import type { MuxedPicture } from '../picture';
 import type { PeerSession } from '../webrtc/peer-session';
 
 /** The part of a {@link PeerSession} a WebRTC viewer drives (a stand-in in tests). */
-export type WhepPeer = Pick<PeerSession, 'sendAccessUnit' | 'fractionLost' | 'close'>;
+export type WhepPeer = Pick<PeerSession, 'sendAccessUnit' | 'lossReport' | 'close'>;
 
 /**
- * Share of packets a peer may report lost (RTCP receiver report, per interval) before it counts as slow: it then
- * gets keyframes only until its reports are clean again, as a WebSocket viewer that falls behind does.
+ * Share of packets a peer may report lost (RTCP receiver report, per interval) before it is dropped to the next
+ * keyframe: the pictures until then would be decoded from references it may have lost.
  */
 export const WHEP_LOSSY_FRACTION = 0.1;
 
@@ -38,8 +38,12 @@ function keyframeSps(annexB: Buffer): Buffer | undefined {
 
 /**
  * One WebRTC viewer's delivery: the hub's H.264 GOP updates (`hub.gops('h264')`) to its peer, the GOP so far as a
- * burst on joining (a clean first picture at once), then live. A peer whose receiver reports more than
- * {@link WHEP_LOSSY_FRACTION} lost gets whole pictures dropped and resumes at a keyframe. A key unit whose SPS is not
+ * burst on joining (a clean first picture at once), then live. Each receiver report of more than
+ * {@link WHEP_LOSSY_FRACTION} lost drops the peer to the next keyframe, once: a report is acted on when it comes,
+ * never again, and a keyframe always goes. A lasting report must not hold a peer: one that reports only in answer to
+ * our sender reports (libdatachannel's receiver), which go out with our packets, would never report again, and a
+ * browser stops reporting on a stream it no longer receives; with loss that lasts, the peer gets its keyframes and
+ * what follows each until the next lossy report, as a slow WebSocket viewer is dropped to keyframes. A key unit whose SPS is not
  * the one the session was answered for ends it: the answer named that SPS's profile, and a browser shows black when
  * the stream and the answer disagree. `ended` is told why once.
  *
@@ -47,6 +51,9 @@ function keyframeSps(annexB: Buffer): Buffer | undefined {
  * new WhepViewer(peer, sps, (why) => log(why)).subscribeTo(hub.gops('h264'));
  */
 export class WhepViewer extends DeliverySubscriber<MuxedPicture, WhepDropReason> {
+  /** The number of the last receiver report acted on. */
+  private reportRead = 0;
+
   constructor(
     private readonly peer: WhepPeer,
     private readonly sps: Buffer,
@@ -55,8 +62,12 @@ export class WhepViewer extends DeliverySubscriber<MuxedPicture, WhepDropReason>
     super();
   }
 
-  protected slowReason(): WhepDropReason | undefined {
-    return (this.peer.fractionLost() ?? 0) > WHEP_LOSSY_FRACTION ? 'loss' : undefined;
+  protected slowReason(picture: MuxedPicture): WhepDropReason | undefined {
+    const report = this.peer.lossReport();
+    if (!report || report.number === this.reportRead) return undefined;
+    this.reportRead = report.number;
+    // A keyframe is what a peer recovers from: it goes whatever the report said.
+    return !picture.keyframe && report.fractionLost > WHEP_LOSSY_FRACTION ? 'loss' : undefined;
   }
 
   protected send(picture: MuxedPicture): void {

@@ -55,6 +55,8 @@ export interface PeerSessionOptions {
 export interface PeerStats {
   /** `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`. */
   readonly state: string;
+  /** Whether the media path is up (DTLS-SRTP done, the track open): access units can be sent. */
+  readonly mediaOpen: boolean;
   readonly accessUnitsSent: number;
   /** Sound packets (Opus) sent; 0 when the session carries no sound. */
   readonly audioPacketsSent: number;
@@ -68,6 +70,12 @@ export interface PeerStats {
   readonly packetsLost?: number;
   readonly jitterMs?: number;
   readonly rttMs?: number;
+}
+
+/** A peer's last receiver report, numbered: see {@link PeerSession.lossReport}. */
+export interface LossReport {
+  readonly number: number;
+  readonly fractionLost: number;
 }
 
 /**
@@ -130,6 +138,8 @@ export class PeerSession {
   private keyframeRequests = 0;
   private nackedPackets = 0;
   private lastReport?: ReceptionReport;
+  /** Receiver reports about our stream so far: tells a new report from the one already read. */
+  private reports = 0;
   private rttMs?: number;
   private started = false;
   /** The capture time both tracks' RTP timestamps count from: the first sent, sound or picture. */
@@ -336,15 +346,19 @@ export class PeerSession {
     return sent;
   }
 
-  /** The fraction of packets the peer's last receiver report says it lost (0–1), or undefined before one: a field read. */
-  fractionLost(): number | undefined {
-    return this.lastReport?.fractionLost;
+  /**
+   * The peer's last receiver report about our stream: its number (1 for the first; a new number means a new report)
+   * and the share of packets it says it lost since the one before (0–1). Undefined before the first. A field read.
+   */
+  lossReport(): LossReport | undefined {
+    return this.lastReport && { number: this.reports, fractionLost: this.lastReport.fractionLost };
   }
 
   stats(): PeerStats {
     const report = this.lastReport;
     return {
       state: this.closed ? 'closed' : this.pc.state(),
+      mediaOpen: this.open,
       accessUnitsSent: this.accessUnitsSent,
       audioPacketsSent: this.sound?.rtp.packetsSent ?? 0,
       bytesSent: this.bytesSent,
@@ -380,6 +394,7 @@ export class PeerSession {
     for (const report of rtcp.reports) {
       if (report.ssrc !== this.ssrc) continue;
       this.lastReport = report;
+      this.reports++;
       this.rttMs = roundTripMs(report, arrival) ?? this.rttMs;
     }
     // One compound packet is one request, whether it holds a PLI, a FIR or both.
@@ -449,6 +464,124 @@ function closeNow(pc: NodeDataChannel.PeerConnection, timeoutMs: number): Promis
   });
 }
 
+/** The shared UDP port held open: see {@link holdSharedPort}. */
+export interface SharedPortHold {
+  /** Whether it still holds the port (its connection has neither failed nor closed). */
+  readonly held: boolean;
+  /** Lets go of the port (with the last connection on it). */
+  close(): void;
+  /** Resolves once its connection has closed (before the library's `cleanup()`, as for a session). */
+  readonly released: Promise<void>;
+}
+
+/**
+ * The offer a {@link holdSharedPort} connection answers: from nobody (no candidates, so no check is ever sent), a
+ * data channel section only (no track: none to keep until cleanup, see {@link addTrack}). Answering, not offering:
+ * the library throws a failed gathering to the caller of `setRemoteDescription`, where an offerer's gathering fails on
+ * the library's own thread and aborts the process.
+ */
+const HOLD_OFFER = [
+  'v=0',
+  'o=- 1 1 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+  'c=IN IP4 0.0.0.0',
+  'a=ice-ufrag:pistreamhold',
+  'a=ice-pwd:pistreamholdsharedport0',
+  `a=fingerprint:sha-256 ${Array.from({ length: 32 }, () => 'AB').join(':')}`,
+  'a=setup:actpass',
+  'a=mid:0',
+  'a=sctp-port:5000',
+  '',
+].join('\r\n');
+
+/**
+ * How often a hold's connection is replaced by a new one: libjuice gives up on a connection that has no candidate
+ * to check after about 40 s (measured: failed between 36 and 41 s), and the new one joins the socket before the old
+ * one lets go, so the socket never closes.
+ */
+const HOLD_RENEW_MS = 15_000;
+
+/** One idle connection on the shared port, answering {@link HOLD_OFFER}; rejects when the port cannot be bound. */
+async function holdingConnection(library: WebRtcLibrary, port: number, timeoutMs: number): Promise<NodeDataChannel.PeerConnection> {
+  const pc = new library.PeerConnection('pistream-port', {
+    iceServers: [],
+    enableIceUdpMux: true,
+    portRangeBegin: port,
+    portRangeEnd: port,
+  });
+  try {
+    pc.setRemoteDescription(HOLD_OFFER, 'offer');
+    await gathered(pc, timeoutMs);
+    return pc;
+  } catch (err) {
+    await closeNow(pc, timeoutMs);
+    throw new Error(`UDP port ${port} cannot be bound: ${String((err as Error)?.message ?? err)}`, { cause: err });
+  }
+}
+
+/**
+ * Holds the shared UDP port open until closed: an idle connection of ours (answering an offer from nobody, it sends
+ * nothing), replaced every {@link HOLD_RENEW_MS}, whose ICE agent keeps libjuice's socket on `port`, so that every
+ * session joins that socket. Without it, libjuice closes the socket with the last connection and binds the port
+ * again for the next one; but the socket is not close-on-exec, so every child process started meanwhile (ffmpeg: the
+ * encoder, a transcoder, a snapshot, a recording) holds a copy, and the next bind fails ("Failed to gather local ICE
+ * candidates") until that child exits. Rejects, once what it opened has closed, when the port cannot be bound
+ * (another program holds it).
+ * @example
+ * const hold = await holdSharedPort(library, 8189); // then PeerSession.answer(…, { port: 8189 }) for each viewer
+ */
+export async function holdSharedPort(
+  library: WebRtcLibrary,
+  port: number,
+  { timeoutMs = 5000, renewMs = HOLD_RENEW_MS }: { readonly timeoutMs?: number; readonly renewMs?: number } = {},
+): Promise<SharedPortHold> {
+  let open = 0;
+  let closing = false;
+  let lost = false;
+  let released!: () => void;
+  const allClosed = new Promise<void>((resolve) => (released = resolve));
+  let current: NodeDataChannel.PeerConnection | undefined;
+  const connect = async (): Promise<NodeDataChannel.PeerConnection> => {
+    const pc = await holdingConnection(library, port, timeoutMs);
+    open++;
+    pc.onStateChange((state) => {
+      if (state === 'failed' && pc === current) lost = true;
+      if (state !== 'closed') return;
+      if (--open === 0 && closing) released();
+    });
+    return pc;
+  };
+  current = await connect();
+  const renew = async (): Promise<void> => {
+    const old = current!;
+    try {
+      current = await connect();
+    } catch {
+      lost = true; // Another program took the port in a moment when it was free: the next answer takes it again.
+      return;
+    }
+    old.close();
+    if (closing) current.close();
+  };
+  const timer = setInterval(() => void renew(), renewMs).unref();
+  return {
+    get held() {
+      return !closing && !lost;
+    },
+    close: () => {
+      if (closing) return;
+      closing = true;
+      clearInterval(timer);
+      current!.close();
+      if (open === 0) released();
+    },
+    released: allClosed,
+  };
+}
+
 /** Whether `port` can be bound for UDP right now (a plain socket, without SO_REUSEADDR). */
 export function udpPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -464,8 +597,8 @@ export function udpPortFree(port: number): Promise<boolean> {
 /**
  * Resolves once the shared UDP port can be bound again (true), or false after `timeoutMs` (another program holds
  * it). libdatachannel lets go of the port on its own thread some time after the last connection has closed, and
- * says nothing: an answer made in that moment fails to gather. Call it before answering when no connection of the
- * process is open or being answered.
+ * says nothing: a port taken in that moment fails to gather. Call it before {@link holdSharedPort} when no
+ * connection of the process is open (a server stopped and started again on the same port).
  * @example
  * if (noPeers) await sharedPortReleased(8189);
  */

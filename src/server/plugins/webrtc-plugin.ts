@@ -8,10 +8,12 @@ import { version } from '../../version';
 import { streamProfile, type H264AnswerChoice } from '../../webrtc/h264-answer';
 import {
   cleanupWebRtc,
+  holdSharedPort,
   loadWebRtc,
   OfferRefusedError,
   PeerSession,
   sharedPortReleased,
+  type SharedPortHold,
   type WebRtcAvailability,
   type WebRtcLibrary,
 } from '../../webrtc/peer-session';
@@ -20,6 +22,7 @@ import { decideWhepPatch, decideWhepPost, WhepSessions, whepReplies, type WhepRe
 import { codecAudio } from '../audio-status';
 import { addWebRtcMetrics, type MeasuredPeers } from '../webrtc-metrics';
 import { feedSound, holdStream, spsOf, WhepViewer } from '../whep-viewer';
+import { lookAtPictures, startPictureWatch, WHEP_WATCH_EVERY_MS, type PictureWatch, type PictureWatchChange } from '../whep-watch';
 import { dependencyOf } from './dependency';
 import { addPartRoutes } from './part-routes';
 import type { PistreamCore } from './core-plugin';
@@ -33,13 +36,6 @@ const H264_FORMAT = 'h264';
 
 /** How long a POST waits for the stream's first keyframe (an on-demand camera starting) before its 409. */
 const FIRST_KEYFRAME_WAIT_MS = 5000;
-
-/**
- * Answers tried for one offer when gathering fails (the shared port still being let go), before the 503, waiting
- * ANSWER_RETRY_MS, then twice that, and so on, in between.
- */
-const ANSWER_ATTEMPTS = 4;
-const ANSWER_RETRY_MS = 250;
 
 /** How long stopping waits for the peers' connections to close before leaving the library as it is. */
 const RELEASE_WAIT_MS = 3000;
@@ -75,15 +71,39 @@ interface Peer {
   readonly session: PeerSession;
   readonly address: string;
   readonly joinedAt: number;
+  /** Whether it gets pictures (looked at every WHEP_WATCH_EVERY_MS). */
+  watch: PictureWatch;
   end(why: string): void;
 }
 
+/** The log line when a viewer has gone without pictures too long, or gets them again. */
+function watchLine(peer: Peer, change: PictureWatchChange): string {
+  const who = `viewer ${WHEP_PATH} ${peer.address}`;
+  if (change === 'flowing') return `${who} gets pictures again`;
+  const stats = peer.session.stats();
+  const since = peer.watch.sent ? 'since its last' : 'since it joined';
+  const report =
+    stats.fractionLost === undefined ? 'no receiver report' : `its last receiver report: ${Math.round(stats.fractionLost * 100)} % lost`;
+  return (
+    `${who} has had no picture for ${Math.round((Date.now() - peer.watch.since) / 1000)} s ${since}: its connection is ` +
+    `${stats.state}, its media ${stats.mediaOpen ? 'open' : 'not open'}, ${report}`
+  );
+}
+
 /**
- * Peer connections of every server in this process, live or being answered: the library's `cleanup()` runs only when
- * none is left (it crashes under a connection still closing, and another server may still be answering).
+ * Connections of every server in this process (sessions and the shared ports' holds), live or being answered: the
+ * library's `cleanup()` runs only when none is left (it crashes under a connection still closing, and another server
+ * may still be answering).
  */
-const livePeers = new Set<PeerSession>();
+const livePeers = new Set<{ readonly released: Promise<void> }>();
 let answering = 0;
+
+/** Counts `connection` among the live ones until it has closed. */
+function live<T extends { readonly released: Promise<void> }>(connection: T): T {
+  livePeers.add(connection);
+  void connection.released.then(() => livePeers.delete(connection));
+  return connection;
+}
 
 /** Turns a {@link WhepReply} into hapi's response, with the CORS origin the request may read it from. */
 function respond(h: ResponseToolkit, reply: WhepReply, cors: Record<string, string>): ResponseObject {
@@ -107,6 +127,11 @@ class WhepEndpoint {
   readonly sessions: WhepSessions<Peer>;
   private stopping = false;
   private joined = 0;
+  /** The look at every session's pictures, while there are sessions. */
+  private watching?: NodeJS.Timeout;
+  /** The shared UDP port, held from the first answer until stop (`holdSharedPort`), and the taking under way. */
+  private hold?: SharedPortHold;
+  private holding?: Promise<void>;
   /** What the sessions that ended were asked (their counts keep adding to the totals in /metrics). */
   private readonly departedTotals = { keyframeRequests: 0, nackedPackets: 0 };
 
@@ -169,27 +194,35 @@ class WhepEndpoint {
 
   private async answer(offer: string, choice: H264AnswerChoice): Promise<PeerSession> {
     const { port, addresses, stun } = this.core.options.webrtc;
-    for (let attempt = 1; ; attempt++) {
-      // The port of connections that have just closed is let go by libdatachannel some time later, and it says
-      // nothing when: an answer made meanwhile fails to gather (a viewer reloading: DELETE, then POST at once). With
-      // no connection left, wait until the port can be bound; if it never can, another program holds it.
-      const ours = livePeers.size > 0 || answering > 0;
-      const released = ours || (await sharedPortReleased(port));
-      answering++;
-      try {
-        const session = await PeerSession.answer(this.library, offer, choice, { port, addresses, iceServers: stun });
-        livePeers.add(session);
-        void session.released.then(() => livePeers.delete(session));
-        return session;
-      } catch (err) {
-        // An offer the library refused at once never gathered or bound a port: nothing to try again, or to wait for.
-        if (err instanceof OfferRefusedError) throw err;
-        if (attempt >= ANSWER_ATTEMPTS || !released) throw err;
-      } finally {
-        answering--;
-      }
-      await new Promise((resolve) => setTimeout(resolve, ANSWER_RETRY_MS * attempt));
+    answering++;
+    try {
+      await this.holdPort();
+      return live(await PeerSession.answer(this.library, offer, choice, { port, addresses, iceServers: stun }));
+    } finally {
+      answering--;
     }
+  }
+
+  /**
+   * Takes the shared UDP port for this endpoint until it stops, unless held already: libjuice would otherwise close
+   * its socket with the last session and bind it again for the next, and a child process started meanwhile (ffmpeg)
+   * keeps a copy of the socket, so that bind would fail (docs/webrtc.md). Rejects when the port cannot be bound.
+   */
+  private async holdPort(): Promise<void> {
+    if (this.hold?.held) return;
+    this.holding ??= this.takePort().finally(() => (this.holding = undefined));
+    await this.holding;
+  }
+
+  private async takePort(): Promise<void> {
+    const { port } = this.core.options.webrtc;
+    this.hold?.close();
+    // A connection of this process closed a moment ago (a server stopped and started again on the port) lets go of
+    // it some time later, and says nothing when.
+    if (livePeers.size === 0) await sharedPortReleased(port);
+    const hold = live(await holdSharedPort(this.library, port));
+    if (this.stopping) hold.close();
+    else this.hold = hold;
   }
 
   /**
@@ -217,7 +250,8 @@ class WhepEndpoint {
       const stats = session.stats();
       this.departedTotals.keyframeRequests += stats.keyframeRequests;
       this.departedTotals.nackedPackets += stats.nackedPackets;
-      core.log('info', `viewer left ${WHEP_PATH} ${address}, ${why} (${this.sessions.size} WebRTC watching)`, {
+      const pictureless = stats.accessUnitsSent === 0 ? ', without a picture' : '';
+      core.log('info', `viewer left ${WHEP_PATH} ${address}, ${why}${pictureless} (${this.sessions.size} WebRTC watching)`, {
         format: 'webrtc',
         path: WHEP_PATH,
         address,
@@ -226,13 +260,16 @@ class WhepEndpoint {
         ...stats,
       });
     };
-    const peer: Peer = { viewer: String(++this.joined), session, address, joinedAt: Date.now(), end };
+    const now = Date.now();
+    const watch = startPictureWatch(core.hub.stats.pictures, now);
+    const peer: Peer = { viewer: String(++this.joined), session, address, joinedAt: now, watch, end };
     const added = this.stopping ? undefined : this.sessions.add(peer);
     if (!added) {
       session.close();
       return undefined;
     }
     id = added.id;
+    this.watching ??= setInterval(() => this.lookAtSessions(), WHEP_WATCH_EVERY_MS).unref();
     session.onOpen(() => {
       viewer = new WhepViewer(session, sps, end).subscribeTo(core.hub.gops(H264_FORMAT));
       // Its own subscription: the sound never waits for pictures, nor pictures for it.
@@ -250,10 +287,36 @@ class WhepEndpoint {
     return added;
   }
 
+  /**
+   * Looks at every session's pictures: a viewer that has had none for WHEP_NO_PICTURE_MS while the stream made them
+   * gets a warning in the log (and counts in /metrics), and a line when it gets them again. Stops with the last session.
+   */
+  private lookAtSessions(): void {
+    if (this.sessions.size === 0) {
+      clearInterval(this.watching);
+      this.watching = undefined;
+      return;
+    }
+    const made = this.core.hub.stats.pictures;
+    for (const { peer } of this.sessions.sessions()) {
+      const { watch, change } = lookAtPictures(peer.watch, peer.session.stats().accessUnitsSent, made, Date.now());
+      const line = change && watchLine(peer, change);
+      peer.watch = watch;
+      if (!line) continue;
+      const fields = { format: 'webrtc', path: WHEP_PATH, address: peer.address, ...peer.session.stats() };
+      this.core.log(change === 'stalled' ? 'warn' : 'info', line, fields);
+    }
+  }
+
   /** The live sessions and the totals of those that ended, for the metrics. */
   measured(): MeasuredPeers {
     return {
-      peers: () => [...this.sessions.sessions()].map(({ peer }) => ({ viewer: peer.viewer, stats: () => peer.session.stats() })),
+      peers: () =>
+        [...this.sessions.sessions()].map(({ peer }) => ({
+          viewer: peer.viewer,
+          stats: () => peer.session.stats(),
+          withoutPictures: () => peer.watch.stalled,
+        })),
       departed: () => this.departedTotals,
     };
   }
@@ -272,9 +335,12 @@ class WhepEndpoint {
   /** Ends every session, waits for their connections to close, then frees the library's threads if no peer is left. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.watching);
     const peers = [...this.sessions.sessions()].map((session) => session.peer);
     for (const peer of peers) peer.end('the server is stopping');
-    const released = Promise.all(peers.map((peer) => peer.session.released));
+    // An answer under way took the port or will close its hold itself (`takePort`).
+    this.hold?.close();
+    const released = Promise.all([...peers.map((peer) => peer.session.released), this.hold?.released]);
     let timer: NodeJS.Timeout | undefined;
     const inTime = await Promise.race([
       released.then(() => true),
