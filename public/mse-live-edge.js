@@ -5,10 +5,15 @@
  *   just before the buffered end; with less than that but more than CATCH_UP_FRAMES pictures ahead, play at
  *   CATCH_UP_RATE until the playhead reaches the end. Playback is never slowed down to hold a buffer (the
  *   playbackRate rule that makes a peer sit at 1 s).
+ * - Gaps: a <video> stops at a hole in what is buffered and waits there for ever (MSE fills no holes). With sound
+ *   in the SourceBuffer, what is buffered is where both tracks are, so a sound frame the server dropped (or lost with
+ *   a skipped picture) makes a hole as a lost picture does: a playhead before the newest range jumps to the start of
+ *   the range after it (counted in `gapJumps`), so the picture goes on.
  * - Trim: remove what lies before the newest key unit that is at least KEEP_S behind the playhead (a removal
  *   ending inside a GOP would take the rest of that GOP with it).
  *
- * Plain script, no build step: `window.pistreamMse.liveEdge(video, stats)` and `.trimPoint(keyTimes, playhead)`;
+ * Plain script, no build step: `window.pistreamMse.liveEdge(video, stats)`, `.edgeStep(ranges, playhead, frameS)` and
+ * `.trimPoint(keyTimes, playhead)`;
  * loaded before mse-player.js.
  */
 (function () {
@@ -40,6 +45,38 @@
     return ranges.end(ranges.length - 1);
   }
 
+  /** A TimeRanges as [start, end] pairs (s), oldest first. @param {TimeRanges} ranges */
+  function rangeList(ranges) {
+    /** @type {number[][]} */
+    var list = [];
+    for (var i = 0; ranges && i < ranges.length; i++) list.push([ranges.start(i), ranges.end(i)]);
+    return list;
+  }
+
+  /**
+   * What keeps the playhead `now` live with `ranges` buffered ([start, end] pairs, oldest first, at least one), at a
+   * picture interval of `frameS` (pure): a seek (`seek`: where to; `gap`: over a hole in the buffer) or the rate to
+   * play at.
+   * - More than LIVE_GAP_S behind the buffered end: to just before that end.
+   * - Before the newest range (in a hole, or in an older range, which ends at a hole the video would stop at): to
+   *   the start of the first range after the playhead.
+   * - Else the catch-up rate while more than CATCH_UP_FRAMES pictures are ahead, 1 otherwise.
+   * @param {number[][]} ranges @param {number} now @param {number} frameS
+   * @returns {{ seek: number | null, gap: boolean, rate: number }}
+   */
+  function edgeStep(ranges, now, frameS) {
+    var newest = /** @type {number[]} */ (ranges[ranges.length - 1]);
+    var end = /** @type {number} */ (newest[1]);
+    if (end - now > LIVE_GAP_S) return { seek: end - EDGE_S, gap: false, rate: 1 };
+    if (now < /** @type {number} */ (newest[0])) {
+      for (var i = 0; i < ranges.length; i++) {
+        var start = /** @type {number} */ (/** @type {number[]} */ (ranges[i])[0]);
+        if (start > now) return { seek: start, gap: true, rate: 1 };
+      }
+    }
+    return { seek: null, gap: false, rate: end - now > CATCH_UP_FRAMES * frameS ? CATCH_UP_RATE : 1 };
+  }
+
   /**
    * Keeps `video` at the live edge of what its SourceBuffer holds; `stats` (window.pistream.mse) counts seeks and
    * shows the gap and the rate.
@@ -55,11 +92,11 @@
       if (video.playbackRate !== rate) video.playbackRate = rate;
     }
 
-    /** @param {number} end */
-    function seek(end) {
+    /** @param {number} to */
+    function seek(to) {
       stats.seeks++;
       setRate(1);
-      video.currentTime = Math.max(end - EDGE_S, 0);
+      video.currentTime = Math.max(to, 0);
     }
 
     function play() {
@@ -77,27 +114,27 @@
         var end = bufferedEnd(sb);
         if (end === null) return;
         started = true;
-        seek(end);
+        seek(end - EDGE_S);
         play();
       },
       keep: function (sb, frameS) {
         if (!started) return;
         var ranges;
         try {
-          ranges = sb.buffered;
+          ranges = rangeList(sb.buffered);
         } catch (err) {
           // The SourceBuffer was removed from its MediaSource meanwhile: nothing to keep live.
           return;
         }
-        if (!ranges || ranges.length === 0) return;
-        var last = ranges.length - 1;
-        var end = ranges.end(last);
+        if (ranges.length === 0) return;
         var now = video.currentTime;
-        var gap = end - now;
-        stats.gapMs = Math.round(gap * 1000);
+        var newest = /** @type {number[]} */ (ranges[ranges.length - 1]);
+        stats.gapMs = Math.round(/** @type {number} */ ((newest[1]) - now) * 1000);
         if (video.seeking) return;
-        if (gap > LIVE_GAP_S || now < ranges.start(last)) return seek(end);
-        setRate(gap > CATCH_UP_FRAMES * frameS ? CATCH_UP_RATE : 1);
+        var step = edgeStep(ranges, now, frameS);
+        if (step.gap) stats.gapJumps++;
+        if (step.seek !== null) return seek(step.seek);
+        setRate(step.rate);
       },
       play: play,
       reset: function () {
@@ -121,4 +158,5 @@
   var mse = window.pistreamMse || (window.pistreamMse = /** @type {PistreamMse} */ ({}));
   mse.liveEdge = liveEdge;
   mse.trimPoint = trimPoint;
+  mse.edgeStep = edgeStep;
 })();
