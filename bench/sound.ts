@@ -33,13 +33,21 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** `node dist/cli.js` on the test pattern with `--audio audio`, once it answers /healthz. */
-async function startServer(audio: string): Promise<Server> {
+/** The players the bench measures, each with the server flags its stream needs (MSE plays H.264, from /fmp4). */
+const PLAYERS = {
+  jsmpeg: { title: 'MPEG-1 · JSMpeg', serverArgs: [] as string[] },
+  mse: { title: 'H.264 · MSE', serverArgs: ['--codec', 'h264', '--webrtc', 'off'] },
+} as const;
+type PlayerId = keyof typeof PLAYERS;
+
+/** `node dist/cli.js` on the test pattern with `--audio audio` (and `extra`), once it answers /healthz. */
+async function startServer(audio: string, extra: readonly string[]): Promise<Server> {
   const port = await freePort();
   const child = spawnTracked(process.execPath, [
     join(ROOT, 'dist', 'cli.js'),
     ...ARGS,
     ...NO_LIMITS,
+    ...extra,
     '--audio',
     audio,
     '--host',
@@ -151,7 +159,7 @@ function row(label: string, m: Measured): string[] {
   ];
 }
 
-function parseFlags(argv: readonly string[]): { seconds: number; rounds: number; lags: number[] } {
+function parseFlags(argv: readonly string[]): { seconds: number; rounds: number; lags: number[]; player: PlayerId } {
   const value = (name: string, fallback: string): string => {
     const i = argv.indexOf(name);
     return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
@@ -160,11 +168,27 @@ function parseFlags(argv: readonly string[]): { seconds: number; rounds: number;
     seconds: Number(value('--seconds', '20')),
     rounds: Number(value('--rounds', '2')),
     lags: value('--lags', '0,40,250').split(',').map(Number),
+    player: playerFlag(value('--player', 'jsmpeg')),
   };
 }
 
-/** The rows: sound off, sound on as shipped, and sound on at other lag allowances (`?audioLag=`, 0: as shipped). */
-function variants(lags: readonly number[]): Variant[] {
+function playerFlag(text: string): PlayerId {
+  if (text in PLAYERS) return text as PlayerId;
+  throw new Error(`--player ${text}: the bench measures ${Object.keys(PLAYERS).join(', ')}`);
+}
+
+/**
+ * The rows: sound off, sound on as shipped, and sound on at other lag allowances (`?audioLag=`, 0: as shipped; JSMpeg);
+ * MSE: sound off, the server with sound but the page muted (it plays /fmp4 until the speaker button), sound on.
+ */
+function variants(player: PlayerId, lags: readonly number[]): Variant[] {
+  if (player === 'mse') {
+    return [
+      { label: 'sound off', server: 'off', query: '?player=mse', unmute: false },
+      { label: 'server with sound, muted', server: 'on', query: '?player=mse', unmute: false },
+      { label: 'sound on (as shipped)', server: 'on', query: '?player=mse', unmute: true },
+    ];
+  }
   const on = lags.map((lag) => ({
     label: lag > 0 ? `sound on, lag ${lag} ms` : 'sound on (as shipped)',
     server: 'on' as const,
@@ -177,12 +201,13 @@ function variants(lags: readonly number[]): Variant[] {
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const load = loadavg()[0]!;
-  const servers = { on: await startServer('test'), off: await startServer('none') };
+  const extra = PLAYERS[flags.player].serverArgs;
+  const servers = { on: await startServer('test', extra), off: await startServer('none', extra) };
   const browser = await launchBrowser({ viewport: PICTURE });
   const results = new Map<string, Measured>();
   try {
     for (let round = 0; round < flags.rounds; round++) {
-      for (const v of variants(flags.lags)) {
+      for (const v of variants(flags.player, flags.lags)) {
         results.set(v.label, merge(results.get(v.label), await measure(browser, servers[v.server].url, v, flags.seconds)));
       }
     }
@@ -192,7 +217,7 @@ async function main(): Promise<void> {
   }
   const rows = [...results].map(([label, m]) => row(label, m));
   printTable(
-    `Sound (MPEG-1 · JSMpeg, 640x480@24, --audio test), ${flags.rounds}×${flags.seconds} s per row; load ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
+    `Sound (${PLAYERS[flags.player].title}, 640x480@24, --audio test), ${flags.rounds}×${flags.seconds} s per row; load ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
     ['row', 'player', 'glass p50', 'glass p95', 'beeps', 'A/V p50', '|A/V| p95', 'sound p50', 'page A/V p50', 'drop/trim/under per min'],
     rows,
   );

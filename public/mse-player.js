@@ -377,14 +377,19 @@
     if (n > 0) {
       this.stats.appended += n;
       // The first data of this MediaSource: to the live edge, and play.
-      if (!this.edge.started()) this.edge.start(this.sb);
+      if (!this.edge.started()) this.edge.start(this.sb, this.withSound());
       else this.keepLive();
     }
     this.pump();
   };
 
   MseConnection.prototype.keepLive = function () {
-    if (this.sb && !this.closed) this.edge.keep(this.sb, this.frameS);
+    if (this.sb && !this.closed) this.edge.keep(this.sb, this.frameS, this.withSound());
+  };
+
+  /** Whether the SourceBuffer holds sound beside the pictures: a codec string of two tracks ('avc1.…,mp4a.40.2'). */
+  MseConnection.prototype.withSound = function () {
+    return (this.codec || '').indexOf(',') >= 0;
   };
 
   /**

@@ -395,8 +395,9 @@ declare global {
   interface MseLiveEdge {
     /** Whether this MediaSource was started (sought to its live edge and played). */
     started(): boolean;
-    start(sb: SourceBuffer | null): void;
-    keep(sb: SourceBuffer, frameS: number): void;
+    /** `sound`: the SourceBuffer holds sound beside the pictures (the live edge keeps the audio renderer fed). */
+    start(sb: SourceBuffer | null, sound: boolean): void;
+    keep(sb: SourceBuffer, frameS: number, sound: boolean): void;
     play(): void;
     /** A fresh MediaSource (or a flushed one): not started. */
     reset(): void;
@@ -422,7 +423,7 @@ declare global {
     appendQueue(): MseAppendQueue;
     liveEdge(video: HTMLVideoElement, stats: MseStats): MseLiveEdge;
     trimPoint(keyTimes: number[], playhead: number): number | null;
-    edgeStep(ranges: number[][], playhead: number, frameS: number): { seek: number | null; gap: boolean; rate: number };
+    edgeStep(ranges: number[][], playhead: number, frameS: number, sound?: boolean): { seek: number | null; gap: boolean; rate: number };
     /** mse-sound.js: the <video>'s sound into the page's graph once the speaker button made it. */
     sound: { route(video: HTMLVideoElement): void };
     watchPresented(options: MsePresentedOptions): MsePresentedWatch;

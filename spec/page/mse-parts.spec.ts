@@ -36,7 +36,12 @@ interface MseParts {
   readonly inspect: (bytes: Uint8Array, timescale: number | null) => MessageInfo;
   readonly appendQueue: () => AppendQueue;
   readonly trimPoint: (keyTimes: number[], playhead: number) => number | null;
-  readonly edgeStep: (ranges: number[][], playhead: number, frameS: number) => { seek: number | null; gap: boolean; rate: number };
+  readonly edgeStep: (
+    ranges: number[][],
+    playhead: number,
+    frameS: number,
+    sound?: boolean,
+  ) => { seek: number | null; gap: boolean; rate: number };
 }
 
 /** The page's scripts as the page runs them: plain scripts in a browser-like global, read off `window`. */
@@ -233,5 +238,21 @@ describe("the MSE player's live edge (public/mse-live-edge.js)", () => {
     expect(edgeStep(holed, 9.5, FRAME_S)).toEqual({ seek: 9.995, gap: false, rate: 1 });
     // Inside the newest range, a hole behind the playhead is nothing to jump.
     expect(edgeStep(holed, 9.95, FRAME_S)).toEqual({ seek: null, gap: false, rate: 1 });
+  });
+
+  it("with sound in the buffer: lands 200 ms behind the end (Chromium's audio renderer plays only with that much), seeks past 500 ms, never speeds up, still jumps holes", () => {
+    expect(edgeStep([[0, 10]], 9.45, FRAME_S, true)).toEqual({ seek: 9.8, gap: false, rate: 1 });
+    expect(edgeStep([[0, 10]], 9.6, FRAME_S, true)).toEqual({ seek: null, gap: false, rate: 1 });
+    expect(
+      edgeStep(
+        [
+          [0, 9.7],
+          [9.721, 10],
+        ],
+        9.7,
+        FRAME_S,
+        true,
+      ),
+    ).toEqual({ seek: 9.721, gap: true, rate: 1 });
   });
 });
