@@ -24,6 +24,13 @@
  *   lagging by its maxLagMs, which skips it to the next key unit (a hole in the timeline right after the join).
  *   What the page cannot keep up with it drops itself (the bounded queue, the seek to the live edge).
  *
+ * - Sound: the player plays `fmp4` (pictures only) until the viewer turns sound on; then viewer.js moves it to
+ *   `fmp4-sound` (its `soundFormats`), where each message carries the sound captured since the previous picture
+ *   as a fragment before the picture's, the init segment declares both tracks ('avc1.…,mp4a.40.2': one muxed
+ *   SourceBuffer, one media clock for picture and sound), and the <video>'s sound goes into the page's graph
+ *   (mse-sound.js). The live edge is then where both tracks are buffered; a hole in either is jumped
+ *   (mse-live-edge.js).
+ *
  * Registers itself as `window.pistreamPlayers.mse`.
  */
 (function () {
@@ -80,6 +87,7 @@
       dropped: 0,
       appends: 0,
       seeks: 0,
+      gapJumps: 0,
       trims: 0,
       reopens: 0,
       quotaErrors: 0,
@@ -170,6 +178,12 @@
       if (c.ms && !c.closed && error) c.fail('video error ' + error.code + ' ' + (error.message || ''));
     };
     c.video.addEventListener('error', c.onVideoError);
+    // Stopped for want of data: at a hole in the buffer (a dropped sound frame) the live edge jumps it at once.
+    c.onWaiting = function () {
+      c.keepLive();
+    };
+    c.video.addEventListener('waiting', c.onWaiting);
+    parts.sound.route(c.video);
     c.presentedWatch = parts.watchPresented({
       video: c.video,
       stats: c.stats,
@@ -190,7 +204,7 @@
     core.ack(this.s);
     var bytes = new Uint8Array(buffer);
     var info = parts.inspect(bytes, this.timescale);
-    this.countSequence(info.sequence);
+    this.countSequence(info.sequence, info.lastSequence);
     if (info.init && !info.codec) info.codec = this.codec;
     if (this.waitInit && !info.init) return this.dropped(1);
     if (info.init && !this.takeInit(info)) return this.dropped(1);
@@ -203,16 +217,19 @@
     else this.pump();
   };
 
-  /** Breaks in the fragments' sequence numbers: pictures the server skipped for this viewer, or a new muxer. */
-  /** @param {number | null} sequence */
-  MseConnection.prototype.countSequence = function (sequence) {
-    if (sequence === null) return;
+  /**
+   * Breaks in the fragments' sequence numbers: pictures the server skipped for this viewer, or a new muxer. A
+   * message with sound numbers its two fragments `first` to `lastOfMessage`.
+   * @param {number | null} first @param {number | null} lastOfMessage
+   */
+  MseConnection.prototype.countSequence = function (first, lastOfMessage) {
+    if (first === null) return;
     var last = this.lastSequence;
-    if (last !== null && sequence !== last + 1) {
+    if (last !== null && first !== last + 1) {
       this.stats.sequenceBreaks++;
-      if (sequence > last) this.stats.sequenceMissing += sequence - last - 1;
+      if (first > last) this.stats.sequenceMissing += first - last - 1;
     }
-    this.lastSequence = sequence;
+    this.lastSequence = lastOfMessage === null ? first : lastOfMessage;
   };
 
   /** The picture interval, from consecutive fragments' times. @param {number | null} time */
@@ -360,14 +377,19 @@
     if (n > 0) {
       this.stats.appended += n;
       // The first data of this MediaSource: to the live edge, and play.
-      if (!this.edge.started()) this.edge.start(this.sb);
+      if (!this.edge.started()) this.edge.start(this.sb, this.withSound());
       else this.keepLive();
     }
     this.pump();
   };
 
   MseConnection.prototype.keepLive = function () {
-    if (this.sb && !this.closed) this.edge.keep(this.sb, this.frameS);
+    if (this.sb && !this.closed) this.edge.keep(this.sb, this.frameS, this.withSound());
+  };
+
+  /** Whether the SourceBuffer holds sound beside the pictures: a codec string of two tracks ('avc1.…,mp4a.40.2'). */
+  MseConnection.prototype.withSound = function () {
+    return (this.codec || '').indexOf(',') >= 0;
   };
 
   /**
@@ -470,6 +492,7 @@
     clearInterval(this.tickTimer);
     this.presentedWatch.stop();
     this.video.removeEventListener('error', this.onVideoError);
+    this.video.removeEventListener('waiting', this.onWaiting);
     // What was still queued or being appended is dropped with the connection: counted, like every other drop.
     this.dropped(this.queue.clear() + this.appending);
     this.appending = 0;
@@ -483,6 +506,9 @@
     name: 'MSE',
     label: 'H.264 · MSE',
     formats: ['fmp4'],
+    // The same with the server's sound: asked for once the viewer turns sound on (the speaker button), so that a
+    // muted viewer's pictures never wait for sound in a shared SourceBuffer.
+    soundFormats: ['fmp4-sound'],
     check: check,
     install: install,
     open: function (s) {

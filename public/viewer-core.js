@@ -324,6 +324,20 @@
   }
 
   /**
+   * The player goes on at `path` instead (the MSE player, to its format with sound when the viewer turns sound on):
+   * the connection ends and a new one opens at once (the server replays the current GOP: a picture at once).
+   * @param {string} path
+   */
+  function switchPath(path) {
+    if (!player || playerPath === path || state.status === 'unsupported') return;
+    playerPath = path;
+    if (!session) return;
+    endSession(session, false);
+    backoffMs = BACKOFF_MIN_MS;
+    connect();
+  }
+
+  /**
    * The player cannot connect here (WebRTC with its UDP port blocked): before any picture was shown, its session ends
    * and the ladder's next rung is tried, told `reason`; returns false (and does nothing) once live or without a
    * next rung, when the player reconnects as usual.
@@ -378,6 +392,7 @@
     opened: onOpen,
     closed: onClose,
     fallBack: fallBack,
+    switchPath: switchPath,
   };
   window.pistreamViewer = core;
 })();

@@ -63,6 +63,37 @@
   }
 
   /**
+   * The first of `player`'s sound formats (`soundFormats`) that the server sends with sound, or null.
+   * @param {StreamsInfo} streams @param {Player} player
+   * @returns {StreamFormat | null}
+   */
+  function soundFormatFor(streams, player) {
+    var ids = player.soundFormats || [];
+    for (var i = 0; i < ids.length; i++) {
+      for (var j = 0; j < streams.formats.length; j++) {
+        var format = streams.formats[j];
+        if (format && format.id === ids[i] && format.audio !== undefined) return format;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The speaker button, for a format that carries sound (GET /streams names its codec), or for a player that moves
+   * to one of its sound formats when the viewer first turns sound on (the graph is made by that click).
+   * @param {StreamsInfo} streams @param {Player} player @param {StreamFormat} format
+   */
+  function offerSound(streams, player, format) {
+    var withSound = format.audio === undefined ? soundFormatFor(streams, player) : null;
+    window.pistreamSound.offer(format.audio !== undefined || withSound !== null);
+    if (!withSound) return;
+    var path = withSound.path.replace(/^\//, '');
+    window.pistreamSound.whenReady(function () {
+      if (core.state.player === player.id) core.switchPath(path);
+    });
+  }
+
+  /**
    * The first of `player`'s formats the server sends, or null.
    * @param {StreamsInfo} streams @param {Player} player
    * @returns {StreamFormat | null}
@@ -138,8 +169,7 @@
       fed = true;
       var player = judged.player;
       var path = judged.format.path.replace(/^\//, '');
-      // The speaker button only for a format that carries sound (GET /streams names its codec).
-      window.pistreamSound.offer(judged.format.audio !== undefined);
+      offerSound(streams, player, judged.format);
       player.check().then(function (problem) {
         if (!problem) {
           // A player that cannot connect here before its first picture hands over to the next rung.

@@ -61,6 +61,11 @@ declare global {
     readonly label: string;
     /** The wire formats (StreamFormat ids) it plays, best first. */
     readonly formats: readonly string[];
+    /**
+     * Formats carrying the server's sound that it switches to when the viewer turns sound on (the MSE player:
+     * 'fmp4-sound'), best first; a player whose own format carries sound has none.
+     */
+    readonly soundFormats?: readonly string[];
     /** Why it cannot play in this browser, or null once it is ready to. */
     check(): Promise<string | null>;
     /** Adds its own fields to `window.pistream`; called once, before the first session. */
@@ -130,6 +135,8 @@ declare global {
     start(player: Player, path: string, next?: (reason: string) => void): void;
     /** Before any picture: ends the player's session and tries the next rung; false once live or with none left. */
     fallBack(reason: string): boolean;
+    /** The player goes on at another path (a new connection at once). */
+    switchPath(path: string): void;
     unsupported(text: string): void;
     isCurrent(connection: CoreConnection): boolean;
     pictureDecoded(connection: CoreConnection): void;
@@ -284,8 +291,9 @@ declare global {
     dropped: number;
     /** appendBuffer calls (one per message, or one for several queued together). */
     appends: number;
-    /** Seeks to the live edge (the first of each MediaSource included). */
+    /** Seeks to the live edge (the first of each MediaSource included), and those over a hole in the buffer. */
     seeks: number;
+    gapJumps: number;
     /** Buffer trims (SourceBuffer.remove). */
     trims: number;
     /** Fresh MediaSources after an error, QuotaExceededErrors, and the errors' words (last few). */
@@ -347,14 +355,15 @@ declare global {
   interface MseMessageInfo {
     /** It starts with an init segment (a key unit). */
     init: boolean;
-    /** 'avc1.PPCCLL' from avcC, or null. */
+    /** 'avc1.PPCCLL' from avcC, and ',mp4a.40.2' after it with a sound track; or null. */
     codec: string | null;
     /** mdhd's timescale, or null. */
     timescale: number | null;
-    /** The first moof's decode time (s), when the timescale is known. */
+    /** The picture fragment's (the last moof's) decode time (s), when the timescale is known. */
     time: number | null;
-    /** The first moof's mfhd sequence number, or null. */
+    /** The first and the last moof's mfhd sequence numbers (a message with sound has two fragments), or null. */
     sequence: number | null;
+    lastSequence: number | null;
   }
 
   /** A message waiting for the SourceBuffer. */
@@ -388,8 +397,9 @@ declare global {
   interface MseLiveEdge {
     /** Whether this MediaSource was started (sought to its live edge and played). */
     started(): boolean;
-    start(sb: SourceBuffer | null): void;
-    keep(sb: SourceBuffer, frameS: number): void;
+    /** `sound`: the SourceBuffer holds sound beside the pictures (the live edge keeps the audio renderer fed). */
+    start(sb: SourceBuffer | null, sound: boolean): void;
+    keep(sb: SourceBuffer, frameS: number, sound: boolean): void;
     play(): void;
     /** A fresh MediaSource (or a flushed one): not started. */
     reset(): void;
@@ -415,6 +425,9 @@ declare global {
     appendQueue(): MseAppendQueue;
     liveEdge(video: HTMLVideoElement, stats: MseStats): MseLiveEdge;
     trimPoint(keyTimes: number[], playhead: number): number | null;
+    edgeStep(ranges: number[][], playhead: number, frameS: number, sound?: boolean): { seek: number | null; gap: boolean; rate: number };
+    /** mse-sound.js: the <video>'s sound into the page's graph once the speaker button made it. */
+    sound: { route(video: HTMLVideoElement): void };
     watchPresented(options: MsePresentedOptions): MsePresentedWatch;
     mediaSource: {
       mediaSourceClass(): typeof MediaSource | null;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { FMP4_TIMESCALE, fragment, initSegment } from '../../src/formats/mp4-boxes';
+import { soundFragment } from '../../src/formats/mp4-sound';
 import { PUBLIC_DIR } from '../../src/server/pages';
 
 /** A message as the MSE player's box reader sees it (mse-boxes.js's MseMessageInfo). */
@@ -11,6 +12,7 @@ interface MessageInfo {
   timescale: number | null;
   time: number | null;
   sequence: number | null;
+  lastSequence: number | null;
 }
 
 interface Queued {
@@ -34,12 +36,18 @@ interface MseParts {
   readonly inspect: (bytes: Uint8Array, timescale: number | null) => MessageInfo;
   readonly appendQueue: () => AppendQueue;
   readonly trimPoint: (keyTimes: number[], playhead: number) => number | null;
+  readonly edgeStep: (
+    ranges: number[][],
+    playhead: number,
+    frameS: number,
+    sound?: boolean,
+  ) => { seek: number | null; gap: boolean; rate: number };
 }
 
 /** The page's scripts as the page runs them: plain scripts in a browser-like global, read off `window`. */
 function loadParts(): MseParts {
   const window: { pistreamMse?: MseParts } = {};
-  const context = vm.createContext({ window, DataView, Uint8Array, ArrayBuffer, String });
+  const context = vm.createContext({ window, DataView, Uint8Array, ArrayBuffer, String, Math });
   for (const file of ['mse-boxes.js', 'mse-append-queue.js', 'mse-live-edge.js']) {
     vm.runInContext(readFileSync(join(PUBLIC_DIR, file), 'utf8'), context, { filename: file });
   }
@@ -60,6 +68,24 @@ function deltaMessage(sequence: number, decodeTime: number): Uint8Array {
   return new Uint8Array(fragment(sequence, decodeTime, TICKS_PER_FRAME, false, [SLICE]));
 }
 
+/** The server's /fmp4-sound messages: the sound captured since the previous picture as a fragment before the picture's. */
+const SOUND = { sampleRate: 48_000, channels: 1 };
+const ADTS_FRAME = {
+  data: Buffer.from([0xff, 0xf1, 0x4c, 0x40, 0x02, 0x1f, 0xfc, 0x21, 0x00]),
+  codec: 'aac',
+  capturedAt: 0,
+  durationMs: 21,
+};
+function soundKeyMessage(sequence: number, decodeTime: number): Uint8Array {
+  return new Uint8Array(
+    Buffer.concat([
+      initSegment(SPS, PPS, 640, 480, SOUND),
+      soundFragment(sequence, decodeTime / 2, 1024, [ADTS_FRAME, ADTS_FRAME]),
+      fragment(sequence + 1, decodeTime, TICKS_PER_FRAME, true, [SLICE]),
+    ]),
+  );
+}
+
 function queued(init: boolean, codec: string | null = 'avc1.42C01E', size = 10): Queued {
   return { bytes: new Uint8Array(size), init, codec, keyTime: init ? 0 : null };
 }
@@ -75,6 +101,19 @@ describe("the MSE player's box reader (public/mse-boxes.js) on the server's own 
       timescale: FMP4_TIMESCALE,
       time: decodeTime / FMP4_TIMESCALE,
       sequence: 7,
+      lastSequence: 7,
+    });
+  });
+
+  it("reads a key unit with sound (/fmp4-sound): both codecs, the picture's timescale and time, the sound's and the picture's sequence numbers", () => {
+    const decodeTime = 10 * FMP4_TIMESCALE;
+    expect(inspect(soundKeyMessage(7, decodeTime), null)).toEqual({
+      init: true,
+      codec: 'avc1.42C01E,mp4a.40.2',
+      timescale: FMP4_TIMESCALE,
+      time: 10,
+      sequence: 7,
+      lastSequence: 8,
     });
   });
 
@@ -85,13 +124,14 @@ describe("the MSE player's box reader (public/mse-boxes.js) on the server's own 
       timescale: null,
       time: 3,
       sequence: 8,
+      lastSequence: 8,
     });
     expect(inspect(deltaMessage(8, 3 * FMP4_TIMESCALE), null).time).toBeNull();
   });
 
   it('reads nothing from bytes that are no boxes (truncated, or a size past the end)', () => {
     const key = keyMessage(1, 0);
-    const none = { init: false, codec: null, timescale: null, time: null, sequence: null };
+    const none = { init: false, codec: null, timescale: null, time: null, sequence: null, lastSequence: null };
     expect(inspect(new Uint8Array(0), null)).toEqual(none);
     expect(inspect(key.subarray(0, 7), null)).toEqual(none);
     const lying = new Uint8Array(key);
@@ -158,5 +198,61 @@ describe("the MSE player's trim point (public/mse-live-edge.js)", () => {
     expect(trimPoint(keyTimes, 5.5)).toBeNull();
     expect(keyTimes).toEqual([4, 9]);
     expect(trimPoint([], 100)).toBeNull();
+  });
+});
+
+describe("the MSE player's live edge (public/mse-live-edge.js)", () => {
+  const { edgeStep } = loadParts();
+  const FRAME_S = 1 / 24;
+
+  it('seeks to just before the buffered end when more than 150 ms behind it', () => {
+    expect(edgeStep([[0, 10]], 9.8, FRAME_S)).toEqual({ seek: 9.995, gap: false, rate: 1 });
+  });
+
+  it('catches up (never slows down) while more than 1.5 pictures are ahead, else plays at 1', () => {
+    expect(edgeStep([[0, 10]], 9.9, FRAME_S)).toEqual({ seek: null, gap: false, rate: 1.25 });
+    expect(edgeStep([[0, 10]], 9.95, FRAME_S)).toEqual({ seek: null, gap: false, rate: 1 });
+  });
+
+  it('jumps a hole in the buffer (a sound frame the server dropped): from the end of the older range or inside the hole, to the next range', () => {
+    const holed = [
+      [0, 9.9],
+      [9.921, 10],
+    ];
+    // Stopped at the hole's edge, as a <video> does there:
+    expect(edgeStep(holed, 9.9, FRAME_S)).toEqual({ seek: 9.921, gap: true, rate: 1 });
+    expect(edgeStep(holed, 9.91, FRAME_S)).toEqual({ seek: 9.921, gap: true, rate: 1 });
+    // With three ranges, to the one right after the playhead, not past it:
+    expect(
+      edgeStep(
+        [
+          [0, 9.86],
+          [9.88, 9.9],
+          [9.92, 10],
+        ],
+        9.86,
+        FRAME_S,
+      ),
+    ).toEqual({ seek: 9.88, gap: true, rate: 1 });
+    // A hole far behind the edge: the live-edge seek takes it.
+    expect(edgeStep(holed, 9.5, FRAME_S)).toEqual({ seek: 9.995, gap: false, rate: 1 });
+    // Inside the newest range, a hole behind the playhead is nothing to jump.
+    expect(edgeStep(holed, 9.95, FRAME_S)).toEqual({ seek: null, gap: false, rate: 1 });
+  });
+
+  it("with sound in the buffer: lands 200 ms behind the end (Chromium's audio renderer plays only with that much), seeks past 500 ms, never speeds up, still jumps holes", () => {
+    expect(edgeStep([[0, 10]], 9.45, FRAME_S, true)).toEqual({ seek: 9.8, gap: false, rate: 1 });
+    expect(edgeStep([[0, 10]], 9.6, FRAME_S, true)).toEqual({ seek: null, gap: false, rate: 1 });
+    expect(
+      edgeStep(
+        [
+          [0, 9.7],
+          [9.721, 10],
+        ],
+        9.7,
+        FRAME_S,
+        true,
+      ),
+    ).toEqual({ seek: 9.721, gap: true, rate: 1 });
   });
 });
