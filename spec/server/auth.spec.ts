@@ -237,16 +237,21 @@ describeBrowser('the page opened with ?token=', () => {
     const { browser, page, pageErrors } = await openPage({ width: 800, height: 600 });
     try {
       await page.goto(`${server.info.uri}/?token=${TOKEN}`);
-      await page.waitForFunction(() => {
-        const state = (globalThis as unknown as { pistream?: { connections: number; bytes: number } }).pistream;
-        return !!state && state.connections > 0 && state.bytes > 0;
-      });
+      await page.waitForFunction(
+        () => {
+          const state = (globalThis as unknown as { pistream?: { connections: number; bytes: number } }).pistream;
+          return !!state && state.connections > 0 && state.bytes > 0;
+        },
+        undefined,
+        { timeout: 60_000 },
+      );
       expect(pageErrors).toEqual([]);
     } finally {
       await browser.close();
       await server.stop();
     }
-  });
+    // A browser launched beside other suites' browsers and ffmpegs: 4 s alone, past jest's 30 s in a CI pass.
+  }, 90_000);
 });
 
 describe('startServer with --token: the legacy listener is guarded too', () => {

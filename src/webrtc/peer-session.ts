@@ -228,7 +228,7 @@ export class PeerSession {
 
   /**
    * The send-only video track for the chosen mid and payload type, its handler chain, the send-only sound track when
-   * the choice has one (same CNAME and stream id, so a browser syncs the two), and inactive others.
+   * the choice has one (same CNAME, its own stream id: see SOUND_STREAM), and inactive others.
    */
   private static addTracks(
     library: WebRtcLibrary,
