@@ -1,15 +1,8 @@
 import { createSocket } from 'node:dgram';
 import { NAL_TYPE, nalType, nalUnits } from '../../src/codecs/h264/nal';
 import { chooseH264Answer, streamProfile, type H264AnswerChoice } from '../../src/webrtc/h264-answer';
-import {
-  cleanupWebRtc,
-  holdSharedPort,
-  loadWebRtc,
-  PeerSession,
-  sharedPortReleased,
-  udpPortFree,
-  type WebRtcLibrary,
-} from '../../src/webrtc/peer-session';
+import { cleanupWebRtc, loadWebRtc, PeerSession, type WebRtcLibrary } from '../../src/webrtc/peer-session';
+import { holdSharedPort, sharedPortReleased, udpPortFree } from '../../src/webrtc/shared-port';
 import { readSdpOffer } from '../../src/webrtc/sdp-offer';
 import { x264Packets } from '../helpers/h264-streams';
 import { depacketizeH264, receiver, type Receiver } from './rtp-receiver';

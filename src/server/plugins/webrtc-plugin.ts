@@ -8,15 +8,13 @@ import { version } from '../../version';
 import { streamProfile, type H264AnswerChoice } from '../../webrtc/h264-answer';
 import {
   cleanupWebRtc,
-  holdSharedPort,
   loadWebRtc,
   OfferRefusedError,
   PeerSession,
-  sharedPortReleased,
-  type SharedPortHold,
   type WebRtcAvailability,
   type WebRtcLibrary,
 } from '../../webrtc/peer-session';
+import { holdSharedPort, sharedPortReleased, type SharedPortHold } from '../../webrtc/shared-port';
 import { MAX_OFFER_BYTES } from '../../webrtc/sdp-offer';
 import { decideWhepPatch, decideWhepPost, WhepSessions, whepReplies, type WhepReply, type WhepSession } from '../../webrtc/whep-sessions';
 import { codecAudio } from '../audio-status';
