@@ -145,6 +145,16 @@
         c.presented(count, presentedAt, width, height);
       },
     });
+    c.negotiate(url);
+  };
+
+  /**
+   * The WHEP exchange: our offer POSTed to `url`, the session's Location kept (for its DELETE), the answer applied;
+   * any failure ends this connection with why. @param {string} url
+   */
+  WebRtcConnection.prototype.negotiate = function (url) {
+    var c = this;
+    var pc = /** @type {RTCPeerConnection} */ (c.pc);
     pc.createOffer()
       .then(function (offer) {
         return pc.setLocalDescription(offer);

@@ -244,61 +244,14 @@ export class Publisher {
     const { target, codec, fps, pictures$, sound } = this.options;
     const stats = this.stats;
     const withSound = sound !== undefined && target.audio === 'silent' && sound.up();
-    // The first picture's capture time: sound from then on, so both tracks start at 0 together.
-    let firstPictureAt: number | undefined;
     const base = stats.bytes;
-    // What went into ffmpeg: the byte count for outputs whose size ffmpeg does not report (RTSP).
-    let fed = 0;
-    const bytesOf = pipeBytes(codec);
-    const feed = (stdin: Writable, fail: (err: unknown) => void) => {
-      let writing = false;
-      // The hub replays from a keyframe; waiting for one anyway keeps a start after a skip honest.
-      const latest = new LatestWins({ dependent: true, awaitingKey: true });
-      // The current GOP, replayed during subscribe(), goes to ffmpeg whole (at most a GOP waits in the pipe, once);
-      // from then on, latest wins.
-      let replaying = true;
-      const onDrain = (): void => {
-        writing = false;
-      };
-      stdin.on('drain', onDrain);
-      const subscription = pictures$.subscribe({
-        next: (picture) => {
-          // A queued picture is written too: the stream's buffer is the queue.
-          const step = latest.step(writing, picture.keyframe, replaying);
-          if (step === 'drop' || step === 'skip') {
-            stats.skipped++;
-            return;
-          }
-          stats.pictures++;
-          firstPictureAt ??= picture.capturedAt;
-          const bytes = bytesOf(picture);
-          fed += bytes.length;
-          writing = !stdin.write(bytes);
-        },
-        error: fail,
-        complete: () => fail(new Error('the hub stopped')),
-      });
-      replaying = false;
-      return () => {
-        subscription.unsubscribe();
-        stdin.off('drain', onDrain);
-      };
-    };
-    const feedSound = (pipe: Writable) => {
-      const subscription = sound!.frames$.subscribe((frame) => {
-        if (firstPictureAt === undefined || frame.capturedAt < firstPictureAt) return;
-        // A target that stopped reading: sound is dropped rather than queued (its pictures are skipped the same way).
-        if (pipe.writableLength > MAX_UNREAD_SOUND_BYTES) return;
-        pipe.write(frame.data);
-      });
-      return () => subscription.unsubscribe();
-    };
+    const fed: RunFeed = { bytes: 0 };
     const soundBitrate = sound?.bitrateKbps !== undefined ? { soundBitrateKbps: sound.bitrateKbps } : {};
     const args = publishArgs(target, { codec, fps, soundOnPipe3: withSound, ...soundBitrate }, DEFAULTS.publishIoTimeoutMs);
     return fromChildProcess(this.options.ffmpeg(), args, {
-      stdin: feed,
+      stdin: pictureFeeder(pictures$, pipeBytes(codec), stats, fed),
       stderrNoise: PUBLISH_STDERR_NOISE,
-      ...(withSound ? { extraInput: feedSound } : {}),
+      ...(withSound ? { extraInput: soundFeeder(sound.frames$, fed) } : {}),
       ...(this.options.spawn ? { spawn: this.options.spawn } : {}),
     }).pipe(
       progressReports(),
@@ -308,12 +261,78 @@ export class Publisher {
         with: () => throwError(() => new Error(`sent nothing for ${wait(stallMs)}`)),
       }),
       map((progress) => {
-        const sent = progress.bytes ?? fed;
+        const sent = progress.bytes ?? fed.bytes;
         stats.bytes = base + sent;
         return sent;
       }),
     );
   }
+}
+
+/** What one run's two feeders share: the bytes given to ffmpeg so far, and the first picture's capture time. */
+interface RunFeed {
+  /** The byte count for outputs whose size ffmpeg does not report (RTSP). */
+  bytes: number;
+  /** Sound goes from then on, so both tracks start at 0 together. */
+  firstPictureAt?: number;
+}
+
+/**
+ * Writes the hub's pictures to ffmpeg's stdin: the current GOP, replayed during subscribe, whole (at most a GOP
+ * waits in the pipe, once); from then on the latest wins while ffmpeg has not taken the previous one (counted as
+ * skipped), resuming at a keyframe.
+ */
+function pictureFeeder(
+  pictures$: Observable<Picture>,
+  bytesOf: (picture: Picture) => Buffer,
+  stats: PublisherStats,
+  fed: RunFeed,
+): (stdin: Writable, fail: (err: unknown) => void) => () => void {
+  return (stdin, fail) => {
+    let writing = false;
+    // The hub replays from a keyframe; waiting for one anyway keeps a start after a skip honest.
+    const latest = new LatestWins({ dependent: true, awaitingKey: true });
+    let replaying = true;
+    const onDrain = (): void => {
+      writing = false;
+    };
+    stdin.on('drain', onDrain);
+    const subscription = pictures$.subscribe({
+      next: (picture) => {
+        // A queued picture is written too: the stream's buffer is the queue.
+        const step = latest.step(writing, picture.keyframe, replaying);
+        if (step === 'drop' || step === 'skip') {
+          stats.skipped++;
+          return;
+        }
+        stats.pictures++;
+        fed.firstPictureAt ??= picture.capturedAt;
+        const bytes = bytesOf(picture);
+        fed.bytes += bytes.length;
+        writing = !stdin.write(bytes);
+      },
+      error: fail,
+      complete: () => fail(new Error('the hub stopped')),
+    });
+    replaying = false;
+    return () => {
+      subscription.unsubscribe();
+      stdin.off('drain', onDrain);
+    };
+  };
+}
+
+/** Writes the sound's frames captured from the run's first picture on to ffmpeg's fd 3, dropping what it cannot take. */
+function soundFeeder(frames$: Observable<AudioPacket>, fed: RunFeed): (pipe: Writable) => () => void {
+  return (pipe) => {
+    const subscription = frames$.subscribe((frame) => {
+      if (fed.firstPictureAt === undefined || frame.capturedAt < fed.firstPictureAt) return;
+      // A target that stopped reading: sound is dropped rather than queued (its pictures are skipped the same way).
+      if (pipe.writableLength > MAX_UNREAD_SOUND_BYTES) return;
+      pipe.write(frame.data);
+    });
+    return () => subscription.unsubscribe();
+  };
 }
 
 /** The first problem of any target (for `/healthz`'s `degraded`), or undefined when all publish. */
