@@ -141,9 +141,11 @@
   function barcodeRead(barcode, decodedAt) {
     if (!barcode) return null;
     var latencyMs = barcodeAge(barcode.time, decodedAt === undefined ? Date.now() : decodedAt);
-    // Read before it was captured: the picture read is newer than the one `decodedAt` stands for (a video element
-    // can show the next picture between the frame callback and the read). It was on screen by now, at the latest.
-    if (latencyMs < 0 && decodedAt !== undefined) latencyMs = barcodeAge(barcode.time, Date.now());
+    // Read before it was captured, or the moment it was: the picture read is newer than the one `decodedAt` stands
+    // for (a video element can show the next picture between the frame callback and the read; when glass-to-glass
+    // is one frame interval, that reads as 0 ms, which no picture through an encoder takes). It was on screen by now,
+    // at the latest.
+    if (latencyMs <= 0 && decodedAt !== undefined) latencyMs = barcodeAge(barcode.time, Date.now());
     state.lastBarcode = { frame: barcode.frame, time: barcode.time, latencyMs: latencyMs };
     state.latencies.push(latencyMs);
     if (state.latencies.length > MAX_LATENCIES) state.latencies.shift();
