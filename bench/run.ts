@@ -138,6 +138,14 @@ const JOINS = quick ? 3 : 20;
 /** Part 8 (join on screen): fresh pages per player; seconds of steady glass on screen per player. */
 const SCREEN_JOINS = quick ? 2 : 10;
 const SCREEN_STEADY_S = quick ? 2 : 10;
+/** `--join-players webrtc,mse`: part 8 for these players alone (a player with a page option is named with it, e.g. `jsmpeg&prime=off`). */
+const JOIN_ONLY = flag('--join-players')?.split(',');
+/**
+ * Part 9 in `--quick`: each codec once, through the one profile with a recovery (the 15 s outage): JSMpeg for MPEG-1
+ * on its WebSocket, WebRTC for H.264 on its own transport. The full bench (and `npm run bench:net -- --quick`) runs
+ * every player; four players through three profiles took over four minutes of the quick run alone.
+ */
+const QUICK_NET = { players: ['jsmpeg', 'webrtc'], profiles: ['outage'] } as const;
 /** Fan-out viewer counts (each with its own 1-viewer reference); `--fanout 500,1000` picks others. */
 const FANOUT = (flag('--fanout') ?? (quick ? '100' : '100,500,1000')).split(',').map(Number);
 const FANOUT_S = quick ? 2 : 30;
@@ -188,6 +196,21 @@ const results: Record<string, unknown> = {
   selected: [...SELECTED],
   bypassCSP: BYPASS_CSP,
 };
+
+/** When each part (or sub-part) began, in order; `end` after the last: how long each took, at the end of the run. */
+const partStarts: [string, number][] = [];
+function partStarted(part: string): void {
+  partStarts.push([part, Date.now()]);
+}
+/** Seconds per part that ran something (a part skipped by its flags takes no time and is left out). */
+function partSeconds(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i + 1 < partStarts.length; i++) {
+    const s = (partStarts[i + 1]![1] - partStarts[i]![1]) / 1000;
+    if (s >= 0.5) out[partStarts[i]![0]] = Math.round(s);
+  }
+  return out;
+}
 
 let browser: BrowserContext | undefined;
 const extraBrowsers = new Set<BrowserContext>();
@@ -594,6 +617,7 @@ async function main(): Promise<void> {
     browser = undefined;
   };
 
+  partStarted('1');
   const latencyPages = parts.has(1) && LATENCY_SPECS.some((spec) => variantsFor(spec).length > 0);
   if (latencyPages) {
     const rows: LatencyResult[] = [];
@@ -713,6 +737,7 @@ async function main(): Promise<void> {
     (results.latency as Record<string, unknown>).webrtcGoals = webrtcGlassGoals(rows, WEBRTC_VARIANT.name, H264_VARIANT.name);
   }
 
+  partStarted('1b');
   if (parts.has(1) && (WITH_MPEG1 || WITH_WEBCODECS)) {
     // Server CPU per stream: each server alone (no browser), one ws viewer in this process.
     const costs: StreamCost[] = [];
@@ -747,10 +772,12 @@ async function main(): Promise<void> {
     );
   }
 
+  partStarted('1c');
   if (parts.has(1) && WITH_TRANSCODE) {
     results.transcode = await transcodeCost(openBrowser, closeBrowser);
   }
 
+  partStarted('2');
   if (parts.has(2)) {
     const pistream = await up('pistream', SD);
     const baseline = await up('baseline', SD);
@@ -802,6 +829,7 @@ async function main(): Promise<void> {
     console.log('   target: connect-to-first-paint ≤ 100 ms at the max of the joins');
   }
 
+  partStarted('3');
   if (parts.has(3)) {
     results.fanout = await runFanout({
       spec: SD,
@@ -816,6 +844,7 @@ async function main(): Promise<void> {
     });
   }
 
+  partStarted('4');
   if (parts.has(4)) {
     // Both servers up for the whole of part 4, each encoding all the time, so neither run is quieter.
     const pistream = await up('pistream', SD);
@@ -967,6 +996,7 @@ async function main(): Promise<void> {
     await down(baseline);
   }
 
+  partStarted('5');
   if (parts.has(5)) {
     // The pages --codec picks: MPEG-1's (pistream's page and the baseline's) and H.264 · MSE (at the insecure name).
     const pages: [PageVariant, RunningChild][] = [];
@@ -1039,6 +1069,7 @@ async function main(): Promise<void> {
       console.log(`   MSE counters at the end: ${JSON.stringify(mse.mse)}`);
     }
   }
+  partStarted('6');
   if (parts.has(6)) {
     const quality = await runQuality({
       seconds: QUALITY_S,
@@ -1053,6 +1084,7 @@ async function main(): Promise<void> {
     printQuality(quality, '6. Quality per bit');
   }
 
+  partStarted('7');
   if (parts.has(7)) {
     const rows: EncoderLatency[] = [];
     for (const c of ENCODER_LATENCY_CASES.filter((x) => !quick || label(x) === label(SD)))
@@ -1077,10 +1109,13 @@ async function main(): Promise<void> {
     const sdH264 = rows.find((r) => r.codec === 'h264' && r.stream === label(SD));
     if (sdH264) console.log(`   goal: libx264 p50 ≤ 5 ms at 640x480: ${cell(sdH264.p50, 2)} ms, ${sdH264.p50 <= 5 ? 'met' : 'missed'}`);
   }
+  partStarted('8');
   if (parts.has(8)) results.screenJoin = await screenJoinPart();
 
+  partStarted('9');
   // 9. A viewer on a capped, jittery, lossy link (bench/net/; skipped, saying why, without root and namespaces).
-  if (parts.has(9)) results.net = await runNetBench({ quick });
+  if (parts.has(9)) results.net = await runNetBench(quick ? { quick, ...QUICK_NET } : {});
+  partStarted('end');
   if (pageErrors.length) results.pageErrors = pageErrors;
 }
 
@@ -1099,7 +1134,9 @@ async function screenJoinPart(): Promise<Record<string, unknown>> {
       browserArgs: [RESOLVE_INSECURE_HOST],
       onBrowser: (b) => extraBrowsers.add(b),
       // Quick: each player once (not the page's earlier join, ?prime=off, kept for the full bench's before/after).
-      players: quick ? JOIN_PLAYERS.filter((p) => p.extraQuery === undefined) : JOIN_PLAYERS,
+      players: JOIN_PLAYERS.filter(
+        (p) => (!quick || p.extraQuery === undefined) && (!JOIN_ONLY || JOIN_ONLY.includes(p.player + (p.extraQuery ?? ''))),
+      ),
     };
     const rows = await screenJoins(options);
     printScreenJoins(rows, options);
@@ -1355,6 +1392,7 @@ function save(): void {
   const file = join(dir, `${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
   results.finishedAt = new Date().toISOString();
   results.loadAvgEnd = loadavg();
+  results.partSeconds = partSeconds();
   writeFileSync(
     file,
     JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? round(v, 3) : v), 2) + '\n',
@@ -1377,6 +1415,8 @@ main()
   .finally(async () => {
     await cleanup();
     save();
+    const took = Object.entries(partSeconds()).map(([part, s]) => `${part} ${s}`);
+    if (took.length) console.log(`seconds per part: ${took.join(', ')}`);
     console.log(
       `done in ${Math.round((Date.now() - t0) / 1000)} s; load average now ${loadavg()
         .map((l) => l.toFixed(2))
