@@ -37,6 +37,8 @@ export const JOIN_PLAYERS: readonly JoinPlayer[] = [
   { name: 'MPEG-1 · JSMpeg (prime=off)', player: 'jsmpeg', codec: 'mpeg1', extraQuery: '&prime=off' },
   { name: 'H.264 · WebCodecs', player: 'webcodecs', codec: 'h264' },
   { name: 'H.264 · MSE', player: 'mse', codec: 'h264', insecure: true },
+  // The page before its MediaSource was attached while the socket opens (public/mse-player.js): before/after in one run.
+  { name: 'H.264 · MSE (prime=off)', player: 'mse', codec: 'h264', insecure: true, extraQuery: '&prime=off' },
   { name: 'H.264 · WebRTC', player: 'webrtc', codec: 'h264' },
 ];
 
