@@ -108,7 +108,7 @@ const INSECURE_HOST = 'pistream.test';
 const RESOLVE_INSECURE_HOST = `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`;
 /** 1c: rounds of the two JSMpeg pages (MPEG-1 server, H.264 server's transcode), alternating; seconds each. */
 const TRANSCODE_ROUNDS = quick ? 1 : 2;
-const TRANSCODE_S = quick ? 3 : 20;
+const TRANSCODE_S = quick ? 2 : 20;
 /**
  * `--bypass-csp`: every page's Content-Security-Policy ignored (Playwright's bypassCSP), e.g. to measure the MSE
  * player while the server's policy still refuses its blob: media. Marked in the header and the JSON.
@@ -127,7 +127,7 @@ const ENCODER_S = quick ? 2 : 20;
 /** Part 6's second, busier source: an ffmpeg lavfi generator (testsrc2, or mandelbrot: ~11 fps at 720p to generate). */
 const QUALITY_BUSY = flag('--busy') ?? 'testsrc2';
 const LATENCY_WARMUP_S = quick ? 1 : 5;
-const LATENCY_S = quick ? 3 : 30;
+const LATENCY_S = quick ? 2 : 30;
 const THROTTLE_RATE = 6;
 const THROTTLE_S = quick ? 1 : 3;
 /** How long after the stall the page is watched for recovery. */
@@ -136,22 +136,24 @@ const RECOVER_WATCH_S = quick ? 2 : 12;
 const RECOVERED_HOLD_MS = 1000;
 const JOINS = quick ? 3 : 20;
 /** Part 8 (join on screen): fresh pages per player; seconds of steady glass on screen per player. */
-const SCREEN_JOINS = quick ? 2 : 10;
-const SCREEN_STEADY_S = quick ? 2 : 10;
+const SCREEN_JOINS = quick ? 1 : 10;
+const SCREEN_STEADY_S = quick ? 1 : 10;
+/** Part 8: how long a join's screen is watched after the page's first paint (the screen shows it within ~100 ms here). */
+const SCREEN_SHOW_WAIT_MS = quick ? 500 : 1000;
 /** `--join-players webrtc,mse`: part 8 for these players alone (a player with a page option is named with it, e.g. `jsmpeg&prime=off`). */
 const JOIN_ONLY = flag('--join-players')?.split(',');
 /**
- * Part 9 in `--quick`: each codec once, through the one profile with a recovery (the 15 s outage): JSMpeg for MPEG-1
- * on its WebSocket, WebRTC for H.264 on its own transport. The full bench (and `npm run bench:net -- --quick`) runs
- * every player; four players through three profiles took over four minutes of the quick run alone.
+ * Part 9 in `--quick`: once, WebRTC (the transport no other quick part puts through a link) through the one profile
+ * with a recovery (the 15 s outage). The full bench (and `npm run bench:net -- --quick`) runs every player; four
+ * players through three profiles took over four minutes of the quick run alone.
  */
-const QUICK_NET = { players: ['jsmpeg', 'webrtc'], profiles: ['outage'] } as const;
+const QUICK_NET = { players: ['webrtc'], profiles: ['outage'] } as const;
 /** Fan-out viewer counts (each with its own 1-viewer reference); `--fanout 500,1000` picks others. */
 const FANOUT = (flag('--fanout') ?? (quick ? '100' : '100,500,1000')).split(',').map(Number);
 const FANOUT_S = quick ? 2 : 30;
 /** Each many-viewer run's own 1-viewer reference, just before it; before that, each fresh server settles with 1 viewer. */
 const REFERENCE_S = quick ? 2 : 15;
-const FANOUT_WARM_S = quick ? 2 : 20;
+const FANOUT_WARM_S = quick ? 1 : 20;
 /**
  * The fan-out's servers: pistream, the relay, and with `--compare-dist DIR` also pistream run from another build's
  * `dist/` (e.g. a copy of main's, to set a change against what it changes in one run).
@@ -182,7 +184,7 @@ const ROUNDS = Number(flag('--rounds') ?? (quick ? 1 : 3));
 const SLOW = { normal: 100, paused: 10, stalled: 10, throttled: 5, throttleKbps: SD.bitrateKbps / 2 };
 /** TCP-paused viewers need over a minute here before the kernel's socket buffers (~4 MiB) are full. */
 const SLOW_S = quick ? 4 : 90;
-const SLOW_REFERENCE_S = quick ? 3 : 30;
+const SLOW_REFERENCE_S = quick ? 2 : 30;
 const SETTLE_S = quick ? 1 : 2;
 const IMPLS: readonly Impl[] = ['pistream', 'baseline'];
 
@@ -1127,6 +1129,7 @@ async function screenJoinPart(): Promise<Record<string, unknown>> {
     const options: ScreenJoinOptions = {
       joins: SCREEN_JOINS,
       steadySeconds: SCREEN_STEADY_S,
+      showWaitMs: SCREEN_SHOW_WAIT_MS,
       warmupSeconds: LATENCY_WARMUP_S,
       streams,
       servers,
@@ -1293,8 +1296,9 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
       const viewer = await streamCost(server, { ...size, bitrateKbps: transcodedKbps }, 'mpeg1', COST_S, SETTLE_S + 1, () =>
         ffmpegCount(server.pid),
       );
-      // After the last MPEG-1 viewer: the transcoder should be gone a grace period later.
-      await sleep(7000);
+      // After the last MPEG-1 viewer: the transcoder should be gone a grace period (5 s) later; looked at until then.
+      const left = Date.now();
+      while (ffmpegCount(server.pid) > 1 && Date.now() - left < 7000) await sleep(250);
       const after = ffmpegCount(server.pid);
       const row = {
         stream: label(size),
@@ -1327,7 +1331,7 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
       ]);
       cpuRows.push([
         '',
-        `  added by the transcode (ffmpegs ${after} 7 s after the viewer left)`,
+        `  added by the transcode (ffmpegs ${after} within 7 s after the viewer left)`,
         '',
         '',
         '',

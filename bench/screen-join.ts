@@ -49,6 +49,8 @@ export interface ScreenJoinOptions {
   readonly joins: number;
   /** Steady glass: seconds of screencast after `warmupSeconds` on one page. */
   readonly steadySeconds: number;
+  /** How long a join is watched after the page's first paint, for the screen to show it (ms). */
+  readonly showWaitMs: number;
   readonly warmupSeconds: number;
   /** Each codec's stream (the H.264 one at the bench's H.264 rate). */
   readonly streams: Record<BenchCodec, StreamSpec>;
@@ -88,8 +90,6 @@ export function joinUrl(server: RunningChild, p: JoinPlayer, insecureHost: strin
 
 /** The viewport of the bench's pages (part 1's): the 640x480 picture scaled up, as on a laptop's window. */
 const VIEWPORT = { width: 1300, height: 760 } as const;
-/** How long a join is watched after the page's first paint, for the screen to show it. */
-const SHOW_WAIT_MS = 1000;
 
 /**
  * The moments a join is counted from, ms since the epoch. `open`: the page's connection up, the core's
@@ -129,13 +129,19 @@ interface JoinFigures {
 }
 
 /** One fresh page joining: its figures (no joinMs when no picture showed). */
-async function joinOnce(browser: BrowserContext, url: string, p: JoinPlayer, picture: StreamSpec): Promise<JoinFigures> {
+async function joinOnce(
+  browser: BrowserContext,
+  url: string,
+  p: JoinPlayer,
+  picture: StreamSpec,
+  showWaitMs: number,
+): Promise<JoinFigures> {
   const page = await browser.newPage();
   try {
     const screen = await recordScreen(page);
     await page.goto(url);
     await page.waitForFunction(() => (window.pistream?.painted ?? 0) > 0, undefined, { timeout: 20_000 });
-    await sleep(SHOW_WAIT_MS);
+    await sleep(showWaitMs);
     const at = await connectMoments(page, p);
     const player = String(await page.evaluate(() => window.pistream?.player ?? 'unknown'));
     const pageMs = await page.evaluate(() => {
@@ -218,7 +224,7 @@ export async function screenJoins(o: ScreenJoinOptions): Promise<JoinRow[]> {
         const c = collected.get(p)!;
         // A random moment in the GOP (one GOP = one second here).
         await sleep(Math.random() * 1000);
-        collect(c, await joinOnce(browser, url(p), p, o.streams[p.codec]));
+        collect(c, await joinOnce(browser, url(p), p, o.streams[p.codec], o.showWaitMs));
       }
     }
     const rows: JoinRow[] = [];
