@@ -46,6 +46,12 @@
   var PROBE_TYPE = 'video/mp4; codecs="avc1.42E01E"';
   /** Entries kept in state.mse.errors. */
   var MAX_ERRORS = 10;
+  /**
+   * Whether each connection attaches its MediaSource while its socket opens (see {@link MseConnection.prototype.attachSource}),
+   * rather than at the first key unit. `?prime=off` leaves it to the key unit, as the page did before; kept so the
+   * benchmark can compare the two joins in one run.
+   */
+  var PRIME = new URL(window.location.href).searchParams.get('prime') !== 'off';
 
   var core = window.pistreamViewer;
   var parts = window.pistreamMse;
@@ -101,6 +107,7 @@
       width: 0,
       height: 0,
       pending: 0,
+      primed: PRIME,
     };
     // Messages of the open connection still queued or in the append in progress: received = appended + dropped + pending.
     Object.defineProperty(fields, 'pending', {
@@ -194,6 +201,7 @@
         c.presented(count, presentedAt, width, height);
       },
     });
+    if (PRIME) c.attachSource();
   }
 
   /** @param {ArrayBuffer} buffer */
@@ -213,7 +221,7 @@
     var bounded = this.queue.bound(this.sb !== null);
     this.dropped(bounded.dropped);
     if (bounded.lost) this.waitInit = true;
-    if (!this.ms) this.openSource();
+    if (!this.sb) this.openSource();
     else this.pump();
   };
 
@@ -260,21 +268,39 @@
     if (n > 0) this.stats.dropped += n;
   };
 
-  /** A fresh MediaSource on the video for the queue's head (a key unit with its init segment). */
+  /**
+   * The queue's head (a key unit with its init segment) to a MediaSource: the one attached already and still without
+   * a SourceBuffer (primed while the socket opened), else a fresh one. Its SourceBuffer is added once it is open.
+   */
   MseConnection.prototype.openSource = function () {
+    var head = this.queue.items[0];
+    if (!head || !head.init) return;
+    if (!this.ms) this.attachSource();
+    var ms = this.ms;
+    if (!ms) return;
+    this.codec = head.codec;
+    if (ms.readyState === 'open') this.onSourceOpen(ms);
+  };
+
+  /**
+   * A fresh MediaSource attached to the video, without a SourceBuffer until a key unit says the codec. Attaching
+   * runs the media element's load algorithm, and `sourceopen` comes a task or more later: attached while the socket
+   * opens (the connection's start, unless `?prime=off`), that is done before the first key unit arrives, which is
+   * then appended at once.
+   */
+  MseConnection.prototype.attachSource = function () {
     var c = this;
-    var head = c.queue.items[0];
     var MS = media.mediaSourceClass();
-    if (!head || !head.init || !MS) return;
+    if (!MS) return;
     var ms = new MS();
     c.ms = ms;
     c.sb = null;
     c.edge.reset();
     c.keyTimes = [];
     c.pendingRemove = null;
-    c.codec = head.codec;
     ms.addEventListener('sourceopen', function () {
-      if (c.ms === ms && !c.closed) c.onSourceOpen(ms);
+      // Primed ahead of its key unit, the SourceBuffer waits for the codec (openSource adds it then).
+      if (c.ms === ms && !c.closed && c.codec && !c.sb) c.onSourceOpen(ms);
     });
     ms.addEventListener('sourceended', function () {
       if (c.ms === ms && !c.closed) c.fail('the MediaSource ended');

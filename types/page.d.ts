@@ -277,6 +277,8 @@ declare global {
 
   /** `window.pistream.mse`: see mse-player.js's install. */
   interface MseStats {
+    /** Whether each connection attaches its MediaSource while its socket opens (false with `?prime=off`). */
+    primed: boolean;
     /** Which of the two plays. */
     api: 'MediaSource' | 'ManagedMediaSource';
     /** The codec string read from the init segment's avcC ('avc1.42C01E'), null before the first one. */
