@@ -13,7 +13,7 @@ import { freeUdpPort, ROOT, runMain } from '../children';
 import { startCodecServer, type BenchCodec } from '../codec-server';
 import { sleep, type RunningChild, type StreamSpec } from '../servers';
 import { cell, printTable } from '../stats';
-import { backToLive, phaseFigures, type PhaseFigures } from './figures';
+import { backToLive, glassSlope, phaseFigures, type PhaseFigures } from './figures';
 import { createLink, netnsUnavailable, RELAY_ADDRESS, type Link, type RelayHandle } from './netns';
 import { GOOD_LINK, PROFILES, soakProfile, type NetProfile, type ProfileStep } from './profiles';
 import { watchScreen, type OnScreen } from './screen-glass';
@@ -56,6 +56,8 @@ export interface NetRow {
   readonly backToLiveMs?: number;
   /** Runs of a minute or more: glass p50 in each whole minute, viewer's and control's (does latency grow?). */
   readonly perMinute?: { viewer: number[]; control: number[] };
+  /** Runs of a minute or more: the slope of glass over the whole run (ms per minute), viewer's and control's. */
+  readonly slopeMsPerMin?: { viewer: number; control: number };
   readonly error?: string;
   /** With `--samples`: every picture on screen, [ms from the window's start, frame number, glass ms], per viewer. */
   readonly samples?: { viewer: number[][]; control: number[][] };
@@ -144,7 +146,12 @@ function figuresOf(viewer: readonly OnScreen[], control: readonly OnScreen[], pr
   const minutes = Array.from({ length: Math.floor(profile.seconds / 60) }, (_, m) => t0 + m * 60_000);
   const perMinute = (list: readonly OnScreen[]): number[] => minutes.map((start) => phaseFigures(list, start, start + 60_000).glassP50);
   return {
-    ...(minutes.length ? { perMinute: { viewer: perMinute(viewer), control: perMinute(control) } } : {}),
+    ...(minutes.length
+      ? {
+          perMinute: { viewer: perMinute(viewer), control: perMinute(control) },
+          slopeMsPerMin: { viewer: glassSlope(viewer, from, to), control: glassSlope(control, from, to) },
+        }
+      : {}),
     viewer: phaseFigures(viewer, from, to),
     control: phaseFigures(control, from, to),
     ...(profile.recoverAtS !== undefined
@@ -291,7 +298,11 @@ function printNet(rows: readonly NetRow[]): void {
   );
   for (const r of rows.filter((row) => row.perMinute)) {
     const line = (xs: readonly number[]): string => xs.map((x) => cell(x, 0)).join(' ');
-    console.log(`   ${r.player}, glass p50 per minute: viewer ${line(r.perMinute!.viewer)}; control ${line(r.perMinute!.control)}`);
+    const slope = r.slopeMsPerMin!;
+    console.log(
+      `   ${r.player}, glass p50 per minute: viewer ${line(r.perMinute!.viewer)}; control ${line(r.perMinute!.control)}; ` +
+        `slope of glass over the run: viewer ${cell(slope.viewer, 2)} ms/min, control ${cell(slope.control, 2)} ms/min`,
+    );
   }
 }
 
