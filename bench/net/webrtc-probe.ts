@@ -1,8 +1,9 @@
-// Why a WebRTC viewer is slow back to live after an outage: one viewer behind the link (netns.ts), a 3 s outage,
-// and every 100 ms the page's receiver statistics (getStats: jitter buffer, frames decoded/dropped, freezes,
-// PLI/NACK/FIR sent) beside what reached the screen (screen-glass.ts) and the server's RTCP counts (/metrics).
-// A diagnosis tool (bench/README.md, part 9), not part of the bench's table.
-// Run: npm run bench:net:probe [-- --outage-ms 3000]
+// Why a WebRTC viewer is slow back to live after a spell of bad link: one viewer behind the link (netns.ts), a
+// profile's timeline (profiles.ts: `outage` by default, or `drop`), and every 100 ms the page's receiver statistics
+// (getStats: jitter buffer delay per picture, frames decoded/dropped, freezes, PLI/NACK sent, packets lost) beside
+// what reached the screen (screen-glass.ts) and the server's RTCP counts (/metrics). A diagnosis tool (bench/README.md,
+// part 9), not part of the bench's table.
+// Run: npm run bench:net:probe [-- --profile drop]
 import { loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
 import { CHROMIUM_PATH, launchBrowser } from '../browser';
@@ -10,7 +11,7 @@ import { freeUdpPort, runMain } from '../children';
 import { startCodecServer } from '../codec-server';
 import { scrapeMetrics, sleep } from '../servers';
 import { createLink, RELAY_ADDRESS } from './netns';
-import { GOOD_LINK } from './profiles';
+import { GOOD_LINK, PROFILES, type ProfileStep } from './profiles';
 import { watchScreen } from './screen-glass';
 
 declare const window: { pistream?: { frames: number }; __pcs?: unknown[] };
@@ -44,8 +45,15 @@ async function inbound(page: Page): Promise<Record<string, number>> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const outageMs = argv.includes('--outage-ms') ? Number(argv[argv.indexOf('--outage-ms') + 1]) : 3000;
-  const extra = argv.includes('--server-args') ? argv[argv.indexOf('--server-args') + 1]!.split(' ') : [];
+  const id = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : 'outage';
+  const profile = PROFILES.find((p) => p.id === id && p.recoverAtS !== undefined);
+  if (!profile)
+    throw new Error(
+      `--profile: one with a recovery (${PROFILES.filter((p) => p.recoverAtS)
+        .map((p) => p.id)
+        .join(', ')})`,
+    );
+  const recoverAtMs = profile.recoverAtS! * 1000;
   console.log(
     `load ${loadavg()
       .map((l) => l.toFixed(2))
@@ -59,7 +67,6 @@ async function main(): Promise<void> {
     String(udp),
     '--webrtc-address',
     RELAY_ADDRESS,
-    ...extra,
   ]);
   const link = createLink();
   try {
@@ -82,11 +89,12 @@ async function main(): Promise<void> {
       const rows: string[] = [];
       let prev: Record<string, number> = {};
       const before = await scrapeMetrics(server);
-      let outageAt = NaN;
-      while (Date.now() - t0 < 12_000) {
-        if (Number.isNaN(outageAt) && Date.now() - t0 >= 2000) {
-          relay.outage(outageMs);
-          outageAt = Date.now();
+      const steps: ProfileStep[] = [...profile.steps];
+      while (Date.now() - t0 < profile.seconds * 1000) {
+        while (steps.length && Date.now() - t0 >= steps[0]!.atS * 1000) {
+          const step = steps.shift()!;
+          if (step.rate !== undefined) link.setRate(step.rate);
+          if (step.outageMs) relay.outage(step.outageMs);
         }
         const now = await inbound(page);
         const d = (k: string): number => (now[k] ?? 0) - (prev[k] ?? 0);
@@ -103,11 +111,12 @@ async function main(): Promise<void> {
       await watch.stop();
       const after = await scrapeMetrics(server);
       console.log(rows.join('\n'));
-      const recovered = outageAt + outageMs;
+      link.setRate(GOOD_LINK.rate);
+      const recovered = t0 + recoverAtMs;
       const glassAfter = watch.pictures
         .filter((p) => p.at >= recovered)
         .map((p) => `${Math.round(p.at - recovered)}:${Math.round(p.glassMs)}`);
-      console.log(`outage at ${outageAt - t0} ms for ${outageMs}; pictures after recovery (ms after: glass):\n${glassAfter.join(' ')}`);
+      console.log(`${profile.name}, recovered at ${recoverAtMs} ms; pictures after recovery (ms after: glass):\n${glassAfter.join(' ')}`);
       for (const k of ['pistream_webrtc_keyframe_requests_total', 'pistream_webrtc_nacked_packets_total'])
         console.log(`${k}: +${(after[k] ?? 0) - (before[k] ?? 0)}`);
       console.log(`relay: ${JSON.stringify(await relay.counts())}`);
