@@ -63,8 +63,8 @@ export interface AudioAnswerChoice {
 }
 
 /**
- * Our Opus fmtp (RFC 7587 §7): we send mono (`sprop-stereo=0`, so the receiver may decode mono) in 20 ms packets, and
- * take packets down to 10 ms (`minptime=10`, what browsers offer).
+ * Our Opus fmtp (RFC 7587 §7): we send mono (`sprop-stereo=0`, so the receiver may decode mono) in 10 ms packets, the
+ * shortest that browsers take (`minptime=10`, what they offer), and take packets down to 10 ms.
  */
 const OPUS_FMTP = 'minptime=10;sprop-stereo=0';
 

@@ -95,7 +95,7 @@ const OPUS_CLOCK_HZ = 48_000;
 const CNAME = 'pistream';
 /**
  * The sound's media stream id (msid), not the video's: a browser syncs the tracks of one stream by delaying the
- * earlier one, and the sound, which arrives later (20 ms frames, its jitter buffer, the output device), would hold the
+ * earlier one, and the sound, which arrives later (its frames, its jitter buffer, the output device), would hold the
  * picture back with it. Measured in Chromium with one stream: the picture's glass-to-glass latency went from ~15 ms to
  * 400 ms within 10 s of unmuting. Apart, the picture stays as fast as without sound and the sound plays as soon as it
  * can, as on the other players. The CNAME stays shared and the sender reports true, so a receiver that syncs by
