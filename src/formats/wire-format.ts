@@ -26,6 +26,12 @@ export interface WireFormat {
    */
   readonly audio?: AudioCodec;
   /**
+   * Sound sent beside the pictures as messages of their own, to a viewer that asks for it (a control message): the
+   * codec, and each frame's message, made once per frame for every viewer that listens. Absent: no sound on request.
+   * (`audio` muxes sound into the pictures' bytes for every viewer; this leaves a muted viewer without sound bytes.)
+   */
+  readonly soundOnRequest?: SoundMessages;
+  /**
    * A fresh muxer (one per hub stream, so a stateful one such as MPEG-TS keeps its continuity counters
    * running across encoder restarts): each picture in, the same picture with its `wire` bytes out. `stream`
    * tells the stream's nominal frame rate, for formats that write durations (fMP4).
@@ -37,6 +43,14 @@ export interface WireFormat {
    * a format that builds something costly caches it per configuration.
    */
   preamble?(first: Picture): Buffer | undefined;
+}
+
+/** How a format sends sound frames as messages of their own (see {@link WireFormat.soundOnRequest}). */
+export interface SoundMessages {
+  /** The codec of the frames (the sound hub encodes it once for every listener of every format and player). */
+  readonly codec: AudioCodec;
+  /** One frame's whole message. */
+  message(packet: AudioPacket): Buffer;
 }
 
 /** What a muxer may want to know of the stream it muxes. */

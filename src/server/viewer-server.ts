@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { asyncScheduler, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, map, share, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULTS, LIMITS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
@@ -9,7 +9,7 @@ import type { Authenticator } from './auth';
 import { clientAddress, requestedHost, type TrustProxy } from '../options/client-address';
 import { hostName, type HostAllowlist } from '../options/host-allowlist';
 import type { RateLimiter } from './rate-limit';
-import { Viewer, type ViewerOptions, type ViewerStats } from './viewer';
+import { Viewer, type SoundFrame, type ViewerOptions, type ViewerStats } from './viewer';
 import { parseTarget, requestPath } from './request-target';
 import { watchedFor } from './watched-for';
 
@@ -29,6 +29,21 @@ function addStats(into: ViewerTotals, from: ViewerTotals): ViewerTotals {
 }
 
 const zeroTotals = (): ViewerTotals => ({ sent: 0, bytes: 0, dropped: { lag: 0, backlog: 0, resync: 0 }, resyncs: 0 });
+
+/**
+ * A format's sound on request (`soundOnRequest`), as the viewers of it share it: each frame's message made once for
+ * all of them, the encoder (shared with every other player of that codec) running while one of them listens.
+ */
+function soundFor(format: WireFormat, hub: Hub): Pick<ViewerOptions, 'sound$'> {
+  const on = format.soundOnRequest;
+  if (!on || !hub.audio) return {};
+  return {
+    sound$: hub.audio.packets(on.codec).pipe(
+      map((packet): SoundFrame => ({ capturedAt: packet.capturedAt, wire: on.message(packet) })),
+      share({ resetOnRefCountZero: true }),
+    ),
+  };
+}
 
 /** Request path → the wire format served there, e.g. `{ '/stream': mpegts }`; `'*'` matches any path. */
 export type FormatPaths = Readonly<Record<string, WireFormat>>;
@@ -289,6 +304,7 @@ export class ViewerServer {
         stuckMs,
         onAck: (lagMs) => this.ackLags.next(lagMs),
         onClose: (viewer) => this.viewerLeft(viewer),
+        ...soundFor(format, hub),
       };
       this.viewerOptions.set(format.id, options);
     }

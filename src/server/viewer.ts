@@ -8,6 +8,7 @@ import type { Gop } from '../operators/gop-cache';
 import type { MuxedPicture } from '../picture';
 import { parseControlMessage } from './control-message';
 import { ViewerLag } from './viewer-lag';
+import { MAX_SOUND_AGE_MS } from './whep-viewer';
 import { directTarget, sendThrough, type DirectTarget } from './ws-frame';
 
 /** Where a socket keeps its viewer, for the listeners every viewer shares. */
@@ -44,6 +45,17 @@ export interface ViewerOptions {
   readonly onAck?: (lagMs: number, viewer: Viewer) => void;
   /** Told when the viewer has gone, whatever the reason (the viewer says which one: shared by viewers). */
   readonly onClose?: (viewer: Viewer) => void;
+  /**
+   * The format's sound messages (its `soundOnRequest`, made once per frame and shared), for a viewer that asks for
+   * sound; absent when the server has no sound or the format sends none on request.
+   */
+  readonly sound$?: Observable<SoundFrame>;
+}
+
+/** One sound frame's message, with its capture time (ms since the epoch). */
+export interface SoundFrame {
+  readonly capturedAt: number;
+  readonly wire: Buffer;
 }
 
 /** Per-viewer counters. */
@@ -112,6 +124,11 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   private droppedLag = 0;
   private droppedBacklog = 0;
   private droppedResync = 0;
+  /** The sound this viewer asked for (a control message), while it listens. */
+  private sound: Subscription | undefined;
+  /** Sound messages sent, and sound frames not sent (the socket was backed up, or the frame too old). */
+  soundSent = 0;
+  soundDropped = 0;
 
   constructor(
     readonly socket: WebSocket,
@@ -284,9 +301,40 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.stuckTimer = undefined;
   }
 
+  /**
+   * Starts or stops this viewer's sound. Sound has its own subscription beside the pictures', so each frame goes out as
+   * soon as it is encoded, never waiting for a picture, and a picture never waits for sound (a frame is ~200 bytes).
+   * A frame that finds the socket over its high-water mark is dropped, not queued, so sound never adds to a slow
+   * viewer's backlog, and acks count pictures only: the slow-viewer rule judges pictures as before.
+   */
+  private listen(on: boolean): void {
+    if (!on || this.closed) {
+      if (this.sound) this.remove(this.sound);
+      this.sound?.unsubscribe();
+      this.sound = undefined;
+      return;
+    }
+    if (this.sound || !this.options.sound$) return;
+    this.sound = this.options.sound$.subscribe((frame) => this.sendSound(frame));
+    // Stopped with the viewer's pictures, whichever way it ends.
+    this.add(this.sound);
+  }
+
+  private sendSound(frame: SoundFrame): void {
+    const stale = this.scheduler.now() - frame.capturedAt > MAX_SOUND_AGE_MS;
+    if (!this.greeted || stale || this.socket.readyState !== this.socket.OPEN || this.socket.bufferedAmount > this.highWaterMark) {
+      this.soundDropped++;
+      return;
+    }
+    this.soundSent++;
+    this.bytes += frame.wire.length;
+    sendThrough(this.socket, this.target, frame.wire);
+  }
+
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     const message = parseControlMessage(data, isBinary);
     if (message.kind === 'invalid') return this.close(1008, message.reason);
+    if (message.kind === 'sound') return this.listen(message.on);
     if (message.kind === 'ack') {
       this.acked = message.frames;
       const lagMs = this.lag.ack(message.frames);
