@@ -54,6 +54,7 @@
     /** The page's sound (sound.js, jsmpeg-audio.js) and the A/V offsets measured (av-offset.js): see SoundState. */
     sound: {
       available: false,
+      problem: null,
       muted: true,
       volume: 1,
       context: null,

@@ -65,8 +65,18 @@
     if (volume) volume.gain.value = sound.muted ? 0 : sound.volume;
   }
 
+  /** Why the stream's sound cannot play here (see `unavailable`), or null. @type {string | null} */
+  var problem = null;
+
   function showControls() {
-    button.hidden = !sound.available;
+    button.hidden = !sound.available && problem === null;
+    button.disabled = problem !== null;
+    if (problem !== null) {
+      slider.hidden = true;
+      button.title = problem;
+      button.setAttribute('aria-label', problem);
+      return;
+    }
     // The slider only while sound plays: muted, the button is the one control that matters.
     slider.hidden = !sound.available || sound.muted;
     button.setAttribute('aria-pressed', sound.muted ? 'false' : 'true');
@@ -102,6 +112,17 @@
     /** Whether the stream being played carries sound: shows or hides the controls. @param {boolean} has */
     offer: function (has) {
       sound.available = has && audioContextClass() !== null;
+      problem = null;
+      showControls();
+    },
+    /**
+     * The stream has sound but this browser cannot play it with the chosen player (WebCodecs without an AudioDecoder
+     * for the codec): the button stays, disabled, and says why; the picture is unaffected. @param {string} why
+     */
+    unavailable: function (why) {
+      sound.available = false;
+      sound.problem = why;
+      problem = why;
       showControls();
     },
     /** Where players connect their sources, or null until the speaker button was first pressed. */

@@ -94,6 +94,18 @@
   }
 
   /**
+   * A player that decodes the sound itself (WebCodecs' AudioDecoder) may lack the codec here: then the page stays
+   * silent, the picture unchanged, and the speaker button says why.
+   * @param {Player} player @param {StreamFormat} format
+   */
+  function checkSound(player, format) {
+    if (!format.audio || !player.soundCheck) return;
+    player.soundCheck(format.audio).then(function (problem) {
+      if (problem && core.state.player === player.id) window.pistreamSound.unavailable(problem);
+    });
+  }
+
+  /**
    * The first of `player`'s formats the server sends, or null.
    * @param {StreamsInfo} streams @param {Player} player
    * @returns {StreamFormat | null}
@@ -168,15 +180,17 @@
       }
       fed = true;
       var player = judged.player;
-      var path = judged.format.path.replace(/^\//, '');
-      offerSound(streams, player, judged.format);
+      var format = judged.format;
+      var path = format.path.replace(/^\//, '');
+      offerSound(streams, player, format);
       player.check().then(function (problem) {
         if (!problem) {
           // A player that cannot connect here before its first picture hands over to the next rung.
-          return core.start(player, path, function (reason) {
+          core.start(player, path, function (reason) {
             problems.push(player.name + ': ' + reason);
             next(i + 1);
           });
+          return checkSound(player, format);
         }
         problems.push(problem);
         next(i + 1);

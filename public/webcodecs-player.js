@@ -23,6 +23,9 @@
  *   reconfigures.
  * - The barcode is read from each picture's top strip only (webcodecs-barcode.js).
  *
+ * - Sound (webcodecs-sound.js): the server's Opus beside the pictures on the same socket, asked for only while the
+ *   speaker is on, decoded with AudioDecoder; a sound message never goes to the video decoder nor counts in acks.
+ *
  * Registers itself as `window.pistreamPlayers.webcodecs`; which codec strings the browser decodes is asked through
  * webcodecs-support.js.
  */
@@ -47,6 +50,7 @@
   var protocol = window.pistreamProtocol;
   var support = window.pistreamWebCodecsSupport;
   var dropPolicy = window.pistreamDropPolicy;
+  var soundApi = window.pistreamWebCodecsSound;
   /** The page's state with this player's fields (install adds them before the first connection). */
   var state = /** @type {WebCodecsState} */ (core.state);
   var canvas = core.canvas;
@@ -92,6 +96,10 @@
     st.decoderErrors = [];
     /** How the barcode is read: 'copyTo' (Y plane) | 'canvas' (RGB of a strip), null until a picture was read. */
     st.barcodeSource = null;
+    /** Sound messages and their bytes received (all connections; none while muted), and the sound decoder's errors. */
+    st.soundFrames = 0;
+    st.soundBytes = 0;
+    st.soundErrors = [];
   }
 
   /**
@@ -139,10 +147,16 @@
     this.seqs = new Map();
     /** @type {{ burstUnits: number | null, firstFrame: number | null }} */
     this.join = state.join = { burstUnits: null, firstFrame: null };
+    /** This connection's sound (webcodecs-sound.js): asked for while the speaker is on. */
+    this.sound = soundApi.open(s);
   }
 
   /** @param {ArrayBuffer} buffer */
   WebCodecsConnection.prototype.message = function (buffer) {
+    var sound = soundApi.header(buffer);
+    if (sound) return this.sound.message(buffer, sound);
+    // The speaker button, read on each picture: sound is asked for (or stopped) within a picture's interval.
+    this.sound.update();
     var header = protocol.readUnitHeader(buffer);
     if (!header || header.offset === buffer.byteLength) {
       this.drop();
@@ -382,6 +396,7 @@
     this.closed = true;
     this.held = null;
     this.closeDecoder();
+    this.sound.close();
   };
 
   /**
@@ -405,6 +420,7 @@
     // eslint-disable-next-line no-restricted-syntax
     formats: ['h264'],
     check: check,
+    soundCheck: soundApi.check,
     install: install,
     open: function (s) {
       return new WebCodecsConnection(s);

@@ -5,10 +5,11 @@
  * (src/barcode.ts, src/protocol.ts) and reused here.
  */
 import type { BarcodeValue as SharedBarcodeValue, SharedBarcode } from '../src/barcode';
-import type { SharedProtocol, UnitHeader } from '../src/protocol';
+import type { SharedProtocol, SoundHeader as SharedSoundHeader, UnitHeader } from '../src/protocol';
 
 declare global {
   type BarcodeValue = SharedBarcodeValue;
+  type SoundHeader = SharedSoundHeader;
 
   /** A rung of the page's ladder (viewer.js): the player's id, and whether it needs a secure page. */
   interface LadderRung {
@@ -68,6 +69,11 @@ declare global {
     readonly soundFormats?: readonly string[];
     /** Why it cannot play in this browser, or null once it is ready to. */
     check(): Promise<string | null>;
+    /**
+     * A player that decodes the format's sound itself (WebCodecs): why it cannot here (shown on the speaker button,
+     * the picture unaffected), or null.
+     */
+    soundCheck?(audio: NonNullable<StreamFormat['audio']>): Promise<string | null>;
     /** Adds its own fields to `window.pistream`; called once, before the first session. */
     install(state: PageState): void;
     /** A session for one connection, before its socket opens. */
@@ -273,6 +279,9 @@ declare global {
     resyncs: number;
     decoderErrors: string[];
     barcodeSource: 'copyTo' | 'canvas' | null;
+    soundFrames: number;
+    soundBytes: number;
+    soundErrors: string[];
   }
 
   /** `window.pistream.mse`: see mse-player.js's install. */
@@ -459,6 +468,8 @@ declare global {
   interface SoundState {
     /** The stream carries sound and the browser has WebAudio: the speaker button is shown. */
     available: boolean;
+    /** Why the stream's sound cannot play with this player here (the disabled speaker button's words), or null. */
+    problem: string | null;
     muted: boolean;
     /** 0–1, the slider's value. */
     volume: number;
@@ -479,6 +490,7 @@ declare global {
 
   interface PageSound {
     offer(has: boolean): void;
+    unavailable(why: string): void;
     input(): GainNode | null;
     analyser(): AnalyserNode | null;
     whenReady(then: () => void): void;
@@ -493,6 +505,19 @@ declare global {
     skip: boolean;
     play(sampleRate: number, left: Float32Array, right: Float32Array): void;
     destroy(): void;
+  }
+
+  /** One connection's sound on the WebCodecs page (webcodecs-sound.js). */
+  interface WebCodecsSoundSession {
+    update(): void;
+    message(buffer: ArrayBuffer, header: SoundHeader): void;
+    close(): void;
+  }
+
+  interface WebCodecsSoundApi {
+    check(audio: NonNullable<StreamFormat['audio']>): Promise<string | null>;
+    header(buffer: ArrayBuffer): SoundHeader | null;
+    open(connection: CoreConnection): WebCodecsSoundSession;
   }
 
   interface JsmpegAudioApi {
@@ -602,6 +627,7 @@ declare global {
     pistreamSound: PageSound;
     pistreamAvOffset: AvOffsetMeter;
     pistreamJsmpegAudio: JsmpegAudioApi;
+    pistreamWebCodecsSound: WebCodecsSoundApi;
     /** Older Safari: AudioContext under its old name. */
     webkitAudioContext?: typeof AudioContext;
     /** The page's state (viewer-core.js). */

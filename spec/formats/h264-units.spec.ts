@@ -1,7 +1,10 @@
 import { lastValueFrom, of, toArray } from 'rxjs';
 import type { H264Picture } from '../../src/codecs/h264/h264-picture';
-import { h264Units, unitMessage } from '../../src/formats/h264-units';
+import type { AudioPacket } from '../../src/audio/audio-codec';
+import { opus } from '../../src/audio/opus';
+import { h264Units, soundMessage, unitMessage } from '../../src/formats/h264-units';
 import { protocol } from '../../src/protocol';
+import type { MuxedSound } from '../../src/formats/wire-format';
 
 const unit = (more: Partial<H264Picture> = {}): H264Picture => ({
   data: Buffer.from([0, 0, 0, 1, 0x65, 0x88, 0x84]),
@@ -60,5 +63,52 @@ describe('the /h264 wire format', () => {
       ['h264', 70000, false, 27],
     ]);
     expect(h264Units).toMatchObject({ id: 'h264', path: '/h264', codecs: ['h264'] });
+  });
+});
+
+describe('the /h264 sound messages', () => {
+  const packet = (more: Partial<AudioPacket> = {}): AudioPacket => ({
+    data: Buffer.from([0x78, 0x01, 0x02, 0x03]),
+    codec: 'opus',
+    capturedAt: 1764543600000.25,
+    durationMs: 20,
+    ...more,
+  });
+  const readSound = (message: Buffer) =>
+    protocol.readSoundHeader(message.buffer.slice(message.byteOffset, message.byteOffset + message.length) as ArrayBuffer);
+
+  it('writes a frame as the page reads it: kind 2, channels, size, sample rate, capture time, codec string, then the frame', () => {
+    const message = soundMessage(packet());
+    expect(message.subarray(0, 8)).toEqual(Buffer.from([2, 1, 0, 20, 0x00, 0x00, 0xbb, 0x80]));
+    expect(readSound(message)).toEqual({ channels: 1, sampleRate: 48_000, capturedAt: 1764543600000.25, codec: 'opus', offset: 20 });
+    expect(message.subarray(20)).toEqual(packet().data);
+  });
+
+  it('is told from an access unit by its first byte, both ways', () => {
+    const sound = soundMessage(packet());
+    const picture = unitMessage(unit());
+    expect(read(sound)).toBeNull();
+    expect(readSound(picture)).toBeNull();
+  });
+
+  it('is read as nothing when malformed (too short, a size past the end or below the fixed header)', () => {
+    const good = soundMessage(packet());
+    expect(readSound(good.subarray(0, 15))).toBeNull();
+    const long = Buffer.from(good);
+    long.writeUInt16BE(good.length + 1, 2);
+    expect(readSound(long)).toBeNull();
+    const short = Buffer.from(good);
+    short.writeUInt16BE(15, 2);
+    expect(readSound(short)).toBeNull();
+  });
+
+  it('the format sends Opus apart, on request (the codec every WebRTC viewer shares), each frame that message', () => {
+    expect(h264Units.audio).toBe(opus);
+    expect(h264Units.soundOnRequest).toBe(true);
+    const muxed: MuxedSound[] = [];
+    of(packet())
+      .pipe(h264Units.muxSound!())
+      .subscribe((sound) => muxed.push(sound));
+    expect(muxed).toEqual([{ wire: soundMessage(packet()), capturedAt: packet().capturedAt, format: 'h264' }]);
   });
 });

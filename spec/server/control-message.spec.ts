@@ -5,6 +5,7 @@ import {
   ACK_TYPE,
   ackMessage,
   INVALID_REASON,
+  soundMessage,
   MAX_CONTROL_MESSAGE,
   parseControlMessage,
   type ControlMessage,
@@ -12,12 +13,12 @@ import {
 import { PUBLIC_DIR } from '../../src/server/pages';
 
 /** public/protocol.js as the page gets it: run as a plain script in a browser-like global, read off `window`. */
-function pageProtocol(): { ACK: string; ackMessage(frames: number): string } {
+function pageProtocol(): { ACK: string; ackMessage(frames: number): string; SOUND: string; soundMessage(on: boolean): string } {
   const window: Record<string, unknown> = {};
   const context = vm.createContext({ window, JSON });
   // A classic script's top-level `this` is the window.
   vm.runInContext(`(function () { ${readFileSync(join(PUBLIC_DIR, 'protocol.js'), 'utf8')} }).call(window);`, context);
-  return window.pistreamProtocol as { ACK: string; ackMessage(frames: number): string };
+  return window.pistreamProtocol as ReturnType<typeof pageProtocol>;
 }
 
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -31,6 +32,10 @@ describe('parseControlMessage', () => {
     ['an ack with spaces', text(' { "type" : "ack" , "frames" : 7 } '), false, { kind: 'ack', frames: 7 }],
     ['an ack in an ArrayBuffer', new TextEncoder().encode('{"type":"ack","frames":9}').buffer, false, { kind: 'ack', frames: 9 }],
     ['an ack in fragments', [text('{"type":"a'), text('ck","frames":3}')], false, { kind: 'ack', frames: 3 }],
+    ['a sound request', text('{"type":"sound","on":true}'), false, { kind: 'sound', on: true }],
+    ['a sound stop', text('{"type":"sound","on":false}'), false, { kind: 'sound', on: false }],
+    ['a sound request with on as a string', text('{"type":"sound","on":"true"}'), false, { kind: 'ignored' }],
+    ['a sound request without on', text('{"type":"sound"}'), false, { kind: 'ignored' }],
     ['an ack whose frames overflow to Infinity', text('{"type":"ack","frames":1e999}'), false, { kind: 'ignored' }],
     ['an ack with frames as a string', text('{"type":"ack","frames":"5"}'), false, { kind: 'ignored' }],
     ['an ack without frames', text('{"type":"ack"}'), false, { kind: 'ignored' }],
@@ -114,5 +119,21 @@ describe('the ack of the page and of the server', () => {
     const protocol = html.indexOf('<script src="protocol.js"></script>');
     expect(protocol).toBeGreaterThan(-1);
     expect(protocol).toBeLessThan(html.indexOf('<script src="viewer.js"></script>'));
+  });
+});
+
+describe('the sound request of the page and of the server', () => {
+  const page = pageProtocol();
+
+  it.each([true, false])('the page’s request with on=%s reads back as that request, built by one function', (on) => {
+    expect(parseControlMessage(Buffer.from(page.soundMessage(on)), false)).toEqual({ kind: 'sound', on });
+    expect(soundMessage(on)).toBe(page.soundMessage(on));
+    expect(page.SOUND).toBe('sound');
+  });
+
+  it('the page sends its sound requests through that builder', () => {
+    const sound = readFileSync(join(PUBLIC_DIR, 'webcodecs-sound.js'), 'utf8');
+    expect(sound).toMatch(/\.send\(protocol\.soundMessage\(/);
+    expect(sound).not.toMatch(/type:\s*['"]sound['"]/);
   });
 });

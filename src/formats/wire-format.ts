@@ -26,6 +26,13 @@ export interface WireFormat {
    */
   readonly audio?: AudioCodec;
   /**
+   * For a format that sends its sound apart (`muxSound`): `true` when only a viewer that asks for it (a control
+   * message, `protocol.soundMessage(true)`) gets it, so a muted viewer gets no sound bytes and starts no encoder
+   * (`/h264`'s Opus); absent: every viewer that is sent pictures gets it (`/stream`'s MP2, which stock JSMpeg
+   * clients, that ask for nothing, expect).
+   */
+  readonly soundOnRequest?: boolean;
+  /**
    * A fresh muxer (one per hub stream, so a stateful one such as MPEG-TS keeps its continuity counters
    * running across encoder restarts): each picture in, the same picture with its `wire` bytes out. `stream`
    * tells the stream's nominal frame rate, for formats that write durations (fMP4).

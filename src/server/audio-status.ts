@@ -49,7 +49,10 @@ export interface FormatAudio {
   readonly channels: number;
 }
 
-/** A format's sound as `GET /streams` lists it (pure): present only when the server has sound and the format carries it. */
+/**
+ * A format's sound as `GET /streams` lists it (pure): present only when the server has sound and the format carries
+ * it, muxed into its pictures or sent beside them on request (`/h264`'s Opus).
+ */
 export function formatAudio(format: WireFormat, hub: AudioHub | undefined, sampleRate: number, channels: number): FormatAudio | undefined {
   return format.audio ? codecAudio(format.audio, hub, sampleRate, channels) : undefined;
 }

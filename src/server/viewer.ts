@@ -8,6 +8,7 @@ import type { Gop } from '../operators/gop-cache';
 import type { MuxedPicture } from '../picture';
 import { parseControlMessage } from './control-message';
 import { ViewerLag } from './viewer-lag';
+import { MAX_SOUND_AGE_MS } from './whep-viewer';
 import { directTarget, sendThrough, type DirectTarget } from './ws-frame';
 
 /** Where a socket keeps its viewer, for the listeners every viewer shares. */
@@ -35,6 +36,8 @@ export interface ViewerOptions {
   /**
    * The format's sound messages, when it sends sound apart from pictures (`hub.sound(format)`): each is sent the
    * moment it comes while the viewer is sent pictures and keeps up, else dropped (sound never holds a picture back).
+   * Listened to from the start, or from the viewer's request when the format sends sound on request
+   * (`WireFormat.soundOnRequest`).
    */
   readonly sound$?: Observable<MuxedSound>;
   /** A viewer whose socket holds more than this many unsent bytes is slow. */
@@ -120,6 +123,8 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   private droppedLag = 0;
   private droppedBacklog = 0;
   private droppedResync = 0;
+  /** The viewer's subscription to its format's sound (`ViewerOptions.sound$`), while it listens. */
+  private sound: Subscription | undefined;
   private soundSent = 0;
   private soundDropped = 0;
 
@@ -148,8 +153,7 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.rawSocket = this.target?.socket;
     // If the stream ends while subscribing (a closed hub), the viewer is closed and nothing outlives the constructor.
     this.subscribeTo(options.gops$);
-    // Added to this subscription: released with the pictures (at once, if the viewer closed while subscribing).
-    if (options.sound$) this.add(options.sound$.subscribe((sound) => this.sendSound(sound)));
+    if (!options.format.soundOnRequest) this.listen(true);
   }
 
   /** The wire format this viewer gets. */
@@ -206,23 +210,6 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
       this.rawSocket!.uncork();
       this.rawSocket!.cork();
     }
-  }
-
-  /**
-   * Sends one sound message the moment it comes, if pictures are going out to this viewer (its first keyframe, with
-   * the tables that declare the sound, has gone; it is not waiting for a keyframe) and it keeps up now; a slow
-   * viewer's sound is dropped, so sound never adds to a backlog that pictures wait behind. Sound is not acked: it
-   * neither moves the lag nor the stuck clock.
-   */
-  private sendSound(sound: MuxedSound): void {
-    if (this.closed || !this.delivering) return;
-    if (this.slowReason() !== undefined) {
-      this.soundDropped++;
-      return;
-    }
-    this.soundSent++;
-    this.bytes += sound.wire.length;
-    sendThrough(this.socket, this.target, sound.wire);
   }
 
   protected dropped(_picture: MuxedPicture, reason: ViewerDropReason): void {
@@ -315,9 +302,46 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.stuckTimer = undefined;
   }
 
+  /**
+   * Starts or stops this viewer's sound (at its start, or at its request where the format sends sound on request).
+   * Sound has its own subscription beside the pictures', so each frame goes out as soon as it is encoded, never
+   * waiting for a picture, and a picture never waits for sound. Released with the pictures, whichever way the viewer
+   * ends (at once, if it closed while subscribing).
+   */
+  private listen(on: boolean): void {
+    if (!on || this.closed) {
+      if (this.sound) this.remove(this.sound);
+      this.sound?.unsubscribe();
+      this.sound = undefined;
+      return;
+    }
+    if (this.sound || !this.options.sound$) return;
+    this.sound = this.options.sound$.subscribe((sound) => this.sendSound(sound));
+    this.add(this.sound);
+  }
+
+  /**
+   * Sends one sound message the moment it comes, if pictures are going out to this viewer (its first keyframe, with
+   * what declares the sound, has gone; it is not waiting for a keyframe) and it keeps up now. A slow viewer's sound,
+   * and a frame older than MAX_SOUND_AGE_MS (a starting encoder's backlog), are dropped, not queued, so sound never
+   * adds to a backlog that pictures wait behind. Sound is not acked: it neither moves the lag nor the stuck clock.
+   */
+  private sendSound(sound: MuxedSound): void {
+    if (this.closed || !this.delivering) return;
+    const stale = this.scheduler.now() - sound.capturedAt > MAX_SOUND_AGE_MS;
+    if (stale || this.slowReason() !== undefined) {
+      this.soundDropped++;
+      return;
+    }
+    this.soundSent++;
+    this.bytes += sound.wire.length;
+    sendThrough(this.socket, this.target, sound.wire);
+  }
+
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     const message = parseControlMessage(data, isBinary);
     if (message.kind === 'invalid') return this.close(1008, message.reason);
+    if (message.kind === 'sound') return this.listen(message.on);
     if (message.kind === 'ack') {
       this.acked = message.frames;
       const lagMs = this.lag.ack(message.frames);
