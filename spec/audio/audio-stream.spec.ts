@@ -8,6 +8,7 @@ import { PCM } from '../../src/audio/pcm';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { beepOnsets, mpegTsCaptureMs, offWholeSecond, probeAudio } from '../helpers/audio-probe';
+import { tsPackets } from '../helpers/mpegts-demux';
 import { connect } from '../helpers/ws-client';
 
 jest.setTimeout(180_000);
@@ -31,9 +32,15 @@ describe('--audio test: sound in the stream itself (real ffmpeg, ffprobe and sil
 
   it('/stream carries MP2 beside the MPEG-1 video, its beeps starting on whole seconds of the capture clock', async () => {
     const viewer = await connect(`${running.url.replace(/^http/, 'ws')}stream`);
-    // 4 s of pictures at 24 fps: at least three whole seconds, so three beeps with silence before them.
-    const messages = await viewer.received(4 * 24 + 12);
+    // 4 s of pictures at 24 fps and MP2 frames (24 ms) as messages of their own: at least three whole seconds, so
+    // three beeps with silence before them.
+    const messages = await viewer.received(4 * (24 + 1000 / frameMs(mp2)) + 12);
     await viewer.close();
+    // Each sound frame went out as it was encoded, in a message of its own: never with (so never waiting for) a picture.
+    const pids = messages.map((message) => new Set(tsPackets(message).map((packet) => packet.pid)));
+    const soundOnly = pids.filter((set) => set.has(0x101));
+    expect(soundOnly.length).toBeGreaterThan(100);
+    for (const set of soundOnly) expect([...set]).toEqual([0x101]);
     const file = join(dir, 'stream.ts');
     writeFileSync(file, Buffer.concat(messages));
 

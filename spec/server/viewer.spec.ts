@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { concat, interval, map, NEVER, Observable, Subject, take } from 'rxjs';
+import { concat, interval, map, NEVER, Observable, Subject, take, timer, type SchedulerLike } from 'rxjs';
 import type WebSocket from 'ws';
+import type { MuxedSound } from '../../src/formats/wire-format';
 import type { MuxedPicture } from '../../src/picture';
 import { DEFAULTS } from '../../src/defaults';
 import { gopCache, type Gop } from '../../src/operators/gop-cache';
@@ -48,7 +49,7 @@ class FakeSocket extends EventEmitter {
  * A Viewer on a fake socket in virtual time: `count` pictures, one every 100 ms, keyframes every `gop`.
  * `at(ms, fn)` runs a step (an ack, a change of backlog) at a virtual time; `run()` flushes everything.
  */
-function setup(count: number, gop: number, options: Partial<ViewerOptions> = {}, ends = true) {
+function setup(count: number, gop: number, options: Partial<ViewerOptions> = {}, ends = true, sound?: SoundTimes) {
   const scheduler = testScheduler();
   // Outside run(), a TestScheduler stops at 750 virtual ms; these runs last seconds.
   scheduler.maxFrames = 60_000;
@@ -64,6 +65,7 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
     (pictures$) => (ends ? pictures$ : concat(pictures$, NEVER)),
   );
   const socket = new FakeSocket(() => scheduler.now(), seqOf);
+  const sound$ = sound && soundMessages(sound, scheduler, seqOf);
   const acks: number[] = [];
   let viewer!: Viewer;
   scheduler.schedule(() => {
@@ -75,6 +77,7 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
       stuckMs: 2000,
       scheduler,
       onAck: (ms) => acks.push(ms),
+      ...(sound$ ? { sound$ } : {}),
       ...options,
     });
   });
@@ -82,6 +85,26 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
   /** Acks every picture sent so far, as a page that keeps up does. */
   const ackAll = (): void => socket.ack(socket.sent.length);
   return { scheduler, socket, acks, at, ackAll, viewer: () => viewer, run: () => scheduler.flush() };
+}
+
+/** Sound messages sent apart from pictures: `count` of them, the first at `firstMs`, then every `everyMs`. */
+interface SoundTimes {
+  readonly firstMs: number;
+  readonly everyMs: number;
+  readonly count: number;
+}
+
+/** The sound messages of `times`, message i recorded by the fake socket as seq `SOUND_SEQ + i`. */
+const SOUND_SEQ = 1000;
+function soundMessages(times: SoundTimes, scheduler: SchedulerLike, seqOf: Map<Buffer, number>): Observable<MuxedSound> {
+  return timer(times.firstMs, times.everyMs, scheduler).pipe(
+    take(times.count),
+    map((i) => {
+      const wire = Buffer.alloc(188, i);
+      seqOf.set(wire, SOUND_SEQ + i);
+      return { wire, capturedAt: scheduler.now(), format: testFormat.id };
+    }),
+  );
 }
 
 describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
@@ -143,6 +166,50 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
     t.run();
     expect(t.socket.sent.map((s) => s.seq)).toEqual([0, 1, 2, 3, ...Array.from({ length: 20 }, (_, i) => 10 + i)]);
     expect(t.viewer().stats.dropped).toEqual({ lag: 0, backlog: 3, resync: 3 });
+  });
+
+  it('sends each sound message the moment it comes, between the pictures, once the first picture has gone', () => {
+    // Pictures at 100, 200, … 1000 ms; sound every 50 ms from 10 ms: none of it at a picture's time.
+    const t = setup(10, 10, {}, true, { firstMs: 10, everyMs: 50, count: 20 });
+    t.run();
+    const sound = t.socket.sent.filter((s) => s.seq >= SOUND_SEQ);
+    // 10 and 60 come before the first picture (its keyframe brings the tables that declare the sound): not sent.
+    expect(sound.map((s) => s.seq - SOUND_SEQ)).toEqual(Array.from({ length: 18 }, (_, i) => i + 2));
+    // Each went out at its own time, not with the next picture.
+    expect(sound.map((s) => s.at)).toEqual(Array.from({ length: 18 }, (_, i) => 10 + (i + 2) * 50));
+    expect(t.socket.sent.filter((s) => s.seq < SOUND_SEQ).map((s) => s.seq)).toEqual([...Array(10).keys()]);
+    expect(t.viewer().stats).toMatchObject({ sent: 10, soundSent: 18, soundDropped: 0 });
+    expect(t.viewer().stats.bytes).toBe(28 * 188);
+  });
+
+  it("drops a slow viewer's sound (counted) and sends none while it waits for a keyframe: sound never holds a picture", () => {
+    const t = setup(15, 10, {}, true, { firstMs: 10, everyMs: 50, count: 30 });
+    t.at(450, () => (t.socket.bufferedAmount = 4096));
+    t.at(750, () => (t.socket.bufferedAmount = 0));
+    t.run();
+    // Pictures as without sound: 4, 5, 6 dropped as backlog, 7, 8, 9 waiting for the keyframe 10 (at 1100 ms).
+    expect(t.socket.sent.filter((s) => s.seq < SOUND_SEQ).map((s) => s.seq)).toEqual([
+      0,
+      1,
+      2,
+      3,
+      ...Array.from({ length: 5 }, (_, i) => 10 + i),
+    ]);
+    expect(t.viewer().stats.dropped).toEqual({ lag: 0, backlog: 3, resync: 3 });
+    const soundAt = t.socket.sent.filter((s) => s.seq >= SOUND_SEQ).map((s) => s.at);
+    // Sent from the first picture to the backlog (110 … 410) and again from the keyframe on (1110 … 1460).
+    expect(soundAt).toEqual([110, 160, 210, 260, 310, 360, 410, 1110, 1160, 1210, 1260, 1310, 1360, 1410, 1460]);
+    // 460 found the backlog before any picture did: dropped as slow; from the picture dropped at 500 until the
+    // keyframe at 1100 the viewer's pictures are stopped, and so is its sound (510 … 1060: not sent, not counted).
+    expect(t.viewer().stats).toMatchObject({ soundSent: 15, soundDropped: 1 });
+  });
+
+  it('releases the sound with the pictures when the viewer closes', () => {
+    const sound$ = new Subject<MuxedSound>();
+    const t = setup(5, 10, { sound$ }, false);
+    t.at(250, () => t.viewer().close(1000, 'bye'));
+    t.run();
+    expect(sound$.observed).toBe(false);
   });
 
   it('closes a viewer that stays slow for stuckMs with 1008 "too slow", and cuts it off if it never answers', () => {

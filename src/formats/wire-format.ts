@@ -32,6 +32,13 @@ export interface WireFormat {
    */
   mux(stream?: StreamFacts): OperatorFunction<Picture, MuxedPicture>;
   /**
+   * When present, the format sends its sound apart from its pictures: each frame of its `audio` codec as a message
+   * of its own, the moment the encoder has it (made once for every viewer, like `mux`), instead of in the next
+   * picture's message, where it waited up to a frame interval (42 ms at 24 fps). `mux` is then told only that the
+   * stream has a sound track (`StreamFacts.soundTrack`). A viewer is sent sound only while it is sent pictures.
+   */
+  muxSound?(): OperatorFunction<AudioPacket, MuxedSound>;
+  /**
    * The bytes a viewer gets before its first picture (the first picture is a keyframe, so its headers are at
    * hand: a jsmp header, an init segment), or undefined when the format needs none. Called once per joining viewer:
    * a format that builds something costly caches it per configuration.
@@ -49,6 +56,18 @@ export interface StreamFacts {
    * never errors (the sound hub restarts a failing capture behind it).
    */
   readonly audio?: Observable<AudioPacket>;
+  /** For a format with `muxSound`: the stream has sound, sent apart (declare the track; its frames are not here). */
+  readonly soundTrack?: boolean;
+}
+
+/** One sound frame's bytes in a format that sends sound apart from its pictures ({@link WireFormat.muxSound}). */
+export interface MuxedSound {
+  /** The bytes of one WebSocket message. */
+  readonly wire: Buffer;
+  /** Capture time (ms since the epoch) of the frame's first sample. */
+  readonly capturedAt: number;
+  /** The wire format's `id`. */
+  readonly format: string;
 }
 
 /** Whether `format` can carry pictures of `codec`. */

@@ -16,7 +16,7 @@ import { watchedFor } from './watched-for';
 export { watchedFor };
 
 /** Counts over every viewer this server has had, gone ones included. */
-export type ViewerTotals = Omit<ViewerStats, 'acked' | 'lagPictures' | 'lagMs'>;
+export type ViewerTotals = Omit<ViewerStats, 'acked' | 'lagPictures' | 'lagMs' | 'soundSent' | 'soundDropped'>;
 
 function addStats(into: ViewerTotals, from: ViewerTotals): ViewerTotals {
   into.sent += from.sent;
@@ -280,9 +280,11 @@ export class ViewerServer {
     let options = this.viewerOptions.get(format.id);
     if (options?.format !== format) {
       const { hub, highWaterMark, maxLagMs, stuckMs } = this.options;
+      const sound$ = hub.sound(format);
       options = {
         format,
         gops$: hub.gops(format),
+        ...(sound$ ? { sound$ } : {}),
         scheduler: this.scheduler,
         highWaterMark,
         maxLagMs,

@@ -2,7 +2,7 @@ import { asyncScheduler, type Observable, type SchedulerAction, type SchedulerLi
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { DEFAULTS } from '../defaults';
-import type { WireFormat } from '../formats/wire-format';
+import type { MuxedSound, WireFormat } from '../formats/wire-format';
 import { DeliverySubscriber } from '../operators/deliver';
 import type { Gop } from '../operators/gop-cache';
 import type { MuxedPicture } from '../picture';
@@ -32,6 +32,11 @@ export interface ViewerOptions {
   readonly format: WireFormat;
   /** The hub's GOP updates in that format (`hub.gops(format)`). */
   readonly gops$: Observable<Gop<MuxedPicture>>;
+  /**
+   * The format's sound messages, when it sends sound apart from pictures (`hub.sound(format)`): each is sent the
+   * moment it comes while the viewer is sent pictures and keeps up, else dropped (sound never holds a picture back).
+   */
+  readonly sound$?: Observable<MuxedSound>;
   /** A viewer whose socket holds more than this many unsent bytes is slow. */
   readonly highWaterMark: number;
   /** A viewer that acks and whose oldest unacknowledged picture is older than this (ms) is slow. 0: no bound. */
@@ -54,6 +59,9 @@ export interface ViewerStats {
   bytes: number;
   dropped: Record<ViewerDropReason, number>;
   resyncs: number;
+  /** Sound messages sent, and dropped because the viewer was slow (sent apart from pictures: `ViewerOptions.sound$`). */
+  soundSent: number;
+  soundDropped: number;
   /** Pictures the page says it has decoded (acks), or -1 for a client that never acked. */
   acked: number;
   /** Lag when the last picture was offered: pictures sent but not acknowledged, and the oldest one's age in ms. */
@@ -112,6 +120,8 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   private droppedLag = 0;
   private droppedBacklog = 0;
   private droppedResync = 0;
+  private soundSent = 0;
+  private soundDropped = 0;
 
   constructor(
     readonly socket: WebSocket,
@@ -138,6 +148,8 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.rawSocket = this.target?.socket;
     // If the stream ends while subscribing (a closed hub), the viewer is closed and nothing outlives the constructor.
     this.subscribeTo(options.gops$);
+    // Added to this subscription: released with the pictures (at once, if the viewer closed while subscribing).
+    if (options.sound$) this.add(options.sound$.subscribe((sound) => this.sendSound(sound)));
   }
 
   /** The wire format this viewer gets. */
@@ -152,6 +164,8 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
       bytes: this.bytes,
       dropped: { lag: this.droppedLag, backlog: this.droppedBacklog, resync: this.droppedResync },
       resyncs: this.resyncs,
+      soundSent: this.soundSent,
+      soundDropped: this.soundDropped,
       acked: this.acked,
       lagPictures: this.lagPictures,
       lagMs: this.lagMs,
@@ -192,6 +206,23 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
       this.rawSocket!.uncork();
       this.rawSocket!.cork();
     }
+  }
+
+  /**
+   * Sends one sound message the moment it comes, if pictures are going out to this viewer (its first keyframe, with
+   * the tables that declare the sound, has gone; it is not waiting for a keyframe) and it keeps up now; a slow
+   * viewer's sound is dropped, so sound never adds to a backlog that pictures wait behind. Sound is not acked: it
+   * neither moves the lag nor the stuck clock.
+   */
+  private sendSound(sound: MuxedSound): void {
+    if (this.closed || !this.delivering) return;
+    if (this.slowReason() !== undefined) {
+      this.soundDropped++;
+      return;
+    }
+    this.soundSent++;
+    this.bytes += sound.wire.length;
+    sendThrough(this.socket, this.target, sound.wire);
   }
 
   protected dropped(_picture: MuxedPicture, reason: ViewerDropReason): void {
