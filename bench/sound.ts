@@ -42,7 +42,7 @@ interface Server {
 
 /**
  * The players this bench measures, and what their server needs: JSMpeg plays MPEG-1 with MP2; WebRTC plays the H.264
- * with Opus (WHEP, on a UDP port of its own per server); MSE plays the H.264 from /fmp4, and /fmp4-sound once unmuted.
+ * with Opus (WHEP, on a UDP port of its own per server); MSE plays the H.264 from /fmp4 (muted), and once unmuted the sound alone from /sound beside it.
  */
 const PLAYERS: Readonly<
   Record<string, { readonly label: string; readonly lagAllowance: boolean; readonly serverArgs: () => Promise<string[]> }>

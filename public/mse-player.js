@@ -24,12 +24,11 @@
  *   lagging by its maxLagMs, which skips it to the next key unit (a hole in the timeline right after the join).
  *   What the page cannot keep up with it drops itself (the bounded queue, the seek to the live edge).
  *
- * - Sound: the player plays `fmp4` (pictures only) until the viewer turns sound on; then viewer.js moves it to
- *   `fmp4-sound` (its `soundFormats`), where each message carries the sound captured since the previous picture
- *   as a fragment before the picture's, the init segment declares both tracks ('avc1.…,mp4a.40.2': one muxed
- *   SourceBuffer, one media clock for picture and sound), and the <video>'s sound goes into the page's graph
- *   (mse-sound.js). The live edge is then where both tracks are buffered; a hole in either is jumped
- *   (mse-live-edge.js).
+ * - Sound: the player plays `fmp4` (pictures only), muted, with sound on too: once the viewer turns sound on,
+ *   viewer.js has it play the server's sound alone from `/sound` (its `soundBeside`) through JSMpeg's MP2 decoder
+ *   into the page's graph (mse-sound.js), so no picture waits for Chromium's 200 ms audio start. (A stream whose
+ *   SourceBuffer holds both tracks, 'avc1.…,mp4a.40.2' as `fmp4-sound` sends, still plays: its live edge is where
+ *   both tracks are buffered, a hole in either jumped, mse-live-edge.js; the page no longer asks for one.)
  *
  * Registers itself as `window.pistreamPlayers.mse`.
  */
@@ -190,7 +189,6 @@
       c.keepLive();
     };
     c.video.addEventListener('waiting', c.onWaiting);
-    parts.sound.route(c.video);
     c.presentedWatch = parts.watchPresented({
       video: c.video,
       stats: c.stats,
@@ -532,9 +530,12 @@
     name: 'MSE',
     label: 'H.264 · MSE',
     formats: ['fmp4'],
-    // The same with the server's sound: asked for once the viewer turns sound on (the speaker button), so that a
-    // muted viewer's pictures never wait for sound in a shared SourceBuffer.
-    soundFormats: ['fmp4-sound'],
+    // The server's sound alone, played beside the pictures through the page's graph once the viewer turns sound on
+    // (mse-sound.js): the <video> keeps playing /fmp4 muted at the live edge, so its pictures never wait for sound.
+    soundBeside: ['sound'],
+    playSoundBeside: function (path) {
+      parts.sound.listen(path);
+    },
     check: check,
     install: install,
     open: function (s) {

@@ -37,8 +37,8 @@ export interface MpegTsOptions {
 }
 
 const SYNC_BYTE = 0x47;
-/** The sound's PID unless told otherwise: ffmpeg's second stream's. */
-const DEFAULT_AUDIO_PID = 0x101;
+/** The sound's PID unless told otherwise: ffmpeg's second stream's (and the one sound apart goes on). */
+export const AUDIO_PID = 0x101;
 const PAT_PID = 0x0000;
 const VIDEO_STREAM_ID = 0xe0;
 /** 4 header bytes: what is left of a packet for adaptation field + payload. */
@@ -72,7 +72,7 @@ function resolveOptions(options: MpegTsOptions = {}): ResolvedOptions {
     pmtPid: options.pmtPid ?? 0x1000,
     streamType: options.streamType ?? 0x01,
     programNumber: options.programNumber ?? 1,
-    ...(options.audio ? { audio: { ...options.audio, pid: options.audio.pid ?? DEFAULT_AUDIO_PID } } : {}),
+    ...(options.audio ? { audio: { ...options.audio, pid: options.audio.pid ?? AUDIO_PID } } : {}),
   };
   // 0x0000–0x000F are reserved for PAT, CAT and other tables; 0x1FFF is the null packet.
   for (const key of ['videoPid', 'pmtPid'] as const) {
@@ -345,5 +345,5 @@ export const mpegts: WireFormat = {
     return stream?.soundTrack ? toMpegTs({ audio: mp2.mpegts! }) : toMpegTs();
   },
   // The sound on the PID the PMT declares (the muxer's default), each MP2 frame a message the moment it is encoded.
-  muxSound: () => toTsSound({ ...mp2.mpegts!, pid: DEFAULT_AUDIO_PID }, 'mpegts'),
+  muxSound: () => toTsSound({ ...mp2.mpegts!, pid: AUDIO_PID }, 'mpegts'),
 };

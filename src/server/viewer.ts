@@ -203,7 +203,8 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     }
     this.sent++;
     this.bytes += picture.wire.length;
-    sendThrough(this.socket, this.target, picture.wire);
+    // A format whose pictures carry nothing (the sound alone) sends no empty message.
+    if (picture.wire.length > 0) sendThrough(this.socket, this.target, picture.wire);
     // A replay of more than half the high-water mark goes out in parts, so the backlog check sees only what the kernel
     // could not take, as it would without the cork.
     if (this.replaying && this.rawSocket!.writableLength > this.highWaterMark / 2) {
