@@ -149,6 +149,9 @@
     state.lastBarcode = { frame: barcode.frame, time: barcode.time, latencyMs: latencyMs };
     state.latencies.push(latencyMs);
     if (state.latencies.length > MAX_LATENCIES) state.latencies.shift();
+    // Read after its picture was painted (WebCodecs copies the barcode out of the VideoFrame asynchronously, so
+    // `painted` found the previous picture's barcode): that picture is on the canvas, for the A/V offset.
+    if (state.paintedFrame === barcode.frame) window.pistreamAvOffset.shown(latencyMs);
     return barcode.frame;
   }
 
