@@ -42,7 +42,9 @@ interface Server {
 
 /**
  * The players this bench measures, and what their server needs: JSMpeg plays MPEG-1 with MP2; WebRTC plays the H.264
- * with Opus (WHEP, on a UDP port of its own per server); MSE plays the H.264 from /fmp4 (muted), and once unmuted the sound alone from /sound beside it.
+ * with Opus (WHEP, on a UDP port of its own per server); MSE plays the H.264 from /fmp4 (muted), and once unmuted the
+ * sound alone from /sound beside it; WebCodecs plays /h264 and asks for its Opus once unmuted (AudioDecoder into
+ * jsmpeg-audio.js's queue, so `?audioLag=` applies). `lagAllowance`: rows at other `?audioLag=` values too.
  */
 const PLAYERS: Readonly<
   Record<string, { readonly label: string; readonly lagAllowance: boolean; readonly serverArgs: () => Promise<string[]> }>
@@ -54,7 +56,11 @@ const PLAYERS: Readonly<
     serverArgs: async () => ['--codec', 'h264', '--webrtc-port', String(await freeUdpPort())],
   },
   mse: { label: 'H.264 · MSE', lagAllowance: false, serverArgs: () => Promise.resolve(['--codec', 'h264', '--webrtc', 'off']) },
+  webcodecs: { label: 'H.264 · WebCodecs', lagAllowance: true, serverArgs: () => Promise.resolve(['--codec', 'h264', '--webrtc', 'off']) },
 };
+
+/** Players whose page gets no sound until unmuted (a row for the server with sound and the page muted). */
+const SOUND_ON_UNMUTE = new Set(['mse', 'webcodecs']);
 
 /** `node dist/cli.js` on the test pattern with `--audio audio` (and what `player` needs), once it answers /healthz. */
 async function startServer(audio: string, player: string): Promise<Server> {
@@ -231,7 +237,10 @@ function variants(lags: readonly number[], player: string): Variant[] {
     query: `?player=${player}${lag > 0 ? `&audioLag=${lag}` : ''}`,
     unmute: true,
   }));
-  return [{ label: 'sound off', server: 'off', query: `?player=${player}`, unmute: false }, ...on];
+  const muted = SOUND_ON_UNMUTE.has(player)
+    ? [{ label: 'server with sound, muted', server: 'on' as const, query: `?player=${player}`, unmute: false }]
+    : [];
+  return [{ label: 'sound off', server: 'off', query: `?player=${player}`, unmute: false }, ...muted, ...on];
 }
 
 async function main(): Promise<void> {

@@ -149,7 +149,20 @@
     state.lastBarcode = { frame: barcode.frame, time: barcode.time, latencyMs: latencyMs };
     state.latencies.push(latencyMs);
     if (state.latencies.length > MAX_LATENCIES) state.latencies.shift();
+    // Read after its picture was painted (WebCodecs copies the barcode out of the VideoFrame asynchronously, so
+    // `painted` found the previous picture's barcode): that picture is on the canvas, for the A/V offset.
+    if (state.paintedFrame === barcode.frame) showPicture(barcode.frame, latencyMs);
     return barcode.frame;
+  }
+
+  /** The frame number last told to the A/V offset as shown (each picture once, whichever of read and paint is last). */
+  var shownFrame = /** @type {number | null} */ (null);
+
+  /** Tells the A/V offset (av-offset.js) that picture `frame` is on screen now. @param {number} frame @param {number} latencyMs */
+  function showPicture(frame, latencyMs) {
+    if (frame === shownFrame) return;
+    shownFrame = frame;
+    window.pistreamAvOffset.shown(latencyMs);
   }
 
   /**
@@ -162,7 +175,7 @@
     state.paintedFrame = frame;
     // The A/V offset (av-offset.js) needs what is on the canvas: the newest decoded picture, as a rule.
     var barcode = state.lastBarcode;
-    if (barcode && frame !== null && barcode.frame === frame) window.pistreamAvOffset.shown(barcode.latencyMs);
+    if (barcode && frame !== null && barcode.frame === frame) showPicture(frame, barcode.latencyMs);
     var first = s.painted++ === 0;
     if (state.timings.openToFirstPaint === null && s.open) state.timings.openToFirstPaint = performance.now() - s.openedAt;
     if (state.status !== 'live') {

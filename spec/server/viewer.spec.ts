@@ -5,7 +5,9 @@ import type { MuxedSound } from '../../src/formats/wire-format';
 import type { MuxedPicture } from '../../src/picture';
 import { DEFAULTS } from '../../src/defaults';
 import { gopCache, type Gop } from '../../src/operators/gop-cache';
+import { soundMessage } from '../../src/server/control-message';
 import { Viewer, type ViewerOptions } from '../../src/server/viewer';
+import { MAX_SOUND_AGE_MS } from '../../src/server/whep-viewer';
 import { pic, testFormat, withWire } from '../helpers/pictures';
 import { testScheduler } from '../helpers/test-scheduler';
 
@@ -182,7 +184,7 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
     expect(t.viewer().stats.bytes).toBe(28 * 188);
   });
 
-  it("drops a slow viewer's sound (counted) and sends none while it waits for a keyframe: sound never holds a picture", () => {
+  it("drops a slow viewer's sound (counted), and sends it again once it keeps up, while its pictures wait for a keyframe", () => {
     const t = setup(15, 10, {}, true, { firstMs: 10, everyMs: 50, count: 30 });
     t.at(450, () => (t.socket.bufferedAmount = 4096));
     t.at(750, () => (t.socket.bufferedAmount = 0));
@@ -197,11 +199,12 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
     ]);
     expect(t.viewer().stats.dropped).toEqual({ lag: 0, backlog: 3, resync: 3 });
     const soundAt = t.socket.sent.filter((s) => s.seq >= SOUND_SEQ).map((s) => s.at);
-    // Sent from the first picture to the backlog (110 … 410) and again from the keyframe on (1110 … 1460).
-    expect(soundAt).toEqual([110, 160, 210, 260, 310, 360, 410, 1110, 1160, 1210, 1260, 1310, 1360, 1410, 1460]);
-    // 460 found the backlog before any picture did: dropped as slow; from the picture dropped at 500 until the
-    // keyframe at 1100 the viewer's pictures are stopped, and so is its sound (510 … 1060: not sent, not counted).
-    expect(t.viewer().stats).toMatchObject({ soundSent: 15, soundDropped: 1 });
+    // Sent from the first picture to the backlog (110 … 410), dropped while the socket is backed up (460 … 710), and
+    // sent again from the moment it drained (760 …), before the keyframe that resumes the pictures: no sound gap
+    // longer than the backlog itself.
+    const every50 = (from: number, to: number) => Array.from({ length: (to - from) / 50 + 1 }, (_, i) => from + i * 50);
+    expect(soundAt).toEqual([...every50(110, 410), ...every50(760, 1460)]);
+    expect(t.viewer().stats).toMatchObject({ soundSent: 22, soundDropped: 6 });
   });
 
   it('releases the sound with the pictures when the viewer closes', () => {
@@ -292,5 +295,110 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
     // The socket's own close after ours changes nothing more.
     socket.emit('close', 1001, Buffer.alloc(0));
     expect(viewer.ending).toBe('1001 going away');
+  });
+});
+
+describe('Viewer: sound on request beside the pictures (virtual time, fake socket)', () => {
+  const SOUND_MS = 20;
+  /** A format that sends its sound only to a viewer that asks (as `/h264` does). */
+  const onRequest = { ...testFormat, soundOnRequest: true };
+  /**
+   * A viewer of 20 pictures (every 100 ms) with a sound stream of a frame every 20 ms, each captured `ageMs` before
+   * it comes; sound messages are told from pictures by their seq (−1 − frame number). Counts subscriptions to it.
+   */
+  function withSound(ageMs = 40) {
+    const seqOf = new Map<Buffer, number>();
+    const subscribed: number[] = [];
+    const unsubscribed: number[] = [];
+    // The viewer's scheduler, known once `setup` made it (sound$ is only subscribed after that).
+    const clock: { scheduler?: ReturnType<typeof setup>['scheduler'] } = {};
+    const sound$ = new Observable<MuxedSound>((subscriber) => {
+      const scheduler = clock.scheduler!;
+      subscribed.push(scheduler.now());
+      const frames = interval(SOUND_MS, scheduler).subscribe((i) => {
+        const wire = Buffer.from([2, i & 0xff]);
+        seqOf.set(wire, -1 - i);
+        subscriber.next({ capturedAt: scheduler.now() - ageMs, wire, format: testFormat.id });
+      });
+      return () => {
+        unsubscribed.push(scheduler.now());
+        frames.unsubscribe();
+      };
+    });
+    const t = setup(20, 10, { sound$, format: onRequest }, false);
+    const scheduler = (clock.scheduler = t.scheduler);
+    // The fake socket reads seqs from its own map: sound messages go into it as they are made.
+    const send = t.socket.send.bind(t.socket);
+    t.socket.send = (bytes: Buffer) => (
+      seqOf.has(bytes) ? t.socket.sent.push({ at: scheduler.now(), seq: seqOf.get(bytes)! }) : send(bytes),
+      undefined
+    );
+    const sound = (on: boolean): void => void t.socket.emit('message', Buffer.from(soundMessage(on)), false);
+    const soundSent = () => t.socket.sent.filter((s) => s.seq < 0);
+    return { ...t, sound, soundSent, subscribed, unsubscribed };
+  }
+
+  it('sends no sound and subscribes to none until the page asks', () => {
+    const t = withSound();
+    t.at(3000, () => t.viewer().close(1000, 'done'));
+    t.run();
+    expect(t.subscribed).toEqual([]);
+    expect(t.soundSent()).toEqual([]);
+    expect(t.socket.sent.filter((s) => s.seq >= 0)).toHaveLength(20);
+  });
+
+  it('once asked, sends each frame the moment it comes (not with the pictures), and stops when told', () => {
+    const t = withSound();
+    t.at(250, () => t.sound(true));
+    t.at(650, () => t.sound(false));
+    t.at(3000, () => t.viewer().close(1000, 'done'));
+    t.run();
+    expect(t.subscribed).toEqual([250]);
+    expect(t.unsubscribed).toEqual([650]);
+    // Frames every 20 ms from 270 to 650 (the one at 650 comes after the stop), each at its own time.
+    expect(t.soundSent().map((s) => s.at)).toEqual(Array.from({ length: 19 }, (_, i) => 270 + i * SOUND_MS));
+    // The pictures as without sound, and the sound counted apart from them.
+    expect(t.socket.sent.filter((s) => s.seq >= 0).map((s) => s.seq)).toEqual([...Array(20).keys()]);
+    expect(t.viewer().stats.sent).toBe(20);
+    expect(t.viewer().stats).toMatchObject({ soundSent: 19, soundDropped: 0 });
+  });
+
+  it('drops sound (never queues it) while the socket is over its high-water mark, and sends on once it drains', () => {
+    const t = withSound();
+    t.at(250, () => t.sound(true));
+    t.at(405, () => (t.socket.bufferedAmount = 4096));
+    t.at(505, () => (t.socket.bufferedAmount = 0));
+    t.at(600, () => t.viewer().close(1000, 'done'));
+    t.run();
+    const at = t.soundSent().map((s) => s.at);
+    expect(at).toEqual([270, 290, 310, 330, 350, 370, 390, 510, 530, 550, 570, 590]);
+    expect(t.viewer().stats).toMatchObject({ soundSent: 12, soundDropped: 5 });
+    // Closing the viewer ends its sound.
+    expect(t.unsubscribed).toEqual([600]);
+  });
+
+  it('drops frames older than MAX_SOUND_AGE_MS (a starting encoder’s queued burst)', () => {
+    const t = withSound(MAX_SOUND_AGE_MS + 1);
+    t.at(250, () => t.sound(true));
+    t.at(400, () => t.viewer().close(1000, 'done'));
+    t.run();
+    expect(t.soundSent()).toEqual([]);
+    expect(t.viewer().stats.soundDropped).toBe(7);
+  });
+
+  it('a second request while listening does not subscribe twice; a format without sound ignores requests', () => {
+    const t = withSound();
+    t.at(250, () => t.sound(true));
+    t.at(300, () => t.sound(true));
+    t.at(400, () => t.viewer().close(1000, 'done'));
+    t.run();
+    expect(t.subscribed).toEqual([250]);
+
+    const silent = setup(5, 5, { format: onRequest }, false);
+    silent.at(150, () => silent.socket.emit('message', Buffer.from(soundMessage(true)), false));
+    silent.at(600, () => silent.viewer().close(1000, 'done'));
+    silent.run();
+    expect(silent.socket.closes).toEqual([{ at: 600, code: 1000, reason: 'done' }]);
+    expect(silent.viewer().stats.soundSent).toBe(0);
   });
 });

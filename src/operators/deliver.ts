@@ -39,14 +39,6 @@ export abstract class DeliverySubscriber<P extends Picture, R extends string = n
   private started = false;
   private resyncing = false;
 
-  /**
-   * Whether pictures are being sent: the first keyframe has gone out and the viewer is not waiting for a keyframe to
-   * resume at. What rides beside the pictures (sound sent apart) goes only while this holds.
-   */
-  protected get delivering(): boolean {
-    return this.started && !this.resyncing;
-  }
-
   /** Asked once per picture that could be sent: why the viewer is behind now, or undefined when it keeps up. */
   protected abstract slowReason(picture: P): R | undefined;
   /** Sends a picture the path let through. */

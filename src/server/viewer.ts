@@ -322,13 +322,14 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   }
 
   /**
-   * Sends one sound message the moment it comes, if pictures are going out to this viewer (its first keyframe, with
-   * what declares the sound, has gone; it is not waiting for a keyframe) and it keeps up now. A slow viewer's sound,
-   * and a frame older than MAX_SOUND_AGE_MS (a starting encoder's backlog), are dropped, not queued, so sound never
-   * adds to a backlog that pictures wait behind. Sound is not acked: it neither moves the lag nor the stuck clock.
+   * Sends one sound message the moment it comes, once this viewer's first keyframe (with what declares the sound) has
+   * gone, while it keeps up now: also while its pictures wait for a keyframe after a slow spell, so the sound has no
+   * gap where it need not. A slow viewer's sound, and a frame older than MAX_SOUND_AGE_MS (a starting encoder's
+   * backlog), are dropped, not queued, so sound never adds to a backlog that pictures wait behind. Sound is not
+   * acked: it neither moves the lag nor the stuck clock.
    */
   private sendSound(sound: MuxedSound): void {
-    if (this.closed || !this.delivering) return;
+    if (this.closed || !this.greeted) return;
     const stale = this.scheduler.now() - sound.capturedAt > MAX_SOUND_AGE_MS;
     if (stale || this.slowReason() !== undefined) {
       this.soundDropped++;
