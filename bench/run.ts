@@ -108,7 +108,7 @@ const INSECURE_HOST = 'pistream.test';
 const RESOLVE_INSECURE_HOST = `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`;
 /** 1c: rounds of the two JSMpeg pages (MPEG-1 server, H.264 server's transcode), alternating; seconds each. */
 const TRANSCODE_ROUNDS = quick ? 1 : 2;
-const TRANSCODE_S = quick ? 3 : 20;
+const TRANSCODE_S = quick ? 2 : 20;
 /**
  * `--bypass-csp`: every page's Content-Security-Policy ignored (Playwright's bypassCSP), e.g. to measure the MSE
  * player while the server's policy still refuses its blob: media. Marked in the header and the JSON.
@@ -127,7 +127,7 @@ const ENCODER_S = quick ? 2 : 20;
 /** Part 6's second, busier source: an ffmpeg lavfi generator (testsrc2, or mandelbrot: ~11 fps at 720p to generate). */
 const QUALITY_BUSY = flag('--busy') ?? 'testsrc2';
 const LATENCY_WARMUP_S = quick ? 1 : 5;
-const LATENCY_S = quick ? 3 : 30;
+const LATENCY_S = quick ? 2 : 30;
 const THROTTLE_RATE = 6;
 const THROTTLE_S = quick ? 1 : 3;
 /** How long after the stall the page is watched for recovery. */
@@ -136,14 +136,24 @@ const RECOVER_WATCH_S = quick ? 2 : 12;
 const RECOVERED_HOLD_MS = 1000;
 const JOINS = quick ? 3 : 20;
 /** Part 8 (join on screen): fresh pages per player; seconds of steady glass on screen per player. */
-const SCREEN_JOINS = quick ? 2 : 10;
-const SCREEN_STEADY_S = quick ? 2 : 10;
+const SCREEN_JOINS = quick ? 1 : 10;
+const SCREEN_STEADY_S = quick ? 1 : 10;
+/** Part 8: how long a join's screen is watched after the page's first paint (the screen shows it within ~100 ms here). */
+const SCREEN_SHOW_WAIT_MS = quick ? 500 : 1000;
+/** `--join-players webrtc,mse`: part 8 for these players alone (a player with a page option is named with it, e.g. `jsmpeg&prime=off`). */
+const JOIN_ONLY = flag('--join-players')?.split(',');
+/**
+ * Part 9 in `--quick`: once, WebRTC (the transport no other quick part puts through a link) through the one profile
+ * with a recovery (the 15 s outage). The full bench (and `npm run bench:net -- --quick`) runs every player; four
+ * players through three profiles took over four minutes of the quick run alone.
+ */
+const QUICK_NET = { players: ['webrtc'], profiles: ['outage'] } as const;
 /** Fan-out viewer counts (each with its own 1-viewer reference); `--fanout 500,1000` picks others. */
 const FANOUT = (flag('--fanout') ?? (quick ? '100' : '100,500,1000')).split(',').map(Number);
 const FANOUT_S = quick ? 2 : 30;
 /** Each many-viewer run's own 1-viewer reference, just before it; before that, each fresh server settles with 1 viewer. */
 const REFERENCE_S = quick ? 2 : 15;
-const FANOUT_WARM_S = quick ? 2 : 20;
+const FANOUT_WARM_S = quick ? 1 : 20;
 /**
  * The fan-out's servers: pistream, the relay, and with `--compare-dist DIR` also pistream run from another build's
  * `dist/` (e.g. a copy of main's, to set a change against what it changes in one run).
@@ -174,7 +184,7 @@ const ROUNDS = Number(flag('--rounds') ?? (quick ? 1 : 3));
 const SLOW = { normal: 100, paused: 10, stalled: 10, throttled: 5, throttleKbps: SD.bitrateKbps / 2 };
 /** TCP-paused viewers need over a minute here before the kernel's socket buffers (~4 MiB) are full. */
 const SLOW_S = quick ? 4 : 90;
-const SLOW_REFERENCE_S = quick ? 3 : 30;
+const SLOW_REFERENCE_S = quick ? 2 : 30;
 const SETTLE_S = quick ? 1 : 2;
 const IMPLS: readonly Impl[] = ['pistream', 'baseline'];
 
@@ -188,6 +198,21 @@ const results: Record<string, unknown> = {
   selected: [...SELECTED],
   bypassCSP: BYPASS_CSP,
 };
+
+/** When each part (or sub-part) began, in order; `end` after the last: how long each took, at the end of the run. */
+const partStarts: [string, number][] = [];
+function partStarted(part: string): void {
+  partStarts.push([part, Date.now()]);
+}
+/** Seconds per part that ran something (a part skipped by its flags takes no time and is left out). */
+function partSeconds(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i + 1 < partStarts.length; i++) {
+    const s = (partStarts[i + 1]![1] - partStarts[i]![1]) / 1000;
+    if (s >= 0.5) out[partStarts[i]![0]] = Math.round(s);
+  }
+  return out;
+}
 
 let browser: BrowserContext | undefined;
 const extraBrowsers = new Set<BrowserContext>();
@@ -594,6 +619,7 @@ async function main(): Promise<void> {
     browser = undefined;
   };
 
+  partStarted('1');
   const latencyPages = parts.has(1) && LATENCY_SPECS.some((spec) => variantsFor(spec).length > 0);
   if (latencyPages) {
     const rows: LatencyResult[] = [];
@@ -713,6 +739,7 @@ async function main(): Promise<void> {
     (results.latency as Record<string, unknown>).webrtcGoals = webrtcGlassGoals(rows, WEBRTC_VARIANT.name, H264_VARIANT.name);
   }
 
+  partStarted('1b');
   if (parts.has(1) && (WITH_MPEG1 || WITH_WEBCODECS)) {
     // Server CPU per stream: each server alone (no browser), one ws viewer in this process.
     const costs: StreamCost[] = [];
@@ -747,10 +774,12 @@ async function main(): Promise<void> {
     );
   }
 
+  partStarted('1c');
   if (parts.has(1) && WITH_TRANSCODE) {
     results.transcode = await transcodeCost(openBrowser, closeBrowser);
   }
 
+  partStarted('2');
   if (parts.has(2)) {
     const pistream = await up('pistream', SD);
     const baseline = await up('baseline', SD);
@@ -802,6 +831,7 @@ async function main(): Promise<void> {
     console.log('   target: connect-to-first-paint ≤ 100 ms at the max of the joins');
   }
 
+  partStarted('3');
   if (parts.has(3)) {
     results.fanout = await runFanout({
       spec: SD,
@@ -816,6 +846,7 @@ async function main(): Promise<void> {
     });
   }
 
+  partStarted('4');
   if (parts.has(4)) {
     // Both servers up for the whole of part 4, each encoding all the time, so neither run is quieter.
     const pistream = await up('pistream', SD);
@@ -967,6 +998,7 @@ async function main(): Promise<void> {
     await down(baseline);
   }
 
+  partStarted('5');
   if (parts.has(5)) {
     // The pages --codec picks: MPEG-1's (pistream's page and the baseline's) and H.264 · MSE (at the insecure name).
     const pages: [PageVariant, RunningChild][] = [];
@@ -1039,6 +1071,7 @@ async function main(): Promise<void> {
       console.log(`   MSE counters at the end: ${JSON.stringify(mse.mse)}`);
     }
   }
+  partStarted('6');
   if (parts.has(6)) {
     const quality = await runQuality({
       seconds: QUALITY_S,
@@ -1053,6 +1086,7 @@ async function main(): Promise<void> {
     printQuality(quality, '6. Quality per bit');
   }
 
+  partStarted('7');
   if (parts.has(7)) {
     const rows: EncoderLatency[] = [];
     for (const c of ENCODER_LATENCY_CASES.filter((x) => !quick || label(x) === label(SD)))
@@ -1077,10 +1111,13 @@ async function main(): Promise<void> {
     const sdH264 = rows.find((r) => r.codec === 'h264' && r.stream === label(SD));
     if (sdH264) console.log(`   goal: libx264 p50 ≤ 5 ms at 640x480: ${cell(sdH264.p50, 2)} ms, ${sdH264.p50 <= 5 ? 'met' : 'missed'}`);
   }
+  partStarted('8');
   if (parts.has(8)) results.screenJoin = await screenJoinPart();
 
+  partStarted('9');
   // 9. A viewer on a capped, jittery, lossy link (bench/net/; skipped, saying why, without root and namespaces).
-  if (parts.has(9)) results.net = await runNetBench({ quick });
+  if (parts.has(9)) results.net = await runNetBench(quick ? { quick, ...QUICK_NET } : {});
+  partStarted('end');
   if (pageErrors.length) results.pageErrors = pageErrors;
 }
 
@@ -1092,6 +1129,7 @@ async function screenJoinPart(): Promise<Record<string, unknown>> {
     const options: ScreenJoinOptions = {
       joins: SCREEN_JOINS,
       steadySeconds: SCREEN_STEADY_S,
+      showWaitMs: SCREEN_SHOW_WAIT_MS,
       warmupSeconds: LATENCY_WARMUP_S,
       streams,
       servers,
@@ -1099,7 +1137,9 @@ async function screenJoinPart(): Promise<Record<string, unknown>> {
       browserArgs: [RESOLVE_INSECURE_HOST],
       onBrowser: (b) => extraBrowsers.add(b),
       // Quick: each player once (not the page's earlier join, ?prime=off, kept for the full bench's before/after).
-      players: quick ? JOIN_PLAYERS.filter((p) => p.extraQuery === undefined) : JOIN_PLAYERS,
+      players: JOIN_PLAYERS.filter(
+        (p) => (!quick || p.extraQuery === undefined) && (!JOIN_ONLY || JOIN_ONLY.includes(p.player + (p.extraQuery ?? ''))),
+      ),
     };
     const rows = await screenJoins(options);
     printScreenJoins(rows, options);
@@ -1256,8 +1296,9 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
       const viewer = await streamCost(server, { ...size, bitrateKbps: transcodedKbps }, 'mpeg1', COST_S, SETTLE_S + 1, () =>
         ffmpegCount(server.pid),
       );
-      // After the last MPEG-1 viewer: the transcoder should be gone a grace period later.
-      await sleep(7000);
+      // After the last MPEG-1 viewer: the transcoder should be gone a grace period (5 s) later; looked at until then.
+      const left = Date.now();
+      while (ffmpegCount(server.pid) > 1 && Date.now() - left < 7000) await sleep(250);
       const after = ffmpegCount(server.pid);
       const row = {
         stream: label(size),
@@ -1290,7 +1331,7 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
       ]);
       cpuRows.push([
         '',
-        `  added by the transcode (ffmpegs ${after} 7 s after the viewer left)`,
+        `  added by the transcode (ffmpegs ${after} within 7 s after the viewer left)`,
         '',
         '',
         '',
@@ -1301,7 +1342,12 @@ async function transcodeCost(openBrowser: () => Promise<Page>, closeBrowser: () 
     } finally {
       await down(server);
     }
-    // For reference: MPEG-1 encoded directly at the transcode's rate, one viewer.
+    // For reference: MPEG-1 encoded directly at the transcode's rate, one viewer. Quick, when 1b ran: its MPEG-1 row at
+    // 640x480@24 is that server (800 kbit/s, one viewer), measured a minute before.
+    if (quick && results.serverCost) {
+      cpuRows.push([label(size), `MPEG-1 server (${transcodedKbps}), 1 viewer: see 1b`]);
+      continue;
+    }
     const spec = { ...size, bitrateKbps: transcodedKbps };
     const reference = await upCodec(spec, 'mpeg1');
     try {
@@ -1355,6 +1401,7 @@ function save(): void {
   const file = join(dir, `${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
   results.finishedAt = new Date().toISOString();
   results.loadAvgEnd = loadavg();
+  results.partSeconds = partSeconds();
   writeFileSync(
     file,
     JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? round(v, 3) : v), 2) + '\n',
@@ -1377,6 +1424,8 @@ main()
   .finally(async () => {
     await cleanup();
     save();
+    const took = Object.entries(partSeconds()).map(([part, s]) => `${part} ${s}`);
+    if (took.length) console.log(`seconds per part: ${took.join(', ')}`);
     console.log(
       `done in ${Math.round((Date.now() - t0) / 1000)} s; load average now ${loadavg()
         .map((l) => l.toFixed(2))

@@ -261,13 +261,18 @@ function printSamples(samples: readonly Sample[], pooled: readonly Sample[]): vo
   }
   const all = pooled[0]!;
   const decodedPerSecond = all.decoded / all.seconds;
+  const allOnScreen = all.screen.length / all.seconds;
   const pct = (n: number): string => `${round(100 * n, 0)} %`;
   for (const s of pooled.slice(1)) {
-    const share = s.screen.length / s.seconds / decodedPerSecond;
+    // Like for like: both pages' pictures counted on screen, through the same screencast (which skips frames at this
+    // size, the decode-all page's as well: against its decoded count, the share would read low by what it skips).
+    const share = s.screen.length / s.seconds / allOnScreen;
     const p95 = quantile(s.screen, 0.95);
     const ok = share >= 0.9 && p95 < GOP_MS;
     console.log(
-      `${s.page}: on screen ${pct(share)} of the pictures/s the decode-all page decoded (goal ≥ 90 %; painted: ${pct(s.painted / s.seconds / decodedPerSecond)}), glass p95 on screen ${round(p95, 0)} ms (goal < ${GOP_MS}): ${ok ? 'met' : 'MISSED'}`,
+      `${s.page}: on screen ${pct(share)} of the pictures/s the decode-all page showed on screen (goal ≥ 90 %; against its ` +
+        `decoded/s: on screen ${pct(s.screen.length / s.seconds / decodedPerSecond)}, painted ${pct(s.painted / s.seconds / decodedPerSecond)}), ` +
+        `glass p95 on screen ${round(p95, 0)} ms (goal < ${GOP_MS}): ${ok ? 'met' : 'MISSED'}`,
     );
   }
 }

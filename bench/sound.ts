@@ -42,9 +42,9 @@ interface Server {
 
 /**
  * The players this bench measures, and what their server needs: JSMpeg plays MPEG-1 with MP2; WebRTC plays the H.264
- * with Opus (WHEP, on a UDP port of its own per server); MSE plays the H.264 from /fmp4, and /fmp4-sound once unmuted;
- * WebCodecs plays /h264 and asks for its Opus once unmuted (AudioDecoder into jsmpeg-audio.js's queue, so `?audioLag=`
- * applies). `lagAllowance`: rows at other `?audioLag=` values too.
+ * with Opus (WHEP, on a UDP port of its own per server); MSE plays the H.264 from /fmp4 (muted), and once unmuted the
+ * sound alone from /sound beside it; WebCodecs plays /h264 and asks for its Opus once unmuted (AudioDecoder into
+ * jsmpeg-audio.js's queue, so `?audioLag=` applies). `lagAllowance`: rows at other `?audioLag=` values too.
  */
 const PLAYERS: Readonly<
   Record<string, { readonly label: string; readonly lagAllowance: boolean; readonly serverArgs: () => Promise<string[]> }>

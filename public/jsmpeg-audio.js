@@ -3,10 +3,11 @@
  * this output (a JSMpeg audio destination: `play(sampleRate, left, right)`, `enqueuedTime`) schedules each decoded
  * frame into the page's WebAudio graph (sound.js) right behind the one before, keeping the queue short:
  *
- * - video never waits for audio: pictures are decoded and painted first, sound after them, from the same message;
- * - the queue is bounded by the lag allowance (MAX_LAG_MS, 120 ms, half JSMpeg's 0.25 s: frames that would be queued
- *   beyond it are dropped), and when every arrival in a second still found more than a frame queued, one frame is
- *   dropped, so after a burst the sound comes back to the smallest delay the link's jitter allows;
+ * - video never waits for audio: the server sends each sound frame in a message of its own the moment it is encoded,
+ *   and a message with a picture has its picture decoded and painted first;
+ * - the queue is bounded by the lag allowance (MAX_LAG_MS, 60 ms, a quarter of JSMpeg's 0.25 s: frames that would be
+ *   queued beyond it are dropped), and when every arrival in a second still found more than TRIM_ABOVE_MS queued, one
+ *   frame is dropped, so after a burst the sound comes back to the smallest delay the link's jitter allows;
  * - a frame that arrives after its predecessor finished playing (an underrun) starts at once.
  *
  * Used instead of JSMpeg's own WebAudioOut, which makes its AudioContext when the player is made (before any user
@@ -19,15 +20,16 @@
   'use strict';
 
   /**
-   * Most sound (ms) queued ahead of what plays. Measured with bench/sound.ts (bench/README.md "Sound"; 2×15 s per
-   * value on the shared 2-core machine at load 25–33): 40 ms dropped 1354 frames a minute, 80 ms 350–530, 120 ms 260,
-   * 160 ms 152, 250 ms (JSMpeg's) 38, while the A/V offset's median moved +101, +113–128, +144, +155, +223 ms; the
-   * bursts come with the pictures (every 42 ms at 24 fps) and the page's stalls add to them. 120 ms halves 80 ms's
-   * clicks for about 16 ms more delay. `?audioLag=` overrides it for that measurement.
+   * Most sound (ms) queued ahead of what plays. While sound rode with the pictures (bursts every 42 ms at 24 fps) it
+   * took 120 ms to keep the drops down (bench/README.md "Sound"); each frame now comes on its own, 24 ms apart, so a
+   * frame beyond 60 ms queued is the page's own stall, not the stream's rhythm. `?audioLag=` overrides it for the bench.
    */
-  var MAX_LAG_MS = 120;
-  /** When a second's arrivals all found at least this much (ms) still queued, one frame is dropped. */
-  var TRIM_ABOVE_MS = 30;
+  var MAX_LAG_MS = 60;
+  /**
+   * When a second's arrivals all found at least this much (ms) still queued, one frame is dropped: the queue settles
+   * where the least of a second's arrivals finds 0–10 ms ahead of it (was 30, when frames came in bursts).
+   */
+  var TRIM_ABOVE_MS = 10;
   var TRIM_WINDOW_MS = 1000;
 
   var param = Number(new URL(window.location.href).searchParams.get('audioLag'));

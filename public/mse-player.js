@@ -24,12 +24,11 @@
  *   lagging by its maxLagMs, which skips it to the next key unit (a hole in the timeline right after the join).
  *   What the page cannot keep up with it drops itself (the bounded queue, the seek to the live edge).
  *
- * - Sound: the player plays `fmp4` (pictures only) until the viewer turns sound on; then viewer.js moves it to
- *   `fmp4-sound` (its `soundFormats`), where each message carries the sound captured since the previous picture
- *   as a fragment before the picture's, the init segment declares both tracks ('avc1.…,mp4a.40.2': one muxed
- *   SourceBuffer, one media clock for picture and sound), and the <video>'s sound goes into the page's graph
- *   (mse-sound.js). The live edge is then where both tracks are buffered; a hole in either is jumped
- *   (mse-live-edge.js).
+ * - Sound: the player plays `fmp4` (pictures only), muted, with sound on too: once the viewer turns sound on,
+ *   viewer.js has it play the server's sound alone from `/sound` (its `soundBeside`) through JSMpeg's MP2 decoder
+ *   into the page's graph (mse-sound.js), so no picture waits for Chromium's 200 ms audio start. (A stream whose
+ *   SourceBuffer holds both tracks, 'avc1.…,mp4a.40.2' as `fmp4-sound` sends, still plays: its live edge is where
+ *   both tracks are buffered, a hole in either jumped, mse-live-edge.js; the page no longer asks for one.)
  *
  * Registers itself as `window.pistreamPlayers.mse`.
  */
@@ -46,6 +45,12 @@
   var PROBE_TYPE = 'video/mp4; codecs="avc1.42E01E"';
   /** Entries kept in state.mse.errors. */
   var MAX_ERRORS = 10;
+  /**
+   * Whether each connection attaches its MediaSource while its socket opens (see {@link MseConnection.prototype.attachSource}),
+   * rather than at the first key unit. `?prime=off` leaves it to the key unit, as the page did before; kept so the
+   * benchmark can compare the two joins in one run.
+   */
+  var PRIME = new URL(window.location.href).searchParams.get('prime') !== 'off';
 
   var core = window.pistreamViewer;
   var parts = window.pistreamMse;
@@ -101,6 +106,7 @@
       width: 0,
       height: 0,
       pending: 0,
+      primed: PRIME,
     };
     // Messages of the open connection still queued or in the append in progress: received = appended + dropped + pending.
     Object.defineProperty(fields, 'pending', {
@@ -183,7 +189,6 @@
       c.keepLive();
     };
     c.video.addEventListener('waiting', c.onWaiting);
-    parts.sound.route(c.video);
     c.presentedWatch = parts.watchPresented({
       video: c.video,
       stats: c.stats,
@@ -194,6 +199,7 @@
         c.presented(count, presentedAt, width, height);
       },
     });
+    if (PRIME) c.attachSource();
   }
 
   /** @param {ArrayBuffer} buffer */
@@ -213,7 +219,7 @@
     var bounded = this.queue.bound(this.sb !== null);
     this.dropped(bounded.dropped);
     if (bounded.lost) this.waitInit = true;
-    if (!this.ms) this.openSource();
+    if (!this.sb) this.openSource();
     else this.pump();
   };
 
@@ -260,21 +266,39 @@
     if (n > 0) this.stats.dropped += n;
   };
 
-  /** A fresh MediaSource on the video for the queue's head (a key unit with its init segment). */
+  /**
+   * The queue's head (a key unit with its init segment) to a MediaSource: the one attached already and still without
+   * a SourceBuffer (primed while the socket opened), else a fresh one. Its SourceBuffer is added once it is open.
+   */
   MseConnection.prototype.openSource = function () {
+    var head = this.queue.items[0];
+    if (!head || !head.init) return;
+    if (!this.ms) this.attachSource();
+    var ms = this.ms;
+    if (!ms) return;
+    this.codec = head.codec;
+    if (ms.readyState === 'open') this.onSourceOpen(ms);
+  };
+
+  /**
+   * A fresh MediaSource attached to the video, without a SourceBuffer until a key unit says the codec. Attaching
+   * runs the media element's load algorithm, and `sourceopen` comes a task or more later: attached while the socket
+   * opens (the connection's start, unless `?prime=off`), that is done before the first key unit arrives, which is
+   * then appended at once.
+   */
+  MseConnection.prototype.attachSource = function () {
     var c = this;
-    var head = c.queue.items[0];
     var MS = media.mediaSourceClass();
-    if (!head || !head.init || !MS) return;
+    if (!MS) return;
     var ms = new MS();
     c.ms = ms;
     c.sb = null;
     c.edge.reset();
     c.keyTimes = [];
     c.pendingRemove = null;
-    c.codec = head.codec;
     ms.addEventListener('sourceopen', function () {
-      if (c.ms === ms && !c.closed) c.onSourceOpen(ms);
+      // Primed ahead of its key unit, the SourceBuffer waits for the codec (openSource adds it then).
+      if (c.ms === ms && !c.closed && c.codec && !c.sb) c.onSourceOpen(ms);
     });
     ms.addEventListener('sourceended', function () {
       if (c.ms === ms && !c.closed) c.fail('the MediaSource ended');
@@ -506,9 +530,12 @@
     name: 'MSE',
     label: 'H.264 · MSE',
     formats: ['fmp4'],
-    // The same with the server's sound: asked for once the viewer turns sound on (the speaker button), so that a
-    // muted viewer's pictures never wait for sound in a shared SourceBuffer.
-    soundFormats: ['fmp4-sound'],
+    // The server's sound alone, played beside the pictures through the page's graph once the viewer turns sound on
+    // (mse-sound.js): the <video> keeps playing /fmp4 muted at the live edge, so its pictures never wait for sound.
+    soundBeside: ['sound'],
+    playSoundBeside: function (path) {
+      parts.sound.listen(path);
+    },
     check: check,
     install: install,
     open: function (s) {

@@ -63,12 +63,11 @@
   }
 
   /**
-   * The first of `player`'s sound formats (`soundFormats`) that the server sends with sound, or null.
-   * @param {StreamsInfo} streams @param {Player} player
+   * The first of `ids` (a player's `soundFormats` or `soundBeside`) that the server sends with sound, or null.
+   * @param {StreamsInfo} streams @param {readonly string[]} ids
    * @returns {StreamFormat | null}
    */
-  function soundFormatFor(streams, player) {
-    var ids = player.soundFormats || [];
+  function soundFormatFor(streams, ids) {
     for (var i = 0; i < ids.length; i++) {
       for (var j = 0; j < streams.formats.length; j++) {
         var format = streams.formats[j];
@@ -79,13 +78,17 @@
   }
 
   /**
-   * The speaker button, for a format that carries sound (GET /streams names its codec), or for a player that moves
-   * to one of its sound formats when the viewer first turns sound on (the graph is made by that click).
+   * The speaker button, for a format that carries sound (GET /streams names its codec), for a player that moves
+   * to one of its sound formats when the viewer first turns sound on (the graph is made by that click), or for one
+   * that plays the sound alone beside its pictures (`soundBeside`).
    * @param {StreamsInfo} streams @param {Player} player @param {StreamFormat} format
    */
   function offerSound(streams, player, format) {
-    var withSound = format.audio === undefined ? soundFormatFor(streams, player) : null;
-    window.pistreamSound.offer(format.audio !== undefined || withSound !== null);
+    var own = format.audio !== undefined;
+    var beside = own ? null : soundFormatFor(streams, player.soundBeside || []);
+    var withSound = own || beside ? null : soundFormatFor(streams, player.soundFormats || []);
+    window.pistreamSound.offer(own || beside !== null || withSound !== null);
+    if (beside && player.playSoundBeside) player.playSoundBeside(beside.path.replace(/^\//, ''));
     if (!withSound) return;
     var path = withSound.path.replace(/^\//, '');
     window.pistreamSound.whenReady(function () {

@@ -56,7 +56,7 @@ describe('createHub with H.264 from a camera that encodes by itself', () => {
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const camera = cold('-A---b---c---D---e---', v);
       const hub = cameraHub(ts, [camera]);
-      expect(hub.formats.map((f) => f.id)).toEqual(['h264', 'fmp4', 'fmp4-sound']);
+      expect(hub.formats.map((f) => f.id)).toEqual(['h264', 'fmp4', 'fmp4-sound', 'sound']);
       expect(hub.formats[0]).toBe(h264Units);
       expectObservable(hub.stream('h264'), '^-------------------!').toBe('-A---b---c---D---e--', wire);
       expectObservable(hub.stream('h264'), '-----^--------------!').toBe('-----(Ab)c---D---e--', wire);

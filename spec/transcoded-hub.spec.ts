@@ -45,7 +45,7 @@ describe('withMpeg1Transcode', () => {
         createHub({ encodedSource: camera, codec: h264, encoder: { width: 640, height: 480, fps: 25 }, graceMs: 3, scheduler: ts }),
         { formats: [mpegts, jsmp], graceMs: 3, scheduler: ts, transcoder },
       );
-      expect(hub.formats.map((f) => f.id)).toEqual(['h264', 'fmp4', 'fmp4-sound', 'mpegts', 'jsmp']);
+      expect(hub.formats.map((f) => f.id)).toEqual(['h264', 'fmp4', 'fmp4-sound', 'sound', 'mpegts', 'jsmp']);
       const seq = map((p: Picture) => `${p.codec}${p.seq}`);
       // An H.264 viewer all along; an MPEG-1 viewer from 5 to 14: it starts at the current GOP's key unit, at once.
       expectObservable(hub.stream('h264').pipe(seq), '^-------------------!').toBe('-a---b---c---d---e--', {

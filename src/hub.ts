@@ -21,7 +21,7 @@ import { createEncoderCounters, type EncoderCounters } from './codecs/codec';
 import { mpeg1 } from './codecs/mpeg1/mpeg1-codec';
 import { DEFAULTS } from './defaults';
 import { FORMATS } from './formats';
-import { carries, type WireFormat } from './formats/wire-format';
+import { carries, type MuxedSound, type WireFormat } from './formats/wire-format';
 import type { Frame } from './frame';
 import { counted } from './operators/counted';
 import { gopCache, replayGop, type Gop } from './operators/gop-cache';
@@ -112,6 +112,12 @@ export interface Hub {
    * subscriber. Counts as a subscriber like `stream`.
    */
   gops(format: WireFormat | string): Observable<Gop<MuxedPicture>>;
+  /**
+   * The format's sound frames, each as a message of its own (muxed once for all its viewers, encoded while any
+   * listens), for a format that sends sound apart from pictures (`WireFormat.muxSound`) on a hub with sound;
+   * otherwise undefined (the sound, if any, rides in the pictures' messages).
+   */
+  sound(format: WireFormat | string): Observable<MuxedSound> | undefined;
   /** The codec pictures come from. */
   readonly codec: Codec;
   /** The wire formats viewers may ask for. */
@@ -167,6 +173,7 @@ export function createHub(options: HubOptions): Hub {
     closing$,
   );
   const formatGops = formatGopStreams(gop$, formats, options.encoder.fps, stats, options.audio);
+  const formatSound = formatSoundStreams(formats, stats, options.audio);
   const gopsOf = (format: WireFormat | string): Observable<Gop<MuxedPicture>> => {
     const id = typeof format === 'string' ? format : format.id;
     const gops$ = formatGops.get(id);
@@ -178,6 +185,7 @@ export function createHub(options: HubOptions): Hub {
     pictures$: counted(gop$.pipe(replayGop()), stats),
     stream: (format) => counted(gopsOf(format).pipe(replayGop()), stats),
     gops: (format) => counted(gopsOf(format), stats),
+    sound: (format) => formatSound.get(typeof format === 'string' ? format : format.id),
     codec,
     formats,
     ...(options.audio ? { audio: options.audio } : {}),
@@ -189,6 +197,31 @@ export function createHub(options: HubOptions): Hub {
     keepAlive: () => gop$.subscribe({ error: () => undefined }),
     close: () => closing$.next(),
   };
+}
+
+/**
+ * Per format that sends sound apart: its codec's frames muxed once into messages, shared by its viewers while any
+ * listens (the encoder runs as long; `AudioHub.packets` shares it with other formats of the same codec).
+ */
+function formatSoundStreams(
+  formats: readonly WireFormat[],
+  stats: HubStats,
+  audio: AudioHub | undefined,
+): Map<string, Observable<MuxedSound>> {
+  const streams = new Map<string, Observable<MuxedSound>>();
+  if (!audio) return streams;
+  for (const format of formats) {
+    if (!format.audio || !format.muxSound) continue;
+    streams.set(
+      format.id,
+      audio.packets(format.audio).pipe(
+        format.muxSound(),
+        tap((sound) => (stats.wireBytes[format.id]! += sound.wire.length)),
+        share({ resetOnRefCountZero: true }),
+      ),
+    );
+  }
+  return streams;
 }
 
 /** The formats a hub serves: those given (each must carry the codec), or every format that carries it. */
@@ -330,8 +363,9 @@ function formatGopStreams(
 ): Map<string, Observable<Gop<MuxedPicture>>> {
   const streams = new Map<string, Observable<Gop<MuxedPicture>>>();
   for (const format of formats) {
-    // The format's sound is encoded while the format has viewers: the muxer subscribes to it with the pictures.
-    const sound = audio && format.audio ? { audio: audio.packets(format.audio) } : {};
+    // The format's sound is encoded while the format has viewers: the muxer subscribes to it with the pictures (or,
+    // for a format that sends it apart, each viewer subscribes to its sound stream: the muxer only declares it).
+    const sound = audio && format.audio ? (format.muxSound ? { soundTrack: true } : { audio: audio.packets(format.audio) }) : {};
     streams.set(
       format.id,
       gop$.pipe(

@@ -74,6 +74,7 @@ export function withMpeg1Transcode(hub: Hub, options: Mpeg1TranscodeOptions): Tr
     pictures$: hub.pictures$,
     stream: (format) => serving(format).stream(format),
     gops: (format) => serving(format).gops(format),
+    sound: (format) => serving(format).sound(format),
     codec: hub.codec,
     formats: [...hub.formats, ...transcode.formats],
     ...(hub.audio ? { audio: hub.audio } : {}),

@@ -67,6 +67,12 @@ declare global {
      * 'fmp4-sound'), best first; a player whose own format carries sound has none.
      */
     readonly soundFormats?: readonly string[];
+    /**
+     * Formats carrying the server's sound alone that it plays beside its own pictures once the viewer turns sound on
+     * (the MSE player: 'sound', so its pictures never wait for sound), best first; `playSoundBeside` plays one.
+     */
+    readonly soundBeside?: readonly string[];
+    playSoundBeside?(path: string): void;
     /** Why it cannot play in this browser, or null once it is ready to. */
     check(): Promise<string | null>;
     /**
@@ -286,6 +292,8 @@ declare global {
 
   /** `window.pistream.mse`: see mse-player.js's install. */
   interface MseStats {
+    /** Whether each connection attaches its MediaSource while its socket opens (false with `?prime=off`). */
+    primed: boolean;
     /** Which of the two plays. */
     api: 'MediaSource' | 'ManagedMediaSource';
     /** The codec string read from the init segment's avcC ('avc1.42C01E'), null before the first one. */
@@ -435,8 +443,8 @@ declare global {
     liveEdge(video: HTMLVideoElement, stats: MseStats): MseLiveEdge;
     trimPoint(keyTimes: number[], playhead: number): number | null;
     edgeStep(ranges: number[][], playhead: number, frameS: number, sound?: boolean): { seek: number | null; gap: boolean; rate: number };
-    /** mse-sound.js: the <video>'s sound into the page's graph once the speaker button made it. */
-    sound: { route(video: HTMLVideoElement): void };
+    /** mse-sound.js: the server's sound from `path` (/sound) into the page's graph once the speaker button made it. */
+    sound: { listen(path: string): void };
     watchPresented(options: MsePresentedOptions): MsePresentedWatch;
     mediaSource: {
       mediaSourceClass(): typeof MediaSource | null;
@@ -598,7 +606,15 @@ declare global {
       MP2Audio: new (options: JsmpegPlayerOptions) => JsmpegAudioDecoder;
       MP2AudioWASM: new (options: JsmpegPlayerOptions) => JsmpegAudioDecoder;
     };
-    Demuxer: { TS: { STREAM: { AUDIO_1: number } } };
+    Demuxer: {
+      TS: {
+        new (options: JsmpegPlayerOptions): {
+          connect(streamId: number, destination: JsmpegAudioDecoder): void;
+          write(data: ArrayBuffer): void;
+        };
+        STREAM: { AUDIO_1: number };
+      };
+    };
     Renderer: { WebGL: new (...args: never[]) => unknown };
     WASMModule?: { GetModule?(): JsmpegWasmModule | undefined };
     WASM_BINARY_INLINED?: string;

@@ -58,3 +58,23 @@ export function backToLive(
   }
   return NaN;
 }
+
+/**
+ * Whether latency grows over a long run: the least-squares slope of glass over time of the pictures in [from, to),
+ * in ms of glass per minute (0 for a steady latency; NaN with fewer than two pictures at distinct times).
+ * @example
+ * glassSlope(pictures, t0, t0 + 600_000); // 0.4: glass rose 0.4 ms a minute
+ */
+export function glassSlope(all: readonly OnScreen[], from: number, to: number): number {
+  const in_ = all.filter((p) => p.at >= from && p.at < to);
+  const n = in_.length;
+  const meanT = in_.reduce((s, p) => s + p.at, 0) / n;
+  const meanG = in_.reduce((s, p) => s + p.glassMs, 0) / n;
+  let covariance = 0;
+  let variance = 0;
+  for (const p of in_) {
+    covariance += (p.at - meanT) * (p.glassMs - meanG);
+    variance += (p.at - meanT) ** 2;
+  }
+  return variance > 0 ? (covariance / variance) * 60_000 : NaN;
+}

@@ -13,7 +13,7 @@ import { freeUdpPort, ROOT, runMain } from '../children';
 import { startCodecServer, type BenchCodec } from '../codec-server';
 import { sleep, type RunningChild, type StreamSpec } from '../servers';
 import { cell, printTable } from '../stats';
-import { backToLive, phaseFigures, type PhaseFigures } from './figures';
+import { backToLive, glassSlope, phaseFigures, type PhaseFigures } from './figures';
 import { createLink, netnsUnavailable, RELAY_ADDRESS, type Link, type RelayHandle } from './netns';
 import { GOOD_LINK, PROFILES, soakProfile, type NetProfile, type ProfileStep } from './profiles';
 import { watchScreen, type OnScreen } from './screen-glass';
@@ -56,13 +56,16 @@ export interface NetRow {
   readonly backToLiveMs?: number;
   /** Runs of a minute or more: glass p50 in each whole minute, viewer's and control's (does latency grow?). */
   readonly perMinute?: { viewer: number[]; control: number[] };
+  /** Runs of a minute or more: the slope of glass over the whole run (ms per minute), viewer's and control's. */
+  readonly slopeMsPerMin?: { viewer: number; control: number };
   readonly error?: string;
   /** With `--samples`: every picture on screen, [ms from the window's start, frame number, glass ms], per viewer. */
   readonly samples?: { viewer: number[][]; control: number[][] };
 }
 
-/** The two pages of a run and where they point. */
-interface Viewers {
+/** One player's two pages in a run and where they point. */
+interface Pair {
+  readonly player: NetPlayer;
   readonly viewer: Page;
   readonly control: Page;
   readonly viewerUrl: string;
@@ -81,46 +84,59 @@ async function playing(page: Page, url: string): Promise<string> {
   return page.evaluate(() => String(window.pistream?.player ?? 'unknown'));
 }
 
-/** One player through one profile: both pages play, then the profile's timeline runs while both screens are read. */
+/** Both pages of a pair playing: what each page ran, or why not. */
+async function bothPlaying(pair: Pair): Promise<{ ran: [string, string] } | { error: string }> {
+  try {
+    const ran = await Promise.all([
+      playing(pair.viewer, `${pair.viewerUrl}?player=${pair.player.id}`),
+      playing(pair.control, `${pair.controlUrl}?player=${pair.player.id}`),
+    ]);
+    return { ran };
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0]! };
+  }
+}
+
+/**
+ * Players through one profile, side by side (one pair for the table's runs, every player at once for a soak): each
+ * pair's pages play, then the profile's timeline runs while every screen is read; a row per pair.
+ */
 async function measure(
-  v: Viewers,
-  player: NetPlayer,
+  pairs: readonly Pair[],
   profile: NetProfile,
   link: Link,
   relay: RelayHandle,
   keepSamples = false,
-): Promise<NetRow> {
-  const base = { player: player.name, profile: profile.name };
+): Promise<NetRow[]> {
   link.setRate(GOOD_LINK.rate);
   relay.impair(GOOD_LINK.impair, GOOD_LINK.impair);
-  let ran: [string, string];
-  try {
-    ran = await Promise.all([
-      playing(v.viewer, `${v.viewerUrl}?player=${player.id}`),
-      playing(v.control, `${v.controlUrl}?player=${player.id}`),
-    ]);
-  } catch (err) {
-    return { ...base, ran: ['', ''], error: (err as Error).message.split('\n')[0] };
-  }
+  const started = await Promise.all(pairs.map(bothPlaying));
+  const live = pairs.filter((_, i) => 'ran' in started[i]!);
   await sleep(WARMUP_MS);
-  const watches = await Promise.all([watchScreen(v.viewer, SIZE), watchScreen(v.control, SIZE)]);
+  const watches = await Promise.all(live.map(async (p) => Promise.all([watchScreen(p.viewer, SIZE), watchScreen(p.control, SIZE)])));
   const t0 = Date.now();
   for (const step of profile.steps) {
     await sleep(t0 + step.atS * 1000 - Date.now());
     applyStep(step, link, relay);
   }
   await sleep(t0 + profile.seconds * 1000 - Date.now());
-  await Promise.all(watches.map((w) => w.stop()));
+  await Promise.all(watches.flat().map((w) => w.stop()));
   link.setRate(GOOD_LINK.rate);
   relay.impair(GOOD_LINK.impair, GOOD_LINK.impair);
-  await Promise.all([v.viewer.goto('about:blank'), v.control.goto('about:blank')]);
+  await Promise.all(pairs.flatMap((p) => [p.viewer.goto('about:blank'), p.control.goto('about:blank')]));
   const samples = (list: readonly OnScreen[]): number[][] => list.map((p) => [Math.round(p.at - t0), p.frame, Math.round(p.glassMs)]);
-  return {
-    ...base,
-    ran,
-    ...figuresOf(watches[0].pictures, watches[1].pictures, profile, t0),
-    ...(keepSamples ? { samples: { viewer: samples(watches[0].pictures), control: samples(watches[1].pictures) } } : {}),
-  };
+  return pairs.map((pair, i) => {
+    const base = { player: pair.player.name, profile: profile.name };
+    const start = started[i]!;
+    if ('error' in start) return { ...base, ran: ['', ''], error: start.error };
+    const [viewer, control] = watches[live.indexOf(pair)]!;
+    return {
+      ...base,
+      ran: start.ran,
+      ...figuresOf(viewer.pictures, control.pictures, profile, t0),
+      ...(keepSamples ? { samples: { viewer: samples(viewer.pictures), control: samples(control.pictures) } } : {}),
+    };
+  });
 }
 
 function figuresOf(viewer: readonly OnScreen[], control: readonly OnScreen[], profile: NetProfile, t0: number): Partial<NetRow> {
@@ -130,7 +146,12 @@ function figuresOf(viewer: readonly OnScreen[], control: readonly OnScreen[], pr
   const minutes = Array.from({ length: Math.floor(profile.seconds / 60) }, (_, m) => t0 + m * 60_000);
   const perMinute = (list: readonly OnScreen[]): number[] => minutes.map((start) => phaseFigures(list, start, start + 60_000).glassP50);
   return {
-    ...(minutes.length ? { perMinute: { viewer: perMinute(viewer), control: perMinute(control) } } : {}),
+    ...(minutes.length
+      ? {
+          perMinute: { viewer: perMinute(viewer), control: perMinute(control) },
+          slopeMsPerMin: { viewer: glassSlope(viewer, from, to), control: glassSlope(control, from, to) },
+        }
+      : {}),
     viewer: phaseFigures(viewer, from, to),
     control: phaseFigures(control, from, to),
     ...(profile.recoverAtS !== undefined
@@ -145,31 +166,60 @@ function figuresOf(viewer: readonly OnScreen[], control: readonly OnScreen[], pr
   };
 }
 
-/** Everything up for one codec: its server (on every address, WebRTC announcing the relay), the relay, two browsers. */
-async function withCodec(link: Link, codec: BenchCodec, fn: (v: Viewers, relay: RelayHandle) => Promise<void>): Promise<void> {
+/** What {@link withServers} gives: the relay, and a pair of pages (viewer's, control's) for a player. */
+interface Servers {
+  readonly relay: RelayHandle;
+  /** The browsers' first pages for the first pair, new pages for each later one. */
+  pair(player: NetPlayer): Promise<Pair>;
+}
+
+/**
+ * Everything up for some codecs: a server each (on every address, WebRTC announcing the relay), one relay for all
+ * of them, two browsers (the viewer's in its namespace, the control's on loopback) whose pages `pair` opens.
+ */
+async function withServers(link: Link, codecs: readonly BenchCodec[], fn: (servers: Servers) => Promise<void>): Promise<void> {
   const udp = await freeUdpPort();
-  const webrtc = codec === 'h264' ? ['--webrtc-port', String(udp), '--webrtc-address', RELAY_ADDRESS] : [];
-  const server: RunningChild = await startCodecServer(SPECS[codec], codec, ['--host', '0.0.0.0', ...webrtc]);
+  const running = new Map<BenchCodec, RunningChild>();
   const browsers: BrowserContext[] = [];
   try {
+    for (const codec of codecs) {
+      const webrtc = codec === 'h264' ? ['--webrtc-port', String(udp), '--webrtc-address', RELAY_ADDRESS] : [];
+      running.set(codec, await startCodecServer(SPECS[codec], codec, ['--host', '0.0.0.0', ...webrtc]));
+    }
+    const ports = [...running.values()].map((server) => server.port);
     const relay = await link.startRelay({
-      tcpPorts: [server.port],
-      udpPorts: webrtc.length ? [udp] : [],
+      tcpPorts: ports,
+      udpPorts: running.has('h264') ? [udp] : [],
       down: GOOD_LINK.impair,
       up: GOOD_LINK.impair,
       seed: 28,
     });
-    const viewerUrl = `http://${RELAY_ADDRESS}:${server.port}/`;
     // The viewer's origin is plain http at an address: Chromium treats it as secure (as https would be) for WebCodecs.
-    const secure = `--unsafely-treat-insecure-origin-as-secure=http://${RELAY_ADDRESS}:${server.port}`;
-    browsers.push(await launchBrowser({ viewport: SIZE, executablePath: link.wrap(CHROMIUM_PATH), extraArgs: [secure] }));
+    const origins = ports.map((port) => `http://${RELAY_ADDRESS}:${port}`).join(',');
+    browsers.push(
+      await launchBrowser({
+        viewport: SIZE,
+        executablePath: link.wrap(CHROMIUM_PATH),
+        extraArgs: [`--unsafely-treat-insecure-origin-as-secure=${origins}`],
+      }),
+    );
     browsers.push(await launchBrowser({ viewport: SIZE }));
-    const [viewer, control] = browsers.map((b) => b.pages()[0]!);
-    await fn({ viewer: viewer!, control: control!, viewerUrl, controlUrl: server.url }, relay);
+    const [viewerBrowser, controlBrowser] = browsers as [BrowserContext, BrowserContext];
+    let pairs = 0;
+    await fn({
+      relay,
+      async pair(player) {
+        const server = running.get(player.codec)!;
+        const [viewer, control] = pairs++
+          ? await Promise.all([viewerBrowser.newPage(), controlBrowser.newPage()])
+          : [viewerBrowser.pages()[0]!, controlBrowser.pages()[0]!];
+        return { player, viewer, control, viewerUrl: `http://${RELAY_ADDRESS}:${server.port}/`, controlUrl: server.url };
+      },
+    });
     await relay.stop();
   } finally {
     await Promise.all(browsers.map((b) => b.close().catch(() => undefined)));
-    await server.stop();
+    await Promise.all([...running.values()].map((server) => server.stop()));
   }
 }
 
@@ -195,21 +245,30 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<{ rows
   const players = NET_PLAYERS.filter((p) => !options.players || options.players.includes(p.id));
   const rows: NetRow[] = [];
   const link = createLink();
+  const report = (row: NetRow): void => {
+    const figures = `viewer p50 ${cell(row.viewer?.glassP50)} ms, ${cell(row.viewer?.perSecond)} pictures/s`;
+    console.log(`   ${row.player} · ${row.profile}: ${row.error ?? figures}`);
+    rows.push(row);
+  };
   try {
-    for (const codec of ['mpeg1', 'h264'] as const) {
-      const mine = players.filter((p) => p.codec === codec);
-      if (mine.length === 0) continue;
-      await withCodec(link, codec, async (v, relay) => {
-        for (const player of mine)
-          for (const profile of profiles) {
-            const row = await measure(v, player, profile, link, relay, options.samples);
-            console.log(
-              `   ${row.player} · ${row.profile}: ${row.error ?? `viewer p50 ${cell(row.viewer?.glassP50)} ms, ${cell(row.viewer?.perSecond)} pictures/s`}`,
-            );
-            rows.push(row);
-          }
+    if (options.soakMinutes) {
+      // Every player at once, each with its own pair of pages: one soak's time for all of them.
+      await withServers(link, [...new Set(players.map((p) => p.codec))], async (servers) => {
+        const pairs = await Promise.all(players.map((p) => servers.pair(p)));
+        (await measure(pairs, profiles[0]!, link, servers.relay, options.samples)).forEach(report);
       });
-    }
+    } else
+      for (const codec of ['mpeg1', 'h264'] as const) {
+        const mine = players.filter((p) => p.codec === codec);
+        if (mine.length === 0) continue;
+        await withServers(link, [codec], async (servers) => {
+          // One pair of pages for the codec's players in turn.
+          const pages = await servers.pair(mine[0]!);
+          for (const player of mine)
+            for (const profile of profiles)
+              (await measure([{ ...pages, player }], profile, link, servers.relay, options.samples)).forEach(report);
+        });
+      }
   } finally {
     link.close();
   }
@@ -239,7 +298,11 @@ function printNet(rows: readonly NetRow[]): void {
   );
   for (const r of rows.filter((row) => row.perMinute)) {
     const line = (xs: readonly number[]): string => xs.map((x) => cell(x, 0)).join(' ');
-    console.log(`   ${r.player}, glass p50 per minute: viewer ${line(r.perMinute!.viewer)}; control ${line(r.perMinute!.control)}`);
+    const slope = r.slopeMsPerMin!;
+    console.log(
+      `   ${r.player}, glass p50 per minute: viewer ${line(r.perMinute!.viewer)}; control ${line(r.perMinute!.control)}; ` +
+        `slope of glass over the run: viewer ${cell(slope.viewer, 2)} ms/min, control ${cell(slope.control, 2)} ms/min`,
+    );
   }
 }
 

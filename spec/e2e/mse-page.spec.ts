@@ -31,6 +31,7 @@ interface PageState {
   readonly lastBarcode: { readonly frame: number; readonly time: number; readonly latencyMs: number } | null;
   readonly latencies: readonly number[];
   readonly mse?: {
+    readonly primed: boolean;
     readonly api: string;
     readonly codec: string | null;
     readonly received: number;
@@ -154,6 +155,7 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
       expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
       const state = await expectPlayingThroughMse(page);
       expect(state.mse!.api).toBe('MediaSource');
+      expect(state.mse!.primed).toBe(true);
       expect(pageErrors).toEqual([]);
     },
     TIMEOUT,
@@ -169,6 +171,49 @@ describeBrowser('viewer page with an H.264 server through MSE in Chromium', () =
       await page.goto(`${server!.url}?player=mse`);
       expect(await page.evaluate(() => window.isSecureContext)).toBe(true);
       await expectPlayingThroughMse(page);
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'attaches its MediaSource while the socket opens (before any message), and with ?prime=off at the first key unit, playing either way',
+    async () => {
+      // A page whose WebSockets never open, noting the <video>'s source as each is made: the player has opened its
+      // connection (synchronously, just before the core makes the socket), so that is what the join starts from.
+      const probe = await page.context().newPage();
+      try {
+        await probe.addInitScript(() => {
+          const w = window as unknown as Record<string, unknown>;
+          const seen: string[] = [];
+          w.srcAtSocket = seen;
+          w.WebSocket = class {
+            readonly readyState = 0;
+            binaryType = 'blob';
+            constructor() {
+              const video = document.getElementById('mse-video') as unknown as { src?: string } | null;
+              seen.push(video?.src ?? '');
+            }
+            send(): void {}
+            close(): void {}
+          };
+        });
+        const srcAtSocket = async (query: string): Promise<string> => {
+          await probe.goto(`${insecureUrl(server!)}${query}`);
+          await probe.waitForFunction(() => ((window as unknown as { srcAtSocket: string[] }).srcAtSocket ?? []).length > 0, undefined, {
+            timeout: TIMEOUT,
+          });
+          return probe.evaluate(() => (window as unknown as { srcAtSocket: string[] }).srcAtSocket[0]!);
+        };
+        expect(await srcAtSocket('?player=mse')).toMatch(/^blob:/);
+        expect(await srcAtSocket('?player=mse&prime=off')).toBe('');
+      } finally {
+        await probe.close();
+      }
+      // Unprimed, the page plays as before (the MediaSource made at the first key unit).
+      await page.goto(`${insecureUrl(server!)}?prime=off`);
+      const state = await expectPlayingThroughMse(page);
+      expect(state.mse!.primed).toBe(false);
       expect(pageErrors).toEqual([]);
     },
     TIMEOUT,

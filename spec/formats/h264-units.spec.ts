@@ -4,6 +4,7 @@ import type { AudioPacket } from '../../src/audio/audio-codec';
 import { opus } from '../../src/audio/opus';
 import { h264Units, soundMessage, unitMessage } from '../../src/formats/h264-units';
 import { protocol } from '../../src/protocol';
+import type { MuxedSound } from '../../src/formats/wire-format';
 
 const unit = (more: Partial<H264Picture> = {}): H264Picture => ({
   data: Buffer.from([0, 0, 0, 1, 0x65, 0x88, 0x84]),
@@ -101,9 +102,13 @@ describe('the /h264 sound messages', () => {
     expect(readSound(short)).toBeNull();
   });
 
-  it('the format offers Opus on request (the codec every WebRTC viewer shares), with that message', () => {
-    expect(h264Units.soundOnRequest?.codec).toBe(opus);
-    expect(h264Units.audio).toBeUndefined();
-    expect(h264Units.soundOnRequest!.message(packet())).toEqual(soundMessage(packet()));
+  it('the format sends Opus apart, on request (the codec every WebRTC viewer shares), each frame that message', () => {
+    expect(h264Units.audio).toBe(opus);
+    expect(h264Units.soundOnRequest).toBe(true);
+    const muxed: MuxedSound[] = [];
+    of(packet())
+      .pipe(h264Units.muxSound!())
+      .subscribe((sound) => muxed.push(sound));
+    expect(muxed).toEqual([{ wire: soundMessage(packet()), capturedAt: packet().capturedAt, format: 'h264' }]);
   });
 });

@@ -1,3 +1,5 @@
+import { opus } from '../../src/audio/opus';
+
 /**
  * An Ogg Opus file (RFC 7845) of received RTP Opus payloads, for ffmpeg to decode: one packet a page, each page's
  * granule position the packet's end in samples counted from the first packet's RTP timestamp, so a lost packet
@@ -31,8 +33,11 @@ function page(packet: Buffer, sequence: number, granule: bigint, flags: number):
   return bytes;
 }
 
-/** The Ogg Opus file of `packets` (each with its RTP timestamp), 20 ms each, mono. */
-export function oggOpus(packets: readonly { readonly timestamp: number; readonly payload: Buffer }[], samplesPerPacket = 960): Buffer {
+/** The Ogg Opus file of `packets` (each with its RTP timestamp), each one frame of the server's Opus encoder, mono. */
+export function oggOpus(
+  packets: readonly { readonly timestamp: number; readonly payload: Buffer }[],
+  samplesPerPacket: number = opus.samplesPerFrame,
+): Buffer {
   const head = Buffer.alloc(19);
   head.write('OpusHead', 0, 'latin1');
   head.writeUInt8(1, 8); // version

@@ -19,6 +19,7 @@ export function statsHub(stats: Partial<HubStats> = {}): StatsHub {
     pictures$: NEVER,
     stream: () => NEVER,
     gops: () => NEVER,
+    sound: () => undefined,
     codec: mpeg1,
     formats: FORMATS,
     restarts$: NEVER,

@@ -1,6 +1,6 @@
 import { encode } from 'jpeg-js';
 import { BARCODE } from '../../src/barcode';
-import { backToLive, phaseFigures } from '../../bench/net/figures';
+import { backToLive, glassSlope, phaseFigures } from '../../bench/net/figures';
 import { barcodeOfJpeg } from '../../bench/net/screen-glass';
 import type { OnScreen } from '../../bench/net/screen-glass';
 
@@ -56,5 +56,36 @@ describe('barcodeOfJpeg', () => {
     const jpeg = encode({ data: rgba, width: w, height: h }, 90).data;
     expect(barcodeOfJpeg(jpeg)).toEqual(value);
     expect(barcodeOfJpeg(encode({ data: Buffer.alloc(w * h * 4, 128), width: w, height: h }, 90).data)).toBeUndefined();
+  });
+});
+
+describe('glassSlope', () => {
+  it('is the growth of glass in ms per minute, 0 for a steady latency, whatever the jitter around it', () => {
+    // 2 ms more every 10 s: 12 ms a minute.
+    expect(
+      glassSlope(
+        pictures(0, 120_000, 40, (at) => 50 + at / 5000),
+        0,
+        120_000,
+      ),
+    ).toBeCloseTo(12, 6);
+    // Alternating 30/70 around a steady 50: no growth (a tenth of a ms a minute at most, from where the pairs end).
+    const steady = glassSlope(
+      pictures(0, 60_000, 40, (at) => (Math.floor(at / 40) % 2 ? 70 : 30)),
+      0,
+      60_000,
+    );
+    expect(Math.abs(steady)).toBeLessThan(0.1);
+    // Only the pictures in the window: a late spell before it does not count.
+    const spell = [...pictures(0, 10_000, 40, () => 900), ...pictures(10_000, 70_000, 40, () => 40)];
+    expect(glassSlope(spell, 10_000, 70_000)).toBeCloseTo(0, 6);
+    expect(glassSlope([], 0, 1000)).toBeNaN();
+    expect(
+      glassSlope(
+        pictures(0, 40, 40, () => 50),
+        0,
+        1000,
+      ),
+    ).toBeNaN();
   });
 });

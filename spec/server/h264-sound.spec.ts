@@ -5,6 +5,8 @@ import pino from 'pino';
 import { parseConfig } from '../../src/config/command-line';
 import { liveChildCount } from '../../src/process/child-process';
 import { protocol, type SoundHeader } from '../../src/protocol';
+import { opus } from '../../src/audio/opus';
+import { PCM } from '../../src/audio/pcm';
 import { soundMessage } from '../../src/server/control-message';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { beepOnsets, offWholeSecond, probeAudio } from '../helpers/audio-probe';
@@ -15,7 +17,8 @@ import { connect, type WsClient } from '../helpers/ws-client';
 jest.setTimeout(180_000);
 
 /** One Opus frame (ms): how closely the beeps must sit on whole seconds of the capture clock. */
-const OPUS_FRAME_MS = 20;
+/** One Opus frame (the codec's own figure: `samplesPerFrame` at 48 kHz). */
+const OPUS_FRAME_MS = (opus.samplesPerFrame * 1000) / PCM.sampleRate;
 
 const arrayBuffer = (message: Buffer): ArrayBuffer =>
   message.buffer.slice(message.byteOffset, message.byteOffset + message.length) as ArrayBuffer;
@@ -89,10 +92,10 @@ describe('sound on the /h264 socket: Opus on request beside the pictures (the re
     await morePictures(client, 1);
     client.ws.send(soundMessage(true));
     // 4 s of sound: three whole seconds at least, so three beeps with silence before them.
-    await waitFor(() => soundOf(client.messages).length >= 200, '4 s of sound', 60_000);
+    await waitFor(() => soundOf(client.messages).length >= 4000 / OPUS_FRAME_MS, '4 s of sound', 60_000);
     const frames = soundOf(client.messages);
     for (const { header } of frames) expect(header).toMatchObject({ codec: 'opus', sampleRate: 48_000, channels: 1, offset: 20 });
-    // Each frame's capture time 20 ms after the one before, but where a frame was dropped (too old, or a backed-up
+    // Each frame's capture time one frame after the one before, but where a frame was dropped (too old, or a backed-up
     // socket): then a whole number of frames later.
     frames.slice(1).forEach(({ header }, i) => {
       const step = header.capturedAt - frames[i]!.header.capturedAt;
@@ -105,7 +108,10 @@ describe('sound on the /h264 socket: Opus on request beside the pictures (the re
     const file = join(dir, 'h264-sound.opus');
     writeFileSync(
       file,
-      oggOpus(frames.map(({ header, frame }) => ({ timestamp: Math.round((header.capturedAt - first) * 48), payload: frame }))),
+      oggOpus(
+        frames.map(({ header, frame }) => ({ timestamp: Math.round((header.capturedAt - first) * 48), payload: frame })),
+        opus.samplesPerFrame,
+      ),
     );
     const probe = await probeAudio(file);
     expect(probe.codec).toBe('opus');

@@ -53,6 +53,7 @@ describe('pistream --codec h264 (the real server, ffmpeg and sockets)', () => {
         { id: 'h264', label: 'H.264 access units (WebCodecs)', path: '/h264' },
         { id: 'fmp4', label: 'fragmented MP4 (MSE)', path: '/fmp4' },
         { id: 'fmp4-sound', label: 'fragmented MP4 with sound (MSE)', path: '/fmp4-sound' },
+        { id: 'sound', label: 'MP2 sound alone in MPEG-TS (for MSE pages)', path: '/sound' },
         { id: 'mpegts', label: 'MPEG-TS (JSMpeg)', path: '/stream' },
         { id: 'jsmp', label: 'jsmp (original pistreaming)', path: '/legacy' },
       ],

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { concat, interval, map, NEVER, Observable, Subject, take } from 'rxjs';
+import { concat, interval, map, NEVER, Observable, Subject, take, timer, type SchedulerLike } from 'rxjs';
 import type WebSocket from 'ws';
+import type { MuxedSound } from '../../src/formats/wire-format';
 import type { MuxedPicture } from '../../src/picture';
 import { DEFAULTS } from '../../src/defaults';
 import { gopCache, type Gop } from '../../src/operators/gop-cache';
 import { soundMessage } from '../../src/server/control-message';
-import { Viewer, type SoundFrame, type ViewerOptions } from '../../src/server/viewer';
+import { Viewer, type ViewerOptions } from '../../src/server/viewer';
 import { MAX_SOUND_AGE_MS } from '../../src/server/whep-viewer';
 import { pic, testFormat, withWire } from '../helpers/pictures';
 import { testScheduler } from '../helpers/test-scheduler';
@@ -50,7 +51,7 @@ class FakeSocket extends EventEmitter {
  * A Viewer on a fake socket in virtual time: `count` pictures, one every 100 ms, keyframes every `gop`.
  * `at(ms, fn)` runs a step (an ack, a change of backlog) at a virtual time; `run()` flushes everything.
  */
-function setup(count: number, gop: number, options: Partial<ViewerOptions> = {}, ends = true) {
+function setup(count: number, gop: number, options: Partial<ViewerOptions> = {}, ends = true, sound?: SoundTimes) {
   const scheduler = testScheduler();
   // Outside run(), a TestScheduler stops at 750 virtual ms; these runs last seconds.
   scheduler.maxFrames = 60_000;
@@ -66,6 +67,7 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
     (pictures$) => (ends ? pictures$ : concat(pictures$, NEVER)),
   );
   const socket = new FakeSocket(() => scheduler.now(), seqOf);
+  const sound$ = sound && soundMessages(sound, scheduler, seqOf);
   const acks: number[] = [];
   let viewer!: Viewer;
   scheduler.schedule(() => {
@@ -77,6 +79,7 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
       stuckMs: 2000,
       scheduler,
       onAck: (ms) => acks.push(ms),
+      ...(sound$ ? { sound$ } : {}),
       ...options,
     });
   });
@@ -84,6 +87,26 @@ function setup(count: number, gop: number, options: Partial<ViewerOptions> = {},
   /** Acks every picture sent so far, as a page that keeps up does. */
   const ackAll = (): void => socket.ack(socket.sent.length);
   return { scheduler, socket, acks, at, ackAll, viewer: () => viewer, run: () => scheduler.flush() };
+}
+
+/** Sound messages sent apart from pictures: `count` of them, the first at `firstMs`, then every `everyMs`. */
+interface SoundTimes {
+  readonly firstMs: number;
+  readonly everyMs: number;
+  readonly count: number;
+}
+
+/** The sound messages of `times`, message i recorded by the fake socket as seq `SOUND_SEQ + i`. */
+const SOUND_SEQ = 1000;
+function soundMessages(times: SoundTimes, scheduler: SchedulerLike, seqOf: Map<Buffer, number>): Observable<MuxedSound> {
+  return timer(times.firstMs, times.everyMs, scheduler).pipe(
+    take(times.count),
+    map((i) => {
+      const wire = Buffer.alloc(188, i);
+      seqOf.set(wire, SOUND_SEQ + i);
+      return { wire, capturedAt: scheduler.now(), format: testFormat.id };
+    }),
+  );
 }
 
 describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
@@ -145,6 +168,51 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
     t.run();
     expect(t.socket.sent.map((s) => s.seq)).toEqual([0, 1, 2, 3, ...Array.from({ length: 20 }, (_, i) => 10 + i)]);
     expect(t.viewer().stats.dropped).toEqual({ lag: 0, backlog: 3, resync: 3 });
+  });
+
+  it('sends each sound message the moment it comes, between the pictures, once the first picture has gone', () => {
+    // Pictures at 100, 200, … 1000 ms; sound every 50 ms from 10 ms: none of it at a picture's time.
+    const t = setup(10, 10, {}, true, { firstMs: 10, everyMs: 50, count: 20 });
+    t.run();
+    const sound = t.socket.sent.filter((s) => s.seq >= SOUND_SEQ);
+    // 10 and 60 come before the first picture (its keyframe brings the tables that declare the sound): not sent.
+    expect(sound.map((s) => s.seq - SOUND_SEQ)).toEqual(Array.from({ length: 18 }, (_, i) => i + 2));
+    // Each went out at its own time, not with the next picture.
+    expect(sound.map((s) => s.at)).toEqual(Array.from({ length: 18 }, (_, i) => 10 + (i + 2) * 50));
+    expect(t.socket.sent.filter((s) => s.seq < SOUND_SEQ).map((s) => s.seq)).toEqual([...Array(10).keys()]);
+    expect(t.viewer().stats).toMatchObject({ sent: 10, soundSent: 18, soundDropped: 0 });
+    expect(t.viewer().stats.bytes).toBe(28 * 188);
+  });
+
+  it("drops a slow viewer's sound (counted), and sends it again once it keeps up, while its pictures wait for a keyframe", () => {
+    const t = setup(15, 10, {}, true, { firstMs: 10, everyMs: 50, count: 30 });
+    t.at(450, () => (t.socket.bufferedAmount = 4096));
+    t.at(750, () => (t.socket.bufferedAmount = 0));
+    t.run();
+    // Pictures as without sound: 4, 5, 6 dropped as backlog, 7, 8, 9 waiting for the keyframe 10 (at 1100 ms).
+    expect(t.socket.sent.filter((s) => s.seq < SOUND_SEQ).map((s) => s.seq)).toEqual([
+      0,
+      1,
+      2,
+      3,
+      ...Array.from({ length: 5 }, (_, i) => 10 + i),
+    ]);
+    expect(t.viewer().stats.dropped).toEqual({ lag: 0, backlog: 3, resync: 3 });
+    const soundAt = t.socket.sent.filter((s) => s.seq >= SOUND_SEQ).map((s) => s.at);
+    // Sent from the first picture to the backlog (110 … 410), dropped while the socket is backed up (460 … 710), and
+    // sent again from the moment it drained (760 …), before the keyframe that resumes the pictures: no sound gap
+    // longer than the backlog itself.
+    const every50 = (from: number, to: number) => Array.from({ length: (to - from) / 50 + 1 }, (_, i) => from + i * 50);
+    expect(soundAt).toEqual([...every50(110, 410), ...every50(760, 1460)]);
+    expect(t.viewer().stats).toMatchObject({ soundSent: 22, soundDropped: 6 });
+  });
+
+  it('releases the sound with the pictures when the viewer closes', () => {
+    const sound$ = new Subject<MuxedSound>();
+    const t = setup(5, 10, { sound$ }, false);
+    t.at(250, () => t.viewer().close(1000, 'bye'));
+    t.run();
+    expect(sound$.observed).toBe(false);
   });
 
   it('closes a viewer that stays slow for stuckMs with 1008 "too slow", and cuts it off if it never answers', () => {
@@ -232,6 +300,8 @@ describe('Viewer: latency-bounded delivery (virtual time, fake socket)', () => {
 
 describe('Viewer: sound on request beside the pictures (virtual time, fake socket)', () => {
   const SOUND_MS = 20;
+  /** A format that sends its sound only to a viewer that asks (as `/h264` does). */
+  const onRequest = { ...testFormat, soundOnRequest: true };
   /**
    * A viewer of 20 pictures (every 100 ms) with a sound stream of a frame every 20 ms, each captured `ageMs` before
    * it comes; sound messages are told from pictures by their seq (−1 − frame number). Counts subscriptions to it.
@@ -242,20 +312,20 @@ describe('Viewer: sound on request beside the pictures (virtual time, fake socke
     const unsubscribed: number[] = [];
     // The viewer's scheduler, known once `setup` made it (sound$ is only subscribed after that).
     const clock: { scheduler?: ReturnType<typeof setup>['scheduler'] } = {};
-    const sound$ = new Observable<SoundFrame>((subscriber) => {
+    const sound$ = new Observable<MuxedSound>((subscriber) => {
       const scheduler = clock.scheduler!;
       subscribed.push(scheduler.now());
       const frames = interval(SOUND_MS, scheduler).subscribe((i) => {
         const wire = Buffer.from([2, i & 0xff]);
         seqOf.set(wire, -1 - i);
-        subscriber.next({ capturedAt: scheduler.now() - ageMs, wire });
+        subscriber.next({ capturedAt: scheduler.now() - ageMs, wire, format: testFormat.id });
       });
       return () => {
         unsubscribed.push(scheduler.now());
         frames.unsubscribe();
       };
     });
-    const t = setup(20, 10, { sound$ }, false);
+    const t = setup(20, 10, { sound$, format: onRequest }, false);
     const scheduler = (clock.scheduler = t.scheduler);
     // The fake socket reads seqs from its own map: sound messages go into it as they are made.
     const send = t.socket.send.bind(t.socket);
@@ -290,7 +360,7 @@ describe('Viewer: sound on request beside the pictures (virtual time, fake socke
     // The pictures as without sound, and the sound counted apart from them.
     expect(t.socket.sent.filter((s) => s.seq >= 0).map((s) => s.seq)).toEqual([...Array(20).keys()]);
     expect(t.viewer().stats.sent).toBe(20);
-    expect(t.viewer()).toMatchObject({ soundSent: 19, soundDropped: 0 });
+    expect(t.viewer().stats).toMatchObject({ soundSent: 19, soundDropped: 0 });
   });
 
   it('drops sound (never queues it) while the socket is over its high-water mark, and sends on once it drains', () => {
@@ -302,7 +372,7 @@ describe('Viewer: sound on request beside the pictures (virtual time, fake socke
     t.run();
     const at = t.soundSent().map((s) => s.at);
     expect(at).toEqual([270, 290, 310, 330, 350, 370, 390, 510, 530, 550, 570, 590]);
-    expect(t.viewer()).toMatchObject({ soundSent: 12, soundDropped: 5 });
+    expect(t.viewer().stats).toMatchObject({ soundSent: 12, soundDropped: 5 });
     // Closing the viewer ends its sound.
     expect(t.unsubscribed).toEqual([600]);
   });
@@ -313,7 +383,7 @@ describe('Viewer: sound on request beside the pictures (virtual time, fake socke
     t.at(400, () => t.viewer().close(1000, 'done'));
     t.run();
     expect(t.soundSent()).toEqual([]);
-    expect(t.viewer().soundDropped).toBe(7);
+    expect(t.viewer().stats.soundDropped).toBe(7);
   });
 
   it('a second request while listening does not subscribe twice; a format without sound ignores requests', () => {
@@ -324,11 +394,11 @@ describe('Viewer: sound on request beside the pictures (virtual time, fake socke
     t.run();
     expect(t.subscribed).toEqual([250]);
 
-    const silent = setup(5, 5, {}, false);
+    const silent = setup(5, 5, { format: onRequest }, false);
     silent.at(150, () => silent.socket.emit('message', Buffer.from(soundMessage(true)), false));
     silent.at(600, () => silent.viewer().close(1000, 'done'));
     silent.run();
     expect(silent.socket.closes).toEqual([{ at: 600, code: 1000, reason: 'done' }]);
-    expect(silent.viewer().soundSent).toBe(0);
+    expect(silent.viewer().stats.soundSent).toBe(0);
   });
 });

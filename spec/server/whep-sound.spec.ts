@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { barcodeAge, readBarcode } from '../../src/barcode';
+import { opus } from '../../src/audio/opus';
 import { parseConfig } from '../../src/config/command-line';
 import { startServer, type RunningServer } from '../../src/server/start-server';
 import { loadWebRtc, type WebRtcLibrary } from '../../src/webrtc/peer-session';
@@ -116,8 +117,8 @@ describe('WebRTC sound: Opus beside the H.264, against the real server (--audio 
       const reports = rx.senderReports.slice();
       expect(audio.length).toBeGreaterThan(100);
       expect(new Set(audio.map((p) => p.payloadType))).toEqual(new Set([OFFERED_OPUS_PT]));
-      // 20 ms apart on the 48 kHz clock.
-      audio.slice(1).forEach((p, i) => expect(((p.timestamp - audio[i]!.timestamp) | 0) % 960).toBe(0));
+      // One Opus frame apart on the 48 kHz clock.
+      audio.slice(1).forEach((p, i) => expect(((p.timestamp - audio[i]!.timestamp) | 0) % opus.samplesPerFrame).toBe(0));
 
       const file = join(dir, 'sound.opus');
       writeFileSync(file, oggOpus(audio));

@@ -3,9 +3,10 @@ import { NAL_TYPE, nalType, nalUnits } from '../../src/codecs/h264/nal';
 import { chooseH264Answer, streamProfile, type H264AnswerChoice } from '../../src/webrtc/h264-answer';
 import { cleanupWebRtc, loadWebRtc, PeerSession, type WebRtcLibrary } from '../../src/webrtc/peer-session';
 import { holdSharedPort, sharedPortReleased, udpPortFree } from '../../src/webrtc/shared-port';
+import { PLAYOUT_DELAY_URI } from '../../src/webrtc/playout-delay';
 import { readSdpOffer } from '../../src/webrtc/sdp-offer';
 import { x264Packets } from '../helpers/h264-streams';
-import { depacketizeH264, receiver, type Receiver } from './rtp-receiver';
+import { depacketizeH264, receiver, type Receiver, type ReceiverOptions } from './rtp-receiver';
 import { freeUdpPort } from './udp-port';
 
 describe('loadWebRtc', () => {
@@ -53,8 +54,12 @@ describe('PeerSession over loopback (node-datachannel on both ends)', () => {
     if (library) cleanupWebRtc(library);
   });
 
-  async function connect(name: string, port: number): Promise<{ peer: PeerSession; rx: Receiver; choice: H264AnswerChoice }> {
-    const rx = await receiver(library, name);
+  async function connect(
+    name: string,
+    port: number,
+    options: ReceiverOptions = {},
+  ): Promise<{ peer: PeerSession; rx: Receiver; choice: H264AnswerChoice }> {
+    const rx = await receiver(library, name, options);
     opened.push(rx);
     const offer = readSdpOffer(rx.offer);
     const stream = streamProfile(nalUnits(units[0]!).find((n) => nalType(n) === NAL_TYPE.sps)!);
@@ -104,6 +109,22 @@ describe('PeerSession over loopback (node-datachannel on both ends)', () => {
         keyframeRequests: 0,
       });
     }
+  });
+
+  it('asks the receiver for no playout delay (min 0, max 10 ms) on every packet when its offer has the extension', async () => {
+    const port = await freeUdpPort();
+    const id = 5;
+    const withIt = await connect('receiver-delay', port, { extmaps: [`a=extmap:${id} ${PLAYOUT_DELAY_URI}`] });
+    const without = await connect('receiver-plain', port);
+    expect(withIt.peer.answerSdp).toContain(`a=extmap:${id} ${PLAYOUT_DELAY_URI}`);
+    expect(without.peer.answerSdp).not.toContain(PLAYOUT_DELAY_URI);
+    units.forEach((unit, i) => {
+      for (const { peer } of [withIt, without]) peer.sendAccessUnit(unit, 5000 + (i * 1000) / FPS);
+    });
+    await Promise.all([withIt.rx.accessUnits(units.length), without.rx.accessUnits(units.length)]);
+    // 12 bits of min then 12 of max, in 10 ms units: 0 and 1.
+    expect(new Set(withIt.rx.packets.map((p) => p.extensions.get(id)?.toString('hex')))).toEqual(new Set(['000001']));
+    expect(without.rx.packets.every((p) => p.extensions.size === 0)).toBe(true);
   });
 
   it('reports keyframe requests (PLI) from the peer', async () => {

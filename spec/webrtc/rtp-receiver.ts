@@ -9,6 +9,26 @@ export interface RtpPacket {
   readonly timestamp: number;
   readonly ssrc: number;
   readonly payload: Buffer;
+  /** One-byte header extension elements (RFC 8285 §4.2), id → data. */
+  readonly extensions: ReadonlyMap<number, Buffer>;
+}
+
+/** The elements of a one-byte header extension block (profile 0xBEDE), id → data; empty for any other profile. */
+function oneByteExtensions(block: Buffer): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  if (block.readUInt16BE(0) !== 0xbede) return out;
+  for (let at = 4; at < block.length;) {
+    const id = block[at]! >> 4;
+    if (id === 0) {
+      at++; // padding
+      continue;
+    }
+    if (id === 15) break;
+    const length = (block[at]! & 0x0f) + 1;
+    out.set(id, block.subarray(at + 1, at + 1 + length));
+    at += 1 + length;
+  }
+  return out;
 }
 
 /** Parses an RTP packet; undefined for RTCP (PT 192–223 in the second byte) or what is too short. */
@@ -16,7 +36,12 @@ export function parseRtp(packet: Buffer): RtpPacket | undefined {
   if (packet.length < 12 || packet[0]! >> 6 !== 2 || (packet[1]! >= 192 && packet[1]! <= 223)) return undefined;
   const csrcs = packet[0]! & 0x0f;
   let at = 12 + csrcs * 4;
-  if (packet[0]! & 0x10) at += 4 + packet.readUInt16BE(at + 2) * 4; // header extension
+  let extensions = new Map<number, Buffer>();
+  if (packet[0]! & 0x10) {
+    const end = at + 4 + packet.readUInt16BE(at + 2) * 4;
+    extensions = oneByteExtensions(packet.subarray(at, end));
+    at = end;
+  }
   const end = packet[0]! & 0x20 ? packet.length - packet[packet.length - 1]! : packet.length;
   return {
     payloadType: packet[1]! & 0x7f,
@@ -25,6 +50,7 @@ export function parseRtp(packet: Buffer): RtpPacket | undefined {
     timestamp: packet.readUInt32BE(4),
     ssrc: packet.readUInt32BE(8),
     payload: packet.subarray(at, end),
+    extensions,
   };
 }
 
@@ -118,6 +144,8 @@ export interface ReceiverOptions {
   readonly reports?: 'auto' | 'manual';
   /** False: no receiver reports at all, and the video's sender reports are collected in `senderReports`. */
   readonly receiverReports?: boolean;
+  /** Offer these header extensions on the video (`a=extmap` lines), as a browser offers its own. */
+  readonly extmaps?: readonly string[];
 }
 
 /** Makes a receiver's offer (after gathering, with every candidate): H.264 video, and with `audio` Opus too. */
@@ -126,6 +154,7 @@ export async function receiver(library: typeof NodeDataChannel, name: string, op
   const pc = new library.PeerConnection(name, { iceServers: [] });
   const video = new library.Video('0', manual ? 'SendRecv' : 'RecvOnly');
   video.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
+  for (const line of options.extmaps ?? []) video.parseSdpLine(line);
   const track = addTrack(pc, video);
   const audioPackets: RtpPacket[] = [];
   const reports: SenderReport[] = [];

@@ -33,6 +33,8 @@ export interface AudioHubOptions {
   readonly watchdogMs: number;
   readonly scheduler?: SchedulerLike;
   readonly spawn?: SpawnFn;
+  /** The encoders read the PCM as WAV in small packets (the binary's WAV demuxer takes `-max_size`). */
+  readonly wavInput?: boolean;
   /** Told each failure as its restart is scheduled (for the log). */
   readonly onRestart?: (error: unknown, failures: number, delayMs: number) => void;
 }
@@ -67,7 +69,11 @@ export function createAudioHub(options: AudioHubOptions): AudioHub {
   let running = 0;
   const byCodec = new Map<string, Observable<AudioPacket>>();
   const encoded = (codec: AudioCodec): Observable<AudioPacket> =>
-    defer(() => capture$.pipe(encodeAudio(codec, { ffmpeg: options.ffmpeg, bitrateKbps: options.bitrateKbps, spawn: options.spawn }))).pipe(
+    defer(() =>
+      capture$.pipe(
+        encodeAudio(codec, { ffmpeg: options.ffmpeg, bitrateKbps: options.bitrateKbps, spawn: options.spawn, wavInput: options.wavInput }),
+      ),
+    ).pipe(
       concatWith(throwError(() => new Error('the sound capture ended'))),
       timeout({
         each: options.watchdogMs,

@@ -1,5 +1,6 @@
 import { isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import type { BackoffOptions } from '../operators/retry-with-backoff';
+import { probeFfmpeg } from '../process/ffmpeg-path';
 import { AudioCheckError } from './audio-check-error';
 import { createAudioHub, type AudioHub } from './audio-hub';
 import { plugName } from './alsa-devices';
@@ -70,10 +71,17 @@ export async function openAudio(audio: AudioSpec | Observable<PcmChunk>, options
     ? { capture: audio, label: 'PCM from the host application' }
     : await OPENERS[audio.kind](audio, options);
   if (typeof opened === 'string') return { description: opened };
+  const ffmpeg = options.ffmpeg();
+  // An ffmpeg that cannot run fails the encoder later, with its own error (and restarts): not a reason to fail here.
+  const wavInput = await probeFfmpeg(ffmpeg).then(
+    (capabilities) => capabilities.wavMaxSize,
+    () => false,
+  );
   const hub = createAudioHub({
     capture: opened.capture,
     label: opened.label,
-    ffmpeg: options.ffmpeg(),
+    ffmpeg,
+    wavInput,
     bitrateKbps: options.bitrateKbps,
     restart: options.restart,
     watchdogMs: options.watchdogMs,

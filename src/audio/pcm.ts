@@ -32,3 +32,26 @@ export function sampleCount(bytes: number): number {
 export function samplesToMs(samples: number): number {
   return (samples * 1000) / PCM.sampleRate;
 }
+
+/**
+ * A WAV header for an endless stream of {@link PCM} (its sizes "unknown", 0xFFFFFFFF), for an ffmpeg that reads PCM
+ * from a pipe as WAV: its WAV demuxer takes `-max_size`, so it hands the encoder packets of a few ms of sound,
+ * where the raw `s16le` demuxer waits for 1024 samples (21 ms) or more.
+ */
+export function wavHeader(): Buffer {
+  const header = Buffer.alloc(44);
+  const blockAlign = PCM.bytesPerSample * PCM.channels;
+  header.write('RIFF', 0, 'latin1');
+  header.writeUInt32LE(0xffffffff, 4);
+  header.write('WAVEfmt ', 8, 'latin1');
+  header.writeUInt32LE(16, 16); // fmt chunk size
+  header.writeUInt16LE(1, 20); // integer PCM
+  header.writeUInt16LE(PCM.channels, 22);
+  header.writeUInt32LE(PCM.sampleRate, 24);
+  header.writeUInt32LE(PCM.sampleRate * blockAlign, 28); // bytes per second
+  header.writeUInt16LE(blockAlign, 32);
+  header.writeUInt16LE(PCM.bytesPerSample * 8, 34);
+  header.write('data', 36, 'latin1');
+  header.writeUInt32LE(0xffffffff, 40);
+  return header;
+}

@@ -7,7 +7,7 @@ export const TEST_TONE = { frequency: 1000, beepMs: 100, amplitude: 0.5 } as con
 export interface TestToneOptions {
   /** Its clock and pacing (the video test pattern's, so both show one clock). Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
-  /** How often a chunk is made. Default 20 ms (960 samples). */
+  /** How often a chunk is made. Default 5 ms (240 samples): a frame can leave the encoder a few ms after its last sample, not up to 20. */
   readonly chunkMs?: number;
 }
 
@@ -34,7 +34,7 @@ export function testToneSample(t: number): number {
  * testTone().subscribe((chunk) => encoder.write(chunk.data));
  */
 export function testTone(options: TestToneOptions = {}): Observable<PcmChunk> {
-  const { scheduler = asyncScheduler, chunkMs = 20 } = options;
+  const { scheduler = asyncScheduler, chunkMs = 5 } = options;
   return defer(() => {
     const start = scheduler.now();
     let made = 0; // samples made so far

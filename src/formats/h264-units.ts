@@ -6,7 +6,7 @@ import { h264 } from '../codecs/h264/h264-codec';
 import type { H264Picture } from '../codecs/h264/h264-picture';
 import type { MuxedPicture, Picture } from '../picture';
 import { protocol } from '../protocol';
-import type { WireFormat } from './wire-format';
+import type { MuxedSound, WireFormat } from './wire-format';
 
 const { UNIT_VERSION, UNIT_FLAG_KEY, UNIT_FIXED_SIZE, SOUND_KIND, SOUND_FIXED_SIZE } = protocol;
 
@@ -67,6 +67,9 @@ export const h264Units: WireFormat = {
   label: 'H.264 access units (WebCodecs)',
   path: '/h264',
   codecs: [h264.id],
-  soundOnRequest: { codec: opus, message: (packet) => soundMessage(packet) },
+  audio: opus,
+  soundOnRequest: true,
+  muxSound: () =>
+    map((packet: AudioPacket): MuxedSound => ({ wire: soundMessage(packet), capturedAt: packet.capturedAt, format: H264_UNITS_ID })),
   mux: () => map((picture: Picture): MuxedPicture => ({ ...picture, wire: unitMessage(picture as H264Picture), format: H264_UNITS_ID })),
 };

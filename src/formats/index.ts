@@ -5,16 +5,17 @@ import { fmp4, fmp4Sound } from './fmp4';
 import { h264Units } from './h264-units';
 import { jsmp } from './jsmp';
 import { mpegts } from './mpegts';
+import { soundAlone } from './sound-alone';
 import { carries, type WireFormat } from './wire-format';
 
 /** Every wire format pistream can serve. A new format is one more line here. */
-export const FORMATS: readonly WireFormat[] = [mpegts, jsmp, h264Units, fmp4, fmp4Sound];
+export const FORMATS: readonly WireFormat[] = [mpegts, jsmp, h264Units, fmp4, fmp4Sound, soundAlone];
 
 /**
  * The formats a hub of `codec` (by value, or by id in the codec registry) can serve: those that carry it, and
  * MPEG-1's through the on-demand transcode where the codec has one (`Codec.mpeg1Transcode`).
  * @example
- * formatsFor('h264').map((f) => f.id); // ['mpegts', 'jsmp', 'h264', 'fmp4', 'fmp4-sound']
+ * formatsFor('h264').map((f) => f.id); // ['mpegts', 'jsmp', 'h264', 'fmp4', 'fmp4-sound', 'sound']
  */
 export function formatsFor(codec: string | Codec): readonly WireFormat[] {
   const id = typeof codec === 'string' ? codec : codec.id;

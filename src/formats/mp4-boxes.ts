@@ -48,10 +48,9 @@ export function avcC(sps: Buffer, pps: Buffer): Buffer {
 
 /**
  * The init segment (`ftyp` + `moov`) for an H.264 track of `width`x`height` whose configuration is `sps`/`pps`
- * (NAL units, header byte first). Durations are 0 and there is no `mehd`: a live stream.
- *
- * Long on purpose: it is the init segment's box tree, each box written where the file holds it, read top to bottom
- * against ISO/IEC 14496-12; cut in pieces it would no longer read as the layout it is.
+ * (NAL units, header byte first), and a sound track when `sound` is given. Durations are 0 and there is no `mehd`:
+ * a live stream. Each box is written where the file holds it (ISO/IEC 14496-12): the movie here, each track in
+ * its own function.
  */
 export function initSegment(sps: Buffer, pps: Buffer, width: number, height: number, sound?: SoundTrack): Buffer {
   const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), fields([0x200, 4]), Buffer.from('isomiso6avc1mp41', 'latin1'));
@@ -64,6 +63,15 @@ export function initSegment(sps: Buffer, pps: Buffer, width: number, height: num
     Buffer.alloc(24),
     fields([(sound ? SOUND_TRACK_ID : TRACK_ID) + 1, 4]),
   );
+  const trak = videoTrak(sps, pps, width, height);
+  const trex = fullBox('trex', 0, 0, fields([TRACK_ID, 4], [1, 4], [0, 4], [0, 4], [0, 4]));
+  if (!sound) return Buffer.concat([ftyp, box('moov', mvhd, trak, box('mvex', trex))]);
+  const soundTrack = soundTrak(sound.sampleRate, sound.channels);
+  return Buffer.concat([ftyp, box('moov', mvhd, trak, soundTrack, box('mvex', trex, soundTrex()))]);
+}
+
+/** The video `trak`: its header, media header, handler and the sample table that describes the H.264 stream. */
+function videoTrak(sps: Buffer, pps: Buffer, width: number, height: number): Buffer {
   const tkhd = fullBox(
     'tkhd',
     0,
@@ -82,7 +90,23 @@ export function initSegment(sps: Buffer, pps: Buffer, width: number, height: num
     Buffer.alloc(12),
     Buffer.from('VideoHandler\0', 'latin1'),
   );
-  const avc1 = box(
+  const empty = (type: string) => fullBox(type, 0, 0, fields([0, 4]));
+  const stbl = box(
+    'stbl',
+    fullBox('stsd', 0, 0, fields([1, 4]), avc1SampleEntry(sps, pps, width, height)),
+    empty('stts'),
+    empty('stsc'),
+    fullBox('stsz', 0, 0, fields([0, 4], [0, 4])),
+    empty('stco'),
+  );
+  const dinf = box('dinf', fullBox('dref', 0, 0, fields([1, 4]), fullBox('url ', 0, 1)));
+  const minf = box('minf', fullBox('vmhd', 0, 1, Buffer.alloc(8)), dinf, stbl);
+  return box('trak', tkhd, box('mdia', mdhd, hdlr, minf));
+}
+
+/** The `avc1` sample entry: the picture's size and the decoder configuration (`avcC`). */
+function avc1SampleEntry(sps: Buffer, pps: Buffer, width: number, height: number): Buffer {
+  return box(
     'avc1',
     Buffer.alloc(6),
     fields(
@@ -103,22 +127,6 @@ export function initSegment(sps: Buffer, pps: Buffer, width: number, height: num
     fields([0x0018, 2], [0xffff, 2]),
     avcC(sps, pps),
   );
-  const empty = (type: string) => fullBox(type, 0, 0, fields([0, 4]));
-  const stbl = box(
-    'stbl',
-    fullBox('stsd', 0, 0, fields([1, 4]), avc1),
-    empty('stts'),
-    empty('stsc'),
-    fullBox('stsz', 0, 0, fields([0, 4], [0, 4])),
-    empty('stco'),
-  );
-  const dinf = box('dinf', fullBox('dref', 0, 0, fields([1, 4]), fullBox('url ', 0, 1)));
-  const minf = box('minf', fullBox('vmhd', 0, 1, Buffer.alloc(8)), dinf, stbl);
-  const trak = box('trak', tkhd, box('mdia', mdhd, hdlr, minf));
-  const trex = fullBox('trex', 0, 0, fields([TRACK_ID, 4], [1, 4], [0, 4], [0, 4], [0, 4]));
-  if (!sound) return Buffer.concat([ftyp, box('moov', mvhd, trak, box('mvex', trex))]);
-  const soundTrack = soundTrak(sound.sampleRate, sound.channels);
-  return Buffer.concat([ftyp, box('moov', mvhd, trak, soundTrack, box('mvex', trex, soundTrex()))]);
 }
 
 /** Bytes of a fragment's `moof` for one sample: mfhd (16) + traf (8 + tfhd 16 + tfdt 20 + trun 32) + 8. */

@@ -40,8 +40,8 @@ export function aacSpecificConfig(sampleRate: number, channels: number): Buffer 
   return u16((2 << 11) | (index << 7) | (channels << 3));
 }
 
-/** The `trak` of the sound track: `mp4a` with its `esds`, no samples (they come in fragments). */
-export function soundTrak(sampleRate: number, channels: number): Buffer {
+/** The `mp4a` sample entry: AAC-LC at `sampleRate` with `channels`, its decoder configuration in `esds`. */
+function mp4aSampleEntry(sampleRate: number, channels: number): Buffer {
   const esds = fullBox(
     'esds',
     0,
@@ -60,22 +60,15 @@ export function soundTrak(sampleRate: number, channels: number): Buffer {
       descriptor(0x06, u8(0x02)),
     ),
   );
-  const mp4a = box(
-    'mp4a',
-    Buffer.alloc(6),
-    u16(1),
-    Buffer.alloc(8),
-    u16(channels),
-    u16(16),
-    u16(0),
-    u16(0),
-    u32(sampleRate * 0x10000),
-    esds,
-  );
+  return box('mp4a', Buffer.alloc(6), u16(1), Buffer.alloc(8), u16(channels), u16(16), u16(0), u16(0), u32(sampleRate * 0x10000), esds);
+}
+
+/** The `trak` of the sound track: `mp4a` with its `esds`, no samples (they come in fragments). */
+export function soundTrak(sampleRate: number, channels: number): Buffer {
   const empty = (type: string) => fullBox(type, 0, 0, u32(0));
   const stbl = box(
     'stbl',
-    fullBox('stsd', 0, 0, u32(1), mp4a),
+    fullBox('stsd', 0, 0, u32(1), mp4aSampleEntry(sampleRate, channels)),
     empty('stts'),
     empty('stsc'),
     fullBox('stsz', 0, 0, u32(0), u32(0)),

@@ -2,7 +2,7 @@ import { defer, type Observable, type OperatorFunction } from 'rxjs';
 import type { AudioPacket, TsAudio } from '../audio/audio-codec';
 import { mp2 } from '../audio/mp2';
 import { muxBeside } from './sound-beside';
-import { TsAudioWriter, type TsAudioTrack } from './ts-audio';
+import { toTsSound, TsAudioWriter, type TsAudioTrack } from './ts-audio';
 import { mpeg1 } from '../codecs/mpeg1/mpeg1-codec';
 import type { MuxedPicture, Picture } from '../picture';
 import { crc32Mpeg2 } from './crc32-mpeg2';
@@ -37,6 +37,8 @@ export interface MpegTsOptions {
 }
 
 const SYNC_BYTE = 0x47;
+/** The sound's PID unless told otherwise: ffmpeg's second stream's (and the one sound apart goes on). */
+export const AUDIO_PID = 0x101;
 const PAT_PID = 0x0000;
 const VIDEO_STREAM_ID = 0xe0;
 /** 4 header bytes: what is left of a packet for adaptation field + payload. */
@@ -70,7 +72,7 @@ function resolveOptions(options: MpegTsOptions = {}): ResolvedOptions {
     pmtPid: options.pmtPid ?? 0x1000,
     streamType: options.streamType ?? 0x01,
     programNumber: options.programNumber ?? 1,
-    ...(options.audio ? { audio: { ...options.audio, pid: options.audio.pid ?? 0x101 } } : {}),
+    ...(options.audio ? { audio: { ...options.audio, pid: options.audio.pid ?? AUDIO_PID } } : {}),
   };
   // 0x0000–0x000F are reserved for PAT, CAT and other tables; 0x1FFF is the null packet.
   for (const key of ['videoPid', 'pmtPid'] as const) {
@@ -338,5 +340,10 @@ export const mpegts: WireFormat = {
   path: '/stream',
   codecs: [mpeg1.id],
   audio: mp2,
-  mux: (stream) => (stream?.audio ? toMpegTs({ audio: mp2.mpegts! }, stream.audio) : toMpegTs()),
+  mux: (stream) => {
+    if (stream?.audio) return toMpegTs({ audio: mp2.mpegts! }, stream.audio);
+    return stream?.soundTrack ? toMpegTs({ audio: mp2.mpegts! }) : toMpegTs();
+  },
+  // The sound on the PID the PMT declares (the muxer's default), each MP2 frame a message the moment it is encoded.
+  muxSound: () => toTsSound({ ...mp2.mpegts!, pid: AUDIO_PID }, 'mpegts'),
 };

@@ -1,5 +1,7 @@
+import { defer, map, type OperatorFunction } from 'rxjs';
 import type { AudioPacket, TsAudio } from '../audio/audio-codec';
 import { ptsOf, writePts } from './mpeg-timestamps';
+import type { MuxedSound } from './wire-format';
 
 const PACKET = 188;
 const BODY = PACKET - 4;
@@ -26,6 +28,13 @@ export class TsAudioWriter {
     let packets = 0;
     for (const frame of frames) packets += Math.ceil((PES_HEADER + frame.data.length) / BODY);
     return packets * PACKET;
+  }
+
+  /** One frame as whole TS packets in a new Buffer: a message of its own. */
+  frame(frame: AudioPacket): Buffer {
+    const out = Buffer.allocUnsafe(this.size([frame]));
+    this.writeFrame(out, 0, frame);
+    return out;
   }
 
   /** Writes every frame at `at` in `out` (sized by {@link size}); returns the next offset. */
@@ -67,4 +76,19 @@ export class TsAudioWriter {
     }
     return pos;
   }
+}
+
+/**
+ * Each audio frame as its own message of whole TS packets on `track`, the moment it comes (JSMpeg's demuxer takes
+ * any whole TS packets in a message, so sound need not wait for the next picture's message). Made once for every
+ * viewer: each subscription has its own continuity counter, which runs on from frame to frame.
+ * @example
+ * mp2Frames$.pipe(toTsSound({ pid: 0x101, ...mp2.mpegts! }, 'mpegts')).subscribe((sound) => socket.send(sound.wire));
+ */
+export function toTsSound(track: TsAudioTrack, format: string): OperatorFunction<AudioPacket, MuxedSound> {
+  return (frames$) =>
+    defer(() => {
+      const writer = new TsAudioWriter(track);
+      return frames$.pipe(map((frame): MuxedSound => ({ wire: writer.frame(frame), capturedAt: frame.capturedAt, format })));
+    });
 }

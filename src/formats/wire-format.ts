@@ -26,11 +26,12 @@ export interface WireFormat {
    */
   readonly audio?: AudioCodec;
   /**
-   * Sound sent beside the pictures as messages of their own, to a viewer that asks for it (a control message): the
-   * codec, and each frame's message, made once per frame for every viewer that listens. Absent: no sound on request.
-   * (`audio` muxes sound into the pictures' bytes for every viewer; this leaves a muted viewer without sound bytes.)
+   * For a format that sends its sound apart (`muxSound`): `true` when only a viewer that asks for it (a control
+   * message, `protocol.soundMessage(true)`) gets it, so a muted viewer gets no sound bytes and starts no encoder
+   * (`/h264`'s Opus); absent: every viewer that is sent pictures gets it (`/stream`'s MP2, which stock JSMpeg
+   * clients, that ask for nothing, expect).
    */
-  readonly soundOnRequest?: SoundMessages;
+  readonly soundOnRequest?: boolean;
   /**
    * A fresh muxer (one per hub stream, so a stateful one such as MPEG-TS keeps its continuity counters
    * running across encoder restarts): each picture in, the same picture with its `wire` bytes out. `stream`
@@ -38,19 +39,18 @@ export interface WireFormat {
    */
   mux(stream?: StreamFacts): OperatorFunction<Picture, MuxedPicture>;
   /**
+   * When present, the format sends its sound apart from its pictures: each frame of its `audio` codec as a message
+   * of its own, the moment the encoder has it (made once for every viewer, like `mux`), instead of in the next
+   * picture's message, where it waited up to a frame interval (42 ms at 24 fps). `mux` is then told only that the
+   * stream has a sound track (`StreamFacts.soundTrack`). A viewer is sent sound only while it is sent pictures.
+   */
+  muxSound?(): OperatorFunction<AudioPacket, MuxedSound>;
+  /**
    * The bytes a viewer gets before its first picture (the first picture is a keyframe, so its headers are at
    * hand: a jsmp header, an init segment), or undefined when the format needs none. Called once per joining viewer:
    * a format that builds something costly caches it per configuration.
    */
   preamble?(first: Picture): Buffer | undefined;
-}
-
-/** How a format sends sound frames as messages of their own (see {@link WireFormat.soundOnRequest}). */
-export interface SoundMessages {
-  /** The codec of the frames (the sound hub encodes it once for every listener of every format and player). */
-  readonly codec: AudioCodec;
-  /** One frame's whole message. */
-  message(packet: AudioPacket): Buffer;
 }
 
 /** What a muxer may want to know of the stream it muxes. */
@@ -63,6 +63,18 @@ export interface StreamFacts {
    * never errors (the sound hub restarts a failing capture behind it).
    */
   readonly audio?: Observable<AudioPacket>;
+  /** For a format with `muxSound`: the stream has sound, sent apart (declare the track; its frames are not here). */
+  readonly soundTrack?: boolean;
+}
+
+/** One sound frame's bytes in a format that sends sound apart from its pictures ({@link WireFormat.muxSound}). */
+export interface MuxedSound {
+  /** The bytes of one WebSocket message. */
+  readonly wire: Buffer;
+  /** Capture time (ms since the epoch) of the frame's first sample. */
+  readonly capturedAt: number;
+  /** The wire format's `id`. */
+  readonly format: string;
 }
 
 /** Whether `format` can carry pictures of `codec`. */

@@ -77,6 +77,11 @@ export interface FfmpegCapabilities {
   readonly version: string;
   /** `-fps_mode` (ffmpeg ≥ 5.1); older builds only know `-vsync`. */
   readonly fpsMode: boolean;
+  /**
+   * The WAV demuxer's `-max_size` (packets read from a pipe of at most that many bytes; not in ffmpeg 4.1's): what
+   * lets an encoder reading PCM from a pipe start on a few ms of sound instead of a whole 21 ms packet.
+   */
+  readonly wavMaxSize: boolean;
 }
 
 const probes = new Map<string, Promise<FfmpegCapabilities>>();
@@ -92,7 +97,10 @@ export function probeFfmpeg(path: string): Promise<FfmpegCapabilities> {
         execFile(path, ['-hide_banner', '-version'], (err2, vout) => {
           if (err2) return reject(new Error(`ffmpeg at ${path} did not run: ${err2.message}`));
           const version = /ffmpeg version (\S+)/.exec(vout)?.[1] ?? 'unknown';
-          resolve({ version, fpsMode: /-fps_mode\b/.test(text) });
+          // A demuxer's options are not in `-h long`: ask for the WAV demuxer's own (its help exits 0 either way).
+          execFile(path, ['-hide_banner', '-h', 'demuxer=wav'], (_err3, wout) => {
+            resolve({ version, fpsMode: /-fps_mode\b/.test(text), wavMaxSize: /-max_size\b/.test(wout ?? '') });
+          });
         });
       });
     });

@@ -54,8 +54,7 @@ export interface FormatAudio {
  * it, muxed into its pictures or sent beside them on request (`/h264`'s Opus).
  */
 export function formatAudio(format: WireFormat, hub: AudioHub | undefined, sampleRate: number, channels: number): FormatAudio | undefined {
-  const codec = format.audio ?? format.soundOnRequest?.codec;
-  return codec ? codecAudio(codec, hub, sampleRate, channels) : undefined;
+  return format.audio ? codecAudio(format.audio, hub, sampleRate, channels) : undefined;
 }
 
 /** A codec's sound as `GET /streams` lists it (pure): present only when the server has sound. */

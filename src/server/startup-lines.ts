@@ -113,10 +113,9 @@ export function logStartup(log: PluginLog, hosts: HostAllowlist, opened: Opened,
  */
 function soundLine({ audio, hub }: Opened, bitrate: number): string {
   if (!audio?.hub) return `Sound: ${audio?.description ?? 'none'}`;
-  const carried = hub.formats.flatMap((format) => {
-    if (format.audio) return [`${format.audio.label} in ${format.path}`];
-    return format.soundOnRequest ? [`${format.soundOnRequest.codec.label} in ${format.path} (on request)`] : [];
-  });
+  const carried = hub.formats.flatMap((format) =>
+    format.audio ? [`${format.audio.label} in ${format.path}${format.soundOnRequest ? ' (on request)' : ''}`] : [],
+  );
   return (
     `Sound: ${audio.description}, ${PCM.sampleRate / 1000} kHz mono, ${bitrate} kbit/s: ${carried.join(', ')}; ` +
     'captured while someone listens'

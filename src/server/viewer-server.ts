@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { asyncScheduler, map, share, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULTS, LIMITS } from '../defaults';
 import type { WireFormat } from '../formats/wire-format';
@@ -9,14 +9,14 @@ import type { Authenticator } from './auth';
 import { clientAddress, requestedHost, type TrustProxy } from '../options/client-address';
 import { hostName, type HostAllowlist } from '../options/host-allowlist';
 import type { RateLimiter } from './rate-limit';
-import { Viewer, type SoundFrame, type ViewerOptions, type ViewerStats } from './viewer';
+import { Viewer, type ViewerOptions, type ViewerStats } from './viewer';
 import { parseTarget, requestPath } from './request-target';
 import { watchedFor } from './watched-for';
 
 export { watchedFor };
 
 /** Counts over every viewer this server has had, gone ones included. */
-export type ViewerTotals = Omit<ViewerStats, 'acked' | 'lagPictures' | 'lagMs'>;
+export type ViewerTotals = Omit<ViewerStats, 'acked' | 'lagPictures' | 'lagMs' | 'soundSent' | 'soundDropped'>;
 
 function addStats(into: ViewerTotals, from: ViewerTotals): ViewerTotals {
   into.sent += from.sent;
@@ -29,21 +29,6 @@ function addStats(into: ViewerTotals, from: ViewerTotals): ViewerTotals {
 }
 
 const zeroTotals = (): ViewerTotals => ({ sent: 0, bytes: 0, dropped: { lag: 0, backlog: 0, resync: 0 }, resyncs: 0 });
-
-/**
- * A format's sound on request (`soundOnRequest`), as the viewers of it share it: each frame's message made once for
- * all of them, the encoder (shared with every other player of that codec) running while one of them listens.
- */
-function soundFor(format: WireFormat, hub: Hub): Pick<ViewerOptions, 'sound$'> {
-  const on = format.soundOnRequest;
-  if (!on || !hub.audio) return {};
-  return {
-    sound$: hub.audio.packets(on.codec).pipe(
-      map((packet): SoundFrame => ({ capturedAt: packet.capturedAt, wire: on.message(packet) })),
-      share({ resetOnRefCountZero: true }),
-    ),
-  };
-}
 
 /** Request path → the wire format served there, e.g. `{ '/stream': mpegts }`; `'*'` matches any path. */
 export type FormatPaths = Readonly<Record<string, WireFormat>>;
@@ -295,16 +280,17 @@ export class ViewerServer {
     let options = this.viewerOptions.get(format.id);
     if (options?.format !== format) {
       const { hub, highWaterMark, maxLagMs, stuckMs } = this.options;
+      const sound$ = hub.sound(format);
       options = {
         format,
         gops$: hub.gops(format),
+        ...(sound$ ? { sound$ } : {}),
         scheduler: this.scheduler,
         highWaterMark,
         maxLagMs,
         stuckMs,
         onAck: (lagMs) => this.ackLags.next(lagMs),
         onClose: (viewer) => this.viewerLeft(viewer),
-        ...soundFor(format, hub),
       };
       this.viewerOptions.set(format.id, options);
     }

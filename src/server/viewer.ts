@@ -2,7 +2,7 @@ import { asyncScheduler, type Observable, type SchedulerAction, type SchedulerLi
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { DEFAULTS } from '../defaults';
-import type { WireFormat } from '../formats/wire-format';
+import type { MuxedSound, WireFormat } from '../formats/wire-format';
 import { DeliverySubscriber } from '../operators/deliver';
 import type { Gop } from '../operators/gop-cache';
 import type { MuxedPicture } from '../picture';
@@ -33,6 +33,13 @@ export interface ViewerOptions {
   readonly format: WireFormat;
   /** The hub's GOP updates in that format (`hub.gops(format)`). */
   readonly gops$: Observable<Gop<MuxedPicture>>;
+  /**
+   * The format's sound messages, when it sends sound apart from pictures (`hub.sound(format)`): each is sent the
+   * moment it comes while the viewer is sent pictures and keeps up, else dropped (sound never holds a picture back).
+   * Listened to from the start, or from the viewer's request when the format sends sound on request
+   * (`WireFormat.soundOnRequest`).
+   */
+  readonly sound$?: Observable<MuxedSound>;
   /** A viewer whose socket holds more than this many unsent bytes is slow. */
   readonly highWaterMark: number;
   /** A viewer that acks and whose oldest unacknowledged picture is older than this (ms) is slow. 0: no bound. */
@@ -45,17 +52,6 @@ export interface ViewerOptions {
   readonly onAck?: (lagMs: number, viewer: Viewer) => void;
   /** Told when the viewer has gone, whatever the reason (the viewer says which one: shared by viewers). */
   readonly onClose?: (viewer: Viewer) => void;
-  /**
-   * The format's sound messages (its `soundOnRequest`, made once per frame and shared), for a viewer that asks for
-   * sound; absent when the server has no sound or the format sends none on request.
-   */
-  readonly sound$?: Observable<SoundFrame>;
-}
-
-/** One sound frame's message, with its capture time (ms since the epoch). */
-export interface SoundFrame {
-  readonly capturedAt: number;
-  readonly wire: Buffer;
 }
 
 /** Per-viewer counters. */
@@ -66,6 +62,9 @@ export interface ViewerStats {
   bytes: number;
   dropped: Record<ViewerDropReason, number>;
   resyncs: number;
+  /** Sound messages sent, and dropped because the viewer was slow (sent apart from pictures: `ViewerOptions.sound$`). */
+  soundSent: number;
+  soundDropped: number;
   /** Pictures the page says it has decoded (acks), or -1 for a client that never acked. */
   acked: number;
   /** Lag when the last picture was offered: pictures sent but not acknowledged, and the oldest one's age in ms. */
@@ -124,11 +123,10 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   private droppedLag = 0;
   private droppedBacklog = 0;
   private droppedResync = 0;
-  /** The sound this viewer asked for (a control message), while it listens. */
+  /** The viewer's subscription to its format's sound (`ViewerOptions.sound$`), while it listens. */
   private sound: Subscription | undefined;
-  /** Sound messages sent, and sound frames not sent (the socket was backed up, or the frame too old). */
-  soundSent = 0;
-  soundDropped = 0;
+  private soundSent = 0;
+  private soundDropped = 0;
 
   constructor(
     readonly socket: WebSocket,
@@ -155,6 +153,7 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     this.rawSocket = this.target?.socket;
     // If the stream ends while subscribing (a closed hub), the viewer is closed and nothing outlives the constructor.
     this.subscribeTo(options.gops$);
+    if (!options.format.soundOnRequest) this.listen(true);
   }
 
   /** The wire format this viewer gets. */
@@ -169,6 +168,8 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
       bytes: this.bytes,
       dropped: { lag: this.droppedLag, backlog: this.droppedBacklog, resync: this.droppedResync },
       resyncs: this.resyncs,
+      soundSent: this.soundSent,
+      soundDropped: this.soundDropped,
       acked: this.acked,
       lagPictures: this.lagPictures,
       lagMs: this.lagMs,
@@ -202,7 +203,8 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
     }
     this.sent++;
     this.bytes += picture.wire.length;
-    sendThrough(this.socket, this.target, picture.wire);
+    // A format whose pictures carry nothing (the sound alone) sends no empty message.
+    if (picture.wire.length > 0) sendThrough(this.socket, this.target, picture.wire);
     // A replay of more than half the high-water mark goes out in parts, so the backlog check sees only what the kernel
     // could not take, as it would without the cork.
     if (this.replaying && this.rawSocket!.writableLength > this.highWaterMark / 2) {
@@ -302,10 +304,10 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   }
 
   /**
-   * Starts or stops this viewer's sound. Sound has its own subscription beside the pictures', so each frame goes out as
-   * soon as it is encoded, never waiting for a picture, and a picture never waits for sound (a frame is ~200 bytes).
-   * A frame that finds the socket over its high-water mark is dropped, not queued, so sound never adds to a slow
-   * viewer's backlog, and acks count pictures only: the slow-viewer rule judges pictures as before.
+   * Starts or stops this viewer's sound (at its start, or at its request where the format sends sound on request).
+   * Sound has its own subscription beside the pictures', so each frame goes out as soon as it is encoded, never
+   * waiting for a picture, and a picture never waits for sound. Released with the pictures, whichever way the viewer
+   * ends (at once, if it closed while subscribing).
    */
   private listen(on: boolean): void {
     if (!on || this.closed) {
@@ -315,20 +317,27 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
       return;
     }
     if (this.sound || !this.options.sound$) return;
-    this.sound = this.options.sound$.subscribe((frame) => this.sendSound(frame));
-    // Stopped with the viewer's pictures, whichever way it ends.
+    this.sound = this.options.sound$.subscribe((sound) => this.sendSound(sound));
     this.add(this.sound);
   }
 
-  private sendSound(frame: SoundFrame): void {
-    const stale = this.scheduler.now() - frame.capturedAt > MAX_SOUND_AGE_MS;
-    if (!this.greeted || stale || this.socket.readyState !== this.socket.OPEN || this.socket.bufferedAmount > this.highWaterMark) {
+  /**
+   * Sends one sound message the moment it comes, once this viewer's first keyframe (with what declares the sound) has
+   * gone, while it keeps up now: also while its pictures wait for a keyframe after a slow spell, so the sound has no
+   * gap where it need not. A slow viewer's sound, and a frame older than MAX_SOUND_AGE_MS (a starting encoder's
+   * backlog), are dropped, not queued, so sound never adds to a backlog that pictures wait behind. Sound is not
+   * acked: it neither moves the lag nor the stuck clock.
+   */
+  private sendSound(sound: MuxedSound): void {
+    if (this.closed || !this.greeted) return;
+    const stale = this.scheduler.now() - sound.capturedAt > MAX_SOUND_AGE_MS;
+    if (stale || this.slowReason() !== undefined) {
       this.soundDropped++;
       return;
     }
     this.soundSent++;
-    this.bytes += frame.wire.length;
-    sendThrough(this.socket, this.target, frame.wire);
+    this.bytes += sound.wire.length;
+    sendThrough(this.socket, this.target, sound.wire);
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {

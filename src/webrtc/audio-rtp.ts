@@ -3,7 +3,7 @@
  * packetizer and `RtcpSrReporter`: lip sync in a browser rests on the sender reports of both tracks mapping their RTP
  * timestamps onto one clock, and libdatachannel stamps its reports with the wall clock of the moment it sends (its
  * NTP time says "the last packet's timestamp is now"). For the video that puts each picture at its capture time plus
- * the video's send delay (encoder, hub); the sound's send delay is another (capture chunks, 20 ms frames, libopus's
+ * the video's send delay (encoder, hub); the sound's send delay is another (capture chunks, 10 ms frames, libopus's
  * lookahead: some 40 ms), and a browser aligning the two by such reports would play sound late by the difference. So
  * the sound's reports place its timestamps on the capture clock plus the video's own send delay, measured as the
  * video goes out: both tracks then say "capture time + the same delay", and a browser lines up what was captured

@@ -1,6 +1,7 @@
 import { parseSps } from '../codecs/h264/sps';
 import type { RtpAudio } from '../audio/audio-codec';
 import { type MediaSection, type Readout, type RtpFormat, type SdpOffer } from './sdp-offer';
+import { PLAYOUT_DELAY_URI } from './playout-delay';
 
 /**
  * The H.264 profiles a WebRTC receiver tells apart (RFC 6184 §8.1, profile-level-id): a profile is named by
@@ -62,8 +63,8 @@ export interface AudioAnswerChoice {
 }
 
 /**
- * Our Opus fmtp (RFC 7587 §7): we send mono (`sprop-stereo=0`, so the receiver may decode mono) in 20 ms packets, and
- * take packets down to 10 ms (`minptime=10`, what browsers offer).
+ * Our Opus fmtp (RFC 7587 §7): we send mono (`sprop-stereo=0`, so the receiver may decode mono) in 10 ms packets, the
+ * shortest that browsers take (`minptime=10`, what they offer), and take packets down to 10 ms.
  */
 const OPUS_FMTP = 'minptime=10;sprop-stereo=0';
 
@@ -86,8 +87,6 @@ function chooseAudio(offer: SdpOffer, videoMid: string, sound: RtpAudio): AudioA
   }
   return undefined;
 }
-
-const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
 
 const BASELINE_FAMILY = new Set([0x42, 0x4d, 0x58]);
 

@@ -4,6 +4,7 @@ import { AudioRtp } from './audio-rtp';
 import type { H264AnswerChoice, RefusedSection } from './h264-answer';
 import { ntpMiddle32, readRtcp, roundTripMs, type ReceptionReport } from './rtcp';
 import { withHostCandidates } from './answer-candidates';
+import { PLAYOUT_DELAY, playoutDelayExtmap } from './playout-delay';
 import { expandFeedbackWildcards } from './sdp-offer';
 
 /**
@@ -94,7 +95,7 @@ const OPUS_CLOCK_HZ = 48_000;
 const CNAME = 'pistream';
 /**
  * The sound's media stream id (msid), not the video's: a browser syncs the tracks of one stream by delaying the
- * earlier one, and the sound, which arrives later (20 ms frames, its jitter buffer, the output device), would hold the
+ * earlier one, and the sound, which arrives later (its frames, its jitter buffer, the output device), would hold the
  * picture back with it. Measured in Chromium with one stream: the picture's glass-to-glass latency went from ~15 ms to
  * 400 ms within 10 s of unmuting. Apart, the picture stays as fast as without sound and the sound plays as soon as it
  * can, as on the other players. The CNAME stays shared and the sender reports true, so a receiver that syncs by
@@ -255,11 +256,19 @@ export class PeerSession {
     const video = new library.Video(choice.mid, 'SendOnly');
     video.addH264Codec(choice.payloadType, choice.fmtp);
     video.addSSRC(ssrc, CNAME, CNAME, 'video');
+    const playoutDelay = playoutDelayExtmap(choice.playoutDelayExtensionId);
+    // In our answer's video section, so the browser reads the extension our packets carry (playout-delay.ts).
+    if (playoutDelay) video.parseSdpLine(playoutDelay);
     const track = add(video);
     const sound = choice.audio && PeerSession.addSound(library, choice.audio, add);
     // Without a track of ours, libdatachannel would answer an offered audio section sendonly with every codec.
     const others = choice.refused.map((section) => add(inactiveMedia(library, section)));
     const rtpConfig = new library.RtpPacketizationConfig(ssrc, CNAME, choice.payloadType, VIDEO_CLOCK_HZ);
+    if (playoutDelay) {
+      rtpConfig.playoutDelayId = choice.playoutDelayExtensionId!;
+      rtpConfig.playoutDelayMin = PLAYOUT_DELAY.min;
+      rtpConfig.playoutDelayMax = PLAYOUT_DELAY.max;
+    }
     // 3- and 4-byte start codes both: an encoder writes 3-byte ones before the later slices of a picture.
     const packetizer = new library.H264RtpPacketizer('StartSequence', rtpConfig, options.maxPayloadBytes ?? 1200);
     packetizer.addToChain(new library.RtcpSrReporter(rtpConfig));
