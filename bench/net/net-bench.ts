@@ -237,7 +237,7 @@ export interface NetBenchOptions {
 export async function runNetBench(options: NetBenchOptions = {}): Promise<{ rows: NetRow[] } | { skipped: string }> {
   const why = netnsUnavailable();
   if (why) {
-    console.log(`\n8. Network: skipped (${why})`);
+    console.log(`\n9. Network: skipped (${why})`);
     return { skipped: why };
   }
   const profileIds = options.profiles ?? (options.quick ? QUICK_PROFILES : PROFILES.map((p) => p.id));
@@ -285,7 +285,7 @@ const fig = (f: PhaseFigures | undefined): string[] => [
 
 function printNet(rows: readonly NetRow[]): void {
   printTable(
-    `8. Network: a viewer behind a link profile (Chromium in a network namespace: tc tbf cap, relay for delay/loss/outage) and a ` +
+    `9. Network: a viewer behind a link profile (Chromium in a network namespace: tc tbf cap, relay for delay/loss/outage) and a ` +
       'control viewer on loopback at the same time; 640x480@24 (MPEG-1 800 kbit/s, H.264 500), GOP 1 s; read on screen (compositor ' +
       'frames, barcode). Figures over the impaired phase: glass p50/p95 (ms), new pictures per second on screen, longest time ' +
       'without a new picture (ms); back to live = link recovered → the first 1 s of pictures with glass p50 and p95 each ≤ the control’s + 10 ms and at least half the control’s pictures',
