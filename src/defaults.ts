@@ -128,6 +128,13 @@ export function upgradeBurst(perSecond: number): number {
 
 /** Wire limits of the viewer protocol. */
 export const LIMITS = {
+  /**
+   * Sound older than this (ms since its capture) is not sent, to a WebSocket viewer or a WebRTC one. A starting
+   * encoder finds about a second of sound queued in its pipe (the capture runs while ffmpeg starts) and puts it out at
+   * once: sent, it filled the browser's jitter buffer, which then played that late for many seconds (850 ms, draining
+   * to 380 ms over 10 s). Sound normally leaves 40–80 ms after capture on a loaded machine.
+   */
+  maxSoundAgeMs: 300,
   /** Largest control message a viewer may send (an ack is ~30 bytes); anything else is a policy violation. */
   controlMessageBytes: 256,
   /** ws refuses frames above this with 1009 before reading them. */

@@ -3,11 +3,10 @@ import { concat, interval, map, NEVER, Observable, Subject, take, timer, type Sc
 import type WebSocket from 'ws';
 import type { MuxedSound } from '../../src/formats/wire-format';
 import type { MuxedPicture } from '../../src/picture';
-import { DEFAULTS } from '../../src/defaults';
+import { DEFAULTS, LIMITS } from '../../src/defaults';
 import { gopCache, type Gop } from '../../src/operators/gop-cache';
 import { soundMessage } from '../../src/server/control-message';
 import { Viewer, type ViewerOptions } from '../../src/server/viewer';
-import { MAX_SOUND_AGE_MS } from '../../src/server/whep-viewer';
 import { pic, testFormat, withWire } from '../helpers/pictures';
 import { testScheduler } from '../helpers/test-scheduler';
 
@@ -377,8 +376,8 @@ describe('Viewer: sound on request beside the pictures (virtual time, fake socke
     expect(t.unsubscribed).toEqual([600]);
   });
 
-  it('drops frames older than MAX_SOUND_AGE_MS (a starting encoder’s queued burst)', () => {
-    const t = withSound(MAX_SOUND_AGE_MS + 1);
+  it('drops frames older than LIMITS.maxSoundAgeMs (a starting encoder’s queued burst)', () => {
+    const t = withSound(LIMITS.maxSoundAgeMs + 1);
     t.at(250, () => t.sound(true));
     t.at(400, () => t.viewer().close(1000, 'done'));
     t.run();

@@ -1,16 +1,9 @@
 import { NEVER, Subject } from 'rxjs';
+import { LIMITS } from '../../src/defaults';
 import type { Gop } from '../../src/operators/gop-cache';
 import type { MuxedPicture } from '../../src/picture';
 import type { AudioPacket } from '../../src/audio/audio-codec';
-import {
-  feedSound,
-  holdStream,
-  MAX_SOUND_AGE_MS,
-  spsOf,
-  WHEP_LOSSY_FRACTION,
-  WhepViewer,
-  type WhepPeer,
-} from '../../src/server/whep-viewer';
+import { feedSound, holdStream, spsOf, WHEP_LOSSY_FRACTION, WhepViewer, type WhepPeer } from '../../src/server/whep-viewer';
 
 const START = Buffer.from([0, 0, 0, 1]);
 const SPS_A = Buffer.from([0x67, 0x42, 0xc0, 0x1e, 0xaa]);
@@ -180,15 +173,15 @@ describe('feedSound', () => {
     durationMs: 20,
   });
 
-  it('sends each packet as it comes, but none older than MAX_SOUND_AGE_MS (a starting encoder’s backlog)', () => {
+  it('sends each packet as it comes, but none older than LIMITS.maxSoundAgeMs (a starting encoder’s backlog)', () => {
     const sent: number[] = [];
     const packets = new Subject<AudioPacket>();
     let now = 10_000;
     const subscription = feedSound({ sendAudio: (_data, capturedAt) => (sent.push(capturedAt), true) }, packets, () => now);
     // The backlog: a second of sound out at once.
     for (let at = now - 1000; at < now - 40; at += 20) packets.next(packet(at));
-    // Sent: captured from now − MAX_SOUND_AGE_MS on (the last at now − 60).
-    expect(sent).toEqual(Array.from({ length: (MAX_SOUND_AGE_MS - 60) / 20 + 1 }, (_, i) => now - MAX_SOUND_AGE_MS + i * 20));
+    // Sent: captured from now − LIMITS.maxSoundAgeMs on (the last at now − 60).
+    expect(sent).toEqual(Array.from({ length: (LIMITS.maxSoundAgeMs - 60) / 20 + 1 }, (_, i) => now - LIMITS.maxSoundAgeMs + i * 20));
     sent.length = 0;
     now += 20;
     packets.next(packet(now - 45));

@@ -1,14 +1,13 @@
 import { asyncScheduler, type Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
-import { DEFAULTS } from '../defaults';
+import { DEFAULTS, LIMITS } from '../defaults';
 import type { MuxedSound, WireFormat } from '../formats/wire-format';
 import { DeliverySubscriber } from '../operators/deliver';
 import type { Gop } from '../operators/gop-cache';
 import type { MuxedPicture } from '../picture';
 import { parseControlMessage } from './control-message';
 import { ViewerLag } from './viewer-lag';
-import { MAX_SOUND_AGE_MS } from './whep-viewer';
 import { directTarget, sendThrough, type DirectTarget } from './ws-frame';
 
 /** Where a socket keeps its viewer, for the listeners every viewer shares. */
@@ -324,13 +323,13 @@ export class Viewer extends DeliverySubscriber<MuxedPicture, 'lag' | 'backlog'> 
   /**
    * Sends one sound message the moment it comes, once this viewer's first keyframe (with what declares the sound) has
    * gone, while it keeps up now: also while its pictures wait for a keyframe after a slow spell, so the sound has no
-   * gap where it need not. A slow viewer's sound, and a frame older than MAX_SOUND_AGE_MS (a starting encoder's
+   * gap where it need not. A slow viewer's sound, and a frame older than `LIMITS.maxSoundAgeMs` (a starting encoder's
    * backlog), are dropped, not queued, so sound never adds to a backlog that pictures wait behind. Sound is not
    * acked: it neither moves the lag nor the stuck clock.
    */
   private sendSound(sound: MuxedSound): void {
     if (this.closed || !this.greeted) return;
-    const stale = this.scheduler.now() - sound.capturedAt > MAX_SOUND_AGE_MS;
+    const stale = this.scheduler.now() - sound.capturedAt > LIMITS.maxSoundAgeMs;
     if (stale || this.slowReason() !== undefined) {
       this.soundDropped++;
       return;

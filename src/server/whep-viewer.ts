@@ -1,3 +1,4 @@
+import { LIMITS } from '../defaults';
 import type { Observable, Subscription } from 'rxjs';
 import type { AudioPacket } from '../audio/audio-codec';
 import { nalType, nalUnits, NAL_TYPE } from '../codecs/h264/nal';
@@ -94,16 +95,8 @@ export class WhepViewer extends DeliverySubscriber<MuxedPicture, WhepDropReason>
 }
 
 /**
- * Sound older than this (ms since its capture) is not sent to a WebRTC viewer. A starting encoder finds about a second
- * of sound queued in its pipe (the capture runs while ffmpeg starts) and puts it out at once: sent, it filled the
- * browser's jitter buffer, which then played that late for many seconds (850 ms, draining to 380 ms over 10 s). Sound
- * normally leaves 40–80 ms after capture on a loaded machine.
- */
-export const MAX_SOUND_AGE_MS = 300;
-
-/**
  * A WebRTC viewer's sound: the shared Opus packets (the encoder runs while any viewer takes them) to its peer as they
- * come, but none older than {@link MAX_SOUND_AGE_MS} by `now`. Sending never blocks (a peer that cannot keep up loses
+ * come, but none older than `LIMITS.maxSoundAgeMs` by `now`. Sending never blocks (a peer that cannot keep up loses
  * packets in its own socket), so a slow peer slows no one, and the sound has its own subscription: pictures never
  * wait for it.
  * @example
@@ -115,7 +108,7 @@ export function feedSound(
   now: () => number = Date.now,
 ): Subscription {
   return packets$.subscribe((packet) => {
-    if (now() - packet.capturedAt <= MAX_SOUND_AGE_MS) peer.sendAudio(packet.data, packet.capturedAt);
+    if (now() - packet.capturedAt <= LIMITS.maxSoundAgeMs) peer.sendAudio(packet.data, packet.capturedAt);
   });
 }
 
