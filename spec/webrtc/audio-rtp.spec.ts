@@ -18,6 +18,7 @@ describe('the sound’s RTP and sender reports', () => {
       sequence: 5,
       timestamp: 7,
       ssrc: 42,
+      extensions: new Map(),
       payload: Buffer.from([1, 2, 3]),
     });
   });
