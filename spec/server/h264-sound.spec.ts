@@ -95,6 +95,12 @@ describe('sound on the /h264 socket: Opus on request beside the pictures (the re
     await waitFor(() => soundOf(client.messages).length >= 4000 / OPUS_FRAME_MS, '4 s of sound', 60_000);
     const frames = soundOf(client.messages);
     for (const { header } of frames) expect(header).toMatchObject({ codec: 'opus', sampleRate: 48_000, channels: 1, offset: 20 });
+    // /metrics counts them: every frame this client got was sent (more may be on their way), and the drops apart.
+    const metrics = (await running.server.inject('/metrics')).payload;
+    const sample = (outcome: string) =>
+      Number(new RegExp(`^pistream_sound_frames_total\\{outcome="${outcome}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(sample('sent')).toBeGreaterThanOrEqual(frames.length);
+    expect(sample('dropped')).toBeGreaterThanOrEqual(0);
     // Each frame's capture time one frame after the one before, but where a frame was dropped (too old, or a backed-up
     // socket): then a whole number of frames later.
     frames.slice(1).forEach(({ header }, i) => {

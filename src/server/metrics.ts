@@ -107,7 +107,7 @@ export function addHubMetrics(registry: Registry, hub: Pick<Hub, 'stats'>, sched
 
 /**
  * The viewers' metrics on `registry`: how many watch, the running totals of what was sent, dropped (by reason) and
- * resynced, and each ack's lag as a histogram.
+ * resynced, of the sound frames sent and dropped, and each ack's lag as a histogram.
  *
  * @example
  * addViewerMetrics(registry, viewers);
@@ -127,6 +127,18 @@ export function addViewerMetrics(registry: Registry, viewers: MeasuredViewers): 
   );
   addRunningTotal(registry, { name: 'pistream_resyncs_total', help: 'Times a slow viewer resumed at a keyframe' }, () =>
     one(viewers.totals().resyncs),
+  );
+  addRunningTotal(
+    registry,
+    {
+      name: 'pistream_sound_frames_total',
+      help: 'Sound frames sent apart from the pictures to WebSocket viewers, by outcome (dropped: the socket was backed up or lagging, or the frame too old)',
+      labelNames: ['outcome'],
+    },
+    () => {
+      const { soundSent, soundDropped } = viewers.totals();
+      return byLabel('outcome', { sent: soundSent, dropped: soundDropped });
+    },
   );
   const lag = new Histogram({
     name: 'pistream_viewer_lag_seconds',

@@ -16,7 +16,7 @@ import { watchedFor } from './watched-for';
 export { watchedFor };
 
 /** Counts over every viewer this server has had, gone ones included. */
-export type ViewerTotals = Omit<ViewerStats, 'acked' | 'lagPictures' | 'lagMs' | 'soundSent' | 'soundDropped'>;
+export type ViewerTotals = Omit<ViewerStats, 'acked' | 'lagPictures' | 'lagMs'>;
 
 function addStats(into: ViewerTotals, from: ViewerTotals): ViewerTotals {
   into.sent += from.sent;
@@ -25,10 +25,19 @@ function addStats(into: ViewerTotals, from: ViewerTotals): ViewerTotals {
   into.dropped.backlog += from.dropped.backlog;
   into.dropped.resync += from.dropped.resync;
   into.resyncs += from.resyncs;
+  into.soundSent += from.soundSent;
+  into.soundDropped += from.soundDropped;
   return into;
 }
 
-const zeroTotals = (): ViewerTotals => ({ sent: 0, bytes: 0, dropped: { lag: 0, backlog: 0, resync: 0 }, resyncs: 0 });
+const zeroTotals = (): ViewerTotals => ({
+  sent: 0,
+  bytes: 0,
+  dropped: { lag: 0, backlog: 0, resync: 0 },
+  resyncs: 0,
+  soundSent: 0,
+  soundDropped: 0,
+});
 
 /** Request path → the wire format served there, e.g. `{ '/stream': mpegts }`; `'*'` matches any path. */
 export type FormatPaths = Readonly<Record<string, WireFormat>>;
