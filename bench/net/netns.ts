@@ -41,6 +41,8 @@ export interface Link {
   }): Promise<RelayHandle>;
   /** An executable that runs `binary` with its arguments inside the viewer namespace (for Playwright's executablePath). */
   wrap(binary: string): string;
+  /** What waits in the kernel's queue towards the viewer now (tc's backlog of the cap; zero without a cap). */
+  backlog(): { bytes: number; packets: number };
   /** What the link looks like now (namespaces here, its qdiscs with their counters, its TCP sockets), for a failure. */
   describe(): string;
   /** Removes everything: processes in both namespaces, the relay, the namespaces, veths, qdiscs, wrappers. */
@@ -249,6 +251,13 @@ function describeLink(parts: ReturnType<typeof plumb>): string {
   ].join('\n');
 }
 
+/** See {@link Link.backlog}: the root qdisc's `backlog <bytes>b <packets>p` on the relay's end towards the viewer. */
+function downBacklog(parts: ReturnType<typeof plumb>): { bytes: number; packets: number } {
+  const out = run('tc', ['-s', '-n', parts.relayNs, 'qdisc', 'show', 'dev', parts.dev('b'), 'root']);
+  const m = /backlog (\d+)b (\d+)p/.exec(out);
+  return { bytes: Number(m?.[1] ?? 0), packets: Number(m?.[2] ?? 0) };
+}
+
 /** Waits for `relay ready` on the relay's stdout. */
 function relayReady(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -345,6 +354,7 @@ export function createLink(): Link {
       relays.push(relay);
       return relay;
     },
+    backlog: () => downBacklog(parts),
     describe: () => describeLink(parts),
     wrap(binary) {
       const dir = mkdtempSync(join(tmpdir(), 'pistream-netns-'));

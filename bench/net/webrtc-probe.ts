@@ -96,6 +96,7 @@ async function main(): Promise<void> {
           if (step.rate !== undefined) link.setRate(step.rate);
           if (step.outageMs) relay.outage(step.outageMs);
         }
+        const queue = link.backlog();
         const now = await inbound(page);
         const d = (k: string): number => (now[k] ?? 0) - (prev[k] ?? 0);
         const jb = d('jitterBufferEmittedCount') ? (d('jitterBufferDelay') / d('jitterBufferEmittedCount')) * 1000 : NaN;
@@ -103,7 +104,8 @@ async function main(): Promise<void> {
         rows.push(
           `${String(Date.now() - t0).padStart(6)} jb ${jb.toFixed(0).padStart(5)} target ${((((now.jitterBufferTargetDelay ?? 0) - (prev.jitterBufferTargetDelay ?? 0)) / Math.max(1, d('jitterBufferEmittedCount'))) * 1000).toFixed(0).padStart(5)} ` +
             `dec ${d('framesDecoded')} drop ${d('framesDropped')} key ${d('keyFramesDecoded')} freeze ${d('freezeCount')} pli ${d('pliCount')} ` +
-            `nack ${d('nackCount')} lost ${d('packetsLost')} recv ${d('packetsReceived')} glass [${shown.join(' ')}]`,
+            `nack ${d('nackCount')} lost ${d('packetsLost')} recv ${d('packetsReceived')} tbf ${queue.bytes}B/${queue.packets}p ` +
+            `glass [${shown.join(' ')}]`,
         );
         prev = now;
         await sleep(100);

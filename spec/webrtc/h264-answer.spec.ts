@@ -79,6 +79,8 @@ describe('chooseH264Answer', () => {
         profileLevelId: '42c01e',
         rtcpFb: ['goog-remb', 'transport-cc', 'ccm fir', 'nack', 'nack pli'],
         playoutDelayExtensionId: 5,
+        // Render at once (playout-delay.ts): Chromium timed pictures by its arrival estimate with max 10 ms.
+        playoutDelay: { min: 0, max: 0 },
         refused: [],
       },
     });
@@ -102,6 +104,8 @@ describe('chooseH264Answer', () => {
         mid: '1',
         payloadType: 126,
         playoutDelayExtensionId: 3,
+        // The offer is Firefox's (o=mozilla...THIS_IS_SDPARTA): it froze on 0/0, so max 10 ms.
+        playoutDelay: { min: 0, max: 1 },
         // With a format of its own to name: an m= line without one is not SDP, and Chromium refuses the answer.
         refused: [{ mid: '0', kind: 'audio', format: { payloadType: 109, rtpmap: 'opus/48000/2' } }],
       },

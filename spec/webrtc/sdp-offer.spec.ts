@@ -35,6 +35,11 @@ describe('readSdpOffer', () => {
     expect(video.formats[0]!.rtcpFb).toEqual(['ccm fir', 'nack', 'nack pli']);
   });
 
+  it("reads the origin line's user name, which names the offering stack", () => {
+    expect(read(offer()).originUser).toBe('mozilla...THIS_IS_SDPARTA-99.0');
+    expect(read(chromiumOffer).originUser).toBe('-');
+  });
+
   it('takes the session-level direction and ICE credentials where a section has none', () => {
     const text = [
       'v=0',

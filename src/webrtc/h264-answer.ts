@@ -1,7 +1,7 @@
 import { parseSps } from '../codecs/h264/sps';
 import type { RtpAudio } from '../audio/audio-codec';
 import { type MediaSection, type Readout, type RtpFormat, type SdpOffer } from './sdp-offer';
-import { PLAYOUT_DELAY_URI } from './playout-delay';
+import { PLAYOUT_DELAY_URI, playoutDelayFor, type PlayoutDelay } from './playout-delay';
 
 /**
  * The H.264 profiles a WebRTC receiver tells apart (RFC 6184 §8.1, profile-level-id): a profile is named by
@@ -32,6 +32,8 @@ export interface H264AnswerChoice {
   readonly rtcpFb: readonly string[];
   /** The offered id of the playout-delay header extension, when the offer has it. */
   readonly playoutDelayExtensionId?: number;
+  /** What we ask for in that extension (playout-delay.ts: it depends on the offering browser). */
+  readonly playoutDelay: PlayoutDelay;
   /** The audio section we send the server's sound on, when there is sound and the offer can take it. */
   readonly audio?: AudioAnswerChoice;
   /** The other audio and video sections (with a mid): answered `inactive`. */
@@ -223,6 +225,7 @@ export function chooseH264Answer(offer: SdpOffer, stream: StreamProfile, sound?:
         profileLevelId: stream.profileLevelId,
         rtcpFb: format.rtcpFb,
         playoutDelayExtensionId: section.extensions.find((e) => e.uri === PLAYOUT_DELAY_URI)?.id,
+        playoutDelay: playoutDelayFor(offer.originUser),
         ...(audio ? { audio } : {}),
         refused: offer.media
           .filter((m) => m.mid !== undefined && m.mid !== mid && m.mid !== audio?.mid && (m.kind === 'audio' || m.kind === 'video'))

@@ -4,7 +4,7 @@ import { AudioRtp } from './audio-rtp';
 import type { H264AnswerChoice, RefusedSection } from './h264-answer';
 import { ntpMiddle32, readRtcp, roundTripMs, type ReceptionReport } from './rtcp';
 import { withHostCandidates } from './answer-candidates';
-import { PLAYOUT_DELAY, playoutDelayExtmap } from './playout-delay';
+import { playoutDelayExtmap } from './playout-delay';
 import { expandFeedbackWildcards } from './sdp-offer';
 
 /**
@@ -266,8 +266,8 @@ export class PeerSession {
     const rtpConfig = new library.RtpPacketizationConfig(ssrc, CNAME, choice.payloadType, VIDEO_CLOCK_HZ);
     if (playoutDelay) {
       rtpConfig.playoutDelayId = choice.playoutDelayExtensionId!;
-      rtpConfig.playoutDelayMin = PLAYOUT_DELAY.min;
-      rtpConfig.playoutDelayMax = PLAYOUT_DELAY.max;
+      rtpConfig.playoutDelayMin = choice.playoutDelay.min;
+      rtpConfig.playoutDelayMax = choice.playoutDelay.max;
     }
     // 3- and 4-byte start codes both: an encoder writes 3-byte ones before the later slices of a picture.
     const packetizer = new library.H264RtpPacketizer('StartSequence', rtpConfig, options.maxPayloadBytes ?? 1200);

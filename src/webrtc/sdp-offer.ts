@@ -50,6 +50,8 @@ export interface SdpOffer {
   readonly hasIceCredentials: boolean;
   /** A well-formed DTLS fingerprint (a hash name and its digest's bytes) at session level or in every media section. */
   readonly hasFingerprint: boolean;
+  /** The origin line's (`o=`) user name, which names the offering browser's stack (Firefox: `mozilla...THIS_IS_SDPARTA-…`); '' without one. */
+  readonly originUser: string;
 }
 
 /** The result of reading untrusted input: the value, or why it was refused (fit for a 4xx body). */
@@ -190,6 +192,7 @@ export function readSdpOffer(text: string): Readout<SdpOffer> {
   let sessionUfrag = false;
   let sessionPwd = false;
   let sessionFingerprint = false;
+  let originUser = '';
   for (const line of lines) {
     if (line[1] !== '=') return { ok: false, reason: `the offer has a line that is not type=value: ${JSON.stringify(line.slice(0, 40))}` };
     const value = line.slice(2).trimEnd();
@@ -200,6 +203,7 @@ export function readSdpOffer(text: string): Readout<SdpOffer> {
       drafts.push(m);
       continue;
     }
+    if (line[0] === 'o' && !current) originUser = value.split(' ')[0] ?? '';
     if (line[0] !== 'a') continue;
     const colon = value.indexOf(':');
     const name = colon < 0 ? value : value.slice(0, colon);
@@ -219,6 +223,7 @@ export function readSdpOffer(text: string): Readout<SdpOffer> {
       bundle,
       hasIceCredentials: (sessionUfrag || drafts.every((m) => m.iceUfrag)) && (sessionPwd || drafts.every((m) => m.icePwd)),
       hasFingerprint: sessionFingerprint || drafts.every((m) => m.fingerprint),
+      originUser,
     },
   };
 }
