@@ -13,10 +13,10 @@ const NO_BYTES = Buffer.alloc(0);
  * The server's sound alone, at `/sound`: MP2 frames in MPEG-TS, each a message of its own the moment it is encoded
  * (as on `/stream`), for a page whose picture player's own sound is slow: the MSE player's `<video>` starts sound only
  * with 200 ms of it buffered (Chromium's audio renderer), and a `<video>` holds its pictures back with its sound. So
- * that page plays `/fmp4` muted at the live edge and this through JSMpeg's MP2 decoder (WASM, no secure context
- * needed, unlike WebCodecs' AudioDecoder) into its WebAudio graph. Its pictures carry no bytes and are not sent: they
- * pace the viewer like any other's (its sound starts at a keyframe, and is dropped while it is slow). Without sound
- * on the server it sends nothing.
+ * that page plays `/fmp4` muted at the live edge and this through JSMpeg's MP2 decoder (its JavaScript one; no
+ * secure context needed, unlike WebCodecs' AudioDecoder) into its WebAudio graph. Its pictures carry no bytes and are
+ * not sent: they pace the viewer like any other's (its sound starts with its first keyframe, and is dropped while its
+ * socket is backed up or lagging). Without sound on the server it sends nothing.
  */
 export const soundAlone: WireFormat = {
   id: 'sound',
