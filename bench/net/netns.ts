@@ -1,11 +1,12 @@
 // A viewer's network link on this machine: two network namespaces joined by veth pairs, a kernel rate cap (tc tbf) on
 // the link, and the relay (relay.ts) for delay, jitter, loss and outages, since this kernel has no netem.
 //
-//   viewer ns  [A 10.77.0.2] ──veth── [B 10.77.0.1]  relay ns  [C 10.78.K.2] ──veth── [D 10.78.K.1]  this ns (server)
+//   viewer ns  [A 10.77.0.2] ──veth── [B 10.77.0.1]  relay ns  [C 10.78.K.2] ──veth── [D no address]  this ns (server)
 //
 // The viewer namespace has a route to the relay namespace only, so everything it sends (the page, WebSockets, WHEP,
 // and WebRTC's UDP to the candidate the server announces, 10.77.0.1) goes through the relay, which forwards to the
-// server at 10.78.K.1. The cap sits on B (towards the viewer) and A (from it). Everything made here is named after
+// server at 127.0.0.1 over C–D (see hostEndWithoutAddress: this namespace gets no address, so a browser here sees no
+// network change). The cap sits on B (towards the viewer) and A (from it). Everything made here is named after
 // this process (`pistream-<pid>-<n>v|r`, veths `pn<pid>x<n>a…d`) and removed by close(), at exit and on
 // SIGINT/SIGTERM/SIGHUP; a start first removes what a dead process left (or an earlier process with this pid), saying
 // so. Every address is made before createLink returns (see noLateAddresses).
@@ -27,7 +28,7 @@ export type Rate = number | null;
 export interface Link {
   readonly viewerNs: string;
   readonly relayNs: string;
-  /** Where the server is reached from the relay namespace (this namespace's end of the link). */
+  /** Where the relay reaches the server: this namespace's 127.0.0.1, through the link (see hostEndWithoutAddress). */
   readonly serverAddress: string;
   /** Caps (kbit/s, null: none) towards the viewer and from it; applied at once (tc replace). */
   setRate(down: Rate, up?: Rate): void;
@@ -170,14 +171,17 @@ function leftBy(pid: number, index: number | undefined): string | undefined {
   return alive(pid) ? undefined : `left by process ${pid} which is no longer running`;
 }
 
-/** A /30 of 10.78.K.0 whose host end no interface here already has. */
-function freeHostSubnet(): number {
-  const used = new Set([...run('ip', ['-o', '-4', 'addr', 'show']).matchAll(/inet 10\.78\.(\d+)\./g)].map((m) => Number(m[1])));
+/** Where the relay reaches the server: this namespace's loopback address, through the link's D end (see plumb). */
+export const SERVER_ADDRESS = '127.0.0.1';
+
+/** A K for the relay's address 10.78.K.2 that no route here leads to already (another link's). */
+function freeRelaySubnet(): number {
+  const used = new Set([...run('ip', ['-4', '-o', 'route', 'show']).matchAll(/^10\.78\.(\d+)\.2 /gm)].map((m) => Number(m[1])));
   for (let i = 0; i < 256; i++) {
     const k = (OWN + made * 17 + i) % 256;
     if (!used.has(k)) return k;
   }
-  throw new Error('net: every 10.78.K.0/30 is in use here; remove stale links (ip netns list)');
+  throw new Error('net: every 10.78.K.2 has a route here already; remove stale links (ip netns list)');
 }
 
 /** The tbf line for a cap: a 10 ms burst (at least two full frames) and 200 ms of queue, a Wi-Fi-like buffer. */
@@ -205,6 +209,29 @@ function noLateAddresses(ns: string | null, dev: string): void {
   run('ip', [...(ns ? ['-n', ns] : []), 'link', 'set', 'dev', dev, 'addrgenmode', 'none']);
 }
 
+/** Lets `dev` (in `ns`, or here) carry 127/8, which the kernel otherwise drops as martian off the loopback. */
+function routeLocalnet(ns: string | null, dev: string): void {
+  const file = `/proc/sys/net/ipv4/conf/${dev}/route_localnet`;
+  if (ns === null) writeFileSync(file, '1');
+  else run('ip', ['netns', 'exec', ns, 'sh', '-c', `echo 1 > ${file}`]);
+}
+
+/**
+ * The relay's way to the server without an address in this namespace. Chromium watches this namespace's addresses
+ * and takes any address coming or going as a network change: every request in flight in every browser here fails
+ * with ERR_NETWORK_CHANGED. An address on D did that to the browser specs running beside a net spec (a page lost its
+ * scripts and never played), and would to a developer's own browser during `npm run bench:net`. So D has none: the
+ * relay namespace routes 127.0.0.1 out of C (its own loopback stays down), this namespace routes the relay's
+ * 10.78.K.2 back out of D, and both ends carry 127/8 (route_localnet), so what the relay sends to 127.0.0.1 arrives
+ * here as local traffic. Routes and links coming up are not changes to Chromium; addresses are.
+ */
+function hostEndWithoutAddress(relayNs: string, c: string, d: string, k: number): void {
+  routeLocalnet(null, d);
+  routeLocalnet(relayNs, c);
+  run('ip', ['route', 'add', `10.78.${k}.2/32`, 'dev', d]);
+  run('ip', ['-n', relayNs, 'route', 'add', `${SERVER_ADDRESS}/32`, 'dev', c, 'src', `10.78.${k}.2`]);
+}
+
 function plumb(n: number, k: number): { viewerNs: string; relayNs: string; dev: (end: string) => string } {
   const viewerNs = `pistream-${OWN}-${n}v`;
   const relayNs = `pistream-${OWN}-${n}r`;
@@ -222,10 +249,10 @@ function plumb(n: number, k: number): { viewerNs: string; relayNs: string; dev: 
   for (const [ns, d] of ends) noLateAddresses(ns, d);
   run('ip', ['-n', viewerNs, 'addr', 'add', `${VIEWER_ADDRESS}/30`, 'dev', dev('a')]);
   run('ip', ['-n', relayNs, 'addr', 'add', `${RELAY_ADDRESS}/30`, 'dev', dev('b')]);
-  run('ip', ['-n', relayNs, 'addr', 'add', `10.78.${k}.2/30`, 'dev', dev('c')]);
-  run('ip', ['addr', 'add', `10.78.${k}.1/30`, 'dev', dev('d')]);
-  for (const [ns, d] of [...ends, [viewerNs, 'lo'] as const, [relayNs, 'lo'] as const])
-    run('ip', [...(ns ? ['-n', ns] : []), 'link', 'set', d, 'up']);
+  run('ip', ['-n', relayNs, 'addr', 'add', `10.78.${k}.2/32`, 'dev', dev('c')]);
+  // The relay namespace's loopback stays down: 127.0.0.1 there is the server's, through C (hostEndWithoutAddress).
+  for (const [ns, d] of [...ends, [viewerNs, 'lo'] as const]) run('ip', [...(ns ? ['-n', ns] : []), 'link', 'set', d, 'up']);
+  hostEndWithoutAddress(relayNs, dev('c'), dev('d'), k);
   return { viewerNs, relayNs, dev };
 }
 
@@ -336,7 +363,7 @@ export function createLink(): Link {
   cleanStale();
   installExitHandlers();
   const n = made++;
-  const k = freeHostSubnet();
+  const k = freeRelaySubnet();
   let parts: ReturnType<typeof plumb>;
   const wrappers: string[] = [];
   const relays: RelayHandle[] = [];
@@ -344,13 +371,13 @@ export function createLink(): Link {
   const link: Link & { readonly index: number } = {
     index: n,
     ...names,
-    serverAddress: `10.78.${k}.1`,
+    serverAddress: SERVER_ADDRESS,
     setRate(down, up = null) {
       applyRate(parts.relayNs, parts.dev('b'), down);
       applyRate(parts.viewerNs, parts.dev('a'), up);
     },
     async startRelay(o) {
-      const relay = await spawnRelay(parts.relayNs, { ...o, listenHost: RELAY_ADDRESS, targetHost: `10.78.${k}.1` });
+      const relay = await spawnRelay(parts.relayNs, { ...o, listenHost: RELAY_ADDRESS, targetHost: SERVER_ADDRESS });
       relays.push(relay);
       return relay;
     },

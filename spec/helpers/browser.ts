@@ -37,5 +37,30 @@ export async function openPage(
   const page = browser.pages()[0] ?? (await browser.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
+  watchRequests(browser);
   return { browser, page, pageErrors };
+}
+
+/** The newest requests of a browser's pages, as lines (see {@link requestLog}): kept for a failing wait to print. */
+const requestLogs = new WeakMap<BrowserContext, string[]>();
+const REQUEST_LOG_LINES = 40;
+
+/** Notes every request of the browser's pages as it starts, ends or fails, with the milliseconds since launch. */
+function watchRequests(browser: BrowserContext): void {
+  const lines: string[] = [];
+  requestLogs.set(browser, lines);
+  const startedAt = Date.now();
+  const note = (what: string, url: string): void => {
+    lines.push(`${Date.now() - startedAt} ${what} ${url.replace(/^\w+:\/\/[^/]+/, '')}`);
+    if (lines.length > REQUEST_LOG_LINES) lines.shift();
+  };
+  browser.on('request', (r) => note('>', r.url()));
+  browser.on('requestfinished', (r) => note('<', r.url()));
+  browser.on('requestfailed', (r) => note(`x ${r.failure()?.errorText ?? ''}`, r.url()));
+  browser.on('console', (m) => note(`console.${m.type()}`, m.text()));
+}
+
+/** The newest requests (`>` sent, `<` done, `x` failed) and console lines of the browser's pages, oldest first. */
+export function requestLog(browser: BrowserContext): readonly string[] {
+  return requestLogs.get(browser) ?? [];
 }

@@ -1,13 +1,14 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { liveChildCount } from '../../src/process/child-process';
 import type { RunningServer } from '../../src/server/start-server';
-import { openPage } from './browser';
+import { openPage, requestLog } from './browser';
 
 /** How long the browser specs wait for a page condition before failing. */
 export const PAGE_TIMEOUT = 60_000;
 
 // Page functions run in the browser; these helpers are compiled without the DOM library.
 declare const window: { readonly pistream?: { readonly lastBarcode: { readonly frame: number } | null } };
+declare const performance: { now(): number; getEntriesByType(type: string): { name: string; startTime: number; duration: number }[] };
 declare const document: { getElementById(id: string): { readonly textContent: string | null } | null };
 
 /** Waits (bounded) for the encoder children to finish their TERM→KILL teardown, which outlives `stop()`. */
@@ -28,11 +29,52 @@ export function text(page: Page, id: string): Promise<string> {
   return page.evaluate((elementId) => document.getElementById(elementId)?.textContent ?? '', id);
 }
 
+/**
+ * `page.waitForFunction`, saying what it waited for: past `timeout` it fails naming `what` with the page's address
+ * and its `window.pistream` as it then was, so a run that stalls says at which step and in what state. Give the test
+ * a timeout above the sum of its waits, or jest's own timeout fires first and says only that the test was slow.
+ */
+export async function waitOnPage<Arg>(
+  page: Page,
+  what: string,
+  predicate: (arg: Arg) => unknown,
+  arg: Arg,
+  timeout = PAGE_TIMEOUT,
+): Promise<void> {
+  try {
+    await page.waitForFunction(predicate as (arg: unknown) => unknown, arg, { timeout });
+  } catch (err) {
+    const state = await page
+      .evaluate(() => {
+        const loads = performance
+          .getEntriesByType('resource')
+          .slice(-12)
+          .map((e) => `${e.name.replace(/^\w+:\/\/[^/]+/, '')} ${Math.round(e.startTime)}+${Math.round(e.duration)}`);
+        return JSON.stringify({ pistream: window.pistream ?? null, at: Math.round(performance.now()), loads });
+      })
+      .catch((readErr: unknown) => `unreadable (${(readErr as Error).message})`);
+    const reason = ((err as Error).message ?? String(err)).split('\n')[0];
+    const requests = requestLog(page.context()).join('\n  ');
+    throw new Error(
+      `${what}: not within ${timeout} ms at ${page.url()} (${reason}); page: ${state}\nrequests and console:\n  ${requests}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 /** Waits until the barcode's frame number is at least `advance` past the first one the page read. */
-export async function waitForFramesToAdvance(page: Page, advance: number): Promise<void> {
-  await page.waitForFunction(() => window.pistream?.lastBarcode != null, undefined, { timeout: PAGE_TIMEOUT });
+export async function waitForFramesToAdvance(page: Page, advance: number, timeout = PAGE_TIMEOUT): Promise<void> {
+  await waitOnPage(page, 'a barcode read', () => window.pistream?.lastBarcode != null, undefined, timeout);
   const from = (await pageState<{ lastBarcode: { frame: number } }>(page)).lastBarcode.frame;
-  await page.waitForFunction((target) => window.pistream!.lastBarcode!.frame >= target, from + advance, { timeout: PAGE_TIMEOUT });
+  await waitOnPage(
+    page,
+    `the barcode ${advance} frames past ${from}`,
+    (target) => (window.pistream?.lastBarcode?.frame ?? -1) >= target,
+    from + advance,
+    timeout,
+  );
 }
 
 /** A browser suite's fixtures: the real server, a fresh Chromium with its one page, the page's uncaught errors. */
