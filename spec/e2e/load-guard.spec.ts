@@ -52,7 +52,7 @@ describeBrowser('the page when one of its scripts fails to arrive (a network cha
       await page.route('**/viewer.js', (route: Route) => (requests++ === 0 ? route.abort('connectionreset') : route.continue()));
       const loads = countLoads(page);
       await page.goto(opened!.server.url);
-      await waitForFramesToAdvance(page, 12, 20_000);
+      await waitForFramesToAdvance(page, 12);
       expect(requests).toBe(2);
       expect(loads.count()).toBe(2);
       expect((await pageState<{ status: string }>(page)).status).toBe('live');

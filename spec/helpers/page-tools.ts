@@ -5,6 +5,11 @@ import { openPage, requestLog } from './browser';
 
 /** How long the browser specs wait for a page condition before failing. */
 export const PAGE_TIMEOUT = 60_000;
+/**
+ * {@link waitOnPage}'s default: below a test's PAGE_TIMEOUT, so that a step that stalls fails naming itself, with the
+ * page's state and requests, before jest's timeout ends the test saying only that it was slow.
+ */
+export const STEP_TIMEOUT = 40_000;
 
 // Page functions run in the browser; these helpers are compiled without the DOM library.
 declare const window: { readonly pistream?: { readonly lastBarcode: { readonly frame: number } | null } };
@@ -32,14 +37,14 @@ export function text(page: Page, id: string): Promise<string> {
 /**
  * `page.waitForFunction`, saying what it waited for: past `timeout` it fails naming `what` with the page's address
  * and its `window.pistream` as it then was, so a run that stalls says at which step and in what state. Give the test
- * a timeout above the sum of its waits, or jest's own timeout fires first and says only that the test was slow.
+ * a timeout above its waits (see STEP_TIMEOUT), or jest's own timeout fires first and says only that the test was slow.
  */
 export async function waitOnPage<Arg>(
   page: Page,
   what: string,
   predicate: (arg: Arg) => unknown,
   arg: Arg,
-  timeout = PAGE_TIMEOUT,
+  timeout = STEP_TIMEOUT,
 ): Promise<void> {
   try {
     await page.waitForFunction(predicate as (arg: unknown) => unknown, arg, { timeout });
@@ -65,7 +70,7 @@ export async function waitOnPage<Arg>(
 }
 
 /** Waits until the barcode's frame number is at least `advance` past the first one the page read. */
-export async function waitForFramesToAdvance(page: Page, advance: number, timeout = PAGE_TIMEOUT): Promise<void> {
+export async function waitForFramesToAdvance(page: Page, advance: number, timeout = STEP_TIMEOUT): Promise<void> {
   await waitOnPage(page, 'a barcode read', () => window.pistream?.lastBarcode != null, undefined, timeout);
   const from = (await pageState<{ lastBarcode: { frame: number } }>(page)).lastBarcode.frame;
   await waitOnPage(
