@@ -35,8 +35,9 @@ export function text(page: Page, id: string): Promise<string> {
 }
 
 /**
- * `page.waitForFunction`, saying what it waited for: past `timeout` it fails naming `what` with the page's address
- * and its `window.pistream` as it then was, so a run that stalls says at which step and in what state. Give the test
+ * `page.waitForFunction`, saying what it waited for: past `timeout` it fails naming `what` with the page's address,
+ * its `window.pistream` as it then was, its newest resource timings and the browser's newest requests and console
+ * lines ({@link requestLog}), so a run that stalls says at which step and in what state. Give the test
  * a timeout above its waits (see STEP_TIMEOUT), or jest's own timeout fires first and says only that the test was slow.
  */
 export async function waitOnPage<Arg>(
