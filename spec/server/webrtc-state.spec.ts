@@ -1,7 +1,7 @@
 import { h264 } from '../../src/codecs/h264/h264-codec';
 import { formatsFor } from '../../src/formats';
 import type { Hub } from '../../src/hub';
-import { webRtcState } from '../../src/server/plugins/webrtc-plugin';
+import { webRtcState } from '../../src/server/webrtc-state';
 import type { WebRtcLibrary } from '../../src/webrtc/peer-session';
 import { standInHub } from '../helpers/stand-in-hub';
 

@@ -2,22 +2,15 @@ import type { Plugin, Request, ResponseObject, ResponseToolkit, Server, ServerRo
 import type { Subscription } from 'rxjs';
 import { opus } from '../../audio/opus';
 import { PCM } from '../../audio/pcm';
-import type { Hub } from '../../hub';
-import type { ValidPluginOptions } from '../../options/plugin-options';
 import { version } from '../../version';
 import { streamProfile, type H264AnswerChoice } from '../../webrtc/h264-answer';
-import {
-  cleanupWebRtc,
-  loadWebRtc,
-  OfferRefusedError,
-  PeerSession,
-  type WebRtcAvailability,
-  type WebRtcLibrary,
-} from '../../webrtc/peer-session';
+import { answering, live, mayCleanUp, noneLive } from '../../webrtc/live-connections';
+import { cleanupWebRtc, OfferRefusedError, PeerSession, type WebRtcLibrary } from '../../webrtc/peer-session';
 import { holdSharedPort, sharedPortReleased, type SharedPortHold } from '../../webrtc/shared-port';
 import { MAX_OFFER_BYTES } from '../../webrtc/sdp-offer';
 import { decideWhepPatch, decideWhepPost, WhepSessions, whepReplies, type WhepReply, type WhepSession } from '../../webrtc/whep-sessions';
 import { codecAudio } from '../audio-status';
+import { H264_FORMAT, webRtcState } from '../webrtc-state';
 import { addWebRtcMetrics, type MeasuredPeers } from '../webrtc-metrics';
 import { feedSound, holdStream, spsOf, WhepViewer } from '../whep-viewer';
 import { lookAtPictures, startPictureWatch, WHEP_WATCH_EVERY_MS, type PictureWatch, type PictureWatchChange } from '../whep-watch';
@@ -29,38 +22,11 @@ import { CORE, stopOrder, VIEWERS, WEBRTC } from './plugin-names';
 /** The WHEP endpoint's path (below the plugin's prefix); sessions live under it. */
 export const WHEP_PATH = '/whep';
 
-/** The wire format whose pictures (H.264 access units, Annex B) WebRTC viewers take. */
-const H264_FORMAT = 'h264';
-
 /** How long a POST waits for the stream's first keyframe (an on-demand camera starting) before its 409. */
 const FIRST_KEYFRAME_WAIT_MS = 5000;
 
 /** How long stopping waits for the peers' connections to close before leaving the library as it is. */
 const RELEASE_WAIT_MS = 3000;
-
-/** Whether WebRTC viewers are served, and why not. */
-export type WebRtcState = { readonly on: true; readonly library: WebRtcLibrary } | { readonly on: false; readonly reason: string };
-
-/**
- * Whether this server serves WebRTC viewers: on when the options allow it, the hub sends H.264 in the `h264`
- * format, and the library loads here; else off, with why (one line for the log and `GET /streams`).
- * @example
- * webRtcState(options, hub); // { on: false, reason: 'WebRTC is off: it carries H.264, and the codec is MPEG-1' }
- */
-export function webRtcState(
-  options: Pick<ValidPluginOptions, 'webrtc'>,
-  hub: Hub,
-  load: () => WebRtcAvailability = loadWebRtc,
-): WebRtcState {
-  if (options.webrtc.enabled === false) return { on: false, reason: 'WebRTC is off, as the options say' };
-  // WebRTC sends the access units of the h264 format as they are: a hub without it (MPEG-1, or formats that leave
-  // it out) has nothing to send.
-  if (!hub.formats.some((format) => format.id === H264_FORMAT)) {
-    return { on: false, reason: `WebRTC is off: it sends H.264 access units, and this ${hub.codec.label} stream has none` };
-  }
-  const library = load();
-  return library.ok ? { on: true, library: library.library } : { on: false, reason: library.reason };
-}
 
 /** What a session keeps: its peer, the delivery feeding it, and its place under the viewer caps. */
 interface Peer {
@@ -86,21 +52,6 @@ function watchLine(peer: Peer, change: PictureWatchChange): string {
     `${who} has had no picture for ${Math.round((Date.now() - peer.watch.since) / 1000)} s ${since}: its connection is ` +
     `${stats.state}, its media ${stats.mediaOpen ? 'open' : 'not open'}, ${report}`
   );
-}
-
-/**
- * Connections of every server in this process (sessions and the shared ports' holds), live or being answered: the
- * library's `cleanup()` runs only when none is left (it crashes under a connection still closing, and another server
- * may still be answering).
- */
-const livePeers = new Set<{ readonly released: Promise<void> }>();
-let answering = 0;
-
-/** Counts `connection` among the live ones until it has closed. */
-function live<T extends { readonly released: Promise<void> }>(connection: T): T {
-  livePeers.add(connection);
-  void connection.released.then(() => livePeers.delete(connection));
-  return connection;
 }
 
 /** Turns a {@link WhepReply} into hapi's response, with the CORS origin the request may read it from. */
@@ -192,13 +143,10 @@ class WhepEndpoint {
 
   private async answer(offer: string, choice: H264AnswerChoice): Promise<PeerSession> {
     const { port, addresses, stun } = this.core.options.webrtc;
-    answering++;
-    try {
+    return answering(async () => {
       await this.holdPort();
       return live(await PeerSession.answer(this.library, offer, choice, { port, addresses, iceServers: stun }));
-    } finally {
-      answering--;
-    }
+    });
   }
 
   /**
@@ -217,7 +165,7 @@ class WhepEndpoint {
     this.hold?.close();
     // A connection of this process closed a moment ago (a server stopped and started again on the port) lets go of
     // it some time later, and says nothing when.
-    if (livePeers.size === 0) await sharedPortReleased(port);
+    if (noneLive()) await sharedPortReleased(port);
     const hold = live(await holdSharedPort(this.library, port));
     if (this.stopping) hold.close();
     else this.hold = hold;
@@ -346,7 +294,7 @@ class WhepEndpoint {
     ]);
     clearTimeout(timer);
     // Cleaning up under a connection still closing crashes the process: only when every one has closed.
-    if (inTime && livePeers.size === 0 && answering === 0) cleanupWebRtc(this.library);
+    if (inTime && mayCleanUp()) cleanupWebRtc(this.library);
   }
 }
 
