@@ -526,6 +526,41 @@ declare global {
     open(connection: CoreConnection): WebCodecsSoundSession;
   }
 
+  /** One MPEG-1 connection as jsmpeg-paint.js decodes and paints it (jsmpeg-player.js' JsmpegConnection). */
+  interface JsmpegPaintTarget {
+    readonly s: CoreConnection;
+    readonly player: JsmpegPlayer;
+    /** Whether its renderer was primed at the canvas' size before the socket opened. */
+    readonly primed: boolean;
+    width: number;
+    height: number;
+    decoded: number;
+    /** The newest decoded picture, not painted yet. */
+    pending: { y: Uint8Array; cr: Uint8Array; cb: Uint8Array; isClamped: boolean; frame: number | null } | null;
+    painted: number;
+    join: JsmpegJoin | null;
+    catchUpPending: boolean;
+    catchUpTimer: number;
+    catchUpFrame: number;
+    frameLoop: number;
+    /** paint=message: the animation frame an earlier paint waits for (0: none). */
+    paintFrame: number;
+  }
+
+  /** jsmpeg-paint.js: when the MPEG-1 player's pictures are decoded and painted. */
+  interface JsmpegPaint {
+    /** 'message' (the default) or 'frame' (`?paint=frame`). */
+    readonly mode: 'message' | 'frame';
+    /** The bound on one go's decoding (pictures; the sound's too). */
+    readonly maxDecodesPerTick: number;
+    /** Takes decoding and painting over from the connection's JSMpeg player. */
+    install(c: JsmpegPaintTarget, player: JsmpegPlayer): void;
+    /** A message: `deliver` hands it to the demuxer, then its pictures are decoded and the newest painted. */
+    message(c: JsmpegPaintTarget, deliver: () => void): void;
+    /** Stops every timer and frame callback of the connection's decoding and painting. */
+    stop(c: JsmpegPaintTarget): void;
+  }
+
   interface JsmpegAudioApi {
     readonly maxLagMs: number;
     output(): JsmpegAudioOut;
@@ -638,6 +673,7 @@ declare global {
     };
     pistreamFrameBarcode(frame: VideoFrame, then: (barcode: BarcodeValue | null, how: 'copyTo' | 'canvas') => void): void;
     pistreamJsmpegWasm: JsmpegWasm;
+    pistreamJsmpegPaint: JsmpegPaint;
     pistreamSound: PageSound;
     pistreamAvOffset: AvOffsetMeter;
     pistreamJsmpegAudio: JsmpegAudioApi;
