@@ -242,7 +242,9 @@ describe("the page's reader (public/barcode.js in the page) and readBarcode", ()
     const shared = html.indexOf('<script src="barcode.js"></script>');
     expect(shared).toBeGreaterThan(-1);
     expect(shared).toBeLessThan(html.indexOf('<script src="viewer.js"></script>'));
-    // The MPEG-1 player reads the decoded Y plane through it (the H.264 players read frames through it too).
-    expect(readFileSync(join(PUBLIC_DIR, 'jsmpeg-player.js'), 'utf8')).toMatch(/barcodeReader\.readPlane\(/);
+    // The MPEG-1 player reads the decoded Y plane through it, where it decodes (jsmpeg-paint.js; the H.264 players
+    // read frames through it too).
+    expect(shared).toBeLessThan(html.indexOf('<script src="jsmpeg-paint.js"></script>'));
+    expect(readFileSync(join(PUBLIC_DIR, 'jsmpeg-paint.js'), 'utf8')).toMatch(/barcodeReader\.readPlane\(/);
   });
 });
